@@ -1,0 +1,104 @@
+//! API errors and the one table that maps them to HTTP. The full error chain goes to the
+//! log; the client gets Mastodon's `{"error": "..."}` with only safe text.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use roost_core::usecase::OAuthError;
+use roost_core::CoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// The body or query could not be parsed at all.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Parsed, but a field is missing or has the wrong type.
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn invalid_token() -> ApiError {
+        ApiError::Unauthorized("The access token is invalid".into())
+    }
+
+    fn status_and_message(&self) -> (StatusCode, String) {
+        use ApiError as A;
+        use CoreError as C;
+        match self {
+            A::Core(C::NotFound(_)) => (StatusCode::NOT_FOUND, "Record not found".into()),
+            A::Core(C::Validation(m)) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
+            A::Core(C::Unauthorized(m)) => (StatusCode::UNAUTHORIZED, m.clone()),
+            A::Core(C::Forbidden(m)) => (StatusCode::FORBIDDEN, m.clone()),
+            A::Core(C::Conflict(m)) => (StatusCode::CONFLICT, m.clone()),
+            A::Core(C::Store(_)) | A::Core(C::Internal(_)) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error".into())
+            }
+            A::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            A::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
+            A::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone()),
+            A::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
+            A::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+            A::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large".into()),
+            A::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported content type: send JSON, form-encoded or multipart data".into(),
+            ),
+            A::OAuth(e) => {
+                let status = if e.error == "invalid_client" { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
+                (status, e.error.to_string())
+            }
+        }
+    }
+}
+
+/// The whole `source()` chain, for the log.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message) = self.status_and_message();
+        if status.is_server_error() {
+            tracing::error!(error = %chain(&self), "request failed");
+        } else {
+            tracing::debug!(error = %chain(&self), status = status.as_u16(), "request rejected");
+        }
+        let body = match &self {
+            ApiError::OAuth(e) => serde_json::json!({ "error": message, "error_description": e.description }),
+            _ => serde_json::json!({ "error": message }),
+        };
+        let mut resp = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"roost\", error=\"invalid_token\""),
+            );
+        }
+        resp
+    }
+}

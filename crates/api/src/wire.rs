@@ -1,0 +1,491 @@
+//! Mastodon JSON entities (`mastodon/documentation`, `content/en/entities`) and the
+//! mapping from domain types. Kept apart from the domain so either can change alone.
+
+use roost_core::model::{self as m, Account as DAccount, Relationship as DRel};
+use roost_core::usecase::{NotificationView, QuoteState, RoostConfig, StatusView};
+use roost_core::Id;
+use serde::Serialize;
+
+/// `2019-12-08T03:48:33.901Z`, as Mastodon renders times.
+pub fn datetime(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// `2019-12-08`: `last_status_at` is a date, not a time.
+pub fn date(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d").to_string()
+}
+
+#[derive(Serialize)]
+pub struct Empty {}
+
+#[derive(Serialize)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub verified_at: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Source {
+    pub privacy: &'static str,
+    pub sensitive: bool,
+    pub language: String,
+    pub note: String,
+    pub fields: Vec<Field>,
+    pub follow_requests_count: i64,
+    pub hide_collections: bool,
+    pub discoverable: bool,
+    pub indexable: bool,
+    pub attribution_domains: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub acct: String,
+    pub display_name: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub indexable: bool,
+    pub group: bool,
+    pub created_at: String,
+    pub note: String,
+    pub url: String,
+    pub uri: String,
+    pub avatar: String,
+    pub avatar_static: String,
+    pub header: String,
+    pub header_static: String,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub statuses_count: i64,
+    pub last_status_at: Option<String>,
+    pub hide_collections: bool,
+    pub noindex: bool,
+    pub emojis: Vec<Empty>,
+    pub roles: Vec<Empty>,
+    pub fields: Vec<Field>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    pub roost: AccountExt,
+}
+
+/// roost's extension: where the account's data lives.
+#[derive(Serialize)]
+pub struct AccountExt {
+    pub home_region: String,
+}
+
+#[derive(Serialize)]
+pub struct Mention {
+    pub id: String,
+    pub username: String,
+    pub url: String,
+    pub acct: String,
+}
+
+#[derive(Serialize)]
+pub struct Tag {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Serialize)]
+pub struct Quote {
+    pub state: &'static str,
+    pub quoted_status: Option<Box<Status>>,
+}
+
+/// A quote inside a quoted status: ID only, as Mastodon does.
+#[derive(Serialize)]
+pub struct ShallowQuote {
+    pub state: &'static str,
+    pub quoted_status_id: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum AnyQuote {
+    Full(Quote),
+    Shallow(ShallowQuote),
+}
+
+#[derive(Serialize)]
+pub struct QuoteApproval {
+    pub automatic: Vec<&'static str>,
+    pub manual: Vec<&'static str>,
+    pub current_user: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct StatusExt {
+    pub views_total: i64,
+    pub views_today: i64,
+    pub home_region: String,
+}
+
+#[derive(Serialize)]
+pub struct Status {
+    pub id: String,
+    pub uri: String,
+    pub url: Option<String>,
+    pub created_at: String,
+    pub edited_at: Option<String>,
+    pub account: Account,
+    pub content: String,
+    pub visibility: &'static str,
+    pub sensitive: bool,
+    pub spoiler_text: String,
+    pub media_attachments: Vec<Empty>,
+    pub application: Option<serde_json::Value>,
+    pub mentions: Vec<Mention>,
+    pub tags: Vec<Tag>,
+    pub emojis: Vec<Empty>,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub replies_count: i64,
+    pub quotes_count: i64,
+    pub in_reply_to_id: Option<String>,
+    pub in_reply_to_account_id: Option<String>,
+    pub reblog: Option<Box<Status>>,
+    pub poll: Option<Empty>,
+    pub card: Option<Empty>,
+    pub language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub favourited: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reblogged: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bookmarked: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<bool>,
+    pub filtered: Vec<Empty>,
+    pub quote: Option<AnyQuote>,
+    pub quote_approval: QuoteApproval,
+    pub roost: StatusExt,
+}
+
+#[derive(Serialize)]
+pub struct Relationship {
+    pub id: String,
+    pub following: bool,
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub languages: Option<Vec<String>>,
+    pub followed_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub requested: bool,
+    pub requested_by: bool,
+    pub domain_blocking: bool,
+    pub endorsed: bool,
+    pub note: String,
+}
+
+#[derive(Serialize)]
+pub struct Notification {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub group_key: String,
+    pub created_at: String,
+    pub account: Account,
+    pub status: Option<Status>,
+}
+
+#[derive(Serialize)]
+pub struct Context {
+    pub ancestors: Vec<Status>,
+    pub descendants: Vec<Status>,
+}
+
+#[derive(Serialize)]
+pub struct StatusEdit {
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub created_at: String,
+    pub account: Account,
+    pub poll: Option<Empty>,
+    pub media_attachments: Vec<Empty>,
+    pub emojis: Vec<Empty>,
+}
+
+#[derive(Serialize)]
+pub struct StatusSource {
+    pub id: String,
+    pub text: String,
+    pub spoiler_text: String,
+}
+
+#[derive(Serialize)]
+pub struct Application {
+    pub id: String,
+    pub name: String,
+    pub website: Option<String>,
+    pub scopes: Vec<String>,
+    pub redirect_uri: String,
+    pub redirect_uris: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret_expires_at: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct Token {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub scope: String,
+    pub created_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Marker {
+    pub last_read_id: String,
+    pub version: i64,
+    pub updated_at: String,
+}
+
+/// Maps domain values to wire entities; needs the region's URLs.
+pub struct Mapper<'a> {
+    pub cfg: &'a RoostConfig,
+}
+
+impl<'a> Mapper<'a> {
+    pub fn new(cfg: &'a RoostConfig) -> Self {
+        Mapper { cfg }
+    }
+
+    fn acct(&self, a: &DAccount) -> String {
+        if a.home_region == self.cfg.region {
+            a.username.clone()
+        } else {
+            format!("{}@{}", a.username, a.home_region)
+        }
+    }
+
+    pub fn account(&self, a: &DAccount) -> Account {
+        let base = &self.cfg.base_url;
+        let url = format!("{base}/@{}", a.username);
+        let avatar = format!("{base}/static/avatar.png");
+        let header = format!("{base}/static/header.png");
+        Account {
+            id: a.id.to_string(),
+            username: a.username.clone(),
+            acct: self.acct(a),
+            display_name: a.display_name.clone(),
+            locked: a.locked,
+            bot: a.bot,
+            discoverable: a.discoverable,
+            indexable: a.discoverable,
+            group: false,
+            // Mastodon shows account creation as midnight of that day.
+            created_at: format!("{}T00:00:00.000Z", date(a.created_at)),
+            note: a.note_html.clone(),
+            uri: format!("{base}/users/{}", a.username),
+            url,
+            avatar: avatar.clone(),
+            avatar_static: avatar,
+            header: header.clone(),
+            header_static: header,
+            followers_count: a.followers_count,
+            following_count: a.following_count,
+            statuses_count: a.statuses_count,
+            last_status_at: a.last_status_at.map(date),
+            hide_collections: false,
+            noindex: false,
+            emojis: vec![],
+            roles: vec![],
+            fields: vec![],
+            source: None,
+            roost: AccountExt { home_region: a.home_region.clone() },
+        }
+    }
+
+    /// The signed-in user's own account, with `source`.
+    pub fn credential_account(&self, a: &DAccount, locale: &str, follow_requests: i64) -> Account {
+        let mut out = self.account(a);
+        out.source = Some(Source {
+            privacy: "public",
+            sensitive: false,
+            language: locale.to_string(),
+            note: a.note_source.clone(),
+            fields: vec![],
+            follow_requests_count: follow_requests,
+            hide_collections: false,
+            discoverable: a.discoverable,
+            indexable: a.discoverable,
+            attribution_domains: vec![],
+        });
+        out
+    }
+
+    pub fn status(&self, v: &StatusView) -> Status {
+        self.status_at(v, 0)
+    }
+
+    fn status_at(&self, v: &StatusView, depth: u8) -> Status {
+        let s = &v.status;
+        let base = &self.cfg.base_url;
+        let url = format!("{base}/@{}/{}", v.account.username, s.id);
+        let quote = v.quote.as_ref().map(|q| {
+            let state = match q.state {
+                QuoteState::Accepted => "accepted",
+                QuoteState::Deleted => "deleted",
+                QuoteState::Unauthorized => "unauthorized",
+            };
+            if depth == 0 {
+                AnyQuote::Full(Quote {
+                    state,
+                    quoted_status: q.status.as_ref().map(|qs| Box::new(self.status_at(qs, depth + 1))),
+                })
+            } else {
+                AnyQuote::Shallow(ShallowQuote {
+                    state,
+                    quoted_status_id: (q.state == QuoteState::Accepted).then(|| q.quoted_id.to_string()),
+                })
+            }
+        });
+        let flags = v.flags;
+        Status {
+            id: s.id.to_string(),
+            uri: format!("{base}/users/{}/statuses/{}", v.account.username, s.id),
+            url: if s.reblog_of_id.is_some() { None } else { Some(url) },
+            created_at: datetime(s.created_at),
+            edited_at: s.edited_at.map(datetime),
+            account: self.account(&v.account),
+            content: s.content_html.clone(),
+            visibility: s.visibility.as_str(),
+            sensitive: s.sensitive,
+            spoiler_text: s.spoiler_text.clone(),
+            media_attachments: vec![],
+            application: None,
+            mentions: v
+                .mentions
+                .iter()
+                .map(|a| Mention { id: a.id.to_string(), username: a.username.clone(), url: format!("{base}/@{}", a.username), acct: self.acct(a) })
+                .collect(),
+            tags: v.tags.iter().map(|t| Tag { name: t.clone(), url: format!("{base}/tags/{}", urlencode(t)) }).collect(),
+            emojis: vec![],
+            reblogs_count: s.reblogs_count,
+            favourites_count: s.favourites_count,
+            replies_count: s.replies_count,
+            quotes_count: s.quotes_count,
+            in_reply_to_id: s.in_reply_to_id.map(|i| i.to_string()),
+            in_reply_to_account_id: s.in_reply_to_account_id.map(|i| i.to_string()),
+            reblog: v.reblog.as_ref().map(|r| Box::new(self.status_at(r, depth))),
+            poll: None,
+            card: None,
+            language: s.language.clone(),
+            text: None,
+            favourited: flags.map(|f| f.favourited),
+            reblogged: flags.map(|f| f.reblogged),
+            muted: flags.map(|_| false),
+            bookmarked: flags.map(|f| f.bookmarked),
+            pinned: flags.map(|_| s.pinned),
+            filtered: vec![],
+            quote,
+            quote_approval: QuoteApproval {
+                automatic: if s.visibility.is_public() { vec!["public"] } else { vec![] },
+                manual: vec![],
+                current_user: if s.visibility.is_public() { "automatic" } else { "denied" },
+            },
+            roost: StatusExt { views_total: v.views.total, views_today: v.views.today, home_region: v.account.home_region.clone() },
+        }
+    }
+
+    /// A status with its source text, as `DELETE` returns it for redrafting.
+    pub fn status_with_source(&self, v: &StatusView) -> Status {
+        let mut out = self.status(v);
+        out.text = Some(v.status.text.clone());
+        out
+    }
+
+    pub fn statuses(&self, vs: &[StatusView]) -> Vec<Status> {
+        vs.iter().map(|v| self.status(v)).collect()
+    }
+
+    pub fn accounts(&self, accts: &[DAccount]) -> Vec<Account> {
+        accts.iter().map(|a| self.account(a)).collect()
+    }
+
+    pub fn relationship(&self, id: Id, r: &DRel) -> Relationship {
+        Relationship {
+            id: id.to_string(),
+            following: r.following,
+            showing_reblogs: r.showing_reblogs,
+            notifying: r.notifying,
+            languages: None,
+            followed_by: r.followed_by,
+            blocking: false,
+            blocked_by: false,
+            muting: false,
+            muting_notifications: false,
+            requested: r.requested,
+            requested_by: r.requested_by,
+            domain_blocking: false,
+            endorsed: false,
+            note: String::new(),
+        }
+    }
+
+    pub fn notification(&self, n: &NotificationView) -> Notification {
+        Notification {
+            id: n.notification.id.to_string(),
+            kind: n.notification.kind.as_str(),
+            group_key: format!("ungrouped-{}", n.notification.id),
+            created_at: datetime(n.notification.created_at),
+            account: self.account(&n.account),
+            status: n.status.as_ref().map(|s| self.status(s)),
+        }
+    }
+
+    pub fn edit(&self, account: &DAccount, r: &m::StatusRevision) -> StatusEdit {
+        StatusEdit {
+            content: r.content_html.clone(),
+            spoiler_text: r.spoiler_text.clone(),
+            sensitive: r.sensitive,
+            created_at: datetime(r.created_at),
+            account: self.account(account),
+            poll: None,
+            media_attachments: vec![],
+            emojis: vec![],
+        }
+    }
+
+    pub fn marker(&self, mk: &m::Marker) -> Marker {
+        Marker { last_read_id: mk.last_read_id.to_string(), version: mk.version, updated_at: datetime(mk.updated_at) }
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_formats() {
+        let t: jiff::Timestamp = "2019-12-08T03:48:33.901Z".parse().unwrap();
+        assert_eq!(datetime(t), "2019-12-08T03:48:33.901Z");
+        let t: jiff::Timestamp = "2019-12-08T03:48:33Z".parse().unwrap();
+        assert_eq!(datetime(t), "2019-12-08T03:48:33.000Z");
+        assert_eq!(date(t), "2019-12-08");
+    }
+}

@@ -1,0 +1,28 @@
+//! Errors of the use cases. The API maps each variant to a status in one table.
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// Unknown, or not visible to the caller (the two look the same on purpose).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Input that breaks a rule; the text says which, for the client.
+    #[error("{0}")]
+    Validation(String),
+    /// Bad or missing credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Authenticated but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request is well-formed but clashes with current state.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+    #[error("internal task failed: {0}")]
+    Internal(String),
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;

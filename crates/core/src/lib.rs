@@ -1,0 +1,15 @@
+//! roost-core: the domain of roost — model, use cases and the store traits they need.
+//! No HTTP and no SQL here: handlers call the use cases on [`Roost`]; storage plugs in
+//! through the traits in [`store`].
+
+pub mod error;
+pub mod id;
+pub mod model;
+pub mod store;
+pub mod text;
+pub mod usecase;
+pub mod views;
+
+pub use error::{CoreError, CoreResult};
+pub use id::{Id, IdGen};
+pub use usecase::{Roost, RoostConfig};

@@ -1,0 +1,216 @@
+//! Store traits ("ports"), one per aggregate. Every read and write of user content and
+//! personal fields goes through these, so that field encryption and residency tagging can be
+//! added in one place. Implementations live in `roost-store` and must pass its conformance
+//! suite.
+//!
+//! Conventions: lists are returned newest first; `Page` bounds are exclusive; a `min_id` page
+//! holds the items right after `min_id` (still returned newest first).
+
+use crate::id::Id;
+use crate::model::*;
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was hit (e.g. username taken); the text names the rule.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// The referenced row does not exist (e.g. replying to a status deleted meanwhile).
+    #[error("missing: {0}")]
+    Missing(&'static str),
+    /// The backend failed; the source carries the detail for the log.
+    #[error("storage backend failed")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Creates an account, with its user row when it is a local sign-up.
+    /// `Conflict("username")` / `Conflict("email")` when taken (case-insensitive).
+    async fn create_account(&self, account: &NewAccount, user: Option<&User>) -> StoreResult<Account>;
+    async fn account(&self, id: Id) -> StoreResult<Option<Account>>;
+    /// The accounts that exist among `ids`, in any order.
+    async fn accounts(&self, ids: &[Id]) -> StoreResult<Vec<Account>>;
+    /// Case-insensitive.
+    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>>;
+    /// All accounts, paged by ID.
+    async fn list_accounts(&self, page: Page) -> StoreResult<Vec<Account>>;
+    /// `Missing("account")` when there is no such account.
+    async fn update_profile(&self, id: Id, update: &ProfileUpdate) -> StoreResult<Account>;
+    async fn instance_stats(&self, since: Timestamp) -> StoreResult<InstanceStats>;
+}
+
+/// Identity-class data: users, apps, tokens, codes. Never leaves the home region.
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    /// By username (case-insensitive) or e-mail (case-insensitive).
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
+    async fn user(&self, account_id: Id) -> StoreResult<Option<User>>;
+    async fn create_app(&self, app: &App) -> StoreResult<()>;
+    async fn app(&self, id: Id) -> StoreResult<Option<App>>;
+    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<Option<App>>;
+    async fn create_token(&self, token: &Token) -> StoreResult<()>;
+    /// Unrevoked tokens only.
+    async fn token_by_access_hash(&self, hash: &str) -> StoreResult<Option<Token>>;
+    /// Unrevoked tokens only.
+    async fn token_by_refresh_hash(&self, hash: &str) -> StoreResult<Option<Token>>;
+    /// Returns whether a live token was revoked.
+    async fn revoke_token(&self, id: Id) -> StoreResult<bool>;
+    async fn create_auth_code(&self, code: &AuthCode) -> StoreResult<()>;
+    /// Removes and returns the code: a code works once.
+    async fn take_auth_code(&self, code_hash: &str) -> StoreResult<Option<AuthCode>>;
+}
+
+#[async_trait]
+pub trait StatusStore: Send + Sync {
+    /// In one transaction: the status, its mentions and tags, counters (author's
+    /// statuses_count and last_status_at; parent's replies_count; reblogged status's
+    /// reblogs_count; quoted status's quotes_count), the idempotency key, and fan-out
+    /// to home timelines:
+    /// - always the author;
+    /// - public/unlisted/private: accepted followers of the author; for a reply to
+    ///   someone else, only those followers who are, or follow, the replied-to account;
+    /// - reblogs: the reblogger's followers except the reblogged status's author;
+    /// - direct: the mentioned accounts.
+    ///
+    /// `Conflict("reblog")` if the account already reblogged that status;
+    /// `Missing("status")` if a referenced status no longer exists.
+    async fn create_status(&self, new: &NewStatus) -> StoreResult<Status>;
+    async fn status(&self, id: Id) -> StoreResult<Option<Status>>;
+    /// The statuses that exist among `ids`, in any order.
+    async fn statuses(&self, ids: &[Id]) -> StoreResult<Vec<Status>>;
+    /// The subset of `ids` that `viewer` may see (anonymous when None):
+    /// public/unlisted to all; private to the author, accepted followers and mentioned
+    /// accounts; direct to the author and mentioned accounts. A reblog is visible when
+    /// both it and the reblogged status are.
+    async fn visible_ids(&self, viewer: Option<Id>, ids: &[Id]) -> StoreResult<Vec<Id>>;
+    /// (status, mentioned account) pairs, in mention order per status.
+    async fn mentions(&self, ids: &[Id]) -> StoreResult<Vec<(Id, Id)>>;
+    /// (status, tag name) pairs.
+    async fn tags(&self, ids: &[Id]) -> StoreResult<Vec<(Id, String)>>;
+    async fn viewer_flags(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<(Id, ViewerFlags)>>;
+    /// The reblog `account` made of `status`, if any.
+    async fn find_reblog(&self, account: Id, status: Id) -> StoreResult<Option<Id>>;
+    async fn status_by_idempotency_key(&self, account: Id, key: &str) -> StoreResult<Option<Id>>;
+    /// Deletes the status and everything hanging off it: its reblogs, timeline entries,
+    /// notifications, favourites, bookmarks, mentions, tags, edit history; adjusts counters.
+    /// Replies and quotes of it stay. Returns the deleted status, None if there was none.
+    async fn delete_status(&self, id: Id) -> StoreResult<Option<Status>>;
+    /// Records the old version in the history (the original too, on the first edit) and
+    /// replaces text, mentions and tags. `Missing("status")` if gone.
+    async fn edit_status(&self, id: Id, edit: &StatusEdit) -> StoreResult<Status>;
+    /// Versions oldest first, the current one last; empty if never edited.
+    async fn history(&self, id: Id) -> StoreResult<Vec<StatusRevision>>;
+    /// Parent chain, oldest first (whatever the viewer may see: callers filter).
+    async fn ancestors(&self, id: Id, limit: u32) -> StoreResult<Vec<Id>>;
+    /// All replies below the status, depth first in thread order.
+    async fn descendants(&self, id: Id, limit: u32) -> StoreResult<Vec<Id>>;
+    async fn account_statuses(
+        &self,
+        account: Id,
+        viewer: Option<Id>,
+        filter: &AccountStatusFilter,
+        page: Page,
+    ) -> StoreResult<Vec<Id>>;
+    /// Public (not unlisted), non-reblog statuses.
+    async fn public_timeline(&self, scope: &RegionScope, page: Page) -> StoreResult<Vec<Id>>;
+    /// Public (not unlisted), non-reblog statuses carrying the tag.
+    async fn tag_timeline(&self, tag: &str, scope: &RegionScope, page: Page) -> StoreResult<Vec<Id>>;
+    async fn home_timeline(&self, account: Id, page: Page) -> StoreResult<Vec<Id>>;
+    /// Returns false if it was already favourited.
+    async fn favourite(&self, id: Id, account: Id, status: Id) -> StoreResult<bool>;
+    async fn unfavourite(&self, account: Id, status: Id) -> StoreResult<bool>;
+    async fn bookmark(&self, id: Id, account: Id, status: Id) -> StoreResult<bool>;
+    async fn unbookmark(&self, account: Id, status: Id) -> StoreResult<bool>;
+    async fn set_pinned(&self, status: Id, pinned: bool) -> StoreResult<bool>;
+    /// Cursor: the favourite's ID; item: the status.
+    async fn favourites_of(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
+    async fn bookmarks_of(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
+    /// Cursor: the reblog's ID; item: the reblogging account.
+    async fn reblogged_by(&self, status: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
+    /// Cursor: the favourite's ID; item: the account.
+    async fn favourited_by(&self, status: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
+    /// Accounts that reblogged or quoted the status (to be told of an edit).
+    async fn sharers(&self, status: Id) -> StoreResult<Vec<Id>>;
+}
+
+#[async_trait]
+pub trait FollowStore: Send + Sync {
+    /// Creates a follow (Accepted) or a follow request (Requested); updates counters; on
+    /// Accepted, backfills the follower's home timeline with the target's recent posts.
+    /// If one already exists only `notify`/`reblogs` are updated. Returns the state now.
+    async fn follow(
+        &self,
+        id: Id,
+        follower: Id,
+        target: Id,
+        state: FollowState,
+        notify: bool,
+        reblogs: bool,
+    ) -> StoreResult<FollowState>;
+    /// Removes a follow or a pending request; removes the target's posts from the
+    /// follower's home timeline. Returns whether anything was removed.
+    async fn unfollow(&self, follower: Id, target: Id) -> StoreResult<bool>;
+    /// Turns a pending request into a follow (counters, backfill). False if none pending.
+    async fn authorize_request(&self, target: Id, follower: Id) -> StoreResult<bool>;
+    async fn reject_request(&self, target: Id, follower: Id) -> StoreResult<bool>;
+    /// Relationships of `viewer` to each of `targets`, in the order given.
+    async fn relationships(&self, viewer: Id, targets: &[Id]) -> StoreResult<Vec<Relationship>>;
+    /// Cursor: the follow's ID; item: the follower.
+    async fn followers(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
+    /// Cursor: the follow's ID; item: the followed account.
+    async fn following(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
+    /// Pending requests to `account`. Cursor: the request's ID; item: the requester.
+    async fn follow_requests(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
+    /// Followers that asked to be notified of `account`'s new posts.
+    async fn notifying_followers(&self, account: Id) -> StoreResult<Vec<Id>>;
+}
+
+#[async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// Inserts notifications, skipping any that duplicate an existing one
+    /// (same account, type, from-account and status).
+    async fn create_notifications(&self, items: &[Notification]) -> StoreResult<()>;
+    async fn notifications(
+        &self,
+        account: Id,
+        filter: &NotificationFilter,
+        page: Page,
+    ) -> StoreResult<Vec<Notification>>;
+    async fn notification(&self, account: Id, id: Id) -> StoreResult<Option<Notification>>;
+    async fn dismiss_notification(&self, account: Id, id: Id) -> StoreResult<bool>;
+    async fn clear_notifications(&self, account: Id) -> StoreResult<()>;
+    /// Notifications newer than `after` (all when None).
+    async fn count_notifications(&self, account: Id, after: Option<Id>) -> StoreResult<i64>;
+    /// Removes notifications of `kind` from `from` to `account` (e.g. on unfollow).
+    async fn remove_notifications(&self, account: Id, from: Id, kind: NotificationType) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait MarkerStore: Send + Sync {
+    async fn markers(&self, account: Id) -> StoreResult<Vec<Marker>>;
+    /// Sets the position and bumps its version.
+    async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker>;
+}
+
+/// View counters. Days are numbered in the region's time zone (days since 1970-01-01).
+#[async_trait]
+pub trait ViewStore: Send + Sync {
+    /// Adds counts: `(status, day, views)`. Views of a deleted status are dropped.
+    async fn add_views(&self, batch: &[(Id, i32, i64)]) -> StoreResult<()>;
+    /// `(status, total, views on day)` for the statuses that have any.
+    async fn views(&self, ids: &[Id], day: i32) -> StoreResult<Vec<(Id, ViewCount)>>;
+}
+
+/// Everything a region's storage provides.
+pub trait Store:
+    AccountStore + IdentityStore + StatusStore + FollowStore + NotificationStore + MarkerStore + ViewStore
+{
+}
+impl<T> Store for T where
+    T: AccountStore + IdentityStore + StatusStore + FollowStore + NotificationStore + MarkerStore + ViewStore
+{
+}

@@ -1,0 +1,340 @@
+//! Registration, profiles, follows and follow requests.
+
+use super::auth::{hash_password, IssuedToken};
+use super::scopes::Scopes;
+use super::{clamp_page, now, Roost};
+use crate::id::Id;
+use crate::model::*;
+use crate::store::StoreError;
+use crate::text;
+use crate::{CoreError, CoreResult};
+
+/// `POST /api/v1/accounts`.
+#[derive(Debug, Clone, Default)]
+pub struct Registration {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub agreement: bool,
+    pub locale: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// Accounts of a paginated list with the cursors for its `Link` header.
+#[derive(Debug, Clone)]
+pub struct AccountsPage {
+    pub accounts: Vec<Account>,
+    /// Cursor of the newest and oldest row, for `prev` and `next` links.
+    pub bounds: Option<(Id, Id)>,
+}
+
+const MAX_DISPLAY_NAME: usize = 30;
+const MAX_NOTE: usize = 500;
+
+fn validation(field: &str, msg: &str) -> CoreError {
+    CoreError::Validation(format!("Validation failed: {field} {msg}"))
+}
+
+pub fn valid_username(u: &str) -> bool {
+    !u.is_empty() && u.len() <= 30 && u.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn valid_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && e.len() <= 254
+}
+
+impl Roost {
+    /// Creates a local account with its user, then a token for the registering app.
+    pub async fn register(&self, app_id: Id, app_scopes: &Scopes, reg: Registration) -> CoreResult<(Account, IssuedToken)> {
+        if !self.cfg.registrations_open {
+            return Err(CoreError::Forbidden("Registrations are closed on this server".into()));
+        }
+        let username = reg.username.trim().to_string();
+        if !valid_username(&username) {
+            return Err(validation("Username", "must contain only letters, numbers and underscores (at most 30)"));
+        }
+        if !valid_email(reg.email.trim()) {
+            return Err(validation("Email", "is invalid"));
+        }
+        let pw_len = reg.password.chars().count();
+        if !(8..=72).contains(&pw_len) {
+            return Err(validation("Password", "must be 8 to 72 characters long"));
+        }
+        if !reg.agreement {
+            return Err(validation("Agreement", "must be accepted"));
+        }
+        let password_hash = hash_password(reg.password.clone()).await?;
+        let created_at = now();
+        let id = self.next_id();
+        let account = NewAccount {
+            id,
+            username: username.clone(),
+            home_region: self.cfg.region.clone(),
+            display_name: String::new(),
+            created_at,
+        };
+        let user = User {
+            account_id: id,
+            email: reg.email.trim().to_string(),
+            password_hash,
+            locale: reg.locale.filter(|l| !l.is_empty()).unwrap_or_else(|| "en".into()),
+            created_at,
+            sign_up_ip: reg.ip,
+        };
+        let account = match self.store.create_account(&account, Some(&user)).await {
+            Ok(a) => a,
+            Err(StoreError::Conflict("username")) => return Err(validation("Username", "is already taken")),
+            Err(StoreError::Conflict("email")) => return Err(validation("Email", "is already taken")),
+            Err(e) => return Err(e.into()),
+        };
+        let token = self.issue_token(app_id, Some(account.id), app_scopes.clone(), true).await?;
+        Ok((account, token))
+    }
+
+    /// Creates a local account from the operator's command line.
+    pub async fn admin_create_account(&self, username: &str, email: &str, password: &str) -> CoreResult<Account> {
+        if !valid_username(username) {
+            return Err(validation("Username", "must contain only letters, numbers and underscores (at most 30)"));
+        }
+        if !valid_email(email) {
+            return Err(validation("Email", "is invalid"));
+        }
+        if !(8..=72).contains(&password.chars().count()) {
+            return Err(validation("Password", "must be 8 to 72 characters long"));
+        }
+        let created_at = now();
+        let id = self.next_id();
+        let user = User {
+            account_id: id,
+            email: email.to_string(),
+            password_hash: hash_password(password.to_string()).await?,
+            locale: "en".into(),
+            created_at,
+            sign_up_ip: None,
+        };
+        let new = NewAccount { id, username: username.into(), home_region: self.cfg.region.clone(), display_name: String::new(), created_at };
+        match self.store.create_account(&new, Some(&user)).await {
+            Ok(a) => Ok(a),
+            Err(StoreError::Conflict(what)) => Err(CoreError::Conflict(format!("{what} is already taken"))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn list_accounts(&self, page: Page) -> CoreResult<Vec<Account>> {
+        Ok(self.store.list_accounts(page).await?)
+    }
+
+    pub async fn account(&self, id: Id) -> CoreResult<Account> {
+        self.account_or_404(id).await
+    }
+
+    pub async fn accounts(&self, ids: &[Id]) -> CoreResult<Vec<Account>> {
+        let found = self.store.accounts(ids).await?;
+        Ok(ids.iter().filter_map(|id| found.iter().find(|a| a.id == *id).cloned()).collect())
+    }
+
+    /// `acct` is `name` or `name@domain`; only this region's domain resolves for now.
+    pub async fn lookup(&self, acct: &str) -> CoreResult<Account> {
+        let acct = acct.trim().trim_start_matches('@');
+        let (name, domain) = match acct.split_once('@') {
+            Some((n, d)) => (n, Some(d)),
+            None => (acct, None),
+        };
+        if let Some(d) = domain {
+            if !d.eq_ignore_ascii_case(&self.cfg.domain) {
+                return Err(CoreError::NotFound("account"));
+            }
+        }
+        if !valid_username(name) {
+            return Err(CoreError::NotFound("account"));
+        }
+        self.store.account_by_username(name).await?.ok_or(CoreError::NotFound("account"))
+    }
+
+    pub async fn update_profile(
+        &self,
+        account: &Account,
+        display_name: Option<String>,
+        note: Option<String>,
+        locked: Option<bool>,
+        bot: Option<bool>,
+        discoverable: Option<bool>,
+    ) -> CoreResult<Account> {
+        if let Some(d) = &display_name {
+            if d.chars().count() > MAX_DISPLAY_NAME {
+                return Err(validation("Display name", &format!("is too long (maximum is {MAX_DISPLAY_NAME} characters)")));
+            }
+        }
+        let mut update = ProfileUpdate { display_name, locked, bot, discoverable, ..Default::default() };
+        if let Some(n) = note {
+            if n.chars().count() > MAX_NOTE {
+                return Err(validation("Note", &format!("is too long (maximum is {MAX_NOTE} characters)")));
+            }
+            update.note_html = Some(self.render_text(&n).await?);
+            update.note_source = Some(n);
+        }
+        Ok(self.store.update_profile(account.id, &update).await?)
+    }
+
+    /// Renders user text, linking mentions of accounts that exist here.
+    pub(crate) async fn render_text(&self, source: &str) -> CoreResult<String> {
+        let (_, resolved) = self.resolve_mentions(&text::parse(source)).await?;
+        let base = self.cfg.base_url.clone();
+        Ok(text::render(source, &self.cfg.base_url, &|m| {
+            resolved.iter().find(|(r, _)| r == m).map(|(_, a)| text::ResolvedMention {
+                url: format!("{base}/@{}", a.username),
+                username: a.username.clone(),
+            })
+        }))
+    }
+
+    /// Local accounts named by the mentions, in order, without duplicates.
+    pub(crate) async fn resolve_mentions(&self, parsed: &text::Parsed) -> CoreResult<(Vec<Account>, Vec<(text::MentionRef, Account)>)> {
+        let mut accounts: Vec<Account> = Vec::new();
+        let mut pairs = Vec::new();
+        for m in &parsed.mentions {
+            let local = match &m.domain {
+                None => true,
+                Some(d) => d.eq_ignore_ascii_case(&self.cfg.domain),
+            };
+            if !local || !valid_username(&m.username) {
+                continue;
+            }
+            if let Some(a) = self.store.account_by_username(&m.username).await? {
+                if !accounts.iter().any(|x| x.id == a.id) {
+                    accounts.push(a.clone());
+                }
+                pairs.push((m.clone(), a));
+            }
+        }
+        Ok((accounts, pairs))
+    }
+
+    pub async fn account_statuses(
+        &self,
+        account: Id,
+        viewer: Option<Id>,
+        filter: &AccountStatusFilter,
+        page: Page,
+    ) -> CoreResult<Vec<super::StatusView>> {
+        self.account_or_404(account).await?;
+        let mut filter = filter.clone();
+        filter.tagged = filter.tagged.map(|t| text::normalize_tag(t.trim_start_matches('#')));
+        let ids = self.store.account_statuses(account, viewer, &filter, clamp_page(page)).await?;
+        self.hydrate(&ids, viewer).await
+    }
+
+    async fn cursored_accounts(&self, rows: Vec<Cursored<Id>>) -> CoreResult<AccountsPage> {
+        let bounds = match (rows.first(), rows.last()) {
+            (Some(f), Some(l)) => Some((f.cursor, l.cursor)),
+            _ => None,
+        };
+        let ids: Vec<Id> = rows.iter().map(|r| r.item).collect();
+        Ok(AccountsPage { accounts: self.accounts(&ids).await?, bounds })
+    }
+
+    pub async fn followers(&self, account: Id, page: Page) -> CoreResult<AccountsPage> {
+        self.account_or_404(account).await?;
+        let rows = self.store.followers(account, clamp_page(page)).await?;
+        self.cursored_accounts(rows).await
+    }
+
+    pub async fn following(&self, account: Id, page: Page) -> CoreResult<AccountsPage> {
+        self.account_or_404(account).await?;
+        let rows = self.store.following(account, clamp_page(page)).await?;
+        self.cursored_accounts(rows).await
+    }
+
+    pub async fn follow_requests(&self, account: Id, page: Page) -> CoreResult<AccountsPage> {
+        let rows = self.store.follow_requests(account, clamp_page(page)).await?;
+        self.cursored_accounts(rows).await
+    }
+
+    pub async fn relationships(&self, viewer: Id, targets: &[Id]) -> CoreResult<Vec<(Id, Relationship)>> {
+        let rels = self.store.relationships(viewer, targets).await?;
+        Ok(targets.iter().copied().zip(rels).collect())
+    }
+
+    pub async fn relationship(&self, viewer: Id, target: Id) -> CoreResult<Relationship> {
+        Ok(self.store.relationships(viewer, &[target]).await?.pop().unwrap_or_default())
+    }
+
+    /// Follows `target`, or asks to when the account is locked.
+    pub async fn follow(&self, follower: &Account, target: Id, notify: Option<bool>, reblogs: Option<bool>) -> CoreResult<Relationship> {
+        let target = self.account_or_404(target).await?;
+        if target.id == follower.id {
+            return Err(CoreError::Forbidden("You cannot follow yourself".into()));
+        }
+        let current = self.relationship(follower.id, target.id).await?;
+        let wanted = if target.locked { FollowState::Requested } else { FollowState::Accepted };
+        let state = self
+            .store
+            .follow(
+                self.next_id(),
+                follower.id,
+                target.id,
+                wanted,
+                notify.unwrap_or(current.notifying),
+                reblogs.unwrap_or(if current.following { current.showing_reblogs } else { true }),
+            )
+            .await?;
+        let is_new = !current.following && !current.requested;
+        if is_new {
+            let kind = match state {
+                FollowState::Accepted => NotificationType::Follow,
+                FollowState::Requested => NotificationType::FollowRequest,
+            };
+            self.notify(target.id, kind, follower.id, None).await?;
+        }
+        self.relationship(follower.id, target.id).await
+    }
+
+    pub async fn unfollow(&self, follower: &Account, target: Id) -> CoreResult<Relationship> {
+        let target = self.account_or_404(target).await?;
+        if self.store.unfollow(follower.id, target.id).await? {
+            self.store.remove_notifications(target.id, follower.id, NotificationType::FollowRequest).await?;
+        }
+        self.relationship(follower.id, target.id).await
+    }
+
+    pub async fn authorize_follow_request(&self, account: &Account, requester: Id) -> CoreResult<Relationship> {
+        self.account_or_404(requester).await?;
+        if !self.store.authorize_request(account.id, requester).await? {
+            return Err(CoreError::NotFound("follow request"));
+        }
+        self.store.remove_notifications(account.id, requester, NotificationType::FollowRequest).await?;
+        self.relationship(account.id, requester).await
+    }
+
+    pub async fn reject_follow_request(&self, account: &Account, requester: Id) -> CoreResult<Relationship> {
+        self.account_or_404(requester).await?;
+        if !self.store.reject_request(account.id, requester).await? {
+            return Err(CoreError::NotFound("follow request"));
+        }
+        self.store.remove_notifications(account.id, requester, NotificationType::FollowRequest).await?;
+        self.relationship(account.id, requester).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_and_emails() {
+        assert!(valid_username("alice_01"));
+        assert!(!valid_username("al ice"));
+        assert!(!valid_username(""));
+        assert!(!valid_username(&"a".repeat(31)));
+        assert!(valid_email("a@b.example"));
+        assert!(!valid_email("a@b"));
+        assert!(!valid_email("@b.example"));
+        assert!(!valid_email("a b@c.example"));
+    }
+}

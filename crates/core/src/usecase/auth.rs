@@ -1,0 +1,372 @@
+//! Apps, OAuth grants and tokens, password checks. Identity-class data throughout.
+
+use super::scopes::Scopes;
+use super::{now, Roost};
+use crate::id::Id;
+use crate::model::{Account, App, AuthCode, Token, User};
+use crate::{CoreError, CoreResult};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub const OOB_REDIRECT: &str = "urn:ietf:wg:oauth:2.0:oob";
+const CODE_LIFETIME_SECS: i64 = 600;
+
+/// An OAuth error in RFC 6749 terms (`invalid_grant`, `invalid_client`, ...).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{error}: {description}")]
+pub struct OAuthError {
+    pub error: &'static str,
+    pub description: String,
+}
+
+fn oauth(error: &'static str, description: impl Into<String>) -> OAuthError {
+    OAuthError { error, description: description.into() }
+}
+
+/// The caller of an API request, from its bearer token.
+#[derive(Debug, Clone)]
+pub struct AuthContext {
+    pub token: Token,
+    pub scopes: Scopes,
+    /// None for app-only (`client_credentials`) tokens.
+    pub account: Option<Account>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApp {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub scopes: String,
+    pub website: Option<String>,
+}
+
+/// `POST /oauth/token` parameters, already separated from the transport.
+#[derive(Debug, Clone, Default)]
+pub struct GrantRequest {
+    pub grant_type: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scope: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub refresh_token: Option<String>,
+}
+
+/// A freshly issued token: the only time the raw secrets exist.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub scopes: Scopes,
+    pub created_at: jiff::Timestamp,
+}
+
+pub(crate) fn random_secret() -> String {
+    let mut b = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+pub(crate) fn hash_secret(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub(crate) async fn hash_password(password: String) -> CoreResult<String> {
+    // argon2 is deliberately slow: keep it off the async workers.
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| CoreError::Internal(format!("password hashing: {e}")))
+    })
+    .await
+    .map_err(|e| CoreError::Internal(e.to_string()))?
+}
+
+async fn verify_password(password: String, hash: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        // With no user we still verify against a fixed hash so timing does not reveal
+        // which logins exist.
+        let hash = hash.unwrap_or_else(|| {
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3K6Af2d4wxj4pUeTqUj9QfNwc8Y4cO1NkN0yHq8v9pU".into()
+        });
+        match PasswordHash::new(&hash) {
+            Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+            Err(_) => false,
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+fn valid_redirect_uri(uri: &str) -> bool {
+    if uri == OOB_REDIRECT {
+        return true;
+    }
+    match uri.split_once(':') {
+        // Any absolute URI: web apps use https, native apps their own schemes.
+        Some((scheme, rest)) => {
+            !scheme.is_empty()
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && !rest.is_empty()
+                && !uri.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+impl Roost {
+    pub async fn create_app(&self, new: NewApp) -> CoreResult<App> {
+        let name = new.name.trim();
+        if name.is_empty() {
+            return Err(CoreError::Validation("Validation failed: Application name can't be blank".into()));
+        }
+        if name.chars().count() > 60 {
+            return Err(CoreError::Validation("Validation failed: Application name is too long (maximum is 60 characters)".into()));
+        }
+        if new.redirect_uris.is_empty() {
+            return Err(CoreError::Validation("Validation failed: Redirect URI can't be blank".into()));
+        }
+        if let Some(bad) = new.redirect_uris.iter().find(|u| !valid_redirect_uri(u)) {
+            return Err(CoreError::Validation(format!("Validation failed: Redirect URI must be an absolute URI: {bad}")));
+        }
+        let scopes = Scopes::parse(&new.scopes).map_err(|e| CoreError::Validation(format!("Validation failed: {e}")))?;
+        let app = App {
+            id: self.next_id(),
+            name: name.to_string(),
+            website: new.website.filter(|w| !w.trim().is_empty()),
+            redirect_uris: new.redirect_uris,
+            scopes: scopes.as_string(),
+            client_id: random_secret(),
+            client_secret: random_secret(),
+            created_at: now(),
+        };
+        self.store.create_app(&app).await?;
+        Ok(app)
+    }
+
+    pub async fn app(&self, id: Id) -> CoreResult<Option<App>> {
+        Ok(self.store.app(id).await?)
+    }
+
+    pub async fn app_by_client_id(&self, client_id: &str) -> CoreResult<Option<App>> {
+        Ok(self.store.app_by_client_id(client_id).await?)
+    }
+
+    /// Checks client credentials (constant-time on the secret).
+    async fn client(&self, client_id: &str, client_secret: &str) -> CoreResult<Result<App, OAuthError>> {
+        let app = self.store.app_by_client_id(client_id).await?;
+        Ok(match app {
+            Some(app) if constant_eq(&app.client_secret, client_secret) => Ok(app),
+            _ => Err(oauth("invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.")),
+        })
+    }
+
+    /// Resolves a bearer token to its caller; None if unknown or revoked.
+    pub async fn authenticate(&self, raw_token: &str) -> CoreResult<Option<AuthContext>> {
+        let Some(token) = self.store.token_by_access_hash(&hash_secret(raw_token)).await? else {
+            return Ok(None);
+        };
+        let scopes = Scopes::parse(&token.scopes).unwrap_or_else(|_| Scopes::parse("read").expect("read parses"));
+        let account = match token.account_id {
+            Some(id) => match self.store.account(id).await? {
+                Some(a) => Some(a),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        Ok(Some(AuthContext { token, scopes, account }))
+    }
+
+    /// Checks a login (username or e-mail) and password; the account on success.
+    pub async fn check_password(&self, login: &str, password: &str) -> CoreResult<Option<Account>> {
+        let user = self.store.user_by_login(login.trim()).await?;
+        let ok = verify_password(password.to_string(), user.as_ref().map(|u| u.password_hash.clone())).await;
+        match user {
+            Some(u) if ok => Ok(self.store.account(u.account_id).await?),
+            _ => Ok(None),
+        }
+    }
+
+    pub async fn user(&self, account: Id) -> CoreResult<Option<User>> {
+        Ok(self.store.user(account).await?)
+    }
+
+    pub(crate) async fn issue_token(&self, app_id: Id, account_id: Option<Id>, scopes: Scopes, refresh: bool) -> CoreResult<IssuedToken> {
+        let access = random_secret();
+        let refresh_token = refresh.then(random_secret);
+        let created_at = now();
+        self.store
+            .create_token(&Token {
+                id: self.next_id(),
+                app_id,
+                account_id,
+                scopes: scopes.as_string(),
+                access_hash: hash_secret(&access),
+                refresh_hash: refresh_token.as_deref().map(hash_secret),
+                created_at,
+                revoked: false,
+            })
+            .await?;
+        Ok(IssuedToken { access_token: access, refresh_token, scopes, created_at })
+    }
+
+    /// Validates an authorization request (`GET /oauth/authorize`) before showing the form.
+    pub async fn check_authorize_request(&self, client_id: &str, redirect_uri: &str, scope: Option<&str>) -> CoreResult<Result<(App, Scopes), OAuthError>> {
+        let Some(app) = self.store.app_by_client_id(client_id).await? else {
+            return Ok(Err(oauth("invalid_client", "Unknown client_id.")));
+        };
+        if !app.redirect_uris.iter().any(|u| u == redirect_uri) {
+            return Ok(Err(oauth("invalid_redirect_uri", "The redirect URI included is not valid.")));
+        }
+        let app_scopes = Scopes::parse(&app.scopes).map_err(CoreError::Validation)?;
+        let requested = match scope {
+            Some(s) => match Scopes::parse(s) {
+                Ok(s) => s,
+                Err(e) => return Ok(Err(oauth("invalid_scope", e))),
+            },
+            None => app_scopes.clone(),
+        };
+        if !app_scopes.covers(&requested) {
+            return Ok(Err(oauth("invalid_scope", "The requested scope is invalid, unknown, or malformed.")));
+        }
+        Ok(Ok((app, requested)))
+    }
+
+    /// Issues an authorization code after the user signed in and consented.
+    pub async fn create_auth_code(
+        &self,
+        app: &App,
+        account: &Account,
+        redirect_uri: &str,
+        scopes: &Scopes,
+        code_challenge: Option<String>,
+        code_challenge_method: Option<String>,
+    ) -> CoreResult<String> {
+        let code = random_secret();
+        self.store
+            .create_auth_code(&AuthCode {
+                code_hash: hash_secret(&code),
+                app_id: app.id,
+                account_id: account.id,
+                redirect_uri: redirect_uri.to_string(),
+                scopes: scopes.as_string(),
+                code_challenge,
+                code_challenge_method,
+                expires_at: now() + jiff::SignedDuration::from_secs(CODE_LIFETIME_SECS),
+            })
+            .await?;
+        Ok(code)
+    }
+
+    /// `POST /oauth/token`.
+    pub async fn grant(&self, req: GrantRequest) -> CoreResult<Result<IssuedToken, OAuthError>> {
+        let app = match self.client(&req.client_id, &req.client_secret).await? {
+            Ok(app) => app,
+            Err(e) => return Ok(Err(e)),
+        };
+        let app_scopes = Scopes::parse(&app.scopes).map_err(CoreError::Validation)?;
+        let requested = match req.scope.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => match Scopes::parse(s) {
+                Ok(s) if app_scopes.covers(&s) => Some(s),
+                Ok(_) => return Ok(Err(oauth("invalid_scope", "The requested scope is invalid, unknown, or malformed."))),
+                Err(e) => return Ok(Err(oauth("invalid_scope", e))),
+            },
+            None => None,
+        };
+        match req.grant_type.as_str() {
+            "client_credentials" => {
+                let scopes = requested.unwrap_or(app_scopes);
+                Ok(Ok(self.issue_token(app.id, None, scopes, false).await?))
+            }
+            "password" => {
+                let (Some(login), Some(password)) = (req.username.as_deref(), req.password.as_deref()) else {
+                    return Ok(Err(oauth("invalid_request", "username and password are required.")));
+                };
+                match self.check_password(login, password).await? {
+                    Some(account) => {
+                        let scopes = requested.unwrap_or(app_scopes);
+                        Ok(Ok(self.issue_token(app.id, Some(account.id), scopes, true).await?))
+                    }
+                    None => Ok(Err(oauth("invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."))),
+                }
+            }
+            "authorization_code" => {
+                let invalid = || oauth("invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
+                let Some(code) = req.code.as_deref() else {
+                    return Ok(Err(oauth("invalid_request", "code is required.")));
+                };
+                let Some(stored) = self.store.take_auth_code(&hash_secret(code)).await? else {
+                    return Ok(Err(invalid()));
+                };
+                if stored.app_id != app.id || stored.expires_at < now() {
+                    return Ok(Err(invalid()));
+                }
+                if req.redirect_uri.as_deref() != Some(stored.redirect_uri.as_str()) {
+                    return Ok(Err(invalid()));
+                }
+                if let Some(challenge) = &stored.code_challenge {
+                    let Some(verifier) = req.code_verifier.as_deref() else {
+                        return Ok(Err(invalid()));
+                    };
+                    let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+                    if !constant_eq(&digest, challenge) {
+                        return Ok(Err(invalid()));
+                    }
+                }
+                let scopes = Scopes::parse(&stored.scopes).map_err(CoreError::Validation)?;
+                Ok(Ok(self.issue_token(app.id, Some(stored.account_id), scopes, true).await?))
+            }
+            "refresh_token" => {
+                let Some(raw) = req.refresh_token.as_deref() else {
+                    return Ok(Err(oauth("invalid_request", "refresh_token is required.")));
+                };
+                let Some(old) = self.store.token_by_refresh_hash(&hash_secret(raw)).await? else {
+                    return Ok(Err(oauth("invalid_grant", "The refresh token is invalid.")));
+                };
+                if old.app_id != app.id {
+                    return Ok(Err(oauth("invalid_grant", "The refresh token is invalid.")));
+                }
+                // Rotation: the old pair stops working once a new one is issued.
+                self.store.revoke_token(old.id).await?;
+                let scopes = Scopes::parse(&old.scopes).map_err(CoreError::Validation)?;
+                Ok(Ok(self.issue_token(app.id, old.account_id, scopes, true).await?))
+            }
+            "" => Ok(Err(oauth("invalid_request", "grant_type is required."))),
+            _ => Ok(Err(oauth("unsupported_grant_type", "The authorization grant type is not supported by the authorization server."))),
+        }
+    }
+
+    /// `POST /oauth/revoke`: revokes an access or refresh token of this client.
+    /// Unknown tokens succeed silently (RFC 7009).
+    pub async fn revoke(&self, client_id: &str, client_secret: &str, token: &str) -> CoreResult<Result<(), OAuthError>> {
+        let app = match self.client(client_id, client_secret).await? {
+            Ok(app) => app,
+            Err(e) => return Ok(Err(e)),
+        };
+        let h = hash_secret(token);
+        let found = match self.store.token_by_access_hash(&h).await? {
+            Some(t) => Some(t),
+            None => self.store.token_by_refresh_hash(&h).await?,
+        };
+        if let Some(t) = found {
+            if t.app_id != app.id {
+                return Ok(Err(oauth("unauthorized_client", "You are not authorized to revoke this token")));
+            }
+            self.store.revoke_token(t.id).await?;
+        }
+        Ok(Ok(()))
+    }
+}

@@ -1,0 +1,217 @@
+//! Turning status IDs into full views (author, mentions, tags, reblogged and quoted
+//! statuses, the viewer's flags, view counts) with a fixed number of batched store reads
+//! per page, whatever its length.
+
+use super::Roost;
+use crate::id::Id;
+use crate::model::{Account, Notification, Status, ViewCount, ViewerFlags};
+use crate::CoreResult;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, Clone)]
+pub struct StatusView {
+    pub status: Status,
+    pub account: Account,
+    pub mentions: Vec<Account>,
+    pub tags: Vec<String>,
+    /// The reblogged status, when this one is a reblog.
+    pub reblog: Option<Box<StatusView>>,
+    pub quote: Option<QuoteView>,
+    /// Present when there is a signed-in viewer.
+    pub flags: Option<ViewerFlags>,
+    pub views: ViewCount,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuoteState {
+    Accepted,
+    Deleted,
+    /// The viewer may not see the quoted status.
+    Unauthorized,
+}
+
+#[derive(Debug, Clone)]
+pub struct QuoteView {
+    pub state: QuoteState,
+    pub quoted_id: Id,
+    /// The quoted status, only for an accepted quote at the top level; a quote inside a
+    /// quote is shallow (ID and state), as in Mastodon.
+    pub status: Option<Box<StatusView>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NotificationView {
+    pub notification: Notification,
+    pub account: Account,
+    pub status: Option<StatusView>,
+}
+
+struct Loaded {
+    statuses: HashMap<Id, Status>,
+    accounts: HashMap<Id, Account>,
+    mentions: HashMap<Id, Vec<Id>>,
+    tags: HashMap<Id, Vec<String>>,
+    flags: HashMap<Id, ViewerFlags>,
+    views: HashMap<Id, ViewCount>,
+    visible_quotes: HashSet<Id>,
+    has_viewer: bool,
+}
+
+impl Roost {
+    pub async fn hydrate_one(&self, id: Id, viewer: Option<Id>) -> CoreResult<Option<StatusView>> {
+        Ok(self.hydrate(&[id], viewer).await?.pop())
+    }
+
+    /// Views of `ids` in the given order; IDs that no longer exist are skipped.
+    /// Callers have already checked that the viewer may see these statuses.
+    pub async fn hydrate(&self, ids: &[Id], viewer: Option<Id>) -> CoreResult<Vec<StatusView>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let store = self.store.as_ref();
+        let mut statuses: HashMap<Id, Status> =
+            store.statuses(ids).await?.into_iter().map(|s| (s.id, s)).collect();
+        // Second level: reblogged statuses.
+        let reblogged: Vec<Id> = statuses.values().filter_map(|s| s.reblog_of_id).collect();
+        if !reblogged.is_empty() {
+            for s in store.statuses(&reblogged).await? {
+                statuses.insert(s.id, s);
+            }
+        }
+        // Third level: quoted statuses (of the top level and of reblogged ones).
+        let quoted: Vec<Id> = statuses
+            .values()
+            .filter_map(|s| s.quote_of_id)
+            .filter(|q| !statuses.contains_key(q))
+            .collect();
+        if !quoted.is_empty() {
+            for s in store.statuses(&quoted).await? {
+                statuses.insert(s.id, s);
+            }
+        }
+        let all_quoted: Vec<Id> = statuses.values().filter_map(|s| s.quote_of_id).collect();
+        let visible_quotes: HashSet<Id> = if all_quoted.is_empty() {
+            HashSet::new()
+        } else {
+            store.visible_ids(viewer, &all_quoted).await?.into_iter().collect()
+        };
+
+        let all_ids: Vec<Id> = statuses.keys().copied().collect();
+        let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
+        for (sid, aid) in store.mentions(&all_ids).await? {
+            mentions.entry(sid).or_default().push(aid);
+        }
+        let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
+        for (sid, t) in store.tags(&all_ids).await? {
+            tags.entry(sid).or_default().push(t);
+        }
+        let mut account_ids: Vec<Id> = statuses.values().map(|s| s.account_id).collect();
+        account_ids.extend(mentions.values().flatten().copied());
+        account_ids.sort_unstable();
+        account_ids.dedup();
+        let accounts: HashMap<Id, Account> =
+            store.accounts(&account_ids).await?.into_iter().map(|a| (a.id, a)).collect();
+        let flags: HashMap<Id, ViewerFlags> = match viewer {
+            Some(v) => store.viewer_flags(v, &all_ids).await?.into_iter().collect(),
+            None => HashMap::new(),
+        };
+        let views = self.views.counts(store, &all_ids, self.views.today()).await?;
+
+        let loaded = Loaded {
+            statuses,
+            accounts,
+            mentions,
+            tags,
+            flags,
+            views,
+            visible_quotes,
+            has_viewer: viewer.is_some(),
+        };
+        Ok(ids.iter().filter_map(|id| loaded.build(*id, 0)).collect())
+    }
+
+    pub(crate) async fn hydrate_notifications(
+        &self,
+        items: Vec<Notification>,
+        viewer: Id,
+    ) -> CoreResult<Vec<NotificationView>> {
+        let mut account_ids: Vec<Id> = items.iter().map(|n| n.from_account_id).collect();
+        account_ids.sort_unstable();
+        account_ids.dedup();
+        let accounts: HashMap<Id, Account> =
+            self.store.accounts(&account_ids).await?.into_iter().map(|a| (a.id, a)).collect();
+        let status_ids: Vec<Id> = items.iter().filter_map(|n| n.status_id).collect();
+        let visible: HashSet<Id> = if status_ids.is_empty() {
+            HashSet::new()
+        } else {
+            self.store.visible_ids(Some(viewer), &status_ids).await?.into_iter().collect()
+        };
+        let visible_list: Vec<Id> = status_ids.iter().copied().filter(|id| visible.contains(id)).collect();
+        let statuses: HashMap<Id, StatusView> = self
+            .hydrate(&visible_list, Some(viewer))
+            .await?
+            .into_iter()
+            .map(|v| (v.status.id, v))
+            .collect();
+        Ok(items
+            .into_iter()
+            .filter_map(|n| {
+                let account = accounts.get(&n.from_account_id)?.clone();
+                let status = match n.status_id {
+                    // A notification about a status the viewer can no longer see is dropped.
+                    Some(sid) => Some(statuses.get(&sid)?.clone()),
+                    None => None,
+                };
+                Some(NotificationView { notification: n, account, status })
+            })
+            .collect())
+    }
+}
+
+impl Loaded {
+    fn build(&self, id: Id, depth: u8) -> Option<StatusView> {
+        let status = self.statuses.get(&id)?.clone();
+        let account = self.accounts.get(&status.account_id)?.clone();
+        let mentions = self
+            .mentions
+            .get(&id)
+            .map(|ids| ids.iter().filter_map(|a| self.accounts.get(a).cloned()).collect())
+            .unwrap_or_default();
+        let reblog = match status.reblog_of_id {
+            Some(r) if depth == 0 => Some(Box::new(self.build(r, depth + 1)?)),
+            Some(_) => None,
+            None => None,
+        };
+        let quote = status.quote_of_id.map(|q| {
+            let state = if !self.statuses.contains_key(&q) && depth < 2 {
+                QuoteState::Deleted
+            } else if depth < 2 && !self.visible_quotes.contains(&q) {
+                QuoteState::Unauthorized
+            } else {
+                QuoteState::Accepted
+            };
+            let nested = if state == QuoteState::Accepted && depth < 2 {
+                // Quoted statuses come one level down; their own quotes are shallow.
+                self.build(q, 2).map(Box::new)
+            } else {
+                None
+            };
+            QuoteView { state, quoted_id: q, status: nested }
+        });
+        let flags = if self.has_viewer { Some(self.flags.get(&id).copied().unwrap_or_default()) } else { None };
+        let views = match status.reblog_of_id {
+            Some(r) => self.views.get(&r).copied().unwrap_or_default(),
+            None => self.views.get(&id).copied().unwrap_or_default(),
+        };
+        Some(StatusView {
+            tags: self.tags.get(&id).cloned().unwrap_or_default(),
+            status,
+            account,
+            mentions,
+            reblog,
+            quote,
+            flags,
+            views,
+        })
+    }
+}

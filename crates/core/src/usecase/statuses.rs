@@ -1,0 +1,437 @@
+//! Posting, editing, deleting and acting on statuses.
+
+use super::hydrate::StatusView;
+use super::{clamp_page, now, AccountsPage, Roost};
+use crate::id::Id;
+use crate::model::*;
+use crate::store::StoreError;
+use crate::text;
+use crate::{CoreError, CoreResult};
+
+/// `POST /api/v1/statuses`.
+#[derive(Debug, Clone, Default)]
+pub struct PostStatus {
+    pub text: String,
+    pub in_reply_to_id: Option<Id>,
+    pub quoted_status_id: Option<Id>,
+    pub visibility: Option<Visibility>,
+    pub spoiler_text: Option<String>,
+    pub sensitive: Option<bool>,
+    pub language: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+/// `PUT /api/v1/statuses/:id`.
+#[derive(Debug, Clone, Default)]
+pub struct EditStatus {
+    pub text: String,
+    pub spoiler_text: Option<String>,
+    pub sensitive: Option<bool>,
+    pub language: Option<String>,
+}
+
+fn valid_language(l: &str) -> bool {
+    // ISO 639-1/639-3 with an optional region or script, e.g. `zh`, `zh-TW`, `yue`.
+    let mut parts = l.split(['-', '_']);
+    let lang = parts.next().unwrap_or("");
+    (2..=3).contains(&lang.len())
+        && lang.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+struct Prepared {
+    text: String,
+    content_html: String,
+    spoiler_text: String,
+    sensitive: bool,
+    language: Option<String>,
+    mentions: Vec<Account>,
+    tags: Vec<String>,
+}
+
+impl Roost {
+    /// The status if `viewer` may see it; 404 otherwise (unknown and invisible look alike).
+    pub async fn visible_status(&self, id: Id, viewer: Option<Id>) -> CoreResult<Status> {
+        let status = self.store.status(id).await?.ok_or(CoreError::NotFound("status"))?;
+        if self.store.visible_ids(viewer, &[id]).await?.is_empty() {
+            return Err(CoreError::NotFound("status"));
+        }
+        Ok(status)
+    }
+
+    async fn prepare_text(&self, text: &str, spoiler: Option<String>, sensitive: Option<bool>, language: Option<String>) -> CoreResult<Prepared> {
+        let text = text.replace("\r\n", "\n");
+        if text.trim().is_empty() {
+            return Err(CoreError::Validation("Validation failed: Text can't be blank".into()));
+        }
+        let spoiler_text = spoiler.unwrap_or_default().trim().to_string();
+        let length = text::count_chars(&text) + spoiler_text.chars().count();
+        if length > self.cfg.max_status_chars {
+            return Err(CoreError::Validation(format!(
+                "Validation failed: Text character limit of {} exceeded",
+                self.cfg.max_status_chars
+            )));
+        }
+        let language = match language.map(|l| l.trim().to_string()).filter(|l| !l.is_empty()) {
+            Some(l) if valid_language(&l) => Some(l),
+            Some(l) => return Err(CoreError::Validation(format!("Validation failed: Language {l} is not a valid language code"))),
+            None => None,
+        };
+        let parsed = text::parse(&text);
+        let (mentions, _) = self.resolve_mentions(&parsed).await?;
+        let content_html = self.render_text(&text).await?;
+        Ok(Prepared {
+            sensitive: sensitive.unwrap_or(false) || !spoiler_text.is_empty(),
+            spoiler_text,
+            language,
+            tags: parsed.tags,
+            mentions,
+            content_html,
+            text,
+        })
+    }
+
+    pub async fn post_status(&self, author: &Account, req: PostStatus) -> CoreResult<StatusView> {
+        let key = req.idempotency_key.as_deref().map(str::trim).filter(|k| !k.is_empty()).map(String::from);
+        if let Some(k) = &key {
+            if k.len() > 200 {
+                return Err(CoreError::Validation("Validation failed: Idempotency-Key is too long".into()));
+            }
+            if let Some(id) = self.store.status_by_idempotency_key(author.id, k).await? {
+                if let Some(v) = self.hydrate_one(id, Some(author.id)).await? {
+                    return Ok(v);
+                }
+            }
+        }
+        let p = self.prepare_text(&req.text, req.spoiler_text, req.sensitive, req.language).await?;
+        let mut visibility = req.visibility.unwrap_or(Visibility::Public);
+        let parent = match req.in_reply_to_id {
+            Some(id) => Some(self.visible_status(id, Some(author.id)).await?),
+            None => None,
+        };
+        if let Some(parent) = &parent {
+            if parent.reblog_of_id.is_some() {
+                return Err(CoreError::Validation("Validation failed: cannot reply to a reblog".into()));
+            }
+            // A reply is never more public than a direct message it answers.
+            if parent.visibility == Visibility::Direct && req.visibility.is_none() {
+                visibility = Visibility::Direct;
+            }
+        }
+        let quoted = match req.quoted_status_id {
+            Some(id) => {
+                let q = self.visible_status(id, Some(author.id)).await?;
+                if q.reblog_of_id.is_some() {
+                    return Err(CoreError::Validation("Validation failed: a reblog cannot be quoted".into()));
+                }
+                if !q.visibility.is_public() && q.account_id != author.id {
+                    return Err(CoreError::Validation("Validation failed: this post cannot be quoted".into()));
+                }
+                Some(q)
+            }
+            None => None,
+        };
+        let new = NewStatus {
+            id: self.next_id(),
+            account_id: author.id,
+            text: p.text,
+            content_html: p.content_html,
+            spoiler_text: p.spoiler_text,
+            visibility,
+            sensitive: p.sensitive,
+            language: p.language,
+            in_reply_to_id: parent.as_ref().map(|s| s.id),
+            in_reply_to_account_id: parent.as_ref().map(|s| s.account_id),
+            reblog_of_id: None,
+            quote_of_id: quoted.as_ref().map(|s| s.id),
+            created_at: now(),
+            mentions: p.mentions.iter().map(|a| a.id).collect(),
+            tags: p.tags,
+            idempotency_key: key.clone(),
+        };
+        let status = match self.store.create_status(&new).await {
+            Ok(s) => s,
+            Err(StoreError::Missing(_)) => return Err(CoreError::NotFound("status")),
+            Err(StoreError::Conflict(_)) if key.is_some() => {
+                // A concurrent retry with the same key won the race: answer with its status.
+                let id = self.store.status_by_idempotency_key(author.id, key.as_deref().unwrap_or_default()).await?;
+                let id = id.ok_or(CoreError::Conflict("duplicate request".into()))?;
+                return self.hydrate_one(id, Some(author.id)).await?.ok_or(CoreError::NotFound("status"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mentioned: Vec<Id> = new.mentions.clone();
+        self.notify_many(&mentioned, NotificationType::Mention, author.id, Some(status.id)).await?;
+        if let Some(q) = &quoted {
+            if !mentioned.contains(&q.account_id) {
+                self.notify(q.account_id, NotificationType::Quote, author.id, Some(status.id)).await?;
+            }
+        }
+        let is_reply_to_other = parent.as_ref().is_some_and(|p| p.account_id != author.id);
+        if visibility != Visibility::Direct && !is_reply_to_other {
+            let subscribers: Vec<Id> = self
+                .store
+                .notifying_followers(author.id)
+                .await?
+                .into_iter()
+                .filter(|a| !mentioned.contains(a))
+                .collect();
+            self.notify_many(&subscribers, NotificationType::Status, author.id, Some(status.id)).await?;
+        }
+        self.hydrate_one(status.id, Some(author.id)).await?.ok_or(CoreError::NotFound("status"))
+    }
+
+    /// Fetching a single status counts as a view of it.
+    pub async fn view_status(&self, id: Id, viewer: Option<Id>) -> CoreResult<StatusView> {
+        let status = self.visible_status(id, viewer).await?;
+        self.views.record(status.reblog_of_id.unwrap_or(status.id));
+        self.hydrate_one(id, viewer).await?.ok_or(CoreError::NotFound("status"))
+    }
+
+    /// Like [`Roost::view_status`] without counting a view (for API reads such as `source`).
+    pub async fn status(&self, id: Id, viewer: Option<Id>) -> CoreResult<StatusView> {
+        self.visible_status(id, viewer).await?;
+        self.hydrate_one(id, viewer).await?.ok_or(CoreError::NotFound("status"))
+    }
+
+    /// Statuses among `ids` that the viewer may see, in the given order.
+    pub async fn statuses(&self, ids: &[Id], viewer: Option<Id>) -> CoreResult<Vec<StatusView>> {
+        let visible = self.store.visible_ids(viewer, ids).await?;
+        let ordered: Vec<Id> = ids.iter().copied().filter(|i| visible.contains(i)).collect();
+        self.hydrate(&ordered, viewer).await
+    }
+
+    async fn own_status(&self, id: Id, actor: &Account) -> CoreResult<Status> {
+        let status = self.visible_status(id, Some(actor.id)).await?;
+        if status.account_id != actor.id {
+            return Err(CoreError::Forbidden("This action is not allowed".into()));
+        }
+        Ok(status)
+    }
+
+    /// Deletes an own status; returns it as it was (with its source text, for redrafting).
+    pub async fn delete_status(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
+        self.own_status(id, actor).await?;
+        let view = self.hydrate_one(id, Some(actor.id)).await?.ok_or(CoreError::NotFound("status"))?;
+        self.store.delete_status(id).await?.ok_or(CoreError::NotFound("status"))?;
+        Ok(view)
+    }
+
+    pub async fn edit_status(&self, id: Id, actor: &Account, edit: EditStatus) -> CoreResult<StatusView> {
+        let status = self.own_status(id, actor).await?;
+        if status.reblog_of_id.is_some() {
+            return Err(CoreError::Validation("Validation failed: a reblog cannot be edited".into()));
+        }
+        let language = edit.language.or(status.language.clone());
+        let p = self.prepare_text(&edit.text, edit.spoiler_text, edit.sensitive, language).await?;
+        let old_mentions: Vec<Id> = self.store.mentions(&[id]).await?.into_iter().map(|(_, a)| a).collect();
+        let mentions: Vec<Id> = p.mentions.iter().map(|a| a.id).collect();
+        self.store
+            .edit_status(
+                id,
+                &StatusEdit {
+                    text: p.text,
+                    content_html: p.content_html,
+                    spoiler_text: p.spoiler_text,
+                    sensitive: p.sensitive,
+                    language: p.language,
+                    mentions: mentions.clone(),
+                    tags: p.tags,
+                    edited_at: now(),
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Missing(_) => CoreError::NotFound("status"),
+                e => e.into(),
+            })?;
+        let sharers = self.store.sharers(id).await?;
+        self.notify_many(&sharers, NotificationType::Update, actor.id, Some(id)).await?;
+        let newly: Vec<Id> = mentions.into_iter().filter(|m| !old_mentions.contains(m)).collect();
+        self.notify_many(&newly, NotificationType::Mention, actor.id, Some(id)).await?;
+        self.hydrate_one(id, Some(actor.id)).await?.ok_or(CoreError::NotFound("status"))
+    }
+
+    /// Versions oldest first; a never-edited status has one, its current version.
+    pub async fn status_history(&self, id: Id, viewer: Option<Id>) -> CoreResult<(StatusView, Vec<StatusRevision>)> {
+        let view = self.status(id, viewer).await?;
+        let mut history = self.store.history(id).await?;
+        if history.is_empty() {
+            history.push(StatusRevision {
+                status_id: id,
+                content_html: view.status.content_html.clone(),
+                spoiler_text: view.status.spoiler_text.clone(),
+                sensitive: view.status.sensitive,
+                created_at: view.status.created_at,
+            });
+        }
+        Ok((view, history))
+    }
+
+    /// Ancestors and descendants the viewer may see.
+    pub async fn context(&self, id: Id, viewer: Option<Id>) -> CoreResult<(Vec<StatusView>, Vec<StatusView>)> {
+        self.visible_status(id, viewer).await?;
+        let ancestors = self.store.ancestors(id, 40).await?;
+        let descendants = self.store.descendants(id, 4096).await?;
+        Ok((self.statuses(&ancestors, viewer).await?, self.statuses(&descendants, viewer).await?))
+    }
+
+    pub async fn reblog(&self, id: Id, actor: &Account, visibility: Option<Visibility>) -> CoreResult<StatusView> {
+        let mut target = self.visible_status(id, Some(actor.id)).await?;
+        if let Some(orig) = target.reblog_of_id {
+            target = self.visible_status(orig, Some(actor.id)).await?;
+        }
+        let allowed = target.visibility.is_public() || (target.visibility == Visibility::Private && target.account_id == actor.id);
+        if !allowed {
+            return Err(CoreError::Forbidden("This action is not allowed".into()));
+        }
+        if let Some(existing) = self.store.find_reblog(actor.id, target.id).await? {
+            return self.hydrate_one(existing, Some(actor.id)).await?.ok_or(CoreError::NotFound("status"));
+        }
+        let visibility = match visibility.unwrap_or(Visibility::Public) {
+            Visibility::Direct => return Err(CoreError::Validation("Validation failed: Visibility is not allowed for a reblog".into())),
+            // A reblog of a followers-only post stays followers-only.
+            v if target.visibility == Visibility::Private => {
+                let _ = v;
+                Visibility::Private
+            }
+            v => v,
+        };
+        let new = NewStatus {
+            id: self.next_id(),
+            account_id: actor.id,
+            text: String::new(),
+            content_html: String::new(),
+            spoiler_text: String::new(),
+            visibility,
+            sensitive: false,
+            language: None,
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            reblog_of_id: Some(target.id),
+            quote_of_id: None,
+            created_at: now(),
+            mentions: Vec::new(),
+            tags: Vec::new(),
+            idempotency_key: None,
+        };
+        let reblog = match self.store.create_status(&new).await {
+            Ok(s) => s.id,
+            Err(StoreError::Conflict(_)) => self.store.find_reblog(actor.id, target.id).await?.ok_or(CoreError::NotFound("status"))?,
+            Err(StoreError::Missing(_)) => return Err(CoreError::NotFound("status")),
+            Err(e) => return Err(e.into()),
+        };
+        self.notify(target.account_id, NotificationType::Reblog, actor.id, Some(target.id)).await?;
+        self.hydrate_one(reblog, Some(actor.id)).await?.ok_or(CoreError::NotFound("status"))
+    }
+
+    /// Undoes a reblog; answers with the original status.
+    pub async fn unreblog(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
+        let mut target = self.visible_status(id, Some(actor.id)).await?;
+        if let Some(orig) = target.reblog_of_id {
+            target = self.visible_status(orig, Some(actor.id)).await?;
+        }
+        if let Some(existing) = self.store.find_reblog(actor.id, target.id).await? {
+            self.store.delete_status(existing).await?;
+        }
+        self.status(target.id, Some(actor.id)).await
+    }
+
+    pub async fn favourite(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
+        let target = self.interaction_target(id, actor).await?;
+        if self.store.favourite(self.next_id(), actor.id, target).await? {
+            let author = self.store.status(target).await?.map(|s| s.account_id);
+            if let Some(author) = author {
+                self.notify(author, NotificationType::Favourite, actor.id, Some(target)).await?;
+            }
+        }
+        self.status(target, Some(actor.id)).await
+    }
+
+    pub async fn unfavourite(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
+        let target = self.interaction_target(id, actor).await?;
+        self.store.unfavourite(actor.id, target).await?;
+        self.status(target, Some(actor.id)).await
+    }
+
+    pub async fn bookmark(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
+        let target = self.interaction_target(id, actor).await?;
+        self.store.bookmark(self.next_id(), actor.id, target).await?;
+        self.status(target, Some(actor.id)).await
+    }
+
+    pub async fn unbookmark(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
+        let target = self.interaction_target(id, actor).await?;
+        self.store.unbookmark(actor.id, target).await?;
+        self.status(target, Some(actor.id)).await
+    }
+
+    pub async fn set_pinned(&self, id: Id, actor: &Account, pinned: bool) -> CoreResult<StatusView> {
+        let status = self.own_status(id, actor).await?;
+        if pinned && (status.reblog_of_id.is_some() || status.visibility == Visibility::Direct) {
+            return Err(CoreError::Validation("Validation failed: this status cannot be pinned".into()));
+        }
+        self.store.set_pinned(id, pinned).await?;
+        self.status(id, Some(actor.id)).await
+    }
+
+    /// Interactions on a reblog act on the reblogged status.
+    async fn interaction_target(&self, id: Id, actor: &Account) -> CoreResult<Id> {
+        let s = self.visible_status(id, Some(actor.id)).await?;
+        match s.reblog_of_id {
+            Some(orig) => Ok(self.visible_status(orig, Some(actor.id)).await?.id),
+            None => Ok(s.id),
+        }
+    }
+
+    pub async fn reblogged_by(&self, id: Id, viewer: Option<Id>, page: Page) -> CoreResult<AccountsPage> {
+        self.visible_status(id, viewer).await?;
+        let rows = self.store.reblogged_by(id, clamp_page(page)).await?;
+        self.page_of_accounts(rows).await
+    }
+
+    pub async fn favourited_by(&self, id: Id, viewer: Option<Id>, page: Page) -> CoreResult<AccountsPage> {
+        self.visible_status(id, viewer).await?;
+        let rows = self.store.favourited_by(id, clamp_page(page)).await?;
+        self.page_of_accounts(rows).await
+    }
+
+    async fn page_of_accounts(&self, rows: Vec<Cursored<Id>>) -> CoreResult<AccountsPage> {
+        let bounds = rows.first().zip(rows.last()).map(|(f, l)| (f.cursor, l.cursor));
+        let ids: Vec<Id> = rows.iter().map(|r| r.item).collect();
+        Ok(AccountsPage { accounts: self.accounts(&ids).await?, bounds })
+    }
+
+    /// The viewer's favourites, with the (newest, oldest) favourite cursors.
+    pub async fn favourites(&self, viewer: Id, page: Page) -> CoreResult<(Vec<StatusView>, Option<(Id, Id)>)> {
+        let rows = self.store.favourites_of(viewer, clamp_page(page)).await?;
+        self.cursored_statuses(rows, viewer).await
+    }
+
+    pub async fn bookmarks(&self, viewer: Id, page: Page) -> CoreResult<(Vec<StatusView>, Option<(Id, Id)>)> {
+        let rows = self.store.bookmarks_of(viewer, clamp_page(page)).await?;
+        self.cursored_statuses(rows, viewer).await
+    }
+
+    async fn cursored_statuses(&self, rows: Vec<Cursored<Id>>, viewer: Id) -> CoreResult<(Vec<StatusView>, Option<(Id, Id)>)> {
+        let bounds = rows.first().zip(rows.last()).map(|(f, l)| (f.cursor, l.cursor));
+        let ids: Vec<Id> = rows.iter().map(|r| r.item).collect();
+        // A favourited post may have turned invisible since (e.g. after an unfollow).
+        Ok((self.statuses(&ids, Some(viewer)).await?, bounds))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_language;
+
+    #[test]
+    fn languages() {
+        for ok in ["en", "zh", "zh-TW", "yue", "zh-Hant"] {
+            assert!(valid_language(ok), "{ok}");
+        }
+        for bad in ["", "e", "english", "en-", "1x", "en-<b>"] {
+            assert!(!valid_language(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! View counting without a database write per view: views are added up in memory and
+//! flushed to the [`ViewStore`] every few seconds and on shutdown.
+//!
+//! Readers see stored + pending counts, so figures are exact at any moment. A flush holds a
+//! gate that readers also take, so a reader never sees a batch both in memory and in the
+//! store (double count) or in neither (a dip).
+
+use crate::id::Id;
+use crate::model::ViewCount;
+use crate::store::{StoreResult, ViewStore};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+pub struct ViewCounter {
+    tz: TimeZone,
+    /// (status, day) -> views not yet flushed.
+    pending: Mutex<HashMap<(Id, i32), i64>>,
+    gate: tokio::sync::RwLock<()>,
+}
+
+/// Days since 1970-01-01 of `at` in time zone `tz`: "today" rolls over at local midnight.
+pub fn day_number(at: Timestamp, tz: &TimeZone) -> i32 {
+    let date = at.to_zoned(tz.clone()).date();
+    let epoch = jiff::civil::date(1970, 1, 1);
+    // Civil date arithmetic in days cannot fail for dates jiff can represent.
+    date.since(epoch).map(|span| span.get_days()).unwrap_or(0)
+}
+
+impl ViewCounter {
+    pub fn new(tz: TimeZone) -> ViewCounter {
+        ViewCounter { tz, pending: Mutex::new(HashMap::new()), gate: tokio::sync::RwLock::new(()) }
+    }
+
+    pub fn today(&self) -> i32 {
+        day_number(Timestamp::now(), &self.tz)
+    }
+
+    pub fn record(&self, status: Id) {
+        self.record_at(status, Timestamp::now());
+    }
+
+    pub fn record_at(&self, status: Id, at: Timestamp) {
+        let day = day_number(at, &self.tz);
+        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        *p.entry((status, day)).or_insert(0) += 1;
+    }
+
+    /// Stored plus pending counts for `ids` as of `day`.
+    pub async fn counts(&self, store: &dyn ViewStore, ids: &[Id], day: i32) -> StoreResult<HashMap<Id, ViewCount>> {
+        let _g = self.gate.read().await;
+        let mut out: HashMap<Id, ViewCount> =
+            store.views(ids, day).await?.into_iter().collect();
+        let p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if !p.is_empty() {
+            for id in ids {
+                for (&(sid, d), &n) in p.iter().filter(|((sid, _), _)| sid == id) {
+                    let c = out.entry(sid).or_default();
+                    c.total += n;
+                    if d == day {
+                        c.today += n;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes pending counts to the store. On failure they stay pending for the next try.
+    pub async fn flush(&self, store: &dyn ViewStore) -> StoreResult<usize> {
+        let _g = self.gate.write().await;
+        let batch: Vec<(Id, i32, i64)> = {
+            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            p.drain().map(|((id, day), n)| (id, day, n)).collect()
+        };
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        match store.add_views(&batch).await {
+            Ok(()) => Ok(batch.len()),
+            Err(e) => {
+                let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                for (id, day, n) in batch {
+                    *p.entry((id, day)).or_insert(0) += n;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_rolls_over_at_local_midnight() {
+        let tz = TimeZone::get("Asia/Kolkata").unwrap();
+        // 18:29:59Z is 23:59:59 in India (+05:30); 18:30Z is the next local day.
+        let before: Timestamp = "2026-03-01T18:29:59Z".parse().unwrap();
+        let after: Timestamp = "2026-03-01T18:30:00Z".parse().unwrap();
+        assert_eq!(day_number(after, &tz), day_number(before, &tz) + 1);
+        let utc = TimeZone::UTC;
+        assert_eq!(day_number(before, &utc), day_number(after, &utc));
+    }
+}

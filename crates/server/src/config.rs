@@ -1,0 +1,200 @@
+//! The one typed configuration of a roost process: defaults, then a TOML file, then
+//! environment variables, then command-line flags (later wins). Read once at start and
+//! passed down; nothing else reads the environment.
+
+use clap::Args;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}")]
+    Read { path: PathBuf, #[source] source: std::io::Error },
+    #[error("invalid config file {path}")]
+    Parse { path: PathBuf, #[source] source: toml::de::Error },
+    #[error("invalid setting {name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Whether anyone may sign up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Registrations {
+    Open,
+    Closed,
+}
+
+/// Settings as they may appear in the file or on the command line: all optional.
+#[derive(Debug, Clone, Default, Deserialize, Args)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "ROOST_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Folder for the database and keys; created on first start.
+    #[arg(long, env = "ROOST_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Short code of this region, e.g. `in`.
+    #[arg(long, env = "ROOST_REGION")]
+    pub region: Option<String>,
+    /// Number of this region minted into IDs (0-1023).
+    #[arg(long, env = "ROOST_REGION_NUMBER")]
+    pub region_number: Option<u16>,
+    /// Public host name (defaults to the listen address).
+    #[arg(long, env = "ROOST_DOMAIN")]
+    pub domain: Option<String>,
+    /// Public base URL (defaults to http://DOMAIN).
+    #[arg(long, env = "ROOST_BASE_URL")]
+    pub base_url: Option<String>,
+    #[arg(long, env = "ROOST_REGISTRATIONS", value_enum)]
+    pub registrations: Option<Registrations>,
+    /// Character limit of a post.
+    #[arg(long, env = "ROOST_MAX_STATUS_CHARS")]
+    pub max_status_chars: Option<usize>,
+    /// IANA time zone in which "today" of view counts rolls over.
+    #[arg(long, env = "ROOST_TIME_ZONE")]
+    pub time_zone: Option<String>,
+    #[arg(long, env = "ROOST_TITLE")]
+    pub title: Option<String>,
+    #[arg(long, env = "ROOST_DESCRIPTION")]
+    pub description: Option<String>,
+    #[arg(long, env = "ROOST_CONTACT_EMAIL")]
+    pub contact_email: Option<String>,
+    /// Largest request body in bytes.
+    #[arg(long, env = "ROOST_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// fsync every commit (true, default) or rely on the WAL (false: faster, may lose
+    /// the last commits on power loss).
+    #[arg(long, env = "ROOST_SQLITE_SYNC_FULL")]
+    pub sqlite_sync_full: Option<bool>,
+    /// Seconds between flushes of buffered view counts.
+    #[arg(long, env = "ROOST_VIEW_FLUSH_SECS")]
+    pub view_flush_secs: Option<u64>,
+}
+
+impl Settings {
+    /// `self` wins over `base` field by field.
+    fn over(self, base: Settings) -> Settings {
+        macro_rules! pick {
+            ($($f:ident),*) => { Settings { $($f: self.$f.or(base.$f)),* } };
+        }
+        pick!(listen, data_dir, region, region_number, domain, base_url, registrations, max_status_chars,
+              time_zone, title, description, contact_email, max_body_bytes, sqlite_sync_full, view_flush_secs)
+    }
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub region: String,
+    pub region_number: u16,
+    /// None: derived from the bound address once listening.
+    pub domain: Option<String>,
+    pub base_url: Option<String>,
+    pub registrations_open: bool,
+    pub max_status_chars: usize,
+    pub time_zone: jiff::tz::TimeZone,
+    pub title: String,
+    pub description: String,
+    pub contact_email: String,
+    pub max_body_bytes: usize,
+    pub sqlite_sync_full: bool,
+    pub view_flush_secs: u64,
+}
+
+impl Config {
+    /// Merges flags/env (`cli`, already merged by clap) over the optional file over defaults.
+    pub fn load(file: Option<&Path>, cli: Settings) -> Result<Config, ConfigError> {
+        let from_file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+                toml::from_str::<Settings>(&text).map_err(|source| ConfigError::Parse { path: path.into(), source })?
+            }
+            None => Settings::default(),
+        };
+        Config::resolve(cli.over(from_file))
+    }
+
+    pub fn resolve(s: Settings) -> Result<Config, ConfigError> {
+        let region = s.region.unwrap_or_else(|| "local".into());
+        if region.is_empty() || region.len() > 16 || !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            return Err(ConfigError::Invalid { name: "region", reason: "use 1-16 lower-case letters, digits or '-'".into() });
+        }
+        let region_number = s.region_number.unwrap_or(0);
+        if region_number > roost_core::id::MAX_REGION_NUMBER {
+            return Err(ConfigError::Invalid { name: "region_number", reason: "must be 0-1023".into() });
+        }
+        let tz_name = s.time_zone.unwrap_or_else(|| "UTC".into());
+        let time_zone = jiff::tz::TimeZone::get(&tz_name)
+            .map_err(|e| ConfigError::Invalid { name: "time_zone", reason: e.to_string() })?;
+        let max_status_chars = s.max_status_chars.unwrap_or(5000);
+        if max_status_chars == 0 {
+            return Err(ConfigError::Invalid { name: "max_status_chars", reason: "must be positive".into() });
+        }
+        let base_url = s.base_url.map(|u| u.trim_end_matches('/').to_string());
+        if let Some(u) = &base_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(ConfigError::Invalid { name: "base_url", reason: "must start with http:// or https://".into() });
+            }
+        }
+        Ok(Config {
+            listen: s.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir: s.data_dir.unwrap_or_else(|| PathBuf::from("roost-data")),
+            region,
+            region_number,
+            domain: s.domain,
+            base_url,
+            registrations_open: s.registrations.unwrap_or(Registrations::Open) == Registrations::Open,
+            max_status_chars,
+            time_zone,
+            title: s.title.unwrap_or_else(|| "roost".into()),
+            description: s.description.unwrap_or_else(|| "A microblog that keeps your data in your home region.".into()),
+            contact_email: s.contact_email.unwrap_or_default(),
+            max_body_bytes: s.max_body_bytes.unwrap_or(1 << 20),
+            sqlite_sync_full: s.sqlite_sync_full.unwrap_or(true),
+            view_flush_secs: s.view_flush_secs.unwrap_or(2).max(1),
+        })
+    }
+
+    /// A config for tests and tools: defaults with this data dir on a free port.
+    pub fn for_data_dir(data_dir: &Path) -> Config {
+        let mut c = Config::resolve(Settings::default()).expect("defaults are valid");
+        c.data_dir = data_dir.to_path_buf();
+        c.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beat_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("roost.toml");
+        std::fs::write(&f, "region = \"in\"\nmax_status_chars = 300\ntime_zone = \"Asia/Kolkata\"\n").unwrap();
+        let cli = Settings { max_status_chars: Some(400), ..Default::default() };
+        let c = Config::load(Some(&f), cli).unwrap();
+        assert_eq!(c.region, "in");
+        assert_eq!(c.max_status_chars, 400);
+        assert_eq!(c.listen.port(), 8080);
+        assert!(c.registrations_open);
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("roost.toml");
+        std::fs::write(&f, "nonsense = 1\n").unwrap();
+        assert!(matches!(Config::load(Some(&f), Settings::default()), Err(ConfigError::Parse { .. })));
+        let bad = Settings { time_zone: Some("Mars/Olympus".into()), ..Default::default() };
+        let err = Config::resolve(bad).unwrap_err().to_string();
+        assert!(err.contains("time_zone"), "{err}");
+        let bad = Settings { region: Some("IN DIA".into()), ..Default::default() };
+        assert!(Config::resolve(bad).is_err());
+    }
+}

@@ -1,0 +1,143 @@
+//! roost-server: wires a region together — config, storage, keys, the use cases and the
+//! HTTP routes — and runs it. `main.rs` is the `roost` command line over this library;
+//! integration tests start servers through [`start`] on port 0.
+
+pub mod config;
+pub mod keys;
+
+use config::Config;
+use roost_api::AppState;
+use roost_core::{Roost, RoostConfig};
+use roost_store::{SqliteOptions, SqliteStore};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create data dir {0}")]
+    DataDir(std::path::PathBuf, #[source] std::io::Error),
+    #[error(transparent)]
+    Keys(#[from] keys::KeyError),
+    #[error("cannot open the database")]
+    Store(#[from] roost_core::store::StoreError),
+    #[error("cannot listen on {0}")]
+    Listen(SocketAddr, #[source] std::io::Error),
+}
+
+/// Opens the region's store in its data dir (creating both on first start).
+pub async fn open_store(cfg: &Config) -> Result<SqliteStore, StartError> {
+    keys::create_private_dir(&cfg.data_dir).map_err(|e| StartError::DataDir(cfg.data_dir.clone(), e))?;
+    let opts = SqliteOptions { synchronous_full: cfg.sqlite_sync_full, ..SqliteOptions::default() };
+    Ok(SqliteStore::open(&cfg.data_dir.join("roost.sqlite"), opts).await?)
+}
+
+/// The use-case settings, once the public address is known.
+pub fn roost_config(cfg: &Config, bound: SocketAddr) -> RoostConfig {
+    let domain = cfg.domain.clone().unwrap_or_else(|| bound.to_string());
+    let base_url = cfg.base_url.clone().unwrap_or_else(|| format!("http://{domain}"));
+    RoostConfig {
+        region: cfg.region.clone(),
+        region_number: cfg.region_number,
+        domain,
+        base_url,
+        max_status_chars: cfg.max_status_chars,
+        registrations_open: cfg.registrations_open,
+        time_zone: cfg.time_zone.clone(),
+        title: cfg.title.clone(),
+        description: cfg.description.clone(),
+        contact_email: cfg.contact_email.clone(),
+    }
+}
+
+/// A running region.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub base_url: String,
+    pub roost: Arc<Roost>,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, finishes in-flight requests, flushes view counts, closes the store.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Binds, starts serving in the background and returns at once.
+pub async fn start(cfg: Config) -> Result<Running, StartError> {
+    keys::create_private_dir(&cfg.data_dir).map_err(|e| StartError::DataDir(cfg.data_dir.clone(), e))?;
+    let keys = keys::load_or_create(&cfg.data_dir)?;
+    let store = open_store(&cfg).await?;
+    let listener = TcpListener::bind(cfg.listen).await.map_err(|e| StartError::Listen(cfg.listen, e))?;
+    let addr = listener.local_addr().map_err(|e| StartError::Listen(cfg.listen, e))?;
+    let rcfg = roost_config(&cfg, addr);
+    let base_url = rcfg.base_url.clone();
+    let roost = Arc::new(Roost::new(Arc::new(store.clone()), rcfg));
+    tracing::info!(region = %cfg.region, %addr, public_key = %keys.public_pem().lines().nth(1).unwrap_or(""), "region ready");
+
+    let state = AppState { roost: roost.clone(), max_body_bytes: cfg.max_body_bytes };
+    let app = roost_api::router(state)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::cors::CorsLayer::permissive());
+    // Trailing slashes are trimmed before routing, so `/api/v1/instance/` works too.
+    let app = NormalizePathLayer::trim_trailing_slash().layer(app);
+    let (tx, mut rx) = watch::channel(false);
+
+    let flusher = {
+        let roost = roost.clone();
+        let mut rx = rx.clone();
+        let every = Duration::from_secs(cfg.view_flush_secs);
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = rx.changed() => break,
+                }
+                if let Err(e) = roost.flush_views().await {
+                    tracing::warn!(error = %e, "view flush failed; counts kept for the next try");
+                }
+            }
+        })
+    };
+
+    let task = {
+        let roost = roost.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
+                .with_graceful_shutdown(async move {
+                    let _ = rx.changed().await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "server failed");
+            }
+            let _ = flusher.await;
+            // Last flush after the last request: no view of a clean shutdown is lost.
+            match roost.flush_views().await {
+                Ok(n) => tracing::info!(rows = n, "view counts flushed"),
+                Err(e) => tracing::error!(error = %e, "final view flush failed"),
+            }
+            store.close().await;
+        })
+    };
+    Ok(Running { addr, base_url, roost, shutdown: tx, task })
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    tracing::error!("handler panicked");
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(serde_json::json!({ "error": "Internal server error" })),
+    )
+        .into_response()
+}

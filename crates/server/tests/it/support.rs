@@ -1,0 +1,282 @@
+//! Test support: a real roost on port 0 with a fresh data dir, and a small HTTP client.
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use roost_server::config::Config;
+use roost_server::Running;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+pub struct TestServer {
+    pub running: Option<Running>,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub dir: TempDir,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    #[track_caller]
+    pub fn ok(self) -> Value {
+        assert!(self.status.is_success(), "expected success, got {}: {}", self.status, self.body);
+        self.body
+    }
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        self.body
+    }
+    /// Asserts a Mastodon-style error: the status and an `error` string.
+    #[track_caller]
+    pub fn error(self, status: u16) -> String {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        self.body["error"].as_str().unwrap_or_else(|| panic!("no error field in {}", self.body)).to_string()
+    }
+    pub fn link(&self) -> String {
+        self.headers.get("link").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+    }
+}
+
+/// A registered user.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub token: String,
+}
+
+pub enum Body {
+    None,
+    Json(Value),
+    Form(Vec<(String, String)>),
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(dir, tweak).await
+    }
+
+    pub async fn start_in(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+        cfg.view_flush_secs = 1;
+        tweak(&mut cfg);
+        let running = roost_server::start(cfg).await.expect("server starts");
+        TestServer {
+            base: running.base_url.clone(),
+            running: Some(running),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            dir,
+        }
+    }
+
+    /// Stops the server and hands back its data dir (for restart tests).
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        self.dir
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{}", self.base, path)
+        }
+    }
+
+    pub async fn req(&self, method: Method, path: &str, token: Option<&str>, body: Body) -> Resp {
+        let mut rb = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        rb = match body {
+            Body::None => rb,
+            Body::Json(v) => rb.json(&v),
+            Body::Form(pairs) => rb.form(&pairs),
+        };
+        let resp = rb.send().await.expect("request sent");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Resp { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.req(Method::GET, path, token, Body::None).await
+    }
+    pub async fn post(&self, path: &str, token: Option<&str>, json: Value) -> Resp {
+        self.req(Method::POST, path, token, Body::Json(json)).await
+    }
+    pub async fn post_form(&self, path: &str, token: Option<&str>, pairs: &[(&str, &str)]) -> Resp {
+        let pairs = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.req(Method::POST, path, token, Body::Form(pairs)).await
+    }
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
+        self.req(Method::DELETE, path, token, Body::None).await
+    }
+    pub async fn put(&self, path: &str, token: Option<&str>, json: Value) -> Resp {
+        self.req(Method::PUT, path, token, Body::Json(json)).await
+    }
+    pub async fn patch(&self, path: &str, token: Option<&str>, json: Value) -> Resp {
+        self.req(Method::PATCH, path, token, Body::Json(json)).await
+    }
+
+    /// Registers an app with full scopes; returns (client_id, client_secret).
+    pub async fn app(&self) -> (String, String) {
+        let app = self
+            .post(
+                "/api/v1/apps",
+                None,
+                json!({"client_name": "tests", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write follow push"}),
+            )
+            .await
+            .ok();
+        (app["client_id"].as_str().unwrap().into(), app["client_secret"].as_str().unwrap().into())
+    }
+
+    /// Signs up a user through the API, as Mastodon.py's `create_account` does.
+    pub async fn register(&self, username: &str) -> User {
+        let (id, secret) = self.app().await;
+        let app_token = self
+            .post("/oauth/token", None, json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret, "scope": "read write follow push"}))
+            .await
+            .ok()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let tok = self
+            .post(
+                "/api/v1/accounts",
+                Some(&app_token),
+                json!({"username": username, "email": format!("{username}@example.org"), "password": "correct horse battery", "agreement": true, "locale": "en"}),
+            )
+            .await
+            .ok();
+        let token = tok["access_token"].as_str().unwrap().to_string();
+        let me = self.get("/api/v1/accounts/verify_credentials", Some(&token)).await.ok();
+        User { id: me["id"].as_str().unwrap().into(), username: username.into(), token }
+    }
+
+    pub async fn post_status(&self, user: &User, body: Value) -> Value {
+        self.post("/api/v1/statuses", Some(&user.token), body).await.ok()
+    }
+
+    pub async fn follow(&self, follower: &User, target: &User) -> Value {
+        self.post(&format!("/api/v1/accounts/{}/follow", target.id), Some(&follower.token), json!({})).await.ok()
+    }
+}
+
+/// IDs of a list of statuses (or anything with `id`).
+pub fn ids(v: &Value) -> Vec<String> {
+    v.as_array().unwrap_or_else(|| panic!("not a list: {v}")).iter().map(|s| s["id"].as_str().unwrap().to_string()).collect()
+}
+
+// ---- Helpers for statuses/timelines/visibility/errors/restart tests ----
+
+impl TestServer {
+    /// Sends a prepared request (any method, headers, body) and collects the answer.
+    pub async fn send(&self, rb: reqwest::RequestBuilder) -> Resp {
+        let resp = rb.send().await.expect("request sent");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Resp { status, headers, body }
+    }
+
+    /// A request with a raw body and content type (for malformed or unusual bodies).
+    pub async fn raw(&self, method: Method, path: &str, token: Option<&str>, content_type: &str, body: impl Into<reqwest::Body>) -> Resp {
+        let mut rb = self.http.request(method, self.url(path)).header("content-type", content_type).body(body);
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        self.send(rb).await
+    }
+
+    /// POST with a JSON body and extra headers (e.g. `Idempotency-Key`).
+    pub async fn post_with_headers(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)], json: Value) -> Resp {
+        let mut rb = self.http.post(self.url(path)).json(&json);
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        self.send(rb).await
+    }
+
+    /// POST a multipart/form-data body of text fields.
+    pub async fn post_multipart(&self, path: &str, token: Option<&str>, fields: &[(&str, &str)]) -> Resp {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        let mut rb = self.http.post(self.url(path)).multipart(form);
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        self.send(rb).await
+    }
+
+    /// A password-grant token for `user` limited to `scope` (users made by [`register`]).
+    pub async fn scoped_token(&self, user: &User, scope: &str) -> String {
+        let (id, secret) = self.app().await;
+        self.post(
+            "/oauth/token",
+            None,
+            json!({"grant_type": "password", "client_id": id, "client_secret": secret, "scope": scope,
+                   "username": user.username, "password": "correct horse battery"}),
+        )
+        .await
+        .ok()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Status IDs of the user's home timeline (first page, up to 40).
+    pub async fn home_ids(&self, user: &User) -> Vec<String> {
+        ids(&self.get("/api/v1/timelines/home?limit=40", Some(&user.token)).await.ok())
+    }
+
+    /// Status IDs of the public timeline (first page, up to 40), as `user` or anonymous.
+    pub async fn public_ids(&self, user: Option<&User>) -> Vec<String> {
+        ids(&self.get("/api/v1/timelines/public?limit=40", user.map(|u| u.token.as_str())).await.ok())
+    }
+
+    /// Status IDs of an account's statuses as seen by `viewer` (first page, up to 40).
+    pub async fn account_status_ids(&self, account: &User, viewer: Option<&User>) -> Vec<String> {
+        let path = format!("/api/v1/accounts/{}/statuses?limit=40", account.id);
+        ids(&self.get(&path, viewer.map(|u| u.token.as_str())).await.ok())
+    }
+}
+
+/// The `id` of a status (or any entity) as a string.
+pub fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_string()
+}
+
+/// URL of the `Link` header relation `rel` ("next"/"prev"), if present.
+pub fn link_rel(link: &str, rel: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let part = part.trim();
+        let (url, params) = part.split_once(';')?;
+        if params.contains(&format!("rel=\"{rel}\"")) {
+            Some(url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+        } else {
+            None
+        }
+    })
+}

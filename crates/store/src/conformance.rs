@@ -1,0 +1,2366 @@
+//! The behaviour every [`Store`] implementation must show, as one async function per
+//! behaviour. The functions only use the store traits, create their own accounts and
+//! statuses with fresh IDs (usernames and regions carry a per-test tag), and mostly assert
+//! on what they created or on differences they caused. They are meant to run on a fresh
+//! database each (as the macro arranges); global counts (`instance_stats`) and
+//! cross-account listings assume no other test writes to the same database meanwhile.
+//!
+//! Run them all against an implementation with [`conformance_suite!`](crate::conformance_suite):
+//!
+//! ```ignore
+//! async fn fresh() -> (tempfile::TempDir, SqliteStore) { ... }
+//! roost_store::conformance_suite!(fresh());
+//! ```
+//!
+//! The expression is evaluated (and awaited) once per test and must give a [`Fixture`]:
+//! a store plus whatever keeps it alive. `(guard, store)` tuples and `Arc<dyn Store>` are
+//! fixtures already.
+
+use jiff::Timestamp;
+use roost_core::model::*;
+use roost_core::store::{Store, StoreError};
+use roost_core::{Id, IdGen};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// A store under test and whatever must live as long as it (a temporary directory, a
+/// container handle...).
+pub trait Fixture: Send + Sync {
+    fn store(&self) -> &dyn Store;
+}
+
+impl<G: Send + Sync, S: Store> Fixture for (G, S) {
+    fn store(&self) -> &dyn Store {
+        &self.1
+    }
+}
+
+impl Fixture for Arc<dyn Store> {
+    fn store(&self) -> &dyn Store {
+        self.as_ref()
+    }
+}
+
+/// Expands to one `#[tokio::test]` per conformance behaviour, each running against a
+/// fixture made by evaluating and awaiting `$make` (an expression giving a future of a
+/// [`Fixture`]). The calling crate needs `tokio` with the `macros` and `rt` features.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:expr) => {
+        $crate::__conformance_tests!(
+            $make;
+            account_create_get_and_lookup,
+            account_conflicts,
+            account_update_profile,
+            identity_users_and_login,
+            identity_apps_and_tokens,
+            identity_auth_code_single_use,
+            status_create_and_counters,
+            status_fanout_to_followers,
+            status_fanout_replies,
+            status_fanout_direct,
+            status_fanout_reblog,
+            visibility_matrix,
+            pagination_home_and_public,
+            public_timeline_contents_and_scope,
+            tag_timeline,
+            account_statuses_filters,
+            delete_status_cascade,
+            delete_status_counters,
+            edit_and_history,
+            thread_ancestors_descendants,
+            favourites_and_bookmarks,
+            reblogged_by_favourited_by_sharers,
+            follow_lifecycle,
+            follow_requests,
+            follow_backfill_and_cleanup,
+            relationships_matrix,
+            notifications_behaviour,
+            markers,
+            views_counting,
+            instance_stats,
+            fanout_20k_followers,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    ($make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let fixture = $make.await;
+                $crate::conformance::$name($crate::conformance::Fixture::store(&fixture)).await;
+            }
+        )*
+    };
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+fn page(limit: u32) -> Page {
+    Page {
+        limit,
+        ..Page::default()
+    }
+}
+
+fn ids_of(c: &[Cursored<Id>]) -> Vec<Id> {
+    c.iter().map(|c| c.item).collect()
+}
+
+fn set(v: &[Id]) -> HashSet<Id> {
+    v.iter().copied().collect()
+}
+
+/// One test's world: the store, an ID generator, and a tag that makes names unique.
+struct W<'a> {
+    s: &'a dyn Store,
+    g: IdGen,
+    tag: String,
+}
+
+impl<'a> W<'a> {
+    fn new(s: &'a dyn Store) -> W<'a> {
+        let g = IdGen::new(1);
+        let tag = format!("{}", g.next().0);
+        W { s, g, tag }
+    }
+
+    fn id(&self) -> Id {
+        self.g.next()
+    }
+
+    /// A name unique to this test.
+    fn name(&self, base: &str) -> String {
+        format!("{base}_{}", self.tag)
+    }
+
+    /// A region unique to this test (for public timelines on a shared database).
+    fn region(&self) -> String {
+        format!("r{}", self.tag)
+    }
+
+    fn new_account(&self, base: &str, region: &str) -> NewAccount {
+        NewAccount {
+            id: self.id(),
+            username: self.name(base),
+            home_region: region.to_owned(),
+            display_name: base.to_owned(),
+            created_at: Timestamp::now(),
+        }
+    }
+
+    fn user_for(&self, account: &NewAccount) -> User {
+        User {
+            account_id: account.id,
+            email: format!("{}@example.com", account.username),
+            password_hash: "$argon2id$fake".into(),
+            locale: "en".into(),
+            created_at: account.created_at,
+            sign_up_ip: Some("192.0.2.1".into()),
+        }
+    }
+
+    /// A local account (with a user row) in this test's region.
+    async fn account(&self, base: &str) -> Id {
+        let na = self.new_account(base, &self.region());
+        let user = self.user_for(&na);
+        self.s
+            .create_account(&na, Some(&user))
+            .await
+            .expect("create account")
+            .id
+    }
+
+    /// An account without a user row.
+    async fn bare_account(&self, base: &str, region: &str) -> Id {
+        let na = self.new_account(base, region);
+        self.s
+            .create_account(&na, None)
+            .await
+            .expect("create account")
+            .id
+    }
+
+    fn draft(&self, author: Id, visibility: Visibility) -> NewStatus {
+        let id = self.id();
+        NewStatus {
+            id,
+            account_id: author,
+            text: format!("status {id}"),
+            content_html: format!("<p>status {id}</p>"),
+            spoiler_text: String::new(),
+            visibility,
+            sensitive: false,
+            language: Some("en".into()),
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            reblog_of_id: None,
+            quote_of_id: None,
+            created_at: Timestamp::now(),
+            mentions: Vec::new(),
+            tags: Vec::new(),
+            idempotency_key: None,
+        }
+    }
+
+    async fn create(&self, new: NewStatus) -> Id {
+        self.s.create_status(&new).await.expect("create status").id
+    }
+
+    async fn post(&self, author: Id, visibility: Visibility) -> Id {
+        self.create(self.draft(author, visibility)).await
+    }
+
+    fn reply_draft(&self, author: Id, parent: &Status, visibility: Visibility) -> NewStatus {
+        let mut d = self.draft(author, visibility);
+        d.in_reply_to_id = Some(parent.id);
+        d.in_reply_to_account_id = Some(parent.account_id);
+        d
+    }
+
+    async fn reply(&self, author: Id, parent: Id, visibility: Visibility) -> Id {
+        let p = self.status(parent).await;
+        self.create(self.reply_draft(author, &p, visibility)).await
+    }
+
+    async fn reblog(&self, author: Id, target: Id) -> Id {
+        let mut d = self.draft(author, Visibility::Public);
+        d.reblog_of_id = Some(target);
+        d.text = String::new();
+        d.content_html = String::new();
+        self.create(d).await
+    }
+
+    async fn quote(&self, author: Id, target: Id) -> Id {
+        let mut d = self.draft(author, Visibility::Public);
+        d.quote_of_id = Some(target);
+        self.create(d).await
+    }
+
+    async fn follow(&self, follower: Id, target: Id) {
+        let st = self
+            .s
+            .follow(
+                self.id(),
+                follower,
+                target,
+                FollowState::Accepted,
+                false,
+                true,
+            )
+            .await
+            .expect("follow");
+        assert_eq!(st, FollowState::Accepted);
+    }
+
+    async fn home(&self, account: Id) -> Vec<Id> {
+        self.s.home_timeline(account, page(40)).await.expect("home")
+    }
+
+    async fn acct(&self, id: Id) -> Account {
+        self.s
+            .account(id)
+            .await
+            .expect("account")
+            .expect("account exists")
+    }
+
+    async fn status(&self, id: Id) -> Status {
+        self.s
+            .status(id)
+            .await
+            .expect("status")
+            .expect("status exists")
+    }
+
+    fn notification(
+        &self,
+        account: Id,
+        kind: NotificationType,
+        from: Id,
+        status: Option<Id>,
+    ) -> Notification {
+        Notification {
+            id: self.id(),
+            account_id: account,
+            kind,
+            from_account_id: from,
+            status_id: status,
+            created_at: Timestamp::now(),
+        }
+    }
+}
+
+fn assert_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>, rule: &str) {
+    match r {
+        Err(StoreError::Conflict(r)) if r == rule => {}
+        other => panic!("expected Conflict({rule:?}), got {other:?}"),
+    }
+}
+
+fn assert_missing<T: std::fmt::Debug>(r: Result<T, StoreError>, what: &str) {
+    match r {
+        Err(StoreError::Missing(m)) if m == what => {}
+        other => panic!("expected Missing({what:?}), got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Accounts
+
+pub async fn account_create_get_and_lookup(s: &dyn Store) {
+    let w = W::new(s);
+    let mut na = w.new_account("Alice", "in");
+    na.display_name = "Alice A.".into();
+    let user = w.user_for(&na);
+    let created = s.create_account(&na, Some(&user)).await.unwrap();
+    assert_eq!(created.id, na.id);
+    assert_eq!(created.username, na.username, "username keeps its case");
+    assert_eq!(created.home_region, "in");
+    assert_eq!(created.display_name, "Alice A.");
+    assert_eq!(
+        created.created_at.as_millisecond(),
+        na.created_at.as_millisecond()
+    );
+    assert_eq!(
+        (
+            created.followers_count,
+            created.following_count,
+            created.statuses_count
+        ),
+        (0, 0, 0)
+    );
+    assert_eq!(created.last_status_at, None);
+    assert!(!created.locked && !created.bot);
+
+    let got = s.account(na.id).await.unwrap().unwrap();
+    assert_eq!(got, created);
+    assert!(s.account(w.id()).await.unwrap().is_none());
+
+    let by_name = s
+        .account_by_username(&na.username.to_uppercase())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_name.id, na.id);
+    let by_name = s
+        .account_by_username(&na.username.to_lowercase())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_name.id, na.id);
+    assert!(s
+        .account_by_username(&w.name("nobody"))
+        .await
+        .unwrap()
+        .is_none());
+
+    let b = w.bare_account("bob", "id").await;
+    let c = w.bare_account("carol", "id").await;
+    let unknown = w.id();
+    let got = s.accounts(&[c, unknown, na.id]).await.unwrap();
+    assert_eq!(
+        set(&got.iter().map(|a| a.id).collect::<Vec<_>>()),
+        set(&[c, na.id])
+    );
+    assert!(s.accounts(&[]).await.unwrap().is_empty());
+
+    // Paged by ID, newest first.
+    let mine = set(&[na.id, b, c]);
+    let listed = s
+        .list_accounts(Page {
+            since_id: Some(Id(na.id.0 - 1)),
+            ..page(40)
+        })
+        .await
+        .unwrap();
+    let listed: Vec<Id> = listed
+        .iter()
+        .map(|a| a.id)
+        .filter(|id| mine.contains(id))
+        .collect();
+    assert_eq!(listed, vec![c, b, na.id]);
+    let listed = s
+        .list_accounts(Page {
+            max_id: Some(c),
+            since_id: Some(na.id),
+            ..page(40)
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.iter().map(|a| a.id).collect::<Vec<_>>(), vec![b]);
+}
+
+pub async fn account_conflicts(s: &dyn Store) {
+    let w = W::new(s);
+    let na = w.new_account("Dave", "in");
+    let user = w.user_for(&na);
+    s.create_account(&na, Some(&user)).await.unwrap();
+
+    // Same username, other case.
+    let mut dup = w.new_account("x", "in");
+    dup.username = na.username.to_uppercase();
+    let dup_user = User {
+        email: format!("other_{}@example.com", w.tag),
+        ..w.user_for(&dup)
+    };
+    assert_conflict(s.create_account(&dup, Some(&dup_user)).await, "username");
+    assert_conflict(s.create_account(&dup, None).await, "username");
+
+    // Same e-mail, other case: nothing of the new account is kept.
+    let other = w.new_account("erin", "in");
+    let other_user = User {
+        email: user.email.to_uppercase(),
+        ..w.user_for(&other)
+    };
+    assert_conflict(s.create_account(&other, Some(&other_user)).await, "email");
+    assert!(s.account(other.id).await.unwrap().is_none());
+    assert!(s
+        .account_by_username(&other.username)
+        .await
+        .unwrap()
+        .is_none());
+
+    // With a free e-mail it works.
+    let ok_user = w.user_for(&other);
+    s.create_account(&other, Some(&ok_user)).await.unwrap();
+}
+
+pub async fn account_update_profile(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("frank").await;
+    let before = w.acct(a).await;
+    let updated = s
+        .update_profile(
+            a,
+            &ProfileUpdate {
+                display_name: Some("Frank F.".into()),
+                note_source: Some("hi *there*".into()),
+                note_html: Some("<p>hi <em>there</em></p>".into()),
+                locked: Some(true),
+                bot: None,
+                discoverable: Some(true),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.display_name, "Frank F.");
+    assert_eq!(updated.note_source, "hi *there*");
+    assert_eq!(updated.note_html, "<p>hi <em>there</em></p>");
+    assert!(updated.locked);
+    assert_eq!(updated.bot, before.bot);
+    assert!(updated.discoverable);
+    assert_eq!(w.acct(a).await, updated);
+
+    // Fields left None stay.
+    let again = s
+        .update_profile(
+            a,
+            &ProfileUpdate {
+                bot: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(again.bot && again.locked);
+    assert_eq!(again.display_name, "Frank F.");
+
+    assert_missing(
+        s.update_profile(w.id(), &ProfileUpdate::default()).await,
+        "account",
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Identity
+
+pub async fn identity_users_and_login(s: &dyn Store) {
+    let w = W::new(s);
+    let na = w.new_account("Grace", "in");
+    let mut user = w.user_for(&na);
+    user.email = format!("Grace.{}@Example.COM", w.tag);
+    s.create_account(&na, Some(&user)).await.unwrap();
+
+    for login in [
+        na.username.clone(),
+        na.username.to_lowercase(),
+        user.email.clone(),
+        user.email.to_lowercase(),
+    ] {
+        let u = s
+            .user_by_login(&login)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("login {login}"));
+        assert_eq!(u.account_id, na.id);
+        assert_eq!(u.email, user.email, "e-mail kept as typed");
+        assert_eq!(u.password_hash, user.password_hash);
+        assert_eq!(u.locale, "en");
+        assert_eq!(u.sign_up_ip.as_deref(), Some("192.0.2.1"));
+    }
+    assert!(s.user_by_login(&w.name("nobody")).await.unwrap().is_none());
+
+    let u = s.user(na.id).await.unwrap().unwrap();
+    assert_eq!(u.account_id, na.id);
+
+    // An account without a user row has no login.
+    let bare = w.bare_account("remote", "id").await;
+    assert!(s.user(bare).await.unwrap().is_none());
+    assert!(s.user_by_login(&w.name("remote")).await.unwrap().is_none());
+}
+
+pub async fn identity_apps_and_tokens(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("henry").await;
+    let app = App {
+        id: w.id(),
+        name: "Test client".into(),
+        website: Some("https://client.example".into()),
+        redirect_uris: vec![
+            "urn:ietf:wg:oauth:2.0:oob".into(),
+            "https://client.example/cb".into(),
+        ],
+        scopes: "read write".into(),
+        client_id: w.name("cid"),
+        client_secret: "secret".into(),
+        created_at: Timestamp::now(),
+    };
+    s.create_app(&app).await.unwrap();
+    for got in [
+        s.app(app.id).await.unwrap().unwrap(),
+        s.app_by_client_id(&app.client_id).await.unwrap().unwrap(),
+    ] {
+        assert_eq!(got.id, app.id);
+        assert_eq!(got.name, app.name);
+        assert_eq!(got.website, app.website);
+        assert_eq!(got.redirect_uris, app.redirect_uris);
+        assert_eq!(got.scopes, app.scopes);
+        assert_eq!(got.client_secret, app.client_secret);
+    }
+    assert!(s.app(w.id()).await.unwrap().is_none());
+    assert!(s.app_by_client_id(&w.name("nope")).await.unwrap().is_none());
+
+    let user_token = Token {
+        id: w.id(),
+        app_id: app.id,
+        account_id: Some(a),
+        scopes: "read".into(),
+        access_hash: w.name("access1"),
+        refresh_hash: Some(w.name("refresh1")),
+        created_at: Timestamp::now(),
+        revoked: false,
+    };
+    let app_token = Token {
+        id: w.id(),
+        account_id: None,
+        access_hash: w.name("access2"),
+        refresh_hash: None,
+        ..user_token.clone()
+    };
+    s.create_token(&user_token).await.unwrap();
+    s.create_token(&app_token).await.unwrap();
+
+    let t = s
+        .token_by_access_hash(&user_token.access_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (t.id, t.app_id, t.account_id),
+        (user_token.id, app.id, Some(a))
+    );
+    assert_eq!(t.refresh_hash, user_token.refresh_hash);
+    assert!(!t.revoked);
+    let t = s
+        .token_by_refresh_hash(user_token.refresh_hash.as_deref().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.id, user_token.id);
+    let t = s
+        .token_by_access_hash(&app_token.access_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.account_id, None);
+    assert!(s
+        .token_by_access_hash(&w.name("unknown"))
+        .await
+        .unwrap()
+        .is_none());
+    // A hash only matches in its own column.
+    assert!(s
+        .token_by_access_hash(user_token.refresh_hash.as_deref().unwrap())
+        .await
+        .unwrap()
+        .is_none());
+
+    assert!(s.revoke_token(user_token.id).await.unwrap());
+    assert!(
+        !s.revoke_token(user_token.id).await.unwrap(),
+        "already revoked"
+    );
+    assert!(!s.revoke_token(w.id()).await.unwrap(), "no such token");
+    assert!(s
+        .token_by_access_hash(&user_token.access_hash)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .token_by_refresh_hash(user_token.refresh_hash.as_deref().unwrap())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .token_by_access_hash(&app_token.access_hash)
+        .await
+        .unwrap()
+        .is_some());
+}
+
+pub async fn identity_auth_code_single_use(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("iris").await;
+    let app = App {
+        id: w.id(),
+        name: "c".into(),
+        website: None,
+        redirect_uris: vec!["https://c.example/cb".into()],
+        scopes: "read".into(),
+        client_id: w.name("cid"),
+        client_secret: "s".into(),
+        created_at: Timestamp::now(),
+    };
+    s.create_app(&app).await.unwrap();
+    assert_eq!(s.app(app.id).await.unwrap().unwrap().website, None);
+    let expires_at =
+        Timestamp::from_millisecond(Timestamp::now().as_millisecond() + 600_000).unwrap();
+    let code = AuthCode {
+        code_hash: w.name("code"),
+        app_id: app.id,
+        account_id: a,
+        redirect_uri: "https://c.example/cb".into(),
+        scopes: "read".into(),
+        code_challenge: Some("challenge".into()),
+        code_challenge_method: Some("S256".into()),
+        expires_at,
+    };
+    s.create_auth_code(&code).await.unwrap();
+    let taken = s.take_auth_code(&code.code_hash).await.unwrap().unwrap();
+    assert_eq!((taken.app_id, taken.account_id), (app.id, a));
+    assert_eq!(taken.redirect_uri, code.redirect_uri);
+    assert_eq!(taken.code_challenge.as_deref(), Some("challenge"));
+    assert_eq!(taken.code_challenge_method.as_deref(), Some("S256"));
+    assert_eq!(
+        taken.expires_at.as_millisecond(),
+        expires_at.as_millisecond()
+    );
+    assert!(
+        s.take_auth_code(&code.code_hash).await.unwrap().is_none(),
+        "a code works once"
+    );
+    assert!(s.take_auth_code(&w.name("other")).await.unwrap().is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// Statuses
+
+pub async fn status_create_and_counters(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("jack").await;
+    let b = w.account("kate").await;
+    let m = w.account("liam").await;
+
+    let mut d = w.draft(a, Visibility::Public);
+    d.spoiler_text = "cw".into();
+    d.sensitive = true;
+    d.mentions = vec![m, b];
+    d.tags = vec!["rust".into(), "sqlite".into()];
+    d.idempotency_key = Some("key-1".into());
+    let created = s.create_status(&d).await.unwrap();
+    assert_eq!(created.id, d.id);
+    assert_eq!(
+        (
+            created.replies_count,
+            created.reblogs_count,
+            created.favourites_count
+        ),
+        (0, 0, 0)
+    );
+    let got = w.status(d.id).await;
+    assert_eq!(got, created);
+    assert_eq!(got.text, d.text);
+    assert_eq!(got.spoiler_text, "cw");
+    assert!(got.sensitive);
+    assert_eq!(got.language.as_deref(), Some("en"));
+    assert_eq!(got.visibility, Visibility::Public);
+    assert_eq!(got.edited_at, None);
+    assert!(!got.pinned);
+
+    assert_eq!(
+        s.mentions(&[d.id]).await.unwrap(),
+        vec![(d.id, m), (d.id, b)],
+        "mention order kept"
+    );
+    let mut tags = s.tags(&[d.id]).await.unwrap();
+    tags.sort();
+    assert_eq!(
+        tags,
+        vec![(d.id, "rust".to_string()), (d.id, "sqlite".to_string())]
+    );
+    assert_eq!(
+        s.status_by_idempotency_key(a, "key-1").await.unwrap(),
+        Some(d.id)
+    );
+    assert_eq!(s.status_by_idempotency_key(b, "key-1").await.unwrap(), None);
+    assert_eq!(s.status_by_idempotency_key(a, "key-2").await.unwrap(), None);
+
+    let author = w.acct(a).await;
+    assert_eq!(author.statuses_count, 1);
+    assert_eq!(
+        author.last_status_at.map(|t| t.as_millisecond()),
+        Some(d.created_at.as_millisecond())
+    );
+
+    let reply = w.reply(b, d.id, Visibility::Public).await;
+    let reblog = w.reblog(b, d.id).await;
+    let quote = w.quote(m, d.id).await;
+    let parent = w.status(d.id).await;
+    assert_eq!(
+        (
+            parent.replies_count,
+            parent.reblogs_count,
+            parent.quotes_count
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        w.acct(b).await.statuses_count,
+        2,
+        "reblogs count as statuses"
+    );
+    assert_eq!(w.status(reply).await.in_reply_to_account_id, Some(a));
+    assert_eq!(w.status(reblog).await.reblog_of_id, Some(d.id));
+    assert_eq!(w.status(quote).await.quote_of_id, Some(d.id));
+    assert_eq!(s.find_reblog(b, d.id).await.unwrap(), Some(reblog));
+    assert_eq!(s.find_reblog(m, d.id).await.unwrap(), None);
+
+    let got = s.statuses(&[reply, w.id(), quote]).await.unwrap();
+    assert_eq!(
+        set(&got.iter().map(|s| s.id).collect::<Vec<_>>()),
+        set(&[reply, quote])
+    );
+
+    // References to statuses that do not exist.
+    let gone = w.id();
+    let mut r = w.draft(b, Visibility::Public);
+    r.in_reply_to_id = Some(gone);
+    r.in_reply_to_account_id = Some(a);
+    assert_missing(s.create_status(&r).await, "status");
+    let mut r = w.draft(b, Visibility::Public);
+    r.reblog_of_id = Some(gone);
+    assert_missing(s.create_status(&r).await, "status");
+    let mut r = w.draft(b, Visibility::Public);
+    r.quote_of_id = Some(gone);
+    assert_missing(s.create_status(&r).await, "status");
+    assert!(s.status(r.id).await.unwrap().is_none());
+    assert_eq!(
+        w.acct(b).await.statuses_count,
+        2,
+        "failed creates change nothing"
+    );
+}
+
+pub async fn status_fanout_to_followers(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("author").await;
+    let f = w.account("follower").await;
+    let n = w.account("stranger").await;
+    let q = w.account("requester").await;
+    w.follow(f, a).await;
+    s.follow(w.id(), q, a, FollowState::Requested, false, true)
+        .await
+        .unwrap();
+
+    let public = w.post(a, Visibility::Public).await;
+    let unlisted = w.post(a, Visibility::Unlisted).await;
+    let private = w.post(a, Visibility::Private).await;
+    assert_eq!(
+        w.home(a).await,
+        vec![private, unlisted, public],
+        "the author's own home"
+    );
+    assert_eq!(w.home(f).await, vec![private, unlisted, public]);
+    assert!(w.home(n).await.is_empty());
+    assert!(
+        w.home(q).await.is_empty(),
+        "a pending request brings nothing"
+    );
+}
+
+pub async fn status_fanout_replies(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let c = w.account("c").await;
+    let f1 = w.account("f1").await; // follows a and c
+    let f2 = w.account("f2").await; // follows a only
+    w.follow(f1, a).await;
+    w.follow(f2, a).await;
+    w.follow(c, a).await;
+    w.follow(f1, c).await;
+
+    let cp = w.post(c, Visibility::Public).await;
+    let r = w.reply(a, cp, Visibility::Public).await;
+    assert!(w.home(a).await.contains(&r));
+    assert!(
+        w.home(f1).await.contains(&r),
+        "follows the replied-to account"
+    );
+    assert!(w.home(c).await.contains(&r), "is the replied-to account");
+    assert!(
+        !w.home(f2).await.contains(&r),
+        "does not follow the replied-to account"
+    );
+
+    // Replying to oneself (a thread) reaches every follower.
+    let ap = w.post(a, Visibility::Public).await;
+    let thread = w.reply(a, ap, Visibility::Public).await;
+    for x in [a, f1, f2, c] {
+        assert!(w.home(x).await.contains(&thread));
+    }
+}
+
+pub async fn status_fanout_direct(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let f = w.account("f").await;
+    let m = w.account("m").await;
+    w.follow(f, a).await;
+    let mut d = w.draft(a, Visibility::Direct);
+    d.mentions = vec![m];
+    let dm = w.create(d).await;
+    assert_eq!(w.home(a).await, vec![dm]);
+    assert_eq!(w.home(m).await, vec![dm]);
+    assert!(
+        w.home(f).await.is_empty(),
+        "followers do not get direct statuses"
+    );
+}
+
+pub async fn status_fanout_reblog(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("orig").await;
+    let b = w.account("booster").await;
+    let f1 = w.account("f1").await;
+    let f2 = w.account("f2").await;
+    w.follow(f1, b).await;
+    w.follow(a, b).await;
+    s.follow(w.id(), f2, b, FollowState::Accepted, false, false)
+        .await
+        .unwrap();
+
+    let p = w.post(a, Visibility::Public).await;
+    let rb = w.reblog(b, p).await;
+    assert!(w.home(b).await.contains(&rb));
+    assert!(w.home(f1).await.contains(&rb));
+    assert!(
+        !w.home(a).await.contains(&rb),
+        "not to the reblogged status's author"
+    );
+    assert!(
+        !w.home(f2).await.contains(&rb),
+        "not to followers hiding reblogs"
+    );
+
+    let mut again = w.draft(b, Visibility::Public);
+    again.reblog_of_id = Some(p);
+    assert_conflict(s.create_status(&again).await, "reblog");
+    assert_eq!(w.status(p).await.reblogs_count, 1);
+    assert_eq!(w.acct(b).await.statuses_count, 1);
+    // Another account may reblog it too.
+    w.reblog(f1, p).await;
+    assert_eq!(w.status(p).await.reblogs_count, 2);
+}
+
+pub async fn visibility_matrix(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("author").await;
+    let f = w.account("follower").await;
+    let m = w.account("mentioned").await;
+    let x = w.account("stranger").await;
+    let q = w.account("requester").await;
+    w.follow(f, a).await;
+    s.follow(w.id(), q, a, FollowState::Requested, false, true)
+        .await
+        .unwrap();
+
+    let mut by_vis = Vec::new();
+    for vis in [
+        Visibility::Public,
+        Visibility::Unlisted,
+        Visibility::Private,
+        Visibility::Direct,
+    ] {
+        let mut d = w.draft(a, vis);
+        d.mentions = vec![m];
+        by_vis.push((vis, w.create(d).await));
+    }
+    let all: Vec<Id> = by_vis.iter().map(|v| v.1).collect();
+    let expect = |viewer: &str, vis: Visibility| -> bool {
+        match vis {
+            Visibility::Public | Visibility::Unlisted => true,
+            Visibility::Private => matches!(viewer, "follower" | "mentioned" | "author"),
+            Visibility::Direct => matches!(viewer, "mentioned" | "author"),
+        }
+    };
+    let viewers = [
+        ("anonymous", None),
+        ("stranger", Some(x)),
+        ("requester", Some(q)),
+        ("follower", Some(f)),
+        ("mentioned", Some(m)),
+        ("author", Some(a)),
+    ];
+    for (name, viewer) in viewers {
+        let seen = set(&s.visible_ids(viewer, &all).await.unwrap());
+        let listed = s
+            .account_statuses(a, viewer, &AccountStatusFilter::default(), page(40))
+            .await
+            .unwrap();
+        let wanted: Vec<Id> = by_vis
+            .iter()
+            .rev()
+            .filter(|(v, _)| expect(name, *v))
+            .map(|v| v.1)
+            .collect();
+        for (vis, id) in &by_vis {
+            assert_eq!(
+                seen.contains(id),
+                expect(name, *vis),
+                "visible_ids: {name} / {vis:?}"
+            );
+        }
+        assert_eq!(listed, wanted, "account_statuses: {name}");
+    }
+
+    // Reblogs: visible when both the reblog and the reblogged status are.
+    let private = by_vis[2].1;
+    let rb_private = {
+        let mut d = w.draft(f, Visibility::Public);
+        d.reblog_of_id = Some(private);
+        w.create(d).await
+    };
+    let rb_public = w.reblog(f, by_vis[0].1).await;
+    let ids = [rb_private, rb_public];
+    assert_eq!(
+        set(&s.visible_ids(None, &ids).await.unwrap()),
+        set(&[rb_public])
+    );
+    assert_eq!(
+        set(&s.visible_ids(Some(x), &ids).await.unwrap()),
+        set(&[rb_public])
+    );
+    assert_eq!(
+        set(&s.visible_ids(Some(a), &ids).await.unwrap()),
+        set(&[rb_private, rb_public])
+    );
+    assert_eq!(
+        set(&s.visible_ids(Some(m), &ids).await.unwrap()),
+        set(&[rb_private, rb_public])
+    );
+    let listed = s
+        .account_statuses(f, None, &AccountStatusFilter::default(), page(40))
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![rb_public]);
+    let listed = s
+        .account_statuses(f, Some(a), &AccountStatusFilter::default(), page(40))
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![rb_public, rb_private]);
+
+    // Unknown IDs are simply absent.
+    assert!(s.visible_ids(Some(a), &[w.id()]).await.unwrap().is_empty());
+    assert!(s.visible_ids(None, &[]).await.unwrap().is_empty());
+}
+
+pub async fn pagination_home_and_public(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("poster").await;
+    let f = w.account("reader").await;
+    w.follow(f, a).await;
+    let mut st = Vec::new();
+    for _ in 0..10 {
+        st.push(w.post(a, Visibility::Public).await);
+    }
+    let scope = RegionScope::Only(w.region());
+    let rev = |idx: &[usize]| idx.iter().map(|&i| st[i]).collect::<Vec<Id>>();
+    let cases: Vec<(Page, Vec<Id>)> = vec![
+        (page(3), rev(&[9, 8, 7])),
+        (
+            Page {
+                max_id: Some(st[7]),
+                ..page(3)
+            },
+            rev(&[6, 5, 4]),
+        ),
+        (
+            Page {
+                since_id: Some(st[2]),
+                ..page(3)
+            },
+            rev(&[9, 8, 7]),
+        ),
+        (
+            Page {
+                min_id: Some(st[2]),
+                ..page(3)
+            },
+            rev(&[5, 4, 3]),
+        ),
+        (
+            Page {
+                min_id: Some(st[2]),
+                max_id: Some(st[5]),
+                ..page(10)
+            },
+            rev(&[4, 3]),
+        ),
+        (
+            Page {
+                since_id: Some(st[2]),
+                max_id: Some(st[6]),
+                ..page(10)
+            },
+            rev(&[5, 4, 3]),
+        ),
+        (
+            Page {
+                max_id: Some(st[0]),
+                ..page(10)
+            },
+            vec![],
+        ),
+        (
+            Page {
+                min_id: Some(st[9]),
+                ..page(10)
+            },
+            vec![],
+        ),
+        (page(40), rev(&[9, 8, 7, 6, 5, 4, 3, 2, 1, 0])),
+    ];
+    for (p, want) in cases {
+        assert_eq!(s.home_timeline(f, p).await.unwrap(), want, "home {p:?}");
+        assert_eq!(
+            s.public_timeline(&scope, p).await.unwrap(),
+            want,
+            "public {p:?}"
+        );
+        let acct = s
+            .account_statuses(a, None, &AccountStatusFilter::default(), p)
+            .await
+            .unwrap();
+        assert_eq!(acct, want, "account statuses {p:?}");
+    }
+}
+
+pub async fn public_timeline_contents_and_scope(s: &dyn Store) {
+    let w = W::new(s);
+    let region = w.region();
+    let other = format!("o{}", w.tag);
+    let a = w.account("local").await;
+    let b = w.bare_account("abroad", &other).await;
+    let public = w.post(a, Visibility::Public).await;
+    w.post(a, Visibility::Unlisted).await;
+    w.post(a, Visibility::Private).await;
+    w.post(a, Visibility::Direct).await;
+    let foreign = w.post(b, Visibility::Public).await;
+    w.reblog(a, foreign).await;
+    let reply = w.reply(a, foreign, Visibility::Public).await;
+
+    assert_eq!(
+        s.public_timeline(&RegionScope::Only(region.clone()), page(40))
+            .await
+            .unwrap(),
+        vec![reply, public]
+    );
+    assert_eq!(
+        s.public_timeline(&RegionScope::Only(other.clone()), page(40))
+            .await
+            .unwrap(),
+        vec![foreign]
+    );
+    let mine = set(&[public, foreign, reply]);
+    let all = s
+        .public_timeline(
+            &RegionScope::All,
+            Page {
+                since_id: Some(Id(public.0 - 1)),
+                ..page(40)
+            },
+        )
+        .await
+        .unwrap();
+    let all: Vec<Id> = all.into_iter().filter(|id| mine.contains(id)).collect();
+    assert_eq!(all, vec![reply, foreign, public]);
+    let except = s
+        .public_timeline(
+            &RegionScope::Except(region.clone()),
+            Page {
+                since_id: Some(Id(public.0 - 1)),
+                ..page(40)
+            },
+        )
+        .await
+        .unwrap();
+    assert!(except.contains(&foreign) && !except.contains(&public) && !except.contains(&reply));
+}
+
+pub async fn tag_timeline(s: &dyn Store) {
+    let w = W::new(s);
+    let region = w.region();
+    let a = w.account("tagger").await;
+    let tag = format!("t{}", w.tag);
+    let mut ids = Vec::new();
+    for vis in [
+        Visibility::Public,
+        Visibility::Unlisted,
+        Visibility::Private,
+        Visibility::Public,
+    ] {
+        let mut d = w.draft(a, vis);
+        d.tags = vec![tag.clone(), "other".into()];
+        ids.push(w.create(d).await);
+    }
+    w.post(a, Visibility::Public).await; // untagged
+    w.reblog(a, ids[0]).await;
+    let scope = RegionScope::Only(region.clone());
+    assert_eq!(
+        s.tag_timeline(&tag, &scope, page(40)).await.unwrap(),
+        vec![ids[3], ids[0]]
+    );
+    assert_eq!(
+        s.tag_timeline(&tag, &scope, page(1)).await.unwrap(),
+        vec![ids[3]]
+    );
+    assert_eq!(
+        s.tag_timeline(
+            &tag,
+            &scope,
+            Page {
+                max_id: Some(ids[3]),
+                ..page(5)
+            }
+        )
+        .await
+        .unwrap(),
+        vec![ids[0]]
+    );
+    assert_eq!(
+        s.tag_timeline(&tag, &RegionScope::All, page(40))
+            .await
+            .unwrap(),
+        vec![ids[3], ids[0]]
+    );
+    assert!(s
+        .tag_timeline(&tag, &RegionScope::Except(region), page(40))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .tag_timeline(&format!("none{}", w.tag), &scope, page(40))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+pub async fn account_statuses_filters(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let b = w.account("b").await;
+    let bp = w.post(b, Visibility::Public).await;
+    let p = w.post(a, Visibility::Public).await;
+    let reply_other = w.reply(a, bp, Visibility::Public).await;
+    let self_reply = w.reply(a, p, Visibility::Public).await;
+    let rb = w.reblog(a, bp).await;
+    let mut d = w.draft(a, Visibility::Public);
+    d.tags = vec!["rust".into()];
+    let tagged = w.create(d).await;
+
+    let list = |f: AccountStatusFilter| async move {
+        s.account_statuses(a, Some(b), &f, page(40)).await.unwrap()
+    };
+    assert_eq!(
+        list(AccountStatusFilter::default()).await,
+        vec![tagged, rb, self_reply, reply_other, p]
+    );
+    assert_eq!(
+        list(AccountStatusFilter {
+            exclude_replies: true,
+            ..Default::default()
+        })
+        .await,
+        vec![tagged, rb, self_reply, p],
+        "replies to others go, the author's own threads stay"
+    );
+    assert_eq!(
+        list(AccountStatusFilter {
+            exclude_reblogs: true,
+            ..Default::default()
+        })
+        .await,
+        vec![tagged, self_reply, reply_other, p]
+    );
+    assert_eq!(
+        list(AccountStatusFilter {
+            tagged: Some("rust".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![tagged]
+    );
+    assert!(
+        list(AccountStatusFilter {
+            only_media: true,
+            ..Default::default()
+        })
+        .await
+        .is_empty(),
+        "no media yet"
+    );
+
+    assert!(list(AccountStatusFilter {
+        pinned: true,
+        ..Default::default()
+    })
+    .await
+    .is_empty());
+    assert!(s.set_pinned(p, true).await.unwrap());
+    assert!(w.status(p).await.pinned);
+    assert_eq!(
+        list(AccountStatusFilter {
+            pinned: true,
+            ..Default::default()
+        })
+        .await,
+        vec![p]
+    );
+    s.set_pinned(p, false).await.unwrap();
+    assert!(!w.status(p).await.pinned);
+    assert!(list(AccountStatusFilter {
+        pinned: true,
+        ..Default::default()
+    })
+    .await
+    .is_empty());
+}
+
+pub async fn delete_status_cascade(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let [b, c, d, e, f, g, m] = [
+        w.account("b").await,
+        w.account("c").await,
+        w.account("d").await,
+        w.account("e").await,
+        w.account("f").await,
+        w.account("g").await,
+        w.account("m").await,
+    ];
+    w.follow(f, a).await;
+    w.follow(g, d).await;
+    let mut draft = w.draft(a, Visibility::Public);
+    draft.mentions = vec![m];
+    draft.tags = vec![format!("t{}", w.tag)];
+    let st = w.create(draft).await;
+    let reply = w.reply(b, st, Visibility::Public).await;
+    let quote = w.quote(c, st).await;
+    let rb = w.reblog(d, st).await;
+    assert!(s.favourite(w.id(), e, st).await.unwrap());
+    assert!(s.bookmark(w.id(), e, st).await.unwrap());
+    s.create_notifications(&[
+        w.notification(a, NotificationType::Favourite, e, Some(st)),
+        w.notification(d, NotificationType::Mention, a, Some(st)),
+        w.notification(a, NotificationType::Follow, f, None),
+    ])
+    .await
+    .unwrap();
+    s.edit_status(
+        st,
+        &StatusEdit {
+            text: "edited".into(),
+            content_html: "<p>edited</p>".into(),
+            spoiler_text: String::new(),
+            sensitive: false,
+            language: None,
+            mentions: vec![m],
+            tags: vec![format!("t{}", w.tag)],
+            edited_at: Timestamp::now(),
+        },
+    )
+    .await
+    .unwrap();
+    s.add_views(&[(st, 100, 5)]).await.unwrap();
+    assert!(w.home(f).await.contains(&st));
+    assert!(w.home(g).await.contains(&rb));
+    let before = w.status(st).await;
+    assert_eq!(
+        (
+            before.replies_count,
+            before.quotes_count,
+            before.reblogs_count,
+            before.favourites_count
+        ),
+        (1, 1, 1, 1)
+    );
+
+    let deleted = s.delete_status(st).await.unwrap().expect("deleted");
+    assert_eq!(deleted.id, st);
+    assert_eq!(deleted.account_id, a);
+    assert!(s.status(st).await.unwrap().is_none());
+    assert!(s.status(rb).await.unwrap().is_none(), "reblogs go with it");
+    assert_eq!(
+        w.status(reply).await.in_reply_to_id,
+        Some(st),
+        "replies stay and keep their parent ID"
+    );
+    assert_eq!(
+        w.status(quote).await.quote_of_id,
+        Some(st),
+        "quotes stay and keep the quoted ID"
+    );
+
+    assert_eq!(w.acct(a).await.statuses_count, 0);
+    assert_eq!(w.acct(a).await.last_status_at, None);
+    assert_eq!(
+        w.acct(d).await.statuses_count,
+        0,
+        "the reblogger loses the reblog"
+    );
+    assert!(!w.home(a).await.contains(&st));
+    assert!(!w.home(f).await.contains(&st));
+    assert!(!w.home(g).await.contains(&rb));
+    assert!(!w.home(d).await.contains(&rb));
+    assert!(s.favourites_of(e, page(40)).await.unwrap().is_empty());
+    assert!(s.bookmarks_of(e, page(40)).await.unwrap().is_empty());
+    assert!(s.favourited_by(st, page(40)).await.unwrap().is_empty());
+    assert!(s.reblogged_by(st, page(40)).await.unwrap().is_empty());
+    assert_eq!(s.find_reblog(d, st).await.unwrap(), None);
+    let notes = s
+        .notifications(a, &NotificationFilter::default(), page(40))
+        .await
+        .unwrap();
+    assert_eq!(
+        notes.iter().map(|n| n.kind).collect::<Vec<_>>(),
+        vec![NotificationType::Follow]
+    );
+    assert!(s
+        .notifications(d, &NotificationFilter::default(), page(40))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s.mentions(&[st]).await.unwrap().is_empty());
+    assert!(s.tags(&[st]).await.unwrap().is_empty());
+    assert!(s.history(st).await.unwrap().is_empty());
+    assert!(s.views(&[st], 100).await.unwrap().is_empty());
+    let tag = format!("t{}", w.tag);
+    assert!(s
+        .tag_timeline(&tag, &RegionScope::All, page(40))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .viewer_flags(e, &[st])
+        .await
+        .unwrap()
+        .iter()
+        .all(|(_, f)| *f == ViewerFlags::default()));
+
+    assert!(s.delete_status(st).await.unwrap().is_none(), "already gone");
+    assert!(s.delete_status(w.id()).await.unwrap().is_none());
+    // The orphaned reply can still be deleted.
+    assert!(s.delete_status(reply).await.unwrap().is_some());
+    assert_eq!(w.acct(b).await.statuses_count, 0);
+}
+
+pub async fn delete_status_counters(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let b = w.account("b").await;
+    let p = w.post(a, Visibility::Public).await;
+    let older = w.post(b, Visibility::Public).await;
+    let reply = w.reply(b, p, Visibility::Public).await;
+    let quote = w.quote(b, p).await;
+    let rb = w.reblog(b, p).await;
+    assert_eq!(w.acct(b).await.statuses_count, 4);
+
+    s.delete_status(reply).await.unwrap().unwrap();
+    assert_eq!(w.status(p).await.replies_count, 0);
+    s.delete_status(quote).await.unwrap().unwrap();
+    assert_eq!(w.status(p).await.quotes_count, 0);
+    s.delete_status(rb).await.unwrap().unwrap();
+    assert_eq!(w.status(p).await.reblogs_count, 0);
+    let acct = w.acct(b).await;
+    assert_eq!(acct.statuses_count, 1);
+    let older_at = w.status(older).await.created_at;
+    assert_eq!(
+        acct.last_status_at.map(|t| t.as_millisecond()),
+        Some(older_at.as_millisecond())
+    );
+
+    // Unfavourite keeps the count exact too.
+    s.favourite(w.id(), b, p).await.unwrap();
+    assert_eq!(w.status(p).await.favourites_count, 1);
+    s.unfavourite(b, p).await.unwrap();
+    assert_eq!(w.status(p).await.favourites_count, 0);
+}
+
+pub async fn edit_and_history(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let m1 = w.account("m1").await;
+    let m2 = w.account("m2").await;
+    let mut d = w.draft(a, Visibility::Public);
+    d.mentions = vec![m1];
+    d.tags = vec!["old".into()];
+    let id = w.create(d.clone()).await;
+    assert!(s.history(id).await.unwrap().is_empty(), "never edited");
+
+    let t1 = Timestamp::from_millisecond(d.created_at.as_millisecond() + 1_000).unwrap();
+    let edited = s
+        .edit_status(
+            id,
+            &StatusEdit {
+                text: "second".into(),
+                content_html: "<p>second</p>".into(),
+                spoiler_text: "cw".into(),
+                sensitive: true,
+                language: Some("de".into()),
+                mentions: vec![m2],
+                tags: vec!["new".into()],
+                edited_at: t1,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(edited.text, "second");
+    assert_eq!(edited.content_html, "<p>second</p>");
+    assert_eq!(edited.spoiler_text, "cw");
+    assert!(edited.sensitive);
+    assert_eq!(edited.language.as_deref(), Some("de"));
+    assert_eq!(
+        edited.edited_at.map(|t| t.as_millisecond()),
+        Some(t1.as_millisecond())
+    );
+    assert_eq!(
+        edited.created_at.as_millisecond(),
+        d.created_at.as_millisecond()
+    );
+    assert_eq!(w.status(id).await, edited);
+    assert_eq!(s.mentions(&[id]).await.unwrap(), vec![(id, m2)]);
+    assert_eq!(s.tags(&[id]).await.unwrap(), vec![(id, "new".to_string())]);
+
+    let h = s.history(id).await.unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0].content_html, d.content_html);
+    assert_eq!(
+        h[0].created_at.as_millisecond(),
+        d.created_at.as_millisecond()
+    );
+    assert!(!h[0].sensitive);
+    assert_eq!(h[1].content_html, "<p>second</p>");
+    assert_eq!(h[1].spoiler_text, "cw");
+    assert_eq!(h[1].created_at.as_millisecond(), t1.as_millisecond());
+    assert!(h.iter().all(|r| r.status_id == id));
+
+    let t2 = Timestamp::from_millisecond(t1.as_millisecond() + 1_000).unwrap();
+    s.edit_status(
+        id,
+        &StatusEdit {
+            text: "third".into(),
+            content_html: "<p>third</p>".into(),
+            spoiler_text: String::new(),
+            sensitive: false,
+            language: None,
+            mentions: vec![],
+            tags: vec![],
+            edited_at: t2,
+        },
+    )
+    .await
+    .unwrap();
+    let h = s.history(id).await.unwrap();
+    let texts: Vec<&str> = h.iter().map(|r| r.content_html.as_str()).collect();
+    assert_eq!(
+        texts,
+        vec![d.content_html.as_str(), "<p>second</p>", "<p>third</p>"]
+    );
+    assert!(s.mentions(&[id]).await.unwrap().is_empty());
+    assert!(s.tags(&[id]).await.unwrap().is_empty());
+
+    let missing = s
+        .edit_status(
+            w.id(),
+            &StatusEdit {
+                text: String::new(),
+                content_html: String::new(),
+                spoiler_text: String::new(),
+                sensitive: false,
+                language: None,
+                mentions: vec![],
+                tags: vec![],
+                edited_at: t2,
+            },
+        )
+        .await;
+    assert_missing(missing, "status");
+}
+
+pub async fn thread_ancestors_descendants(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let b = w.account("b").await;
+    let root = w.post(a, Visibility::Public).await;
+    let r1 = w.reply(b, root, Visibility::Public).await;
+    let r1a = w.reply(a, r1, Visibility::Public).await;
+    let r1a1 = w.reply(b, r1a, Visibility::Public).await;
+    let r1b = w.reply(a, r1, Visibility::Unlisted).await;
+    let r2 = w.reply(b, root, Visibility::Private).await;
+
+    assert_eq!(s.ancestors(r1a1, 40).await.unwrap(), vec![root, r1, r1a]);
+    assert_eq!(
+        s.ancestors(r1a1, 2).await.unwrap(),
+        vec![r1, r1a],
+        "the nearest ones"
+    );
+    assert!(s.ancestors(root, 40).await.unwrap().is_empty());
+    assert_eq!(
+        s.descendants(root, 100).await.unwrap(),
+        vec![r1, r1a, r1a1, r1b, r2]
+    );
+    assert_eq!(s.descendants(root, 3).await.unwrap(), vec![r1, r1a, r1a1]);
+    assert_eq!(s.descendants(r1, 100).await.unwrap(), vec![r1a, r1a1, r1b]);
+    assert!(s.descendants(r1a1, 100).await.unwrap().is_empty());
+}
+
+pub async fn favourites_and_bookmarks(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let v = w.account("v").await;
+    let st: Vec<Id> = vec![
+        w.post(a, Visibility::Public).await,
+        w.post(a, Visibility::Public).await,
+        w.post(a, Visibility::Public).await,
+    ];
+    // Favourite in the order 0, 2, 1: listings follow the favourite, not the status.
+    let fav_ids = [w.id(), w.id(), w.id()];
+    assert!(s.favourite(fav_ids[0], v, st[0]).await.unwrap());
+    assert!(s.favourite(fav_ids[1], v, st[2]).await.unwrap());
+    assert!(s.favourite(fav_ids[2], v, st[1]).await.unwrap());
+    assert!(
+        !s.favourite(w.id(), v, st[0]).await.unwrap(),
+        "already favourited"
+    );
+    assert_eq!(w.status(st[0]).await.favourites_count, 1);
+
+    let favs = s.favourites_of(v, page(40)).await.unwrap();
+    assert_eq!(ids_of(&favs), vec![st[1], st[2], st[0]]);
+    assert_eq!(
+        favs.iter().map(|c| c.cursor).collect::<Vec<_>>(),
+        vec![fav_ids[2], fav_ids[1], fav_ids[0]]
+    );
+    let first = s.favourites_of(v, page(2)).await.unwrap();
+    assert_eq!(ids_of(&first), vec![st[1], st[2]]);
+    let next = s
+        .favourites_of(
+            v,
+            Page {
+                max_id: Some(first[1].cursor),
+                ..page(2)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids_of(&next), vec![st[0]]);
+    let prev = s
+        .favourites_of(
+            v,
+            Page {
+                min_id: Some(fav_ids[0]),
+                ..page(1)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids_of(&prev), vec![st[2]]);
+
+    assert!(s.unfavourite(v, st[0]).await.unwrap());
+    assert!(!s.unfavourite(v, st[0]).await.unwrap());
+    assert_eq!(w.status(st[0]).await.favourites_count, 0);
+    assert_eq!(
+        ids_of(&s.favourites_of(v, page(40)).await.unwrap()),
+        vec![st[1], st[2]]
+    );
+
+    let bm = [w.id(), w.id()];
+    assert!(s.bookmark(bm[0], v, st[2]).await.unwrap());
+    assert!(s.bookmark(bm[1], v, st[0]).await.unwrap());
+    assert!(!s.bookmark(w.id(), v, st[2]).await.unwrap());
+    let bms = s.bookmarks_of(v, page(40)).await.unwrap();
+    assert_eq!(
+        bms,
+        vec![
+            Cursored {
+                cursor: bm[1],
+                item: st[0]
+            },
+            Cursored {
+                cursor: bm[0],
+                item: st[2]
+            }
+        ]
+    );
+    assert!(s.unbookmark(v, st[2]).await.unwrap());
+    assert!(!s.unbookmark(v, st[2]).await.unwrap());
+    assert_eq!(
+        ids_of(&s.bookmarks_of(v, page(40)).await.unwrap()),
+        vec![st[0]]
+    );
+
+    w.reblog(v, st[0]).await;
+    let mut flags = s.viewer_flags(v, &st).await.unwrap();
+    flags.sort_by_key(|f| f.0);
+    assert_eq!(
+        flags,
+        vec![
+            (
+                st[0],
+                ViewerFlags {
+                    favourited: false,
+                    reblogged: true,
+                    bookmarked: true
+                }
+            ),
+            (
+                st[1],
+                ViewerFlags {
+                    favourited: true,
+                    reblogged: false,
+                    bookmarked: false
+                }
+            ),
+            (
+                st[2],
+                ViewerFlags {
+                    favourited: true,
+                    reblogged: false,
+                    bookmarked: false
+                }
+            ),
+        ]
+    );
+    let others = s.viewer_flags(a, &st).await.unwrap();
+    assert!(others.iter().all(|(_, f)| *f == ViewerFlags::default()));
+}
+
+pub async fn reblogged_by_favourited_by_sharers(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let r: Vec<Id> = vec![
+        w.account("r1").await,
+        w.account("r2").await,
+        w.account("r3").await,
+    ];
+    let q = w.account("q").await;
+    let p = w.post(a, Visibility::Public).await;
+    let mut rbs = Vec::new();
+    for &x in &r {
+        rbs.push(w.reblog(x, p).await);
+    }
+    let by = s.reblogged_by(p, page(40)).await.unwrap();
+    assert_eq!(ids_of(&by), vec![r[2], r[1], r[0]]);
+    assert_eq!(
+        by.iter().map(|c| c.cursor).collect::<Vec<_>>(),
+        vec![rbs[2], rbs[1], rbs[0]]
+    );
+    let next = s
+        .reblogged_by(
+            p,
+            Page {
+                max_id: Some(rbs[1]),
+                ..page(40)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids_of(&next), vec![r[0]]);
+
+    let mut favs = Vec::new();
+    for &x in [r[1], q, r[0]].iter() {
+        let fid = w.id();
+        s.favourite(fid, x, p).await.unwrap();
+        favs.push(fid);
+    }
+    let by = s.favourited_by(p, page(2)).await.unwrap();
+    assert_eq!(
+        by,
+        vec![
+            Cursored {
+                cursor: favs[2],
+                item: r[0]
+            },
+            Cursored {
+                cursor: favs[1],
+                item: q
+            }
+        ]
+    );
+    let next = s
+        .favourited_by(
+            p,
+            Page {
+                max_id: Some(favs[1]),
+                ..page(2)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        next,
+        vec![Cursored {
+            cursor: favs[0],
+            item: r[1]
+        }]
+    );
+
+    w.quote(q, p).await;
+    assert_eq!(
+        set(&s.sharers(p).await.unwrap()),
+        set(&[r[0], r[1], r[2], q])
+    );
+    assert!(s.sharers(rbs[0]).await.unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// Follows
+
+pub async fn follow_lifecycle(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let b = w.account("b").await;
+    let fid = w.id();
+    assert_eq!(
+        s.follow(fid, a, b, FollowState::Accepted, true, true)
+            .await
+            .unwrap(),
+        FollowState::Accepted
+    );
+    assert_eq!(
+        (
+            w.acct(a).await.following_count,
+            w.acct(a).await.followers_count
+        ),
+        (1, 0)
+    );
+    assert_eq!(
+        (
+            w.acct(b).await.followers_count,
+            w.acct(b).await.following_count
+        ),
+        (1, 0)
+    );
+    assert_eq!(
+        s.followers(b, page(40)).await.unwrap(),
+        vec![Cursored {
+            cursor: fid,
+            item: a
+        }]
+    );
+    assert_eq!(
+        s.following(a, page(40)).await.unwrap(),
+        vec![Cursored {
+            cursor: fid,
+            item: b
+        }]
+    );
+    assert!(s.followers(a, page(40)).await.unwrap().is_empty());
+    assert_eq!(s.notifying_followers(b).await.unwrap(), vec![a]);
+    let rel = s.relationships(a, &[b]).await.unwrap()[0];
+    assert!(
+        rel.following && rel.notifying && rel.showing_reblogs && !rel.followed_by && !rel.requested
+    );
+
+    // Following again only updates the options.
+    assert_eq!(
+        s.follow(w.id(), a, b, FollowState::Accepted, false, false)
+            .await
+            .unwrap(),
+        FollowState::Accepted
+    );
+    assert_eq!(w.acct(b).await.followers_count, 1);
+    assert_eq!(
+        s.followers(b, page(40)).await.unwrap(),
+        vec![Cursored {
+            cursor: fid,
+            item: a
+        }]
+    );
+    assert!(s.notifying_followers(b).await.unwrap().is_empty());
+    let rel = s.relationships(a, &[b]).await.unwrap()[0];
+    assert!(rel.following && !rel.notifying && !rel.showing_reblogs);
+
+    assert!(s.unfollow(a, b).await.unwrap());
+    assert!(!s.unfollow(a, b).await.unwrap());
+    assert_eq!(w.acct(a).await.following_count, 0);
+    assert_eq!(w.acct(b).await.followers_count, 0);
+    assert!(s.followers(b, page(40)).await.unwrap().is_empty());
+    assert_eq!(
+        s.relationships(a, &[b]).await.unwrap()[0],
+        Relationship::default()
+    );
+
+    // Paging followers by follow ID.
+    let mut fs = Vec::new();
+    for i in 0..5 {
+        let x = w.account(&format!("x{i}")).await;
+        let id = w.id();
+        s.follow(id, x, b, FollowState::Accepted, false, true)
+            .await
+            .unwrap();
+        fs.push(Cursored {
+            cursor: id,
+            item: x,
+        });
+    }
+    assert_eq!(w.acct(b).await.followers_count, 5);
+    let p1 = s.followers(b, page(2)).await.unwrap();
+    assert_eq!(p1, vec![fs[4], fs[3]]);
+    let p2 = s
+        .followers(
+            b,
+            Page {
+                max_id: Some(p1[1].cursor),
+                ..page(2)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(p2, vec![fs[2], fs[1]]);
+    let prev = s
+        .followers(
+            b,
+            Page {
+                min_id: Some(fs[0].cursor),
+                ..page(2)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(prev, vec![fs[2], fs[1]]);
+}
+
+pub async fn follow_requests(s: &dyn Store) {
+    let w = W::new(s);
+    let l = w.account("locked").await;
+    let a = w.account("a").await;
+    let b = w.account("b").await;
+    let c = w.account("c").await;
+    let lp = w.post(l, Visibility::Private).await;
+
+    let ra = w.id();
+    assert_eq!(
+        s.follow(ra, a, l, FollowState::Requested, false, true)
+            .await
+            .unwrap(),
+        FollowState::Requested
+    );
+    assert_eq!(w.acct(l).await.followers_count, 0);
+    assert_eq!(w.acct(a).await.following_count, 0);
+    assert!(w.home(a).await.is_empty());
+    // Asking again keeps the request (the state does not change by following again).
+    assert_eq!(
+        s.follow(w.id(), a, l, FollowState::Accepted, false, true)
+            .await
+            .unwrap(),
+        FollowState::Requested
+    );
+    let rb = w.id();
+    s.follow(rb, b, l, FollowState::Requested, false, true)
+        .await
+        .unwrap();
+    s.follow(w.id(), c, l, FollowState::Requested, false, true)
+        .await
+        .unwrap();
+    let reqs = s.follow_requests(l, page(40)).await.unwrap();
+    assert_eq!(ids_of(&reqs), vec![c, b, a]);
+    assert_eq!(reqs[2].cursor, ra);
+    assert!(s.followers(l, page(40)).await.unwrap().is_empty());
+    let rel = s.relationships(a, &[l]).await.unwrap()[0];
+    assert!(rel.requested && !rel.following);
+    let rel = s.relationships(l, &[a]).await.unwrap()[0];
+    assert!(rel.requested_by && !rel.followed_by);
+
+    assert!(s.authorize_request(l, a).await.unwrap());
+    assert!(
+        !s.authorize_request(l, a).await.unwrap(),
+        "no longer pending"
+    );
+    assert_eq!(w.acct(l).await.followers_count, 1);
+    assert_eq!(w.acct(a).await.following_count, 1);
+    assert_eq!(w.home(a).await, vec![lp], "backfilled on authorization");
+    let rel = s.relationships(a, &[l]).await.unwrap()[0];
+    assert!(rel.following && !rel.requested);
+    assert_eq!(ids_of(&s.followers(l, page(40)).await.unwrap()), vec![a]);
+
+    assert!(s.reject_request(l, b).await.unwrap());
+    assert!(!s.reject_request(l, b).await.unwrap());
+    assert!(
+        !s.reject_request(l, a).await.unwrap(),
+        "accepted follows are not requests"
+    );
+    assert_eq!(
+        s.relationships(b, &[l]).await.unwrap()[0],
+        Relationship::default()
+    );
+    assert!(!s.authorize_request(l, b).await.unwrap());
+
+    // Withdrawing a request.
+    assert!(s.unfollow(c, l).await.unwrap());
+    assert!(s.follow_requests(l, page(40)).await.unwrap().is_empty());
+    assert_eq!(w.acct(l).await.followers_count, 1);
+    assert_eq!(w.acct(c).await.following_count, 0);
+}
+
+pub async fn follow_backfill_and_cleanup(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let f = w.account("f").await;
+    let x = w.account("x").await;
+    let z = w.account("z").await;
+    let xp = w.post(x, Visibility::Public).await;
+    let zp = w.post(z, Visibility::Public).await;
+    let own = w.post(f, Visibility::Public).await;
+    let fp = w.post(f, Visibility::Public).await;
+
+    let p1 = w.post(a, Visibility::Public).await;
+    let p2 = w.post(a, Visibility::Unlisted).await;
+    let p3 = w.post(a, Visibility::Private).await;
+    let d1 = w.post(a, Visibility::Direct).await;
+    let rb = w.reblog(a, xp).await;
+    let rb_own = w.reblog(a, own).await; // a reblog of the follower's own post
+    let reply_z = w.reply(a, zp, Visibility::Public).await;
+    let reply_f = w.reply(a, fp, Visibility::Public).await;
+    let mut dm = w.draft(a, Visibility::Direct);
+    dm.mentions = vec![f];
+    let d2 = w.create(dm).await;
+    assert!(
+        w.home(f).await.contains(&d2),
+        "direct statuses reach mentioned accounts"
+    );
+
+    w.follow(f, a).await;
+    let home = set(&w.home(f).await);
+    for id in [p1, p2, p3, rb, reply_f, d2, own, fp] {
+        assert!(home.contains(&id), "backfilled {id}");
+    }
+    assert!(!home.contains(&d1), "direct statuses are not backfilled");
+    assert!(
+        !home.contains(&reply_z),
+        "replies to accounts the follower does not follow"
+    );
+    assert!(
+        !home.contains(&rb_own),
+        "reblogs of the follower's own posts"
+    );
+
+    // Unfollowing takes the target's posts and reblogs away; the follower's own stay.
+    assert!(s.unfollow(f, a).await.unwrap());
+    let home = set(&w.home(f).await);
+    for id in [p1, p2, p3, rb, reply_f] {
+        assert!(!home.contains(&id), "removed {id}");
+    }
+    assert!(home.contains(&own) && home.contains(&fp));
+
+    // Hiding reblogs also hides them from the backfill.
+    let h = w.account("h").await;
+    s.follow(w.id(), h, a, FollowState::Accepted, false, false)
+        .await
+        .unwrap();
+    let home = set(&w.home(h).await);
+    assert!(home.contains(&p1) && !home.contains(&rb));
+
+    // The backfill takes the latest 40.
+    let busy = w.account("busy").await;
+    let mut posts = Vec::new();
+    for _ in 0..45 {
+        posts.push(w.post(busy, Visibility::Public).await);
+    }
+    let g = w.account("g").await;
+    w.follow(g, busy).await;
+    let home = s.home_timeline(g, page(80)).await.unwrap();
+    let newest: Vec<Id> = posts.iter().rev().take(40).copied().collect();
+    assert_eq!(home, newest);
+}
+
+pub async fn relationships_matrix(s: &dyn Store) {
+    let w = W::new(s);
+    let v = w.account("viewer").await;
+    let mutual = w.account("mutual").await;
+    let fan = w.account("fan").await;
+    let idol = w.account("idol").await;
+    let locked = w.account("locked").await;
+    let asker = w.account("asker").await;
+    let nobody = w.account("nobody").await;
+    w.follow(v, mutual).await;
+    w.follow(mutual, v).await;
+    w.follow(fan, v).await;
+    s.follow(w.id(), v, idol, FollowState::Accepted, true, false)
+        .await
+        .unwrap();
+    s.follow(w.id(), v, locked, FollowState::Requested, false, true)
+        .await
+        .unwrap();
+    s.follow(w.id(), asker, v, FollowState::Requested, false, true)
+        .await
+        .unwrap();
+
+    let rels = s
+        .relationships(v, &[nobody, mutual, fan, idol, locked, asker, mutual])
+        .await
+        .unwrap();
+    assert_eq!(
+        rels.len(),
+        7,
+        "one per target, in order, duplicates included"
+    );
+    assert_eq!(rels[0], Relationship::default());
+    assert!(rels[1].following && rels[1].followed_by && rels[1].showing_reblogs);
+    assert!(!rels[2].following && rels[2].followed_by);
+    assert!(
+        rels[3].following && rels[3].notifying && !rels[3].showing_reblogs && !rels[3].followed_by
+    );
+    assert!(rels[4].requested && !rels[4].following);
+    assert!(rels[5].requested_by && !rels[5].followed_by && !rels[5].following);
+    assert_eq!(rels[6], rels[1]);
+    assert!(s.relationships(v, &[]).await.unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// Notifications, markers, views, stats
+
+pub async fn notifications_behaviour(s: &dyn Store) {
+    use NotificationType as T;
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let b = w.account("b").await;
+    let c = w.account("c").await;
+    let st = w.post(a, Visibility::Public).await;
+    let n1 = w.notification(a, T::Favourite, b, Some(st));
+    let n1_dup = w.notification(a, T::Favourite, b, Some(st));
+    let n3 = w.notification(a, T::Follow, c, None);
+    let n3_dup = w.notification(a, T::Follow, c, None);
+    let n5 = w.notification(a, T::Mention, c, Some(st));
+    let n6 = w.notification(a, T::Reblog, b, Some(st));
+    let for_b = w.notification(b, T::Follow, a, None);
+    s.create_notifications(&[n1.clone(), n1_dup.clone(), n3.clone()])
+        .await
+        .unwrap();
+    s.create_notifications(&[n3_dup.clone(), n5.clone(), n6.clone(), for_b.clone()])
+        .await
+        .unwrap();
+    s.create_notifications(&[]).await.unwrap();
+
+    let all = |f: NotificationFilter, p: Page| async move {
+        s.notifications(a, &f, p)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| n.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        all(NotificationFilter::default(), page(40)).await,
+        vec![n6.id, n5.id, n3.id, n1.id]
+    );
+    let got = s.notification(a, n1.id).await.unwrap().unwrap();
+    assert_eq!(
+        got,
+        Notification {
+            created_at: got.created_at,
+            ..n1.clone()
+        }
+    );
+    assert_eq!(
+        got.created_at.as_millisecond(),
+        n1.created_at.as_millisecond()
+    );
+    assert!(
+        s.notification(b, n1.id).await.unwrap().is_none(),
+        "only the owner's"
+    );
+    assert!(
+        s.notification(a, n1_dup.id).await.unwrap().is_none(),
+        "duplicates skipped"
+    );
+
+    assert_eq!(
+        all(
+            NotificationFilter {
+                types: vec![T::Follow],
+                exclude_types: vec![]
+            },
+            page(40)
+        )
+        .await,
+        vec![n3.id]
+    );
+    assert_eq!(
+        all(
+            NotificationFilter {
+                types: vec![],
+                exclude_types: vec![T::Favourite, T::Follow]
+            },
+            page(40)
+        )
+        .await,
+        vec![n6.id, n5.id]
+    );
+    assert_eq!(
+        all(
+            NotificationFilter {
+                types: vec![T::Mention, T::Favourite],
+                exclude_types: vec![T::Favourite]
+            },
+            page(40)
+        )
+        .await,
+        vec![n5.id]
+    );
+    assert_eq!(
+        all(NotificationFilter::default(), page(2)).await,
+        vec![n6.id, n5.id]
+    );
+    assert_eq!(
+        all(
+            NotificationFilter::default(),
+            Page {
+                max_id: Some(n5.id),
+                ..page(2)
+            }
+        )
+        .await,
+        vec![n3.id, n1.id]
+    );
+    assert_eq!(
+        all(
+            NotificationFilter::default(),
+            Page {
+                min_id: Some(n1.id),
+                ..page(2)
+            }
+        )
+        .await,
+        vec![n5.id, n3.id]
+    );
+
+    assert_eq!(s.count_notifications(a, None).await.unwrap(), 4);
+    assert_eq!(s.count_notifications(a, Some(n3.id)).await.unwrap(), 2);
+    assert_eq!(s.count_notifications(b, None).await.unwrap(), 1);
+
+    assert!(!s.dismiss_notification(b, n1.id).await.unwrap(), "not b's");
+    assert!(s.dismiss_notification(a, n1.id).await.unwrap());
+    assert!(!s.dismiss_notification(a, n1.id).await.unwrap());
+    s.remove_notifications(a, c, T::Follow).await.unwrap();
+    assert_eq!(
+        all(NotificationFilter::default(), page(40)).await,
+        vec![n6.id, n5.id]
+    );
+
+    // About a status deleted before the notification was written: skipped, not an error.
+    let gone = w.post(a, Visibility::Public).await;
+    s.delete_status(gone).await.unwrap();
+    s.create_notifications(&[w.notification(a, T::Favourite, c, Some(gone))])
+        .await
+        .unwrap();
+    assert_eq!(s.count_notifications(a, None).await.unwrap(), 2);
+    // And deleting the status removes its notifications.
+    let st2 = w.post(a, Visibility::Public).await;
+    let n7 = w.notification(a, T::Favourite, c, Some(st2));
+    s.create_notifications(std::slice::from_ref(&n7))
+        .await
+        .unwrap();
+    assert!(s.notification(a, n7.id).await.unwrap().is_some());
+    s.delete_status(st2).await.unwrap();
+    assert!(s.notification(a, n7.id).await.unwrap().is_none());
+
+    s.clear_notifications(a).await.unwrap();
+    assert_eq!(s.count_notifications(a, None).await.unwrap(), 0);
+    assert_eq!(
+        s.count_notifications(b, None).await.unwrap(),
+        1,
+        "others' untouched"
+    );
+}
+
+pub async fn markers(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let b = w.account("b").await;
+    assert!(s.markers(a).await.unwrap().is_empty());
+    let (id1, id2, id3) = (w.id(), w.id(), w.id());
+    let t = Timestamp::now();
+    let m1 = s.set_marker(a, "home", id1, t).await.unwrap();
+    assert_eq!((m1.timeline.as_str(), m1.last_read_id), ("home", id1));
+    assert_eq!(m1.updated_at.as_millisecond(), t.as_millisecond());
+    let t2 = Timestamp::from_millisecond(t.as_millisecond() + 5).unwrap();
+    let m2 = s.set_marker(a, "home", id2, t2).await.unwrap();
+    assert_eq!(m2.last_read_id, id2);
+    assert_eq!(m2.version, m1.version + 1);
+    assert_eq!(m2.updated_at.as_millisecond(), t2.as_millisecond());
+    let n1 = s.set_marker(a, "notifications", id3, t).await.unwrap();
+    assert_eq!(n1.version, m1.version, "versions are per timeline");
+
+    let mut got = s.markers(a).await.unwrap();
+    got.sort_by(|x, y| x.timeline.cmp(&y.timeline));
+    assert_eq!(got.len(), 2);
+    assert_eq!(
+        (
+            got[0].timeline.as_str(),
+            got[0].last_read_id,
+            got[0].version
+        ),
+        ("home", id2, m2.version)
+    );
+    assert_eq!(
+        (got[1].timeline.as_str(), got[1].last_read_id),
+        ("notifications", id3)
+    );
+    assert!(s.markers(b).await.unwrap().is_empty());
+}
+
+pub async fn views_counting(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let x = w.post(a, Visibility::Public).await;
+    let y = w.post(a, Visibility::Public).await;
+    let z = w.post(a, Visibility::Public).await;
+    let never = w.post(a, Visibility::Public).await;
+    let get = |ids: Vec<Id>, day: i32| async move {
+        let mut v = s.views(&ids, day).await.unwrap();
+        v.sort_by_key(|e| e.0);
+        v
+    };
+    let vc = |total, today| ViewCount { total, today };
+
+    s.add_views(&[(x, 100, 3), (x, 100, 2), (y, 100, 1)])
+        .await
+        .unwrap();
+    assert_eq!(
+        get(vec![x, y, never], 100).await,
+        vec![(x, vc(5, 5)), (y, vc(1, 1))]
+    );
+    assert_eq!(
+        get(vec![x], 101).await,
+        vec![(x, vc(5, 0))],
+        "another day: no views today"
+    );
+    assert_eq!(get(vec![x], 99).await, vec![(x, vc(5, 0))]);
+
+    // A new day restarts the day count.
+    s.add_views(&[(x, 101, 4)]).await.unwrap();
+    assert_eq!(get(vec![x], 101).await, vec![(x, vc(9, 4))]);
+    assert_eq!(get(vec![x], 100).await, vec![(x, vc(9, 0))]);
+    // A late batch for an older day only grows the total.
+    s.add_views(&[(x, 100, 7)]).await.unwrap();
+    assert_eq!(get(vec![x], 101).await, vec![(x, vc(16, 4))]);
+
+    // Views of deleted statuses are dropped without failing the batch.
+    s.delete_status(z).await.unwrap();
+    s.add_views(&[(z, 101, 1), (y, 101, 2)]).await.unwrap();
+    assert_eq!(get(vec![y, z], 101).await, vec![(y, vc(3, 2))]);
+    s.add_views(&[(w.id(), 101, 1)]).await.unwrap();
+    s.add_views(&[]).await.unwrap();
+    // And deleting a status deletes its counts.
+    s.delete_status(x).await.unwrap();
+    assert!(get(vec![x], 101).await.is_empty());
+}
+
+pub async fn instance_stats(s: &dyn Store) {
+    let w = W::new(s);
+    let now = Timestamp::now();
+    let since = Timestamp::from_millisecond(now.as_millisecond() - 30 * 86_400_000).unwrap();
+    let before = s.instance_stats(since).await.unwrap();
+
+    let active = w.account("active").await;
+    let dormant = w.account("dormant").await;
+    let _silent = w.account("silent").await;
+    let remote = w.bare_account("remote", &w.region()).await;
+    w.post(active, Visibility::Public).await;
+    w.post(active, Visibility::Direct).await;
+    let mut old = w.draft(dormant, Visibility::Public);
+    old.created_at = Timestamp::from_millisecond(now.as_millisecond() - 60 * 86_400_000).unwrap();
+    let old = w.create(old).await;
+    w.post(remote, Visibility::Public).await;
+    w.reblog(active, old).await;
+
+    let after = s.instance_stats(since).await.unwrap();
+    assert_eq!(
+        after.user_count - before.user_count,
+        3,
+        "local sign-ups only"
+    );
+    assert_eq!(
+        after.status_count - before.status_count,
+        4,
+        "reblogs are not counted"
+    );
+    assert_eq!(
+        after.active_month - before.active_month,
+        1,
+        "users who posted since"
+    );
+}
+
+/// Not a timing assertion: prints how long creating one status with 20,000 followers takes.
+pub async fn fanout_20k_followers(s: &dyn Store) {
+    const N: usize = 20_000;
+    let w = W::new(s);
+    let star = w.account("star").await;
+    let started = std::time::Instant::now();
+    let mut followers = Vec::with_capacity(N);
+    for i in 0..N {
+        let f = w.bare_account(&format!("f{i}"), "in").await;
+        s.follow(w.id(), f, star, FollowState::Accepted, false, true)
+            .await
+            .unwrap();
+        followers.push(f);
+    }
+    eprintln!(
+        "fanout_20k_followers: set up {N} followers in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(w.acct(star).await.followers_count, N as i64);
+
+    let started = std::time::Instant::now();
+    let p = w.post(star, Visibility::Public).await;
+    let elapsed = started.elapsed();
+    eprintln!("fanout_20k_followers: create_status with fan-out to {N} followers took {elapsed:?}");
+
+    for &f in followers.iter().step_by(997).chain(followers.last()) {
+        assert_eq!(w.home(f).await, vec![p]);
+    }
+    let started = std::time::Instant::now();
+    s.delete_status(p).await.unwrap();
+    eprintln!(
+        "fanout_20k_followers: delete_status with {N} timeline entries took {:?}",
+        started.elapsed()
+    );
+    assert!(w.home(followers[N / 2]).await.is_empty());
+}

@@ -1,0 +1,180 @@
+//! SQL building blocks shared by the queries: a small builder for statements whose shape
+//! depends on the input (ID lists, optional filters, pages), the visibility predicate and
+//! the paging clause. Placeholders are numbered (`$1`, `$2`, ...) so that a statement can
+//! use one parameter several times and reads the same in SQLite and PostgreSQL.
+
+use roost_core::model::Page;
+use roost_core::Id;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::Sqlite;
+
+/// A bound value.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Arg {
+        Arg::Int(v)
+    }
+}
+impl From<Id> for Arg {
+    fn from(v: Id) -> Arg {
+        Arg::Int(v.0)
+    }
+}
+impl From<Option<Id>> for Arg {
+    fn from(v: Option<Id>) -> Arg {
+        Arg::OptInt(v.map(|i| i.0))
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Arg {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Arg {
+        Arg::Text(v)
+    }
+}
+
+/// A statement under construction with its arguments in placeholder order.
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    pub text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Appends raw SQL.
+    pub fn push(&mut self, s: &str) -> &mut Sql {
+        self.text.push_str(s);
+        self
+    }
+
+    /// Registers an argument and returns its placeholder, to splice into SQL (possibly
+    /// several times).
+    pub fn arg(&mut self, a: impl Into<Arg>) -> String {
+        self.args.push(a.into());
+        format!("${}", self.args.len())
+    }
+
+    /// Appends a placeholder for a new argument.
+    pub fn push_arg(&mut self, a: impl Into<Arg>) -> &mut Sql {
+        let p = self.arg(a);
+        self.text.push_str(&p);
+        self
+    }
+
+    /// Appends `$a, $b, ...` for the IDs (callers guarantee a non-empty list).
+    pub fn push_ids(&mut self, ids: &[Id]) -> &mut Sql {
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.push_arg(*id);
+        }
+        self
+    }
+
+    /// Appends ` AND col < max AND col > lower ORDER BY col ... LIMIT n` for a page.
+    /// Returns whether the rows come oldest first (a `min_id` page), which the caller
+    /// undoes with [`newest_first`].
+    pub fn push_page(&mut self, col: &str, page: &Page) -> bool {
+        if let Some(max) = page.max_id {
+            let p = self.arg(max);
+            self.text.push_str(&format!(" AND {col} < {p}"));
+        }
+        let lower = match (page.since_id, page.min_id) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(lower) = lower {
+            let p = self.arg(lower);
+            self.text.push_str(&format!(" AND {col} > {p}"));
+        }
+        let ascending = page.min_id.is_some();
+        let limit = self.arg(i64::from(page.limit));
+        let dir = if ascending { "ASC" } else { "DESC" };
+        self.text
+            .push_str(&format!(" ORDER BY {col} {dir} LIMIT {limit}"));
+        ascending
+    }
+
+    pub fn query(&self) -> sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>> {
+        let mut q = sqlx::query::<Sqlite>(&self.text);
+        for a in &self.args {
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::OptInt(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.as_str()),
+            };
+        }
+        q
+    }
+
+    pub async fn fetch_all<'e, E>(&self, ex: E) -> Result<Vec<SqliteRow>, sqlx::Error>
+    where
+        E: sqlx::Executor<'e, Database = Sqlite>,
+    {
+        self.query().fetch_all(ex).await
+    }
+
+    pub async fn execute<'e, E>(&self, ex: E) -> Result<u64, sqlx::Error>
+    where
+        E: sqlx::Executor<'e, Database = Sqlite>,
+    {
+        Ok(self.query().execute(ex).await?.rows_affected())
+    }
+}
+
+/// Puts the rows of a page newest first.
+pub(crate) fn newest_first<T>(mut rows: Vec<T>, ascending: bool) -> Vec<T> {
+    if ascending {
+        rows.reverse();
+    }
+    rows
+}
+
+/// How many IDs go into one `IN (...)` list; longer inputs are split.
+pub(crate) const ID_CHUNK: usize = 500;
+
+/// The visibility rule, written once: whether the status row `s` may be seen by the
+/// account whose ID is bound at placeholder `viewer` (NULL for anonymous: every comparison
+/// with NULL fails, leaving only public and unlisted).
+///
+/// public/unlisted: everyone; private: the author, accepted followers, mentioned accounts;
+/// direct: the author and mentioned accounts.
+pub(crate) fn visible(s: &str, viewer: &str) -> String {
+    format!(
+        "({s}.visibility IN ('public', 'unlisted') \
+         OR {s}.account_id = {viewer} \
+         OR EXISTS (SELECT 1 FROM status_mentions vm \
+                    WHERE vm.status_id = {s}.id AND vm.account_id = {viewer}) \
+         OR ({s}.visibility = 'private' AND EXISTS (SELECT 1 FROM follows vf \
+                    WHERE vf.follower_id = {viewer} AND vf.target_id = {s}.account_id \
+                    AND vf.accepted = 1)))"
+    )
+}
+
+/// [`visible`] extended to reblogs: a reblog row is visible when it and the reblogged
+/// status are.
+pub(crate) fn visible_with_reblog(s: &str, viewer: &str) -> String {
+    let own = visible(s, viewer);
+    let target = visible("vt", viewer);
+    format!(
+        "({own} AND ({s}.reblog_of_id IS NULL OR EXISTS (SELECT 1 FROM statuses vt \
+         WHERE vt.id = {s}.reblog_of_id AND {target})))"
+    )
+}

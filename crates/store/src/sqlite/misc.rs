@@ -1,0 +1,115 @@
+//! `MarkerStore` and `ViewStore`: small per-account and per-status counters.
+
+use super::{backend, get, ms, ts, SqliteStore};
+use crate::sql::{Sql, ID_CHUNK};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use roost_core::model::{Marker, ViewCount};
+use roost_core::store::{MarkerStore, StoreResult, ViewStore};
+use roost_core::Id;
+use sqlx::sqlite::SqliteRow;
+
+fn marker_from_row(row: &SqliteRow) -> StoreResult<Marker> {
+    Ok(Marker {
+        timeline: get(row, "timeline")?,
+        last_read_id: Id(get(row, "last_read_id")?),
+        version: get(row, "version")?,
+        updated_at: ts(get(row, "updated_at")?)?,
+    })
+}
+
+#[async_trait]
+impl MarkerStore for SqliteStore {
+    async fn markers(&self, account: Id) -> StoreResult<Vec<Marker>> {
+        let rows = sqlx::query(
+            "SELECT timeline, last_read_id, version, updated_at FROM markers WHERE account_id = $1 ORDER BY timeline",
+        )
+        .bind(account.0)
+        .fetch_all(&self.r)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(marker_from_row).collect()
+    }
+
+    async fn set_marker(
+        &self,
+        account: Id,
+        timeline: &str,
+        last_read_id: Id,
+        at: Timestamp,
+    ) -> StoreResult<Marker> {
+        let row = sqlx::query(
+            "INSERT INTO markers (account_id, timeline, last_read_id, version, updated_at) \
+             VALUES ($1, $2, $3, 1, $4) \
+             ON CONFLICT (account_id, timeline) DO UPDATE SET \
+               last_read_id = excluded.last_read_id, \
+               version = markers.version + 1, \
+               updated_at = excluded.updated_at \
+             RETURNING timeline, last_read_id, version, updated_at",
+        )
+        .bind(account.0)
+        .bind(timeline)
+        .bind(last_read_id.0)
+        .bind(ms(at))
+        .fetch_one(&self.w)
+        .await
+        .map_err(|e| super::write_err(e, "marker", "account"))?;
+        marker_from_row(&row)
+    }
+}
+
+#[async_trait]
+impl ViewStore for SqliteStore {
+    async fn add_views(&self, batch: &[(Id, i32, i64)]) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.w.begin().await.map_err(backend)?;
+        for &(status, day, count) in batch {
+            // The stored day only moves forward: a newer day restarts its count, an older
+            // one only adds to the total. Views of deleted statuses find no row to join.
+            sqlx::query(
+                "INSERT INTO status_views (status_id, total, day, day_count) \
+                 SELECT s.id, $2, $3, $2 FROM statuses s WHERE s.id = $1 \
+                 ON CONFLICT (status_id) DO UPDATE SET \
+                   total = status_views.total + excluded.total, \
+                   day_count = CASE \
+                     WHEN excluded.day = status_views.day THEN status_views.day_count + excluded.day_count \
+                     WHEN excluded.day > status_views.day THEN excluded.day_count \
+                     ELSE status_views.day_count END, \
+                   day = CASE WHEN excluded.day > status_views.day THEN excluded.day \
+                     ELSE status_views.day END",
+            )
+            .bind(status.0)
+            .bind(count)
+            .bind(day)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn views(&self, ids: &[Id], day: i32) -> StoreResult<Vec<(Id, ViewCount)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(ID_CHUNK) {
+            let mut q = Sql::new("SELECT v.status_id, v.total, CASE WHEN v.day = ");
+            q.push_arg(i64::from(day));
+            q.push(
+                " THEN v.day_count ELSE 0 END AS today FROM status_views v WHERE v.status_id IN (",
+            );
+            q.push_ids(chunk).push(")");
+            for r in q.fetch_all(&self.r).await.map_err(backend)? {
+                out.push((
+                    Id(get(&r, "status_id")?),
+                    ViewCount {
+                        total: get(&r, "total")?,
+                        today: get(&r, "today")?,
+                    },
+                ));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,848 @@
+//! `StatusStore`: statuses, their mentions, tags and history, fan-out to home timelines,
+//! timelines, favourites, bookmarks.
+
+use super::{backend, corrupt, get, ms, opt_id, opt_ts, ts, write_err, SqliteStore};
+use crate::sql::{newest_first, visible_with_reblog, Sql, ID_CHUNK};
+use async_trait::async_trait;
+use roost_core::model::{
+    AccountStatusFilter, Cursored, NewStatus, Page, RegionScope, Status, StatusEdit,
+    StatusRevision, ViewerFlags, Visibility,
+};
+use roost_core::store::{StatusStore, StoreError, StoreResult};
+use roost_core::Id;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+use std::collections::HashMap;
+
+pub(crate) const STATUS_COLS: &str = "s.id, s.account_id, s.text, s.content_html, s.spoiler_text, \
+    s.visibility, s.sensitive, s.language, s.in_reply_to_id, s.in_reply_to_account_id, \
+    s.reblog_of_id, s.quote_of_id, s.created_at, s.edited_at, s.replies_count, s.reblogs_count, \
+    s.favourites_count, s.quotes_count, s.pinned";
+
+/// How many of a thread's descendants are read before ordering them, at most.
+const DESCENDANTS_SCAN_CAP: i64 = 4096;
+
+fn status_from_row(row: &SqliteRow) -> StoreResult<Status> {
+    let vis: String = get(row, "visibility")?;
+    Ok(Status {
+        id: Id(get(row, "id")?),
+        account_id: Id(get(row, "account_id")?),
+        text: get(row, "text")?,
+        content_html: get(row, "content_html")?,
+        spoiler_text: get(row, "spoiler_text")?,
+        visibility: Visibility::parse(&vis)
+            .ok_or_else(|| corrupt(format!("visibility {vis:?}")))?,
+        sensitive: get(row, "sensitive")?,
+        language: get(row, "language")?,
+        in_reply_to_id: opt_id(get(row, "in_reply_to_id")?),
+        in_reply_to_account_id: opt_id(get(row, "in_reply_to_account_id")?),
+        reblog_of_id: opt_id(get(row, "reblog_of_id")?),
+        quote_of_id: opt_id(get(row, "quote_of_id")?),
+        created_at: ts(get(row, "created_at")?)?,
+        edited_at: opt_ts(get(row, "edited_at")?)?,
+        replies_count: get(row, "replies_count")?,
+        reblogs_count: get(row, "reblogs_count")?,
+        favourites_count: get(row, "favourites_count")?,
+        quotes_count: get(row, "quotes_count")?,
+        pinned: get(row, "pinned")?,
+    })
+}
+
+fn ids_from_rows(rows: &[SqliteRow], col: &str) -> StoreResult<Vec<Id>> {
+    rows.iter().map(|r| get::<i64>(r, col).map(Id)).collect()
+}
+
+fn cursored_from_rows(rows: &[SqliteRow]) -> StoreResult<Vec<Cursored<Id>>> {
+    rows.iter()
+        .map(|r| {
+            Ok(Cursored {
+                cursor: Id(get(r, "cursor")?),
+                item: Id(get(r, "item")?),
+            })
+        })
+        .collect()
+}
+
+async fn status_in(conn: &mut SqliteConnection, id: Id) -> StoreResult<Option<Status>> {
+    let sql = format!("SELECT {STATUS_COLS} FROM statuses s WHERE s.id = $1");
+    let row = sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(backend)?;
+    row.as_ref().map(status_from_row).transpose()
+}
+
+/// The author of a status, if it exists.
+async fn author_of(conn: &mut SqliteConnection, id: Id) -> StoreResult<Option<Id>> {
+    let a: Option<i64> = sqlx::query_scalar("SELECT account_id FROM statuses WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(backend)?;
+    Ok(a.map(Id))
+}
+
+async fn bump(conn: &mut SqliteConnection, col: &str, id: Id, delta: i64) -> StoreResult<()> {
+    // Counters never go below zero, whatever happened before.
+    let sql = format!(
+        "UPDATE statuses SET {col} = CASE WHEN {col} + $2 < 0 THEN 0 ELSE {col} + $2 END WHERE id = $1"
+    );
+    sqlx::query(&sql)
+        .bind(id.0)
+        .bind(delta)
+        .execute(conn)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+async fn write_mentions_and_tags(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: Id,
+    mentions: &[Id],
+    tags: &[String],
+) -> StoreResult<()> {
+    for (pos, account) in mentions.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO status_mentions (status_id, account_id, position) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id.0)
+        .bind(account.0)
+        .bind(pos as i64)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| write_err(e, "mention", "account"))?;
+    }
+    for (pos, tag) in tags.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO status_tags (status_id, tag, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(id.0)
+        .bind(tag)
+        .bind(pos as i64)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Orders a thread's replies depth first, each level by ID (thread order).
+fn depth_first(root: Id, edges: &[(Id, Id)], limit: usize) -> Vec<Id> {
+    let mut children: HashMap<Id, Vec<Id>> = HashMap::new();
+    for &(id, parent) in edges {
+        children.entry(parent).or_default().push(id);
+    }
+    for v in children.values_mut() {
+        v.sort_unstable();
+    }
+    let mut out = Vec::new();
+    let mut stack: Vec<Id> = children
+        .get(&root)
+        .map(|v| v.iter().rev().copied().collect())
+        .unwrap_or_default();
+    while let Some(id) = stack.pop() {
+        if out.len() >= limit {
+            break;
+        }
+        out.push(id);
+        if let Some(kids) = children.get(&id) {
+            stack.extend(kids.iter().rev().copied());
+        }
+    }
+    out
+}
+
+impl SqliteStore {
+    /// Runs a list query once per chunk of `ids`; `build` appends the `IN` list.
+    async fn per_chunk<T>(
+        &self,
+        ids: &[Id],
+        build: impl Fn(&[Id]) -> Sql,
+        decode: impl Fn(&SqliteRow) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(ID_CHUNK) {
+            let q = build(chunk);
+            for row in q.fetch_all(&self.r).await.map_err(backend)? {
+                out.push(decode(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn paged_ids(&self, q: &mut Sql, col: &str, page: &Page) -> StoreResult<Vec<Id>> {
+        let asc = q.push_page(col, page);
+        let rows = q.fetch_all(&self.r).await.map_err(backend)?;
+        Ok(newest_first(ids_from_rows(&rows, "id")?, asc))
+    }
+
+    async fn paged_cursored(
+        &self,
+        q: &mut Sql,
+        col: &str,
+        page: &Page,
+    ) -> StoreResult<Vec<Cursored<Id>>> {
+        let asc = q.push_page(col, page);
+        let rows = q.fetch_all(&self.r).await.map_err(backend)?;
+        Ok(newest_first(cursored_from_rows(&rows)?, asc))
+    }
+
+    /// Favourite or bookmark: insert once; favourites also count.
+    async fn mark(&self, table: &str, id: Id, account: Id, status: Id) -> StoreResult<bool> {
+        let mut tx = self.w.begin().await.map_err(backend)?;
+        let sql = format!(
+            "INSERT INTO {table} (id, account_id, status_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        );
+        let n = sqlx::query(&sql)
+            .bind(id.0)
+            .bind(account.0)
+            .bind(status.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| write_err(e, "favourite", "status"))?
+            .rows_affected();
+        if n > 0 && table == "favourites" {
+            bump(&mut tx, "favourites_count", status, 1).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(n > 0)
+    }
+
+    async fn unmark(&self, table: &str, account: Id, status: Id) -> StoreResult<bool> {
+        let mut tx = self.w.begin().await.map_err(backend)?;
+        let sql = format!("DELETE FROM {table} WHERE account_id = $1 AND status_id = $2");
+        let n = sqlx::query(&sql)
+            .bind(account.0)
+            .bind(status.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        if n > 0 && table == "favourites" {
+            bump(&mut tx, "favourites_count", status, -1).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(n > 0)
+    }
+
+    async fn marked_by_account(
+        &self,
+        table: &str,
+        account: Id,
+        page: Page,
+    ) -> StoreResult<Vec<Cursored<Id>>> {
+        let mut q = Sql::new(&format!(
+            "SELECT x.id AS cursor, x.status_id AS item FROM {table} x WHERE x.account_id = "
+        ));
+        q.push_arg(account);
+        self.paged_cursored(&mut q, "x.id", &page).await
+    }
+}
+
+/// Adds the region-scope condition on the author (joined as `a`).
+fn push_scope(q: &mut Sql, scope: &RegionScope) {
+    match scope {
+        RegionScope::All => {}
+        RegionScope::Only(r) => {
+            q.push(" AND a.home_region = ").push_arg(r.as_str());
+        }
+        RegionScope::Except(r) => {
+            q.push(" AND a.home_region <> ").push_arg(r.as_str());
+        }
+    }
+}
+
+#[async_trait]
+impl StatusStore for SqliteStore {
+    async fn create_status(&self, new: &NewStatus) -> StoreResult<Status> {
+        let mut tx = self.w.begin().await.map_err(backend)?;
+
+        // Referenced statuses must still exist.
+        let reblogged_author = match new.reblog_of_id {
+            Some(target) => {
+                let author = author_of(&mut tx, target)
+                    .await?
+                    .ok_or(StoreError::Missing("status"))?;
+                let already: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM statuses WHERE account_id = $1 AND reblog_of_id = $2",
+                )
+                .bind(new.account_id.0)
+                .bind(target.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+                if already.is_some() {
+                    return Err(StoreError::Conflict("reblog"));
+                }
+                Some(author)
+            }
+            None => None,
+        };
+        let parent_author = match new.in_reply_to_id {
+            Some(parent) => {
+                let author = author_of(&mut tx, parent)
+                    .await?
+                    .ok_or(StoreError::Missing("status"))?;
+                Some(new.in_reply_to_account_id.unwrap_or(author))
+            }
+            None => None,
+        };
+        if let Some(quoted) = new.quote_of_id {
+            author_of(&mut tx, quoted)
+                .await?
+                .ok_or(StoreError::Missing("status"))?;
+        }
+        if let Some(key) = &new.idempotency_key {
+            let taken: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM statuses WHERE account_id = $1 AND idempotency_key = $2",
+            )
+            .bind(new.account_id.0)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if taken.is_some() {
+                return Err(StoreError::Conflict("idempotency_key"));
+            }
+        }
+
+        sqlx::query(
+            "INSERT INTO statuses (id, account_id, text, content_html, spoiler_text, visibility, \
+               sensitive, language, in_reply_to_id, in_reply_to_account_id, reblog_of_id, quote_of_id, \
+               created_at, idempotency_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(new.id.0)
+        .bind(new.account_id.0)
+        .bind(&new.text)
+        .bind(&new.content_html)
+        .bind(&new.spoiler_text)
+        .bind(new.visibility.as_str())
+        .bind(new.sensitive)
+        .bind(new.language.as_deref())
+        .bind(new.in_reply_to_id.map(|i| i.0))
+        .bind(new.in_reply_to_account_id.map(|i| i.0))
+        .bind(new.reblog_of_id.map(|i| i.0))
+        .bind(new.quote_of_id.map(|i| i.0))
+        .bind(ms(new.created_at))
+        .bind(new.idempotency_key.as_deref())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| write_err(e, if new.reblog_of_id.is_some() { "reblog" } else { "status" }, "account"))?;
+        write_mentions_and_tags(&mut tx, new.id, &new.mentions, &new.tags).await?;
+
+        // Counters.
+        sqlx::query(
+            "UPDATE accounts SET statuses_count = statuses_count + 1, \
+               last_status_at = CASE WHEN last_status_at IS NULL OR last_status_at < $2 \
+                                     THEN $2 ELSE last_status_at END \
+             WHERE id = $1",
+        )
+        .bind(new.account_id.0)
+        .bind(ms(new.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if let Some(parent) = new.in_reply_to_id {
+            bump(&mut tx, "replies_count", parent, 1).await?;
+        }
+        if let Some(target) = new.reblog_of_id {
+            bump(&mut tx, "reblogs_count", target, 1).await?;
+        }
+        if let Some(quoted) = new.quote_of_id {
+            bump(&mut tx, "quotes_count", quoted, 1).await?;
+        }
+
+        // Fan-out, set-based: one INSERT ... SELECT whatever the number of followers.
+        sqlx::query("INSERT INTO home_timeline (account_id, status_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(new.account_id.0)
+            .bind(new.id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let mut q = Sql::new("INSERT INTO home_timeline (account_id, status_id) ");
+        let sid = q.arg(new.id);
+        if new.visibility == Visibility::Direct {
+            q.push(&format!(
+                "SELECT m.account_id, {sid} FROM status_mentions m WHERE m.status_id = {sid}"
+            ));
+        } else {
+            let author = q.arg(new.account_id);
+            q.push(&format!(
+                "SELECT f.follower_id, {sid} FROM follows f WHERE f.target_id = {author} AND f.accepted = 1"
+            ));
+            if let Some(orig) = reblogged_author {
+                // Reblogs: not to the reblogged author, nor to followers who hide reblogs.
+                let orig = q.arg(orig);
+                q.push(&format!(" AND f.follower_id <> {orig} AND f.reblogs = 1"));
+            }
+            if let Some(pa) = parent_author.filter(|pa| *pa != new.account_id) {
+                // A reply to someone else: only followers who are, or follow, that someone.
+                let pa = q.arg(pa);
+                q.push(&format!(
+                    " AND (f.follower_id = {pa} OR EXISTS (SELECT 1 FROM follows g \
+                       WHERE g.follower_id = f.follower_id AND g.target_id = {pa} AND g.accepted = 1))"
+                ));
+            }
+        }
+        q.push(" ON CONFLICT DO NOTHING");
+        q.execute(&mut *tx).await.map_err(backend)?;
+
+        // Read back what was stored (e.g. timestamps at the stored precision).
+        let created = status_in(&mut tx, new.id)
+            .await?
+            .ok_or(StoreError::Missing("status"))?;
+        tx.commit().await.map_err(backend)?;
+        Ok(created)
+    }
+
+    async fn status(&self, id: Id) -> StoreResult<Option<Status>> {
+        let mut conn = self.r.acquire().await.map_err(backend)?;
+        status_in(&mut conn, id).await
+    }
+
+    async fn statuses(&self, ids: &[Id]) -> StoreResult<Vec<Status>> {
+        self.per_chunk(
+            ids,
+            |chunk| {
+                let mut q = Sql::new(&format!(
+                    "SELECT {STATUS_COLS} FROM statuses s WHERE s.id IN ("
+                ));
+                q.push_ids(chunk).push(")");
+                q
+            },
+            status_from_row,
+        )
+        .await
+    }
+
+    async fn visible_ids(&self, viewer: Option<Id>, ids: &[Id]) -> StoreResult<Vec<Id>> {
+        self.per_chunk(
+            ids,
+            |chunk| {
+                let mut q = Sql::new("SELECT s.id FROM statuses s WHERE ");
+                let v = q.arg(viewer);
+                q.push(&visible_with_reblog("s", &v)).push(" AND s.id IN (");
+                q.push_ids(chunk).push(")");
+                q
+            },
+            |row| get::<i64>(row, "id").map(Id),
+        )
+        .await
+    }
+
+    async fn mentions(&self, ids: &[Id]) -> StoreResult<Vec<(Id, Id)>> {
+        self.per_chunk(
+            ids,
+            |chunk| {
+                let mut q = Sql::new(
+                    "SELECT status_id, account_id FROM status_mentions WHERE status_id IN (",
+                );
+                q.push_ids(chunk).push(") ORDER BY status_id, position");
+                q
+            },
+            |row| Ok((Id(get(row, "status_id")?), Id(get(row, "account_id")?))),
+        )
+        .await
+    }
+
+    async fn tags(&self, ids: &[Id]) -> StoreResult<Vec<(Id, String)>> {
+        self.per_chunk(
+            ids,
+            |chunk| {
+                let mut q = Sql::new("SELECT status_id, tag FROM status_tags WHERE status_id IN (");
+                q.push_ids(chunk).push(") ORDER BY status_id, position");
+                q
+            },
+            |row| Ok((Id(get(row, "status_id")?), get(row, "tag")?)),
+        )
+        .await
+    }
+
+    async fn viewer_flags(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<(Id, ViewerFlags)>> {
+        self.per_chunk(
+            ids,
+            |chunk| {
+                let mut q = Sql::new("SELECT s.id, ");
+                let v = q.arg(viewer);
+                q.push(&format!(
+                    "EXISTS (SELECT 1 FROM favourites f WHERE f.account_id = {v} AND f.status_id = s.id) AS fav, \
+                     EXISTS (SELECT 1 FROM statuses r WHERE r.account_id = {v} AND r.reblog_of_id = s.id) AS reb, \
+                     EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = {v} AND b.status_id = s.id) AS bm \
+                     FROM statuses s WHERE s.id IN ("
+                ));
+                q.push_ids(chunk).push(")");
+                q
+            },
+            |row| {
+                Ok((
+                    Id(get(row, "id")?),
+                    ViewerFlags { favourited: get(row, "fav")?, reblogged: get(row, "reb")?, bookmarked: get(row, "bm")? },
+                ))
+            },
+        )
+        .await
+    }
+
+    async fn find_reblog(&self, account: Id, status: Id) -> StoreResult<Option<Id>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM statuses WHERE account_id = $1 AND reblog_of_id = $2",
+        )
+        .bind(account.0)
+        .bind(status.0)
+        .fetch_optional(&self.r)
+        .await
+        .map_err(backend)?;
+        Ok(id.map(Id))
+    }
+
+    async fn status_by_idempotency_key(&self, account: Id, key: &str) -> StoreResult<Option<Id>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM statuses WHERE account_id = $1 AND idempotency_key = $2",
+        )
+        .bind(account.0)
+        .bind(key)
+        .fetch_optional(&self.r)
+        .await
+        .map_err(backend)?;
+        Ok(id.map(Id))
+    }
+
+    async fn delete_status(&self, id: Id) -> StoreResult<Option<Status>> {
+        let mut tx = self.w.begin().await.map_err(backend)?;
+        let Some(status) = status_in(&mut tx, id).await? else {
+            return Ok(None);
+        };
+        // The reblogs go with the status (foreign-key cascade); first take them off their
+        // authors' counts, and recompute those authors' last_status_at without them.
+        sqlx::query(
+            "UPDATE accounts SET \
+               statuses_count = statuses_count - (SELECT COUNT(*) FROM statuses r \
+                   WHERE r.reblog_of_id = $1 AND r.account_id = accounts.id), \
+               last_status_at = (SELECT o.created_at FROM statuses o \
+                   WHERE o.account_id = accounts.id AND o.id <> $1 \
+                     AND (o.reblog_of_id IS NULL OR o.reblog_of_id <> $1) \
+                   ORDER BY o.id DESC LIMIT 1) \
+             WHERE id IN (SELECT account_id FROM statuses WHERE reblog_of_id = $1)",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if let Some(parent) = status.in_reply_to_id {
+            bump(&mut tx, "replies_count", parent, -1).await?;
+        }
+        if let Some(target) = status.reblog_of_id {
+            bump(&mut tx, "reblogs_count", target, -1).await?;
+        }
+        if let Some(quoted) = status.quote_of_id {
+            bump(&mut tx, "quotes_count", quoted, -1).await?;
+        }
+        // Cascades to reblogs, timeline entries, notifications, favourites, bookmarks,
+        // mentions, tags, history and views.
+        sqlx::query("DELETE FROM statuses WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query(
+            "UPDATE accounts SET \
+               statuses_count = CASE WHEN statuses_count > 0 THEN statuses_count - 1 ELSE 0 END, \
+               last_status_at = (SELECT o.created_at FROM statuses o WHERE o.account_id = $1 \
+                                 ORDER BY o.id DESC LIMIT 1) \
+             WHERE id = $1",
+        )
+        .bind(status.account_id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Some(status))
+    }
+
+    async fn edit_status(&self, id: Id, edit: &StatusEdit) -> StoreResult<Status> {
+        let mut tx = self.w.begin().await.map_err(backend)?;
+        let Some(old) = status_in(&mut tx, id).await? else {
+            return Err(StoreError::Missing("status"));
+        };
+        let next_seq: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(seq) + 1, 0) FROM status_edits WHERE status_id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let insert = "INSERT INTO status_edits (status_id, seq, content_html, spoiler_text, sensitive, created_at) \
+                      VALUES ($1, $2, $3, $4, $5, $6)";
+        let mut seq = next_seq;
+        if seq == 0 {
+            // First edit: the original becomes version 0.
+            sqlx::query(insert)
+                .bind(id.0)
+                .bind(0i64)
+                .bind(&old.content_html)
+                .bind(&old.spoiler_text)
+                .bind(old.sensitive)
+                .bind(ms(old.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            seq = 1;
+        }
+        sqlx::query(insert)
+            .bind(id.0)
+            .bind(seq)
+            .bind(&edit.content_html)
+            .bind(&edit.spoiler_text)
+            .bind(edit.sensitive)
+            .bind(ms(edit.edited_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query(
+            "UPDATE statuses SET text = $2, content_html = $3, spoiler_text = $4, sensitive = $5, \
+               language = $6, edited_at = $7 WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(&edit.text)
+        .bind(&edit.content_html)
+        .bind(&edit.spoiler_text)
+        .bind(edit.sensitive)
+        .bind(edit.language.as_deref())
+        .bind(ms(edit.edited_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query("DELETE FROM status_mentions WHERE status_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query("DELETE FROM status_tags WHERE status_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        write_mentions_and_tags(&mut tx, id, &edit.mentions, &edit.tags).await?;
+        let updated = status_in(&mut tx, id)
+            .await?
+            .ok_or(StoreError::Missing("status"))?;
+        tx.commit().await.map_err(backend)?;
+        Ok(updated)
+    }
+
+    async fn history(&self, id: Id) -> StoreResult<Vec<StatusRevision>> {
+        let rows = sqlx::query(
+            "SELECT status_id, content_html, spoiler_text, sensitive, created_at FROM status_edits \
+             WHERE status_id = $1 ORDER BY seq",
+        )
+        .bind(id.0)
+        .fetch_all(&self.r)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                Ok(StatusRevision {
+                    status_id: Id(get(r, "status_id")?),
+                    content_html: get(r, "content_html")?,
+                    spoiler_text: get(r, "spoiler_text")?,
+                    sensitive: get(r, "sensitive")?,
+                    created_at: ts(get(r, "created_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ancestors(&self, id: Id, limit: u32) -> StoreResult<Vec<Id>> {
+        let rows = sqlx::query(
+            "WITH RECURSIVE chain (id, parent, depth) AS ( \
+               SELECT id, in_reply_to_id, 0 FROM statuses WHERE id = $1 \
+               UNION ALL \
+               SELECT s.id, s.in_reply_to_id, c.depth + 1 FROM statuses s JOIN chain c ON s.id = c.parent \
+               WHERE c.depth < $2 \
+             ) SELECT id FROM chain WHERE depth > 0 ORDER BY depth DESC",
+        )
+        .bind(id.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.r)
+        .await
+        .map_err(backend)?;
+        ids_from_rows(&rows, "id")
+    }
+
+    async fn descendants(&self, id: Id, limit: u32) -> StoreResult<Vec<Id>> {
+        // Read the tree (breadth first, capped) and order it here: depth-first order needs
+        // a path sort key that SQL dialects spell differently.
+        let rows = sqlx::query(
+            "WITH RECURSIVE tree (id, parent) AS ( \
+               SELECT id, in_reply_to_id FROM statuses WHERE in_reply_to_id = $1 \
+               UNION ALL \
+               SELECT s.id, s.in_reply_to_id FROM statuses s JOIN tree t ON s.in_reply_to_id = t.id \
+             ) SELECT id, parent FROM tree LIMIT $2",
+        )
+        .bind(id.0)
+        .bind(DESCENDANTS_SCAN_CAP.max(i64::from(limit)))
+        .fetch_all(&self.r)
+        .await
+        .map_err(backend)?;
+        let edges = rows
+            .iter()
+            .map(|r| Ok((Id(get(r, "id")?), Id(get(r, "parent")?))))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(depth_first(id, &edges, limit as usize))
+    }
+
+    async fn account_statuses(
+        &self,
+        account: Id,
+        viewer: Option<Id>,
+        filter: &AccountStatusFilter,
+        page: Page,
+    ) -> StoreResult<Vec<Id>> {
+        if filter.only_media {
+            // Statuses carry no media (yet): nothing matches.
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::new("SELECT s.id FROM statuses s WHERE s.account_id = ");
+        q.push_arg(account);
+        let v = q.arg(viewer);
+        q.push(" AND ").push(&visible_with_reblog("s", &v));
+        if filter.exclude_replies {
+            // Replies to others go; the author's own threads stay (as in Mastodon).
+            q.push(" AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)");
+        }
+        if filter.exclude_reblogs {
+            q.push(" AND s.reblog_of_id IS NULL");
+        }
+        if filter.pinned {
+            q.push(" AND s.pinned = 1");
+        }
+        if let Some(tag) = &filter.tagged {
+            q.push(
+                " AND EXISTS (SELECT 1 FROM status_tags t WHERE t.status_id = s.id AND t.tag = ",
+            );
+            q.push_arg(tag.trim_start_matches('#').to_lowercase())
+                .push(")");
+        }
+        self.paged_ids(&mut q, "s.id", &page).await
+    }
+
+    async fn public_timeline(&self, scope: &RegionScope, page: Page) -> StoreResult<Vec<Id>> {
+        // The literal terms match the partial index statuses_public.
+        let mut q = Sql::new(
+            "SELECT s.id FROM statuses s JOIN accounts a ON a.id = s.account_id \
+             WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL",
+        );
+        push_scope(&mut q, scope);
+        self.paged_ids(&mut q, "s.id", &page).await
+    }
+
+    async fn tag_timeline(
+        &self,
+        tag: &str,
+        scope: &RegionScope,
+        page: Page,
+    ) -> StoreResult<Vec<Id>> {
+        let mut q = Sql::new(
+            "SELECT s.id FROM status_tags t JOIN statuses s ON s.id = t.status_id \
+             JOIN accounts a ON a.id = s.account_id \
+             WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL AND t.tag = ",
+        );
+        q.push_arg(tag.trim_start_matches('#').to_lowercase());
+        push_scope(&mut q, scope);
+        self.paged_ids(&mut q, "t.status_id", &page).await
+    }
+
+    async fn home_timeline(&self, account: Id, page: Page) -> StoreResult<Vec<Id>> {
+        let mut q = Sql::new("SELECT h.status_id AS id FROM home_timeline h WHERE h.account_id = ");
+        q.push_arg(account);
+        self.paged_ids(&mut q, "h.status_id", &page).await
+    }
+
+    async fn favourite(&self, id: Id, account: Id, status: Id) -> StoreResult<bool> {
+        self.mark("favourites", id, account, status).await
+    }
+
+    async fn unfavourite(&self, account: Id, status: Id) -> StoreResult<bool> {
+        self.unmark("favourites", account, status).await
+    }
+
+    async fn bookmark(&self, id: Id, account: Id, status: Id) -> StoreResult<bool> {
+        self.mark("bookmarks", id, account, status).await
+    }
+
+    async fn unbookmark(&self, account: Id, status: Id) -> StoreResult<bool> {
+        self.unmark("bookmarks", account, status).await
+    }
+
+    async fn set_pinned(&self, status: Id, pinned: bool) -> StoreResult<bool> {
+        let n = sqlx::query("UPDATE statuses SET pinned = $2 WHERE id = $1 AND pinned <> $2")
+            .bind(status.0)
+            .bind(pinned)
+            .execute(&self.w)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    async fn favourites_of(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>> {
+        self.marked_by_account("favourites", account, page).await
+    }
+
+    async fn bookmarks_of(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>> {
+        self.marked_by_account("bookmarks", account, page).await
+    }
+
+    async fn reblogged_by(&self, status: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>> {
+        let mut q = Sql::new(
+            "SELECT s.id AS cursor, s.account_id AS item FROM statuses s WHERE s.reblog_of_id = ",
+        );
+        q.push_arg(status);
+        self.paged_cursored(&mut q, "s.id", &page).await
+    }
+
+    async fn favourited_by(&self, status: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>> {
+        let mut q = Sql::new(
+            "SELECT f.id AS cursor, f.account_id AS item FROM favourites f WHERE f.status_id = ",
+        );
+        q.push_arg(status);
+        self.paged_cursored(&mut q, "f.id", &page).await
+    }
+
+    async fn sharers(&self, status: Id) -> StoreResult<Vec<Id>> {
+        let rows = sqlx::query(
+            "SELECT account_id FROM statuses WHERE reblog_of_id = $1 \
+             UNION SELECT account_id FROM statuses WHERE quote_of_id = $1",
+        )
+        .bind(status.0)
+        .fetch_all(&self.r)
+        .await
+        .map_err(backend)?;
+        ids_from_rows(&rows, "account_id")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_first_orders_threads() {
+        // 1 <- 2 <- 4, 1 <- 3, 2 <- 5
+        let edges = [
+            (Id(2), Id(1)),
+            (Id(3), Id(1)),
+            (Id(4), Id(2)),
+            (Id(5), Id(2)),
+        ];
+        assert_eq!(
+            depth_first(Id(1), &edges, 10),
+            vec![Id(2), Id(4), Id(5), Id(3)]
+        );
+        assert_eq!(depth_first(Id(1), &edges, 2), vec![Id(2), Id(4)]);
+    }
+}
