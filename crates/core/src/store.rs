@@ -67,7 +67,8 @@ pub trait IdentityStore: Send + Sync {
 #[async_trait]
 pub trait StatusStore: Send + Sync {
     /// In one transaction: the status, its mentions and tags, counters (author's
-    /// statuses_count and last_status_at; parent's replies_count; reblogged status's
+    /// statuses_count and last_status_at; parent's replies_count (public and unlisted
+    /// replies only, so the count reveals no hidden reply); reblogged status's
     /// reblogs_count; quoted status's quotes_count), the idempotency key, and fan-out
     /// to home timelines:
     /// - always the author;

@@ -775,6 +775,11 @@ pub async fn status_create_and_counters(s: &dyn Store) {
         2,
         "failed creates change nothing"
     );
+
+    // Followers-only and direct replies exist but are not counted: the count is public.
+    w.reply(m, d.id, Visibility::Private).await;
+    w.reply(m, d.id, Visibility::Direct).await;
+    assert_eq!(w.status(d.id).await.replies_count, 1);
 }
 
 pub async fn status_fanout_to_followers(s: &dyn Store) {

@@ -370,3 +370,34 @@ impl Roost {
         Ok(Ok(()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn passwords_verify_and_the_decoy_hash_parses() {
+        let h = hash_password("correct horse battery".into()).await.unwrap();
+        assert!(verify_password("correct horse battery".into(), Some(h.clone())).await);
+        assert!(!verify_password("wrong".into(), Some(h)).await);
+        // The decoy used for unknown logins must be a real argon2 hash, or the
+        // timing protection would silently do nothing.
+        let t0 = std::time::Instant::now();
+        assert!(!verify_password("x".into(), None).await);
+        let decoy = t0.elapsed();
+        let real = hash_password("y".into()).await.unwrap();
+        let t1 = std::time::Instant::now();
+        assert!(!verify_password("x".into(), Some(real)).await);
+        let genuine = t1.elapsed();
+        assert!(decoy * 4 > genuine, "decoy {decoy:?} vs genuine {genuine:?}");
+    }
+
+    #[test]
+    fn redirect_uris() {
+        assert!(valid_redirect_uri("https://app.example/cb"));
+        assert!(valid_redirect_uri("com.example.app:/oauth"));
+        assert!(valid_redirect_uri(OOB_REDIRECT));
+        assert!(!valid_redirect_uri("not a uri"));
+        assert!(!valid_redirect_uri("/relative"));
+    }
+}

@@ -346,7 +346,8 @@ impl StatusStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        if let Some(parent) = new.in_reply_to_id {
+        // Only public and unlisted replies count, so the count never reveals hidden ones.
+        if let (Some(parent), true) = (new.in_reply_to_id, new.visibility.is_public()) {
             bump(&mut tx, "replies_count", parent, 1).await?;
         }
         if let Some(target) = new.reblog_of_id {
@@ -532,7 +533,7 @@ impl StatusStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        if let Some(parent) = status.in_reply_to_id {
+        if let (Some(parent), true) = (status.in_reply_to_id, status.visibility.is_public()) {
             bump(&mut tx, "replies_count", parent, -1).await?;
         }
         if let Some(target) = status.reblog_of_id {
