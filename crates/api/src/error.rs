@@ -47,21 +47,29 @@ impl ApiError {
             A::Core(C::Unauthorized(m)) => (StatusCode::UNAUTHORIZED, m.clone()),
             A::Core(C::Forbidden(m)) => (StatusCode::FORBIDDEN, m.clone()),
             A::Core(C::Conflict(m)) => (StatusCode::CONFLICT, m.clone()),
-            A::Core(C::Store(_)) | A::Core(C::Internal(_)) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error".into())
-            }
+            A::Core(C::Store(_)) | A::Core(C::Internal(_)) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal server error".into(),
+            ),
             A::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             A::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
             A::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone()),
             A::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
             A::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
-            A::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large".into()),
+            A::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request body is too large".into(),
+            ),
             A::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Unsupported content type: send JSON, form-encoded or multipart data".into(),
             ),
             A::OAuth(e) => {
-                let status = if e.error == "invalid_client" { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
+                let status = if e.error == "invalid_client" {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
                 (status, e.error.to_string())
             }
         }
@@ -89,14 +97,18 @@ impl IntoResponse for ApiError {
             tracing::debug!(error = %chain(&self), status = status.as_u16(), "request rejected");
         }
         let body = match &self {
-            ApiError::OAuth(e) => serde_json::json!({ "error": message, "error_description": e.description }),
+            ApiError::OAuth(e) => {
+                serde_json::json!({ "error": message, "error_description": e.description })
+            }
             _ => serde_json::json!({ "error": message }),
         };
         let mut resp = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer realm=\"roost\", error=\"invalid_token\""),
+                axum::http::HeaderValue::from_static(
+                    "Bearer realm=\"roost\", error=\"invalid_token\"",
+                ),
             );
         }
         resp

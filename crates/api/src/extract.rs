@@ -20,7 +20,9 @@ pub struct Params<T>(pub T);
 
 fn insert_pair(obj: &mut Map<String, Value>, key: &str, value: Value) {
     if let Some((outer, inner)) = split_nested(key) {
-        let o = obj.entry(outer).or_insert_with(|| Value::Object(Map::new()));
+        let o = obj
+            .entry(outer)
+            .or_insert_with(|| Value::Object(Map::new()));
         if !o.is_object() {
             *o = Value::Object(Map::new());
         }
@@ -28,7 +30,10 @@ fn insert_pair(obj: &mut Map<String, Value>, key: &str, value: Value) {
             insert_pair(m, &inner, value);
         }
     } else if let Some(base) = key.strip_suffix("[]") {
-        match obj.entry(base.to_string()).or_insert_with(|| Value::Array(Vec::new())) {
+        match obj
+            .entry(base.to_string())
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
             Value::Array(a) => a.push(value),
             other => *other = Value::Array(vec![value]),
         }
@@ -45,10 +50,16 @@ fn split_nested(key: &str) -> Option<(String, String)> {
     if open == 0 || close == open + 1 {
         return None;
     }
-    Some((key[..open].to_string(), format!("{}{}", &key[open + 1..close], &key[close + 1..])))
+    Some((
+        key[..open].to_string(),
+        format!("{}{}", &key[open + 1..close], &key[close + 1..]),
+    ))
 }
 
-fn pairs_to_object(pairs: impl IntoIterator<Item = (String, String)>, obj: &mut Map<String, Value>) {
+fn pairs_to_object(
+    pairs: impl IntoIterator<Item = (String, String)>,
+    obj: &mut Map<String, Value>,
+) {
     for (k, v) in pairs {
         insert_pair(obj, &k, Value::String(v));
     }
@@ -88,7 +99,11 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Params<T> {
                         Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                             return Err(ApiError::PayloadTooLarge)
                         }
-                        Err(e) => return Err(ApiError::BadRequest(format!("Malformed multipart body: {e}"))),
+                        Err(e) => {
+                            return Err(ApiError::BadRequest(format!(
+                                "Malformed multipart body: {e}"
+                            )))
+                        }
                     };
                     let name = field.name().unwrap_or("").to_string();
                     let text = match field.text().await {
@@ -96,7 +111,11 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Params<T> {
                         Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                             return Err(ApiError::PayloadTooLarge)
                         }
-                        Err(e) => return Err(ApiError::BadRequest(format!("Malformed multipart body: {e}"))),
+                        Err(e) => {
+                            return Err(ApiError::BadRequest(format!(
+                                "Malformed multipart body: {e}"
+                            )))
+                        }
                     };
                     total += text.len();
                     if total > limit {
@@ -118,12 +137,18 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Params<T> {
                         .map_err(|e| ApiError::BadRequest(format!("Malformed JSON body: {e}")))?;
                     match v {
                         Value::Object(m) => obj.extend(m),
-                        _ => return Err(ApiError::BadRequest("JSON body must be an object".into())),
+                        _ => {
+                            return Err(ApiError::BadRequest("JSON body must be an object".into()))
+                        }
                     }
-                } else if ctype.starts_with("application/x-www-form-urlencoded") || ctype.is_empty() {
+                } else if ctype.starts_with("application/x-www-form-urlencoded") || ctype.is_empty()
+                {
                     let text = std::str::from_utf8(&body)
                         .map_err(|_| ApiError::BadRequest("Form body is not valid UTF-8".into()))?;
-                    pairs_to_object(url::form_urlencoded::parse(text.as_bytes()).into_owned(), &mut obj);
+                    pairs_to_object(
+                        url::form_urlencoded::parse(text.as_bytes()).into_owned(),
+                        &mut obj,
+                    );
                 } else {
                     return Err(ApiError::UnsupportedMediaType);
                 }
@@ -146,7 +171,10 @@ impl FromRequestParts<AppState> for Auth {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Ok(Auth(None));
         };
-        let value = value.to_str().map_err(|_| ApiError::invalid_token())?.trim();
+        let value = value
+            .to_str()
+            .map_err(|_| ApiError::invalid_token())?
+            .trim();
         let token = match value.split_once(' ') {
             Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim(),
             _ => return Err(ApiError::invalid_token()),
@@ -166,7 +194,9 @@ impl Auth {
         if ctx.scopes.allows(scope) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden("This action is outside the authorized scopes".into()))
+            Err(ApiError::Forbidden(
+                "This action is outside the authorized scopes".into(),
+            ))
         }
     }
 
@@ -174,9 +204,9 @@ impl Auth {
     pub fn user(&self, scope: &str) -> ApiResult<&Account> {
         let ctx = self.0.as_ref().ok_or_else(ApiError::invalid_token)?;
         Self::check_scope(ctx, scope)?;
-        ctx.account
-            .as_ref()
-            .ok_or_else(|| ApiError::Unprocessable("This method requires an authenticated user".into()))
+        ctx.account.as_ref().ok_or_else(|| {
+            ApiError::Unprocessable("This method requires an authenticated user".into())
+        })
     }
 
     /// For endpoints open to anonymous readers: the viewer's account ID when signed in.
@@ -231,17 +261,31 @@ pub mod de {
     pub fn opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
         match Option::<Value>::deserialize(d)? {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n.as_u64().map(|n| Some(n.min(u32::MAX as u64) as u32)).ok_or_else(|| D::Error::custom("invalid number")),
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .map(|n| Some(n.min(u32::MAX as u64) as u32))
+                .ok_or_else(|| D::Error::custom("invalid number")),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => s.trim().parse::<u64>().map(|n| Some(n.min(u32::MAX as u64) as u32)).map_err(|_| D::Error::custom(format!("invalid number: {s:?}"))),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse::<u64>()
+                .map(|n| Some(n.min(u32::MAX as u64) as u32))
+                .map_err(|_| D::Error::custom(format!("invalid number: {s:?}"))),
             Some(_) => Err(D::Error::custom("invalid number")),
         }
     }
 
     fn to_id<E: Error>(v: &Value) -> Result<Id, E> {
         match v {
-            Value::String(s) => s.trim().parse::<Id>().map_err(|_| E::custom(format!("invalid id: {s:?}"))),
-            Value::Number(n) => n.as_i64().filter(|n| *n >= 0).map(Id).ok_or_else(|| E::custom("invalid id")),
+            Value::String(s) => s
+                .trim()
+                .parse::<Id>()
+                .map_err(|_| E::custom(format!("invalid id: {s:?}"))),
+            Value::Number(n) => n
+                .as_i64()
+                .filter(|n| *n >= 0)
+                .map(Id)
+                .ok_or_else(|| E::custom("invalid id")),
             _ => Err(E::custom("invalid id")),
         }
     }
@@ -299,7 +343,10 @@ mod tests {
     #[test]
     fn rails_style_keys() {
         let mut obj = Map::new();
-        query_object(Some("id[]=1&id[]=2&types[]=mention&source[privacy]=public&local=1"), &mut obj);
+        query_object(
+            Some("id[]=1&id[]=2&types[]=mention&source[privacy]=public&local=1"),
+            &mut obj,
+        );
         assert_eq!(obj["id"], serde_json::json!(["1", "2"]));
         assert_eq!(obj["types"], serde_json::json!(["mention"]));
         assert_eq!(obj["source"]["privacy"], "public");

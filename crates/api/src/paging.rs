@@ -23,7 +23,12 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn page(&self) -> Page {
-        Page { max_id: self.max_id, since_id: self.since_id, min_id: self.min_id, limit: self.limit.unwrap_or(0) }
+        Page {
+            max_id: self.max_id,
+            since_id: self.since_id,
+            min_id: self.min_id,
+            limit: self.limit.unwrap_or(0),
+        }
     }
 }
 
@@ -60,7 +65,11 @@ pub fn link(base_url: &str, uri: &Uri, bounds: Option<(Id, Id)>) -> Option<Heade
         ser.append_pair(key, &id.to_string());
         format!("{base_url}{}?{}", uri.path(), ser.finish())
     };
-    let value = format!("<{}>; rel=\"next\", <{}>; rel=\"prev\"", make("max_id", oldest), make("min_id", newest));
+    let value = format!(
+        "<{}>; rel=\"next\", <{}>; rel=\"prev\"",
+        make("max_id", oldest),
+        make("min_id", newest)
+    );
     HeaderValue::from_str(&value).ok()
 }
 

@@ -9,7 +9,10 @@ use serde_json::{json, Value};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/.well-known/oauth-authorization-server", get(oauth_metadata))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth_metadata),
+        )
         .route("/.well-known/nodeinfo", get(nodeinfo_links))
         .route("/nodeinfo/2.0", get(nodeinfo))
 }

@@ -312,7 +312,9 @@ impl<'a> Mapper<'a> {
             roles: vec![],
             fields: vec![],
             source: None,
-            roost: AccountExt { home_region: a.home_region.clone() },
+            roost: AccountExt {
+                home_region: a.home_region.clone(),
+            },
         }
     }
 
@@ -351,12 +353,16 @@ impl<'a> Mapper<'a> {
             if depth == 0 {
                 AnyQuote::Full(Quote {
                     state,
-                    quoted_status: q.status.as_ref().map(|qs| Box::new(self.status_at(qs, depth + 1))),
+                    quoted_status: q
+                        .status
+                        .as_ref()
+                        .map(|qs| Box::new(self.status_at(qs, depth + 1))),
                 })
             } else {
                 AnyQuote::Shallow(ShallowQuote {
                     state,
-                    quoted_status_id: (q.state == QuoteState::Accepted).then(|| q.quoted_id.to_string()),
+                    quoted_status_id: (q.state == QuoteState::Accepted)
+                        .then(|| q.quoted_id.to_string()),
                 })
             }
         });
@@ -364,7 +370,11 @@ impl<'a> Mapper<'a> {
         Status {
             id: s.id.to_string(),
             uri: format!("{base}/users/{}/statuses/{}", v.account.username, s.id),
-            url: if s.reblog_of_id.is_some() { None } else { Some(url) },
+            url: if s.reblog_of_id.is_some() {
+                None
+            } else {
+                Some(url)
+            },
             created_at: datetime(s.created_at),
             edited_at: s.edited_at.map(datetime),
             account: self.account(&v.account),
@@ -377,9 +387,21 @@ impl<'a> Mapper<'a> {
             mentions: v
                 .mentions
                 .iter()
-                .map(|a| Mention { id: a.id.to_string(), username: a.username.clone(), url: format!("{base}/@{}", a.username), acct: self.acct(a) })
+                .map(|a| Mention {
+                    id: a.id.to_string(),
+                    username: a.username.clone(),
+                    url: format!("{base}/@{}", a.username),
+                    acct: self.acct(a),
+                })
                 .collect(),
-            tags: v.tags.iter().map(|t| Tag { name: t.clone(), url: format!("{base}/tags/{}", urlencode(t)) }).collect(),
+            tags: v
+                .tags
+                .iter()
+                .map(|t| Tag {
+                    name: t.clone(),
+                    url: format!("{base}/tags/{}", urlencode(t)),
+                })
+                .collect(),
             emojis: vec![],
             reblogs_count: s.reblogs_count,
             favourites_count: s.favourites_count,
@@ -387,7 +409,10 @@ impl<'a> Mapper<'a> {
             quotes_count: s.quotes_count,
             in_reply_to_id: s.in_reply_to_id.map(|i| i.to_string()),
             in_reply_to_account_id: s.in_reply_to_account_id.map(|i| i.to_string()),
-            reblog: v.reblog.as_ref().map(|r| Box::new(self.status_at(r, depth))),
+            reblog: v
+                .reblog
+                .as_ref()
+                .map(|r| Box::new(self.status_at(r, depth))),
             poll: None,
             card: None,
             language: s.language.clone(),
@@ -400,11 +425,23 @@ impl<'a> Mapper<'a> {
             filtered: vec![],
             quote,
             quote_approval: QuoteApproval {
-                automatic: if s.visibility.is_public() { vec!["public"] } else { vec![] },
+                automatic: if s.visibility.is_public() {
+                    vec!["public"]
+                } else {
+                    vec![]
+                },
                 manual: vec![],
-                current_user: if s.visibility.is_public() { "automatic" } else { "denied" },
+                current_user: if s.visibility.is_public() {
+                    "automatic"
+                } else {
+                    "denied"
+                },
             },
-            roost: StatusExt { views_total: v.views.total, views_today: v.views.today, home_region: v.account.home_region.clone() },
+            roost: StatusExt {
+                views_total: v.views.total,
+                views_today: v.views.today,
+                home_region: v.account.home_region.clone(),
+            },
         }
     }
 
@@ -468,7 +505,11 @@ impl<'a> Mapper<'a> {
     }
 
     pub fn marker(&self, mk: &m::Marker) -> Marker {
-        Marker { last_read_id: mk.last_read_id.to_string(), version: mk.version, updated_at: datetime(mk.updated_at) }
+        Marker {
+            last_read_id: mk.last_read_id.to_string(),
+            version: mk.version,
+            updated_at: datetime(mk.updated_at),
+        }
     }
 }
 

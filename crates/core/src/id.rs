@@ -14,7 +14,9 @@ const REGION_BITS: u32 = 10;
 const SEQ_BITS: u32 = 12;
 pub const MAX_REGION_NUMBER: u16 = (1 << REGION_BITS) - 1;
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Id(pub i64);
 
@@ -74,7 +76,10 @@ pub struct IdGen {
 impl IdGen {
     pub fn new(region: u16) -> IdGen {
         assert!(region <= MAX_REGION_NUMBER, "region number out of range");
-        IdGen { region, state: Mutex::new((0, 0)) }
+        IdGen {
+            region,
+            state: Mutex::new((0, 0)),
+        }
     }
     pub fn region(&self) -> u16 {
         self.region
@@ -118,7 +123,15 @@ mod tests {
     #[test]
     fn parse_rejects_non_canonical() {
         assert_eq!("123".parse::<Id>().unwrap(), Id(123));
-        for bad in ["", "-1", "+1", " 1", "1a", "99999999999999999999", "9223372036854775808"] {
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            " 1",
+            "1a",
+            "99999999999999999999",
+            "9223372036854775808",
+        ] {
             assert!(bad.parse::<Id>().is_err(), "{bad:?}");
         }
     }

@@ -249,7 +249,12 @@ pub struct Page {
 
 impl Default for Page {
     fn default() -> Self {
-        Page { max_id: None, since_id: None, min_id: None, limit: 20 }
+        Page {
+            max_id: None,
+            since_id: None,
+            min_id: None,
+            limit: 20,
+        }
     }
 }
 

@@ -30,7 +30,11 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait AccountStore: Send + Sync {
     /// Creates an account, with its user row when it is a local sign-up.
     /// `Conflict("username")` / `Conflict("email")` when taken (case-insensitive).
-    async fn create_account(&self, account: &NewAccount, user: Option<&User>) -> StoreResult<Account>;
+    async fn create_account(
+        &self,
+        account: &NewAccount,
+        user: Option<&User>,
+    ) -> StoreResult<Account>;
     async fn account(&self, id: Id) -> StoreResult<Option<Account>>;
     /// The accounts that exist among `ids`, in any order.
     async fn accounts(&self, ids: &[Id]) -> StoreResult<Vec<Account>>;
@@ -119,7 +123,12 @@ pub trait StatusStore: Send + Sync {
     /// Public (not unlisted), non-reblog statuses.
     async fn public_timeline(&self, scope: &RegionScope, page: Page) -> StoreResult<Vec<Id>>;
     /// Public (not unlisted), non-reblog statuses carrying the tag.
-    async fn tag_timeline(&self, tag: &str, scope: &RegionScope, page: Page) -> StoreResult<Vec<Id>>;
+    async fn tag_timeline(
+        &self,
+        tag: &str,
+        scope: &RegionScope,
+        page: Page,
+    ) -> StoreResult<Vec<Id>>;
     async fn home_timeline(&self, account: Id, page: Page) -> StoreResult<Vec<Id>>;
     /// Returns false if it was already favourited.
     async fn favourite(&self, id: Id, account: Id, status: Id) -> StoreResult<bool>;
@@ -187,14 +196,25 @@ pub trait NotificationStore: Send + Sync {
     /// Notifications newer than `after` (all when None).
     async fn count_notifications(&self, account: Id, after: Option<Id>) -> StoreResult<i64>;
     /// Removes notifications of `kind` from `from` to `account` (e.g. on unfollow).
-    async fn remove_notifications(&self, account: Id, from: Id, kind: NotificationType) -> StoreResult<()>;
+    async fn remove_notifications(
+        &self,
+        account: Id,
+        from: Id,
+        kind: NotificationType,
+    ) -> StoreResult<()>;
 }
 
 #[async_trait]
 pub trait MarkerStore: Send + Sync {
     async fn markers(&self, account: Id) -> StoreResult<Vec<Marker>>;
     /// Sets the position and bumps its version.
-    async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker>;
+    async fn set_marker(
+        &self,
+        account: Id,
+        timeline: &str,
+        last_read_id: Id,
+        at: Timestamp,
+    ) -> StoreResult<Marker>;
 }
 
 /// View counters. Days are numbered in the region's time zone (days since 1970-01-01).
@@ -208,10 +228,22 @@ pub trait ViewStore: Send + Sync {
 
 /// Everything a region's storage provides.
 pub trait Store:
-    AccountStore + IdentityStore + StatusStore + FollowStore + NotificationStore + MarkerStore + ViewStore
+    AccountStore
+    + IdentityStore
+    + StatusStore
+    + FollowStore
+    + NotificationStore
+    + MarkerStore
+    + ViewStore
 {
 }
 impl<T> Store for T where
-    T: AccountStore + IdentityStore + StatusStore + FollowStore + NotificationStore + MarkerStore + ViewStore
+    T: AccountStore
+        + IdentityStore
+        + StatusStore
+        + FollowStore
+        + NotificationStore
+        + MarkerStore
+        + ViewStore
 {
 }

@@ -30,7 +30,11 @@ pub fn day_number(at: Timestamp, tz: &TimeZone) -> i32 {
 
 impl ViewCounter {
     pub fn new(tz: TimeZone) -> ViewCounter {
-        ViewCounter { tz, pending: Mutex::new(HashMap::new()), gate: tokio::sync::RwLock::new(()) }
+        ViewCounter {
+            tz,
+            pending: Mutex::new(HashMap::new()),
+            gate: tokio::sync::RwLock::new(()),
+        }
     }
 
     pub fn today(&self) -> i32 {
@@ -48,10 +52,14 @@ impl ViewCounter {
     }
 
     /// Stored plus pending counts for `ids` as of `day`.
-    pub async fn counts(&self, store: &dyn ViewStore, ids: &[Id], day: i32) -> StoreResult<HashMap<Id, ViewCount>> {
+    pub async fn counts(
+        &self,
+        store: &dyn ViewStore,
+        ids: &[Id],
+        day: i32,
+    ) -> StoreResult<HashMap<Id, ViewCount>> {
         let _g = self.gate.read().await;
-        let mut out: HashMap<Id, ViewCount> =
-            store.views(ids, day).await?.into_iter().collect();
+        let mut out: HashMap<Id, ViewCount> = store.views(ids, day).await?.into_iter().collect();
         let p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         if !p.is_empty() {
             for id in ids {

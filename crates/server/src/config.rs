@@ -10,9 +10,17 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}")]
-    Read { path: PathBuf, #[source] source: std::io::Error },
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("invalid config file {path}")]
-    Parse { path: PathBuf, #[source] source: toml::de::Error },
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     #[error("invalid setting {name}: {reason}")]
     Invalid { name: &'static str, reason: String },
 }
@@ -79,8 +87,23 @@ impl Settings {
         macro_rules! pick {
             ($($f:ident),*) => { Settings { $($f: self.$f.or(base.$f)),* } };
         }
-        pick!(listen, data_dir, region, region_number, domain, base_url, registrations, max_status_chars,
-              time_zone, title, description, contact_email, max_body_bytes, sqlite_sync_full, view_flush_secs)
+        pick!(
+            listen,
+            data_dir,
+            region,
+            region_number,
+            domain,
+            base_url,
+            registrations,
+            max_status_chars,
+            time_zone,
+            title,
+            description,
+            contact_email,
+            max_body_bytes,
+            sqlite_sync_full,
+            view_flush_secs
+        )
     }
 }
 
@@ -110,8 +133,14 @@ impl Config {
     pub fn load(file: Option<&Path>, cli: Settings) -> Result<Config, ConfigError> {
         let from_file = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
-                toml::from_str::<Settings>(&text).map_err(|source| ConfigError::Parse { path: path.into(), source })?
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.into(),
+                    source,
+                })?;
+                toml::from_str::<Settings>(&text).map_err(|source| ConfigError::Parse {
+                    path: path.into(),
+                    source,
+                })?
             }
             None => Settings::default(),
         };
@@ -120,38 +149,62 @@ impl Config {
 
     pub fn resolve(s: Settings) -> Result<Config, ConfigError> {
         let region = s.region.unwrap_or_else(|| "local".into());
-        if region.is_empty() || region.len() > 16 || !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-            return Err(ConfigError::Invalid { name: "region", reason: "use 1-16 lower-case letters, digits or '-'".into() });
+        if region.is_empty()
+            || region.len() > 16
+            || !region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(ConfigError::Invalid {
+                name: "region",
+                reason: "use 1-16 lower-case letters, digits or '-'".into(),
+            });
         }
         let region_number = s.region_number.unwrap_or(0);
         if region_number > roost_core::id::MAX_REGION_NUMBER {
-            return Err(ConfigError::Invalid { name: "region_number", reason: "must be 0-1023".into() });
+            return Err(ConfigError::Invalid {
+                name: "region_number",
+                reason: "must be 0-1023".into(),
+            });
         }
         let tz_name = s.time_zone.unwrap_or_else(|| "UTC".into());
-        let time_zone = jiff::tz::TimeZone::get(&tz_name)
-            .map_err(|e| ConfigError::Invalid { name: "time_zone", reason: e.to_string() })?;
+        let time_zone = jiff::tz::TimeZone::get(&tz_name).map_err(|e| ConfigError::Invalid {
+            name: "time_zone",
+            reason: e.to_string(),
+        })?;
         let max_status_chars = s.max_status_chars.unwrap_or(5000);
         if max_status_chars == 0 {
-            return Err(ConfigError::Invalid { name: "max_status_chars", reason: "must be positive".into() });
+            return Err(ConfigError::Invalid {
+                name: "max_status_chars",
+                reason: "must be positive".into(),
+            });
         }
         let base_url = s.base_url.map(|u| u.trim_end_matches('/').to_string());
         if let Some(u) = &base_url {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
-                return Err(ConfigError::Invalid { name: "base_url", reason: "must start with http:// or https://".into() });
+                return Err(ConfigError::Invalid {
+                    name: "base_url",
+                    reason: "must start with http:// or https://".into(),
+                });
             }
         }
         Ok(Config {
-            listen: s.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            listen: s
+                .listen
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             data_dir: s.data_dir.unwrap_or_else(|| PathBuf::from("roost-data")),
             region,
             region_number,
             domain: s.domain,
             base_url,
-            registrations_open: s.registrations.unwrap_or(Registrations::Open) == Registrations::Open,
+            registrations_open: s.registrations.unwrap_or(Registrations::Open)
+                == Registrations::Open,
             max_status_chars,
             time_zone,
             title: s.title.unwrap_or_else(|| "roost".into()),
-            description: s.description.unwrap_or_else(|| "A microblog that keeps your data in your home region.".into()),
+            description: s
+                .description
+                .unwrap_or_else(|| "A microblog that keeps your data in your home region.".into()),
             contact_email: s.contact_email.unwrap_or_default(),
             max_body_bytes: s.max_body_bytes.unwrap_or(1 << 20),
             sqlite_sync_full: s.sqlite_sync_full.unwrap_or(true),
@@ -176,8 +229,15 @@ mod tests {
     fn flags_beat_file_beat_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("roost.toml");
-        std::fs::write(&f, "region = \"in\"\nmax_status_chars = 300\ntime_zone = \"Asia/Kolkata\"\n").unwrap();
-        let cli = Settings { max_status_chars: Some(400), ..Default::default() };
+        std::fs::write(
+            &f,
+            "region = \"in\"\nmax_status_chars = 300\ntime_zone = \"Asia/Kolkata\"\n",
+        )
+        .unwrap();
+        let cli = Settings {
+            max_status_chars: Some(400),
+            ..Default::default()
+        };
         let c = Config::load(Some(&f), cli).unwrap();
         assert_eq!(c.region, "in");
         assert_eq!(c.max_status_chars, 400);
@@ -190,11 +250,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("roost.toml");
         std::fs::write(&f, "nonsense = 1\n").unwrap();
-        assert!(matches!(Config::load(Some(&f), Settings::default()), Err(ConfigError::Parse { .. })));
-        let bad = Settings { time_zone: Some("Mars/Olympus".into()), ..Default::default() };
+        assert!(matches!(
+            Config::load(Some(&f), Settings::default()),
+            Err(ConfigError::Parse { .. })
+        ));
+        let bad = Settings {
+            time_zone: Some("Mars/Olympus".into()),
+            ..Default::default()
+        };
         let err = Config::resolve(bad).unwrap_err().to_string();
         assert!(err.contains("time_zone"), "{err}");
-        let bad = Settings { region: Some("IN DIA".into()), ..Default::default() };
+        let bad = Settings {
+            region: Some("IN DIA".into()),
+            ..Default::default()
+        };
         assert!(Config::resolve(bad).is_err());
     }
 }

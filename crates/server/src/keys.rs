@@ -8,7 +8,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("cannot access key file {path}")]
-    Io { path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("key file {path} is not a valid Ed25519 PKCS#8 key")]
     Invalid { path: PathBuf },
 }
@@ -30,10 +34,14 @@ impl RegionKeys {
 pub fn load_or_create(data_dir: &Path) -> Result<RegionKeys, KeyError> {
     let dir = data_dir.join("keys");
     let path = dir.join("region.ed25519.pem");
-    let io = |source| KeyError::Io { path: path.clone(), source };
+    let io = |source| KeyError::Io {
+        path: path.clone(),
+        source,
+    };
     if path.exists() {
         let pem = std::fs::read_to_string(&path).map_err(io)?;
-        let signing = SigningKey::from_pkcs8_pem(&pem).map_err(|_| KeyError::Invalid { path: path.clone() })?;
+        let signing = SigningKey::from_pkcs8_pem(&pem)
+            .map_err(|_| KeyError::Invalid { path: path.clone() })?;
         return Ok(RegionKeys { signing });
     }
     create_private_dir(&dir).map_err(io)?;
@@ -89,9 +97,15 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("keys/region.ed25519.pem")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("keys/region.ed25519.pem"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
-            let dmode = std::fs::metadata(dir.path().join("keys")).unwrap().permissions().mode();
+            let dmode = std::fs::metadata(dir.path().join("keys"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(dmode & 0o777, 0o700);
         }
         assert!(a.public_pem().contains("PUBLIC KEY"));

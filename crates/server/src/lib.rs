@@ -31,15 +31,22 @@ pub enum StartError {
 
 /// Opens the region's store in its data dir (creating both on first start).
 pub async fn open_store(cfg: &Config) -> Result<SqliteStore, StartError> {
-    keys::create_private_dir(&cfg.data_dir).map_err(|e| StartError::DataDir(cfg.data_dir.clone(), e))?;
-    let opts = SqliteOptions { synchronous_full: cfg.sqlite_sync_full, ..SqliteOptions::default() };
+    keys::create_private_dir(&cfg.data_dir)
+        .map_err(|e| StartError::DataDir(cfg.data_dir.clone(), e))?;
+    let opts = SqliteOptions {
+        synchronous_full: cfg.sqlite_sync_full,
+        ..SqliteOptions::default()
+    };
     Ok(SqliteStore::open(&cfg.data_dir.join("roost.sqlite"), opts).await?)
 }
 
 /// The use-case settings, once the public address is known.
 pub fn roost_config(cfg: &Config, bound: SocketAddr) -> RoostConfig {
     let domain = cfg.domain.clone().unwrap_or_else(|| bound.to_string());
-    let base_url = cfg.base_url.clone().unwrap_or_else(|| format!("http://{domain}"));
+    let base_url = cfg
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{domain}"));
     RoostConfig {
         region: cfg.region.clone(),
         region_number: cfg.region_number,
@@ -73,19 +80,29 @@ impl Running {
 
 /// Binds, starts serving in the background and returns at once.
 pub async fn start(cfg: Config) -> Result<Running, StartError> {
-    keys::create_private_dir(&cfg.data_dir).map_err(|e| StartError::DataDir(cfg.data_dir.clone(), e))?;
+    keys::create_private_dir(&cfg.data_dir)
+        .map_err(|e| StartError::DataDir(cfg.data_dir.clone(), e))?;
     let keys = keys::load_or_create(&cfg.data_dir)?;
     let store = open_store(&cfg).await?;
-    let listener = TcpListener::bind(cfg.listen).await.map_err(|e| StartError::Listen(cfg.listen, e))?;
-    let addr = listener.local_addr().map_err(|e| StartError::Listen(cfg.listen, e))?;
+    let listener = TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| StartError::Listen(cfg.listen, e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Listen(cfg.listen, e))?;
     let rcfg = roost_config(&cfg, addr);
     let base_url = rcfg.base_url.clone();
     let roost = Arc::new(Roost::new(Arc::new(store.clone()), rcfg));
     tracing::info!(region = %cfg.region, %addr, public_key = %keys.public_pem().lines().nth(1).unwrap_or(""), "region ready");
 
-    let state = AppState { roost: roost.clone(), max_body_bytes: cfg.max_body_bytes };
+    let state = AppState {
+        roost: roost.clone(),
+        max_body_bytes: cfg.max_body_bytes,
+    };
     let app = roost_api::router(state)
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(tower_http::cors::CorsLayer::permissive());
     // Trailing slashes are trimmed before routing, so `/api/v1/instance/` works too.
@@ -112,11 +129,14 @@ pub async fn start(cfg: Config) -> Result<Running, StartError> {
     let task = {
         let roost = roost.clone();
         tokio::spawn(async move {
-            let served = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
-                .with_graceful_shutdown(async move {
-                    let _ = rx.changed().await;
-                })
-                .await;
+            let served = axum::serve(
+                listener,
+                axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = rx.changed().await;
+            })
+            .await;
             if let Err(e) = served {
                 tracing::error!(error = %e, "server failed");
             }
@@ -129,7 +149,13 @@ pub async fn start(cfg: Config) -> Result<Running, StartError> {
             store.close().await;
         })
     };
-    Ok(Running { addr, base_url, roost, shutdown: tx, task })
+    Ok(Running {
+        addr,
+        base_url,
+        roost,
+        shutdown: tx,
+        task,
+    })
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {

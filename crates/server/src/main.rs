@@ -6,7 +6,11 @@ use roost_server::config::{Config, Settings};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "roost", version, about = "A microblog that keeps each user's data in their home region")]
+#[command(
+    name = "roost",
+    version,
+    about = "A microblog that keeps each user's data in their home region"
+)]
 struct Cli {
     /// TOML config file (settings in it are overridden by env vars and flags).
     #[arg(long, global = true, env = "ROOST_CONFIG")]
@@ -52,14 +56,17 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
+            }),
         )
         .init();
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(settings) => serve(Config::load(cli.config.as_deref(), settings)?).await,
-        Command::Admin { settings, task } => admin(Config::load(cli.config.as_deref(), settings)?, task).await,
+        Command::Admin { settings, task } => {
+            admin(Config::load(cli.config.as_deref(), settings)?, task).await
+        }
     }
 }
 
@@ -95,19 +102,37 @@ async fn shutdown_signal() {
 }
 
 async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
-    let store = roost_server::open_store(&cfg).await.context("opening the database")?;
+    let store = roost_server::open_store(&cfg)
+        .await
+        .context("opening the database")?;
     let rcfg = roost_server::roost_config(&cfg, cfg.listen);
     let roost = roost_core::Roost::new(std::sync::Arc::new(store.clone()), rcfg);
     let result = match task {
-        AdminTask::CreateAccount { username, email, password } => {
-            let a = roost.admin_create_account(&username, &email, &password).await.context("creating the account")?;
+        AdminTask::CreateAccount {
+            username,
+            email,
+            password,
+        } => {
+            let a = roost
+                .admin_create_account(&username, &email, &password)
+                .await
+                .context("creating the account")?;
             println!("created {} (id {})", a.username, a.id);
             Ok(())
         }
         AdminTask::ListAccounts { limit } => {
-            let page = roost_core::model::Page { limit, ..Default::default() };
+            let page = roost_core::model::Page {
+                limit,
+                ..Default::default()
+            };
             for a in roost.list_accounts(page).await? {
-                println!("{}\t{}\t{}\t{}", a.id, a.username, a.home_region, roost_api::wire::datetime(a.created_at));
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    a.id,
+                    a.username,
+                    a.home_region,
+                    roost_api::wire::datetime(a.created_at)
+                );
             }
             Ok(())
         }

@@ -57,7 +57,10 @@ fn render(status: StatusCode, page: Page<'_>) -> Response {
     match page.render() {
         Ok(html) => (
             status,
-            [(header::CACHE_CONTROL, "no-store"), (header::X_FRAME_OPTIONS, "DENY")],
+            [
+                (header::CACHE_CONTROL, "no-store"),
+                (header::X_FRAME_OPTIONS, "DENY"),
+            ],
             Html(html),
         )
             .into_response(),
@@ -99,21 +102,40 @@ fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
 }
 
 /// Validates the request; on success the app, its scopes and the normalised parameters.
-async fn check(st: &AppState, p: &AuthorizeParams) -> ApiResult<Result<(roost_core::model::App, roost_core::usecase::scopes::Scopes), OAuthError>> {
+async fn check(
+    st: &AppState,
+    p: &AuthorizeParams,
+) -> ApiResult<Result<(roost_core::model::App, roost_core::usecase::scopes::Scopes), OAuthError>> {
     if p.response_type.as_deref().unwrap_or("code") != "code" {
-        return Ok(Err(OAuthError { error: "unsupported_response_type", description: "Only response_type=code is supported.".into() }));
+        return Ok(Err(OAuthError {
+            error: "unsupported_response_type",
+            description: "Only response_type=code is supported.".into(),
+        }));
     }
     if let Some(m) = p.code_challenge_method.as_deref().filter(|m| !m.is_empty()) {
         if m != "S256" {
-            return Ok(Err(OAuthError { error: "invalid_request", description: "Only the S256 code challenge method is supported.".into() }));
+            return Ok(Err(OAuthError {
+                error: "invalid_request",
+                description: "Only the S256 code challenge method is supported.".into(),
+            }));
         }
     }
     let client_id = p.client_id.as_deref().unwrap_or("");
     let redirect = p.redirect_uri.as_deref().unwrap_or("");
-    Ok(st.roost.check_authorize_request(client_id, redirect, p.scope.as_deref().filter(|s| !s.is_empty())).await?)
+    Ok(st
+        .roost
+        .check_authorize_request(
+            client_id,
+            redirect,
+            p.scope.as_deref().filter(|s| !s.is_empty()),
+        )
+        .await?)
 }
 
-pub async fn get(State(st): State<AppState>, Params(p): Params<AuthorizeParams>) -> ApiResult<Response> {
+pub async fn get(
+    State(st): State<AppState>,
+    Params(p): Params<AuthorizeParams>,
+) -> ApiResult<Response> {
     let title = st.roost.cfg.title.clone();
     let (app, scopes) = match check(&st, &p).await? {
         Ok(ok) => ok,
@@ -122,7 +144,14 @@ pub async fn get(State(st): State<AppState>, Params(p): Params<AuthorizeParams>)
     Ok(form(&title, &app.name, &scopes, &p, None, StatusCode::OK))
 }
 
-fn form(title: &str, app_name: &str, scopes: &roost_core::usecase::scopes::Scopes, p: &AuthorizeParams, error: Option<String>, status: StatusCode) -> Response {
+fn form(
+    title: &str,
+    app_name: &str,
+    scopes: &roost_core::usecase::scopes::Scopes,
+    p: &AuthorizeParams,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let scope = scopes.as_string();
     render(
         status,
@@ -143,7 +172,10 @@ fn form(title: &str, app_name: &str, scopes: &roost_core::usecase::scopes::Scope
     )
 }
 
-pub async fn post(State(st): State<AppState>, Params(p): Params<AuthorizeParams>) -> ApiResult<Response> {
+pub async fn post(
+    State(st): State<AppState>,
+    Params(p): Params<AuthorizeParams>,
+) -> ApiResult<Response> {
     let title = st.roost.cfg.title.clone();
     let (app, scopes) = match check(&st, &p).await? {
         Ok(ok) => ok,
@@ -153,9 +185,21 @@ pub async fn post(State(st): State<AppState>, Params(p): Params<AuthorizeParams>
     let state = p.state.clone().unwrap_or_default();
     if p.decision.as_deref() == Some("deny") {
         if redirect_uri == OOB {
-            return Ok(fatal(&title, OAuthError { error: "access_denied", description: "You denied the request.".into() }));
+            return Ok(fatal(
+                &title,
+                OAuthError {
+                    error: "access_denied",
+                    description: "You denied the request.".into(),
+                },
+            ));
         }
-        let mut pairs = vec![("error", "access_denied"), ("error_description", "The resource owner denied the request.")];
+        let mut pairs = vec![
+            ("error", "access_denied"),
+            (
+                "error_description",
+                "The resource owner denied the request.",
+            ),
+        ];
         if !state.is_empty() {
             pairs.push(("state", &state));
         }
@@ -164,11 +208,21 @@ pub async fn post(State(st): State<AppState>, Params(p): Params<AuthorizeParams>
     let login = p.username.as_deref().unwrap_or("");
     let password = p.password.as_deref().unwrap_or("");
     let Some(account) = st.roost.check_password(login, password).await? else {
-        return Ok(form(&title, &app.name, &scopes, &p, Some("Invalid username or password.".into()), StatusCode::UNAUTHORIZED));
+        return Ok(form(
+            &title,
+            &app.name,
+            &scopes,
+            &p,
+            Some("Invalid username or password.".into()),
+            StatusCode::UNAUTHORIZED,
+        ));
     };
     let challenge = p.code_challenge.clone().filter(|c| !c.is_empty());
     let method = challenge.as_ref().map(|_| "S256".to_string());
-    let code = st.roost.create_auth_code(&app, &account, &redirect_uri, &scopes, challenge, method).await?;
+    let code = st
+        .roost
+        .create_auth_code(&app, &account, &redirect_uri, &scopes, challenge, method)
+        .await?;
     if redirect_uri == OOB {
         let scope = scopes.as_string();
         return Ok(render(

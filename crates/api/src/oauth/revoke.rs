@@ -20,12 +20,24 @@ pub struct RevokeParams {
     token: Option<String>,
 }
 
-pub async fn post(State(st): State<AppState>, headers: HeaderMap, Params(p): Params<RevokeParams>) -> ApiResult<Json<Value>> {
+pub async fn post(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Params(p): Params<RevokeParams>,
+) -> ApiResult<Json<Value>> {
     let (client_id, client_secret) = match basic_client(&headers) {
         Some(pair) => pair,
-        None => (p.client_id.unwrap_or_default(), p.client_secret.unwrap_or_default()),
+        None => (
+            p.client_id.unwrap_or_default(),
+            p.client_secret.unwrap_or_default(),
+        ),
     };
-    let token = p.token.filter(|t| !t.is_empty()).ok_or_else(|| ApiError::Unprocessable("Validation failed: token is required".into()))?;
-    st.roost.revoke(&client_id, &client_secret, &token).await??;
+    let token = p
+        .token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::Unprocessable("Validation failed: token is required".into()))?;
+    st.roost
+        .revoke(&client_id, &client_secret, &token)
+        .await??;
     Ok(Json(json!({})))
 }

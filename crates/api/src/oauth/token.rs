@@ -45,10 +45,17 @@ pub fn token(t: &IssuedToken) -> Token {
     }
 }
 
-pub async fn post(State(st): State<AppState>, headers: HeaderMap, Params(p): Params<TokenParams>) -> ApiResult<Json<Token>> {
+pub async fn post(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Params(p): Params<TokenParams>,
+) -> ApiResult<Json<Token>> {
     let (client_id, client_secret) = match basic_client(&headers) {
         Some(pair) => pair,
-        None => (p.client_id.unwrap_or_default(), p.client_secret.unwrap_or_default()),
+        None => (
+            p.client_id.unwrap_or_default(),
+            p.client_secret.unwrap_or_default(),
+        ),
     };
     let issued = st
         .roost

@@ -29,10 +29,17 @@ pub struct RegisterParams {
 }
 
 /// Registration needs an app token (`client_credentials`), as in Mastodon.
-pub async fn register(State(st): State<AppState>, auth: Auth, headers: HeaderMap, Params(p): Params<RegisterParams>) -> ApiResult<Json<wire::Token>> {
+pub async fn register(
+    State(st): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Params(p): Params<RegisterParams>,
+) -> ApiResult<Json<wire::Token>> {
     let ctx = auth.app()?;
     if !ctx.scopes.allows("write:accounts") {
-        return Err(ApiError::Forbidden("This action is outside the authorized scopes".into()));
+        return Err(ApiError::Forbidden(
+            "This action is outside the authorized scopes".into(),
+        ));
     }
     let ip = headers
         .get("x-forwarded-for")
@@ -57,23 +64,50 @@ pub async fn register(State(st): State<AppState>, auth: Auth, headers: HeaderMap
     Ok(Json(token(&issued)))
 }
 
-pub async fn verify_credentials(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<wire::Account>> {
+pub async fn verify_credentials(
+    State(st): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<wire::Account>> {
     let ctx = auth.0.as_ref().ok_or_else(ApiError::invalid_token)?;
     if !ctx.scopes.allows("read:accounts") && !ctx.scopes.allows("profile") {
-        return Err(ApiError::Forbidden("This action is outside the authorized scopes".into()));
+        return Err(ApiError::Forbidden(
+            "This action is outside the authorized scopes".into(),
+        ));
     }
-    let account = ctx.account.as_ref().ok_or_else(|| ApiError::Unprocessable("This method requires an authenticated user".into()))?;
+    let account = ctx.account.as_ref().ok_or_else(|| {
+        ApiError::Unprocessable("This method requires an authenticated user".into())
+    })?;
     credential_account(&st, account).await
 }
 
-async fn credential_account(st: &AppState, account: &roost_core::model::Account) -> ApiResult<Json<wire::Account>> {
-    let locale = st.roost.user(account.id).await?.map(|u| u.locale).unwrap_or_else(|| "en".into());
+async fn credential_account(
+    st: &AppState,
+    account: &roost_core::model::Account,
+) -> ApiResult<Json<wire::Account>> {
+    let locale = st
+        .roost
+        .user(account.id)
+        .await?
+        .map(|u| u.locale)
+        .unwrap_or_else(|| "en".into());
     let requests = if account.locked {
-        st.roost.follow_requests(account.id, roost_core::model::Page { limit: 40, ..Default::default() }).await?.accounts.len() as i64
+        st.roost
+            .follow_requests(
+                account.id,
+                roost_core::model::Page {
+                    limit: 40,
+                    ..Default::default()
+                },
+            )
+            .await?
+            .accounts
+            .len() as i64
     } else {
         0
     };
-    Ok(Json(Mapper::new(&st.roost.cfg).credential_account(account, &locale, requests)))
+    Ok(Json(
+        Mapper::new(&st.roost.cfg).credential_account(account, &locale, requests),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -90,13 +124,24 @@ pub struct UpdateParams {
     discoverable: Option<bool>,
 }
 
-pub async fn update_credentials(State(st): State<AppState>, auth: Auth, Params(p): Params<UpdateParams>) -> ApiResult<Json<wire::Account>> {
+pub async fn update_credentials(
+    State(st): State<AppState>,
+    auth: Auth,
+    Params(p): Params<UpdateParams>,
+) -> ApiResult<Json<wire::Account>> {
     let me = auth.user("write:accounts")?;
-    let updated = st.roost.update_profile(me, p.display_name, p.note, p.locked, p.bot, p.discoverable).await?;
+    let updated = st
+        .roost
+        .update_profile(me, p.display_name, p.note, p.locked, p.bot, p.discoverable)
+        .await?;
     credential_account(&st, &updated).await
 }
 
-pub async fn get(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Account>> {
+pub async fn get(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Account>> {
     auth.viewer("read:accounts")?;
     let account = st.roost.account(path_id(&id)?).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).account(&account)))
@@ -109,10 +154,16 @@ pub struct IdsParams {
 }
 
 /// `GET /api/v1/accounts?id[]=...` (Mastodon 4.3).
-pub async fn get_many(State(st): State<AppState>, auth: Auth, Params(p): Params<IdsParams>) -> ApiResult<Json<Vec<wire::Account>>> {
+pub async fn get_many(
+    State(st): State<AppState>,
+    auth: Auth,
+    Params(p): Params<IdsParams>,
+) -> ApiResult<Json<Vec<wire::Account>>> {
     auth.viewer("read:accounts")?;
     if p.id.len() > 40 {
-        return Err(ApiError::Unprocessable("Validation failed: at most 40 ids".into()));
+        return Err(ApiError::Unprocessable(
+            "Validation failed: at most 40 ids".into(),
+        ));
     }
     let accounts = st.roost.accounts(&p.id).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).accounts(&accounts)))
@@ -124,9 +175,16 @@ pub struct LookupParams {
     acct: Option<String>,
 }
 
-pub async fn lookup(State(st): State<AppState>, auth: Auth, Params(p): Params<LookupParams>) -> ApiResult<Json<wire::Account>> {
+pub async fn lookup(
+    State(st): State<AppState>,
+    auth: Auth,
+    Params(p): Params<LookupParams>,
+) -> ApiResult<Json<wire::Account>> {
     auth.viewer("read:accounts")?;
-    let acct = p.acct.filter(|a| !a.trim().is_empty()).ok_or_else(|| ApiError::Unprocessable("Validation failed: acct is required".into()))?;
+    let acct = p
+        .acct
+        .filter(|a| !a.trim().is_empty())
+        .ok_or_else(|| ApiError::Unprocessable("Validation failed: acct is required".into()))?;
     let account = st.roost.lookup(&acct).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).account(&account)))
 }
@@ -147,7 +205,13 @@ pub struct StatusesParams {
     tagged: Option<String>,
 }
 
-pub async fn statuses(State(st): State<AppState>, auth: Auth, uri: Uri, Path(id): Path<String>, Params(p): Params<StatusesParams>) -> ApiResult<Paged<Vec<wire::Status>>> {
+pub async fn statuses(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<String>,
+    Params(p): Params<StatusesParams>,
+) -> ApiResult<Paged<Vec<wire::Status>>> {
     let viewer = auth.viewer("read:statuses")?;
     let filter = AccountStatusFilter {
         exclude_replies: p.exclude_replies,
@@ -156,22 +220,43 @@ pub async fn statuses(State(st): State<AppState>, auth: Auth, uri: Uri, Path(id)
         pinned: p.pinned,
         tagged: p.tagged.filter(|t| !t.is_empty()),
     };
-    let views = st.roost.account_statuses(path_id(&id)?, viewer, &filter, p.page.page()).await?;
+    let views = st
+        .roost
+        .account_statuses(path_id(&id)?, viewer, &filter, p.page.page())
+        .await?;
     let bounds = crate::paging::bounds_of(&views, |v| v.status.id);
-    Ok(Paged(Mapper::new(&st.roost.cfg).statuses(&views), link(&st.roost.cfg.base_url, &uri, bounds)))
+    Ok(Paged(
+        Mapper::new(&st.roost.cfg).statuses(&views),
+        link(&st.roost.cfg.base_url, &uri, bounds),
+    ))
 }
 
 fn accounts_page(st: &AppState, uri: &Uri, page: AccountsPage) -> Paged<Vec<wire::Account>> {
-    Paged(Mapper::new(&st.roost.cfg).accounts(&page.accounts), link(&st.roost.cfg.base_url, uri, page.bounds))
+    Paged(
+        Mapper::new(&st.roost.cfg).accounts(&page.accounts),
+        link(&st.roost.cfg.base_url, uri, page.bounds),
+    )
 }
 
-pub async fn followers(State(st): State<AppState>, auth: Auth, uri: Uri, Path(id): Path<String>, Params(p): Params<PageParams>) -> ApiResult<Paged<Vec<wire::Account>>> {
+pub async fn followers(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<String>,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<Vec<wire::Account>>> {
     auth.viewer("read:accounts")?;
     let page = st.roost.followers(path_id(&id)?, p.page()).await?;
     Ok(accounts_page(&st, &uri, page))
 }
 
-pub async fn following(State(st): State<AppState>, auth: Auth, uri: Uri, Path(id): Path<String>, Params(p): Params<PageParams>) -> ApiResult<Paged<Vec<wire::Account>>> {
+pub async fn following(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<String>,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<Vec<wire::Account>>> {
     auth.viewer("read:accounts")?;
     let page = st.roost.following(path_id(&id)?, p.page()).await?;
     Ok(accounts_page(&st, &uri, page))
@@ -185,26 +270,43 @@ pub struct FollowParams {
     notify: Option<bool>,
 }
 
-pub async fn follow(State(st): State<AppState>, auth: Auth, Path(id): Path<String>, Params(p): Params<FollowParams>) -> ApiResult<Json<wire::Relationship>> {
+pub async fn follow(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(p): Params<FollowParams>,
+) -> ApiResult<Json<wire::Relationship>> {
     let me = auth.user("write:follows")?;
     let target = path_id(&id)?;
     let rel = st.roost.follow(me, target, p.notify, p.reblogs).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).relationship(target, &rel)))
 }
 
-pub async fn unfollow(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Relationship>> {
+pub async fn unfollow(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Relationship>> {
     let me = auth.user("write:follows")?;
     let target = path_id(&id)?;
     let rel = st.roost.unfollow(me, target).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).relationship(target, &rel)))
 }
 
-pub async fn relationships(State(st): State<AppState>, auth: Auth, Params(p): Params<IdsParams>) -> ApiResult<Json<Vec<wire::Relationship>>> {
+pub async fn relationships(
+    State(st): State<AppState>,
+    auth: Auth,
+    Params(p): Params<IdsParams>,
+) -> ApiResult<Json<Vec<wire::Relationship>>> {
     let me = auth.user("read:follows")?;
     if p.id.len() > 40 {
-        return Err(ApiError::Unprocessable("Validation failed: at most 40 ids".into()));
+        return Err(ApiError::Unprocessable(
+            "Validation failed: at most 40 ids".into(),
+        ));
     }
     let rels = st.roost.relationships(me.id, &p.id).await?;
     let m = Mapper::new(&st.roost.cfg);
-    Ok(Json(rels.iter().map(|(id, r)| m.relationship(*id, r)).collect()))
+    Ok(Json(
+        rels.iter().map(|(id, r)| m.relationship(*id, r)).collect(),
+    ))
 }

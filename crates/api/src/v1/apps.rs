@@ -37,8 +37,13 @@ pub fn application(app: &App, with_secret: bool) -> Application {
     }
 }
 
-pub async fn post(State(st): State<AppState>, Params(p): Params<AppParams>) -> ApiResult<Json<Application>> {
-    let name = p.client_name.ok_or_else(|| ApiError::Unprocessable("Validation failed: Application name can't be blank".into()))?;
+pub async fn post(
+    State(st): State<AppState>,
+    Params(p): Params<AppParams>,
+) -> ApiResult<Json<Application>> {
+    let name = p.client_name.ok_or_else(|| {
+        ApiError::Unprocessable("Validation failed: Application name can't be blank".into())
+    })?;
     let redirect_uris: Vec<String> = p
         .redirect_uris
         .iter()
@@ -49,13 +54,25 @@ pub async fn post(State(st): State<AppState>, Params(p): Params<AppParams>) -> A
         .collect();
     let app = st
         .roost
-        .create_app(NewApp { name, redirect_uris, scopes: p.scopes.unwrap_or_default(), website: p.website })
+        .create_app(NewApp {
+            name,
+            redirect_uris,
+            scopes: p.scopes.unwrap_or_default(),
+            website: p.website,
+        })
         .await?;
     Ok(Json(application(&app, true)))
 }
 
-pub async fn verify_credentials(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<Application>> {
+pub async fn verify_credentials(
+    State(st): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<Application>> {
     let ctx = auth.app()?;
-    let app = st.roost.app(ctx.token.app_id).await?.ok_or_else(ApiError::invalid_token)?;
+    let app = st
+        .roost
+        .app(ctx.token.app_id)
+        .await?
+        .ok_or_else(ApiError::invalid_token)?;
     Ok(Json(application(&app, false)))
 }

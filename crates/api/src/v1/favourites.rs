@@ -8,8 +8,16 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::Uri;
 
-pub async fn list(State(st): State<AppState>, auth: Auth, uri: Uri, Params(p): Params<PageParams>) -> ApiResult<Paged<Vec<wire::Status>>> {
+pub async fn list(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<Vec<wire::Status>>> {
     let me = auth.user("read:favourites")?;
     let (views, bounds) = st.roost.favourites(me.id, p.page()).await?;
-    Ok(Paged(Mapper::new(&st.roost.cfg).statuses(&views), link(&st.roost.cfg.base_url, &uri, bounds)))
+    Ok(Paged(
+        Mapper::new(&st.roost.cfg).statuses(&views),
+        link(&st.roost.cfg.base_url, &uri, bounds),
+    ))
 }

@@ -9,22 +9,42 @@ use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::Json;
 
-pub async fn list(State(st): State<AppState>, auth: Auth, uri: Uri, Params(p): Params<PageParams>) -> ApiResult<Paged<Vec<wire::Account>>> {
+pub async fn list(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<Vec<wire::Account>>> {
     let me = auth.user("read:follows")?;
     let page = st.roost.follow_requests(me.id, p.page()).await?;
-    Ok(Paged(Mapper::new(&st.roost.cfg).accounts(&page.accounts), link(&st.roost.cfg.base_url, &uri, page.bounds)))
+    Ok(Paged(
+        Mapper::new(&st.roost.cfg).accounts(&page.accounts),
+        link(&st.roost.cfg.base_url, &uri, page.bounds),
+    ))
 }
 
-pub async fn authorize(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Relationship>> {
+pub async fn authorize(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Relationship>> {
     let me = auth.user("write:follows")?;
     let requester = path_id(&id)?;
     let rel = st.roost.authorize_follow_request(me, requester).await?;
-    Ok(Json(Mapper::new(&st.roost.cfg).relationship(requester, &rel)))
+    Ok(Json(
+        Mapper::new(&st.roost.cfg).relationship(requester, &rel),
+    ))
 }
 
-pub async fn reject(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Relationship>> {
+pub async fn reject(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Relationship>> {
     let me = auth.user("write:follows")?;
     let requester = path_id(&id)?;
     let rel = st.roost.reject_follow_request(me, requester).await?;
-    Ok(Json(Mapper::new(&st.roost.cfg).relationship(requester, &rel)))
+    Ok(Json(
+        Mapper::new(&st.roost.cfg).relationship(requester, &rel),
+    ))
 }

@@ -12,7 +12,10 @@ pub const MASTODON_VERSION: &str = "4.5.0";
 pub const MASTODON_API_VERSION: u32 = 7;
 
 pub fn version_string() -> String {
-    format!("{MASTODON_VERSION} (compatible; roost {})", env!("CARGO_PKG_VERSION"))
+    format!(
+        "{MASTODON_VERSION} (compatible; roost {})",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 pub async fn get(State(st): State<AppState>) -> ApiResult<Json<Value>> {

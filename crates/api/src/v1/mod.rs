@@ -22,11 +22,26 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/instance/rules", get(instance::rules))
         .route("/api/v1/custom_emojis", get(instance::custom_emojis))
         .route("/api/v1/apps", post(apps::post))
-        .route("/api/v1/apps/verify_credentials", get(apps::verify_credentials))
-        .route("/api/v1/accounts", post(accounts::register).get(accounts::get_many))
-        .route("/api/v1/accounts/verify_credentials", get(accounts::verify_credentials))
-        .route("/api/v1/accounts/update_credentials", patch(accounts::update_credentials))
-        .route("/api/v1/accounts/relationships", get(accounts::relationships))
+        .route(
+            "/api/v1/apps/verify_credentials",
+            get(apps::verify_credentials),
+        )
+        .route(
+            "/api/v1/accounts",
+            post(accounts::register).get(accounts::get_many),
+        )
+        .route(
+            "/api/v1/accounts/verify_credentials",
+            get(accounts::verify_credentials),
+        )
+        .route(
+            "/api/v1/accounts/update_credentials",
+            patch(accounts::update_credentials),
+        )
+        .route(
+            "/api/v1/accounts/relationships",
+            get(accounts::relationships),
+        )
         .route("/api/v1/accounts/lookup", get(accounts::lookup))
         .route("/api/v1/accounts/{id}", get(accounts::get))
         .route("/api/v1/accounts/{id}/statuses", get(accounts::statuses))
@@ -35,21 +50,47 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/accounts/{id}/follow", post(accounts::follow))
         .route("/api/v1/accounts/{id}/unfollow", post(accounts::unfollow))
         .route("/api/v1/follow_requests", get(follow_requests::list))
-        .route("/api/v1/follow_requests/{id}/authorize", post(follow_requests::authorize))
-        .route("/api/v1/follow_requests/{id}/reject", post(follow_requests::reject))
-        .route("/api/v1/statuses", post(statuses::post).get(statuses::get_many))
-        .route("/api/v1/statuses/{id}", get(statuses::get).delete(statuses::delete).put(statuses::put))
+        .route(
+            "/api/v1/follow_requests/{id}/authorize",
+            post(follow_requests::authorize),
+        )
+        .route(
+            "/api/v1/follow_requests/{id}/reject",
+            post(follow_requests::reject),
+        )
+        .route(
+            "/api/v1/statuses",
+            post(statuses::post).get(statuses::get_many),
+        )
+        .route(
+            "/api/v1/statuses/{id}",
+            get(statuses::get)
+                .delete(statuses::delete)
+                .put(statuses::put),
+        )
         .route("/api/v1/statuses/{id}/context", get(statuses::context))
         .route("/api/v1/statuses/{id}/history", get(statuses::history))
         .route("/api/v1/statuses/{id}/source", get(statuses::source))
-        .route("/api/v1/statuses/{id}/reblogged_by", get(statuses::reblogged_by))
-        .route("/api/v1/statuses/{id}/favourited_by", get(statuses::favourited_by))
+        .route(
+            "/api/v1/statuses/{id}/reblogged_by",
+            get(statuses::reblogged_by),
+        )
+        .route(
+            "/api/v1/statuses/{id}/favourited_by",
+            get(statuses::favourited_by),
+        )
         .route("/api/v1/statuses/{id}/reblog", post(statuses::reblog))
         .route("/api/v1/statuses/{id}/unreblog", post(statuses::unreblog))
         .route("/api/v1/statuses/{id}/favourite", post(statuses::favourite))
-        .route("/api/v1/statuses/{id}/unfavourite", post(statuses::unfavourite))
+        .route(
+            "/api/v1/statuses/{id}/unfavourite",
+            post(statuses::unfavourite),
+        )
         .route("/api/v1/statuses/{id}/bookmark", post(statuses::bookmark))
-        .route("/api/v1/statuses/{id}/unbookmark", post(statuses::unbookmark))
+        .route(
+            "/api/v1/statuses/{id}/unbookmark",
+            post(statuses::unbookmark),
+        )
         .route("/api/v1/statuses/{id}/pin", post(statuses::pin))
         .route("/api/v1/statuses/{id}/unpin", post(statuses::unpin))
         .route("/api/v1/favourites", get(favourites::list))
@@ -59,8 +100,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/timelines/tag/{hashtag}", get(timelines::tag))
         .route("/api/v1/notifications", get(notifications::list))
         .route("/api/v1/notifications/clear", post(notifications::clear))
-        .route("/api/v1/notifications/unread_count", get(notifications::unread_count))
+        .route(
+            "/api/v1/notifications/unread_count",
+            get(notifications::unread_count),
+        )
         .route("/api/v1/notifications/{id}", get(notifications::get))
-        .route("/api/v1/notifications/{id}/dismiss", post(notifications::dismiss))
+        .route(
+            "/api/v1/notifications/{id}/dismiss",
+            post(notifications::dismiss),
+        )
         .route("/api/v1/markers", get(markers::get).post(markers::post))
 }

@@ -24,29 +24,54 @@ pub struct ListParams {
 
 /// Unknown types are ignored, as Mastodon does (clients send types newer servers know).
 fn types(names: &[String]) -> Vec<NotificationType> {
-    names.iter().filter_map(|n| NotificationType::parse(n)).collect()
+    names
+        .iter()
+        .filter_map(|n| NotificationType::parse(n))
+        .collect()
 }
 
-pub async fn list(State(st): State<AppState>, auth: Auth, uri: Uri, Params(p): Params<ListParams>) -> ApiResult<Paged<Vec<wire::Notification>>> {
+pub async fn list(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Params(p): Params<ListParams>,
+) -> ApiResult<Paged<Vec<wire::Notification>>> {
     let me = auth.user("read:notifications")?;
     let wanted = types(&p.types);
     if !p.types.is_empty() && wanted.is_empty() {
         return Ok(Paged(Vec::new(), None));
     }
-    let filter = NotificationFilter { types: wanted, exclude_types: types(&p.exclude_types) };
-    let items = st.roost.notifications(me.id, &filter, p.page.page()).await?;
+    let filter = NotificationFilter {
+        types: wanted,
+        exclude_types: types(&p.exclude_types),
+    };
+    let items = st
+        .roost
+        .notifications(me.id, &filter, p.page.page())
+        .await?;
     let m = Mapper::new(&st.roost.cfg);
     let bounds = bounds_of(&items, |n| n.notification.id);
-    Ok(Paged(items.iter().map(|n| m.notification(n)).collect(), link(&st.roost.cfg.base_url, &uri, bounds)))
+    Ok(Paged(
+        items.iter().map(|n| m.notification(n)).collect(),
+        link(&st.roost.cfg.base_url, &uri, bounds),
+    ))
 }
 
-pub async fn get(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Notification>> {
+pub async fn get(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Notification>> {
     let me = auth.user("read:notifications")?;
     let n = st.roost.notification(me.id, path_id(&id)?).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).notification(&n)))
 }
 
-pub async fn dismiss(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn dismiss(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let me = auth.user("write:notifications")?;
     st.roost.dismiss_notification(me.id, path_id(&id)?).await?;
     Ok(Json(json!({})))
@@ -64,7 +89,11 @@ pub struct UnreadParams {
     limit: Option<u32>,
 }
 
-pub async fn unread_count(State(st): State<AppState>, auth: Auth, Params(p): Params<UnreadParams>) -> ApiResult<Json<Value>> {
+pub async fn unread_count(
+    State(st): State<AppState>,
+    auth: Auth,
+    Params(p): Params<UnreadParams>,
+) -> ApiResult<Json<Value>> {
     let me = auth.user("read:notifications")?;
     let limit = i64::from(p.limit.unwrap_or(100).clamp(1, 1000));
     let count = st.roost.unread_notifications(me.id).await?;

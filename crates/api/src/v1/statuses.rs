@@ -36,18 +36,31 @@ pub struct PostParams {
 fn visibility(v: Option<&str>) -> ApiResult<Option<Visibility>> {
     match v.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => Visibility::parse(v)
-            .map(Some)
-            .ok_or_else(|| ApiError::Unprocessable(format!("Validation failed: Visibility {v} is not a valid visibility"))),
+        Some(v) => Visibility::parse(v).map(Some).ok_or_else(|| {
+            ApiError::Unprocessable(format!(
+                "Validation failed: Visibility {v} is not a valid visibility"
+            ))
+        }),
     }
 }
 
-pub async fn post(State(st): State<AppState>, auth: Auth, headers: HeaderMap, Params(p): Params<PostParams>) -> ApiResult<Json<wire::Status>> {
+pub async fn post(
+    State(st): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Params(p): Params<PostParams>,
+) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:statuses")?;
     if !p.media_ids.is_empty() {
-        return Err(ApiError::Unprocessable("Validation failed: media attachments are not supported".into()));
+        return Err(ApiError::Unprocessable(
+            "Validation failed: media attachments are not supported".into(),
+        ));
     }
-    let idempotency_key = headers.get("idempotency-key").map(|v| v.to_str().map(String::from)).transpose().map_err(|_| ApiError::BadRequest("Idempotency-Key must be text".into()))?;
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(String::from))
+        .transpose()
+        .map_err(|_| ApiError::BadRequest("Idempotency-Key must be text".into()))?;
     let view = st
         .roost
         .post_status(
@@ -68,7 +81,11 @@ pub async fn post(State(st): State<AppState>, auth: Auth, headers: HeaderMap, Pa
 }
 
 /// A single status: this counts as a view.
-pub async fn get(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Status>> {
+pub async fn get(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Status>> {
     let viewer = auth.viewer("read:statuses")?;
     let view = st.roost.view_status(path_id(&id)?, viewer).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).status(&view)))
@@ -81,16 +98,26 @@ pub struct IdsParams {
 }
 
 /// `GET /api/v1/statuses?id[]=...` (Mastodon 4.3); no view is counted for a list.
-pub async fn get_many(State(st): State<AppState>, auth: Auth, Params(p): Params<IdsParams>) -> ApiResult<Json<Vec<wire::Status>>> {
+pub async fn get_many(
+    State(st): State<AppState>,
+    auth: Auth,
+    Params(p): Params<IdsParams>,
+) -> ApiResult<Json<Vec<wire::Status>>> {
     let viewer = auth.viewer("read:statuses")?;
     if p.id.len() > 40 {
-        return Err(ApiError::Unprocessable("Validation failed: at most 40 ids".into()));
+        return Err(ApiError::Unprocessable(
+            "Validation failed: at most 40 ids".into(),
+        ));
     }
     let views = st.roost.statuses(&p.id, viewer).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).statuses(&views)))
 }
 
-pub async fn delete(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Status>> {
+pub async fn delete(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:statuses")?;
     let view = st.roost.delete_status(path_id(&id)?, me).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).status_with_source(&view)))
@@ -110,55 +137,112 @@ pub struct EditParams {
     media_ids: Vec<String>,
 }
 
-pub async fn put(State(st): State<AppState>, auth: Auth, Path(id): Path<String>, Params(p): Params<EditParams>) -> ApiResult<Json<wire::Status>> {
+pub async fn put(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(p): Params<EditParams>,
+) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:statuses")?;
     if !p.media_ids.is_empty() {
-        return Err(ApiError::Unprocessable("Validation failed: media attachments are not supported".into()));
+        return Err(ApiError::Unprocessable(
+            "Validation failed: media attachments are not supported".into(),
+        ));
     }
     let view = st
         .roost
         .edit_status(
             path_id(&id)?,
             me,
-            EditStatus { text: p.status.unwrap_or_default(), spoiler_text: p.spoiler_text, sensitive: p.sensitive, language: p.language },
+            EditStatus {
+                text: p.status.unwrap_or_default(),
+                spoiler_text: p.spoiler_text,
+                sensitive: p.sensitive,
+                language: p.language,
+            },
         )
         .await?;
     Ok(Json(Mapper::new(&st.roost.cfg).status(&view)))
 }
 
-pub async fn context(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Context>> {
+pub async fn context(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Context>> {
     let viewer = auth.viewer("read:statuses")?;
     let (ancestors, descendants) = st.roost.context(path_id(&id)?, viewer).await?;
     let m = Mapper::new(&st.roost.cfg);
-    Ok(Json(wire::Context { ancestors: m.statuses(&ancestors), descendants: m.statuses(&descendants) }))
+    Ok(Json(wire::Context {
+        ancestors: m.statuses(&ancestors),
+        descendants: m.statuses(&descendants),
+    }))
 }
 
-pub async fn history(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Vec<wire::StatusEdit>>> {
+pub async fn history(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<wire::StatusEdit>>> {
     let viewer = auth.viewer("read:statuses")?;
     let (view, revisions) = st.roost.status_history(path_id(&id)?, viewer).await?;
     let m = Mapper::new(&st.roost.cfg);
-    Ok(Json(revisions.iter().map(|r| m.edit(&view.account, r)).collect()))
+    Ok(Json(
+        revisions.iter().map(|r| m.edit(&view.account, r)).collect(),
+    ))
 }
 
-pub async fn source(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::StatusSource>> {
+pub async fn source(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::StatusSource>> {
     let me = auth.user("read:statuses")?;
     let view = st.roost.status(path_id(&id)?, Some(me.id)).await?;
     if view.status.account_id != me.id {
         return Err(ApiError::Forbidden("This action is not allowed".into()));
     }
-    Ok(Json(wire::StatusSource { id: view.status.id.to_string(), text: view.status.text, spoiler_text: view.status.spoiler_text }))
+    Ok(Json(wire::StatusSource {
+        id: view.status.id.to_string(),
+        text: view.status.text,
+        spoiler_text: view.status.spoiler_text,
+    }))
 }
 
-pub async fn reblogged_by(State(st): State<AppState>, auth: Auth, uri: Uri, Path(id): Path<String>, Params(p): Params<PageParams>) -> ApiResult<Paged<Vec<wire::Account>>> {
+pub async fn reblogged_by(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<String>,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<Vec<wire::Account>>> {
     let viewer = auth.viewer("read:accounts")?;
-    let page = st.roost.reblogged_by(path_id(&id)?, viewer, p.page()).await?;
-    Ok(Paged(Mapper::new(&st.roost.cfg).accounts(&page.accounts), link(&st.roost.cfg.base_url, &uri, page.bounds)))
+    let page = st
+        .roost
+        .reblogged_by(path_id(&id)?, viewer, p.page())
+        .await?;
+    Ok(Paged(
+        Mapper::new(&st.roost.cfg).accounts(&page.accounts),
+        link(&st.roost.cfg.base_url, &uri, page.bounds),
+    ))
 }
 
-pub async fn favourited_by(State(st): State<AppState>, auth: Auth, uri: Uri, Path(id): Path<String>, Params(p): Params<PageParams>) -> ApiResult<Paged<Vec<wire::Account>>> {
+pub async fn favourited_by(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<String>,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<Vec<wire::Account>>> {
     let viewer = auth.viewer("read:accounts")?;
-    let page = st.roost.favourited_by(path_id(&id)?, viewer, p.page()).await?;
-    Ok(Paged(Mapper::new(&st.roost.cfg).accounts(&page.accounts), link(&st.roost.cfg.base_url, &uri, page.bounds)))
+    let page = st
+        .roost
+        .favourited_by(path_id(&id)?, viewer, p.page())
+        .await?;
+    Ok(Paged(
+        Mapper::new(&st.roost.cfg).accounts(&page.accounts),
+        link(&st.roost.cfg.base_url, &uri, page.bounds),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -167,49 +251,85 @@ pub struct ReblogParams {
     visibility: Option<String>,
 }
 
-pub async fn reblog(State(st): State<AppState>, auth: Auth, Path(id): Path<String>, Params(p): Params<ReblogParams>) -> ApiResult<Json<wire::Status>> {
+pub async fn reblog(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(p): Params<ReblogParams>,
+) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:statuses")?;
-    let view = st.roost.reblog(path_id(&id)?, me, visibility(p.visibility.as_deref())?).await?;
+    let view = st
+        .roost
+        .reblog(path_id(&id)?, me, visibility(p.visibility.as_deref())?)
+        .await?;
     Ok(Json(Mapper::new(&st.roost.cfg).status(&view)))
 }
 
-pub async fn unreblog(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Status>> {
+pub async fn unreblog(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:statuses")?;
     let view = st.roost.unreblog(path_id(&id)?, me).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).status(&view)))
 }
 
-pub async fn favourite(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Status>> {
+pub async fn favourite(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:favourites")?;
     let view = st.roost.favourite(path_id(&id)?, me).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).status(&view)))
 }
 
-pub async fn unfavourite(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Status>> {
+pub async fn unfavourite(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:favourites")?;
     let view = st.roost.unfavourite(path_id(&id)?, me).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).status(&view)))
 }
 
-pub async fn bookmark(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Status>> {
+pub async fn bookmark(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:bookmarks")?;
     let view = st.roost.bookmark(path_id(&id)?, me).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).status(&view)))
 }
 
-pub async fn unbookmark(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Status>> {
+pub async fn unbookmark(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:bookmarks")?;
     let view = st.roost.unbookmark(path_id(&id)?, me).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).status(&view)))
 }
 
-pub async fn pin(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Status>> {
+pub async fn pin(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:accounts")?;
     let view = st.roost.set_pinned(path_id(&id)?, me, true).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).status(&view)))
 }
 
-pub async fn unpin(State(st): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<wire::Status>> {
+pub async fn unpin(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:accounts")?;
     let view = st.roost.set_pinned(path_id(&id)?, me, false).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).status(&view)))

@@ -11,10 +11,22 @@ use roost_core::usecase::StatusView;
 use serde::Deserialize;
 
 fn paged(st: &AppState, uri: &Uri, views: &[StatusView]) -> Paged<Vec<wire::Status>> {
-    Paged(Mapper::new(&st.roost.cfg).statuses(views), link(&st.roost.cfg.base_url, uri, bounds_of(views, |v| v.status.id)))
+    Paged(
+        Mapper::new(&st.roost.cfg).statuses(views),
+        link(
+            &st.roost.cfg.base_url,
+            uri,
+            bounds_of(views, |v| v.status.id),
+        ),
+    )
 }
 
-pub async fn home(State(st): State<AppState>, auth: Auth, uri: Uri, Params(p): Params<PageParams>) -> ApiResult<Paged<Vec<wire::Status>>> {
+pub async fn home(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<Vec<wire::Status>>> {
     let me = auth.user("read:statuses")?;
     let views = st.roost.home_timeline(me.id, p.page()).await?;
     Ok(paged(&st, &uri, &views))
@@ -32,23 +44,40 @@ pub struct PublicParams {
     only_media: bool,
 }
 
-pub async fn public(State(st): State<AppState>, auth: Auth, uri: Uri, Params(p): Params<PublicParams>) -> ApiResult<Paged<Vec<wire::Status>>> {
+pub async fn public(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Params(p): Params<PublicParams>,
+) -> ApiResult<Paged<Vec<wire::Status>>> {
     let viewer = auth.viewer("read:statuses")?;
     if p.only_media {
         // No media yet, so no status has any.
         return Ok(paged(&st, &uri, &[]));
     }
     let scope = st.roost.region_scope(p.local, p.remote);
-    let views = st.roost.public_timeline(viewer, &scope, p.page.page()).await?;
+    let views = st
+        .roost
+        .public_timeline(viewer, &scope, p.page.page())
+        .await?;
     Ok(paged(&st, &uri, &views))
 }
 
-pub async fn tag(State(st): State<AppState>, auth: Auth, uri: Uri, Path(tag): Path<String>, Params(p): Params<PublicParams>) -> ApiResult<Paged<Vec<wire::Status>>> {
+pub async fn tag(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(tag): Path<String>,
+    Params(p): Params<PublicParams>,
+) -> ApiResult<Paged<Vec<wire::Status>>> {
     let viewer = auth.viewer("read:statuses")?;
     if p.only_media {
         return Ok(paged(&st, &uri, &[]));
     }
     let scope = st.roost.region_scope(p.local, p.remote);
-    let views = st.roost.tag_timeline(&tag, viewer, &scope, p.page.page()).await?;
+    let views = st
+        .roost
+        .tag_timeline(&tag, viewer, &scope, p.page.page())
+        .await?;
     Ok(paged(&st, &uri, &views))
 }

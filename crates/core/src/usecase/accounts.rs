@@ -40,7 +40,9 @@ pub fn valid_username(u: &str) -> bool {
 }
 
 fn valid_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else { return false };
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
@@ -51,13 +53,23 @@ fn valid_email(e: &str) -> bool {
 
 impl Roost {
     /// Creates a local account with its user, then a token for the registering app.
-    pub async fn register(&self, app_id: Id, app_scopes: &Scopes, reg: Registration) -> CoreResult<(Account, IssuedToken)> {
+    pub async fn register(
+        &self,
+        app_id: Id,
+        app_scopes: &Scopes,
+        reg: Registration,
+    ) -> CoreResult<(Account, IssuedToken)> {
         if !self.cfg.registrations_open {
-            return Err(CoreError::Forbidden("Registrations are closed on this server".into()));
+            return Err(CoreError::Forbidden(
+                "Registrations are closed on this server".into(),
+            ));
         }
         let username = reg.username.trim().to_string();
         if !valid_username(&username) {
-            return Err(validation("Username", "must contain only letters, numbers and underscores (at most 30)"));
+            return Err(validation(
+                "Username",
+                "must contain only letters, numbers and underscores (at most 30)",
+            ));
         }
         if !valid_email(reg.email.trim()) {
             return Err(validation("Email", "is invalid"));
@@ -83,24 +95,41 @@ impl Roost {
             account_id: id,
             email: reg.email.trim().to_string(),
             password_hash,
-            locale: reg.locale.filter(|l| !l.is_empty()).unwrap_or_else(|| "en".into()),
+            locale: reg
+                .locale
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| "en".into()),
             created_at,
             sign_up_ip: reg.ip,
         };
         let account = match self.store.create_account(&account, Some(&user)).await {
             Ok(a) => a,
-            Err(StoreError::Conflict("username")) => return Err(validation("Username", "is already taken")),
-            Err(StoreError::Conflict("email")) => return Err(validation("Email", "is already taken")),
+            Err(StoreError::Conflict("username")) => {
+                return Err(validation("Username", "is already taken"))
+            }
+            Err(StoreError::Conflict("email")) => {
+                return Err(validation("Email", "is already taken"))
+            }
             Err(e) => return Err(e.into()),
         };
-        let token = self.issue_token(app_id, Some(account.id), app_scopes.clone(), true).await?;
+        let token = self
+            .issue_token(app_id, Some(account.id), app_scopes.clone(), true)
+            .await?;
         Ok((account, token))
     }
 
     /// Creates a local account from the operator's command line.
-    pub async fn admin_create_account(&self, username: &str, email: &str, password: &str) -> CoreResult<Account> {
+    pub async fn admin_create_account(
+        &self,
+        username: &str,
+        email: &str,
+        password: &str,
+    ) -> CoreResult<Account> {
         if !valid_username(username) {
-            return Err(validation("Username", "must contain only letters, numbers and underscores (at most 30)"));
+            return Err(validation(
+                "Username",
+                "must contain only letters, numbers and underscores (at most 30)",
+            ));
         }
         if !valid_email(email) {
             return Err(validation("Email", "is invalid"));
@@ -118,10 +147,18 @@ impl Roost {
             created_at,
             sign_up_ip: None,
         };
-        let new = NewAccount { id, username: username.into(), home_region: self.cfg.region.clone(), display_name: String::new(), created_at };
+        let new = NewAccount {
+            id,
+            username: username.into(),
+            home_region: self.cfg.region.clone(),
+            display_name: String::new(),
+            created_at,
+        };
         match self.store.create_account(&new, Some(&user)).await {
             Ok(a) => Ok(a),
-            Err(StoreError::Conflict(what)) => Err(CoreError::Conflict(format!("{what} is already taken"))),
+            Err(StoreError::Conflict(what)) => {
+                Err(CoreError::Conflict(format!("{what} is already taken")))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -136,7 +173,10 @@ impl Roost {
 
     pub async fn accounts(&self, ids: &[Id]) -> CoreResult<Vec<Account>> {
         let found = self.store.accounts(ids).await?;
-        Ok(ids.iter().filter_map(|id| found.iter().find(|a| a.id == *id).cloned()).collect())
+        Ok(ids
+            .iter()
+            .filter_map(|id| found.iter().find(|a| a.id == *id).cloned())
+            .collect())
     }
 
     /// `acct` is `name` or `name@domain`; only this region's domain resolves for now.
@@ -154,7 +194,10 @@ impl Roost {
         if !valid_username(name) {
             return Err(CoreError::NotFound("account"));
         }
-        self.store.account_by_username(name).await?.ok_or(CoreError::NotFound("account"))
+        self.store
+            .account_by_username(name)
+            .await?
+            .ok_or(CoreError::NotFound("account"))
     }
 
     pub async fn update_profile(
@@ -168,13 +211,25 @@ impl Roost {
     ) -> CoreResult<Account> {
         if let Some(d) = &display_name {
             if d.chars().count() > MAX_DISPLAY_NAME {
-                return Err(validation("Display name", &format!("is too long (maximum is {MAX_DISPLAY_NAME} characters)")));
+                return Err(validation(
+                    "Display name",
+                    &format!("is too long (maximum is {MAX_DISPLAY_NAME} characters)"),
+                ));
             }
         }
-        let mut update = ProfileUpdate { display_name, locked, bot, discoverable, ..Default::default() };
+        let mut update = ProfileUpdate {
+            display_name,
+            locked,
+            bot,
+            discoverable,
+            ..Default::default()
+        };
         if let Some(n) = note {
             if n.chars().count() > MAX_NOTE {
-                return Err(validation("Note", &format!("is too long (maximum is {MAX_NOTE} characters)")));
+                return Err(validation(
+                    "Note",
+                    &format!("is too long (maximum is {MAX_NOTE} characters)"),
+                ));
             }
             update.note_html = Some(self.render_text(&n).await?);
             update.note_source = Some(n);
@@ -187,15 +242,21 @@ impl Roost {
         let (_, resolved) = self.resolve_mentions(&text::parse(source)).await?;
         let base = self.cfg.base_url.clone();
         Ok(text::render(source, &self.cfg.base_url, &|m| {
-            resolved.iter().find(|(r, _)| r == m).map(|(_, a)| text::ResolvedMention {
-                url: format!("{base}/@{}", a.username),
-                username: a.username.clone(),
-            })
+            resolved
+                .iter()
+                .find(|(r, _)| r == m)
+                .map(|(_, a)| text::ResolvedMention {
+                    url: format!("{base}/@{}", a.username),
+                    username: a.username.clone(),
+                })
         }))
     }
 
     /// Local accounts named by the mentions, in order, without duplicates.
-    pub(crate) async fn resolve_mentions(&self, parsed: &text::Parsed) -> CoreResult<(Vec<Account>, Vec<(text::MentionRef, Account)>)> {
+    pub(crate) async fn resolve_mentions(
+        &self,
+        parsed: &text::Parsed,
+    ) -> CoreResult<(Vec<Account>, Vec<(text::MentionRef, Account)>)> {
         let mut accounts: Vec<Account> = Vec::new();
         let mut pairs = Vec::new();
         for m in &parsed.mentions {
@@ -225,8 +286,13 @@ impl Roost {
     ) -> CoreResult<Vec<super::StatusView>> {
         self.account_or_404(account).await?;
         let mut filter = filter.clone();
-        filter.tagged = filter.tagged.map(|t| text::normalize_tag(t.trim_start_matches('#')));
-        let ids = self.store.account_statuses(account, viewer, &filter, clamp_page(page)).await?;
+        filter.tagged = filter
+            .tagged
+            .map(|t| text::normalize_tag(t.trim_start_matches('#')));
+        let ids = self
+            .store
+            .account_statuses(account, viewer, &filter, clamp_page(page))
+            .await?;
         self.hydrate(&ids, viewer).await
     }
 
@@ -236,7 +302,10 @@ impl Roost {
             _ => None,
         };
         let ids: Vec<Id> = rows.iter().map(|r| r.item).collect();
-        Ok(AccountsPage { accounts: self.accounts(&ids).await?, bounds })
+        Ok(AccountsPage {
+            accounts: self.accounts(&ids).await?,
+            bounds,
+        })
     }
 
     pub async fn followers(&self, account: Id, page: Page) -> CoreResult<AccountsPage> {
@@ -252,27 +321,49 @@ impl Roost {
     }
 
     pub async fn follow_requests(&self, account: Id, page: Page) -> CoreResult<AccountsPage> {
-        let rows = self.store.follow_requests(account, clamp_page(page)).await?;
+        let rows = self
+            .store
+            .follow_requests(account, clamp_page(page))
+            .await?;
         self.cursored_accounts(rows).await
     }
 
-    pub async fn relationships(&self, viewer: Id, targets: &[Id]) -> CoreResult<Vec<(Id, Relationship)>> {
+    pub async fn relationships(
+        &self,
+        viewer: Id,
+        targets: &[Id],
+    ) -> CoreResult<Vec<(Id, Relationship)>> {
         let rels = self.store.relationships(viewer, targets).await?;
         Ok(targets.iter().copied().zip(rels).collect())
     }
 
     pub async fn relationship(&self, viewer: Id, target: Id) -> CoreResult<Relationship> {
-        Ok(self.store.relationships(viewer, &[target]).await?.pop().unwrap_or_default())
+        Ok(self
+            .store
+            .relationships(viewer, &[target])
+            .await?
+            .pop()
+            .unwrap_or_default())
     }
 
     /// Follows `target`, or asks to when the account is locked.
-    pub async fn follow(&self, follower: &Account, target: Id, notify: Option<bool>, reblogs: Option<bool>) -> CoreResult<Relationship> {
+    pub async fn follow(
+        &self,
+        follower: &Account,
+        target: Id,
+        notify: Option<bool>,
+        reblogs: Option<bool>,
+    ) -> CoreResult<Relationship> {
         let target = self.account_or_404(target).await?;
         if target.id == follower.id {
             return Err(CoreError::Forbidden("You cannot follow yourself".into()));
         }
         let current = self.relationship(follower.id, target.id).await?;
-        let wanted = if target.locked { FollowState::Requested } else { FollowState::Accepted };
+        let wanted = if target.locked {
+            FollowState::Requested
+        } else {
+            FollowState::Accepted
+        };
         let state = self
             .store
             .follow(
@@ -281,7 +372,11 @@ impl Roost {
                 target.id,
                 wanted,
                 notify.unwrap_or(current.notifying),
-                reblogs.unwrap_or(if current.following { current.showing_reblogs } else { true }),
+                reblogs.unwrap_or(if current.following {
+                    current.showing_reblogs
+                } else {
+                    true
+                }),
             )
             .await?;
         let is_new = !current.following && !current.requested;
@@ -298,26 +393,40 @@ impl Roost {
     pub async fn unfollow(&self, follower: &Account, target: Id) -> CoreResult<Relationship> {
         let target = self.account_or_404(target).await?;
         if self.store.unfollow(follower.id, target.id).await? {
-            self.store.remove_notifications(target.id, follower.id, NotificationType::FollowRequest).await?;
+            self.store
+                .remove_notifications(target.id, follower.id, NotificationType::FollowRequest)
+                .await?;
         }
         self.relationship(follower.id, target.id).await
     }
 
-    pub async fn authorize_follow_request(&self, account: &Account, requester: Id) -> CoreResult<Relationship> {
+    pub async fn authorize_follow_request(
+        &self,
+        account: &Account,
+        requester: Id,
+    ) -> CoreResult<Relationship> {
         self.account_or_404(requester).await?;
         if !self.store.authorize_request(account.id, requester).await? {
             return Err(CoreError::NotFound("follow request"));
         }
-        self.store.remove_notifications(account.id, requester, NotificationType::FollowRequest).await?;
+        self.store
+            .remove_notifications(account.id, requester, NotificationType::FollowRequest)
+            .await?;
         self.relationship(account.id, requester).await
     }
 
-    pub async fn reject_follow_request(&self, account: &Account, requester: Id) -> CoreResult<Relationship> {
+    pub async fn reject_follow_request(
+        &self,
+        account: &Account,
+        requester: Id,
+    ) -> CoreResult<Relationship> {
         self.account_or_404(requester).await?;
         if !self.store.reject_request(account.id, requester).await? {
             return Err(CoreError::NotFound("follow request"));
         }
-        self.store.remove_notifications(account.id, requester, NotificationType::FollowRequest).await?;
+        self.store
+            .remove_notifications(account.id, requester, NotificationType::FollowRequest)
+            .await?;
         self.relationship(account.id, requester).await
     }
 }

@@ -5,7 +5,9 @@ use super::{now, Roost};
 use crate::id::Id;
 use crate::model::{Account, App, AuthCode, Token, User};
 use crate::{CoreError, CoreResult};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
@@ -23,7 +25,10 @@ pub struct OAuthError {
 }
 
 fn oauth(error: &'static str, description: impl Into<String>) -> OAuthError {
-    OAuthError { error, description: description.into() }
+    OAuthError {
+        error,
+        description: description.into(),
+    }
 }
 
 /// The caller of an API request, from its bearer token.
@@ -78,7 +83,11 @@ pub(crate) fn hash_secret(s: &str) -> String {
 }
 
 fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 pub(crate) async fn hash_password(password: String) -> CoreResult<String> {
@@ -118,8 +127,13 @@ fn valid_redirect_uri(uri: &str) -> bool {
         // Any absolute URI: web apps use https, native apps their own schemes.
         Some((scheme, rest)) => {
             !scheme.is_empty()
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-                && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                && scheme
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
                 && !rest.is_empty()
                 && !uri.chars().any(char::is_whitespace)
         }
@@ -131,18 +145,27 @@ impl Roost {
     pub async fn create_app(&self, new: NewApp) -> CoreResult<App> {
         let name = new.name.trim();
         if name.is_empty() {
-            return Err(CoreError::Validation("Validation failed: Application name can't be blank".into()));
+            return Err(CoreError::Validation(
+                "Validation failed: Application name can't be blank".into(),
+            ));
         }
         if name.chars().count() > 60 {
-            return Err(CoreError::Validation("Validation failed: Application name is too long (maximum is 60 characters)".into()));
+            return Err(CoreError::Validation(
+                "Validation failed: Application name is too long (maximum is 60 characters)".into(),
+            ));
         }
         if new.redirect_uris.is_empty() {
-            return Err(CoreError::Validation("Validation failed: Redirect URI can't be blank".into()));
+            return Err(CoreError::Validation(
+                "Validation failed: Redirect URI can't be blank".into(),
+            ));
         }
         if let Some(bad) = new.redirect_uris.iter().find(|u| !valid_redirect_uri(u)) {
-            return Err(CoreError::Validation(format!("Validation failed: Redirect URI must be an absolute URI: {bad}")));
+            return Err(CoreError::Validation(format!(
+                "Validation failed: Redirect URI must be an absolute URI: {bad}"
+            )));
         }
-        let scopes = Scopes::parse(&new.scopes).map_err(|e| CoreError::Validation(format!("Validation failed: {e}")))?;
+        let scopes = Scopes::parse(&new.scopes)
+            .map_err(|e| CoreError::Validation(format!("Validation failed: {e}")))?;
         let app = App {
             id: self.next_id(),
             name: name.to_string(),
@@ -166,7 +189,11 @@ impl Roost {
     }
 
     /// Checks client credentials (constant-time on the secret).
-    async fn client(&self, client_id: &str, client_secret: &str) -> CoreResult<Result<App, OAuthError>> {
+    async fn client(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+    ) -> CoreResult<Result<App, OAuthError>> {
         let app = self.store.app_by_client_id(client_id).await?;
         Ok(match app {
             Some(app) if constant_eq(&app.client_secret, client_secret) => Ok(app),
@@ -176,10 +203,15 @@ impl Roost {
 
     /// Resolves a bearer token to its caller; None if unknown or revoked.
     pub async fn authenticate(&self, raw_token: &str) -> CoreResult<Option<AuthContext>> {
-        let Some(token) = self.store.token_by_access_hash(&hash_secret(raw_token)).await? else {
+        let Some(token) = self
+            .store
+            .token_by_access_hash(&hash_secret(raw_token))
+            .await?
+        else {
             return Ok(None);
         };
-        let scopes = Scopes::parse(&token.scopes).unwrap_or_else(|_| Scopes::parse("read").expect("read parses"));
+        let scopes = Scopes::parse(&token.scopes)
+            .unwrap_or_else(|_| Scopes::parse("read").expect("read parses"));
         let account = match token.account_id {
             Some(id) => match self.store.account(id).await? {
                 Some(a) => Some(a),
@@ -187,13 +219,21 @@ impl Roost {
             },
             None => None,
         };
-        Ok(Some(AuthContext { token, scopes, account }))
+        Ok(Some(AuthContext {
+            token,
+            scopes,
+            account,
+        }))
     }
 
     /// Checks a login (username or e-mail) and password; the account on success.
     pub async fn check_password(&self, login: &str, password: &str) -> CoreResult<Option<Account>> {
         let user = self.store.user_by_login(login.trim()).await?;
-        let ok = verify_password(password.to_string(), user.as_ref().map(|u| u.password_hash.clone())).await;
+        let ok = verify_password(
+            password.to_string(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await;
         match user {
             Some(u) if ok => Ok(self.store.account(u.account_id).await?),
             _ => Ok(None),
@@ -204,7 +244,13 @@ impl Roost {
         Ok(self.store.user(account).await?)
     }
 
-    pub(crate) async fn issue_token(&self, app_id: Id, account_id: Option<Id>, scopes: Scopes, refresh: bool) -> CoreResult<IssuedToken> {
+    pub(crate) async fn issue_token(
+        &self,
+        app_id: Id,
+        account_id: Option<Id>,
+        scopes: Scopes,
+        refresh: bool,
+    ) -> CoreResult<IssuedToken> {
         let access = random_secret();
         let refresh_token = refresh.then(random_secret);
         let created_at = now();
@@ -220,16 +266,29 @@ impl Roost {
                 revoked: false,
             })
             .await?;
-        Ok(IssuedToken { access_token: access, refresh_token, scopes, created_at })
+        Ok(IssuedToken {
+            access_token: access,
+            refresh_token,
+            scopes,
+            created_at,
+        })
     }
 
     /// Validates an authorization request (`GET /oauth/authorize`) before showing the form.
-    pub async fn check_authorize_request(&self, client_id: &str, redirect_uri: &str, scope: Option<&str>) -> CoreResult<Result<(App, Scopes), OAuthError>> {
+    pub async fn check_authorize_request(
+        &self,
+        client_id: &str,
+        redirect_uri: &str,
+        scope: Option<&str>,
+    ) -> CoreResult<Result<(App, Scopes), OAuthError>> {
         let Some(app) = self.store.app_by_client_id(client_id).await? else {
             return Ok(Err(oauth("invalid_client", "Unknown client_id.")));
         };
         if !app.redirect_uris.iter().any(|u| u == redirect_uri) {
-            return Ok(Err(oauth("invalid_redirect_uri", "The redirect URI included is not valid.")));
+            return Ok(Err(oauth(
+                "invalid_redirect_uri",
+                "The redirect URI included is not valid.",
+            )));
         }
         let app_scopes = Scopes::parse(&app.scopes).map_err(CoreError::Validation)?;
         let requested = match scope {
@@ -240,7 +299,10 @@ impl Roost {
             None => app_scopes.clone(),
         };
         if !app_scopes.covers(&requested) {
-            return Ok(Err(oauth("invalid_scope", "The requested scope is invalid, unknown, or malformed.")));
+            return Ok(Err(oauth(
+                "invalid_scope",
+                "The requested scope is invalid, unknown, or malformed.",
+            )));
         }
         Ok(Ok((app, requested)))
     }
@@ -281,7 +343,12 @@ impl Roost {
         let requested = match req.scope.as_deref().filter(|s| !s.trim().is_empty()) {
             Some(s) => match Scopes::parse(s) {
                 Ok(s) if app_scopes.covers(&s) => Some(s),
-                Ok(_) => return Ok(Err(oauth("invalid_scope", "The requested scope is invalid, unknown, or malformed."))),
+                Ok(_) => {
+                    return Ok(Err(oauth(
+                        "invalid_scope",
+                        "The requested scope is invalid, unknown, or malformed.",
+                    )))
+                }
                 Err(e) => return Ok(Err(oauth("invalid_scope", e))),
             },
             None => None,
@@ -292,8 +359,13 @@ impl Roost {
                 Ok(Ok(self.issue_token(app.id, None, scopes, false).await?))
             }
             "password" => {
-                let (Some(login), Some(password)) = (req.username.as_deref(), req.password.as_deref()) else {
-                    return Ok(Err(oauth("invalid_request", "username and password are required.")));
+                let (Some(login), Some(password)) =
+                    (req.username.as_deref(), req.password.as_deref())
+                else {
+                    return Ok(Err(oauth(
+                        "invalid_request",
+                        "username and password are required.",
+                    )));
                 };
                 match self.check_password(login, password).await? {
                     Some(account) => {
@@ -304,7 +376,9 @@ impl Roost {
                 }
             }
             "authorization_code" => {
-                let invalid = || oauth("invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
+                let invalid = || {
+                    oauth("invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.")
+                };
                 let Some(code) = req.code.as_deref() else {
                     return Ok(Err(oauth("invalid_request", "code is required.")));
                 };
@@ -321,13 +395,16 @@ impl Roost {
                     let Some(verifier) = req.code_verifier.as_deref() else {
                         return Ok(Err(invalid()));
                     };
-                    let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+                    let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .encode(Sha256::digest(verifier.as_bytes()));
                     if !constant_eq(&digest, challenge) {
                         return Ok(Err(invalid()));
                     }
                 }
                 let scopes = Scopes::parse(&stored.scopes).map_err(CoreError::Validation)?;
-                Ok(Ok(self.issue_token(app.id, Some(stored.account_id), scopes, true).await?))
+                Ok(Ok(self
+                    .issue_token(app.id, Some(stored.account_id), scopes, true)
+                    .await?))
             }
             "refresh_token" => {
                 let Some(raw) = req.refresh_token.as_deref() else {
@@ -342,16 +419,26 @@ impl Roost {
                 // Rotation: the old pair stops working once a new one is issued.
                 self.store.revoke_token(old.id).await?;
                 let scopes = Scopes::parse(&old.scopes).map_err(CoreError::Validation)?;
-                Ok(Ok(self.issue_token(app.id, old.account_id, scopes, true).await?))
+                Ok(Ok(self
+                    .issue_token(app.id, old.account_id, scopes, true)
+                    .await?))
             }
             "" => Ok(Err(oauth("invalid_request", "grant_type is required."))),
-            _ => Ok(Err(oauth("unsupported_grant_type", "The authorization grant type is not supported by the authorization server."))),
+            _ => Ok(Err(oauth(
+                "unsupported_grant_type",
+                "The authorization grant type is not supported by the authorization server.",
+            ))),
         }
     }
 
     /// `POST /oauth/revoke`: revokes an access or refresh token of this client.
     /// Unknown tokens succeed silently (RFC 7009).
-    pub async fn revoke(&self, client_id: &str, client_secret: &str, token: &str) -> CoreResult<Result<(), OAuthError>> {
+    pub async fn revoke(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        token: &str,
+    ) -> CoreResult<Result<(), OAuthError>> {
         let app = match self.client(client_id, client_secret).await? {
             Ok(app) => app,
             Err(e) => return Ok(Err(e)),
@@ -363,7 +450,10 @@ impl Roost {
         };
         if let Some(t) = found {
             if t.app_id != app.id {
-                return Ok(Err(oauth("unauthorized_client", "You are not authorized to revoke this token")));
+                return Ok(Err(oauth(
+                    "unauthorized_client",
+                    "You are not authorized to revoke this token",
+                )));
             }
             self.store.revoke_token(t.id).await?;
         }
@@ -389,7 +479,10 @@ mod tests {
         let t1 = std::time::Instant::now();
         assert!(!verify_password("x".into(), Some(real)).await);
         let genuine = t1.elapsed();
-        assert!(decoy * 4 > genuine, "decoy {decoy:?} vs genuine {genuine:?}");
+        assert!(
+            decoy * 4 > genuine,
+            "decoy {decoy:?} vs genuine {genuine:?}"
+        );
     }
 
     #[test]

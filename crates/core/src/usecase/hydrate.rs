@@ -69,8 +69,12 @@ impl Roost {
             return Ok(Vec::new());
         }
         let store = self.store.as_ref();
-        let mut statuses: HashMap<Id, Status> =
-            store.statuses(ids).await?.into_iter().map(|s| (s.id, s)).collect();
+        let mut statuses: HashMap<Id, Status> = store
+            .statuses(ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
         // Second level: reblogged statuses.
         let reblogged: Vec<Id> = statuses.values().filter_map(|s| s.reblog_of_id).collect();
         if !reblogged.is_empty() {
@@ -93,7 +97,11 @@ impl Roost {
         let visible_quotes: HashSet<Id> = if all_quoted.is_empty() {
             HashSet::new()
         } else {
-            store.visible_ids(viewer, &all_quoted).await?.into_iter().collect()
+            store
+                .visible_ids(viewer, &all_quoted)
+                .await?
+                .into_iter()
+                .collect()
         };
 
         let all_ids: Vec<Id> = statuses.keys().copied().collect();
@@ -109,13 +117,20 @@ impl Roost {
         account_ids.extend(mentions.values().flatten().copied());
         account_ids.sort_unstable();
         account_ids.dedup();
-        let accounts: HashMap<Id, Account> =
-            store.accounts(&account_ids).await?.into_iter().map(|a| (a.id, a)).collect();
+        let accounts: HashMap<Id, Account> = store
+            .accounts(&account_ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
         let flags: HashMap<Id, ViewerFlags> = match viewer {
             Some(v) => store.viewer_flags(v, &all_ids).await?.into_iter().collect(),
             None => HashMap::new(),
         };
-        let views = self.views.counts(store, &all_ids, self.views.today()).await?;
+        let views = self
+            .views
+            .counts(store, &all_ids, self.views.today())
+            .await?;
 
         let loaded = Loaded {
             statuses,
@@ -138,15 +153,28 @@ impl Roost {
         let mut account_ids: Vec<Id> = items.iter().map(|n| n.from_account_id).collect();
         account_ids.sort_unstable();
         account_ids.dedup();
-        let accounts: HashMap<Id, Account> =
-            self.store.accounts(&account_ids).await?.into_iter().map(|a| (a.id, a)).collect();
+        let accounts: HashMap<Id, Account> = self
+            .store
+            .accounts(&account_ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
         let status_ids: Vec<Id> = items.iter().filter_map(|n| n.status_id).collect();
         let visible: HashSet<Id> = if status_ids.is_empty() {
             HashSet::new()
         } else {
-            self.store.visible_ids(Some(viewer), &status_ids).await?.into_iter().collect()
+            self.store
+                .visible_ids(Some(viewer), &status_ids)
+                .await?
+                .into_iter()
+                .collect()
         };
-        let visible_list: Vec<Id> = status_ids.iter().copied().filter(|id| visible.contains(id)).collect();
+        let visible_list: Vec<Id> = status_ids
+            .iter()
+            .copied()
+            .filter(|id| visible.contains(id))
+            .collect();
         let statuses: HashMap<Id, StatusView> = self
             .hydrate(&visible_list, Some(viewer))
             .await?
@@ -162,7 +190,11 @@ impl Roost {
                     Some(sid) => Some(statuses.get(&sid)?.clone()),
                     None => None,
                 };
-                Some(NotificationView { notification: n, account, status })
+                Some(NotificationView {
+                    notification: n,
+                    account,
+                    status,
+                })
             })
             .collect())
     }
@@ -175,7 +207,11 @@ impl Loaded {
         let mentions = self
             .mentions
             .get(&id)
-            .map(|ids| ids.iter().filter_map(|a| self.accounts.get(a).cloned()).collect())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|a| self.accounts.get(a).cloned())
+                    .collect()
+            })
             .unwrap_or_default();
         let reblog = match status.reblog_of_id {
             Some(r) if depth == 0 => Some(Box::new(self.build(r, depth + 1)?)),
@@ -196,9 +232,17 @@ impl Loaded {
             } else {
                 None
             };
-            QuoteView { state, quoted_id: q, status: nested }
+            QuoteView {
+                state,
+                quoted_id: q,
+                status: nested,
+            }
         });
-        let flags = if self.has_viewer { Some(self.flags.get(&id).copied().unwrap_or_default()) } else { None };
+        let flags = if self.has_viewer {
+            Some(self.flags.get(&id).copied().unwrap_or_default())
+        } else {
+            None
+        };
         let views = match status.reblog_of_id {
             Some(r) => self.views.get(&r).copied().unwrap_or_default(),
             None => self.views.get(&id).copied().unwrap_or_default(),

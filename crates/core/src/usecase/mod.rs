@@ -12,7 +12,7 @@ mod timelines;
 pub use accounts::{AccountsPage, Registration};
 pub use auth::{AuthContext, GrantRequest, IssuedToken, NewApp, OAuthError};
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
-pub use statuses::{PostStatus, EditStatus};
+pub use statuses::{EditStatus, PostStatus};
 
 use crate::id::{Id, IdGen};
 use crate::model::{Account, Page};
@@ -91,7 +91,10 @@ impl Roost {
     }
 
     pub(crate) async fn account_or_404(&self, id: Id) -> CoreResult<Account> {
-        self.store.account(id).await?.ok_or(CoreError::NotFound("account"))
+        self.store
+            .account(id)
+            .await?
+            .ok_or(CoreError::NotFound("account"))
     }
 }
 

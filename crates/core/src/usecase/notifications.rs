@@ -11,19 +11,38 @@ pub const MARKER_TIMELINES: [&str; 2] = ["home", "notifications"];
 
 impl Roost {
     /// Notifies `account` unless it would notify someone of their own action.
-    pub(crate) async fn notify(&self, account: Id, kind: NotificationType, from: Id, status: Option<Id>) -> CoreResult<()> {
+    pub(crate) async fn notify(
+        &self,
+        account: Id,
+        kind: NotificationType,
+        from: Id,
+        status: Option<Id>,
+    ) -> CoreResult<()> {
         if account == from {
             return Ok(());
         }
         self.notify_many(&[account], kind, from, status).await
     }
 
-    pub(crate) async fn notify_many(&self, accounts: &[Id], kind: NotificationType, from: Id, status: Option<Id>) -> CoreResult<()> {
+    pub(crate) async fn notify_many(
+        &self,
+        accounts: &[Id],
+        kind: NotificationType,
+        from: Id,
+        status: Option<Id>,
+    ) -> CoreResult<()> {
         let at = now();
         let items: Vec<Notification> = accounts
             .iter()
             .filter(|a| **a != from)
-            .map(|a| Notification { id: self.next_id(), account_id: *a, kind, from_account_id: from, status_id: status, created_at: at })
+            .map(|a| Notification {
+                id: self.next_id(),
+                account_id: *a,
+                kind,
+                from_account_id: from,
+                status_id: status,
+                created_at: at,
+            })
             .collect();
         if !items.is_empty() {
             self.store.create_notifications(&items).await?;
@@ -31,14 +50,29 @@ impl Roost {
         Ok(())
     }
 
-    pub async fn notifications(&self, viewer: Id, filter: &NotificationFilter, page: Page) -> CoreResult<Vec<NotificationView>> {
-        let items = self.store.notifications(viewer, filter, clamp_page(page)).await?;
+    pub async fn notifications(
+        &self,
+        viewer: Id,
+        filter: &NotificationFilter,
+        page: Page,
+    ) -> CoreResult<Vec<NotificationView>> {
+        let items = self
+            .store
+            .notifications(viewer, filter, clamp_page(page))
+            .await?;
         self.hydrate_notifications(items, viewer).await
     }
 
     pub async fn notification(&self, viewer: Id, id: Id) -> CoreResult<NotificationView> {
-        let n = self.store.notification(viewer, id).await?.ok_or(CoreError::NotFound("notification"))?;
-        self.hydrate_notifications(vec![n], viewer).await?.pop().ok_or(CoreError::NotFound("notification"))
+        let n = self
+            .store
+            .notification(viewer, id)
+            .await?
+            .ok_or(CoreError::NotFound("notification"))?;
+        self.hydrate_notifications(vec![n], viewer)
+            .await?
+            .pop()
+            .ok_or(CoreError::NotFound("notification"))
     }
 
     pub async fn dismiss_notification(&self, viewer: Id, id: Id) -> CoreResult<()> {
@@ -67,13 +101,26 @@ impl Roost {
 
     pub async fn markers(&self, viewer: Id, timelines: &[String]) -> CoreResult<Vec<Marker>> {
         let all = self.store.markers(viewer).await?;
-        Ok(all.into_iter().filter(|m| timelines.is_empty() || timelines.contains(&m.timeline)).collect())
+        Ok(all
+            .into_iter()
+            .filter(|m| timelines.is_empty() || timelines.contains(&m.timeline))
+            .collect())
     }
 
-    pub async fn set_marker(&self, viewer: Id, timeline: &str, last_read_id: Id) -> CoreResult<Marker> {
+    pub async fn set_marker(
+        &self,
+        viewer: Id,
+        timeline: &str,
+        last_read_id: Id,
+    ) -> CoreResult<Marker> {
         if !MARKER_TIMELINES.contains(&timeline) {
-            return Err(CoreError::Validation(format!("Validation failed: unknown timeline {timeline}")));
+            return Err(CoreError::Validation(format!(
+                "Validation failed: unknown timeline {timeline}"
+            )));
         }
-        Ok(self.store.set_marker(viewer, timeline, last_read_id, now()).await?)
+        Ok(self
+            .store
+            .set_marker(viewer, timeline, last_read_id, now())
+            .await?)
     }
 }

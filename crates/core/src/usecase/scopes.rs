@@ -2,17 +2,40 @@
 //! and the granular `read:*` / `write:*` forms.
 
 const GRANULAR: &[&str] = &[
-    "read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters",
-    "read:follows", "read:lists", "read:mutes", "read:notifications", "read:search",
-    "read:statuses", "write:accounts", "write:blocks", "write:bookmarks",
-    "write:conversations", "write:favourites", "write:filters", "write:follows",
-    "write:lists", "write:media", "write:mutes", "write:notifications", "write:reports",
+    "read:accounts",
+    "read:blocks",
+    "read:bookmarks",
+    "read:favourites",
+    "read:filters",
+    "read:follows",
+    "read:lists",
+    "read:mutes",
+    "read:notifications",
+    "read:search",
+    "read:statuses",
+    "write:accounts",
+    "write:blocks",
+    "write:bookmarks",
+    "write:conversations",
+    "write:favourites",
+    "write:filters",
+    "write:follows",
+    "write:lists",
+    "write:media",
+    "write:mutes",
+    "write:notifications",
+    "write:reports",
     "write:statuses",
 ];
 const TOP: &[&str] = &["read", "write", "follow", "push", "profile"];
 /// What the legacy `follow` scope covers.
 const FOLLOW_COVERS: &[&str] = &[
-    "read:follows", "write:follows", "read:blocks", "write:blocks", "read:mutes", "write:mutes",
+    "read:follows",
+    "write:follows",
+    "read:blocks",
+    "write:blocks",
+    "read:mutes",
+    "write:mutes",
 ];
 
 /// A validated, de-duplicated set of scopes, kept in the order given.
@@ -24,7 +47,11 @@ impl Scopes {
     pub fn parse(s: &str) -> Result<Scopes, String> {
         let mut out: Vec<String> = Vec::new();
         for part in s.split([' ', '+', ',']).filter(|p| !p.is_empty()) {
-            if !TOP.contains(&part) && !GRANULAR.contains(&part) && part != "admin:read" && part != "admin:write" {
+            if !TOP.contains(&part)
+                && !GRANULAR.contains(&part)
+                && part != "admin:read"
+                && part != "admin:write"
+            {
                 return Err(format!("unknown scope: {part}"));
             }
             if !out.iter().any(|p| p == part) {
@@ -84,7 +111,9 @@ mod tests {
         let app = Scopes::parse("read write").unwrap();
         assert!(app.covers(&Scopes::parse("read:statuses write").unwrap()));
         assert!(!app.covers(&Scopes::parse("follow").unwrap()));
-        assert!(!Scopes::parse("read:statuses").unwrap().covers(&Scopes::parse("read").unwrap()));
+        assert!(!Scopes::parse("read:statuses")
+            .unwrap()
+            .covers(&Scopes::parse("read").unwrap()));
         assert!(app.covers(&Scopes::parse("profile").unwrap()));
     }
 }

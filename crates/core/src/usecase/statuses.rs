@@ -52,17 +52,29 @@ struct Prepared {
 impl Roost {
     /// The status if `viewer` may see it; 404 otherwise (unknown and invisible look alike).
     pub async fn visible_status(&self, id: Id, viewer: Option<Id>) -> CoreResult<Status> {
-        let status = self.store.status(id).await?.ok_or(CoreError::NotFound("status"))?;
+        let status = self
+            .store
+            .status(id)
+            .await?
+            .ok_or(CoreError::NotFound("status"))?;
         if self.store.visible_ids(viewer, &[id]).await?.is_empty() {
             return Err(CoreError::NotFound("status"));
         }
         Ok(status)
     }
 
-    async fn prepare_text(&self, text: &str, spoiler: Option<String>, sensitive: Option<bool>, language: Option<String>) -> CoreResult<Prepared> {
+    async fn prepare_text(
+        &self,
+        text: &str,
+        spoiler: Option<String>,
+        sensitive: Option<bool>,
+        language: Option<String>,
+    ) -> CoreResult<Prepared> {
         let text = text.replace("\r\n", "\n");
         if text.trim().is_empty() {
-            return Err(CoreError::Validation("Validation failed: Text can't be blank".into()));
+            return Err(CoreError::Validation(
+                "Validation failed: Text can't be blank".into(),
+            ));
         }
         let spoiler_text = spoiler.unwrap_or_default().trim().to_string();
         let length = text::count_chars(&text) + spoiler_text.chars().count();
@@ -72,9 +84,16 @@ impl Roost {
                 self.cfg.max_status_chars
             )));
         }
-        let language = match language.map(|l| l.trim().to_string()).filter(|l| !l.is_empty()) {
+        let language = match language
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+        {
             Some(l) if valid_language(&l) => Some(l),
-            Some(l) => return Err(CoreError::Validation(format!("Validation failed: Language {l} is not a valid language code"))),
+            Some(l) => {
+                return Err(CoreError::Validation(format!(
+                    "Validation failed: Language {l} is not a valid language code"
+                )))
+            }
             None => None,
         };
         let parsed = text::parse(&text);
@@ -92,10 +111,17 @@ impl Roost {
     }
 
     pub async fn post_status(&self, author: &Account, req: PostStatus) -> CoreResult<StatusView> {
-        let key = req.idempotency_key.as_deref().map(str::trim).filter(|k| !k.is_empty()).map(String::from);
+        let key = req
+            .idempotency_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(String::from);
         if let Some(k) = &key {
             if k.len() > 200 {
-                return Err(CoreError::Validation("Validation failed: Idempotency-Key is too long".into()));
+                return Err(CoreError::Validation(
+                    "Validation failed: Idempotency-Key is too long".into(),
+                ));
             }
             if let Some(id) = self.store.status_by_idempotency_key(author.id, k).await? {
                 if let Some(v) = self.hydrate_one(id, Some(author.id)).await? {
@@ -103,7 +129,9 @@ impl Roost {
                 }
             }
         }
-        let p = self.prepare_text(&req.text, req.spoiler_text, req.sensitive, req.language).await?;
+        let p = self
+            .prepare_text(&req.text, req.spoiler_text, req.sensitive, req.language)
+            .await?;
         let mut visibility = req.visibility.unwrap_or(Visibility::Public);
         let parent = match req.in_reply_to_id {
             Some(id) => Some(self.visible_status(id, Some(author.id)).await?),
@@ -111,7 +139,9 @@ impl Roost {
         };
         if let Some(parent) = &parent {
             if parent.reblog_of_id.is_some() {
-                return Err(CoreError::Validation("Validation failed: cannot reply to a reblog".into()));
+                return Err(CoreError::Validation(
+                    "Validation failed: cannot reply to a reblog".into(),
+                ));
             }
             // A reply is never more public than a direct message it answers.
             if parent.visibility == Visibility::Direct && req.visibility.is_none() {
@@ -122,10 +152,14 @@ impl Roost {
             Some(id) => {
                 let q = self.visible_status(id, Some(author.id)).await?;
                 if q.reblog_of_id.is_some() {
-                    return Err(CoreError::Validation("Validation failed: a reblog cannot be quoted".into()));
+                    return Err(CoreError::Validation(
+                        "Validation failed: a reblog cannot be quoted".into(),
+                    ));
                 }
                 if !q.visibility.is_public() && q.account_id != author.id {
-                    return Err(CoreError::Validation("Validation failed: this post cannot be quoted".into()));
+                    return Err(CoreError::Validation(
+                        "Validation failed: this post cannot be quoted".into(),
+                    ));
                 }
                 Some(q)
             }
@@ -154,17 +188,35 @@ impl Roost {
             Err(StoreError::Missing(_)) => return Err(CoreError::NotFound("status")),
             Err(StoreError::Conflict(_)) if key.is_some() => {
                 // A concurrent retry with the same key won the race: answer with its status.
-                let id = self.store.status_by_idempotency_key(author.id, key.as_deref().unwrap_or_default()).await?;
+                let id = self
+                    .store
+                    .status_by_idempotency_key(author.id, key.as_deref().unwrap_or_default())
+                    .await?;
                 let id = id.ok_or(CoreError::Conflict("duplicate request".into()))?;
-                return self.hydrate_one(id, Some(author.id)).await?.ok_or(CoreError::NotFound("status"));
+                return self
+                    .hydrate_one(id, Some(author.id))
+                    .await?
+                    .ok_or(CoreError::NotFound("status"));
             }
             Err(e) => return Err(e.into()),
         };
         let mentioned: Vec<Id> = new.mentions.clone();
-        self.notify_many(&mentioned, NotificationType::Mention, author.id, Some(status.id)).await?;
+        self.notify_many(
+            &mentioned,
+            NotificationType::Mention,
+            author.id,
+            Some(status.id),
+        )
+        .await?;
         if let Some(q) = &quoted {
             if !mentioned.contains(&q.account_id) {
-                self.notify(q.account_id, NotificationType::Quote, author.id, Some(status.id)).await?;
+                self.notify(
+                    q.account_id,
+                    NotificationType::Quote,
+                    author.id,
+                    Some(status.id),
+                )
+                .await?;
             }
         }
         let is_reply_to_other = parent.as_ref().is_some_and(|p| p.account_id != author.id);
@@ -176,28 +228,44 @@ impl Roost {
                 .into_iter()
                 .filter(|a| !mentioned.contains(a))
                 .collect();
-            self.notify_many(&subscribers, NotificationType::Status, author.id, Some(status.id)).await?;
+            self.notify_many(
+                &subscribers,
+                NotificationType::Status,
+                author.id,
+                Some(status.id),
+            )
+            .await?;
         }
-        self.hydrate_one(status.id, Some(author.id)).await?.ok_or(CoreError::NotFound("status"))
+        self.hydrate_one(status.id, Some(author.id))
+            .await?
+            .ok_or(CoreError::NotFound("status"))
     }
 
     /// Fetching a single status counts as a view of it.
     pub async fn view_status(&self, id: Id, viewer: Option<Id>) -> CoreResult<StatusView> {
         let status = self.visible_status(id, viewer).await?;
         self.views.record(status.reblog_of_id.unwrap_or(status.id));
-        self.hydrate_one(id, viewer).await?.ok_or(CoreError::NotFound("status"))
+        self.hydrate_one(id, viewer)
+            .await?
+            .ok_or(CoreError::NotFound("status"))
     }
 
     /// Like [`Roost::view_status`] without counting a view (for API reads such as `source`).
     pub async fn status(&self, id: Id, viewer: Option<Id>) -> CoreResult<StatusView> {
         self.visible_status(id, viewer).await?;
-        self.hydrate_one(id, viewer).await?.ok_or(CoreError::NotFound("status"))
+        self.hydrate_one(id, viewer)
+            .await?
+            .ok_or(CoreError::NotFound("status"))
     }
 
     /// Statuses among `ids` that the viewer may see, in the given order.
     pub async fn statuses(&self, ids: &[Id], viewer: Option<Id>) -> CoreResult<Vec<StatusView>> {
         let visible = self.store.visible_ids(viewer, ids).await?;
-        let ordered: Vec<Id> = ids.iter().copied().filter(|i| visible.contains(i)).collect();
+        let ordered: Vec<Id> = ids
+            .iter()
+            .copied()
+            .filter(|i| visible.contains(i))
+            .collect();
         self.hydrate(&ordered, viewer).await
     }
 
@@ -212,19 +280,40 @@ impl Roost {
     /// Deletes an own status; returns it as it was (with its source text, for redrafting).
     pub async fn delete_status(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
         self.own_status(id, actor).await?;
-        let view = self.hydrate_one(id, Some(actor.id)).await?.ok_or(CoreError::NotFound("status"))?;
-        self.store.delete_status(id).await?.ok_or(CoreError::NotFound("status"))?;
+        let view = self
+            .hydrate_one(id, Some(actor.id))
+            .await?
+            .ok_or(CoreError::NotFound("status"))?;
+        self.store
+            .delete_status(id)
+            .await?
+            .ok_or(CoreError::NotFound("status"))?;
         Ok(view)
     }
 
-    pub async fn edit_status(&self, id: Id, actor: &Account, edit: EditStatus) -> CoreResult<StatusView> {
+    pub async fn edit_status(
+        &self,
+        id: Id,
+        actor: &Account,
+        edit: EditStatus,
+    ) -> CoreResult<StatusView> {
         let status = self.own_status(id, actor).await?;
         if status.reblog_of_id.is_some() {
-            return Err(CoreError::Validation("Validation failed: a reblog cannot be edited".into()));
+            return Err(CoreError::Validation(
+                "Validation failed: a reblog cannot be edited".into(),
+            ));
         }
         let language = edit.language.or(status.language.clone());
-        let p = self.prepare_text(&edit.text, edit.spoiler_text, edit.sensitive, language).await?;
-        let old_mentions: Vec<Id> = self.store.mentions(&[id]).await?.into_iter().map(|(_, a)| a).collect();
+        let p = self
+            .prepare_text(&edit.text, edit.spoiler_text, edit.sensitive, language)
+            .await?;
+        let old_mentions: Vec<Id> = self
+            .store
+            .mentions(&[id])
+            .await?
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect();
         let mentions: Vec<Id> = p.mentions.iter().map(|a| a.id).collect();
         self.store
             .edit_status(
@@ -246,14 +335,25 @@ impl Roost {
                 e => e.into(),
             })?;
         let sharers = self.store.sharers(id).await?;
-        self.notify_many(&sharers, NotificationType::Update, actor.id, Some(id)).await?;
-        let newly: Vec<Id> = mentions.into_iter().filter(|m| !old_mentions.contains(m)).collect();
-        self.notify_many(&newly, NotificationType::Mention, actor.id, Some(id)).await?;
-        self.hydrate_one(id, Some(actor.id)).await?.ok_or(CoreError::NotFound("status"))
+        self.notify_many(&sharers, NotificationType::Update, actor.id, Some(id))
+            .await?;
+        let newly: Vec<Id> = mentions
+            .into_iter()
+            .filter(|m| !old_mentions.contains(m))
+            .collect();
+        self.notify_many(&newly, NotificationType::Mention, actor.id, Some(id))
+            .await?;
+        self.hydrate_one(id, Some(actor.id))
+            .await?
+            .ok_or(CoreError::NotFound("status"))
     }
 
     /// Versions oldest first; a never-edited status has one, its current version.
-    pub async fn status_history(&self, id: Id, viewer: Option<Id>) -> CoreResult<(StatusView, Vec<StatusRevision>)> {
+    pub async fn status_history(
+        &self,
+        id: Id,
+        viewer: Option<Id>,
+    ) -> CoreResult<(StatusView, Vec<StatusRevision>)> {
         let view = self.status(id, viewer).await?;
         let mut history = self.store.history(id).await?;
         if history.is_empty() {
@@ -269,27 +369,47 @@ impl Roost {
     }
 
     /// Ancestors and descendants the viewer may see.
-    pub async fn context(&self, id: Id, viewer: Option<Id>) -> CoreResult<(Vec<StatusView>, Vec<StatusView>)> {
+    pub async fn context(
+        &self,
+        id: Id,
+        viewer: Option<Id>,
+    ) -> CoreResult<(Vec<StatusView>, Vec<StatusView>)> {
         self.visible_status(id, viewer).await?;
         let ancestors = self.store.ancestors(id, 40).await?;
         let descendants = self.store.descendants(id, 4096).await?;
-        Ok((self.statuses(&ancestors, viewer).await?, self.statuses(&descendants, viewer).await?))
+        Ok((
+            self.statuses(&ancestors, viewer).await?,
+            self.statuses(&descendants, viewer).await?,
+        ))
     }
 
-    pub async fn reblog(&self, id: Id, actor: &Account, visibility: Option<Visibility>) -> CoreResult<StatusView> {
+    pub async fn reblog(
+        &self,
+        id: Id,
+        actor: &Account,
+        visibility: Option<Visibility>,
+    ) -> CoreResult<StatusView> {
         let mut target = self.visible_status(id, Some(actor.id)).await?;
         if let Some(orig) = target.reblog_of_id {
             target = self.visible_status(orig, Some(actor.id)).await?;
         }
-        let allowed = target.visibility.is_public() || (target.visibility == Visibility::Private && target.account_id == actor.id);
+        let allowed = target.visibility.is_public()
+            || (target.visibility == Visibility::Private && target.account_id == actor.id);
         if !allowed {
             return Err(CoreError::Forbidden("This action is not allowed".into()));
         }
         if let Some(existing) = self.store.find_reblog(actor.id, target.id).await? {
-            return self.hydrate_one(existing, Some(actor.id)).await?.ok_or(CoreError::NotFound("status"));
+            return self
+                .hydrate_one(existing, Some(actor.id))
+                .await?
+                .ok_or(CoreError::NotFound("status"));
         }
         let visibility = match visibility.unwrap_or(Visibility::Public) {
-            Visibility::Direct => return Err(CoreError::Validation("Validation failed: Visibility is not allowed for a reblog".into())),
+            Visibility::Direct => {
+                return Err(CoreError::Validation(
+                    "Validation failed: Visibility is not allowed for a reblog".into(),
+                ))
+            }
             // A reblog of a followers-only post stays followers-only.
             v if target.visibility == Visibility::Private => {
                 let _ = v;
@@ -317,12 +437,24 @@ impl Roost {
         };
         let reblog = match self.store.create_status(&new).await {
             Ok(s) => s.id,
-            Err(StoreError::Conflict(_)) => self.store.find_reblog(actor.id, target.id).await?.ok_or(CoreError::NotFound("status"))?,
+            Err(StoreError::Conflict(_)) => self
+                .store
+                .find_reblog(actor.id, target.id)
+                .await?
+                .ok_or(CoreError::NotFound("status"))?,
             Err(StoreError::Missing(_)) => return Err(CoreError::NotFound("status")),
             Err(e) => return Err(e.into()),
         };
-        self.notify(target.account_id, NotificationType::Reblog, actor.id, Some(target.id)).await?;
-        self.hydrate_one(reblog, Some(actor.id)).await?.ok_or(CoreError::NotFound("status"))
+        self.notify(
+            target.account_id,
+            NotificationType::Reblog,
+            actor.id,
+            Some(target.id),
+        )
+        .await?;
+        self.hydrate_one(reblog, Some(actor.id))
+            .await?
+            .ok_or(CoreError::NotFound("status"))
     }
 
     /// Undoes a reblog; answers with the original status.
@@ -339,10 +471,15 @@ impl Roost {
 
     pub async fn favourite(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
         let target = self.interaction_target(id, actor).await?;
-        if self.store.favourite(self.next_id(), actor.id, target).await? {
+        if self
+            .store
+            .favourite(self.next_id(), actor.id, target)
+            .await?
+        {
             let author = self.store.status(target).await?.map(|s| s.account_id);
             if let Some(author) = author {
-                self.notify(author, NotificationType::Favourite, actor.id, Some(target)).await?;
+                self.notify(author, NotificationType::Favourite, actor.id, Some(target))
+                    .await?;
             }
         }
         self.status(target, Some(actor.id)).await
@@ -356,7 +493,9 @@ impl Roost {
 
     pub async fn bookmark(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
         let target = self.interaction_target(id, actor).await?;
-        self.store.bookmark(self.next_id(), actor.id, target).await?;
+        self.store
+            .bookmark(self.next_id(), actor.id, target)
+            .await?;
         self.status(target, Some(actor.id)).await
     }
 
@@ -366,10 +505,17 @@ impl Roost {
         self.status(target, Some(actor.id)).await
     }
 
-    pub async fn set_pinned(&self, id: Id, actor: &Account, pinned: bool) -> CoreResult<StatusView> {
+    pub async fn set_pinned(
+        &self,
+        id: Id,
+        actor: &Account,
+        pinned: bool,
+    ) -> CoreResult<StatusView> {
         let status = self.own_status(id, actor).await?;
         if pinned && (status.reblog_of_id.is_some() || status.visibility == Visibility::Direct) {
-            return Err(CoreError::Validation("Validation failed: this status cannot be pinned".into()));
+            return Err(CoreError::Validation(
+                "Validation failed: this status cannot be pinned".into(),
+            ));
         }
         self.store.set_pinned(id, pinned).await?;
         self.status(id, Some(actor.id)).await
@@ -384,37 +530,68 @@ impl Roost {
         }
     }
 
-    pub async fn reblogged_by(&self, id: Id, viewer: Option<Id>, page: Page) -> CoreResult<AccountsPage> {
+    pub async fn reblogged_by(
+        &self,
+        id: Id,
+        viewer: Option<Id>,
+        page: Page,
+    ) -> CoreResult<AccountsPage> {
         self.visible_status(id, viewer).await?;
         let rows = self.store.reblogged_by(id, clamp_page(page)).await?;
         self.page_of_accounts(rows).await
     }
 
-    pub async fn favourited_by(&self, id: Id, viewer: Option<Id>, page: Page) -> CoreResult<AccountsPage> {
+    pub async fn favourited_by(
+        &self,
+        id: Id,
+        viewer: Option<Id>,
+        page: Page,
+    ) -> CoreResult<AccountsPage> {
         self.visible_status(id, viewer).await?;
         let rows = self.store.favourited_by(id, clamp_page(page)).await?;
         self.page_of_accounts(rows).await
     }
 
     async fn page_of_accounts(&self, rows: Vec<Cursored<Id>>) -> CoreResult<AccountsPage> {
-        let bounds = rows.first().zip(rows.last()).map(|(f, l)| (f.cursor, l.cursor));
+        let bounds = rows
+            .first()
+            .zip(rows.last())
+            .map(|(f, l)| (f.cursor, l.cursor));
         let ids: Vec<Id> = rows.iter().map(|r| r.item).collect();
-        Ok(AccountsPage { accounts: self.accounts(&ids).await?, bounds })
+        Ok(AccountsPage {
+            accounts: self.accounts(&ids).await?,
+            bounds,
+        })
     }
 
     /// The viewer's favourites, with the (newest, oldest) favourite cursors.
-    pub async fn favourites(&self, viewer: Id, page: Page) -> CoreResult<(Vec<StatusView>, Option<(Id, Id)>)> {
+    pub async fn favourites(
+        &self,
+        viewer: Id,
+        page: Page,
+    ) -> CoreResult<(Vec<StatusView>, Option<(Id, Id)>)> {
         let rows = self.store.favourites_of(viewer, clamp_page(page)).await?;
         self.cursored_statuses(rows, viewer).await
     }
 
-    pub async fn bookmarks(&self, viewer: Id, page: Page) -> CoreResult<(Vec<StatusView>, Option<(Id, Id)>)> {
+    pub async fn bookmarks(
+        &self,
+        viewer: Id,
+        page: Page,
+    ) -> CoreResult<(Vec<StatusView>, Option<(Id, Id)>)> {
         let rows = self.store.bookmarks_of(viewer, clamp_page(page)).await?;
         self.cursored_statuses(rows, viewer).await
     }
 
-    async fn cursored_statuses(&self, rows: Vec<Cursored<Id>>, viewer: Id) -> CoreResult<(Vec<StatusView>, Option<(Id, Id)>)> {
-        let bounds = rows.first().zip(rows.last()).map(|(f, l)| (f.cursor, l.cursor));
+    async fn cursored_statuses(
+        &self,
+        rows: Vec<Cursored<Id>>,
+        viewer: Id,
+    ) -> CoreResult<(Vec<StatusView>, Option<(Id, Id)>)> {
+        let bounds = rows
+            .first()
+            .zip(rows.last())
+            .map(|(f, l)| (f.cursor, l.cursor));
         let ids: Vec<Id> = rows.iter().map(|r| r.item).collect();
         // A favourited post may have turned invisible since (e.g. after an unfollow).
         Ok((self.statuses(&ids, Some(viewer)).await?, bounds))

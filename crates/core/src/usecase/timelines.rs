@@ -24,17 +24,31 @@ impl Roost {
         }
     }
 
-    pub async fn public_timeline(&self, viewer: Option<Id>, scope: &RegionScope, page: Page) -> CoreResult<Vec<StatusView>> {
+    pub async fn public_timeline(
+        &self,
+        viewer: Option<Id>,
+        scope: &RegionScope,
+        page: Page,
+    ) -> CoreResult<Vec<StatusView>> {
         let ids = self.store.public_timeline(scope, clamp_page(page)).await?;
         self.hydrate(&ids, viewer).await
     }
 
-    pub async fn tag_timeline(&self, tag: &str, viewer: Option<Id>, scope: &RegionScope, page: Page) -> CoreResult<Vec<StatusView>> {
+    pub async fn tag_timeline(
+        &self,
+        tag: &str,
+        viewer: Option<Id>,
+        scope: &RegionScope,
+        page: Page,
+    ) -> CoreResult<Vec<StatusView>> {
         let tag = text::normalize_tag(tag.trim_start_matches('#'));
         if !text::is_valid_tag(&tag) {
             return Ok(Vec::new());
         }
-        let ids = self.store.tag_timeline(&tag, scope, clamp_page(page)).await?;
+        let ids = self
+            .store
+            .tag_timeline(&tag, scope, clamp_page(page))
+            .await?;
         self.hydrate(&ids, viewer).await
     }
 }
