@@ -65,10 +65,11 @@ impl ApiError {
                 "Unsupported content type: send JSON, form-encoded or multipart data".into(),
             ),
             A::OAuth(e) => {
-                let status = if e.error == "invalid_client" {
-                    StatusCode::UNAUTHORIZED
-                } else {
-                    StatusCode::BAD_REQUEST
+                // Mastodon (Doorkeeper) answers 403 to revoking another client's token.
+                let status = match e.error {
+                    "invalid_client" => StatusCode::UNAUTHORIZED,
+                    "unauthorized_client" => StatusCode::FORBIDDEN,
+                    _ => StatusCode::BAD_REQUEST,
                 };
                 (status, e.error.to_string())
             }

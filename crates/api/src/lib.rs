@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::routes())
         .merge(v1::routes())
         .merge(v2::routes())
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .with_state(state)
 }
@@ -55,6 +56,15 @@ async fn health() -> impl IntoResponse {
 
 async fn not_found() -> ApiError {
     ApiError::NotFound("Not found".into())
+}
+
+/// A known path with a method it does not serve: 405, with the JSON error body every
+/// other error has (axum's default has an empty body).
+async fn method_not_allowed() -> impl IntoResponse {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(serde_json::json!({ "error": "Method not allowed" })),
+    )
 }
 
 /// A 1x1 grey PNG stands in for avatars and headers until media uploads exist.

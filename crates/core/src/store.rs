@@ -120,7 +120,8 @@ pub trait StatusStore: Send + Sync {
         filter: &AccountStatusFilter,
         page: Page,
     ) -> StoreResult<Vec<Id>>;
-    /// Public (not unlisted), non-reblog statuses.
+    /// Public (not unlisted), non-reblog statuses, without replies to others (as Mastodon's
+    /// default); self-replies (threads) stay.
     async fn public_timeline(&self, scope: &RegionScope, page: Page) -> StoreResult<Vec<Id>>;
     /// Public (not unlisted), non-reblog statuses carrying the tag.
     async fn tag_timeline(
@@ -175,6 +176,8 @@ pub trait FollowStore: Send + Sync {
     async fn following(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
     /// Pending requests to `account`. Cursor: the request's ID; item: the requester.
     async fn follow_requests(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
+    /// How many requests to `account` are pending.
+    async fn count_follow_requests(&self, account: Id) -> StoreResult<i64>;
     /// Followers that asked to be notified of `account`'s new posts.
     async fn notifying_followers(&self, account: Id) -> StoreResult<Vec<Id>>;
 }
@@ -195,12 +198,14 @@ pub trait NotificationStore: Send + Sync {
     async fn clear_notifications(&self, account: Id) -> StoreResult<()>;
     /// Notifications newer than `after` (all when None).
     async fn count_notifications(&self, account: Id, after: Option<Id>) -> StoreResult<i64>;
-    /// Removes notifications of `kind` from `from` to `account` (e.g. on unfollow).
+    /// Removes notifications of `kind` from `from` to `account` — about `status` only when
+    /// given (e.g. on unfavourite), else all of them (e.g. on unfollow).
     async fn remove_notifications(
         &self,
         account: Id,
         from: Id,
         kind: NotificationType,
+        status: Option<Id>,
     ) -> StoreResult<()>;
 }
 

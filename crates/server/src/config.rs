@@ -38,46 +38,46 @@ pub enum Registrations {
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, env = "ROOST_LISTEN")]
+    #[arg(long, global = true, env = "ROOST_LISTEN")]
     pub listen: Option<SocketAddr>,
     /// Folder for the database and keys; created on first start.
-    #[arg(long, env = "ROOST_DATA_DIR")]
+    #[arg(long, global = true, env = "ROOST_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Short code of this region, e.g. `in`.
-    #[arg(long, env = "ROOST_REGION")]
+    #[arg(long, global = true, env = "ROOST_REGION")]
     pub region: Option<String>,
     /// Number of this region minted into IDs (0-1023).
-    #[arg(long, env = "ROOST_REGION_NUMBER")]
+    #[arg(long, global = true, env = "ROOST_REGION_NUMBER")]
     pub region_number: Option<u16>,
     /// Public host name (defaults to the listen address).
-    #[arg(long, env = "ROOST_DOMAIN")]
+    #[arg(long, global = true, env = "ROOST_DOMAIN")]
     pub domain: Option<String>,
     /// Public base URL (defaults to http://DOMAIN).
-    #[arg(long, env = "ROOST_BASE_URL")]
+    #[arg(long, global = true, env = "ROOST_BASE_URL")]
     pub base_url: Option<String>,
-    #[arg(long, env = "ROOST_REGISTRATIONS", value_enum)]
+    #[arg(long, global = true, env = "ROOST_REGISTRATIONS", value_enum)]
     pub registrations: Option<Registrations>,
     /// Character limit of a post.
-    #[arg(long, env = "ROOST_MAX_STATUS_CHARS")]
+    #[arg(long, global = true, env = "ROOST_MAX_STATUS_CHARS")]
     pub max_status_chars: Option<usize>,
     /// IANA time zone in which "today" of view counts rolls over.
-    #[arg(long, env = "ROOST_TIME_ZONE")]
+    #[arg(long, global = true, env = "ROOST_TIME_ZONE")]
     pub time_zone: Option<String>,
-    #[arg(long, env = "ROOST_TITLE")]
+    #[arg(long, global = true, env = "ROOST_TITLE")]
     pub title: Option<String>,
-    #[arg(long, env = "ROOST_DESCRIPTION")]
+    #[arg(long, global = true, env = "ROOST_DESCRIPTION")]
     pub description: Option<String>,
-    #[arg(long, env = "ROOST_CONTACT_EMAIL")]
+    #[arg(long, global = true, env = "ROOST_CONTACT_EMAIL")]
     pub contact_email: Option<String>,
     /// Largest request body in bytes.
-    #[arg(long, env = "ROOST_MAX_BODY_BYTES")]
+    #[arg(long, global = true, env = "ROOST_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
     /// fsync every commit (true, default) or rely on the WAL (false: faster, may lose
     /// the last commits on power loss).
-    #[arg(long, env = "ROOST_SQLITE_SYNC_FULL")]
+    #[arg(long, global = true, env = "ROOST_SQLITE_SYNC_FULL")]
     pub sqlite_sync_full: Option<bool>,
     /// Seconds between flushes of buffered view counts.
-    #[arg(long, env = "ROOST_VIEW_FLUSH_SECS")]
+    #[arg(long, global = true, env = "ROOST_VIEW_FLUSH_SECS")]
     pub view_flush_secs: Option<u64>,
 }
 

@@ -76,6 +76,8 @@ macro_rules! conformance_suite {
             follow_backfill_and_cleanup,
             relationships_matrix,
             notifications_behaviour,
+            notifications_removed_by_status,
+            follow_request_count,
             markers,
             views_counting,
             instance_stats,
@@ -1088,13 +1090,15 @@ pub async fn public_timeline_contents_and_scope(s: &dyn Store) {
     w.post(a, Visibility::Direct).await;
     let foreign = w.post(b, Visibility::Public).await;
     w.reblog(a, foreign).await;
+    // A reply to someone else stays out (Mastodon's default); a thread of one's own stays in.
     let reply = w.reply(a, foreign, Visibility::Public).await;
+    let thread = w.reply(a, public, Visibility::Public).await;
 
     assert_eq!(
         s.public_timeline(&RegionScope::Only(region.clone()), page(40))
             .await
             .unwrap(),
-        vec![reply, public]
+        vec![thread, public]
     );
     assert_eq!(
         s.public_timeline(&RegionScope::Only(other.clone()), page(40))
@@ -1102,7 +1106,7 @@ pub async fn public_timeline_contents_and_scope(s: &dyn Store) {
             .unwrap(),
         vec![foreign]
     );
-    let mine = set(&[public, foreign, reply]);
+    let mine = set(&[public, foreign, reply, thread]);
     let all = s
         .public_timeline(
             &RegionScope::All,
@@ -1114,7 +1118,7 @@ pub async fn public_timeline_contents_and_scope(s: &dyn Store) {
         .await
         .unwrap();
     let all: Vec<Id> = all.into_iter().filter(|id| mine.contains(id)).collect();
-    assert_eq!(all, vec![reply, foreign, public]);
+    assert_eq!(all, vec![thread, foreign, public]);
     let except = s
         .public_timeline(
             &RegionScope::Except(region.clone()),
@@ -2182,7 +2186,7 @@ pub async fn notifications_behaviour(s: &dyn Store) {
     assert!(!s.dismiss_notification(b, n1.id).await.unwrap(), "not b's");
     assert!(s.dismiss_notification(a, n1.id).await.unwrap());
     assert!(!s.dismiss_notification(a, n1.id).await.unwrap());
-    s.remove_notifications(a, c, T::Follow).await.unwrap();
+    s.remove_notifications(a, c, T::Follow, None).await.unwrap();
     assert_eq!(
         all(NotificationFilter::default(), page(40)).await,
         vec![n6.id, n5.id]
@@ -2368,4 +2372,55 @@ pub async fn fanout_20k_followers(s: &dyn Store) {
         started.elapsed()
     );
     assert!(w.home(followers[N / 2]).await.is_empty());
+}
+
+pub async fn notifications_removed_by_status(s: &dyn Store) {
+    use NotificationType as T;
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let b = w.account("b").await;
+    let one = w.post(a, Visibility::Public).await;
+    let two = w.post(a, Visibility::Public).await;
+    s.create_notifications(&[
+        w.notification(a, T::Favourite, b, Some(one)),
+        w.notification(a, T::Favourite, b, Some(two)),
+        w.notification(a, T::Reblog, b, Some(one)),
+    ])
+    .await
+    .unwrap();
+    s.remove_notifications(a, b, T::Favourite, Some(one))
+        .await
+        .unwrap();
+    let left: Vec<(T, Option<Id>)> = s
+        .notifications(
+            a,
+            &NotificationFilter::default(),
+            Page {
+                limit: 40,
+                ..Page::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.kind, n.status_id))
+        .collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.contains(&(T::Favourite, Some(two))));
+    assert!(left.contains(&(T::Reblog, Some(one))));
+}
+
+pub async fn follow_request_count(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    assert_eq!(s.count_follow_requests(a).await.unwrap(), 0);
+    for name in ["b", "c", "d"] {
+        let f = w.account(name).await;
+        s.follow(w.id(), f, a, FollowState::Requested, false, true)
+            .await
+            .unwrap();
+    }
+    let e = w.account("e").await;
+    w.follow(e, a).await;
+    assert_eq!(s.count_follow_requests(a).await.unwrap(), 3);
 }

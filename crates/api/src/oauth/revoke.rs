@@ -32,10 +32,12 @@ pub async fn post(
             p.client_secret.unwrap_or_default(),
         ),
     };
-    let token = p
-        .token
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unprocessable("Validation failed: token is required".into()))?;
+    let token = p.token.filter(|t| !t.is_empty()).ok_or_else(|| {
+        ApiError::OAuth(roost_core::usecase::OAuthError {
+            error: "invalid_request",
+            description: "token is required.".into(),
+        })
+    })?;
     st.roost
         .revoke(&client_id, &client_secret, &token)
         .await??;

@@ -90,21 +90,7 @@ async fn credential_account(
         .await?
         .map(|u| u.locale)
         .unwrap_or_else(|| "en".into());
-    let requests = if account.locked {
-        st.roost
-            .follow_requests(
-                account.id,
-                roost_core::model::Page {
-                    limit: 40,
-                    ..Default::default()
-                },
-            )
-            .await?
-            .accounts
-            .len() as i64
-    } else {
-        0
-    };
+    let requests = st.roost.count_follow_requests(account.id).await?;
     Ok(Json(
         Mapper::new(&st.roost.cfg).credential_account(account, &locale, requests),
     ))

@@ -234,7 +234,38 @@ impl Roost {
             update.note_html = Some(self.render_text(&n).await?);
             update.note_source = Some(n);
         }
-        Ok(self.store.update_profile(account.id, &update).await?)
+        let was_locked = account.locked;
+        let updated = self.store.update_profile(account.id, &update).await?;
+        if was_locked && !updated.locked {
+            // Unlocking accepts every pending request, as Mastodon does.
+            loop {
+                let page = Page {
+                    limit: 40,
+                    ..Default::default()
+                };
+                let pending = self.store.follow_requests(account.id, page).await?;
+                if pending.is_empty() {
+                    break;
+                }
+                let mut progressed = false;
+                for r in pending {
+                    progressed |= self.store.authorize_request(account.id, r.item).await?;
+                    self.store
+                        .remove_notifications(
+                            account.id,
+                            r.item,
+                            NotificationType::FollowRequest,
+                            None,
+                        )
+                        .await?;
+                }
+                if !progressed {
+                    break;
+                }
+            }
+            return self.account_or_404(account.id).await;
+        }
+        Ok(updated)
     }
 
     /// Renders user text, linking mentions of accounts that exist here.
@@ -320,6 +351,10 @@ impl Roost {
         self.cursored_accounts(rows).await
     }
 
+    pub async fn count_follow_requests(&self, account: Id) -> CoreResult<i64> {
+        Ok(self.store.count_follow_requests(account).await?)
+    }
+
     pub async fn follow_requests(&self, account: Id, page: Page) -> CoreResult<AccountsPage> {
         let rows = self
             .store
@@ -394,7 +429,17 @@ impl Roost {
         let target = self.account_or_404(target).await?;
         if self.store.unfollow(follower.id, target.id).await? {
             self.store
-                .remove_notifications(target.id, follower.id, NotificationType::FollowRequest)
+                .remove_notifications(
+                    target.id,
+                    follower.id,
+                    NotificationType::FollowRequest,
+                    None,
+                )
+                .await?;
+            // The follow notification goes with the follow (as in Mastodon), so a later
+            // follow notifies again.
+            self.store
+                .remove_notifications(target.id, follower.id, NotificationType::Follow, None)
                 .await?;
         }
         self.relationship(follower.id, target.id).await
@@ -410,7 +455,7 @@ impl Roost {
             return Err(CoreError::NotFound("follow request"));
         }
         self.store
-            .remove_notifications(account.id, requester, NotificationType::FollowRequest)
+            .remove_notifications(account.id, requester, NotificationType::FollowRequest, None)
             .await?;
         self.relationship(account.id, requester).await
     }
@@ -425,7 +470,7 @@ impl Roost {
             return Err(CoreError::NotFound("follow request"));
         }
         self.store
-            .remove_notifications(account.id, requester, NotificationType::FollowRequest)
+            .remove_notifications(account.id, requester, NotificationType::FollowRequest, None)
             .await?;
         self.relationship(account.id, requester).await
     }

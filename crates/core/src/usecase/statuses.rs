@@ -465,6 +465,14 @@ impl Roost {
         }
         if let Some(existing) = self.store.find_reblog(actor.id, target.id).await? {
             self.store.delete_status(existing).await?;
+            self.store
+                .remove_notifications(
+                    target.account_id,
+                    actor.id,
+                    NotificationType::Reblog,
+                    Some(target.id),
+                )
+                .await?;
         }
         self.status(target.id, Some(actor.id)).await
     }
@@ -487,7 +495,18 @@ impl Roost {
 
     pub async fn unfavourite(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
         let target = self.interaction_target(id, actor).await?;
-        self.store.unfavourite(actor.id, target).await?;
+        if self.store.unfavourite(actor.id, target).await? {
+            if let Some(author) = self.store.status(target).await?.map(|s| s.account_id) {
+                self.store
+                    .remove_notifications(
+                        author,
+                        actor.id,
+                        NotificationType::Favourite,
+                        Some(target),
+                    )
+                    .await?;
+            }
+        }
         self.status(target, Some(actor.id)).await
     }
 

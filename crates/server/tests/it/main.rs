@@ -1,6 +1,14 @@
 //! Integration tests: each test starts a real roost on port 0 with its own data dir and
 //! talks to it over HTTP.
 
-mod support;
-mod smoke;
+mod accounts;
+mod errors;
 mod mastodon_py;
+mod notifications;
+mod oauth;
+mod restart;
+mod smoke;
+mod statuses;
+mod support;
+mod timelines;
+mod visibility;

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn python() -> Option<PathBuf> {
@@ -21,7 +24,10 @@ fn python() -> Option<PathBuf> {
     let py = venv.join("bin/python");
     let ready = venv.join(".installed");
     if !ready.exists() {
-        let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status();
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status();
         if !matches!(made, Ok(s) if s.success()) {
             return None;
         }
@@ -39,7 +45,10 @@ fn python() -> Option<PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mastodon_py_drives_roost() {
     let Some(py) = python() else {
-        assert!(std::env::var_os("CI").is_none(), "python3 is required in CI for the Mastodon.py test");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 is required in CI for the Mastodon.py test"
+        );
         eprintln!("SKIPPED: no python3 found; the Mastodon.py test did not run");
         return;
     };
@@ -57,6 +66,12 @@ async fn mastodon_py_drives_roost() {
     .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "Mastodon.py tests failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("passed") && !stdout.contains("skipped"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "Mastodon.py tests failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("passed") && !stdout.contains("skipped"),
+        "{stdout}"
+    );
 }

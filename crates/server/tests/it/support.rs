@@ -23,7 +23,12 @@ pub struct Resp {
 impl Resp {
     #[track_caller]
     pub fn ok(self) -> Value {
-        assert!(self.status.is_success(), "expected success, got {}: {}", self.status, self.body);
+        assert!(
+            self.status.is_success(),
+            "expected success, got {}: {}",
+            self.status,
+            self.body
+        );
         self.body
     }
     #[track_caller]
@@ -35,10 +40,16 @@ impl Resp {
     #[track_caller]
     pub fn error(self, status: u16) -> String {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
-        self.body["error"].as_str().unwrap_or_else(|| panic!("no error field in {}", self.body)).to_string()
+        self.body["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error field in {}", self.body))
+            .to_string()
     }
     pub fn link(&self) -> String {
-        self.headers.get("link").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+        self.headers
+            .get("link")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -74,7 +85,10 @@ impl TestServer {
         TestServer {
             base: running.base_url.clone(),
             running: Some(running),
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             dir,
         }
     }
@@ -109,8 +123,16 @@ impl TestServer {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Resp { status, headers, body }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
@@ -120,7 +142,10 @@ impl TestServer {
         self.req(Method::POST, path, token, Body::Json(json)).await
     }
     pub async fn post_form(&self, path: &str, token: Option<&str>, pairs: &[(&str, &str)]) -> Resp {
-        let pairs = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let pairs = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         self.req(Method::POST, path, token, Body::Form(pairs)).await
     }
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
@@ -143,7 +168,10 @@ impl TestServer {
             )
             .await
             .ok();
-        (app["client_id"].as_str().unwrap().into(), app["client_secret"].as_str().unwrap().into())
+        (
+            app["client_id"].as_str().unwrap().into(),
+            app["client_secret"].as_str().unwrap().into(),
+        )
     }
 
     /// Signs up a user through the API, as Mastodon.py's `create_account` does.
@@ -165,22 +193,41 @@ impl TestServer {
             .await
             .ok();
         let token = tok["access_token"].as_str().unwrap().to_string();
-        let me = self.get("/api/v1/accounts/verify_credentials", Some(&token)).await.ok();
-        User { id: me["id"].as_str().unwrap().into(), username: username.into(), token }
+        let me = self
+            .get("/api/v1/accounts/verify_credentials", Some(&token))
+            .await
+            .ok();
+        User {
+            id: me["id"].as_str().unwrap().into(),
+            username: username.into(),
+            token,
+        }
     }
 
     pub async fn post_status(&self, user: &User, body: Value) -> Value {
-        self.post("/api/v1/statuses", Some(&user.token), body).await.ok()
+        self.post("/api/v1/statuses", Some(&user.token), body)
+            .await
+            .ok()
     }
 
     pub async fn follow(&self, follower: &User, target: &User) -> Value {
-        self.post(&format!("/api/v1/accounts/{}/follow", target.id), Some(&follower.token), json!({})).await.ok()
+        self.post(
+            &format!("/api/v1/accounts/{}/follow", target.id),
+            Some(&follower.token),
+            json!({}),
+        )
+        .await
+        .ok()
     }
 }
 
 /// IDs of a list of statuses (or anything with `id`).
 pub fn ids(v: &Value) -> Vec<String> {
-    v.as_array().unwrap_or_else(|| panic!("not a list: {v}")).iter().map(|s| s["id"].as_str().unwrap().to_string()).collect()
+    v.as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 // ---- Helpers for statuses/timelines/visibility/errors/restart tests ----
@@ -192,13 +239,32 @@ impl TestServer {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Resp { status, headers, body }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// A request with a raw body and content type (for malformed or unusual bodies).
-    pub async fn raw(&self, method: Method, path: &str, token: Option<&str>, content_type: &str, body: impl Into<reqwest::Body>) -> Resp {
-        let mut rb = self.http.request(method, self.url(path)).header("content-type", content_type).body(body);
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Resp {
+        let mut rb = self
+            .http
+            .request(method, self.url(path))
+            .header("content-type", content_type)
+            .body(body);
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
         }
@@ -206,7 +272,13 @@ impl TestServer {
     }
 
     /// POST with a JSON body and extra headers (e.g. `Idempotency-Key`).
-    pub async fn post_with_headers(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)], json: Value) -> Resp {
+    pub async fn post_with_headers(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        json: Value,
+    ) -> Resp {
         let mut rb = self.http.post(self.url(path)).json(&json);
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
@@ -218,7 +290,12 @@ impl TestServer {
     }
 
     /// POST a multipart/form-data body of text fields.
-    pub async fn post_multipart(&self, path: &str, token: Option<&str>, fields: &[(&str, &str)]) -> Resp {
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> Resp {
         let mut form = reqwest::multipart::Form::new();
         for (k, v) in fields {
             form = form.text(k.to_string(), v.to_string());
@@ -248,12 +325,21 @@ impl TestServer {
 
     /// Status IDs of the user's home timeline (first page, up to 40).
     pub async fn home_ids(&self, user: &User) -> Vec<String> {
-        ids(&self.get("/api/v1/timelines/home?limit=40", Some(&user.token)).await.ok())
+        ids(&self
+            .get("/api/v1/timelines/home?limit=40", Some(&user.token))
+            .await
+            .ok())
     }
 
     /// Status IDs of the public timeline (first page, up to 40), as `user` or anonymous.
     pub async fn public_ids(&self, user: Option<&User>) -> Vec<String> {
-        ids(&self.get("/api/v1/timelines/public?limit=40", user.map(|u| u.token.as_str())).await.ok())
+        ids(&self
+            .get(
+                "/api/v1/timelines/public?limit=40",
+                user.map(|u| u.token.as_str()),
+            )
+            .await
+            .ok())
     }
 
     /// Status IDs of an account's statuses as seen by `viewer` (first page, up to 40).
@@ -265,7 +351,10 @@ impl TestServer {
 
 /// The `id` of a status (or any entity) as a string.
 pub fn id_of(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_string()
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {v}"))
+        .to_string()
 }
 
 /// URL of the `Link` header relation `rel` ("next"/"prev"), if present.
@@ -274,7 +363,12 @@ pub fn link_rel(link: &str, rel: &str) -> Option<String> {
         let part = part.trim();
         let (url, params) = part.split_once(';')?;
         if params.contains(&format!("rel=\"{rel}\"")) {
-            Some(url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+            Some(
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string(),
+            )
         } else {
             None
         }

@@ -288,6 +288,14 @@ impl FollowStore for SqliteStore {
         .await
     }
 
+    async fn count_follow_requests(&self, account: Id) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM follows WHERE target_id = $1 AND accepted = 0")
+            .bind(account.0)
+            .fetch_one(&self.r)
+            .await
+            .map_err(backend)
+    }
+
     async fn notifying_followers(&self, account: Id) -> StoreResult<Vec<Id>> {
         let rows: Vec<i64> = sqlx::query_scalar(
             "SELECT follower_id FROM follows WHERE target_id = $1 AND accepted = 1 AND notify = 1",

@@ -138,11 +138,16 @@ impl NotificationStore for SqliteStore {
         account: Id,
         from: Id,
         kind: NotificationType,
+        status: Option<Id>,
     ) -> StoreResult<()> {
-        sqlx::query("DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND kind = $3")
+        sqlx::query(
+            "DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND kind = $3 \
+             AND ($4 IS NULL OR status_id = $4)",
+        )
             .bind(account.0)
             .bind(from.0)
             .bind(kind.as_str())
+            .bind(status.map(|s| s.0))
             .execute(&self.w)
             .await
             .map_err(backend)?;

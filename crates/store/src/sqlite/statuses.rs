@@ -735,7 +735,8 @@ impl StatusStore for SqliteStore {
         // The literal terms match the partial index statuses_public.
         let mut q = Sql::new(
             "SELECT s.id FROM statuses s JOIN accounts a ON a.id = s.account_id \
-             WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL",
+             WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL \
+               AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id)",
         );
         push_scope(&mut q, scope);
         self.paged_ids(&mut q, "s.id", &page).await
