@@ -57,12 +57,12 @@ async fn single_status_visibility_matrix() {
     ];
     for (vis, id) in &posts {
         for (who, viewer) in &viewers {
-            let expect_visible = match (*vis, *who) {
-                ("public" | "unlisted", _) => true,
-                ("private", "author" | "follower" | "mentioned") => true,
-                ("direct", "author" | "mentioned") => true,
-                _ => false,
-            };
+            let expect_visible = matches!(
+                (*vis, *who),
+                ("public" | "unlisted", _)
+                    | ("private", "author" | "follower" | "mentioned")
+                    | ("direct", "author" | "mentioned")
+            );
             let r = s
                 .get(
                     &format!("/api/v1/statuses/{id}"),
