@@ -411,10 +411,7 @@ impl Roost {
                 ))
             }
             // A reblog of a followers-only post stays followers-only.
-            v if target.visibility == Visibility::Private => {
-                let _ = v;
-                Visibility::Private
-            }
+            _ if target.visibility == Visibility::Private => Visibility::Private,
             v => v,
         };
         let new = NewStatus {
