@@ -2,10 +2,13 @@
 //! (`next` first — some clients match it with a regex).
 
 use crate::extract::de;
+use crate::wire::{self, Mapper};
+use crate::AppState;
 use axum::http::{header, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use roost_core::model::Page;
+use roost_core::usecase::AccountsPage;
 use roost_core::Id;
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +74,14 @@ pub fn link(base_url: &str, uri: &Uri, bounds: Option<(Id, Id)>) -> Option<Heade
         make("min_id", newest)
     );
     HeaderValue::from_str(&value).ok()
+}
+
+/// A page of accounts (followers, reblogged_by, ...) with its `Link` header.
+pub fn accounts_page(st: &AppState, uri: &Uri, page: AccountsPage) -> Paged<Vec<wire::Account>> {
+    Paged(
+        Mapper::new(&st.roost.cfg).accounts(&page.accounts),
+        link(&st.roost.cfg.base_url, uri, page.bounds),
+    )
 }
 
 /// Bounds of a list whose items are their own cursors.

@@ -62,13 +62,14 @@ impl ViewCounter {
         let mut out: HashMap<Id, ViewCount> = store.views(ids, day).await?.into_iter().collect();
         let p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         if !p.is_empty() {
-            for id in ids {
-                for (&(sid, d), &n) in p.iter().filter(|((sid, _), _)| sid == id) {
-                    let c = out.entry(sid).or_default();
-                    c.total += n;
-                    if d == day {
-                        c.today += n;
-                    }
+            // One pass over pending views, not one per requested ID: this runs for every
+            // page of statuses served.
+            let wanted: std::collections::HashSet<Id> = ids.iter().copied().collect();
+            for (&(sid, d), &n) in p.iter().filter(|((sid, _), _)| wanted.contains(sid)) {
+                let c = out.entry(sid).or_default();
+                c.total += n;
+                if d == day {
+                    c.today += n;
                 }
             }
         }
@@ -101,6 +102,56 @@ impl ViewCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use async_trait::async_trait;
+
+    /// Holds (status, day) -> count; enough to check what the counter adds on top.
+    #[derive(Default)]
+    struct MemViews(Mutex<HashMap<(Id, i32), i64>>);
+
+    #[async_trait]
+    impl ViewStore for MemViews {
+        async fn add_views(&self, batch: &[(Id, i32, i64)]) -> StoreResult<()> {
+            let mut m = self.0.lock().unwrap();
+            for (id, day, n) in batch {
+                *m.entry((*id, *day)).or_insert(0) += n;
+            }
+            Ok(())
+        }
+        async fn views(&self, ids: &[Id], day: i32) -> StoreResult<Vec<(Id, ViewCount)>> {
+            let m = self.0.lock().unwrap();
+            Ok(ids
+                .iter()
+                .map(|id| {
+                    let total = m.iter().filter(|((i, _), _)| i == id).map(|(_, n)| n).sum();
+                    let today = m.get(&(*id, day)).copied().unwrap_or(0);
+                    (*id, ViewCount { total, today })
+                })
+                .collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn counts_are_stored_plus_pending_and_flush_moves_them() {
+        let store = MemViews::default();
+        let c = ViewCounter::new(TimeZone::UTC);
+        let (a, b, other) = (Id(1), Id(2), Id(3));
+        let yesterday: Timestamp = "2026-03-01T12:00:00Z".parse().unwrap();
+        let today_at: Timestamp = "2026-03-02T12:00:00Z".parse().unwrap();
+        let today = day_number(today_at, &TimeZone::UTC);
+        c.record_at(a, yesterday);
+        c.record_at(a, today_at);
+        c.record_at(b, today_at);
+        c.record_at(other, today_at);
+        let before = c.counts(&store, &[a, b], today).await.unwrap();
+        assert_eq!(before[&a], ViewCount { total: 2, today: 1 });
+        assert_eq!(before[&b], ViewCount { total: 1, today: 1 });
+        assert!(!before.contains_key(&other), "only the asked-for IDs");
+        assert_eq!(c.flush(&store).await.unwrap(), 4);
+        c.record_at(a, today_at);
+        let after = c.counts(&store, &[a, b], today).await.unwrap();
+        assert_eq!(after[&a], ViewCount { total: 3, today: 2 });
+        assert_eq!(after[&b], ViewCount { total: 1, today: 1 });
+    }
 
     #[test]
     fn day_rolls_over_at_local_midnight() {

@@ -3,14 +3,14 @@
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{de, Auth, Params};
 use crate::oauth::token::token;
-use crate::paging::{link, PageParams, Paged};
+use crate::paging::{accounts_page, link, PageParams, Paged};
 use crate::wire::{self, Mapper};
 use crate::{path_id, AppState};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::Json;
 use roost_core::model::AccountStatusFilter;
-use roost_core::usecase::{AccountsPage, Registration};
+use roost_core::usecase::Registration;
 use roost_core::Id;
 use serde::Deserialize;
 
@@ -215,13 +215,6 @@ pub async fn statuses(
         Mapper::new(&st.roost.cfg).statuses(&views),
         link(&st.roost.cfg.base_url, &uri, bounds),
     ))
-}
-
-fn accounts_page(st: &AppState, uri: &Uri, page: AccountsPage) -> Paged<Vec<wire::Account>> {
-    Paged(
-        Mapper::new(&st.roost.cfg).accounts(&page.accounts),
-        link(&st.roost.cfg.base_url, uri, page.bounds),
-    )
 }
 
 pub async fn followers(

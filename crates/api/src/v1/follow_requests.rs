@@ -2,7 +2,7 @@
 
 use crate::error::ApiResult;
 use crate::extract::{Auth, Params};
-use crate::paging::{link, PageParams, Paged};
+use crate::paging::{accounts_page, PageParams, Paged};
 use crate::wire::{self, Mapper};
 use crate::{path_id, AppState};
 use axum::extract::{Path, State};
@@ -17,10 +17,7 @@ pub async fn list(
 ) -> ApiResult<Paged<Vec<wire::Account>>> {
     let me = auth.user("read:follows")?;
     let page = st.roost.follow_requests(me.id, p.page()).await?;
-    Ok(Paged(
-        Mapper::new(&st.roost.cfg).accounts(&page.accounts),
-        link(&st.roost.cfg.base_url, &uri, page.bounds),
-    ))
+    Ok(accounts_page(&st, &uri, page))
 }
 
 pub async fn authorize(

@@ -2,7 +2,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{de, Auth, Params};
-use crate::paging::{link, PageParams, Paged};
+use crate::paging::{accounts_page, PageParams, Paged};
 use crate::wire::{self, Mapper};
 use crate::{path_id, AppState};
 use axum::extract::{Path, State};
@@ -221,10 +221,7 @@ pub async fn reblogged_by(
         .roost
         .reblogged_by(path_id(&id)?, viewer, p.page())
         .await?;
-    Ok(Paged(
-        Mapper::new(&st.roost.cfg).accounts(&page.accounts),
-        link(&st.roost.cfg.base_url, &uri, page.bounds),
-    ))
+    Ok(accounts_page(&st, &uri, page))
 }
 
 pub async fn favourited_by(
@@ -239,10 +236,7 @@ pub async fn favourited_by(
         .roost
         .favourited_by(path_id(&id)?, viewer, p.page())
         .await?;
-    Ok(Paged(
-        Mapper::new(&st.roost.cfg).accounts(&page.accounts),
-        link(&st.roost.cfg.base_url, &uri, page.bounds),
-    ))
+    Ok(accounts_page(&st, &uri, page))
 }
 
 #[derive(Deserialize)]

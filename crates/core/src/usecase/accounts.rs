@@ -327,11 +327,15 @@ impl Roost {
         self.hydrate(&ids, viewer).await
     }
 
-    async fn cursored_accounts(&self, rows: Vec<Cursored<Id>>) -> CoreResult<AccountsPage> {
-        let bounds = match (rows.first(), rows.last()) {
-            (Some(f), Some(l)) => Some((f.cursor, l.cursor)),
-            _ => None,
-        };
+    /// Loads the accounts of a cursored page, keeping the cursors for its `Link` header.
+    pub(crate) async fn cursored_accounts(
+        &self,
+        rows: Vec<Cursored<Id>>,
+    ) -> CoreResult<AccountsPage> {
+        let bounds = rows
+            .first()
+            .zip(rows.last())
+            .map(|(f, l)| (f.cursor, l.cursor));
         let ids: Vec<Id> = rows.iter().map(|r| r.item).collect();
         Ok(AccountsPage {
             accounts: self.accounts(&ids).await?,

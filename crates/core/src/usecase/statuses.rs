@@ -554,7 +554,7 @@ impl Roost {
     ) -> CoreResult<AccountsPage> {
         self.visible_status(id, viewer).await?;
         let rows = self.store.reblogged_by(id, clamp_page(page)).await?;
-        self.page_of_accounts(rows).await
+        self.cursored_accounts(rows).await
     }
 
     pub async fn favourited_by(
@@ -565,19 +565,7 @@ impl Roost {
     ) -> CoreResult<AccountsPage> {
         self.visible_status(id, viewer).await?;
         let rows = self.store.favourited_by(id, clamp_page(page)).await?;
-        self.page_of_accounts(rows).await
-    }
-
-    async fn page_of_accounts(&self, rows: Vec<Cursored<Id>>) -> CoreResult<AccountsPage> {
-        let bounds = rows
-            .first()
-            .zip(rows.last())
-            .map(|(f, l)| (f.cursor, l.cursor));
-        let ids: Vec<Id> = rows.iter().map(|r| r.item).collect();
-        Ok(AccountsPage {
-            accounts: self.accounts(&ids).await?,
-            bounds,
-        })
+        self.cursored_accounts(rows).await
     }
 
     /// The viewer's favourites, with the (newest, oldest) favourite cursors.
