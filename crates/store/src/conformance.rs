@@ -2345,7 +2345,7 @@ pub async fn fanout_20k_followers(s: &dyn Store) {
     let started = std::time::Instant::now();
     let mut followers = Vec::with_capacity(N);
     for i in 0..N {
-        let f = w.bare_account(&format!("f{i}"), "in").await;
+        let f = w.account(&format!("f{i}")).await;
         s.follow(w.id(), f, star, FollowState::Accepted, false, true)
             .await
             .unwrap();
@@ -2355,10 +2355,16 @@ pub async fn fanout_20k_followers(s: &dyn Store) {
         "fanout_20k_followers: set up {N} followers in {:?}",
         started.elapsed()
     );
-    assert_eq!(w.acct(star).await.followers_count, N as i64);
+    // A foreign follower (no user row here) has no home timeline in this region.
+    let foreign = w.bare_account("abroad", "elsewhere").await;
+    s.follow(w.id(), foreign, star, FollowState::Accepted, false, true)
+        .await
+        .unwrap();
+    assert_eq!(w.acct(star).await.followers_count, N as i64 + 1);
 
     let started = std::time::Instant::now();
     let p = w.post(star, Visibility::Public).await;
+    assert!(w.home(foreign).await.is_empty());
     let elapsed = started.elapsed();
     eprintln!("fanout_20k_followers: create_status with fan-out to {N} followers took {elapsed:?}");
 

@@ -14,4 +14,4 @@ pub mod conformance;
 mod sql;
 mod sqlite;
 
-pub use sqlite::{SqliteOptions, SqliteStore};
+pub use sqlite::{Inventory, SqliteOptions, SqliteStore};

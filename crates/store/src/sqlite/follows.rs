@@ -50,6 +50,7 @@ async fn backfill(conn: &mut SqliteConnection, follower: Id, target: Id) -> Stor
         "INSERT INTO home_timeline (account_id, status_id) \
          SELECT $1, s.id FROM statuses s \
          WHERE s.account_id = $2 AND s.visibility IN ('public', 'unlisted', 'private') \
+           AND EXISTS (SELECT 1 FROM users u WHERE u.account_id = $1) \
            AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id \
                 OR s.in_reply_to_account_id = $1 \
                 OR EXISTS (SELECT 1 FROM follows g WHERE g.follower_id = $1 \

@@ -8,8 +8,11 @@
 //! concurrently with the writer and see every committed write.
 
 mod accounts;
+mod federation;
 mod follows;
 mod identity;
+mod inventory;
+mod ledger;
 mod misc;
 mod notifications;
 mod statuses;
@@ -174,3 +177,4 @@ where
     use sqlx::Row;
     row.try_get(col).map_err(backend)
 }
+pub use inventory::Inventory;

@@ -358,22 +358,29 @@ impl StatusStore for SqliteStore {
         }
 
         // Fan-out, set-based: one INSERT ... SELECT whatever the number of followers.
-        sqlx::query("INSERT INTO home_timeline (account_id, status_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(new.account_id.0)
-            .bind(new.id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        // Home timelines exist only for local accounts (those with a user row): a foreign
+        // author's or follower's timeline lives in their own region.
+        sqlx::query(
+            "INSERT INTO home_timeline (account_id, status_id) SELECT $1, $2 \
+             WHERE EXISTS (SELECT 1 FROM users u WHERE u.account_id = $1) ON CONFLICT DO NOTHING",
+        )
+        .bind(new.account_id.0)
+        .bind(new.id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
         let mut q = Sql::new("INSERT INTO home_timeline (account_id, status_id) ");
         let sid = q.arg(new.id);
         if new.visibility == Visibility::Direct {
             q.push(&format!(
-                "SELECT m.account_id, {sid} FROM status_mentions m WHERE m.status_id = {sid}"
+                "SELECT m.account_id, {sid} FROM status_mentions m WHERE m.status_id = {sid} \
+                   AND EXISTS (SELECT 1 FROM users u WHERE u.account_id = m.account_id)"
             ));
         } else {
             let author = q.arg(new.account_id);
             q.push(&format!(
-                "SELECT f.follower_id, {sid} FROM follows f WHERE f.target_id = {author} AND f.accepted = 1"
+                "SELECT f.follower_id, {sid} FROM follows f WHERE f.target_id = {author} AND f.accepted = 1 \
+                   AND EXISTS (SELECT 1 FROM users u WHERE u.account_id = f.follower_id)"
             ));
             if let Some(orig) = reblogged_author {
                 // Reblogs: not to the reblogged author, nor to followers who hide reblogs.

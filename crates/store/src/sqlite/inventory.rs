@@ -1,0 +1,183 @@
+//! The audit's view of a region's storage: every foreign item found in the real tables
+//! (accounts, statuses, follows, favourites) and any identity row of a foreign account.
+//! It deliberately ignores the `foreign_items` table, which is the region's own claim about
+//! what it keeps; the audit has to see what is actually there. Read-only.
+
+use super::{backend, SqliteStore};
+use roost_core::store::StoreError;
+use roost_residency::audit::ForeignItem;
+use roost_residency::DataClass;
+
+/// What a region's storage holds that belongs to another region.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    /// Foreign user data, named like ledger objects (`status:123`, `follow:1:2`, ...).
+    pub items: Vec<ForeignItem>,
+    /// One line per identity row (user, token, authorization code) of a foreign account.
+    /// Identity never leaves home, so each is a violation on its own.
+    pub identity_abroad: Vec<String>,
+}
+
+/// Statuses: the class depends on what the row is, as the federation classes it on send.
+fn status_class(visibility: &str, is_reblog: bool) -> DataClass {
+    if is_reblog {
+        DataClass::Engagement
+    } else if matches!(visibility, "public" | "unlisted") {
+        DataClass::PublicContent
+    } else {
+        // private, direct, or anything unexpected: treat as the stricter class.
+        DataClass::PrivateContent
+    }
+}
+
+impl SqliteStore {
+    /// Scans the tables for data whose owner's home region is not `local_region`.
+    pub async fn foreign_inventory(&self, local_region: &str) -> Result<Inventory, StoreError> {
+        let mut inv = Inventory::default();
+        let item = |home: String, class: DataClass, subject: i64, object: String| ForeignItem {
+            holder: local_region.to_string(),
+            home,
+            class,
+            subject: Some(subject.to_string()),
+            object,
+        };
+
+        // An account with no profile text is only an address (needed to name a follower or
+        // author); a filled-in profile is public content that needs a ledger entry.
+        let accounts: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, home_region FROM accounts \
+             WHERE home_region <> $1 \
+               AND (display_name <> '' OR note_source <> '' OR note_html <> '') \
+             ORDER BY id",
+        )
+        .bind(local_region)
+        .fetch_all(&self.r)
+        .await
+        .map_err(backend)?;
+        for (id, home) in accounts {
+            inv.items.push(item(
+                home,
+                DataClass::PublicContent,
+                id,
+                format!("account:{id}"),
+            ));
+        }
+
+        let statuses: Vec<(i64, String, bool, i64, String)> = sqlx::query_as(
+            "SELECT s.id, s.visibility, s.reblog_of_id IS NOT NULL, a.id, a.home_region \
+             FROM statuses s JOIN accounts a ON a.id = s.account_id \
+             WHERE a.home_region <> $1 ORDER BY s.id",
+        )
+        .bind(local_region)
+        .fetch_all(&self.r)
+        .await
+        .map_err(backend)?;
+        for (id, visibility, is_reblog, author, home) in statuses {
+            inv.items.push(item(
+                home,
+                status_class(&visibility, is_reblog),
+                author,
+                format!("status:{id}"),
+            ));
+        }
+
+        // Pending requests count too: they are as much social graph as accepted follows.
+        let follows: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT f.follower_id, f.target_id, a.home_region \
+             FROM follows f JOIN accounts a ON a.id = f.follower_id \
+             WHERE a.home_region <> $1 ORDER BY f.id",
+        )
+        .bind(local_region)
+        .fetch_all(&self.r)
+        .await
+        .map_err(backend)?;
+        for (follower, target, home) in follows {
+            inv.items.push(item(
+                home,
+                DataClass::SocialGraph,
+                follower,
+                format!("follow:{follower}:{target}"),
+            ));
+        }
+
+        let favourites: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT v.account_id, v.status_id, a.home_region \
+             FROM favourites v JOIN accounts a ON a.id = v.account_id \
+             WHERE a.home_region <> $1 ORDER BY v.id",
+        )
+        .bind(local_region)
+        .fetch_all(&self.r)
+        .await
+        .map_err(backend)?;
+        for (account, status, home) in favourites {
+            inv.items.push(item(
+                home,
+                DataClass::Engagement,
+                account,
+                format!("favourite:{account}:{status}"),
+            ));
+        }
+
+        // Identity: only ids and regions go into the descriptions, never the secrets.
+        let users: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT u.account_id, a.home_region \
+             FROM users u JOIN accounts a ON a.id = u.account_id \
+             WHERE a.home_region <> $1 ORDER BY u.account_id",
+        )
+        .bind(local_region)
+        .fetch_all(&self.r)
+        .await
+        .map_err(backend)?;
+        for (account, home) in users {
+            inv.identity_abroad.push(format!(
+                "user row (e-mail, password hash) of account {account} from {home}"
+            ));
+        }
+
+        let tokens: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT t.id, t.account_id, a.home_region \
+             FROM tokens t JOIN accounts a ON a.id = t.account_id \
+             WHERE t.account_id IS NOT NULL AND a.home_region <> $1 ORDER BY t.id",
+        )
+        .bind(local_region)
+        .fetch_all(&self.r)
+        .await
+        .map_err(backend)?;
+        for (token, account, home) in tokens {
+            inv.identity_abroad.push(format!(
+                "access token {token} of account {account} from {home}"
+            ));
+        }
+
+        let codes: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT c.account_id, a.home_region \
+             FROM auth_codes c JOIN accounts a ON a.id = c.account_id \
+             WHERE a.home_region <> $1 ORDER BY c.account_id, c.code_hash",
+        )
+        .bind(local_region)
+        .fetch_all(&self.r)
+        .await
+        .map_err(backend)?;
+        for (account, home) in codes {
+            inv.identity_abroad.push(format!(
+                "authorization code of account {account} from {home}"
+            ));
+        }
+
+        Ok(inv)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_classes() {
+        assert_eq!(status_class("public", false), DataClass::PublicContent);
+        assert_eq!(status_class("unlisted", false), DataClass::PublicContent);
+        assert_eq!(status_class("private", false), DataClass::PrivateContent);
+        assert_eq!(status_class("direct", false), DataClass::PrivateContent);
+        assert_eq!(status_class("public", true), DataClass::Engagement);
+    }
+}
