@@ -16,6 +16,12 @@ pub enum CoreError {
     /// Authenticated but not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// The residency policy forbids this crossing; the text names the rule.
+    #[error("{0}")]
+    PolicyDenied(String),
+    /// Another region could not be reached or answered badly.
+    #[error("{0}")]
+    Unavailable(String),
     /// The request is well-formed but clashes with current state.
     #[error("{0}")]
     Conflict(String),

@@ -5,6 +5,7 @@
 pub mod error;
 pub mod id;
 pub mod model;
+pub mod remote;
 pub mod store;
 pub mod text;
 pub mod usecase;
@@ -12,4 +13,5 @@ pub mod views;
 
 pub use error::{CoreError, CoreResult};
 pub use id::{Id, IdGen};
+pub use roost_residency as residency;
 pub use usecase::{Roost, RoostConfig};

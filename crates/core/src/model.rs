@@ -356,3 +356,72 @@ pub struct InstanceStats {
     pub status_count: i64,
     pub active_month: i64,
 }
+
+/// Where an outbox delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxState {
+    /// Waiting for its first or next attempt.
+    Pending,
+    Delivered,
+    /// Gave up after the configured time; kept as the record of that.
+    Expired,
+    /// The gate refused it at send time (the policy changed since it was queued).
+    Denied,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Delivered => "delivered",
+            OutboxState::Expired => "expired",
+            OutboxState::Denied => "denied",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OutboxState> {
+        Some(match s {
+            "pending" => OutboxState::Pending,
+            "delivered" => OutboxState::Delivered,
+            "expired" => OutboxState::Expired,
+            "denied" => OutboxState::Denied,
+            _ => return None,
+        })
+    }
+}
+
+/// One delivery to another region, kept in the durable outbox until it is delivered or
+/// given up. The residency fields are what the gate decides on and writes to the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub id: Id,
+    /// Region code of the receiving region.
+    pub destination: String,
+    pub class: roost_residency::DataClass,
+    /// Whose data it is.
+    pub subject: Option<Id>,
+    /// What moves, e.g. `status:123`.
+    pub object: String,
+    pub purpose: String,
+    /// The activity, exactly as it will be sent (its hash goes to the ledger).
+    pub body: String,
+    pub created_at: Timestamp,
+    pub next_attempt_at: Timestamp,
+    pub attempts: u32,
+    pub state: OutboxState,
+    pub last_error: Option<String>,
+    /// Ledger index of the `sent` entry, written once on the first attempt the gate allows.
+    pub ledger_index: Option<u64>,
+}
+
+/// A foreign item this region keeps (another region's user's data), with its retention
+/// deadline. The region's own inventory: it drives the purge job and "where is my data".
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForeignRecord {
+    /// E.g. `status:123`, `account:45`, `follow:45:67`, `favourite:45:123`.
+    pub object: String,
+    pub home_region: String,
+    pub class: roost_residency::DataClass,
+    pub subject: Option<Id>,
+    pub stored_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+}

@@ -240,6 +240,8 @@ pub trait Store:
     + NotificationStore
     + MarkerStore
     + ViewStore
+    + FederationStore
+    + roost_residency::LedgerStore
 {
 }
 impl<T> Store for T where
@@ -250,5 +252,42 @@ impl<T> Store for T where
         + NotificationStore
         + MarkerStore
         + ViewStore
+        + FederationStore
+        + roost_residency::LedgerStore
 {
+}
+
+/// What crossing regions needs kept: foreign accounts, the durable outbox, the inbox's
+/// record of activities already handled, and the inventory of foreign items.
+#[async_trait]
+pub trait FederationStore: Send + Sync {
+    /// A foreign account by `name` and home region (case-insensitive name).
+    async fn account_by_handle(&self, username: &str, region: &str)
+        -> StoreResult<Option<Account>>;
+    /// Inserts a foreign account or refreshes its profile fields; counters are untouched.
+    async fn upsert_remote_account(&self, account: &Account) -> StoreResult<()>;
+    /// Home regions, other than `local`, of the accepted followers of `account`.
+    async fn follower_regions(&self, account: Id, local: &str) -> StoreResult<Vec<String>>;
+    /// Foreign accounts (home region other than `local`) that `account` follows, accepted.
+    async fn followed_foreign(&self, account: Id, local: &str) -> StoreResult<Vec<Account>>;
+    async fn enqueue(&self, items: &[OutboxItem]) -> StoreResult<()>;
+    /// Pending items whose next attempt is due, oldest first.
+    async fn due_outbox(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<OutboxItem>>;
+    /// Earliest next attempt among pending items.
+    async fn next_outbox_due(&self) -> StoreResult<Option<Timestamp>>;
+    /// Writes back state, attempts, next attempt, last error and ledger index.
+    async fn update_outbox(&self, item: &OutboxItem) -> StoreResult<()>;
+    async fn outbox_items(&self, state: Option<OutboxState>) -> StoreResult<Vec<OutboxItem>>;
+    /// Records an inbound activity ID; false if it was already recorded (a replay).
+    async fn mark_activity_seen(&self, activity_id: &str, at: Timestamp) -> StoreResult<bool>;
+    /// Forgets a recorded activity whose handling failed, so its retry is handled.
+    async fn forget_activity(&self, activity_id: &str) -> StoreResult<()>;
+    /// Inserts or refreshes (stored_at, expires_at) an inventory record.
+    async fn record_foreign(&self, record: &ForeignRecord) -> StoreResult<()>;
+    async fn expired_foreign(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<ForeignRecord>>;
+    async fn remove_foreign(&self, object: &str) -> StoreResult<()>;
+    /// The inventory, about one subject or all.
+    async fn foreign_records(&self, subject: Option<Id>) -> StoreResult<Vec<ForeignRecord>>;
+    /// Indices of the ledger entries whose subject is `subject`, ascending.
+    async fn ledger_indices_about(&self, subject: Id) -> StoreResult<Vec<u64>>;
 }

@@ -397,8 +397,19 @@ fn scan_mention(s: &str) -> Option<(usize, Token<'_>)> {
     let mut len = 1 + user_len;
     let mut domain = None;
     if let Some(domain_part) = after[user_len..].strip_prefix('@') {
-        let domain_len = scan_dotted(domain_part, is_word_char);
+        let mut domain_len = scan_dotted(domain_part, is_word_char);
         if domain_len > 0 {
+            // A port (`@alice@127.0.0.1:8081`): regions on one machine differ only by it.
+            if let Some(port) = domain_part[domain_len..].strip_prefix(':') {
+                let digits = port.bytes().take_while(|b| b.is_ascii_digit()).count();
+                let boundary = port[digits..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !is_word_char(c));
+                if (1..=5).contains(&digits) && boundary {
+                    domain_len += 1 + digits;
+                }
+            }
             domain = Some(domain_part[..domain_len].to_string());
             len += 1 + domain_len;
         }
@@ -629,6 +640,13 @@ mod tests {
             rest = &after[close + 1..];
         }
         assert!(!rest.contains('>'), "stray > in {html}");
+    }
+
+    #[test]
+    fn a_mention_domain_may_carry_a_port() {
+        let p = parse("hi @bob@127.0.0.1:8081, and @amy@host:99999 and @x@h:80a");
+        let m: Vec<String> = p.mentions.iter().map(|m| m.acct()).collect();
+        assert_eq!(m, vec!["bob@127.0.0.1:8081", "amy@host", "x@h"]);
     }
 
     // ----- hashtags -----

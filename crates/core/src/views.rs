@@ -46,9 +46,14 @@ impl ViewCounter {
     }
 
     pub fn record_at(&self, status: Id, at: Timestamp) {
+        self.record_many(status, 1, at);
+    }
+
+    /// `n` views at once (views of a local status counted in another region).
+    pub fn record_many(&self, status: Id, n: i64, at: Timestamp) {
         let day = day_number(at, &self.tz);
         let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        *p.entry((status, day)).or_insert(0) += 1;
+        *p.entry((status, day)).or_insert(0) += n;
     }
 
     /// Stored plus pending counts for `ids` as of `day`.

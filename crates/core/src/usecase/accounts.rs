@@ -5,9 +5,11 @@ use super::scopes::Scopes;
 use super::{clamp_page, now, Roost};
 use crate::id::Id;
 use crate::model::*;
+use crate::remote::Outbound;
 use crate::store::StoreError;
 use crate::text;
 use crate::{CoreError, CoreResult};
+use roost_residency::DataClass;
 
 /// `POST /api/v1/accounts`.
 #[derive(Debug, Clone, Default)]
@@ -179,25 +181,42 @@ impl Roost {
             .collect())
     }
 
-    /// `acct` is `name` or `name@domain`; only this region's domain resolves for now.
+    /// `acct` is `name` or `name@domain`; the domain of another region of the cluster
+    /// resolves through that region.
     pub async fn lookup(&self, acct: &str) -> CoreResult<Account> {
         let acct = acct.trim().trim_start_matches('@');
         let (name, domain) = match acct.split_once('@') {
             Some((n, d)) => (n, Some(d)),
             None => (acct, None),
         };
-        if let Some(d) = domain {
-            if !d.eq_ignore_ascii_case(&self.cfg.domain) {
-                return Err(CoreError::NotFound("account"));
-            }
-        }
         if !valid_username(name) {
             return Err(CoreError::NotFound("account"));
+        }
+        if let Some(d) = domain {
+            if !d.eq_ignore_ascii_case(&self.cfg.domain) {
+                let region = self
+                    .cfg
+                    .cluster
+                    .region_by_domain(d)
+                    .map(|r| r.code.clone())
+                    .ok_or(CoreError::NotFound("account"))?;
+                if region != self.cfg.region {
+                    return self.foreign_account(name, &region).await;
+                }
+            }
         }
         self.store
             .account_by_username(name)
             .await?
             .ok_or(CoreError::NotFound("account"))
+    }
+
+    /// A foreign account by name: the copy kept here, or asked of its home region.
+    pub(crate) async fn foreign_account(&self, name: &str, region: &str) -> CoreResult<Account> {
+        if let Some(a) = self.store.account_by_handle(name, region).await? {
+            return Ok(a);
+        }
+        self.remote.resolve_account(name, region).await
     }
 
     pub async fn update_profile(
@@ -249,7 +268,15 @@ impl Roost {
                 }
                 let mut progressed = false;
                 for r in pending {
-                    progressed |= self.store.authorize_request(account.id, r.item).await?;
+                    let accepted = self.store.authorize_request(account.id, r.item).await?;
+                    progressed |= accepted;
+                    if accepted && self.is_foreign_id(r.item) {
+                        self.publish(Outbound::AcceptFollow {
+                            follower: r.item,
+                            target: account.id,
+                        })
+                        .await?;
+                    }
                     self.store
                         .remove_notifications(
                             account.id,
@@ -263,21 +290,28 @@ impl Roost {
                     break;
                 }
             }
+            self.publish(Outbound::ProfileUpdated {
+                account: account.id,
+            })
+            .await?;
             return self.account_or_404(account.id).await;
         }
+        self.publish(Outbound::ProfileUpdated {
+            account: account.id,
+        })
+        .await?;
         Ok(updated)
     }
 
     /// Renders user text, linking mentions of accounts that exist here.
     pub(crate) async fn render_text(&self, source: &str) -> CoreResult<String> {
         let (_, resolved) = self.resolve_mentions(&text::parse(source)).await?;
-        let base = self.cfg.base_url.clone();
         Ok(text::render(source, &self.cfg.base_url, &|m| {
             resolved
                 .iter()
                 .find(|(r, _)| r == m)
                 .map(|(_, a)| text::ResolvedMention {
-                    url: format!("{base}/@{}", a.username),
+                    url: self.account_url(a),
                     username: a.username.clone(),
                 })
         }))
@@ -291,14 +325,25 @@ impl Roost {
         let mut accounts: Vec<Account> = Vec::new();
         let mut pairs = Vec::new();
         for m in &parsed.mentions {
-            let local = match &m.domain {
-                None => true,
-                Some(d) => d.eq_ignore_ascii_case(&self.cfg.domain),
-            };
-            if !local || !valid_username(&m.username) {
+            if !valid_username(&m.username) {
                 continue;
             }
-            if let Some(a) = self.store.account_by_username(&m.username).await? {
+            let region = match &m.domain {
+                None => None,
+                Some(d) if d.eq_ignore_ascii_case(&self.cfg.domain) => None,
+                Some(d) => match self.cfg.cluster.region_by_domain(d) {
+                    Some(r) if r.code != self.cfg.region => Some(r.code.clone()),
+                    Some(_) => None,
+                    // Not a region of ours: left as plain text.
+                    None => continue,
+                },
+            };
+            let found = match region {
+                None => self.store.account_by_username(&m.username).await?,
+                // A foreign account that cannot be reached stays plain text.
+                Some(r) => self.foreign_account(&m.username, &r).await.ok(),
+            };
+            if let Some(a) = found {
                 if !accounts.iter().any(|x| x.id == a.id) {
                     accounts.push(a.clone());
                 }
@@ -397,8 +442,13 @@ impl Roost {
         if target.id == follower.id {
             return Err(CoreError::Forbidden("You cannot follow yourself".into()));
         }
+        let foreign = !self.is_local(&target);
+        if foreign {
+            self.check_crossing(&target.home_region, DataClass::SocialGraph)?;
+        }
         let current = self.relationship(follower.id, target.id).await?;
-        let wanted = if target.locked {
+        // A foreign follow stays a request until the target's region accepts it.
+        let wanted = if target.locked || foreign {
             FollowState::Requested
         } else {
             FollowState::Accepted
@@ -419,7 +469,15 @@ impl Roost {
             )
             .await?;
         let is_new = !current.following && !current.requested;
-        if is_new {
+        if foreign {
+            if is_new {
+                self.publish(Outbound::Follow {
+                    follower: follower.id,
+                    target: target.id,
+                })
+                .await?;
+            }
+        } else if is_new {
             let kind = match state {
                 FollowState::Accepted => NotificationType::Follow,
                 FollowState::Requested => NotificationType::FollowRequest,
@@ -432,6 +490,13 @@ impl Roost {
     pub async fn unfollow(&self, follower: &Account, target: Id) -> CoreResult<Relationship> {
         let target = self.account_or_404(target).await?;
         if self.store.unfollow(follower.id, target.id).await? {
+            if !self.is_local(&target) {
+                self.publish(Outbound::UndoFollow {
+                    follower: follower.id,
+                    target: target.id,
+                })
+                .await?;
+            }
             self.store
                 .remove_notifications(
                     target.id,
@@ -454,9 +519,16 @@ impl Roost {
         account: &Account,
         requester: Id,
     ) -> CoreResult<Relationship> {
-        self.account_or_404(requester).await?;
+        let req = self.account_or_404(requester).await?;
         if !self.store.authorize_request(account.id, requester).await? {
             return Err(CoreError::NotFound("follow request"));
+        }
+        if !self.is_local(&req) {
+            self.publish(Outbound::AcceptFollow {
+                follower: requester,
+                target: account.id,
+            })
+            .await?;
         }
         self.store
             .remove_notifications(account.id, requester, NotificationType::FollowRequest, None)
@@ -469,9 +541,16 @@ impl Roost {
         account: &Account,
         requester: Id,
     ) -> CoreResult<Relationship> {
-        self.account_or_404(requester).await?;
+        let req = self.account_or_404(requester).await?;
         if !self.store.reject_request(account.id, requester).await? {
             return Err(CoreError::NotFound("follow request"));
+        }
+        if !self.is_local(&req) {
+            self.publish(Outbound::RejectFollow {
+                follower: requester,
+                target: account.id,
+            })
+            .await?;
         }
         self.store
             .remove_notifications(account.id, requester, NotificationType::FollowRequest, None)

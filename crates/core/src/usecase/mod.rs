@@ -4,22 +4,27 @@
 mod accounts;
 mod auth;
 mod hydrate;
+mod inbound;
 mod notifications;
 pub mod scopes;
 mod statuses;
 mod timelines;
 
-pub use accounts::{AccountsPage, Registration};
+pub use accounts::{valid_username, AccountsPage, Registration};
 pub use auth::{AuthContext, GrantRequest, IssuedToken, NewApp, OAuthError};
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
-pub use statuses::{EditStatus, PostStatus};
+pub use statuses::{content_class, EditStatus, PostStatus};
 
 use crate::id::{Id, IdGen};
 use crate::model::{Account, Page};
+use crate::remote::{Outbound, Remote};
 use crate::store::Store;
 use crate::views::ViewCounter;
 use crate::{CoreError, CoreResult};
+use roost_residency::{Cluster, DataClass};
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::Mutex;
 
 /// The settings the use cases need; built by the server from its one config.
 #[derive(Debug, Clone)]
@@ -39,6 +44,8 @@ pub struct RoostConfig {
     pub title: String,
     pub description: String,
     pub contact_email: String,
+    /// Every region of the deployment with its policy; a lone region is a cluster of one.
+    pub cluster: Arc<Cluster>,
 }
 
 /// A region's roost: the use cases over one store.
@@ -47,6 +54,10 @@ pub struct Roost {
     pub(crate) ids: IdGen,
     pub cfg: RoostConfig,
     pub views: ViewCounter,
+    /// Other regions, reached only through the federation's gate.
+    pub(crate) remote: Arc<dyn Remote>,
+    /// Views of foreign statuses read here, sent to their home regions on flush.
+    foreign_views: Mutex<HashMap<Id, i64>>,
 }
 
 /// Mastodon's limits on `limit`.
@@ -54,13 +65,64 @@ pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 40;
 
 impl Roost {
-    pub fn new(store: Arc<dyn Store>, cfg: RoostConfig) -> Roost {
+    pub fn new(store: Arc<dyn Store>, cfg: RoostConfig, remote: Arc<dyn Remote>) -> Roost {
         Roost {
             ids: IdGen::new(cfg.region_number),
             views: ViewCounter::new(cfg.time_zone.clone()),
             store,
             cfg,
+            remote,
+            foreign_views: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether the ID was minted in another region (so its data's home is there).
+    pub fn is_foreign_id(&self, id: Id) -> bool {
+        id.region() != self.ids.region()
+    }
+
+    /// The home region code of an ID minted elsewhere, if the cluster knows it.
+    pub fn region_of(&self, id: Id) -> Option<&str> {
+        self.cfg
+            .cluster
+            .region_by_number(id.region())
+            .map(|r| r.code.as_str())
+    }
+
+    pub fn is_local(&self, account: &Account) -> bool {
+        account.home_region == self.cfg.region
+    }
+
+    /// Refuses, with the rule named, an action that would send `class` data of a local
+    /// user to `destination` against this region's policy. The gate enforces the same
+    /// rule when sending; this check lets the user see why at once.
+    pub(crate) fn check_crossing(&self, destination: &str, class: DataClass) -> CoreResult<()> {
+        if destination == self.cfg.region {
+            return Ok(());
+        }
+        let d = self
+            .cfg
+            .cluster
+            .decide(&self.cfg.region, destination, class);
+        if d.allowed() {
+            Ok(())
+        } else {
+            Err(CoreError::PolicyDenied(format!(
+                "Not allowed by the residency policy ({}): this would send your data to region {destination}",
+                d.rule()
+            )))
+        }
+    }
+
+    /// Hands an event to the federation; a failure to queue is the caller's failure (the
+    /// local write happened, but the user must know the crossing did not).
+    pub(crate) async fn publish(&self, event: Outbound) -> CoreResult<()> {
+        self.remote.publish(event).await
+    }
+
+    pub(crate) fn record_foreign_view(&self, status: Id) {
+        let mut v = self.foreign_views.lock().unwrap_or_else(|p| p.into_inner());
+        *v.entry(status).or_default() += 1;
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -71,30 +133,64 @@ impl Roost {
         self.ids.next()
     }
 
-    /// Writes buffered view counts; called periodically and at shutdown.
+    /// Writes buffered view counts, and sends views of foreign statuses to their home
+    /// regions (anonymous counts: `aggregate` class); called periodically and at shutdown.
     pub async fn flush_views(&self) -> CoreResult<usize> {
-        Ok(self.views.flush(self.store.as_ref()).await?)
+        let local = self.views.flush(self.store.as_ref()).await?;
+        let drained: Vec<(Id, i64)> = {
+            let mut v = self.foreign_views.lock().unwrap_or_else(|p| p.into_inner());
+            v.drain().collect()
+        };
+        let mut by_region: HashMap<String, Vec<(Id, i64)>> = HashMap::new();
+        for (id, n) in drained {
+            if let Some(r) = self.region_of(id) {
+                by_region.entry(r.to_string()).or_default().push((id, n));
+            }
+        }
+        for (region, counts) in by_region {
+            self.publish(Outbound::Views { region, counts }).await?;
+        }
+        Ok(local)
     }
 
-    /// Profile URL of a local account.
+    /// Profile URL of an account, on its home region's site.
     pub fn account_url(&self, account: &Account) -> String {
-        format!("{}/@{}", self.cfg.base_url, account.username)
+        format!(
+            "{}/@{}",
+            self.base_url_of(&account.home_region),
+            account.username
+        )
     }
 
-    /// `acct` as Mastodon shows it: bare username for local accounts.
-    pub fn acct(&self, account: &Account) -> String {
-        if account.home_region == self.cfg.region {
-            account.username.clone()
-        } else {
-            format!("{}@{}", account.username, account.home_region)
+    /// Base URL of a region (this one's when unknown).
+    pub fn base_url_of(&self, region: &str) -> &str {
+        match self.cfg.cluster.region(region) {
+            Some(r) if region != self.cfg.region => &r.base_url,
+            _ => &self.cfg.base_url,
         }
     }
 
+    /// `acct` as Mastodon shows it: bare username for local accounts, `name@domain` for
+    /// accounts of other regions.
+    pub fn acct(&self, account: &Account) -> String {
+        if account.home_region == self.cfg.region {
+            return account.username.clone();
+        }
+        match self.cfg.cluster.region(&account.home_region) {
+            Some(r) => format!("{}@{}", account.username, r.domain()),
+            None => format!("{}@{}", account.username, account.home_region),
+        }
+    }
+
+    /// An account kept here, or one of another region fetched from its home region.
     pub(crate) async fn account_or_404(&self, id: Id) -> CoreResult<Account> {
-        self.store
-            .account(id)
-            .await?
-            .ok_or(CoreError::NotFound("account"))
+        if let Some(a) = self.store.account(id).await? {
+            return Ok(a);
+        }
+        if self.is_foreign_id(id) && self.region_of(id).is_some() {
+            return self.remote.fetch_account(id).await;
+        }
+        Err(CoreError::NotFound("account"))
     }
 }
 

@@ -34,7 +34,8 @@ impl Roost {
         let at = now();
         let items: Vec<Notification> = accounts
             .iter()
-            .filter(|a| **a != from)
+            // Foreign accounts are notified by their own region, which hears of the act.
+            .filter(|a| **a != from && !self.is_foreign_id(**a))
             .map(|a| Notification {
                 id: self.next_id(),
                 account_id: *a,

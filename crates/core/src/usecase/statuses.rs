@@ -4,9 +4,11 @@ use super::hydrate::StatusView;
 use super::{clamp_page, now, AccountsPage, Roost};
 use crate::id::Id;
 use crate::model::*;
+use crate::remote::{Outbound, TransitStatus};
 use crate::store::StoreError;
 use crate::text;
 use crate::{CoreError, CoreResult};
+use roost_residency::DataClass;
 
 /// `POST /api/v1/statuses`.
 #[derive(Debug, Clone, Default)]
@@ -165,6 +167,19 @@ impl Roost {
             }
             None => None,
         };
+        // Replying to, quoting or mentioning someone of another region sends this post
+        // there: refuse up front if the policy forbids it.
+        let class = content_class(visibility);
+        let mut destinations: Vec<Id> = p.mentions.iter().map(|a| a.id).collect();
+        destinations.extend(parent.as_ref().map(|s| s.id));
+        destinations.extend(quoted.as_ref().map(|s| s.id));
+        for id in destinations {
+            if self.is_foreign_id(id) {
+                if let Some(region) = self.region_of(id) {
+                    self.check_crossing(region, class)?;
+                }
+            }
+        }
         let new = NewStatus {
             id: self.next_id(),
             account_id: author.id,
@@ -236,26 +251,46 @@ impl Roost {
             )
             .await?;
         }
+        self.publish(Outbound::Created { status: status.id })
+            .await?;
         self.hydrate_one(status.id, Some(author.id))
             .await?
             .ok_or(CoreError::NotFound("status"))
     }
 
-    /// Fetching a single status counts as a view of it.
+    /// Fetching a single status counts as a view of it — at its home region: views of a
+    /// foreign status are sent there.
     pub async fn view_status(&self, id: Id, viewer: Option<Id>) -> CoreResult<StatusView> {
-        let status = self.visible_status(id, viewer).await?;
-        self.views.record(status.reblog_of_id.unwrap_or(status.id));
-        self.hydrate_one(id, viewer)
-            .await?
-            .ok_or(CoreError::NotFound("status"))
+        let view = self.status(id, viewer).await?;
+        let counted = view.status.reblog_of_id.unwrap_or(view.status.id);
+        if self.is_foreign_id(counted) {
+            self.record_foreign_view(counted);
+        } else {
+            self.views.record(counted);
+        }
+        Ok(view)
     }
 
     /// Like [`Roost::view_status`] without counting a view (for API reads such as `source`).
+    /// A foreign status not kept here is fetched live from its home region (`transit`).
     pub async fn status(&self, id: Id, viewer: Option<Id>) -> CoreResult<StatusView> {
-        self.visible_status(id, viewer).await?;
-        self.hydrate_one(id, viewer)
-            .await?
-            .ok_or(CoreError::NotFound("status"))
+        match self.visible_status(id, viewer).await {
+            Ok(_) => self
+                .hydrate_one(id, viewer)
+                .await?
+                .ok_or(CoreError::NotFound("status")),
+            Err(CoreError::NotFound(_))
+                if self.is_foreign_id(id) && self.store.status(id).await?.is_none() =>
+            {
+                let t = self
+                    .remote
+                    .transit_status(viewer, id)
+                    .await?
+                    .ok_or(CoreError::NotFound("status"))?;
+                Ok(transit_view(t, viewer.is_some()))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Statuses among `ids` that the viewer may see, in the given order.
@@ -284,10 +319,17 @@ impl Roost {
             .hydrate_one(id, Some(actor.id))
             .await?
             .ok_or(CoreError::NotFound("status"))?;
-        self.store
+        let mentions: Vec<Id> = view.mentions.iter().map(|a| a.id).collect();
+        let status = self
+            .store
             .delete_status(id)
             .await?
             .ok_or(CoreError::NotFound("status"))?;
+        self.publish(Outbound::Deleted {
+            status: Box::new(status),
+            mentions,
+        })
+        .await?;
         Ok(view)
     }
 
@@ -343,6 +385,7 @@ impl Roost {
             .collect();
         self.notify_many(&newly, NotificationType::Mention, actor.id, Some(id))
             .await?;
+        self.publish(Outbound::Updated { status: id }).await?;
         self.hydrate_one(id, Some(actor.id))
             .await?
             .ok_or(CoreError::NotFound("status"))
@@ -398,6 +441,11 @@ impl Roost {
         if !allowed {
             return Err(CoreError::Forbidden("This action is not allowed".into()));
         }
+        if self.is_foreign_id(target.id) {
+            if let Some(region) = self.region_of(target.id) {
+                self.check_crossing(region, DataClass::Engagement)?;
+            }
+        }
         if let Some(existing) = self.store.find_reblog(actor.id, target.id).await? {
             return self
                 .hydrate_one(existing, Some(actor.id))
@@ -449,6 +497,7 @@ impl Roost {
             Some(target.id),
         )
         .await?;
+        self.publish(Outbound::Created { status: reblog }).await?;
         self.hydrate_one(reblog, Some(actor.id))
             .await?
             .ok_or(CoreError::NotFound("status"))
@@ -461,7 +510,13 @@ impl Roost {
             target = self.visible_status(orig, Some(actor.id)).await?;
         }
         if let Some(existing) = self.store.find_reblog(actor.id, target.id).await? {
-            self.store.delete_status(existing).await?;
+            if let Some(gone) = self.store.delete_status(existing).await? {
+                self.publish(Outbound::Deleted {
+                    status: Box::new(gone),
+                    mentions: Vec::new(),
+                })
+                .await?;
+            }
             self.store
                 .remove_notifications(
                     target.account_id,
@@ -476,11 +531,21 @@ impl Roost {
 
     pub async fn favourite(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
         let target = self.interaction_target(id, actor).await?;
+        if self.is_foreign_id(target) {
+            if let Some(region) = self.region_of(target) {
+                self.check_crossing(region, DataClass::Engagement)?;
+            }
+        }
         if self
             .store
             .favourite(self.next_id(), actor.id, target)
             .await?
         {
+            self.publish(Outbound::Favourited {
+                account: actor.id,
+                status: target,
+            })
+            .await?;
             let author = self.store.status(target).await?.map(|s| s.account_id);
             if let Some(author) = author {
                 self.notify(author, NotificationType::Favourite, actor.id, Some(target))
@@ -493,6 +558,11 @@ impl Roost {
     pub async fn unfavourite(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
         let target = self.interaction_target(id, actor).await?;
         if self.store.unfavourite(actor.id, target).await? {
+            self.publish(Outbound::Unfavourited {
+                account: actor.id,
+                status: target,
+            })
+            .await?;
             if let Some(author) = self.store.status(target).await?.map(|s| s.account_id) {
                 self.store
                     .remove_notifications(
@@ -599,6 +669,31 @@ impl Roost {
         let ids: Vec<Id> = rows.iter().map(|r| r.item).collect();
         // A favourited post may have turned invisible since (e.g. after an unfollow).
         Ok((self.statuses(&ids, Some(viewer)).await?, bounds))
+    }
+}
+
+/// Public and unlisted posts are `public_content`; followers-only and direct ones
+/// `private_content`.
+pub fn content_class(v: Visibility) -> DataClass {
+    if v.is_public() {
+        DataClass::PublicContent
+    } else {
+        DataClass::PrivateContent
+    }
+}
+
+/// A status fetched live, as a view (no nested reblog or quote: those would be further
+/// live fetches).
+pub(crate) fn transit_view(t: TransitStatus, has_viewer: bool) -> StatusView {
+    StatusView {
+        status: t.status,
+        account: t.author,
+        mentions: t.mentions,
+        tags: t.tags,
+        reblog: None,
+        quote: None,
+        flags: has_viewer.then(ViewerFlags::default),
+        views: t.views,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Home, public and hashtag timelines.
 
 use super::hydrate::StatusView;
+use super::statuses::transit_view;
 use super::{clamp_page, Roost};
 use crate::id::Id;
 use crate::model::{Page, RegionScope};
@@ -8,11 +9,40 @@ use crate::text;
 use crate::CoreResult;
 
 impl Roost {
-    /// The viewer's home timeline: one range read of its fanned-out entries.
+    /// The viewer's home timeline: one range read of its fanned-out entries, merged with
+    /// posts of followed foreign accounts whose regions allow only `transit` (fetched live).
     pub async fn home_timeline(&self, viewer: Id, page: Page) -> CoreResult<Vec<StatusView>> {
-        let ids = self.store.home_timeline(viewer, clamp_page(page)).await?;
+        let page = clamp_page(page);
+        let ids = self.store.home_timeline(viewer, page).await?;
         // Entries were visible when fanned out; re-check in case a follow ended since.
-        self.statuses(&ids, Some(viewer)).await
+        let local = self.statuses(&ids, Some(viewer)).await?;
+        let transit = match self.remote.transit_home(viewer, page).await {
+            Ok(t) => t,
+            Err(e) => {
+                // A region that cannot be reached leaves its posts out, not the page.
+                tracing::warn!(error = %e, "live fetch for the home timeline failed");
+                Vec::new()
+            }
+        };
+        if transit.is_empty() {
+            return Ok(local);
+        }
+        let mut all: Vec<StatusView> = local;
+        for t in transit {
+            if !all.iter().any(|v| v.status.id == t.status.id) {
+                all.push(transit_view(t, true));
+            }
+        }
+        // IDs are time-ordered across regions, so one sort merges the sources. A `min_id`
+        // page holds the items right after it: keep the oldest `limit` of them.
+        all.sort_by_key(|v| std::cmp::Reverse(v.status.id));
+        let limit = page.limit as usize;
+        if page.min_id.is_some() && all.len() > limit {
+            all.drain(..all.len() - limit);
+        } else {
+            all.truncate(limit);
+        }
+        Ok(all)
     }
 
     /// `local` and `remote` pick statuses of accounts homed in this region or elsewhere.

@@ -1,0 +1,109 @@
+//! The port to other regions. Use cases say *what* happened ([`Outbound`]) and ask for
+//! foreign data; the federation crate implements [`Remote`] and is the only code that talks
+//! to another region (through the residency gate). A single-region roost uses [`NoRemote`].
+
+use crate::id::Id;
+use crate::model::{Account, Page, Status, ViewCount};
+use crate::{CoreError, CoreResult};
+use async_trait::async_trait;
+
+/// Something a local user did that other regions may need to hear of. Recipients, wire
+/// format and policy are the federation's business.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A follow (or follow request) of a foreign account.
+    Follow {
+        follower: Id,
+        target: Id,
+    },
+    UndoFollow {
+        follower: Id,
+        target: Id,
+    },
+    /// A local account accepted a foreign follower.
+    AcceptFollow {
+        follower: Id,
+        target: Id,
+    },
+    RejectFollow {
+        follower: Id,
+        target: Id,
+    },
+    /// A new status (post, reply, quote or reblog) by a local account.
+    Created {
+        status: Id,
+    },
+    Updated {
+        status: Id,
+    },
+    /// Sent to the regions the status went to; carries the status as it was.
+    Deleted {
+        status: Box<Status>,
+        mentions: Vec<Id>,
+    },
+    Favourited {
+        account: Id,
+        status: Id,
+    },
+    Unfavourited {
+        account: Id,
+        status: Id,
+    },
+    ProfileUpdated {
+        account: Id,
+    },
+    /// Views of foreign statuses read here, counted at their home region.
+    Views {
+        region: String,
+        counts: Vec<(Id, i64)>,
+    },
+}
+
+/// A foreign status fetched live (policy `transit`): shown, cached briefly in memory,
+/// never written to disk.
+#[derive(Debug, Clone)]
+pub struct TransitStatus {
+    pub status: Status,
+    pub author: Account,
+    pub mentions: Vec<Account>,
+    pub tags: Vec<String>,
+    pub views: ViewCount,
+}
+
+#[async_trait]
+pub trait Remote: Send + Sync {
+    /// `username` at `region`, asked of its home region and kept as the policy allows.
+    async fn resolve_account(&self, username: &str, region: &str) -> CoreResult<Account>;
+    /// An account by an ID minted in another region.
+    async fn fetch_account(&self, id: Id) -> CoreResult<Account>;
+    /// Queues the event durably; returns once it is queued (delivery is asynchronous).
+    async fn publish(&self, event: Outbound) -> CoreResult<()>;
+    /// One page of posts by foreign accounts the viewer follows whose home regions allow us
+    /// only `transit`, fetched live from those regions in parallel.
+    async fn transit_home(&self, viewer: Id, page: Page) -> CoreResult<Vec<TransitStatus>>;
+    /// A foreign status fetched live, if its home region lets the viewer see it.
+    async fn transit_status(&self, viewer: Option<Id>, id: Id)
+        -> CoreResult<Option<TransitStatus>>;
+}
+
+/// A region alone: nothing foreign exists, nothing is sent.
+pub struct NoRemote;
+
+#[async_trait]
+impl Remote for NoRemote {
+    async fn resolve_account(&self, _: &str, _: &str) -> CoreResult<Account> {
+        Err(CoreError::NotFound("account"))
+    }
+    async fn fetch_account(&self, _: Id) -> CoreResult<Account> {
+        Err(CoreError::NotFound("account"))
+    }
+    async fn publish(&self, _: Outbound) -> CoreResult<()> {
+        Ok(())
+    }
+    async fn transit_home(&self, _: Id, _: Page) -> CoreResult<Vec<TransitStatus>> {
+        Ok(Vec::new())
+    }
+    async fn transit_status(&self, _: Option<Id>, _: Id) -> CoreResult<Option<TransitStatus>> {
+        Ok(None)
+    }
+}

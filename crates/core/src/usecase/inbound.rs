@@ -1,0 +1,211 @@
+//! What other regions tell us: the federation has verified the sender, decided with the
+//! residency policy that the data may be kept here and written the ledger; these use cases
+//! apply the change to the local store and notify local users.
+
+use super::Roost;
+use crate::id::Id;
+use crate::model::*;
+use crate::remote::Outbound;
+use crate::store::StoreError;
+use crate::{CoreError, CoreResult};
+
+impl Roost {
+    /// Keeps (or refreshes) a foreign account: its profile, or only its address when the
+    /// policy does not let us keep its profile.
+    pub async fn remember_account(&self, account: &Account) -> CoreResult<()> {
+        if self.is_local(account) {
+            return Err(CoreError::Validation(
+                "a region cannot speak for this region's accounts".into(),
+            ));
+        }
+        Ok(self.store.upsert_remote_account(account).await?)
+    }
+
+    /// A foreign account follows (or asks to follow) a local one.
+    pub async fn receive_follow(&self, follower: Id, target: Id) -> CoreResult<FollowState> {
+        let target = self
+            .store
+            .account(target)
+            .await?
+            .filter(|a| self.is_local(a))
+            .ok_or(CoreError::NotFound("account"))?;
+        let current = self.relationship(follower, target.id).await?;
+        let wanted = if target.locked {
+            FollowState::Requested
+        } else {
+            FollowState::Accepted
+        };
+        let state = self
+            .store
+            .follow(self.next_id(), follower, target.id, wanted, false, true)
+            .await?;
+        if !current.following && !current.requested {
+            let kind = match state {
+                FollowState::Accepted => NotificationType::Follow,
+                FollowState::Requested => NotificationType::FollowRequest,
+            };
+            self.notify(target.id, kind, follower, None).await?;
+        }
+        if state == FollowState::Accepted {
+            self.publish(Outbound::AcceptFollow {
+                follower,
+                target: target.id,
+            })
+            .await?;
+        }
+        Ok(state)
+    }
+
+    /// The foreign target's region answered a local account's follow request.
+    pub async fn receive_follow_answer(
+        &self,
+        follower: Id,
+        target: Id,
+        accepted: bool,
+    ) -> CoreResult<()> {
+        if accepted {
+            self.store.authorize_request(target, follower).await?;
+        } else {
+            self.store.reject_request(target, follower).await?;
+            // A rejection also ends an accepted follow (Mastodon's "remove follower").
+            self.store.unfollow(follower, target).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn receive_unfollow(&self, follower: Id, target: Id) -> CoreResult<()> {
+        if self.store.unfollow(follower, target).await? {
+            for kind in [NotificationType::Follow, NotificationType::FollowRequest] {
+                self.store
+                    .remove_notifications(target, follower, kind, None)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A foreign status arrives (post, reply, quote or reblog). Returns false when it was
+    /// already here (a redelivery) or refers to a status we do not have.
+    pub async fn receive_status(&self, new: NewStatus) -> CoreResult<bool> {
+        if self.store.status(new.id).await?.is_some() {
+            return Ok(false);
+        }
+        let status = match self.store.create_status(&new).await {
+            Ok(s) => s,
+            Err(StoreError::Conflict(_)) | Err(StoreError::Missing(_)) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        let from = status.account_id;
+        if let Some(orig) = status.reblog_of_id {
+            if let Some(o) = self.store.status(orig).await? {
+                self.notify(o.account_id, NotificationType::Reblog, from, Some(orig))
+                    .await?;
+            }
+            return Ok(true);
+        }
+        self.notify_many(
+            &new.mentions,
+            NotificationType::Mention,
+            from,
+            Some(status.id),
+        )
+        .await?;
+        if let Some(q) = status.quote_of_id {
+            if let Some(qs) = self.store.status(q).await? {
+                if !new.mentions.contains(&qs.account_id) {
+                    self.notify(
+                        qs.account_id,
+                        NotificationType::Quote,
+                        from,
+                        Some(status.id),
+                    )
+                    .await?;
+                }
+            }
+        }
+        let reply_to_other = status
+            .in_reply_to_account_id
+            .is_some_and(|a| a != status.account_id);
+        if status.visibility != Visibility::Direct && !reply_to_other {
+            let subscribers: Vec<Id> = self
+                .store
+                .notifying_followers(from)
+                .await?
+                .into_iter()
+                .filter(|a| !new.mentions.contains(a))
+                .collect();
+            self.notify_many(
+                &subscribers,
+                NotificationType::Status,
+                from,
+                Some(status.id),
+            )
+            .await?;
+        }
+        Ok(true)
+    }
+
+    /// An edit of a foreign status kept here, by its author.
+    pub async fn receive_edit(&self, id: Id, author: Id, edit: StatusEdit) -> CoreResult<()> {
+        match self.store.status(id).await? {
+            Some(s) if s.account_id == author => {
+                self.store.edit_status(id, &edit).await?;
+                let sharers = self.store.sharers(id).await?;
+                self.notify_many(&sharers, NotificationType::Update, author, Some(id))
+                    .await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A deletion by the status's author; a status we do not have is nothing to do.
+    pub async fn receive_delete(&self, id: Id, author: Id) -> CoreResult<()> {
+        if let Some(s) = self.store.status(id).await? {
+            if s.account_id == author {
+                self.store.delete_status(id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A foreign account favourited (or no longer favourites) a status kept here.
+    pub async fn receive_favourite(&self, account: Id, status: Id, undo: bool) -> CoreResult<()> {
+        let Some(s) = self.store.status(status).await? else {
+            return Ok(());
+        };
+        if undo {
+            if self.store.unfavourite(account, status).await? {
+                self.store
+                    .remove_notifications(
+                        s.account_id,
+                        account,
+                        NotificationType::Favourite,
+                        Some(status),
+                    )
+                    .await?;
+            }
+        } else if self
+            .store
+            .favourite(self.next_id(), account, status)
+            .await?
+        {
+            self.notify(
+                s.account_id,
+                NotificationType::Favourite,
+                account,
+                Some(status),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Views of local statuses read in another region.
+    pub fn receive_views(&self, counts: &[(Id, i64)]) {
+        for (id, n) in counts {
+            if !self.is_foreign_id(*id) && *n > 0 {
+                self.views.record_many(*id, *n, jiff::Timestamp::now());
+            }
+        }
+    }
+}
