@@ -1,0 +1,394 @@
+//! ActivityPub wire types between regions, and the mapping to and from domain types.
+//! Kept apart from the domain: these are JSON shapes, nothing more.
+//!
+//! URIs: actors are `{base}/ap/users/{id}`, notes `{base}/ap/statuses/{id}`, activities
+//! `{base}/ap/activities/{id}`; the numeric ID inside is the domain ID, the same in every
+//! region (it names its home region). A region may only speak for URIs under its own base.
+
+use roost_core::model::{Account, Status, Visibility};
+use roost_core::Id;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const AS_CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
+pub const SECURITY_CONTEXT: &str = "https://w3id.org/security/v1";
+pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+pub const CONTENT_TYPE: &str = "application/activity+json";
+
+pub fn actor_uri(base: &str, id: Id) -> String {
+    format!("{base}/ap/users/{id}")
+}
+pub fn note_uri(base: &str, id: Id) -> String {
+    format!("{base}/ap/statuses/{id}")
+}
+pub fn activity_uri(base: &str, id: Id) -> String {
+    format!("{base}/ap/activities/{id}")
+}
+pub fn followers_uri(base: &str, id: Id) -> String {
+    format!("{base}/ap/users/{id}/followers")
+}
+
+/// The ID in `{base}/ap/{kind}/{id}` when the URI is under `base`.
+pub fn id_in(uri: &str, base: &str, kind: &str) -> Option<Id> {
+    let rest = uri.strip_prefix(base)?.strip_prefix("/ap/")?;
+    let rest = rest.strip_prefix(kind)?.strip_prefix('/')?;
+    rest.split(['/', '#', '?']).next()?.parse().ok()
+}
+
+/// The address of an account: what every activity carries so that the receiver can
+/// route to and name the actor without keeping its profile.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    pub id: String,
+    pub preferred_username: String,
+    #[serde(rename = "roost:homeRegion")]
+    pub home_region: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicKeyObj {
+    pub id: String,
+    pub owner: String,
+    pub public_key_pem: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoints {
+    pub shared_inbox: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    #[serde(rename = "@context", default)]
+    pub context: Value,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub preferred_username: String,
+    #[serde(default)]
+    pub name: String,
+    /// The bio as HTML.
+    #[serde(default)]
+    pub summary: String,
+    #[serde(rename = "roost:summarySource", default)]
+    pub summary_source: String,
+    pub url: String,
+    pub inbox: String,
+    pub outbox: String,
+    pub followers: String,
+    pub endpoints: Endpoints,
+    #[serde(default)]
+    pub manually_approves_followers: bool,
+    #[serde(default)]
+    pub discoverable: bool,
+    #[serde(default)]
+    pub bot: bool,
+    pub published: String,
+    pub public_key: PublicKeyObj,
+    #[serde(rename = "roost:homeRegion")]
+    pub home_region: String,
+}
+
+impl Actor {
+    pub fn from_account(a: &Account, base: &str, public_key_pem: &str) -> Actor {
+        let id = actor_uri(base, a.id);
+        Actor {
+            context: serde_json::json!([AS_CONTEXT, SECURITY_CONTEXT]),
+            kind: if a.bot { "Service" } else { "Person" }.into(),
+            preferred_username: a.username.clone(),
+            name: a.display_name.clone(),
+            summary: a.note_html.clone(),
+            summary_source: a.note_source.clone(),
+            url: format!("{base}/@{}", a.username),
+            inbox: format!("{id}/inbox"),
+            outbox: format!("{id}/outbox"),
+            followers: followers_uri(base, a.id),
+            endpoints: Endpoints {
+                shared_inbox: format!("{base}/ap/inbox"),
+            },
+            manually_approves_followers: a.locked,
+            discoverable: a.discoverable,
+            bot: a.bot,
+            published: a.created_at.to_string(),
+            public_key: PublicKeyObj {
+                id: format!("{id}#main-key"),
+                owner: id.clone(),
+                public_key_pem: public_key_pem.to_string(),
+            },
+            home_region: a.home_region.clone(),
+            id,
+        }
+    }
+
+    /// The account as kept by a receiver: with its profile when `with_profile`, else only
+    /// its address.
+    pub fn to_account(&self, id: Id, with_profile: bool) -> Account {
+        let mut a = address_account(id, &self.preferred_username, &self.home_region);
+        a.locked = self.manually_approves_followers;
+        a.bot = self.bot;
+        if let Ok(t) = self.published.parse() {
+            a.created_at = t;
+        }
+        if with_profile {
+            a.display_name = self.name.clone();
+            a.note_html = self.summary.clone();
+            a.note_source = self.summary_source.clone();
+            a.discoverable = self.discoverable;
+        }
+        a
+    }
+
+    pub fn address(&self) -> Address {
+        Address {
+            id: self.id.clone(),
+            preferred_username: self.preferred_username.clone(),
+            home_region: self.home_region.clone(),
+        }
+    }
+}
+
+/// An account known only by its address.
+pub fn address_account(id: Id, username: &str, region: &str) -> Account {
+    Account {
+        id,
+        username: username.to_string(),
+        home_region: region.to_string(),
+        display_name: String::new(),
+        note_source: String::new(),
+        note_html: String::new(),
+        locked: false,
+        bot: false,
+        discoverable: false,
+        created_at: jiff::Timestamp::from_millisecond(id.unix_ms()).unwrap_or_default(),
+        followers_count: 0,
+        following_count: 0,
+        statuses_count: 0,
+        last_status_at: None,
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Tag {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub href: Option<String>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Views {
+    pub total: i64,
+    pub today: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Note {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub attributed_to: String,
+    pub content: String,
+    /// The text as typed, so that edits and `source` work in every region.
+    #[serde(rename = "roost:source", default)]
+    pub source: String,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub sensitive: bool,
+    pub published: String,
+    #[serde(default)]
+    pub updated: Option<String>,
+    #[serde(default)]
+    pub in_reply_to: Option<String>,
+    #[serde(rename = "roost:inReplyToAccount", default)]
+    pub in_reply_to_account: Option<String>,
+    /// FEP-044f quote posts.
+    #[serde(default)]
+    pub quote: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    #[serde(default)]
+    pub tag: Vec<Tag>,
+    pub url: String,
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Addresses of the accounts the note mentions, so receivers can route and name them.
+    #[serde(rename = "roost:mentions", default)]
+    pub mentions: Vec<Address>,
+    /// View counts at the home region; present on live (`transit`) fetches.
+    #[serde(rename = "roost:views", default)]
+    pub views: Option<Views>,
+}
+
+/// An activity; `object` is a URI or an embedded object depending on the type.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Activity {
+    #[serde(rename = "@context", default)]
+    pub context: Value,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub actor: String,
+    #[serde(default)]
+    pub object: Value,
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    #[serde(default)]
+    pub published: Option<String>,
+    /// The actor's address (see [`Address`]).
+    #[serde(rename = "roost:actor", default)]
+    pub actor_address: Address,
+}
+
+/// `to`/`cc` for a status's visibility, as Mastodon writes them.
+pub fn audience(
+    v: Visibility,
+    followers: &str,
+    mentioned: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let mut cc: Vec<String> = mentioned.to_vec();
+    let to = match v {
+        Visibility::Public => {
+            cc.push(followers.to_string());
+            vec![PUBLIC.to_string()]
+        }
+        Visibility::Unlisted => {
+            cc.push(PUBLIC.to_string());
+            vec![followers.to_string()]
+        }
+        Visibility::Private => vec![followers.to_string()],
+        Visibility::Direct => return (mentioned.to_vec(), Vec::new()),
+    };
+    (to, cc)
+}
+
+/// The visibility `to`/`cc` express.
+pub fn visibility_of(to: &[String], cc: &[String], followers: &str) -> Visibility {
+    if to.iter().any(|t| t == PUBLIC) {
+        Visibility::Public
+    } else if cc.iter().any(|t| t == PUBLIC) {
+        Visibility::Unlisted
+    } else if to.iter().chain(cc).any(|t| t == followers) {
+        Visibility::Private
+    } else {
+        Visibility::Direct
+    }
+}
+
+/// Builds the Note of a status.
+#[allow(clippy::too_many_arguments)]
+pub fn note_of(
+    s: &Status,
+    author: &Account,
+    base: &str,
+    mentions: &[Address],
+    tags: &[String],
+    reply_base: Option<&str>,
+    quote_base: Option<&str>,
+    views: Option<Views>,
+) -> Note {
+    let followers = followers_uri(base, author.id);
+    let mentioned: Vec<String> = mentions.iter().map(|m| m.id.clone()).collect();
+    let (to, cc) = audience(s.visibility, &followers, &mentioned);
+    let mut tag: Vec<Tag> = mentions
+        .iter()
+        .map(|m| Tag {
+            kind: "Mention".into(),
+            href: Some(m.id.clone()),
+            name: format!("@{}", m.preferred_username),
+        })
+        .collect();
+    tag.extend(tags.iter().map(|t| Tag {
+        kind: "Hashtag".into(),
+        href: Some(format!("{base}/tags/{t}")),
+        name: format!("#{t}"),
+    }));
+    Note {
+        id: note_uri(base, s.id),
+        kind: "Note".into(),
+        attributed_to: actor_uri(base, author.id),
+        content: s.content_html.clone(),
+        source: s.text.clone(),
+        summary: (!s.spoiler_text.is_empty()).then(|| s.spoiler_text.clone()),
+        sensitive: s.sensitive,
+        published: s.created_at.to_string(),
+        updated: s.edited_at.map(|t| t.to_string()),
+        in_reply_to: s
+            .in_reply_to_id
+            .map(|p| note_uri(reply_base.unwrap_or(base), p)),
+        in_reply_to_account: s.in_reply_to_account_id.map(|a| a.to_string()),
+        quote: s
+            .quote_of_id
+            .map(|q| note_uri(quote_base.unwrap_or(base), q)),
+        to,
+        cc,
+        tag,
+        url: format!("{base}/@{}/{}", author.username, s.id),
+        language: s.language.clone(),
+        mentions: mentions.to_vec(),
+        views,
+    }
+}
+
+/// The ID at the end of any roost note or actor URI (`.../statuses/{id}`).
+pub fn trailing_id(uri: &str) -> Option<Id> {
+    uri.trim_end_matches('/')
+        .rsplit('/')
+        .next()?
+        .split(['#', '?'])
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Hashtag names of a note, normalised, without `#`.
+pub fn hashtags(note: &Note) -> Vec<String> {
+    let mut out: Vec<String> = note
+        .tag
+        .iter()
+        .filter(|t| t.kind == "Hashtag")
+        .map(|t| roost_core::text::normalize_tag(t.name.trim_start_matches(['#', '＃'])))
+        .filter(|t| roost_core::text::is_valid_tag(t))
+        .collect();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_round_trip() {
+        let base = "http://127.0.0.1:8081";
+        let id = Id(123456789);
+        assert_eq!(id_in(&actor_uri(base, id), base, "users"), Some(id));
+        assert_eq!(id_in(&note_uri(base, id), base, "statuses"), Some(id));
+        assert_eq!(id_in(&note_uri(base, id), "http://other", "statuses"), None);
+        assert_eq!(trailing_id(&note_uri(base, id)), Some(id));
+    }
+
+    #[test]
+    fn audience_round_trips_visibility() {
+        let f = "http://x/ap/users/1/followers";
+        for v in [
+            Visibility::Public,
+            Visibility::Unlisted,
+            Visibility::Private,
+            Visibility::Direct,
+        ] {
+            let (to, cc) = audience(v, f, &["http://y/ap/users/2".into()]);
+            assert_eq!(visibility_of(&to, &cc, f), v);
+        }
+    }
+}

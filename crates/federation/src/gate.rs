@@ -1,0 +1,367 @@
+//! The gate: the one place where user data leaves this region. It owns the only HTTP
+//! client that can reach another region (the field is private and nothing else in the
+//! workspace depends on an HTTP client; a test checks both), decides every transfer with
+//! the cluster's residency policy, and appends each one to the transfer ledger before a
+//! byte is sent. Responses served to other regions are built only from [`Released`],
+//! which only [`Gate::release`] makes. Data arriving here is admitted by
+//! [`Gate::admit`], which writes the `stored` entries.
+
+use crate::httpsig;
+use axum::response::{IntoResponse, Response};
+use ed25519_dalek::SigningKey;
+use jiff::Timestamp;
+use roost_core::model::ForeignRecord;
+use roost_core::store::Store;
+use roost_core::Id;
+use roost_residency::{Cluster, DataClass, Decision, Direction, Ledger, LedgerEntry};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One transfer as the gate sees it.
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    /// The other region.
+    pub counterpart: String,
+    pub class: DataClass,
+    /// Whose data it is (None for aggregates).
+    pub subject: Option<Id>,
+    /// What moves, e.g. `status:123`.
+    pub object: String,
+    pub purpose: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    #[error("not allowed by the residency policy ({0})")]
+    Denied(Decision),
+    #[error("unknown region {0}")]
+    UnknownRegion(String),
+    #[error("region {region} unreachable")]
+    Unreachable {
+        region: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("region {region} answered {status}: {body}")]
+    Refused {
+        region: String,
+        status: u16,
+        body: String,
+    },
+    #[error("ledger write failed")]
+    Ledger(#[from] roost_residency::LedgerError),
+    #[error("storage failed")]
+    Store(#[from] roost_core::store::StoreError),
+    #[error("cannot sign the request: {0}")]
+    Sign(#[from] httpsig::SignError),
+}
+
+/// A response body cleared for another region: decided and recorded. Handlers serving
+/// other regions can only answer with this (or an error without user data).
+pub struct Released {
+    body: Vec<u8>,
+}
+
+impl IntoResponse for Released {
+    fn into_response(self) -> Response {
+        (
+            [(axum::http::header::CONTENT_TYPE, crate::ap::CONTENT_TYPE)],
+            self.body,
+        )
+            .into_response()
+    }
+}
+
+pub struct Gate {
+    region: String,
+    cluster: Arc<Cluster>,
+    ledger: Arc<Ledger>,
+    store: Arc<dyn Store>,
+    key: SigningKey,
+    key_id: String,
+    client: reqwest::Client,
+    /// Added before each request: lets the benchmark model distance between regions.
+    delay: Option<Duration>,
+}
+
+impl Gate {
+    pub fn new(
+        region: String,
+        cluster: Arc<Cluster>,
+        ledger: Arc<Ledger>,
+        store: Arc<dyn Store>,
+        key: SigningKey,
+        timeout: Duration,
+        delay: Option<Duration>,
+    ) -> Gate {
+        let key_id = roost_residency::PublicKey(key.verifying_key()).key_id();
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .user_agent(concat!("roost/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Gate {
+            region,
+            cluster,
+            ledger,
+            store,
+            key,
+            key_id,
+            client,
+            delay,
+        }
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
+    }
+
+    /// What this region's policy says about sending `class` data to `destination`.
+    pub fn decide(&self, destination: &str, class: DataClass) -> Decision {
+        self.cluster.decide(&self.region, destination, class)
+    }
+
+    /// Decides and, if allowed, records the transfers (one ledger batch). Every path out
+    /// goes through here.
+    async fn clear(&self, transfers: &[(Transfer, &[u8])]) -> Result<Option<u64>, GateError> {
+        let now = Timestamp::now().as_millisecond();
+        let mut entries = Vec::with_capacity(transfers.len());
+        for (t, payload) in transfers {
+            // The subject's home region's policy rules (this region's, for local users;
+            // the home's, for a foreign copy passing through or data going back home).
+            let home = t
+                .subject
+                .and_then(|s| self.cluster.region_by_number(s.region()))
+                .map(|r| r.code.as_str())
+                .unwrap_or(&self.region);
+            let d = self.cluster.decide(home, &t.counterpart, t.class);
+            if !d.allowed() {
+                return Err(GateError::Denied(d));
+            }
+            entries.push(LedgerEntry {
+                time_ms: now,
+                direction: Direction::Sent,
+                class: t.class,
+                subject: t.subject.map(|s| s.to_string()),
+                object: t.object.clone(),
+                counterpart: t.counterpart.clone(),
+                purpose: t.purpose.clone(),
+                payload_sha256: roost_residency::ledger::sha256_hex(payload),
+                decision: d.action.to_string(),
+            });
+        }
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(self.ledger.append(&entries).await?))
+    }
+
+    /// Decides and records one outgoing delivery; returns its ledger index.
+    pub async fn record_send(&self, t: &Transfer, body: &[u8]) -> Result<u64, GateError> {
+        Ok(self.clear(&[(t.clone(), body)]).await?.unwrap_or_default())
+    }
+
+    /// Delivers an activity: decides, records (once: pass the ledger index of an earlier
+    /// attempt as `recorded`), signs, POSTs. Returns the ledger index.
+    pub async fn deliver(
+        &self,
+        t: &Transfer,
+        path: &str,
+        body: &[u8],
+        recorded: Option<u64>,
+    ) -> Result<u64, GateError> {
+        let index = match recorded {
+            Some(i) => {
+                // Re-check: the policy may have changed since the first attempt.
+                let d = self.decide(&t.counterpart, t.class);
+                if !d.allowed() {
+                    return Err(GateError::Denied(d));
+                }
+                i
+            }
+            None => self.clear(&[(t.clone(), body)]).await?.unwrap_or_default(),
+        };
+        self.send(&t.counterpart, reqwest::Method::POST, path, Some(body))
+            .await?;
+        Ok(index)
+    }
+
+    /// A signed request whose body carries local user data (e.g. which accounts a reader
+    /// follows, to fetch their posts live): decided and recorded like a delivery.
+    pub async fn query(&self, t: &Transfer, path: &str, body: &[u8]) -> Result<Vec<u8>, GateError> {
+        self.clear(&[(t.clone(), body)]).await?;
+        self.send(&t.counterpart, reqwest::Method::POST, path, Some(body))
+            .await
+    }
+
+    /// A signed GET that carries no local user data (looking up a foreign account or
+    /// status by its address): nothing to decide or record on the way out.
+    pub async fn fetch(&self, region: &str, path: &str) -> Result<Vec<u8>, GateError> {
+        self.send(region, reqwest::Method::GET, path, None).await
+    }
+
+    /// Clears a response for a requesting region: each transfer it holds is decided and
+    /// recorded. Denied if any of them is.
+    pub async fn release(
+        &self,
+        transfers: &[Transfer],
+        body: Vec<u8>,
+    ) -> Result<Released, GateError> {
+        let pairs: Vec<(Transfer, &[u8])> = transfers
+            .iter()
+            .map(|t| (t.clone(), body.as_slice()))
+            .collect();
+        self.clear(&pairs).await?;
+        Ok(Released { body })
+    }
+
+    /// Data of another region's user arriving here: decides, with the home region's
+    /// policy, whether it may be kept; if so writes the `stored` ledger entry and the
+    /// inventory record (with its retention deadline) before the caller persists it.
+    pub async fn admit(
+        &self,
+        origin: &str,
+        t: &Transfer,
+        payload: &[u8],
+    ) -> Result<Decision, GateError> {
+        let d = self.cluster.decide(origin, &self.region, t.class);
+        if !d.persist() {
+            return Ok(d);
+        }
+        let now = Timestamp::now();
+        self.ledger
+            .append(&[LedgerEntry {
+                time_ms: now.as_millisecond(),
+                direction: Direction::Stored,
+                class: t.class,
+                subject: t.subject.map(|s| s.to_string()),
+                object: t.object.clone(),
+                counterpart: origin.to_string(),
+                purpose: t.purpose.clone(),
+                payload_sha256: roost_residency::ledger::sha256_hex(payload),
+                decision: d.action.to_string(),
+            }])
+            .await?;
+        let expires_at = d.action.max_secs().map(|s| {
+            now.checked_add(jiff::SignedDuration::from_secs(s as i64))
+                .unwrap_or(now)
+        });
+        self.store
+            .record_foreign(&ForeignRecord {
+                object: t.object.clone(),
+                home_region: origin.to_string(),
+                class: t.class,
+                subject: t.subject,
+                stored_at: now,
+                expires_at,
+            })
+            .await?;
+        Ok(d)
+    }
+
+    async fn send(
+        &self,
+        region: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Vec<u8>, GateError> {
+        let spec = self
+            .cluster
+            .region(region)
+            .ok_or_else(|| GateError::UnknownRegion(region.to_string()))?;
+        let url = format!("{}{path}", spec.base_url);
+        let host = spec.domain();
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::HOST,
+            http::HeaderValue::from_str(&host)
+                .map_err(|_| GateError::UnknownRegion(host.clone()))?,
+        );
+        headers.insert(
+            http::header::ACCEPT,
+            http::HeaderValue::from_static(crate::ap::CONTENT_TYPE),
+        );
+        if body.is_some() {
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(crate::ap::CONTENT_TYPE),
+            );
+        }
+        let key_id = format!("{}/ap/actor#{}", self.cluster_base(), self.key_id);
+        httpsig::sign(&method, path, &mut headers, body, &key_id, &self.key)?;
+        if let Some(d) = self.delay {
+            tokio::time::sleep(d).await;
+        }
+        let mut req = self.client.request(method, &url).headers(headers);
+        if let Some(b) = body {
+            req = req.body(b.to_vec());
+        }
+        let unreachable = |source| GateError::Unreachable {
+            region: region.to_string(),
+            source,
+        };
+        let resp = req.send().await.map_err(unreachable)?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(unreachable)?;
+        if let Some(d) = self.delay {
+            tokio::time::sleep(d).await;
+        }
+        if !status.is_success() {
+            let text = String::from_utf8_lossy(&bytes);
+            return Err(GateError::Refused {
+                region: region.to_string(),
+                status: status.as_u16(),
+                body: text.chars().take(300).collect(),
+            });
+        }
+        Ok(bytes.to_vec())
+    }
+
+    fn cluster_base(&self) -> String {
+        self.cluster
+            .region(&self.region)
+            .map(|r| r.base_url.clone())
+            .unwrap_or_default()
+    }
+
+    /// Verifies a request from another region; returns that region's code. The key ID
+    /// names the region by its base URL; any of its listed keys (rotation) may verify.
+    pub fn verify_request(
+        &self,
+        method: &http::Method,
+        path_and_query: &str,
+        headers: &http::HeaderMap,
+        body: Option<&[u8]>,
+        max_skew_secs: u64,
+    ) -> Result<String, httpsig::VerifyError> {
+        let opts = httpsig::VerifyOptions {
+            max_skew_secs,
+            ..Default::default()
+        };
+        let lookup = |key_id: &str| -> Vec<ed25519_dalek::VerifyingKey> {
+            self.region_of_key(key_id)
+                .map(|r| r.public_keys.iter().map(|k| k.0).collect())
+                .unwrap_or_default()
+        };
+        let v = httpsig::verify(method, path_and_query, headers, body, lookup, &opts)?;
+        self.region_of_key(&v.key_id)
+            .map(|r| r.code.clone())
+            .ok_or(httpsig::VerifyError::UnknownKey(v.key_id))
+    }
+
+    fn region_of_key(&self, key_id: &str) -> Option<&roost_residency::RegionSpec> {
+        let base = key_id.split("/ap/actor#").next()?;
+        let r = self.cluster.region_by_base_url(base)?;
+        (r.code != self.region).then_some(r)
+    }
+}

@@ -1,0 +1,89 @@
+//! "Where is my data": what one region holds of a user, with the ledger entries about
+//! them and inclusion proofs a user (or their client) can check against the signed head.
+
+use roost_core::{CoreError, CoreResult, Id, Roost};
+use roost_residency::{Ledger, LedgerEntry, SignedTreeHead};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HeldItem {
+    pub object: String,
+    pub class: String,
+    pub stored_at: String,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProvenEntry {
+    pub index: u64,
+    pub entry: LedgerEntry,
+    /// Audit path (hex), RFC 6962, against `head`.
+    pub inclusion_proof: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Holdings {
+    pub region: String,
+    /// Whether this is the user's home region (which holds everything about them).
+    pub home: bool,
+    /// Classes of the user's data held here.
+    pub classes: Vec<String>,
+    pub items: Vec<HeldItem>,
+    pub head: SignedTreeHead,
+    /// Ledger entries about the user (newest 100), provable against `head`.
+    pub entries: Vec<ProvenEntry>,
+}
+
+const MAX_ENTRIES: usize = 100;
+
+pub async fn report(roost: &Roost, ledger: &Ledger, subject: Id) -> CoreResult<Holdings> {
+    let store = roost.store();
+    let records = store.foreign_records(Some(subject)).await?;
+    let home = !roost.is_foreign_id(subject);
+    let head = ledger.head().await;
+    let size = head.head.tree_size;
+    let mut indices = store.ledger_indices_about(subject).await?;
+    indices.retain(|i| *i < size);
+    if indices.len() > MAX_ENTRIES {
+        indices.drain(..indices.len() - MAX_ENTRIES);
+    }
+    let internal = |e: roost_residency::LedgerError| CoreError::Internal(e.to_string());
+    let mut entries = Vec::with_capacity(indices.len());
+    for index in indices {
+        let Some(entry) = ledger.entry(index).await.map_err(internal)? else {
+            continue;
+        };
+        let proof = ledger.inclusion(index, size).await.map_err(internal)?;
+        entries.push(ProvenEntry {
+            index,
+            entry,
+            inclusion_proof: proof.iter().map(hex::encode).collect(),
+        });
+    }
+    let mut classes: Vec<String> = if home {
+        roost_residency::DataClass::ALL
+            .iter()
+            .map(|c| c.to_string())
+            .collect()
+    } else {
+        records.iter().map(|r| r.class.to_string()).collect()
+    };
+    classes.sort();
+    classes.dedup();
+    Ok(Holdings {
+        region: roost.cfg.region.clone(),
+        home,
+        classes,
+        items: records
+            .into_iter()
+            .map(|r| HeldItem {
+                object: r.object,
+                class: r.class.to_string(),
+                stored_at: r.stored_at.to_string(),
+                expires_at: r.expires_at.map(|t| t.to_string()),
+            })
+            .collect(),
+        head,
+        entries,
+    })
+}

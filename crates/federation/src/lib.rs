@@ -1,0 +1,36 @@
+//! ActivityPub between the regions of a cluster. Every request and response that carries
+//! user data to another region passes [`gate::Gate`], which holds the only HTTP client,
+//! consults the residency policy and writes the transfer ledger. Layout: `ap` (wire
+//! types), `convert` (wire → domain), `service` (the core's `Remote` port: what to send
+//! where), `outbox` (durable delivery), `routes` + `inbox` (what other regions call),
+//! `holdings` ("where is my data"), `purge` (retention), `httpsig` (signatures).
+
+pub mod ap;
+pub mod convert;
+pub mod gate;
+pub mod holdings;
+pub mod httpsig;
+mod inbox;
+pub mod outbox;
+pub mod purge;
+pub mod routes;
+pub mod service;
+
+pub use gate::Gate;
+pub use outbox::OutboxSettings;
+pub use routes::{routes, FedState};
+pub use service::Federation;
+
+pub(crate) use roost_core::usecase::valid_username;
+
+/// The whole `source()` chain, for the log.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
+}

@@ -1,0 +1,814 @@
+//! [`Federation`]: the core's [`Remote`] port. Turns domain events into activities queued
+//! in the durable outbox, resolves foreign accounts, and fetches `transit` posts live —
+//! all through the gate.
+
+use crate::ap::{self, Activity, Actor, Address, Note};
+use crate::convert;
+use crate::gate::{Gate, GateError, Transfer};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use roost_core::model::*;
+use roost_core::remote::{Outbound, Remote, TransitStatus};
+use roost_core::store::Store;
+use roost_core::usecase::content_class;
+use roost_core::{CoreError, CoreResult, Id, IdGen};
+use roost_residency::{Action, DataClass};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+/// Body of the roost extension that fetches posts live (`POST /ap/roost/timeline`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TimelineQuery {
+    pub viewer: Option<Id>,
+    pub authors: Vec<Id>,
+    pub max_id: Option<Id>,
+    pub since_id: Option<Id>,
+    pub min_id: Option<Id>,
+    pub limit: u32,
+}
+
+/// Body of `POST /ap/roost/status`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StatusQuery {
+    pub viewer: Option<Id>,
+    pub id: Id,
+}
+
+/// Answer of both: notes with their authors' actors.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TransitItems {
+    pub items: Vec<TransitItem>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TransitItem {
+    pub note: Note,
+    pub actor: Actor,
+}
+
+/// Bounded, short-lived memory of live fetches. Never written anywhere.
+struct TransitCache {
+    entries: HashMap<String, (Instant, Arc<Vec<TransitStatus>>)>,
+}
+
+const CACHE_MAX: usize = 10_000;
+
+pub struct Federation {
+    pub(crate) gate: Arc<Gate>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) region: String,
+    pub(crate) base: String,
+    pub(crate) public_key_pem: String,
+    ids: IdGen,
+    pub(crate) outbox_wake: Arc<Notify>,
+    cache: Mutex<TransitCache>,
+    transit_ttl: Duration,
+}
+
+fn unavailable(e: GateError) -> CoreError {
+    match e {
+        GateError::Denied(d) => CoreError::PolicyDenied(format!(
+            "Not allowed by the residency policy ({})",
+            d.rule()
+        )),
+        GateError::Refused {
+            status: 403, body, ..
+        } => CoreError::PolicyDenied(error_text(&body)),
+        GateError::Refused { status: 404, .. } => CoreError::NotFound("account"),
+        e => {
+            tracing::warn!(error = %crate::chain(&e), "cross-region request failed");
+            CoreError::Unavailable(format!("{e}"))
+        }
+    }
+}
+
+/// The `error` of a `{"error": ...}` body, else the body.
+fn error_text(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(String::from))
+        .unwrap_or_else(|| body.to_string())
+}
+
+impl Federation {
+    pub fn new(
+        gate: Arc<Gate>,
+        store: Arc<dyn Store>,
+        region_number: u16,
+        public_key_pem: String,
+        transit_ttl: Duration,
+    ) -> Federation {
+        let region = gate.region().to_string();
+        let base = gate
+            .cluster()
+            .region(&region)
+            .map(|r| r.base_url.clone())
+            .unwrap_or_default();
+        Federation {
+            gate,
+            store,
+            region,
+            base,
+            public_key_pem,
+            // Outbox and activity IDs are only unique among themselves.
+            ids: IdGen::new(region_number),
+            outbox_wake: Arc::new(Notify::new()),
+            cache: Mutex::new(TransitCache {
+                entries: HashMap::new(),
+            }),
+            transit_ttl,
+        }
+    }
+
+    pub fn gate(&self) -> &Arc<Gate> {
+        &self.gate
+    }
+
+    pub(crate) fn base_of(&self, region: &str) -> String {
+        self.gate
+            .cluster()
+            .region(region)
+            .map(|r| r.base_url.clone())
+            .unwrap_or_else(|| self.base.clone())
+    }
+
+    fn home_of(&self, id: Id) -> Option<String> {
+        self.gate
+            .cluster()
+            .region_by_number(id.region())
+            .map(|r| r.code.clone())
+    }
+
+    pub(crate) fn address(&self, a: &Account) -> Address {
+        Address {
+            id: ap::actor_uri(&self.base_of(&a.home_region), a.id),
+            preferred_username: a.username.clone(),
+            home_region: a.home_region.clone(),
+        }
+    }
+
+    fn activity(
+        &self,
+        kind: &str,
+        id: String,
+        actor: &Account,
+        object: serde_json::Value,
+    ) -> Activity {
+        Activity {
+            context: serde_json::json!(ap::AS_CONTEXT),
+            id,
+            kind: kind.into(),
+            actor: ap::actor_uri(&self.base, actor.id),
+            object,
+            to: vec![ap::PUBLIC.into()],
+            cc: Vec::new(),
+            published: Some(Timestamp::now().to_string()),
+            actor_address: self.address(actor),
+        }
+    }
+
+    fn fresh_activity_id(&self) -> String {
+        ap::activity_uri(&self.base, self.ids.next())
+    }
+
+    fn item(
+        &self,
+        destination: &str,
+        class: DataClass,
+        subject: Option<Id>,
+        object: String,
+        purpose: &str,
+        body: &impl Serialize,
+    ) -> OutboxItem {
+        let now = Timestamp::now();
+        OutboxItem {
+            id: self.ids.next(),
+            destination: destination.to_string(),
+            class,
+            subject,
+            object,
+            purpose: purpose.to_string(),
+            body: serde_json::to_string(body).unwrap_or_default(),
+            created_at: now,
+            next_attempt_at: now,
+            attempts: 0,
+            state: OutboxState::Pending,
+            last_error: None,
+            ledger_index: None,
+        }
+    }
+
+    async fn account(&self, id: Id) -> CoreResult<Account> {
+        self.store
+            .account(id)
+            .await?
+            .ok_or(CoreError::NotFound("account"))
+    }
+
+    pub(crate) async fn note_for(
+        &self,
+        s: &Status,
+        author: &Account,
+        views: Option<ap::Views>,
+    ) -> CoreResult<Note> {
+        let mention_ids: Vec<Id> = self
+            .store
+            .mentions(&[s.id])
+            .await?
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect();
+        let mentioned = self.store.accounts(&mention_ids).await?;
+        let addresses: Vec<Address> = mentioned.iter().map(|a| self.address(a)).collect();
+        let tags: Vec<String> = self
+            .store
+            .tags(&[s.id])
+            .await?
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        let reply_base = s
+            .in_reply_to_id
+            .and_then(|p| self.home_of(p))
+            .map(|r| self.base_of(&r));
+        let quote_base = s
+            .quote_of_id
+            .and_then(|q| self.home_of(q))
+            .map(|r| self.base_of(&r));
+        Ok(ap::note_of(
+            s,
+            author,
+            &self.base_of(&author.home_region),
+            &addresses,
+            &tags,
+            reply_base.as_deref(),
+            quote_base.as_deref(),
+            views,
+        ))
+    }
+
+    /// Regions a status by a local author goes to, besides this one.
+    async fn status_destinations(
+        &self,
+        s: &Status,
+        mentions: &[Id],
+    ) -> CoreResult<BTreeSet<String>> {
+        let mut out = BTreeSet::new();
+        if s.visibility != Visibility::Direct {
+            out.extend(
+                self.store
+                    .follower_regions(s.account_id, &self.region)
+                    .await?,
+            );
+        }
+        let mut others: Vec<Id> = mentions.to_vec();
+        if let Some(a) = s.in_reply_to_account_id {
+            others.push(a);
+        }
+        for id in [s.reblog_of_id, s.quote_of_id].into_iter().flatten() {
+            others.push(id);
+        }
+        for id in others {
+            if let Some(r) = self.home_of(id) {
+                out.insert(r);
+            }
+        }
+        out.remove(&self.region);
+        Ok(out)
+    }
+
+    /// Items for the destinations whose policy lets them keep it. Under `transit` the
+    /// receiver fetches live instead; under `deny` nothing goes (the user was told).
+    fn fan(
+        &self,
+        dests: &BTreeSet<String>,
+        class: DataClass,
+        subject: Id,
+        object: &str,
+        purpose: &str,
+        body: &Activity,
+    ) -> Vec<OutboxItem> {
+        dests
+            .iter()
+            .filter(|d| self.gate.decide(d, class).persist())
+            .map(|d| self.item(d, class, Some(subject), object.to_string(), purpose, body))
+            .collect()
+    }
+
+    async fn items_for(&self, event: Outbound) -> CoreResult<Vec<OutboxItem>> {
+        Ok(match event {
+            Outbound::Follow { follower, target } | Outbound::UndoFollow { follower, target } => {
+                let undo = matches!(event, Outbound::UndoFollow { .. });
+                let f = self.account(follower).await?;
+                let t = self.account(target).await?;
+                let follow = serde_json::json!({
+                    "type": "Follow",
+                    "id": format!("{}/ap/follows/{follower}/{target}", self.base),
+                    "actor": ap::actor_uri(&self.base, follower),
+                    "object": ap::actor_uri(&self.base_of(&t.home_region), target),
+                });
+                let act = if undo {
+                    self.activity("Undo", self.fresh_activity_id(), &f, follow)
+                } else {
+                    let mut a = self.activity(
+                        "Follow",
+                        self.fresh_activity_id(),
+                        &f,
+                        follow["object"].clone(),
+                    );
+                    a.to = vec![follow["object"].as_str().unwrap_or_default().to_string()];
+                    a
+                };
+                let purpose = if undo {
+                    "deliver Undo Follow"
+                } else {
+                    "deliver Follow"
+                };
+                vec![self.item(
+                    &t.home_region,
+                    DataClass::SocialGraph,
+                    Some(follower),
+                    format!("follow:{follower}:{target}"),
+                    purpose,
+                    &act,
+                )]
+            }
+            Outbound::AcceptFollow { follower, target }
+            | Outbound::RejectFollow { follower, target } => {
+                let accept = matches!(event, Outbound::AcceptFollow { .. });
+                let f = self.account(follower).await?;
+                let t = self.account(target).await?;
+                let follow = serde_json::json!({
+                    "type": "Follow",
+                    "actor": ap::actor_uri(&self.base_of(&f.home_region), follower),
+                    "object": ap::actor_uri(&self.base, target),
+                });
+                let kind = if accept { "Accept" } else { "Reject" };
+                let act = self.activity(kind, self.fresh_activity_id(), &t, follow);
+                vec![self.item(
+                    &f.home_region,
+                    DataClass::SocialGraph,
+                    Some(target),
+                    format!("follow:{follower}:{target}"),
+                    &format!("deliver {kind}"),
+                    &act,
+                )]
+            }
+            Outbound::Created { status } | Outbound::Updated { status } => {
+                let update = matches!(event, Outbound::Updated { .. });
+                let Some(s) = self.store.status(status).await? else {
+                    return Ok(Vec::new());
+                };
+                let author = self.account(s.account_id).await?;
+                let mentions: Vec<Id> = self
+                    .store
+                    .mentions(&[s.id])
+                    .await?
+                    .into_iter()
+                    .map(|(_, a)| a)
+                    .collect();
+                let dests = self.status_destinations(&s, &mentions).await?;
+                if let Some(orig) = s.reblog_of_id {
+                    let Some(home) = self.home_of(orig) else {
+                        return Ok(Vec::new());
+                    };
+                    let mut act = self.activity(
+                        "Announce",
+                        format!("{}/activity", ap::note_uri(&self.base, s.id)),
+                        &author,
+                        serde_json::json!(ap::note_uri(&self.base_of(&home), orig)),
+                    );
+                    act.published = Some(s.created_at.to_string());
+                    if s.visibility == Visibility::Private {
+                        act.to = vec![ap::followers_uri(&self.base, author.id)];
+                    }
+                    return Ok(self.fan(
+                        &dests,
+                        DataClass::Engagement,
+                        author.id,
+                        &format!("status:{}", s.id),
+                        "deliver Announce",
+                        &act,
+                    ));
+                }
+                let note = self.note_for(&s, &author, None).await?;
+                let (kind, id) = if update {
+                    ("Update", self.fresh_activity_id())
+                } else {
+                    ("Create", format!("{}/activity", note.id))
+                };
+                let mut act = self.activity(
+                    kind,
+                    id,
+                    &author,
+                    serde_json::to_value(&note).unwrap_or_default(),
+                );
+                act.to = note.to.clone();
+                act.cc = note.cc.clone();
+                self.fan(
+                    &dests,
+                    content_class(s.visibility),
+                    author.id,
+                    &format!("status:{}", s.id),
+                    &format!("deliver {kind}"),
+                    &act,
+                )
+            }
+            Outbound::Deleted { status, mentions } => {
+                let author = self.account(status.account_id).await?;
+                let dests = self.status_destinations(&status, &mentions).await?;
+                let class = if status.reblog_of_id.is_some() {
+                    DataClass::Engagement
+                } else {
+                    content_class(status.visibility)
+                };
+                let act = if let Some(orig) = status.reblog_of_id {
+                    let home = self.home_of(orig).unwrap_or_else(|| self.region.clone());
+                    let announce = serde_json::json!({
+                        "type": "Announce",
+                        "id": format!("{}/activity", ap::note_uri(&self.base, status.id)),
+                        "actor": ap::actor_uri(&self.base, author.id),
+                        "object": ap::note_uri(&self.base_of(&home), orig),
+                    });
+                    self.activity("Undo", self.fresh_activity_id(), &author, announce)
+                } else {
+                    self.activity(
+                        "Delete",
+                        self.fresh_activity_id(),
+                        &author,
+                        serde_json::json!(ap::note_uri(&self.base, status.id)),
+                    )
+                };
+                self.fan(
+                    &dests,
+                    class,
+                    author.id,
+                    &format!("status:{}", status.id),
+                    "deliver Delete",
+                    &act,
+                )
+            }
+            Outbound::Favourited { account, status }
+            | Outbound::Unfavourited { account, status } => {
+                let undo = matches!(event, Outbound::Unfavourited { .. });
+                let Some(home) = self.home_of(status).filter(|h| *h != self.region) else {
+                    return Ok(Vec::new());
+                };
+                let a = self.account(account).await?;
+                let like = serde_json::json!({
+                    "type": "Like",
+                    "id": format!("{}/ap/likes/{account}/{status}", self.base),
+                    "actor": ap::actor_uri(&self.base, account),
+                    "object": ap::note_uri(&self.base_of(&home), status),
+                });
+                let act = if undo {
+                    self.activity("Undo", self.fresh_activity_id(), &a, like)
+                } else {
+                    self.activity("Like", self.fresh_activity_id(), &a, like["object"].clone())
+                };
+                let dests = BTreeSet::from([home]);
+                self.fan(
+                    &dests,
+                    DataClass::Engagement,
+                    account,
+                    &format!("favourite:{account}:{status}"),
+                    if undo {
+                        "deliver Undo Like"
+                    } else {
+                        "deliver Like"
+                    },
+                    &act,
+                )
+            }
+            Outbound::ProfileUpdated { account } => {
+                let a = self.account(account).await?;
+                let dests: BTreeSet<String> = self
+                    .store
+                    .follower_regions(account, &self.region)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let actor = Actor::from_account(&a, &self.base, &self.public_key_pem);
+                let act = self.activity(
+                    "Update",
+                    self.fresh_activity_id(),
+                    &a,
+                    serde_json::to_value(&actor).unwrap_or_default(),
+                );
+                self.fan(
+                    &dests,
+                    DataClass::PublicContent,
+                    account,
+                    &format!("account:{account}"),
+                    "deliver Update Person",
+                    &act,
+                )
+            }
+            Outbound::Views { region, counts } => {
+                if !self.gate.decide(&region, DataClass::Aggregate).allowed() {
+                    return Ok(Vec::new());
+                }
+                let body = serde_json::json!({
+                    "@context": ap::AS_CONTEXT,
+                    "id": self.fresh_activity_id(),
+                    "type": "roost:Views",
+                    "actor": format!("{}/ap/actor", self.base),
+                    "counts": counts.iter().map(|(id, n)| (id.to_string(), n)).collect::<Vec<_>>(),
+                });
+                let mut item = self.item(
+                    &region,
+                    DataClass::Aggregate,
+                    None,
+                    "views".into(),
+                    "deliver view counts",
+                    &body,
+                );
+                item.object = format!("views:{}", item.id);
+                vec![item]
+            }
+        })
+    }
+
+    /// Keeps a foreign actor as the policy allows; returns the account to show.
+    pub(crate) async fn keep_actor(
+        &self,
+        origin: &str,
+        actor: &Actor,
+        payload: &[u8],
+        purpose: &str,
+    ) -> CoreResult<Account> {
+        let id = convert::account_id(self.gate.cluster(), &actor.id)
+            .ok_or(CoreError::NotFound("account"))?;
+        if self.home_of(id).as_deref() != Some(origin) || actor.home_region != origin {
+            return Err(CoreError::NotFound("account"));
+        }
+        let d = self
+            .gate
+            .admit(
+                origin,
+                &Transfer {
+                    counterpart: origin.into(),
+                    class: DataClass::PublicContent,
+                    subject: Some(id),
+                    object: format!("account:{id}"),
+                    purpose: purpose.into(),
+                },
+                payload,
+            )
+            .await
+            .map_err(unavailable)?;
+        let kept = actor.to_account(id, d.persist());
+        self.store.upsert_remote_account(&kept).await?;
+        let mut shown = actor.to_account(id, d.allowed());
+        if let Some(stored) = self.store.account(id).await? {
+            shown.followers_count = stored.followers_count;
+            shown.following_count = stored.following_count;
+            shown.statuses_count = stored.statuses_count;
+        }
+        Ok(shown)
+    }
+
+    async fn live(
+        &self,
+        region: &str,
+        path: &str,
+        t: Transfer,
+        body: &impl Serialize,
+    ) -> CoreResult<Vec<TransitStatus>> {
+        let body = serde_json::to_vec(body).unwrap_or_default();
+        let key = format!("{region}{path}{}", String::from_utf8_lossy(&body));
+        if let Some((at, hit)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entries
+            .get(&key)
+        {
+            if at.elapsed() < self.transit_ttl {
+                return Ok(hit.as_ref().clone());
+            }
+        }
+        let bytes = self
+            .gate
+            .query(&t, path, &body)
+            .await
+            .map_err(unavailable)?;
+        let items: TransitItems = serde_json::from_slice(&bytes).map_err(|e| {
+            CoreError::Unavailable(format!("region {region} sent a bad answer: {e}"))
+        })?;
+        let base = self.base_of(region);
+        let cluster = self.gate.cluster();
+        let mut out = Vec::new();
+        for it in items.items {
+            let Some(p) = convert::parse_note(cluster, &base, &it.note) else {
+                continue;
+            };
+            let Some(author_id) = convert::account_id(cluster, &it.actor.id) else {
+                continue;
+            };
+            if author_id != p.status.account_id {
+                continue;
+            }
+            let mentions = p
+                .mentions
+                .iter()
+                .filter_map(|a| convert::address_account(cluster, a))
+                .collect();
+            let views = it
+                .note
+                .views
+                .as_ref()
+                .map(|v| ViewCount {
+                    total: v.total,
+                    today: v.today,
+                })
+                .unwrap_or_default();
+            out.push(TransitStatus {
+                author: it.actor.to_account(author_id, true),
+                status: p.status,
+                mentions,
+                tags: p.tags,
+                views,
+            });
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let ttl = self.transit_ttl;
+        if cache.entries.len() >= CACHE_MAX {
+            cache.entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            if cache.entries.len() >= CACHE_MAX {
+                cache.entries.clear();
+            }
+        }
+        cache
+            .entries
+            .insert(key, (Instant::now(), Arc::new(out.clone())));
+        Ok(out)
+    }
+}
+
+impl Federation {
+    /// What `region` holds of a local user ("where is my data").
+    pub async fn holdings_at(
+        &self,
+        region: &str,
+        subject: Id,
+    ) -> CoreResult<crate::holdings::Holdings> {
+        let bytes = self
+            .gate
+            .fetch(region, &format!("/ap/roost/holdings/{subject}"))
+            .await
+            .map_err(unavailable)?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| CoreError::Unavailable(format!("region {region} sent a bad answer: {e}")))
+    }
+}
+
+#[async_trait]
+impl Remote for Federation {
+    async fn resolve_account(&self, username: &str, region: &str) -> CoreResult<Account> {
+        let spec = self
+            .gate
+            .cluster()
+            .region(region)
+            .ok_or(CoreError::NotFound("account"))?;
+        if !crate::valid_username(username) {
+            return Err(CoreError::NotFound("account"));
+        }
+        let path = format!(
+            "/.well-known/webfinger?resource=acct:{username}@{}",
+            spec.domain()
+        );
+        let jrd = self.gate.fetch(region, &path).await.map_err(unavailable)?;
+        let jrd: serde_json::Value =
+            serde_json::from_slice(&jrd).map_err(|_| CoreError::NotFound("account"))?;
+        let href = jrd["links"]
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["rel"] == "self"))
+            .and_then(|x| x["href"].as_str())
+            .ok_or(CoreError::NotFound("account"))?;
+        let id =
+            convert::account_id(self.gate.cluster(), href).ok_or(CoreError::NotFound("account"))?;
+        match self.fetch_account(id).await {
+            Err(CoreError::PolicyDenied(_)) => {
+                // The profile may not come here, but the address may: keep just that.
+                let a = ap::address_account(id, username, region);
+                self.store.upsert_remote_account(&a).await?;
+                Ok(a)
+            }
+            r => r,
+        }
+    }
+
+    async fn fetch_account(&self, id: Id) -> CoreResult<Account> {
+        let region = self
+            .home_of(id)
+            .filter(|r| *r != self.region)
+            .ok_or(CoreError::NotFound("account"))?;
+        let bytes = self
+            .gate
+            .fetch(&region, &format!("/ap/users/{id}"))
+            .await
+            .map_err(unavailable)?;
+        let actor: Actor =
+            serde_json::from_slice(&bytes).map_err(|_| CoreError::NotFound("account"))?;
+        self.keep_actor(&region, &actor, &bytes, "fetch actor")
+            .await
+    }
+
+    async fn publish(&self, event: Outbound) -> CoreResult<()> {
+        let items = self.items_for(event).await?;
+        if !items.is_empty() {
+            self.store.enqueue(&items).await?;
+            self.outbox_wake.notify_one();
+        }
+        Ok(())
+    }
+
+    async fn transit_home(&self, viewer: Id, page: Page) -> CoreResult<Vec<TransitStatus>> {
+        let followed = self.store.followed_foreign(viewer, &self.region).await?;
+        let mut by_region: HashMap<String, Vec<Id>> = HashMap::new();
+        for a in followed {
+            let d =
+                self.gate
+                    .cluster()
+                    .decide(&a.home_region, &self.region, DataClass::PublicContent);
+            if d.action == Action::Transit {
+                by_region
+                    .entry(a.home_region.clone())
+                    .or_default()
+                    .push(a.id);
+            }
+        }
+        if by_region.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tasks = Vec::new();
+        for (region, authors) in by_region {
+            let q = TimelineQuery {
+                viewer: Some(viewer),
+                authors,
+                max_id: page.max_id,
+                since_id: page.since_id,
+                min_id: page.min_id,
+                limit: page.limit,
+            };
+            let t = Transfer {
+                counterpart: region.clone(),
+                class: DataClass::SocialGraph,
+                subject: Some(viewer),
+                object: format!("timeline-query:{viewer}"),
+                purpose: "fetch posts live (transit)".into(),
+            };
+            tasks.push(async move {
+                let r = self.live(&region, "/ap/roost/timeline", t, &q).await;
+                (region, r)
+            });
+        }
+        let mut out = Vec::new();
+        for (region, r) in futures::future::join_all(tasks).await {
+            match r {
+                Ok(items) => out.extend(items),
+                Err(e) => tracing::warn!(region, error = %e, "live fetch failed"),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn transit_status(
+        &self,
+        viewer: Option<Id>,
+        id: Id,
+    ) -> CoreResult<Option<TransitStatus>> {
+        let Some(region) = self.home_of(id).filter(|r| *r != self.region) else {
+            return Ok(None);
+        };
+        let d = self
+            .gate
+            .cluster()
+            .decide(&region, &self.region, DataClass::PublicContent);
+        if !d.allowed() {
+            return Err(CoreError::PolicyDenied(format!(
+                "Withheld by the residency policy ({})",
+                d.rule()
+            )));
+        }
+        let (class, subject) = match viewer {
+            Some(v) => (DataClass::Engagement, Some(v)),
+            None => (DataClass::Aggregate, None),
+        };
+        let t = Transfer {
+            counterpart: region.clone(),
+            class,
+            subject,
+            object: format!("status-query:{id}"),
+            purpose: "fetch post live (transit)".into(),
+        };
+        let items = self
+            .live(&region, "/ap/roost/status", t, &StatusQuery { viewer, id })
+            .await?;
+        Ok(items.into_iter().find(|s| s.status.id == id))
+    }
+}
