@@ -47,6 +47,9 @@ impl ApiError {
             A::Core(C::Unauthorized(m)) => (StatusCode::UNAUTHORIZED, m.clone()),
             A::Core(C::Forbidden(m)) => (StatusCode::FORBIDDEN, m.clone()),
             A::Core(C::Conflict(m)) => (StatusCode::CONFLICT, m.clone()),
+            // Mastodon has no residency errors; 403 with the rule named is the closest.
+            A::Core(C::PolicyDenied(m)) => (StatusCode::FORBIDDEN, m.clone()),
+            A::Core(C::Unavailable(m)) => (StatusCode::BAD_GATEWAY, m.clone()),
             A::Core(C::Store(_)) | A::Core(C::Internal(_)) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal server error".into(),

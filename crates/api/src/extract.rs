@@ -259,17 +259,22 @@ pub mod de {
     }
 
     pub fn opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        Ok(opt_u64(d)?.map(|n| n.min(u32::MAX as u64) as u32))
+    }
+
+    /// A count or size, as a number or a numeric string (query strings are all strings).
+    pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
         match Option::<Value>::deserialize(d)? {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(n)) => n
                 .as_u64()
-                .map(|n| Some(n.min(u32::MAX as u64) as u32))
+                .map(Some)
                 .ok_or_else(|| D::Error::custom("invalid number")),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
             Some(Value::String(s)) => s
                 .trim()
                 .parse::<u64>()
-                .map(|n| Some(n.min(u32::MAX as u64) as u32))
+                .map(Some)
                 .map_err(|_| D::Error::custom(format!("invalid number: {s:?}"))),
             Some(_) => Err(D::Error::custom("invalid number")),
         }

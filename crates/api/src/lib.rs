@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod oauth;
 pub mod paging;
+pub mod roost;
 pub mod v1;
 pub mod v2;
 pub mod well_known;
@@ -24,6 +25,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub roost: Arc<Roost>,
+    /// The region's link to the others: the gate, its ledger, the outbox.
+    pub fed: Arc<roost_federation::Federation>,
     /// Largest request body accepted; larger ones get 413.
     pub max_body_bytes: usize,
 }
@@ -45,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::routes())
         .merge(v1::routes())
         .merge(v2::routes())
+        .merge(roost::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .with_state(state)

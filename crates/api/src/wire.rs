@@ -270,19 +270,31 @@ impl<'a> Mapper<'a> {
         Mapper { cfg }
     }
 
+    /// `name` for local accounts, `name@domain` (the home region's domain) otherwise.
     fn acct(&self, a: &DAccount) -> String {
         if a.home_region == self.cfg.region {
-            a.username.clone()
-        } else {
-            format!("{}@{}", a.username, a.home_region)
+            return a.username.clone();
+        }
+        match self.cfg.cluster.region(&a.home_region) {
+            Some(r) => format!("{}@{}", a.username, r.domain()),
+            None => format!("{}@{}", a.username, a.home_region),
+        }
+    }
+
+    /// Base URL of the account's home region: profiles and posts live there.
+    fn home_base(&self, region: &str) -> &str {
+        match self.cfg.cluster.region(region) {
+            Some(r) if region != self.cfg.region => &r.base_url,
+            _ => &self.cfg.base_url,
         }
     }
 
     pub fn account(&self, a: &DAccount) -> Account {
-        let base = &self.cfg.base_url;
+        let local = &self.cfg.base_url;
+        let base = self.home_base(&a.home_region);
         let url = format!("{base}/@{}", a.username);
-        let avatar = format!("{base}/static/avatar.png");
-        let header = format!("{base}/static/header.png");
+        let avatar = format!("{local}/static/avatar.png");
+        let header = format!("{local}/static/header.png");
         Account {
             id: a.id.to_string(),
             username: a.username.clone(),
@@ -296,7 +308,7 @@ impl<'a> Mapper<'a> {
             // Mastodon shows account creation as midnight of that day.
             created_at: format!("{}T00:00:00.000Z", date(a.created_at)),
             note: a.note_html.clone(),
-            uri: format!("{base}/users/{}", a.username),
+            uri: format!("{base}/ap/users/{}", a.id),
             url,
             avatar: avatar.clone(),
             avatar_static: avatar,
@@ -342,7 +354,7 @@ impl<'a> Mapper<'a> {
 
     fn status_at(&self, v: &StatusView, depth: u8) -> Status {
         let s = &v.status;
-        let base = &self.cfg.base_url;
+        let base = self.home_base(&v.account.home_region);
         let url = format!("{base}/@{}/{}", v.account.username, s.id);
         let quote = v.quote.as_ref().map(|q| {
             let state = match q.state {
@@ -369,7 +381,7 @@ impl<'a> Mapper<'a> {
         let flags = v.flags;
         Status {
             id: s.id.to_string(),
-            uri: format!("{base}/users/{}/statuses/{}", v.account.username, s.id),
+            uri: format!("{base}/ap/statuses/{}", s.id),
             url: if s.reblog_of_id.is_some() {
                 None
             } else {
@@ -390,7 +402,7 @@ impl<'a> Mapper<'a> {
                 .map(|a| Mention {
                     id: a.id.to_string(),
                     username: a.username.clone(),
-                    url: format!("{base}/@{}", a.username),
+                    url: format!("{}/@{}", self.home_base(&a.home_region), a.username),
                     acct: self.acct(a),
                 })
                 .collect(),

@@ -1,0 +1,17 @@
+//! roost's extension API (`/api/roost/v1/...`): the transfer ledger with its proofs, and
+//! "where is my data".
+
+mod ledger;
+mod residency;
+
+use crate::AppState;
+use axum::routing::get;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/roost/v1/ledger/head", get(ledger::head))
+        .route("/api/roost/v1/ledger/entries/{index}", get(ledger::entry))
+        .route("/api/roost/v1/ledger/consistency", get(ledger::consistency))
+        .route("/api/roost/v1/residency/me", get(residency::me))
+}
