@@ -406,7 +406,7 @@ fn scan_mention(s: &str) -> Option<(usize, Token<'_>)> {
                     .chars()
                     .next()
                     .is_none_or(|c| !is_word_char(c));
-                if (1..=5).contains(&digits) && boundary {
+                if digits > 0 && boundary && port[..digits].parse::<u16>().is_ok() {
                     domain_len += 1 + digits;
                 }
             }

@@ -79,6 +79,31 @@ pub struct Settings {
     /// Seconds between flushes of buffered view counts.
     #[arg(long, global = true, env = "ROOST_VIEW_FLUSH_SECS")]
     pub view_flush_secs: Option<u64>,
+    /// Cluster file shared by all regions; with it, `region` picks this region's entry
+    /// (number, base URL, time zone and keys come from the file).
+    #[arg(long, global = true, env = "ROOST_CLUSTER")]
+    pub cluster: Option<PathBuf>,
+    /// First outbox retry delay in milliseconds (doubles per attempt, at most 10 min).
+    #[arg(long, global = true, env = "ROOST_OUTBOX_RETRY_MS")]
+    pub outbox_retry_ms: Option<u64>,
+    /// Undelivered outbox items are given up after this many seconds.
+    #[arg(long, global = true, env = "ROOST_OUTBOX_GIVE_UP_SECS")]
+    pub outbox_give_up_secs: Option<u64>,
+    /// How often the retention purge runs.
+    #[arg(long, global = true, env = "ROOST_PURGE_EVERY_SECS")]
+    pub purge_every_secs: Option<u64>,
+    /// How long live-fetched (`transit`) posts stay in the memory cache.
+    #[arg(long, global = true, env = "ROOST_TRANSIT_CACHE_MS")]
+    pub transit_cache_ms: Option<u64>,
+    /// Accepted clock difference on signed inter-region requests.
+    #[arg(long, global = true, env = "ROOST_SIGNATURE_SKEW_SECS")]
+    pub signature_skew_secs: Option<u64>,
+    /// Timeout of one inter-region request in milliseconds.
+    #[arg(long, global = true, env = "ROOST_PEER_TIMEOUT_MS")]
+    pub peer_timeout_ms: Option<u64>,
+    /// Benchmarks only: a delay added each way to every inter-region request.
+    #[arg(long, global = true, env = "ROOST_INTER_REGION_DELAY_MS", hide = true)]
+    pub inter_region_delay_ms: Option<u64>,
 }
 
 impl Settings {
@@ -102,7 +127,15 @@ impl Settings {
             contact_email,
             max_body_bytes,
             sqlite_sync_full,
-            view_flush_secs
+            view_flush_secs,
+            cluster,
+            outbox_retry_ms,
+            outbox_give_up_secs,
+            purge_every_secs,
+            transit_cache_ms,
+            signature_skew_secs,
+            peer_timeout_ms,
+            inter_region_delay_ms
         )
     }
 }
@@ -126,6 +159,15 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub sqlite_sync_full: bool,
     pub view_flush_secs: u64,
+    /// All regions and their policies; a lone region gets a cluster of one at start.
+    pub cluster: Option<std::sync::Arc<roost_residency::Cluster>>,
+    pub outbox_retry: std::time::Duration,
+    pub outbox_give_up: std::time::Duration,
+    pub purge_every: std::time::Duration,
+    pub transit_cache: std::time::Duration,
+    pub signature_skew_secs: u64,
+    pub peer_timeout: std::time::Duration,
+    pub inter_region_delay: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -148,6 +190,37 @@ impl Config {
     }
 
     pub fn resolve(s: Settings) -> Result<Config, ConfigError> {
+        let cluster = match &s.cluster {
+            Some(path) => Some(std::sync::Arc::new(
+                roost_residency::Cluster::load(path).map_err(|e| ConfigError::Invalid {
+                    name: "cluster",
+                    reason: e.to_string(),
+                })?,
+            )),
+            None => None,
+        };
+        let mut s = s;
+        if let Some(c) = &cluster {
+            // In a cluster, the region's entry is the truth for what others must agree on.
+            let code = s.region.clone().ok_or(ConfigError::Invalid {
+                name: "region",
+                reason: "with --cluster, name this region with --region".into(),
+            })?;
+            let spec = c.region(&code).ok_or_else(|| ConfigError::Invalid {
+                name: "region",
+                reason: format!("{code} is not in the cluster file"),
+            })?;
+            s.region_number = Some(spec.number);
+            s.base_url = Some(spec.base_url.clone());
+            s.domain = Some(spec.domain());
+            s.time_zone = Some(spec.time_zone.clone());
+            if s.listen.is_none() {
+                s.listen = spec.domain().parse().ok();
+            }
+            if s.data_dir.is_none() {
+                s.data_dir = spec.data_dir.as_ref().map(PathBuf::from);
+            }
+        }
         let region = s.region.unwrap_or_else(|| "local".into());
         if region.is_empty()
             || region.len() > 16
@@ -209,6 +282,14 @@ impl Config {
             max_body_bytes: s.max_body_bytes.unwrap_or(1 << 20),
             sqlite_sync_full: s.sqlite_sync_full.unwrap_or(true),
             view_flush_secs: s.view_flush_secs.unwrap_or(2).max(1),
+            cluster,
+            outbox_retry: ms(s.outbox_retry_ms.unwrap_or(2000).max(10)),
+            outbox_give_up: secs(s.outbox_give_up_secs.unwrap_or(2 * 24 * 3600).max(1)),
+            purge_every: secs(s.purge_every_secs.unwrap_or(60).max(1)),
+            transit_cache: ms(s.transit_cache_ms.unwrap_or(5000)),
+            signature_skew_secs: s.signature_skew_secs.unwrap_or(300).max(1),
+            peer_timeout: ms(s.peer_timeout_ms.unwrap_or(10_000).max(100)),
+            inter_region_delay: s.inter_region_delay_ms.filter(|d| *d > 0).map(ms),
         })
     }
 
@@ -219,6 +300,42 @@ impl Config {
         c.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         c
     }
+
+    /// One region of a cluster, as its entry in the cluster file says (tests and `demo`,
+    /// which build the cluster in memory).
+    pub fn for_region(
+        cluster: std::sync::Arc<roost_residency::Cluster>,
+        region: &str,
+        data_dir: &Path,
+    ) -> Result<Config, ConfigError> {
+        let spec = cluster.region(region).ok_or_else(|| ConfigError::Invalid {
+            name: "region",
+            reason: format!("{region} is not in the cluster"),
+        })?;
+        let mut c = Config::resolve(Settings {
+            region: Some(region.to_string()),
+            region_number: Some(spec.number),
+            base_url: Some(spec.base_url.clone()),
+            domain: Some(spec.domain()),
+            time_zone: Some(spec.time_zone.clone()),
+            ..Settings::default()
+        })?;
+        c.data_dir = data_dir.to_path_buf();
+        c.listen = spec
+            .domain()
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        c.cluster = Some(cluster);
+        Ok(c)
+    }
+}
+
+fn ms(v: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(v)
+}
+
+fn secs(v: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(v)
 }
 
 #[cfg(test)]

@@ -2,12 +2,17 @@
 //! HTTP routes — and runs it. `main.rs` is the `roost` command line over this library;
 //! integration tests start servers through [`start`] on port 0.
 
+pub mod audit;
+pub mod cluster_cmd;
 pub mod config;
+pub mod demo;
 pub mod keys;
 
 use config::Config;
 use roost_api::AppState;
 use roost_core::{Roost, RoostConfig};
+use roost_federation::{FedState, Federation, Gate, OutboxSettings};
+use roost_residency::{Cluster, Ledger, PublicKey};
 use roost_store::{SqliteOptions, SqliteStore};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +32,10 @@ pub enum StartError {
     Store(#[from] roost_core::store::StoreError),
     #[error("cannot listen on {0}")]
     Listen(SocketAddr, #[source] std::io::Error),
+    #[error("cannot open the transfer ledger")]
+    Ledger(#[from] roost_residency::LedgerError),
+    #[error("this region's key ({key_id}) is not listed for region {region} in the cluster file")]
+    KeyNotInCluster { region: String, key_id: String },
 }
 
 /// Opens the region's store in its data dir (creating both on first start).
@@ -58,6 +67,7 @@ pub fn roost_config(cfg: &Config, bound: SocketAddr) -> RoostConfig {
         title: cfg.title.clone(),
         description: cfg.description.clone(),
         contact_email: cfg.contact_email.clone(),
+        cluster: Arc::new(Cluster::default()),
     }
 }
 
@@ -66,6 +76,7 @@ pub struct Running {
     pub addr: SocketAddr,
     pub base_url: String,
     pub roost: Arc<Roost>,
+    pub fed: Arc<Federation>,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -80,26 +91,87 @@ impl Running {
 
 /// Binds, starts serving in the background and returns at once.
 pub async fn start(cfg: Config) -> Result<Running, StartError> {
+    let listener = TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| StartError::Listen(cfg.listen, e))?;
+    start_on(cfg, listener).await
+}
+
+/// Like [`start`] on a listener bound by the caller (tests and `demo` bind every region's
+/// port first, so that the cluster file can name them all).
+pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, StartError> {
     keys::create_private_dir(&cfg.data_dir)
         .map_err(|e| StartError::DataDir(cfg.data_dir.clone(), e))?;
     let keys = keys::load_or_create(&cfg.data_dir)?;
     let store = open_store(&cfg).await?;
-    let listener = TcpListener::bind(cfg.listen)
-        .await
-        .map_err(|e| StartError::Listen(cfg.listen, e))?;
     let addr = listener
         .local_addr()
         .map_err(|e| StartError::Listen(cfg.listen, e))?;
-    let rcfg = roost_config(&cfg, addr);
+    let mut rcfg = roost_config(&cfg, addr);
+    let public = PublicKey(keys.signing.verifying_key());
+    let cluster = match &cfg.cluster {
+        Some(c) => {
+            let listed = c
+                .region(&cfg.region)
+                .is_some_and(|r| r.public_keys.contains(&public));
+            if !listed {
+                return Err(StartError::KeyNotInCluster {
+                    region: cfg.region.clone(),
+                    key_id: public.key_id(),
+                });
+            }
+            c.clone()
+        }
+        None => Arc::new(Cluster::single(
+            cfg.region.clone(),
+            cfg.region_number,
+            rcfg.base_url.clone(),
+            cfg.time_zone.iana_name().unwrap_or("UTC").to_string(),
+            public,
+        )),
+    };
+    rcfg.cluster = cluster.clone();
     let base_url = rcfg.base_url.clone();
-    let roost = Arc::new(Roost::new(Arc::new(store.clone()), rcfg));
-    tracing::info!(region = %cfg.region, %addr, public_key = %keys.public_pem().lines().nth(1).unwrap_or(""), "region ready");
+    let store_arc: Arc<dyn roost_core::store::Store> = Arc::new(store.clone());
+    let ledger = Arc::new(
+        Ledger::open(
+            cfg.region.clone(),
+            keys.signing.clone(),
+            Arc::new(store.clone()),
+        )
+        .await?,
+    );
+    let gate = Arc::new(Gate::new(
+        cfg.region.clone(),
+        cluster,
+        ledger,
+        store_arc.clone(),
+        keys.signing.clone(),
+        cfg.peer_timeout,
+        cfg.inter_region_delay,
+    ));
+    let fed = Arc::new(Federation::new(
+        gate,
+        store_arc.clone(),
+        cfg.region_number,
+        keys.public_pem(),
+        cfg.transit_cache,
+    ));
+    let roost = Arc::new(Roost::new(store_arc.clone(), rcfg, fed.clone()));
+    tracing::info!(region = %cfg.region, %addr, key_id = %public.key_id(), "region ready");
 
     let state = AppState {
         roost: roost.clone(),
+        fed: fed.clone(),
         max_body_bytes: cfg.max_body_bytes,
     };
-    let app = roost_api::router(state)
+    let fed_routes = roost_federation::routes(FedState {
+        roost: roost.clone(),
+        fed: fed.clone(),
+        max_skew_secs: cfg.signature_skew_secs,
+    });
+    let app = fed_routes
+        .merge(roost_api::router(state))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
@@ -125,6 +197,34 @@ pub async fn start(cfg: Config) -> Result<Running, StartError> {
             }
         })
     };
+    let outbox = {
+        let settings = OutboxSettings {
+            retry_base: cfg.outbox_retry,
+            give_up_after: cfg.outbox_give_up,
+            ..OutboxSettings::default()
+        };
+        tokio::spawn(fed.clone().run_outbox(settings, rx.clone()))
+    };
+    let purger = {
+        let store = store_arc.clone();
+        let mut rx = rx.clone();
+        let every = cfg.purge_every;
+        tokio::spawn(async move {
+            loop {
+                match roost_federation::purge::purge_expired(store.as_ref(), jiff::Timestamp::now())
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(items = n, "retention purge removed foreign items"),
+                    Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = rx.changed() => break,
+                }
+            }
+        })
+    };
 
     let task = {
         let roost = roost.clone();
@@ -141,11 +241,14 @@ pub async fn start(cfg: Config) -> Result<Running, StartError> {
                 tracing::error!(error = %e, "server failed");
             }
             let _ = flusher.await;
+            let _ = purger.await;
             // Last flush after the last request: no view of a clean shutdown is lost.
+            // Views of foreign posts go to the outbox, which is durable.
             match roost.flush_views().await {
                 Ok(n) => tracing::info!(rows = n, "view counts flushed"),
                 Err(e) => tracing::error!(error = %e, "final view flush failed"),
             }
+            let _ = outbox.await;
             store.close().await;
         })
     };
@@ -153,6 +256,7 @@ pub async fn start(cfg: Config) -> Result<Running, StartError> {
         addr,
         base_url,
         roost,
+        fed,
         shutdown: tx,
         task,
     })

@@ -23,6 +23,31 @@ struct Cli {
 enum Command {
     /// Run this region's server until SIGINT or SIGTERM.
     Serve(#[command(flatten)] Settings),
+    /// Write or change the cluster file shared by all regions.
+    Cluster {
+        #[command(subcommand)]
+        task: ClusterTask,
+    },
+    /// Verify every region's ledger, storage and policy; exits non-zero on any violation.
+    Audit {
+        /// The cluster file.
+        #[arg(long)]
+        cluster: PathBuf,
+        /// Heads seen by earlier audits (kept up to date by this command).
+        #[arg(long, default_value = "audit-heads.json")]
+        heads: PathBuf,
+        /// `code=DIR`: a region's data dir, when not (or not correctly) in the cluster file.
+        #[arg(long = "data-dir", value_parser = parse_pair)]
+        data_dirs: Vec<(String, PathBuf)>,
+    },
+    /// Start three regions on loopback with seeded users; runs until interrupted.
+    Demo {
+        /// Where the regions keep their data (created; reused if it exists).
+        #[arg(long, default_value = "roost-demo")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 24)]
+        users_per_region: usize,
+    },
     /// Operator tasks on this region's data (the server may be running).
     Admin {
         #[command(flatten)]
@@ -30,6 +55,41 @@ enum Command {
         #[command(subcommand)]
         task: AdminTask,
     },
+}
+
+#[derive(Subcommand)]
+enum ClusterTask {
+    /// Create data dirs with keys for the regions and write the cluster file.
+    Init {
+        /// Where to write the cluster file.
+        #[arg(long, default_value = "cluster.toml")]
+        out: PathBuf,
+        /// Folder for the regions' data dirs (one per region code).
+        #[arg(long, default_value = "regions")]
+        data_root: PathBuf,
+        /// `code=BASE_URL`, once per region, e.g. `in=https://in.roost.example`.
+        #[arg(long = "region", value_parser = parse_region, required = true)]
+        regions: Vec<(String, String)>,
+    },
+    /// Give a region a new signing key; the old one stays listed so its signatures verify.
+    RotateKey {
+        #[arg(long)]
+        cluster: PathBuf,
+        #[arg(long)]
+        region: String,
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+}
+
+fn parse_region(s: &str) -> Result<(String, String), String> {
+    let (c, u) = s.split_once('=').ok_or("expected code=BASE_URL")?;
+    Ok((c.to_string(), u.to_string()))
+}
+
+fn parse_pair(s: &str) -> Result<(String, PathBuf), String> {
+    let (c, d) = s.split_once('=').ok_or("expected code=DIR")?;
+    Ok((c.to_string(), PathBuf::from(d)))
 }
 
 #[derive(Subcommand)]
@@ -67,7 +127,97 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin { settings, task } => {
             admin(Config::load(cli.config.as_deref(), settings)?, task).await
         }
+        Command::Cluster { task } => cluster(task),
+        Command::Audit {
+            cluster,
+            heads,
+            data_dirs,
+        } => audit(cluster, heads, data_dirs).await,
+        Command::Demo {
+            dir,
+            users_per_region,
+        } => demo(dir, users_per_region).await,
     }
+}
+
+fn cluster(task: ClusterTask) -> anyhow::Result<()> {
+    use roost_server::cluster_cmd;
+    match task {
+        ClusterTask::Init {
+            out,
+            data_root,
+            regions,
+        } => {
+            let plans: Vec<cluster_cmd::RegionPlan> = regions
+                .into_iter()
+                .map(|(code, base_url)| cluster_cmd::RegionPlan {
+                    name: code.to_uppercase(),
+                    jurisdiction: code.to_uppercase(),
+                    code,
+                    base_url,
+                    time_zone: "UTC".into(),
+                })
+                .collect();
+            let c = cluster_cmd::init(&data_root, &plans, &cluster_cmd::default_policy())?;
+            std::fs::write(&out, c.to_toml())
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} with {} regions", out.display(), c.regions.len());
+            Ok(())
+        }
+        ClusterTask::RotateKey {
+            cluster,
+            region,
+            data_dir,
+        } => {
+            let id = cluster_cmd::rotate_key(&cluster, &region, &data_dir)?;
+            println!("region {region} now signs with key {id}; restart it, then the others");
+            Ok(())
+        }
+    }
+}
+
+async fn audit(
+    cluster: PathBuf,
+    heads: PathBuf,
+    dirs: Vec<(String, PathBuf)>,
+) -> anyhow::Result<()> {
+    let c = roost_residency::Cluster::load(&cluster)?;
+    let mut data_dirs: std::collections::BTreeMap<String, PathBuf> = c
+        .regions
+        .values()
+        .filter_map(|r| {
+            r.data_dir
+                .as_ref()
+                .map(|d| (r.code.clone(), PathBuf::from(d)))
+        })
+        .collect();
+    data_dirs.extend(dirs);
+    let report = roost_server::audit::run(&roost_server::audit::AuditOptions {
+        cluster: c,
+        heads_file: heads,
+        data_dirs,
+    })
+    .await?;
+    print!("{}", report.render());
+    if !report.is_clean() {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+async fn demo(dir: PathBuf, users_per_region: usize) -> anyhow::Result<()> {
+    let d = roost_server::demo::start(&roost_server::demo::DemoOptions {
+        root: dir,
+        users_per_region,
+        seed: 1,
+    })
+    .await?;
+    println!("{}", d.summary);
+    shutdown_signal().await;
+    for (_, r) in d.regions {
+        r.stop().await;
+    }
+    Ok(())
 }
 
 async fn serve(cfg: Config) -> anyhow::Result<()> {
@@ -106,7 +256,12 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
         .await
         .context("opening the database")?;
     let rcfg = roost_server::roost_config(&cfg, cfg.listen);
-    let roost = roost_core::Roost::new(std::sync::Arc::new(store.clone()), rcfg);
+    // Offline tasks never reach other regions.
+    let roost = roost_core::Roost::new(
+        std::sync::Arc::new(store.clone()),
+        rcfg,
+        std::sync::Arc::new(roost_core::remote::NoRemote),
+    );
     let result = match task {
         AdminTask::CreateAccount {
             username,

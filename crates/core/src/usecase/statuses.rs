@@ -259,16 +259,25 @@ impl Roost {
     }
 
     /// Fetching a single status counts as a view of it — at its home region: views of a
-    /// foreign status are sent there.
+    /// foreign status kept here are sent there; a live (`transit`) read is counted there
+    /// by the read itself. The view shows in the answer at once.
     pub async fn view_status(&self, id: Id, viewer: Option<Id>) -> CoreResult<StatusView> {
-        let view = self.status(id, viewer).await?;
-        let counted = view.status.reblog_of_id.unwrap_or(view.status.id);
+        let status = match self.visible_status(id, viewer).await {
+            Ok(s) => s,
+            Err(CoreError::NotFound(_)) if self.is_foreign_id(id) => {
+                return self.status(id, viewer).await;
+            }
+            Err(e) => return Err(e),
+        };
+        let counted = status.reblog_of_id.unwrap_or(status.id);
         if self.is_foreign_id(counted) {
             self.record_foreign_view(counted);
         } else {
             self.views.record(counted);
         }
-        Ok(view)
+        self.hydrate_one(id, viewer)
+            .await?
+            .ok_or(CoreError::NotFound("status"))
     }
 
     /// Like [`Roost::view_status`] without counting a view (for API reads such as `source`).

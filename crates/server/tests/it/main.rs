@@ -6,6 +6,7 @@ mod errors;
 mod mastodon_py;
 mod notifications;
 mod oauth;
+mod regions;
 mod restart;
 mod smoke;
 mod statuses;

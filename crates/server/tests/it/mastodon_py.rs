@@ -75,3 +75,40 @@ async fn mastodon_py_drives_roost() {
         "{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_py_two_regions() {
+    let Some(py) = python() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 is required in CI for the Mastodon.py test"
+        );
+        eprintln!("SKIPPED: no python3 found; the Mastodon.py test did not run");
+        return;
+    };
+    let r = crate::support::Regions::start(|_| crate::support::policy_all("store")).await;
+    let envs = [
+        ("ROOST_URL_A", r.get("in").base.clone()),
+        ("ROOST_URL_B", r.get("id").base.clone()),
+        ("ROOST_DOMAIN_A", r.cluster.region("in").unwrap().domain()),
+        ("ROOST_DOMAIN_B", r.cluster.region("id").unwrap().domain()),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(py)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .arg(repo_root().join("tests/clients/test_mastodon_py_regions.py"))
+            .envs(envs)
+            .output()
+            .expect("pytest runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "Mastodon.py two-region test failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    r.stop_all().await;
+}

@@ -210,6 +210,10 @@ impl TestServer {
             .ok()
     }
 
+    pub async fn post_status_raw(&self, user: &User, body: Value) -> Resp {
+        self.post("/api/v1/statuses", Some(&user.token), body).await
+    }
+
     pub async fn follow(&self, follower: &User, target: &User) -> Value {
         self.post(
             &format!("/api/v1/accounts/{}/follow", target.id),
@@ -373,4 +377,170 @@ pub fn link_rel(link: &str, rel: &str) -> Option<String> {
             None
         }
     })
+}
+
+/// Three (or more) regions of one cluster, in process, each on its own port and data dir.
+pub struct Regions {
+    pub servers: std::collections::BTreeMap<String, TestServer>,
+    pub cluster: std::sync::Arc<roost_residency::Cluster>,
+    pub root: TempDir,
+}
+
+pub const REGION_CODES: [&str; 3] = ["in", "id", "cn"];
+
+impl Regions {
+    /// Starts `in`, `id` and `cn` with the policy `policy` builds for each region code.
+    pub async fn start(policy: impl Fn(&str) -> roost_residency::Policy) -> Regions {
+        Self::start_with(policy, |_| {}).await
+    }
+
+    pub async fn start_with(
+        policy: impl Fn(&str) -> roost_residency::Policy,
+        tweak: impl Fn(&mut Config),
+    ) -> Regions {
+        let root = tempfile::tempdir().unwrap();
+        let mut listeners = Vec::new();
+        let mut plans = Vec::new();
+        for code in REGION_CODES {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            plans.push(roost_server::cluster_cmd::RegionPlan {
+                code: code.into(),
+                name: code.to_uppercase(),
+                jurisdiction: code.to_uppercase(),
+                base_url: format!("http://{}", l.local_addr().unwrap()),
+                time_zone: "UTC".into(),
+            });
+            listeners.push(l);
+        }
+        let mut cluster = roost_server::cluster_cmd::init(
+            root.path(),
+            &plans,
+            &roost_residency::Policy::default(),
+        )
+        .unwrap();
+        for (code, spec) in cluster.regions.iter_mut() {
+            spec.policy = policy(code);
+            spec.policy.to.remove(code.as_str());
+        }
+        let cluster = std::sync::Arc::new(
+            roost_residency::Cluster::from_toml(&cluster.to_toml()).expect("valid cluster"),
+        );
+        let mut servers = std::collections::BTreeMap::new();
+        for (code, l) in REGION_CODES.iter().zip(listeners) {
+            let cfg = Self::config(&cluster, code, root.path(), &tweak);
+            let running = roost_server::start_on(cfg, l).await.expect("region starts");
+            servers.insert(code.to_string(), TestServer::wrap(running));
+        }
+        Regions {
+            servers,
+            cluster,
+            root,
+        }
+    }
+
+    fn config(
+        cluster: &std::sync::Arc<roost_residency::Cluster>,
+        code: &str,
+        root: &std::path::Path,
+        tweak: &impl Fn(&mut Config),
+    ) -> Config {
+        let mut cfg = Config::for_region(cluster.clone(), code, &root.join(code)).unwrap();
+        cfg.view_flush_secs = 1;
+        cfg.outbox_retry = std::time::Duration::from_millis(100);
+        cfg.transit_cache = std::time::Duration::from_millis(0);
+        cfg.purge_every = std::time::Duration::from_millis(500);
+        tweak(&mut cfg);
+        cfg
+    }
+
+    pub fn get(&self, code: &str) -> &TestServer {
+        &self.servers[code]
+    }
+
+    pub fn data_dir(&self, code: &str) -> std::path::PathBuf {
+        self.root.path().join(code)
+    }
+
+    /// `name@domain` of a region's account.
+    pub fn handle(&self, code: &str, username: &str) -> String {
+        format!("{username}@{}", self.cluster.region(code).unwrap().domain())
+    }
+
+    /// Stops one region (its port is free again until `restart`).
+    pub async fn stop(&mut self, code: &str) {
+        let s = self.servers.remove(code).unwrap();
+        s.stop().await;
+    }
+
+    /// Starts a stopped region again on its own port with its data.
+    pub async fn restart(&mut self, code: &str) {
+        let cfg = Self::config(&self.cluster, code, self.root.path(), &|_| {});
+        let running = roost_server::start(cfg).await.expect("region restarts");
+        self.servers
+            .insert(code.to_string(), TestServer::wrap(running));
+    }
+
+    pub async fn stop_all(mut self) -> TempDir {
+        for code in REGION_CODES {
+            if let Some(s) = self.servers.remove(code) {
+                s.stop().await;
+            }
+        }
+        self.root
+    }
+}
+
+impl TestServer {
+    pub fn wrap(running: Running) -> TestServer {
+        TestServer {
+            base: running.base_url.clone(),
+            running: Some(running),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Looks up another region's account by handle: its ID as this region knows it.
+    pub async fn lookup(&self, user: &User, handle: &str) -> Value {
+        self.get(
+            &format!("/api/v1/accounts/lookup?acct={handle}"),
+            Some(&user.token),
+        )
+        .await
+        .ok()
+    }
+}
+
+/// Polls `check` until it returns Some, or panics after `secs` seconds with `what`.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if std::time::Instant::now() > until {
+            panic!("timed out waiting for: {what}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// A policy with the same action for every class (identity stays denied) to every
+/// destination.
+pub fn policy_all(action: &str) -> roost_residency::Policy {
+    let mut p = roost_residency::Policy::default();
+    for c in roost_residency::DataClass::ALL {
+        if c != roost_residency::DataClass::Identity {
+            p.default
+                .insert(c, roost_residency::Action::parse(action).unwrap());
+        }
+    }
+    p
 }

@@ -1,0 +1,634 @@
+//! `roost audit`: checks every region of a cluster from outside. It asks each region for its
+//! signed ledger head over HTTP, proves the ledger only grew since the last audit, compares
+//! the ledger in the region's storage with the head, scans the storage's real tables for
+//! foreign data and checks each item against the ledger and the policy, and matches every
+//! `stored` entry with a `sent` entry of the data's home region. The verdicts come from
+//! `roost_residency::audit`; this module gathers the evidence.
+//!
+//! Order matters on a live cluster: all storage scans come first, then all heads, then all
+//! ledgers. An item found in storage was recorded in the ledger before it was written, so it
+//! is covered by a head fetched afterwards; and a send recorded before a holder's head is in
+//! the origin's ledger read afterwards. Traffic during the audit cannot cause false alarms.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use roost_residency::audit::{self, SavedHeads, Violation, ViolationKind};
+use roost_residency::{Cluster, Hash, LedgerEntry, LedgerStore, SignedTreeHead};
+use roost_store::{Inventory, SqliteOptions, SqliteStore};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// Per request; a region slower than this counts as unreachable.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// What to audit and where the evidence is.
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    pub cluster: Cluster,
+    /// Heads accepted by the last audit (JSON, `SavedHeads`); created if missing.
+    pub heads_file: PathBuf,
+    /// region code -> data dir (from the cluster file's data_dir unless overridden)
+    pub data_dirs: BTreeMap<String, PathBuf>,
+}
+
+/// The outcome: any violation fails the audit.
+#[derive(Debug, Clone, Default)]
+pub struct AuditReport {
+    pub regions_checked: Vec<String>,
+    pub violations: Vec<Violation>,
+    /// What was looked at, for the reader; never a verdict.
+    pub notes: Vec<String>,
+}
+
+impl AuditReport {
+    pub fn is_clean(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// Readable text, one item a line, ending with the `VERDICT: ...` line and a newline.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let regions = if self.regions_checked.is_empty() {
+            "none".to_string()
+        } else {
+            self.regions_checked.join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "roost audit of {} region(s): {regions}",
+            self.regions_checked.len()
+        );
+        if !self.notes.is_empty() {
+            out.push_str("\nNotes:\n");
+            for n in &self.notes {
+                let _ = writeln!(out, "  - {n}");
+            }
+        }
+        if self.violations.is_empty() {
+            out.push_str("\nViolations: none\n");
+        } else {
+            let _ = writeln!(out, "\nViolations ({}):", self.violations.len());
+            for v in &self.violations {
+                let _ = writeln!(out, "  - {v}");
+            }
+        }
+        out.push('\n');
+        if self.is_clean() {
+            out.push_str("VERDICT: clean\n");
+        } else {
+            let _ = writeln!(out, "VERDICT: {} violation(s)", self.violations.len());
+        }
+        out
+    }
+
+    fn violation(&mut self, region: &str, kind: ViolationKind, detail: String) {
+        self.violations.push(Violation {
+            region: region.to_string(),
+            kind,
+            detail,
+        });
+    }
+}
+
+/// One region's evidence as the audit gathers it.
+struct Region {
+    code: String,
+    store: Option<SqliteStore>,
+    /// When the storage was scanned: the moment retention is judged at.
+    scanned_ms: i64,
+    inventory: Option<Inventory>,
+    /// The served head, once its signature verified.
+    head: Option<SignedTreeHead>,
+    /// The head passed the signature and append-only checks: it may become the reference.
+    head_accepted: bool,
+    /// Entries covered by the verified head (all entries if there is none).
+    signed: Option<Vec<LedgerEntry>>,
+    /// Every entry in storage, including any appended after the head was served.
+    all: Option<Vec<LedgerEntry>>,
+}
+
+/// Runs the whole audit. Fails only when the audit itself cannot run (unreadable heads file,
+/// empty cluster); everything wrong with a region is a violation in the report.
+pub async fn run(opts: &AuditOptions) -> anyhow::Result<AuditReport> {
+    anyhow::ensure!(
+        !opts.cluster.regions.is_empty(),
+        "the cluster names no regions: nothing to audit"
+    );
+    let mut saved = SavedHeads::load(&opts.heads_file)
+        .with_context(|| format!("cannot read the heads file {}", opts.heads_file.display()))?;
+    let client = reqwest::Client::builder()
+        .timeout(HTTP_TIMEOUT)
+        .connect_timeout(HTTP_TIMEOUT)
+        .user_agent(concat!("roost-audit/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("cannot build the HTTP client")?;
+
+    let mut report = AuditReport::default();
+    for code in opts.data_dirs.keys() {
+        if opts.cluster.region(code).is_none() {
+            report.notes.push(format!(
+                "a data dir is given for {code}, which is not in the cluster; ignored"
+            ));
+        }
+    }
+
+    // Phase 1: storage scans (before any head, see the module doc).
+    let mut regions = Vec::new();
+    for code in opts.cluster.regions.keys() {
+        report.regions_checked.push(code.clone());
+        regions.push(scan_storage(opts, code, &mut report).await);
+    }
+    // Phase 2: heads.
+    for r in &mut regions {
+        check_head(opts, &client, saved.heads.get(&r.code), r, &mut report).await;
+    }
+    // Phase 3: ledgers against heads, stored items against ledgers and policy.
+    for r in &mut regions {
+        read_ledger(r, &mut report).await;
+        check_items(&opts.cluster, r, &mut report);
+    }
+    // Phase 4: what a region stored, its home must have sent.
+    for holder in &regions {
+        let Some(holder_entries) = &holder.signed else {
+            continue;
+        };
+        for origin in &regions {
+            if origin.code == holder.code {
+                continue;
+            }
+            match &origin.all {
+                Some(origin_entries) => report.violations.extend(audit::check_sends_match(
+                    &holder.code,
+                    holder_entries,
+                    &origin.code,
+                    origin_entries,
+                )),
+                None => report.notes.push(format!(
+                    "{}: what it stored from {} was not matched with sends: the ledger of {} could not be read",
+                    holder.code, origin.code, origin.code
+                )),
+            }
+        }
+    }
+
+    for r in &regions {
+        if let Some(store) = &r.store {
+            store.close().await;
+        }
+    }
+
+    // Only a head that passed the signature and append-only checks becomes the reference.
+    let mut updated = 0;
+    for r in regions {
+        if let (true, Some(head)) = (r.head_accepted, r.head) {
+            saved.heads.insert(r.code, head);
+            updated += 1;
+        }
+    }
+    match saved.save(&opts.heads_file) {
+        Ok(()) => report.notes.push(format!(
+            "saved {updated} head(s) to {} as the reference for the next audit",
+            opts.heads_file.display()
+        )),
+        // The audit itself is done; say so loudly rather than lose its result.
+        Err(e) => report.notes.push(format!(
+            "WARNING: could not save the heads to {}: {e}; the next audit cannot check that ledgers only grew",
+            opts.heads_file.display()
+        )),
+    }
+    Ok(report)
+}
+
+/// Opens the region's store and takes its inventory; every identity row abroad is a
+/// violation. A store that cannot be read fails the audit for the region.
+async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport) -> Region {
+    let mut region = Region {
+        code: code.to_string(),
+        store: None,
+        scanned_ms: jiff::Timestamp::now().as_millisecond(),
+        inventory: None,
+        head: None,
+        head_accepted: false,
+        signed: None,
+        all: None,
+    };
+    let unreadable = |report: &mut AuditReport, why: String| {
+        report.violation(
+            code,
+            ViolationKind::LedgerMismatch,
+            format!("storage not audited: {why}"),
+        );
+    };
+    let Some(dir) = opts.data_dirs.get(code) else {
+        unreadable(
+            report,
+            "no data dir is known for it (set data_dir in the cluster file or pass one)".into(),
+        );
+        return region;
+    };
+    let path = dir.join("roost.sqlite");
+    // Opening would create an empty database; a missing one must not look clean.
+    if !path.is_file() {
+        unreadable(report, format!("{} does not exist", path.display()));
+        return region;
+    }
+    let store = match SqliteStore::open(&path, SqliteOptions::default()).await {
+        Ok(s) => s,
+        Err(e) => {
+            unreadable(
+                report,
+                format!("cannot open {}: {}", path.display(), error_chain(&e)),
+            );
+            return region;
+        }
+    };
+    region.scanned_ms = jiff::Timestamp::now().as_millisecond();
+    match store.foreign_inventory(code).await {
+        Ok(inv) => {
+            report.notes.push(format!(
+                "{code}: {} foreign item(s) and {} foreign identity row(s) in {}",
+                inv.items.len(),
+                inv.identity_abroad.len(),
+                path.display()
+            ));
+            for what in &inv.identity_abroad {
+                report.violation(
+                    code,
+                    ViolationKind::IdentityAbroad,
+                    format!("stores {what}"),
+                );
+            }
+            region.inventory = Some(inv);
+        }
+        Err(e) => unreadable(
+            report,
+            format!("scanning {} failed: {}", path.display(), error_chain(&e)),
+        ),
+    }
+    region.store = Some(store);
+    region
+}
+
+/// Fetches the region's head, verifies its signature and that it extends the saved head.
+async fn check_head(
+    opts: &AuditOptions,
+    client: &reqwest::Client,
+    saved: Option<&SignedTreeHead>,
+    region: &mut Region,
+    report: &mut AuditReport,
+) {
+    let code = region.code.clone();
+    let Some(spec) = opts.cluster.region(&code) else {
+        return;
+    };
+    let url = format!("{}/api/roost/v1/ledger/head", spec.base_url);
+    let head: SignedTreeHead = match get_json(client, &url).await {
+        Ok(h) => h,
+        Err(e) => {
+            // An audit that could not look must not pass.
+            report.violation(
+                &code,
+                ViolationKind::LedgerMismatch,
+                format!("unreachable: no signed head from {url}: {e}"),
+            );
+            return;
+        }
+    };
+    if let Some(v) = audit::check_head_signature(&opts.cluster, &code, &head) {
+        report.violations.push(v);
+        return;
+    }
+    report.notes.push(format!(
+        "{code}: signed head of {} entries, root {}, key {}: signature verified",
+        head.head.tree_size,
+        hex::encode(head.head.root_hash),
+        head.key_id
+    ));
+    let append_only = match saved {
+        None => {
+            report.notes.push(format!(
+                "{code}: no saved head (first audit): this head becomes the reference"
+            ));
+            true
+        }
+        Some(saved) => check_extends(client, &spec.base_url, saved, &head, report).await,
+    };
+    region.head_accepted = append_only;
+    region.head = Some(head);
+}
+
+/// The current head extends the saved one, by the region's consistency proof.
+async fn check_extends(
+    client: &reqwest::Client,
+    base_url: &str,
+    saved: &SignedTreeHead,
+    current: &SignedTreeHead,
+    report: &mut AuditReport,
+) -> bool {
+    let code = current.head.region.clone();
+    let (first, second) = (saved.head.tree_size, current.head.tree_size);
+    // A shrunken ledger has no proof to ask for; the check says so by itself.
+    if second < first {
+        if let Some(v) = audit::check_consistency(saved, current, &[]) {
+            report.violations.push(v);
+        }
+        return false;
+    }
+    let url = format!("{base_url}/api/roost/v1/ledger/consistency?first={first}&second={second}");
+    let not_append_only = |report: &mut AuditReport, detail: String| {
+        report.violation(&code, ViolationKind::NotAppendOnly, detail);
+        false
+    };
+    let wire: ConsistencyWire = match get_json(client, &url).await {
+        Ok(w) => w,
+        Err(e) => {
+            return not_append_only(
+                report,
+                format!("no consistency proof from {first} to {second} entries ({url}): {e}"),
+            )
+        }
+    };
+    let proof = match wire.decode() {
+        Ok(p) => p,
+        Err(e) => return not_append_only(report, format!("consistency proof from {url}: {e}")),
+    };
+    if (proof.first, proof.second) != (first, second) {
+        return not_append_only(
+            report,
+            format!(
+                "asked for a consistency proof from {first} to {second} entries, got one from {} to {}",
+                proof.first, proof.second
+            ),
+        );
+    }
+    if proof.first_root != saved.head.root_hash {
+        return not_append_only(
+            report,
+            format!(
+                "its ledger's first {first} entries now hash to {}, but the saved head says {}",
+                hex::encode(proof.first_root),
+                hex::encode(saved.head.root_hash)
+            ),
+        );
+    }
+    if proof.second_root != current.head.root_hash {
+        return not_append_only(
+            report,
+            format!(
+                "its consistency proof ends at root {}, but its signed head of {second} entries says {}",
+                hex::encode(proof.second_root),
+                hex::encode(current.head.root_hash)
+            ),
+        );
+    }
+    if let Some(v) = audit::check_consistency(saved, current, &proof.hashes) {
+        report.violations.push(v);
+        return false;
+    }
+    report.notes.push(format!(
+        "{code}: ledger grew from {first} to {second} entries; append-only proof verified"
+    ));
+    true
+}
+
+/// Reads every ledger leaf from storage and checks the ones the head covers against it.
+async fn read_ledger(region: &mut Region, report: &mut AuditReport) {
+    let code = region.code.clone();
+    let Some(store) = &region.store else {
+        return;
+    };
+    let mismatch = |report: &mut AuditReport, detail: String| {
+        report.violation(&code, ViolationKind::LedgerMismatch, detail);
+    };
+    // A gap in the indices (a removed row) shows here; the hash check below shows it too.
+    match store.leaf_hashes().await {
+        Ok(hashes) => {
+            if let Some(head) = &region.head {
+                let stored = hashes.len() as u64;
+                if stored > head.head.tree_size {
+                    report.notes.push(format!(
+                        "{code}: {} entries appended after the head was served; not signed yet, used only as sends",
+                        stored - head.head.tree_size
+                    ));
+                }
+            }
+        }
+        Err(e) => mismatch(report, format!("stored ledger: {e}")),
+    }
+    // i64::MAX: the store binds the bound as a signed integer.
+    let leaves = match store.leaves(0, i64::MAX as u64).await {
+        Ok(l) => l,
+        Err(e) => {
+            mismatch(report, format!("cannot read the stored ledger: {e}"));
+            return;
+        }
+    };
+    let size = region.head.as_ref().map(|h| h.head.tree_size);
+    if let Some(head) = &region.head {
+        let covered: Vec<Vec<u8>> = leaves
+            .iter()
+            .filter(|(i, _)| *i < head.head.tree_size)
+            .map(|(_, l)| l.clone())
+            .collect();
+        report
+            .violations
+            .extend(audit::check_leaves_match_head(&code, &covered, head));
+    } else {
+        report.notes.push(format!(
+            "{code}: no verified head, so its stored ledger ({} entries) is used unverified",
+            leaves.len()
+        ));
+    }
+    let mut signed = Vec::new();
+    let mut all = Vec::with_capacity(leaves.len());
+    for (index, bytes) in &leaves {
+        match LedgerEntry::from_leaf_bytes(bytes) {
+            Ok(e) => {
+                if size.is_none_or(|s| *index < s) {
+                    signed.push(e.clone());
+                }
+                all.push(e);
+            }
+            Err(e) => mismatch(report, format!("ledger entry {index} is unreadable: {e}")),
+        }
+    }
+    region.signed = Some(signed);
+    region.all = Some(all);
+}
+
+/// Every foreign item in storage against the ledger entries the head covers.
+fn check_items(cluster: &Cluster, region: &Region, report: &mut AuditReport) {
+    let (Some(inv), Some(entries)) = (&region.inventory, &region.signed) else {
+        return;
+    };
+    report.violations.extend(audit::check_stored_items(
+        cluster,
+        &region.code,
+        &inv.items,
+        entries,
+        region.scanned_ms,
+    ));
+}
+
+/// GET a JSON document; the error says what went wrong in words.
+async fn get_json<T: DeserializeOwned>(client: &reqwest::Client, url: &str) -> Result<T, String> {
+    let resp = client.get(url).send().await.map_err(|e| error_chain(&e))?;
+    let status = resp.status();
+    if !status.is_success() {
+        let body = resp.text().await.unwrap_or_default();
+        let body: String = body.chars().take(200).collect();
+        return Err(format!("HTTP {status}: {body}"));
+    }
+    resp.json::<T>()
+        .await
+        .map_err(|e| format!("unreadable answer: {}", error_chain(&e)))
+}
+
+/// reqwest's top-level message hides the cause (refused, timed out); show the whole chain.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let _ = write!(out, ": {s}");
+        source = s.source();
+    }
+    out
+}
+
+/// The consistency endpoint's answer, hashes in hex.
+#[derive(Deserialize)]
+struct ConsistencyWire {
+    first: u64,
+    second: u64,
+    first_root: String,
+    second_root: String,
+    consistency_proof: Vec<String>,
+}
+
+struct ConsistencyProof {
+    first: u64,
+    second: u64,
+    first_root: Hash,
+    second_root: Hash,
+    hashes: Vec<Hash>,
+}
+
+impl ConsistencyWire {
+    fn decode(&self) -> Result<ConsistencyProof, String> {
+        Ok(ConsistencyProof {
+            first: self.first,
+            second: self.second,
+            first_root: hash_from_hex(&self.first_root)?,
+            second_root: hash_from_hex(&self.second_root)?,
+            hashes: self
+                .consistency_proof
+                .iter()
+                .map(|h| hash_from_hex(h))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+fn hash_from_hex(s: &str) -> Result<Hash, String> {
+    let bytes = hex::decode(s).map_err(|_| format!("{s:?} is not hex"))?;
+    bytes
+        .try_into()
+        .map_err(|_| format!("{s:?} is not a 32-byte hash"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(region: &str, kind: ViolationKind, detail: &str) -> Violation {
+        Violation {
+            region: region.into(),
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    fn report(violations: Vec<Violation>) -> AuditReport {
+        AuditReport {
+            regions_checked: vec!["id".into(), "in".into()],
+            violations,
+            notes: vec!["in: signed head of 3 entries".into()],
+        }
+    }
+
+    #[test]
+    fn clean_report() {
+        let r = report(Vec::new());
+        assert!(r.is_clean());
+        let text = r.render();
+        assert!(
+            text.starts_with("roost audit of 2 region(s): id, in\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  - in: signed head of 3 entries\n"),
+            "{text}"
+        );
+        assert!(text.contains("Violations: none\n"), "{text}");
+        assert!(text.ends_with("\nVERDICT: clean\n"), "{text}");
+        assert_eq!(text.matches("VERDICT").count(), 1);
+    }
+
+    #[test]
+    fn report_with_violations() {
+        let r = report(vec![
+            v(
+                "in",
+                ViolationKind::BadSignature,
+                "head signed with key abc",
+            ),
+            v(
+                "id",
+                ViolationKind::IdentityAbroad,
+                "stores user row of account 7",
+            ),
+        ]);
+        assert!(!r.is_clean());
+        let text = r.render();
+        assert!(text.contains("Violations (2):\n"), "{text}");
+        assert!(
+            text.contains("  - in: BadSignature: head signed with key abc\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  - id: IdentityAbroad: stores user row of account 7\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("\nVERDICT: 2 violation(s)\n"), "{text}");
+        assert!(!text.contains("VERDICT: clean"));
+    }
+
+    #[test]
+    fn one_violation_fails() {
+        let r = report(vec![v(
+            "cn",
+            ViolationKind::LedgerMismatch,
+            "unreachable: no signed head",
+        )]);
+        assert!(!r.is_clean());
+        assert!(r.render().ends_with("VERDICT: 1 violation(s)\n"));
+    }
+
+    #[test]
+    fn empty_report_renders() {
+        let r = AuditReport::default();
+        assert!(r.is_clean());
+        let text = r.render();
+        assert!(
+            text.starts_with("roost audit of 0 region(s): none\n"),
+            "{text}"
+        );
+        // No notes section when there are none.
+        assert!(!text.contains("Notes:"), "{text}");
+        assert!(text.ends_with("VERDICT: clean\n"));
+    }
+}
