@@ -731,11 +731,15 @@ impl Remote for Federation {
         let followed = self.store.followed_foreign(viewer, &self.region).await?;
         let mut by_region: HashMap<String, Vec<Id>> = HashMap::new();
         for a in followed {
-            let d =
-                self.gate
-                    .cluster()
-                    .decide(&a.home_region, &self.region, DataClass::PublicContent);
-            if d.action == Action::Transit {
+            // Posts of a class we may only see in transit are fetched live (the others
+            // were delivered and are kept here).
+            let cluster = self.gate.cluster();
+            let transit = [DataClass::PublicContent, DataClass::PrivateContent]
+                .iter()
+                .any(|c| {
+                    cluster.decide(&a.home_region, &self.region, *c).action == Action::Transit
+                });
+            if transit {
                 by_region
                     .entry(a.home_region.clone())
                     .or_default()

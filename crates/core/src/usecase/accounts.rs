@@ -444,7 +444,7 @@ impl Roost {
         }
         let foreign = !self.is_local(&target);
         if foreign {
-            self.check_crossing(&target.home_region, DataClass::SocialGraph)?;
+            self.check_crossing_kept(&target.home_region, DataClass::SocialGraph)?;
         }
         let current = self.relationship(follower.id, target.id).await?;
         // A foreign follow stays a request until the target's region accepts it.

@@ -97,6 +97,20 @@ impl Roost {
     /// user to `destination` against this region's policy. The gate enforces the same
     /// rule when sending; this check lets the user see why at once.
     pub(crate) fn check_crossing(&self, destination: &str, class: DataClass) -> CoreResult<()> {
+        self.check_policy(destination, class, false)
+    }
+
+    /// Like [`Roost::check_crossing`] for data the other region must keep to work at all
+    /// (a follow is useless if the followed account's region may not remember it).
+    pub(crate) fn check_crossing_kept(
+        &self,
+        destination: &str,
+        class: DataClass,
+    ) -> CoreResult<()> {
+        self.check_policy(destination, class, true)
+    }
+
+    fn check_policy(&self, destination: &str, class: DataClass, kept: bool) -> CoreResult<()> {
         if destination == self.cfg.region {
             return Ok(());
         }
@@ -104,7 +118,7 @@ impl Roost {
             .cfg
             .cluster
             .decide(&self.cfg.region, destination, class);
-        if d.allowed() {
+        if d.persist() || (d.allowed() && !kept) {
             Ok(())
         } else {
             Err(CoreError::PolicyDenied(format!(

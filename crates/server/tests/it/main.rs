@@ -6,6 +6,7 @@ mod errors;
 mod mastodon_py;
 mod notifications;
 mod oauth;
+mod policy_matrix;
 mod regions;
 mod restart;
 mod smoke;
