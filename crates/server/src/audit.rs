@@ -389,9 +389,11 @@ async fn check_extends(
         report.violations.push(v);
         return false;
     }
-    report.notes.push(format!(
-        "{code}: ledger grew from {first} to {second} entries; append-only proof verified"
-    ));
+    report.notes.push(if first == second {
+        format!("{code}: ledger unchanged at {first} entries since the saved head")
+    } else {
+        format!("{code}: ledger grew from {first} to {second} entries; append-only proof verified")
+    });
     true
 }
 
