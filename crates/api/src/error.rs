@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use roost_core::error::chain;
 use roost_core::usecase::OAuthError;
 use roost_core::CoreError;
 
@@ -78,18 +79,6 @@ impl ApiError {
             }
         }
     }
-}
-
-/// The whole `source()` chain, for the log.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
 }
 
 impl IntoResponse for ApiError {

@@ -21,16 +21,5 @@ pub use outbox::OutboxSettings;
 pub use routes::{routes, FedState};
 pub use service::Federation;
 
+pub(crate) use roost_core::error::chain;
 pub(crate) use roost_core::usecase::valid_username;
-
-/// The whole `source()` chain, for the log.
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
-}

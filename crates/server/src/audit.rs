@@ -241,7 +241,11 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
         Err(e) => {
             unreadable(
                 report,
-                format!("cannot open {}: {}", path.display(), error_chain(&e)),
+                format!(
+                    "cannot open {}: {}",
+                    path.display(),
+                    roost_core::error::chain(&e)
+                ),
             );
             return region;
         }
@@ -266,7 +270,11 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
         }
         Err(e) => unreadable(
             report,
-            format!("scanning {} failed: {}", path.display(), error_chain(&e)),
+            format!(
+                "scanning {} failed: {}",
+                path.display(),
+                roost_core::error::chain(&e)
+            ),
         ),
     }
     region.store = Some(store);
@@ -478,7 +486,11 @@ fn check_items(cluster: &Cluster, region: &Region, report: &mut AuditReport) {
 
 /// GET a JSON document; the error says what went wrong in words.
 async fn get_json<T: DeserializeOwned>(client: &reqwest::Client, url: &str) -> Result<T, String> {
-    let resp = client.get(url).send().await.map_err(|e| error_chain(&e))?;
+    let resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| roost_core::error::chain(&e))?;
     let status = resp.status();
     if !status.is_success() {
         let body = resp.text().await.unwrap_or_default();
@@ -487,18 +499,7 @@ async fn get_json<T: DeserializeOwned>(client: &reqwest::Client, url: &str) -> R
     }
     resp.json::<T>()
         .await
-        .map_err(|e| format!("unreadable answer: {}", error_chain(&e)))
-}
-
-/// reqwest's top-level message hides the cause (refused, timed out); show the whole chain.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let _ = write!(out, ": {s}");
-        source = s.source();
-    }
-    out
+        .map_err(|e| format!("unreadable answer: {}", roost_core::error::chain(&e)))
 }
 
 /// The consistency endpoint's answer, hashes in hex.
