@@ -78,6 +78,8 @@ pub struct Gate {
     ledger: Arc<Ledger>,
     store: Arc<dyn Store>,
     key: SigningKey,
+    /// This region's base URL.
+    base: String,
     key_id: String,
     client: reqwest::Client,
     /// Added before each request: lets the benchmark model distance between regions.
@@ -94,7 +96,15 @@ impl Gate {
         timeout: Duration,
         delay: Option<Duration>,
     ) -> Gate {
-        let key_id = roost_residency::PublicKey(key.verifying_key()).key_id();
+        // The key ID names the region (by base URL) and which of its keys signed.
+        let base = cluster
+            .region(&region)
+            .map(|r| r.base_url.clone())
+            .unwrap_or_default();
+        let key_id = format!(
+            "{base}/ap/actor#{}",
+            roost_residency::PublicKey(key.verifying_key()).key_id()
+        );
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -107,6 +117,7 @@ impl Gate {
             ledger,
             store,
             key,
+            base,
             key_id,
             client,
             delay,
@@ -115,6 +126,10 @@ impl Gate {
 
     pub fn region(&self) -> &str {
         &self.region
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
     }
 
     pub fn cluster(&self) -> &Cluster {
@@ -297,8 +312,7 @@ impl Gate {
                 http::HeaderValue::from_static(crate::ap::CONTENT_TYPE),
             );
         }
-        let key_id = format!("{}/ap/actor#{}", self.cluster_base(), self.key_id);
-        httpsig::sign(&method, path, &mut headers, body, &key_id, &self.key)?;
+        httpsig::sign(&method, path, &mut headers, body, &self.key_id, &self.key)?;
         if let Some(d) = self.delay {
             tokio::time::sleep(d).await;
         }
@@ -325,13 +339,6 @@ impl Gate {
             });
         }
         Ok(bytes.to_vec())
-    }
-
-    fn cluster_base(&self) -> String {
-        self.cluster
-            .region(&self.region)
-            .map(|r| r.base_url.clone())
-            .unwrap_or_default()
     }
 
     /// Verifies a request from another region; returns that region's code. The key ID

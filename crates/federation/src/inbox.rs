@@ -59,7 +59,7 @@ pub(crate) async fn handle(
     };
     match act.kind.as_str() {
         "roost:Views" => {
-            let counts: Vec<(String, i64)> = serde_json::from_value(act_field(raw, "counts"))
+            let counts: Vec<(String, i64)> = serde_json::from_value(act.object["counts"].clone())
                 .map_err(|e| bad(format!("bad counts: {e}")))?;
             let parsed: Vec<(Id, i64)> = counts
                 .into_iter()
@@ -317,11 +317,4 @@ pub(crate) async fn handle(
         }
         other => Err(bad(format!("unsupported activity type {other}"))),
     }
-}
-
-fn act_field(raw: &[u8], field: &str) -> serde_json::Value {
-    serde_json::from_slice::<serde_json::Value>(raw)
-        .ok()
-        .and_then(|v| v.get(field).cloned())
-        .unwrap_or_default()
 }

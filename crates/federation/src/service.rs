@@ -66,6 +66,9 @@ pub struct Federation {
     pub(crate) outbox_wake: Arc<Notify>,
     cache: Mutex<TransitCache>,
     transit_ttl: Duration,
+    /// Whether any region lets us see its posts only in transit; if none does (one
+    /// region, or `store` everywhere), home timelines skip the live-fetch path entirely.
+    inbound_transit: bool,
 }
 
 fn unavailable(e: GateError) -> CoreError {
@@ -85,6 +88,13 @@ fn unavailable(e: GateError) -> CoreError {
     }
 }
 
+/// Whether `home` lets `reader` see some of its users' posts only in transit.
+fn transit_from(cluster: &roost_residency::Cluster, home: &str, reader: &str) -> bool {
+    [DataClass::PublicContent, DataClass::PrivateContent]
+        .iter()
+        .any(|c| cluster.decide(home, reader, *c).action == Action::Transit)
+}
+
 /// The `error` of a `{"error": ...}` body, else the body.
 fn error_text(body: &str) -> String {
     serde_json::from_str::<serde_json::Value>(body)
@@ -102,11 +112,13 @@ impl Federation {
         transit_ttl: Duration,
     ) -> Federation {
         let region = gate.region().to_string();
-        let base = gate
+        let base = gate.base_url().to_string();
+        let inbound_transit = gate
             .cluster()
-            .region(&region)
-            .map(|r| r.base_url.clone())
-            .unwrap_or_default();
+            .regions
+            .keys()
+            .filter(|home| **home != region)
+            .any(|home| transit_from(gate.cluster(), home, &region));
         Federation {
             gate,
             store,
@@ -120,6 +132,7 @@ impl Federation {
                 entries: HashMap::new(),
             }),
             transit_ttl,
+            inbound_transit,
         }
     }
 
@@ -511,23 +524,24 @@ impl Federation {
                 if !self.gate.decide(&region, DataClass::Aggregate).allowed() {
                     return Ok(Vec::new());
                 }
+                let n = self.ids.next();
                 let body = serde_json::json!({
                     "@context": ap::AS_CONTEXT,
-                    "id": self.fresh_activity_id(),
+                    "id": ap::activity_uri(&self.base, n),
                     "type": "roost:Views",
                     "actor": format!("{}/ap/actor", self.base),
-                    "counts": counts.iter().map(|(id, n)| (id.to_string(), n)).collect::<Vec<_>>(),
+                    "object": {
+                        "counts": counts.iter().map(|(id, n)| (id.to_string(), n)).collect::<Vec<_>>(),
+                    },
                 });
-                let mut item = self.item(
+                vec![self.item(
                     &region,
                     DataClass::Aggregate,
                     None,
-                    "views".into(),
+                    format!("views:{n}"),
                     "deliver view counts",
                     &body,
-                );
-                item.object = format!("views:{}", item.id);
-                vec![item]
+                )]
             }
         })
     }
@@ -728,17 +742,15 @@ impl Remote for Federation {
     }
 
     async fn transit_home(&self, viewer: Id, page: Page) -> CoreResult<Vec<TransitStatus>> {
+        if !self.inbound_transit {
+            return Ok(Vec::new());
+        }
         let followed = self.store.followed_foreign(viewer, &self.region).await?;
         let mut by_region: HashMap<String, Vec<Id>> = HashMap::new();
         for a in followed {
             // Posts of a class we may only see in transit are fetched live (the others
             // were delivered and are kept here).
-            let cluster = self.gate.cluster();
-            let transit = [DataClass::PublicContent, DataClass::PrivateContent]
-                .iter()
-                .any(|c| {
-                    cluster.decide(&a.home_region, &self.region, *c).action == Action::Transit
-                });
+            let transit = transit_from(self.gate.cluster(), &a.home_region, &self.region);
             if transit {
                 by_region
                     .entry(a.home_region.clone())
