@@ -36,10 +36,10 @@ pub fn default_policy() -> Policy {
 /// Creates each region's data dir under `root` with its key, and the cluster with their
 /// public keys. Regions are numbered 1.. in the order given.
 pub fn init(root: &Path, plans: &[RegionPlan], policy: &Policy) -> anyhow::Result<Cluster> {
+    keys::create_private_dir(root)?;
     let mut regions = BTreeMap::new();
     for (i, p) in plans.iter().enumerate() {
         let dir = root.join(&p.code);
-        keys::create_private_dir(root)?;
         let k = keys::load_or_create(&dir)?;
         let mut pol = policy.clone();
         // A region's policy names other regions only.

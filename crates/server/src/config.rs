@@ -199,6 +199,14 @@ impl Config {
             )),
             None => None,
         };
+        Config::resolve_in(s, cluster)
+    }
+
+    /// Like [`Config::resolve`] with the cluster already loaded (or none).
+    fn resolve_in(
+        s: Settings,
+        cluster: Option<std::sync::Arc<roost_residency::Cluster>>,
+    ) -> Result<Config, ConfigError> {
         let mut s = s;
         if let Some(c) = &cluster {
             // In a cluster, the region's entry is the truth for what others must agree on.
@@ -308,25 +316,12 @@ impl Config {
         region: &str,
         data_dir: &Path,
     ) -> Result<Config, ConfigError> {
-        let spec = cluster.region(region).ok_or_else(|| ConfigError::Invalid {
-            name: "region",
-            reason: format!("{region} is not in the cluster"),
-        })?;
-        let mut c = Config::resolve(Settings {
+        let settings = Settings {
             region: Some(region.to_string()),
-            region_number: Some(spec.number),
-            base_url: Some(spec.base_url.clone()),
-            domain: Some(spec.domain()),
-            time_zone: Some(spec.time_zone.clone()),
+            data_dir: Some(data_dir.to_path_buf()),
             ..Settings::default()
-        })?;
-        c.data_dir = data_dir.to_path_buf();
-        c.listen = spec
-            .domain()
-            .parse()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
-        c.cluster = Some(cluster);
-        Ok(c)
+        };
+        Config::resolve_in(settings, Some(cluster))
     }
 }
 
@@ -341,6 +336,57 @@ fn secs(v: u64) -> std::time::Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cluster_file_sets_the_region_entry_and_rejects_a_missing_region() {
+        let dir = tempfile::tempdir().unwrap();
+        let plans = vec![crate::cluster_cmd::RegionPlan {
+            code: "in".into(),
+            name: "India".into(),
+            jurisdiction: "IN".into(),
+            base_url: "http://127.0.0.1:18081".into(),
+            time_zone: "Asia/Kolkata".into(),
+        }];
+        let c = crate::cluster_cmd::init(dir.path(), &plans, &Default::default()).unwrap();
+        let file = dir.path().join("cluster.toml");
+        std::fs::write(&file, c.to_toml()).unwrap();
+        let cfg = Config::resolve(Settings {
+            cluster: Some(file.clone()),
+            region: Some("in".into()),
+            // The cluster's entry wins over a conflicting flag.
+            region_number: Some(9),
+            ..Settings::default()
+        })
+        .unwrap();
+        assert_eq!(cfg.region_number, 1);
+        assert_eq!(cfg.base_url.as_deref(), Some("http://127.0.0.1:18081"));
+        assert_eq!(cfg.listen, "127.0.0.1:18081".parse().unwrap());
+        assert_eq!(cfg.data_dir, dir.path().join("in"));
+        for (region, needle) in [
+            (None, "name this region"),
+            (Some("xx"), "not in the cluster"),
+        ] {
+            let e = Config::resolve(Settings {
+                cluster: Some(file.clone()),
+                region: region.map(String::from),
+                ..Settings::default()
+            })
+            .unwrap_err();
+            assert!(
+                e.to_string().contains("region") && format!("{e:?}").contains(needle),
+                "{e:?}"
+            );
+        }
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[regions.in]\nnumber = 5000\n").unwrap();
+        let e = Config::resolve(Settings {
+            cluster: Some(bad),
+            region: Some("in".into()),
+            ..Settings::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("cluster"), "{e}");
+    }
 
     #[test]
     fn flags_beat_file_beat_defaults() {
