@@ -14,6 +14,8 @@ use crate::cluster_cmd::{self, RegionPlan};
 use crate::config::Config;
 use crate::Running;
 use anyhow::{bail, Context};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use roost_core::model::{Account, OutboxState, Page, Visibility};
 use roost_core::usecase::PostStatus;
 use roost_core::{CoreError, Id, Roost};
@@ -318,23 +320,6 @@ async fn bind(previous: Option<&Cluster>, code: &str) -> anyhow::Result<TcpListe
         .context("binding a loopback port")
 }
 
-/// A tiny deterministic generator (SplitMix64): the same seed gives the same demo.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// A user by (region index, user index).
 type Who = (usize, usize);
 
@@ -382,7 +367,8 @@ async fn seed_and_audit(
 ) -> anyhow::Result<String> {
     let n = opts.users_per_region;
     let started = Instant::now();
-    let mut rng = Rng(opts.seed ^ 0x726f_6f73_7464_656d);
+    // Seeded, so the same seed gives the same demo (with the locked `rand` version).
+    let mut rng = StdRng::seed_from_u64(opts.seed);
     let domains: Vec<String> = REGIONS
         .iter()
         .map(|r| {
@@ -408,7 +394,7 @@ async fn seed_and_audit(
                     targets.insert((r, (i + 1) % n));
                     targets.insert((r, (i + 3) % n));
                 } else {
-                    targets.insert((r2, 1 + rng.below(n - 1)));
+                    targets.insert((r2, 1 + rng.gen_range(0..n - 1)));
                 }
             }
             targets.remove(&(r, i));
@@ -427,7 +413,7 @@ async fn seed_and_audit(
         let t = templates(region.code);
         for i in 0..n {
             for k in 0..2 {
-                let (lang, text) = t[rng.below(t.len())];
+                let (lang, text) = t[rng.gen_range(0..t.len())];
                 let private = k == 1 && i % 6 == 5;
                 post_jobs.push(((r, i), k, lang, text.replace("{city}", city(r, i)), private));
             }
@@ -499,15 +485,15 @@ async fn seed_and_audit(
             .filter(|p| p.public && targets.contains(&p.author) && kept_at(p.author.0, actor.0))
             .copied()
             .collect();
-        let pick = |rng: &mut Rng, class: DataClass| -> Option<Post> {
+        let pick = |rng: &mut StdRng, class: DataClass| -> Option<Post> {
             let ok: Vec<&Post> = seen
                 .iter()
                 .filter(|p| may_send(actor.0, p.author.0, class))
                 .collect();
-            (!ok.is_empty()).then(|| *ok[rng.below(ok.len())])
+            (!ok.is_empty()).then(|| *ok[rng.gen_range(0..ok.len())])
         };
         if let Some(p) = pick(&mut rng, DataClass::PublicContent) {
-            acts.push((actor, Act::Reply(rng.below(REPLIES.len())), p));
+            acts.push((actor, Act::Reply(rng.gen_range(0..REPLIES.len())), p));
         }
         for _ in 0..2 {
             if let Some(p) = pick(&mut rng, DataClass::Engagement) {
@@ -516,7 +502,7 @@ async fn seed_and_audit(
         }
         if actor.1 % 4 == 0 {
             if let Some(p) = pick(&mut rng, DataClass::PublicContent) {
-                acts.push((actor, Act::Quote(rng.below(QUOTES.len())), p));
+                acts.push((actor, Act::Quote(rng.gen_range(0..QUOTES.len())), p));
             }
         }
         if actor.1 % 3 == 1 {
@@ -719,56 +705,61 @@ async fn follow_all(
     Ok(join_all(set).await?.into_iter().flatten().collect())
 }
 
-/// Until every cross-region follow is accepted.
-async fn wait_follows(roosts: &[Arc<Roost>], follows: &[(usize, Id, Id)]) -> anyhow::Result<()> {
-    let mut pending: Vec<(usize, Id, Id)> = follows.to_vec();
+/// Polls `pending` (which drops what has settled) until nothing is left, or fails with
+/// `what` after [`SETTLE`].
+async fn settle<T, F, Fut>(mut pending: Vec<T>, what: &str, mut still: F) -> anyhow::Result<()>
+where
+    F: FnMut(Vec<T>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Vec<T>>>,
+{
     let deadline = Instant::now() + SETTLE;
     loop {
-        let mut still = Vec::new();
-        for &(r, follower, target) in &pending {
-            if !roosts[r].relationship(follower, target).await?.following {
-                still.push((r, follower, target));
-            }
-        }
-        pending = still;
+        pending = still(pending).await?;
         if pending.is_empty() {
             return Ok(());
         }
         if Instant::now() > deadline {
-            bail!(
-                "{} cross-region follows were not accepted within {} s",
-                pending.len(),
-                SETTLE.as_secs()
-            );
+            bail!("{} {what} within {} s", pending.len(), SETTLE.as_secs());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
+/// Until every cross-region follow is accepted.
+async fn wait_follows(roosts: &[Arc<Roost>], follows: &[(usize, Id, Id)]) -> anyhow::Result<()> {
+    settle(
+        follows.to_vec(),
+        "cross-region follows were not accepted",
+        |pending| async move {
+            let mut still = Vec::new();
+            for (r, follower, target) in pending {
+                if !roosts[r].relationship(follower, target).await?.following {
+                    still.push((r, follower, target));
+                }
+            }
+            Ok(still)
+        },
+    )
+    .await
+}
+
 /// Until each (region, post) is kept in that region.
 async fn wait_posts(roosts: &[Arc<Roost>], needed: &BTreeSet<(usize, Id)>) -> anyhow::Result<()> {
-    let mut pending: Vec<(usize, Id)> = needed.iter().copied().collect();
-    let deadline = Instant::now() + SETTLE;
-    loop {
-        let mut still = Vec::new();
-        for &(r, id) in &pending {
-            if roosts[r].store().status(id).await?.is_none() {
-                still.push((r, id));
+    let pending: Vec<(usize, Id)> = needed.iter().copied().collect();
+    settle(
+        pending,
+        "posts did not reach the regions of their followers",
+        |pending| async move {
+            let mut still = Vec::new();
+            for (r, id) in pending {
+                if roosts[r].store().status(id).await?.is_none() {
+                    still.push((r, id));
+                }
             }
-        }
-        pending = still;
-        if pending.is_empty() {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "{} posts did not reach the regions of their followers within {} s",
-                pending.len(),
-                SETTLE.as_secs()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            Ok(still)
+        },
+    )
+    .await
 }
 
 /// Until no region has a delivery pending, twice in a row (a delivery can queue an answer).
