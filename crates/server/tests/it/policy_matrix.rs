@@ -6,18 +6,6 @@ use crate::support::*;
 use roost_residency::{Action, DataClass};
 use serde_json::json;
 
-fn count(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
-fn db_bytes(r: &Regions, code: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    for f in ["roost.sqlite", "roost.sqlite-wal"] {
-        out.extend(std::fs::read(r.data_dir(code).join(f)).unwrap_or_default());
-    }
-    out
-}
-
 async fn start(class: DataClass, action: &str) -> Regions {
     Regions::start(move |code| {
         let mut p = policy_all("store");
@@ -29,38 +17,11 @@ async fn start(class: DataClass, action: &str) -> Regions {
     .await
 }
 
-/// Asha (in) follows Budi (id); returns both.
-async fn asha_follows_budi(r: &Regions) -> (User, User) {
-    let (ins, ids) = (r.get("in"), r.get("id"));
-    let asha = ins.register("asha").await;
-    let budi = ids.register("budi").await;
-    let acct = ins.lookup(&asha, &r.handle("id", "budi")).await;
-    let bid = acct["id"].as_str().unwrap().to_string();
-    ins.post(
-        &format!("/api/v1/accounts/{bid}/follow"),
-        Some(&asha.token),
-        json!({}),
-    )
-    .await
-    .ok();
-    eventually(10, "follow accepted", || async {
-        let rel = ins
-            .get(
-                &format!("/api/v1/accounts/relationships?id[]={bid}"),
-                Some(&asha.token),
-            )
-            .await
-            .ok();
-        (rel[0]["following"] == true).then_some(())
-    })
-    .await;
-    (asha, budi)
-}
-
 async fn content_case(visibility: &str, class: DataClass) {
     for action in ["store", "transit", "deny"] {
         let r = start(class, action).await;
-        let (asha, budi) = asha_follows_budi(&r).await;
+        let (asha, budi) = r.asha_and_budi().await;
+        follow_across(&r, "in", &asha, "id", &budi).await;
         let text = format!("matrix-{visibility}-{action}-c0ffee");
         let pid = id_of(
             &r.get("id")
@@ -70,7 +31,7 @@ async fn content_case(visibility: &str, class: DataClass) {
         // Give delivery time, then look at what India shows and keeps.
         tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
         let home = r.get("in").home_ids(&asha).await;
-        let on_disk = count(&db_bytes(&r, "in"), &text);
+        let on_disk = contains(&raw_bytes(&r.data_dir("in")), &text);
         match action {
             "store" => assert!(home.contains(&pid) && on_disk, "{visibility} store"),
             "transit" => assert!(home.contains(&pid) && !on_disk, "{visibility} transit"),
@@ -95,8 +56,7 @@ async fn engagement_store_transit_deny() {
     for action in ["store", "transit", "deny"] {
         let r = start(DataClass::Engagement, action).await;
         let (ins, ids) = (r.get("in"), r.get("id"));
-        let asha = ins.register("asha").await;
-        let budi = ids.register("budi").await;
+        let (asha, budi) = r.asha_and_budi().await;
         // Asha's post reaches Indonesia through a mention (India allows everything).
         let pid = id_of(
             &ins.post_status(
@@ -152,8 +112,7 @@ async fn social_graph_store_transit_deny() {
     for action in ["store", "transit", "deny"] {
         let r = start(DataClass::SocialGraph, action).await;
         let (ins, ids) = (r.get("in"), r.get("id"));
-        let asha = ins.register("asha").await;
-        let budi = ids.register("budi").await;
+        let (asha, budi) = r.asha_and_budi().await;
         let acct = ids.lookup(&budi, &r.handle("in", "asha")).await;
         let f = ids
             .post(
@@ -192,8 +151,7 @@ async fn aggregate_store_transit_deny() {
         // Budi's view counts of Asha's post are `id`'s aggregate data going to `in`.
         let r = start(DataClass::Aggregate, action).await;
         let (ins, ids) = (r.get("in"), r.get("id"));
-        let asha = ins.register("asha").await;
-        let budi = ids.register("budi").await;
+        let (asha, budi) = r.asha_and_budi().await;
         let pid = id_of(
             &ins.post_status(
                 &asha,
@@ -253,5 +211,74 @@ async fn the_inbox_refuses_unsigned_and_tampered_deliveries() {
     ins.get(&format!("/ap/users/{}", asha.id), None)
         .await
         .error(401);
+    r.stop_all().await;
+}
+
+/// Signed but wrong requests between regions: clear errors, nothing served or changed.
+#[tokio::test]
+async fn region_endpoints_refuse_bad_requests() {
+    use roost_federation::gate::{GateError, Transfer};
+    let r = Regions::start(|_| policy_all("store")).await;
+    let (asha, budi) = r.asha_and_budi().await;
+    let cn = r.get("cn").running.as_ref().unwrap().fed.gate().clone();
+    let status = |e: GateError| match e {
+        GateError::Refused { status, body, .. } => (status, body),
+        e => panic!("expected a refusal, got {e}"),
+    };
+    // Only a user's home region may ask where their data is.
+    let (code, body) = status(
+        cn.fetch("in", &format!("/ap/roost/holdings/{}", budi.id))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, 403, "{body}");
+    // Unknown accounts and malformed IDs are 404.
+    let (code, _) = status(cn.fetch("in", "/ap/users/12345").await.unwrap_err());
+    assert_eq!(code, 404);
+    let (code, _) = status(cn.fetch("in", "/ap/users/not-an-id").await.unwrap_err());
+    assert_eq!(code, 404);
+    let (code, _) = status(
+        cn.fetch("in", "/.well-known/webfinger?resource=acct:nobody@x")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, 404);
+    // A malformed live-read query is 400.
+    let t = Transfer {
+        counterpart: "in".into(),
+        class: DataClass::Aggregate,
+        subject: None,
+        object: "test".into(),
+        purpose: "test".into(),
+    };
+    let (code, body) = status(
+        cn.query(&t, "/ap/roost/timeline", b"{not json")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, 400, "{body}");
+    // A delivery of an activity the signing region does not own is refused, changing nothing.
+    let forged = json!({
+        "id": format!("{}/ap/activities/1", r.get("in").base),
+        "type": "Follow",
+        "actor": format!("{}/ap/users/{}", r.get("in").base, asha.id),
+        "object": format!("{}/ap/users/{}", r.get("id").base, budi.id),
+    });
+    let t = Transfer {
+        counterpart: "id".into(),
+        ..t
+    };
+    let (code, body) = status(
+        cn.deliver(&t, "/ap/inbox", forged.to_string().as_bytes(), None)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, 403, "{body}");
+    let me = r
+        .get("id")
+        .get(&format!("/api/v1/accounts/{}", budi.id), None)
+        .await
+        .ok();
+    assert_eq!(me["followers_count"], 0);
     r.stop_all().await;
 }

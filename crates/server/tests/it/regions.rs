@@ -5,42 +5,6 @@ use crate::support::*;
 use roost_residency::{merkle, Action, DataClass, SignedTreeHead};
 use serde_json::{json, Value};
 
-/// Follows `target` (a user of `to`) from `follower` (of `from`) and waits for the
-/// other region's Accept.
-async fn follow_across(
-    r: &Regions,
-    from: &str,
-    follower: &User,
-    to: &str,
-    target: &User,
-) -> String {
-    let s = r.get(from);
-    let acct = s.lookup(follower, &r.handle(to, &target.username)).await;
-    let id = acct["id"].as_str().unwrap().to_string();
-    assert_eq!(id, target.id, "the same ID in every region");
-    let rel = s
-        .post(
-            &format!("/api/v1/accounts/{id}/follow"),
-            Some(&follower.token),
-            json!({}),
-        )
-        .await
-        .ok();
-    assert!(rel["requested"].as_bool().unwrap() || rel["following"].as_bool().unwrap());
-    eventually(10, "the follow to be accepted", || async {
-        let rel = s
-            .get(
-                &format!("/api/v1/accounts/relationships?id[]={id}"),
-                Some(&follower.token),
-            )
-            .await
-            .ok();
-        rel[0]["following"].as_bool().unwrap_or(false).then_some(())
-    })
-    .await;
-    id
-}
-
 async fn notification_types(s: &TestServer, user: &User) -> Vec<String> {
     let n = s.get("/api/v1/notifications", Some(&user.token)).await.ok();
     n.as_array()
@@ -54,8 +18,7 @@ async fn notification_types(s: &TestServer, user: &User) -> Vec<String> {
 async fn cross_region_follow_post_reply_quote_reblog_favourite_and_views() {
     let r = Regions::start(|_| policy_all("store")).await;
     let (ins, ids) = (r.get("in"), r.get("id"));
-    let asha = ins.register("asha").await;
-    let budi = ids.register("budi").await;
+    let (asha, budi) = r.asha_and_budi().await;
 
     follow_across(&r, "in", &asha, "id", &budi).await;
     // Budi's region told him, and counts the follower.
@@ -193,8 +156,7 @@ fn ids_of_list(v: &Value) -> Vec<String> {
 async fn a_locked_account_in_another_region_gets_a_follow_request() {
     let r = Regions::start(|_| policy_all("store")).await;
     let (ins, ids) = (r.get("in"), r.get("id"));
-    let asha = ins.register("asha").await;
-    let budi = ids.register("budi").await;
+    let (asha, budi) = r.asha_and_budi().await;
     ids.patch(
         "/api/v1/accounts/update_credentials",
         Some(&budi.token),
@@ -259,8 +221,7 @@ async fn denied_crossings_get_an_error_naming_the_policy() {
     })
     .await;
     let (ins, ids) = (r.get("in"), r.get("id"));
-    let asha = ins.register("asha").await;
-    let budi = ids.register("budi").await;
+    let (asha, budi) = r.asha_and_budi().await;
     let acct = ins.lookup(&asha, &r.handle("id", "budi")).await;
     let bid = acct["id"].as_str().unwrap();
     let e = ins
@@ -306,34 +267,6 @@ async fn denied_crossings_get_an_error_naming_the_policy() {
     r.stop_all().await;
 }
 
-/// Every file of a region's data dir, concatenated (database, WAL, shared memory).
-fn raw_bytes(dir: &std::path::Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    for e in walk(dir) {
-        out.extend(std::fs::read(e).unwrap_or_default());
-    }
-    out
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut v = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                v.extend(walk(&p));
-            } else {
-                v.push(p);
-            }
-        }
-    }
-    v
-}
-
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
 #[tokio::test]
 async fn a_transit_post_shows_in_the_home_timeline_but_never_reaches_the_readers_disk() {
     let r = Regions::start(|code| {
@@ -345,8 +278,7 @@ async fn a_transit_post_shows_in_the_home_timeline_but_never_reaches_the_readers
     })
     .await;
     let (ins, ids) = (r.get("in"), r.get("id"));
-    let asha = ins.register("asha").await;
-    let budi = ids.register("budi").await;
+    let (asha, budi) = r.asha_and_budi().await;
     follow_across(&r, "in", &asha, "id", &budi).await;
     let text = "transit-only-secret-7f3a 雅加达";
     let post = ids.post_status(&budi, json!({"status": text})).await;
@@ -406,8 +338,7 @@ async fn a_transit_post_shows_in_the_home_timeline_but_never_reaches_the_readers
 async fn ledger_heads_are_signed_and_proofs_verify() {
     let r = Regions::start(|_| policy_all("store")).await;
     let (ins, ids) = (r.get("in"), r.get("id"));
-    let asha = ins.register("asha").await;
-    let budi = ids.register("budi").await;
+    let (asha, budi) = r.asha_and_budi().await;
     follow_across(&r, "in", &asha, "id", &budi).await;
     let head1: SignedTreeHead =
         serde_json::from_value(ins.get("/api/roost/v1/ledger/head", None).await.ok()).unwrap();
@@ -511,8 +442,7 @@ fn hexes(v: &Value) -> Vec<merkle::Hash> {
 #[tokio::test]
 async fn the_outbox_delivers_everything_once_after_a_region_comes_back() {
     let mut r = Regions::start(|_| policy_all("store")).await;
-    let asha = r.get("in").register("asha").await;
-    let budi = r.get("id").register("budi").await;
+    let (asha, budi) = r.asha_and_budi().await;
     follow_across(&r, "id", &budi, "in", &asha).await;
     r.stop("id").await;
     let mut posted = Vec::new();
@@ -546,9 +476,8 @@ async fn the_outbox_delivers_everything_once_after_a_region_comes_back() {
 #[tokio::test]
 async fn where_is_my_data_lists_each_region_with_proofs() {
     let r = Regions::start(|_| policy_all("store")).await;
-    let (ins, ids) = (r.get("in"), r.get("id"));
-    let asha = ins.register("asha").await;
-    let budi = ids.register("budi").await;
+    let ins = r.get("in");
+    let (asha, budi) = r.asha_and_budi().await;
     follow_across(&r, "in", &asha, "id", &budi).await;
     let me = ins
         .get("/api/roost/v1/residency/me", Some(&asha.token))
@@ -603,8 +532,7 @@ async fn retention_purges_foreign_posts_after_their_time() {
     })
     .await;
     let (ins, ids) = (r.get("in"), r.get("id"));
-    let asha = ins.register("asha").await;
-    let budi = ids.register("budi").await;
+    let (asha, budi) = r.asha_and_budi().await;
     follow_across(&r, "in", &asha, "id", &budi).await;
     let pid = id_of(
         &ids.post_status(&budi, json!({"status": "short-lived"}))
@@ -694,8 +622,7 @@ fn kinds(rep: &roost_server::audit::AuditReport) -> Vec<String> {
 async fn the_audit_passes_a_clean_cluster_and_catches_planted_data_and_ledger_tampering() {
     let r = Regions::start(|_| policy_all("store")).await;
     let (ins, ids) = (r.get("in"), r.get("id"));
-    let asha = ins.register("asha").await;
-    let budi = ids.register("budi").await;
+    let (asha, budi) = r.asha_and_budi().await;
     follow_across(&r, "in", &asha, "id", &budi).await;
     follow_across(&r, "id", &budi, "in", &asha).await;
     let pid = id_of(

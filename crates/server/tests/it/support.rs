@@ -453,6 +453,13 @@ impl Regions {
         cfg
     }
 
+    /// Asha, signed up in `in`, and Budi, in `id`: the two users most tests need.
+    pub async fn asha_and_budi(&self) -> (User, User) {
+        let asha = self.get("in").register("asha").await;
+        let budi = self.get("id").register("budi").await;
+        (asha, budi)
+    }
+
     pub fn get(&self, code: &str) -> &TestServer {
         &self.servers[code]
     }
@@ -543,4 +550,68 @@ pub fn policy_all(action: &str) -> roost_residency::Policy {
         }
     }
     p
+}
+
+/// Follows `target` (a user of `to`) from `follower` (of `from`) and waits for the
+/// other region's Accept.
+pub async fn follow_across(
+    r: &Regions,
+    from: &str,
+    follower: &User,
+    to: &str,
+    target: &User,
+) -> String {
+    let s = r.get(from);
+    let acct = s.lookup(follower, &r.handle(to, &target.username)).await;
+    let id = acct["id"].as_str().unwrap().to_string();
+    assert_eq!(id, target.id, "the same ID in every region");
+    let rel = s
+        .post(
+            &format!("/api/v1/accounts/{id}/follow"),
+            Some(&follower.token),
+            json!({}),
+        )
+        .await
+        .ok();
+    assert!(rel["requested"].as_bool().unwrap() || rel["following"].as_bool().unwrap());
+    eventually(10, "the follow to be accepted", || async {
+        let rel = s
+            .get(
+                &format!("/api/v1/accounts/relationships?id[]={id}"),
+                Some(&follower.token),
+            )
+            .await
+            .ok();
+        rel[0]["following"].as_bool().unwrap_or(false).then_some(())
+    })
+    .await;
+    id
+}
+
+/// Every file of a region's data dir, concatenated (database, WAL, shared memory).
+pub fn raw_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in walk(dir) {
+        out.extend(std::fs::read(e).unwrap_or_default());
+    }
+    out
+}
+
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut v = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                v.extend(walk(&p));
+            } else {
+                v.push(p);
+            }
+        }
+    }
+    v
+}
+
+pub fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
