@@ -1,0 +1,312 @@
+// Browser end-to-end tests of roost's web pages against one running region.
+//
+// Run through `cargo test -p roost-server --test it web_browser`, which starts roost and
+// sets ROOST_WEB_URL; by hand: `ROOST_WEB_URL=http://127.0.0.1:8080 node tests/web/e2e.mjs`.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  launch,
+  person,
+  step,
+  signUp,
+  compose,
+  statusWith,
+  reloadUntil,
+  viewCount,
+  screenshots,
+  apiToken,
+  json,
+  nav,
+  pathIs,
+  required,
+  suffix,
+  PASSWORD,
+} from './lib.mjs';
+
+const BASE = required('ROOST_WEB_URL');
+let browser;
+
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('two people post, comment, repost, like and follow', { timeout: 240_000 }, async () => {
+  const run = suffix();
+  const alice = await person(browser, BASE);
+  const bob = await person(browser, BASE);
+  const a = alice.page;
+  const b = bob.page;
+  const tag = '散步';
+  const text = `今天天气很好，我们去公园散步吧 #${tag} ${run}`;
+
+  await step('alice signs up', a, () => signUp(a, `alice_${run}`));
+  await step('bob signs up', b, () => signUp(b, `bob_${run}`));
+
+  const post = await step('alice posts in Chinese with a hashtag', a, async () => {
+    const ref = await compose(a, text);
+    const article = statusWith(a, text);
+    await article.getByRole('link', { name: `@alice_${run}` }).first().waitFor();
+    assert.match(await article.locator('.content').getAttribute('lang'), /^zh/);
+    return ref;
+  });
+
+  let first;
+  await step('the post page counts its visits', a, async () => {
+    await statusWith(a, text).locator('a.permalink').first().click();
+    await pathIs(a, post.path);
+    const focus = a.locator('article.status.focus');
+    await focus.filter({ hasText: text }).waitFor();
+    first = await viewCount(a);
+    assert.equal(first, 1, 'the first visit is counted and shown at once');
+    await a.reload();
+    const second = await viewCount(a);
+    assert.ok(second > first, `after a reload the count went up (was ${first}, now ${second})`);
+    await a.getByRole('region', { name: 'Comments' }).getByRole('heading', { name: 'Comments' }).waitFor();
+    await a.getByRole('region', { name: 'Related posts' }).getByRole('heading', { name: 'Related posts' }).waitFor();
+    assert.equal(await a.locator('meta[property="og:type"]').getAttribute('content'), 'article');
+    assert.match(await a.locator('meta[property="og:description"]').getAttribute('content'), /散步/);
+    assert.ok(await a.locator('link[rel="alternate"][type="application/activity+json"]').count());
+  });
+
+  const comment = `说得好！我也想去。${run}`;
+  await step('bob comments on the post', b, async () => {
+    await b.goto(post.path);
+    const form = b.getByRole('region', { name: 'Comments' });
+    await form.getByLabel('Post a comment', { exact: true }).fill(comment);
+    await form.getByRole('button', { name: 'Comment', exact: true }).click();
+    await b.waitForLoadState();
+    await b.goto(post.path);
+    await b.getByRole('region', { name: 'Comments' }).locator('article.status').filter({ hasText: comment }).waitFor();
+  });
+
+  const words = `转发：值得一读 ${run}`;
+  await step('bob reposts with his words', b, async () => {
+    await b.goto(post.path);
+    await b.getByLabel('Repost with your words', { exact: true }).fill(words);
+    await b.getByRole('button', { name: 'Repost', exact: true }).click();
+    await b.waitForLoadState();
+    await b.goto(`/@bob_${run}`);
+    const quote = statusWith(b, words);
+    await quote.locator('blockquote.quote').filter({ hasText: text }).waitFor();
+  });
+
+  await step('bob likes the post', b, async () => {
+    await b.goto(post.path);
+    const focus = b.locator('article.status.focus');
+    await focus.getByRole('button', { name: 'Like', exact: true }).click();
+    await pathIs(b, post.path);
+    await b.locator('article.status.focus').getByRole('button', { name: 'Unlike', exact: true }).waitFor();
+  });
+
+  await step('alice is told about the like', a, async () => {
+    await a.goto('/notifications');
+    await a.getByText(/liked your post/).first().waitFor();
+  });
+
+  await step('bob follows alice and sees her post at home', b, async () => {
+    await b.goto(`/@alice_${run}`);
+    await b.getByRole('heading', { level: 1 }).waitFor();
+    await b.getByRole('button', { name: 'Follow', exact: true }).click();
+    await pathIs(b, `/@alice_${run}`);
+    await b.getByRole('button', { name: 'Unfollow', exact: true }).waitFor();
+    await b.getByText(/\b1 followers?\b/).first().waitFor();
+    await reloadUntil(b, '/home', () => statusWith(b, text), "alice's post on bob's home timeline");
+  });
+
+  await step('the hashtag page and its RSS feed', b, async () => {
+    await b.goto(post.path);
+    await b.locator('article.status.focus .content').getByRole('link', { name: `#${tag}` }).click();
+    await b.getByRole('heading', { level: 1, name: `#${tag}` }).waitFor();
+    assert.equal(decodeURIComponent(new URL(b.url()).pathname), `/tags/${tag}`);
+    await statusWith(b, text).waitFor();
+    const href = await b.locator('link[rel="alternate"][type="application/rss+xml"]').getAttribute('href');
+    const rss = new URL(href, b.url());
+    assert.equal(decodeURIComponent(rss.pathname), `/tags/${tag}.rss`);
+    const feed = await b.request.get(rss.href);
+    assert.equal(feed.status(), 200);
+    assert.match(feed.headers()['content-type'], /application\/rss\+xml/);
+    const body = await feed.text();
+    assert.match(body, /<rss[\s>]/);
+    assert.ok(body.includes(run), `the feed lists the post: ${body.slice(0, 1500)}`);
+  });
+
+  await step("alice's profile feeds", b, async () => {
+    for (const [ext, type, root] of [
+      ['rss', /application\/rss\+xml/, /<rss[\s>]/],
+      ['atom', /application\/atom\+xml/, /<feed[\s>]/],
+    ]) {
+      const r = await b.request.get(`${BASE}/@alice_${run}.${ext}`);
+      assert.equal(r.status(), 200, `/@alice_${run}.${ext}`);
+      assert.match(r.headers()['content-type'], type);
+      const body = await r.text();
+      assert.match(body, root);
+      assert.ok(body.includes(run), `the ${ext} feed lists alice's post`);
+    }
+  });
+
+  await step('screenshots', b, async () => {
+    await screenshots(browser, bob, BASE, post.path, 'post');
+    await screenshots(browser, bob, BASE, `/@alice_${run}`, 'profile');
+    await screenshots(browser, bob, BASE, '/home', 'home');
+  });
+
+  alice.clean();
+  bob.clean();
+});
+
+test('HTML in posts, display names and comments renders as text', { timeout: 180_000 }, async () => {
+  const run = suffix();
+  const script = `<script>alert("xss-${run}")</script>`;
+  const img = `"><img src=x onerror=alert(1)>`;
+  const mallory = await person(browser, BASE);
+  const trudy = await person(browser, BASE);
+  const m = mallory.page;
+  const t = trudy.page;
+  const injected = [];
+  for (const p of [m, t]) {
+    // A request for the injected image's `src` would mean the markup became an element.
+    p.on('request', (r) => {
+      if (/\/x$/.test(new URL(r.url()).pathname)) injected.push(r.url());
+    });
+  }
+
+  await step('mallory and trudy sign up', m, async () => {
+    await signUp(m, `mallory_${run}`);
+    await signUp(t, `trudy_${run}`);
+  });
+
+  await step('their display names and bio are set through the API', m, async () => {
+    const mt = await apiToken(BASE, `mallory_${run}`);
+    const tt = await apiToken(BASE, `trudy_${run}`);
+    await json(BASE, 'PATCH', '/api/v1/accounts/update_credentials', mt, {
+      display_name: '<script>alert(2)</script>',
+      note: `${script} ${img}`,
+    });
+    await json(BASE, 'PATCH', '/api/v1/accounts/update_credentials', tt, { display_name: img });
+  });
+
+  const text = `注入 ${script} ${img} ${run}`;
+  const post = await step('mallory posts markup', m, async () => compose(m, text));
+
+  await step('trudy comments with markup', t, async () => {
+    await t.goto(post.path);
+    const comments = t.getByRole('region', { name: 'Comments' });
+    await comments.getByLabel('Post a comment', { exact: true }).fill(`评论 ${img} ${script}`);
+    await comments.getByRole('button', { name: 'Comment', exact: true }).click();
+    await t.waitForLoadState();
+  });
+
+  const pages = [post.path, `/@mallory_${run}`, `/@trudy_${run}`, '/home', '/public', '/notifications'];
+  for (const path of pages) {
+    await step(`the markup shows as text on ${path}`, m, async () => {
+      await m.goto(path);
+      const main = m.locator('main');
+      if (path === post.path) {
+        const focus = m.locator('article.status.focus');
+        await focus.locator('.content').getByText(script).waitFor();
+        await focus.locator('.content').getByText(img).waitFor();
+        await focus.getByText('<script>alert(2)</script>').first().waitFor();
+        const comments = m.getByRole('region', { name: 'Comments' });
+        await comments.getByText(`评论 ${img} ${script}`).waitFor();
+        await comments.getByText(img, { exact: true }).first().waitFor();
+      } else if (path === `/@mallory_${run}`) {
+        await m.getByRole('heading', { level: 1, name: '<script>alert(2)</script>' }).waitFor();
+        await main.getByText(script).first().waitFor();
+      } else if (path === `/@trudy_${run}`) {
+        await m.getByRole('heading', { level: 1, name: img }).waitFor();
+      } else if (path === '/notifications') {
+        await main.getByText(img).first().waitFor();
+      } else {
+        await main.getByText(script).first().waitFor();
+      }
+      const live = await m.evaluate(() => ({
+        scripts: [...document.scripts].filter((s) => /alert\(/.test(s.textContent)).length,
+        imgs: document.querySelectorAll('img[src="x"], [onerror]').length,
+      }));
+      assert.deepEqual(live, { scripts: 0, imgs: 0 }, `no injected elements on ${path}`);
+    });
+  }
+
+  assert.deepEqual(injected, [], 'the injected image was never requested');
+  mallory.clean();
+  trudy.clean();
+});
+
+test('log out and in, CSRF and not-found pages', { timeout: 120_000 }, async () => {
+  const run = suffix();
+  const carol = await person(browser, BASE);
+  const c = carol.page;
+  const name = `carol_${run}`;
+
+  await step('carol signs up and logs out', c, async () => {
+    await signUp(c, name);
+    await nav(c).getByRole('button', { name: 'Log out', exact: true }).click();
+    await pathIs(c, '/');
+    await nav(c).getByRole('link', { name: 'Log in', exact: true }).waitFor();
+    await nav(c).getByRole('link', { name: 'Sign up', exact: true }).waitFor();
+    assert.equal(await nav(c).getByRole('button', { name: 'Log out' }).count(), 0);
+  });
+
+  await step('home needs a session and log-in returns there', c, async () => {
+    await c.goto('/home');
+    await pathIs(c, '/login');
+    assert.equal(new URL(c.url()).searchParams.get('next'), '/home');
+    await c.getByLabel('Username or e-mail', { exact: true }).fill(`${name}@example.org`);
+    await c.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await c.getByRole('button', { name: 'Log in', exact: true }).click();
+    await pathIs(c, '/home');
+    await nav(c).getByRole('button', { name: 'Log out', exact: true }).waitFor();
+  });
+
+  await step('a wrong password is refused', c, async () => {
+    const other = await person(browser, BASE);
+    const o = other.page;
+    await o.goto('/login');
+    await o.getByLabel('Username or e-mail', { exact: true }).fill(name);
+    await o.getByLabel('Password', { exact: true }).fill('not the password');
+    await o.getByRole('button', { name: 'Log in', exact: true }).click();
+    await o.getByRole('alert').first().waitFor();
+    assert.equal(await nav(o).getByRole('button', { name: 'Log out' }).count(), 0);
+    await other.context.close();
+  });
+
+  await step('a form with a tampered CSRF token gets the 403 page', c, async () => {
+    const words = `不应出现 ${run}`;
+    await c.goto('/home');
+    const form = c.locator('form').filter({ has: c.getByLabel("What's on your mind?", { exact: true }) });
+    await form.getByLabel("What's on your mind?", { exact: true }).fill(words);
+    await form.locator('input[type="hidden"][name="csrf"]').evaluate((el) => {
+      el.value = `${el.value.slice(0, -4)}AAAA`;
+    });
+    carol.allowFailedLoads = true;
+    const answer = c.waitForResponse((r) => r.request().method() === 'POST');
+    await form.getByRole('button', { name: 'Post', exact: true }).click();
+    const resp = await answer;
+    assert.equal(resp.status(), 403);
+    assert.match(resp.headers()['content-type'], /text\/html/);
+    await c.getByRole('heading').first().waitFor();
+    assert.ok(await c.locator('main a[href="/"], header a[href="/"]').count(), 'a link home');
+    assert.doesNotMatch(await c.locator('body').innerText(), /panicked|stack backtrace|at src\//);
+    carol.allowFailedLoads = false;
+    await c.goto('/home');
+    assert.equal(await statusWith(c, words).count(), 0, 'the tampered post was not made');
+  });
+
+  await step('an unknown post gives the 404 page', c, async () => {
+    carol.allowFailedLoads = true;
+    for (const path of [`/@${name}/123456789012345`, `/@nobody_${run}`]) {
+      const resp = await c.goto(path);
+      assert.equal(resp.status(), 404, path);
+      assert.match(resp.headers()['content-type'], /text\/html/);
+      await c.getByRole('heading', { name: 'Not found' }).waitFor();
+      assert.ok(await c.locator('a[href="/"]').count(), 'a link home');
+    }
+    carol.allowFailedLoads = false;
+  });
+
+  carol.clean();
+});
