@@ -146,6 +146,15 @@ pub trait StatusStore: Send + Sync {
     async fn favourited_by(&self, status: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
     /// Accounts that reblogged or quoted the status (to be told of an edit).
     async fn sharers(&self, status: Id) -> StoreResult<Vec<Id>>;
+    /// Up to `limit` statuses related to `status` that `viewer` may see, best first: those
+    /// sharing more of its hashtags, then sharing its mentions, then the same author's;
+    /// newest first among equals. Never the status itself, reblogs or its own reblogs.
+    async fn related_statuses(
+        &self,
+        status: Id,
+        viewer: Option<Id>,
+        limit: u32,
+    ) -> StoreResult<Vec<Id>>;
 }
 
 #[async_trait]

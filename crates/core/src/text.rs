@@ -542,7 +542,7 @@ fn push_link(out: &mut String, url: &str) {
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters (UTF-8 bytes).
-fn percent_encode(s: &str) -> String {
+pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

@@ -82,6 +82,7 @@ macro_rules! conformance_suite {
             views_counting,
             instance_stats,
             fanout_20k_followers,
+            related_statuses,
         );
     };
 }
@@ -2429,4 +2430,56 @@ pub async fn follow_request_count(s: &dyn Store) {
     let e = w.account("e").await;
     w.follow(e, a).await;
     assert_eq!(s.count_follow_requests(a).await.unwrap(), 3);
+}
+
+pub async fn related_statuses(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("relauthor").await;
+    let b = w.account("relother").await;
+    let c = w.account("relthird").await;
+    let m = w.account("relmentioned").await;
+    let (t1, t2) = (format!("ra{}", w.tag), format!("rb{}", w.tag));
+    let tagged = |author, vis, tags: &[&String], mentions: Vec<Id>| {
+        let mut d = w.draft(author, vis);
+        d.tags = tags.iter().map(|t| t.to_string()).collect();
+        d.mentions = mentions;
+        d
+    };
+    let main = w
+        .create(tagged(a, Visibility::Public, &[&t1, &t2], vec![m]))
+        .await;
+    let both = w
+        .create(tagged(b, Visibility::Public, &[&t1, &t2], vec![]))
+        .await;
+    let one = w
+        .create(tagged(b, Visibility::Public, &[&t1], vec![]))
+        .await;
+    let mentioning = w.create(tagged(c, Visibility::Public, &[], vec![m])).await;
+    let same_author = w.post(a, Visibility::Public).await;
+    w.reblog(a, both).await; // a reblog is never related
+    w.post(c, Visibility::Public).await; // unrelated
+    let hidden = w
+        .create(tagged(b, Visibility::Private, &[&t1, &t2], vec![]))
+        .await;
+
+    assert_eq!(
+        s.related_statuses(main, None, 10).await.unwrap(),
+        vec![both, one, mentioning, same_author],
+        "shared tags rank first, then mentions, then the author's"
+    );
+    assert_eq!(
+        s.related_statuses(main, None, 2).await.unwrap(),
+        vec![both, one]
+    );
+    // The private post shows to its author, ranked with the others (newest first among
+    // equals).
+    assert_eq!(
+        s.related_statuses(main, Some(b), 10).await.unwrap(),
+        vec![hidden, both, one, mentioning, same_author]
+    );
+    assert!(s
+        .related_statuses(w.id(), None, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }

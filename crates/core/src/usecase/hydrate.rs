@@ -20,6 +20,8 @@ pub struct StatusView {
     /// Present when there is a signed-in viewer.
     pub flags: Option<ViewerFlags>,
     pub views: ViewCount,
+    /// Fetched live from its home region for this answer and kept nowhere here.
+    pub transit: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +258,7 @@ impl Loaded {
             quote,
             flags,
             views,
+            transit: false,
         })
     }
 }

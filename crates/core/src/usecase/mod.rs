@@ -9,11 +9,13 @@ mod notifications;
 pub mod scopes;
 mod statuses;
 mod timelines;
+mod web;
 
 pub use accounts::{valid_username, AccountsPage, Registration};
 pub use auth::{AuthContext, GrantRequest, IssuedToken, NewApp, OAuthError};
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
 pub use statuses::{content_class, EditStatus, PostStatus};
+pub use web::{Neighbours, WebSession, WEB_CLIENT_ID};
 
 use crate::id::{Id, IdGen};
 use crate::model::{Account, Page};

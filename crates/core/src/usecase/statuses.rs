@@ -703,6 +703,7 @@ pub(crate) fn transit_view(t: TransitStatus, has_viewer: bool) -> StatusView {
         quote: None,
         flags: has_viewer.then(ViewerFlags::default),
         views: t.views,
+        transit: true,
     }
 }
 

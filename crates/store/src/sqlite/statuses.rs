@@ -2,7 +2,7 @@
 //! timelines, favourites, bookmarks.
 
 use super::{backend, corrupt, get, ms, opt_id, opt_ts, ts, write_err, SqliteStore};
-use crate::sql::{newest_first, visible_with_reblog, Sql, ID_CHUNK};
+use crate::sql::{newest_first, visible, visible_with_reblog, Sql, ID_CHUNK};
 use async_trait::async_trait;
 use roost_core::model::{
     AccountStatusFilter, Cursored, NewStatus, Page, RegionScope, Status, StatusEdit,
@@ -832,6 +832,95 @@ impl StatusStore for SqliteStore {
         .await
         .map_err(backend)?;
         ids_from_rows(&rows, "account_id")
+    }
+
+    async fn related_statuses(
+        &self,
+        status: Id,
+        viewer: Option<Id>,
+        limit: u32,
+    ) -> StoreResult<Vec<Id>> {
+        // Candidates come from index range scans bounded per source (a popular tag must
+        // not mean reading all its posts), are scored here, then filtered by visibility.
+        const PER_SOURCE: i64 = 100;
+        let Some(me) = self.status(status).await? else {
+            return Ok(Vec::new());
+        };
+        let mut score: HashMap<i64, i64> = HashMap::new();
+        let tags = self.tags(&[status]).await?;
+        for (_, tag) in &tags {
+            let rows = sqlx::query(
+                "SELECT status_id AS id FROM status_tags WHERE tag = $1 AND status_id != $2 \
+                 ORDER BY status_id DESC LIMIT $3",
+            )
+            .bind(tag.as_str())
+            .bind(status.0)
+            .bind(PER_SOURCE)
+            .fetch_all(&self.r)
+            .await
+            .map_err(backend)?;
+            for id in ids_from_rows(&rows, "id")? {
+                *score.entry(id.0).or_default() += 4;
+            }
+        }
+        for (_, account) in self.mentions(&[status]).await? {
+            let rows = sqlx::query(
+                "SELECT status_id AS id FROM status_mentions WHERE account_id = $1 \
+                 AND status_id != $2 ORDER BY status_id DESC LIMIT $3",
+            )
+            .bind(account.0)
+            .bind(status.0)
+            .bind(PER_SOURCE)
+            .fetch_all(&self.r)
+            .await
+            .map_err(backend)?;
+            for id in ids_from_rows(&rows, "id")? {
+                *score.entry(id.0).or_default() += 2;
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT id FROM statuses WHERE account_id = $1 AND id != $2 \
+             AND reblog_of_id IS NULL ORDER BY id DESC LIMIT $3",
+        )
+        .bind(me.account_id.0)
+        .bind(status.0)
+        .bind(PER_SOURCE)
+        .fetch_all(&self.r)
+        .await
+        .map_err(backend)?;
+        for id in ids_from_rows(&rows, "id")? {
+            *score.entry(id.0).or_default() += 1;
+        }
+        if score.is_empty() {
+            return Ok(Vec::new());
+        }
+        let candidates: Vec<Id> = score.keys().map(|i| Id(*i)).collect();
+        let shown: std::collections::HashSet<Id> = self
+            .per_chunk(
+                &candidates,
+                |chunk| {
+                    let mut q =
+                        Sql::new("SELECT s.id FROM statuses s WHERE s.reblog_of_id IS NULL AND ");
+                    let v = q.arg(viewer);
+                    q.push(&visible("s", &v)).push(" AND s.id IN (");
+                    q.push_ids(chunk).push(")");
+                    q
+                },
+                |r| Ok(Id(get(r, "id")?)),
+            )
+            .await?
+            .into_iter()
+            .collect();
+        let mut ranked: Vec<(i64, i64)> = score
+            .into_iter()
+            .filter(|(id, _)| shown.contains(&Id(*id)))
+            .collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        Ok(ranked
+            .into_iter()
+            .take(limit as usize)
+            .map(|(id, _)| Id(id))
+            .collect())
     }
 }
 
