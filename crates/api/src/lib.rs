@@ -38,7 +38,8 @@ pub fn path_id(s: &str) -> Result<Id, ApiError> {
 }
 
 /// The Mastodon API routes. Callers wrap the result in a trailing-slash normaliser so that
-/// `/api/v1/instance/` and `/api/v1/instance` are the same.
+/// `/api/v1/instance/` and `/api/v1/instance` are the same, and give the whole site one
+/// fallback (unknown API paths get `{"error": "Not found"}`, see `roost_web::error`).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
@@ -49,26 +50,11 @@ pub fn router(state: AppState) -> Router {
         .merge(v1::routes())
         .merge(v2::routes())
         .merge(roost::routes())
-        .method_not_allowed_fallback(method_not_allowed)
-        .fallback(not_found)
         .with_state(state)
 }
 
 async fn health() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
-}
-
-async fn not_found() -> ApiError {
-    ApiError::NotFound("Not found".into())
-}
-
-/// A known path with a method it does not serve: 405, with the JSON error body every
-/// other error has (axum's default has an empty body).
-async fn method_not_allowed() -> impl IntoResponse {
-    (
-        StatusCode::METHOD_NOT_ALLOWED,
-        Json(serde_json::json!({ "error": "Method not allowed" })),
-    )
 }
 
 /// A 1x1 grey PNG stands in for avatars and headers until media uploads exist.

@@ -170,8 +170,12 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         fed: fed.clone(),
         max_skew_secs: cfg.signature_skew_secs,
     });
+    let web = roost_web::router(roost_web::WebState::new(roost.clone(), fed.clone()));
     let app = fed_routes
         .merge(roost_api::router(state))
+        .merge(web)
+        .method_not_allowed_fallback(roost_web::error::method_not_allowed)
+        .fallback(roost_web::error::fallback)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
@@ -231,7 +235,10 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         tokio::spawn(async move {
             let served = axum::serve(
                 listener,
-                axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+                // The client address limits sign-in attempts (kept in memory only).
+                axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                    SocketAddr,
+                >(app),
             )
             .with_graceful_shutdown(async move {
                 let _ = rx.changed().await;

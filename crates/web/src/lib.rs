@@ -1,2 +1,74 @@
 //! roost-web: the web pages roost serves itself — server-rendered HTML over the same use
-//! cases as the API, sessions and CSRF, RSS/Atom feeds and the static assets.
+//! cases as the API, sessions and CSRF, RSS/Atom feeds and the static assets. Handlers are
+//! in files named after their URLs (`post.rs` serves `/@user/ID`); the page types in
+//! [`view`] are what templates see, never domain types directly.
+
+pub mod assets;
+pub mod error;
+mod feeds;
+mod home;
+mod layout;
+mod login;
+mod notifications;
+mod post;
+mod profile;
+mod public;
+pub mod session;
+mod statuses;
+mod tags;
+mod view;
+mod your_data;
+
+use axum::routing::{get, post};
+use axum::Router;
+use roost_core::Roost;
+use std::sync::Arc;
+
+/// Shared by every page handler.
+#[derive(Clone)]
+pub struct WebState {
+    pub roost: Arc<Roost>,
+    /// The region's link to the others (for "Your data").
+    pub fed: Arc<roost_federation::Federation>,
+    /// Sign-in and sign-up attempts per client address and login.
+    pub limiter: Arc<session::AttemptLimiter>,
+    /// Whether cookies get `Secure` (the site is served over https).
+    pub secure_cookies: bool,
+}
+
+impl WebState {
+    pub fn new(roost: Arc<Roost>, fed: Arc<roost_federation::Federation>) -> WebState {
+        let secure_cookies = roost.cfg.base_url.starts_with("https://");
+        WebState {
+            roost,
+            fed,
+            limiter: Arc::new(session::AttemptLimiter::new()),
+            secure_cookies,
+        }
+    }
+}
+
+/// The page routes. Unknown paths are left to the caller's fallback (see
+/// [`error::not_found_page`]), which also serves API-style paths.
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/", get(public::index))
+        .route("/signup", get(login::signup_form).post(login::signup))
+        .route("/login", get(login::login_form).post(login::login))
+        .route("/logout", post(login::logout))
+        .route("/home", get(home::get))
+        .route("/public", get(public::all))
+        .route("/public/local", get(public::local))
+        .route("/tags/{name}", get(tags::get))
+        .route("/notifications", get(notifications::get))
+        .route("/your-data", get(your_data::get))
+        .route("/statuses", post(statuses::create))
+        .route("/statuses/{id}", get(statuses::show))
+        .route("/statuses/{id}/{action}", post(statuses::act))
+        .route("/{handle}", get(profile::get))
+        .route("/{handle}/follow", post(profile::follow))
+        .route("/{handle}/unfollow", post(profile::unfollow))
+        .route("/{handle}/{id}", get(post::get))
+        .route("/static/{file}", get(assets::get))
+        .with_state(state)
+}

@@ -1,0 +1,137 @@
+//! `/@username/ID`: a post's own page — the post, its view counts (this page view counts),
+//! the thread, comments and their form, repost with your words, the author's previous and
+//! next posts, and related posts.
+
+use crate::error::{not_found, WebError};
+use crate::layout::{render, Layout};
+use crate::profile::acct_of;
+use crate::session::Viewer;
+use crate::view::{card, cards, excerpt, Card};
+use crate::WebState;
+use askama::Template;
+use axum::extract::{OriginalUri, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use roost_core::model::Visibility;
+use roost_core::{CoreError, Id};
+
+const RELATED: u32 = 6;
+
+#[derive(Template)]
+#[template(path = "post.html")]
+struct PostPage {
+    layout: Layout,
+    back: String,
+    back_encoded: String,
+    signed_in: bool,
+    max_chars: usize,
+    focus: Card,
+    ancestors: Vec<Card>,
+    comments: Vec<Card>,
+    related: Vec<Card>,
+    previous: Option<String>,
+    next: Option<String>,
+    /// Comments keep the post's audience (a followers-only post gets followers-only
+    /// comments).
+    reply_visibility: &'static str,
+    mention_prefix: String,
+}
+
+pub async fn get(
+    State(st): State<WebState>,
+    viewer: Viewer,
+    OriginalUri(uri): OriginalUri,
+    Path((segment, id)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let Some(acct) = acct_of(&segment) else {
+        return Ok(not_found(uri.path()));
+    };
+    let id: Id = id.parse().map_err(|_| WebError::NotFound)?;
+    let me = viewer.account.as_ref();
+    let viewer_id = me.map(|a| a.id);
+    let roost = &st.roost;
+    // Peek before counting: a reblog's or a mistyped handle's page redirects, and a
+    // redirect is not a visit.
+    let peek = roost.status(id, viewer_id).await?;
+    if let Some(inner) = &peek.reblog {
+        let to = format!("/@{}/{}", roost.acct(&inner.account), inner.status.id);
+        return Ok(Redirect::to(&to).into_response());
+    }
+    let canonical = roost.acct(&peek.account);
+    if !canonical.eq_ignore_ascii_case(acct) {
+        return Err(WebError::NotFound);
+    }
+    let view = roost.view_status(id, viewer_id).await?;
+    let (ancestors, comments) = match roost.context(id, viewer_id).await {
+        Ok(c) => c,
+        // A post shown in transit has no thread kept here.
+        Err(CoreError::NotFound(_)) => (Vec::new(), Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let neighbours = if view.transit {
+        Default::default()
+    } else {
+        roost.neighbours(&view, viewer_id).await?
+    };
+    let related = if view.transit {
+        Vec::new()
+    } else {
+        roost.related(id, viewer_id, RELATED).await?
+    };
+    let mut focus = card(roost, &view, me);
+    focus.focus = true;
+    let path = format!("/@{canonical}/{id}");
+    let base = &roost.cfg.base_url;
+    let mut layout = Layout::new(
+        &st,
+        &viewer,
+        format!("{}: {}", focus.author.name, excerpt(&focus.plain, 60)),
+    );
+    layout.og("og:type", "article");
+    layout.og(
+        "og:title",
+        format!("{} ({})", focus.author.name, focus.author.handle),
+    );
+    layout.og("og:description", excerpt(&focus.plain, 200));
+    layout.og("og:url", format!("{base}{path}"));
+    layout.og("og:site_name", roost.cfg.title.clone());
+    layout.og("article:published_time", focus.created_iso.clone());
+    layout.alternate(
+        "alternate",
+        "application/activity+json",
+        format!(
+            "{}/ap/statuses/{id}",
+            roost.base_url_of(&view.account.home_region)
+        ),
+        focus.author.handle.clone(),
+    );
+    let link = |v: &Option<roost_core::usecase::StatusView>| {
+        v.as_ref()
+            .map(|s| format!("/@{}/{}", roost.acct(&s.account), s.status.id))
+    };
+    let mention_prefix = match me {
+        Some(m) if m.id != view.account.id => format!("{} ", focus.author.handle),
+        _ => String::new(),
+    };
+    let reply_visibility = match view.status.visibility {
+        Visibility::Public => "public",
+        Visibility::Unlisted => "unlisted",
+        Visibility::Private => "private",
+        Visibility::Direct => "direct",
+    };
+    let page = PostPage {
+        layout,
+        back_encoded: url::form_urlencoded::byte_serialize(path.as_bytes()).collect(),
+        back: path,
+        signed_in: me.is_some(),
+        max_chars: roost.cfg.max_status_chars,
+        ancestors: cards(roost, &ancestors, me),
+        comments: cards(roost, &comments, me),
+        related: cards(roost, &related, me),
+        previous: link(&neighbours.previous),
+        next: link(&neighbours.next),
+        reply_visibility,
+        mention_prefix,
+        focus,
+    };
+    render(&viewer, &page)
+}

@@ -1,0 +1,154 @@
+//! `POST /statuses` (post, comment, repost with your words), `POST /statuses/ID/ACTION`
+//! (like, reblog, bookmark, their undoing, delete) and `GET /statuses/ID` (to the post's
+//! page). Forms come back to the page they were sent from, with a message on refusal.
+
+use crate::error::WebError;
+use crate::session::{flash_cookie, local_path, Flash, Viewer, WebForm};
+use crate::WebState;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use roost_core::model::Visibility;
+use roost_core::usecase::PostStatus;
+use roost_core::{CoreError, CoreResult, Id};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub back: String,
+}
+
+/// Back to `back` with a message: refusals a user can act on (too long, not allowed by
+/// policy...) come back as a message on the page; anything else is an error page.
+pub fn back_with(
+    viewer: &Viewer,
+    result: CoreResult<&str>,
+    back: &str,
+) -> Result<impl IntoResponse, WebError> {
+    let flash = match result {
+        Ok(msg) => Flash {
+            error: false,
+            text: msg.to_string(),
+        },
+        Err(
+            CoreError::Validation(m)
+            | CoreError::Forbidden(m)
+            | CoreError::PolicyDenied(m)
+            | CoreError::Conflict(m)
+            | CoreError::Unavailable(m),
+        ) => Flash {
+            error: true,
+            text: m,
+        },
+        Err(e) => return Err(e.into()),
+    };
+    Ok(([flash_cookie(&flash, viewer.secure)], Redirect::to(back)))
+}
+
+fn parse_id(s: &str) -> Option<Id> {
+    s.parse().ok()
+}
+
+#[derive(Deserialize)]
+pub struct ComposeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    back: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    visibility: String,
+    #[serde(default)]
+    in_reply_to_id: String,
+    #[serde(default)]
+    quote_of_id: String,
+    #[serde(default)]
+    spoiler_text: String,
+}
+
+pub async fn create(
+    State(st): State<WebState>,
+    viewer: Viewer,
+    WebForm(f): WebForm<ComposeForm>,
+) -> Result<Response, WebError> {
+    let back = local_path(&f.back, "/home");
+    let me = viewer.require(&back)?;
+    viewer.check_csrf(&f.csrf)?;
+    let optional_id = |s: &str| -> Result<Option<Id>, WebError> {
+        if s.is_empty() {
+            Ok(None)
+        } else {
+            parse_id(s).map(Some).ok_or(WebError::NotFound)
+        }
+    };
+    let in_reply_to_id = optional_id(&f.in_reply_to_id)?;
+    let quoted_status_id = optional_id(&f.quote_of_id)?;
+    let visibility = match f.visibility.as_str() {
+        "" => None,
+        v => Some(
+            Visibility::parse(v)
+                .ok_or_else(|| WebError::BadRequest(format!("Unknown visibility {v:?}.")))?,
+        ),
+    };
+    let req = PostStatus {
+        text: f.text,
+        in_reply_to_id,
+        quoted_status_id,
+        visibility,
+        spoiler_text: Some(f.spoiler_text).filter(|s| !s.is_empty()),
+        ..Default::default()
+    };
+    let msg = if in_reply_to_id.is_some() {
+        "Comment posted."
+    } else if quoted_status_id.is_some() {
+        "Reposted with your words."
+    } else {
+        "Posted."
+    };
+    let result = st.roost.post_status(me, req).await.map(|_| msg);
+    back_with(&viewer, result, &back).map(IntoResponse::into_response)
+}
+
+pub async fn act(
+    State(st): State<WebState>,
+    viewer: Viewer,
+    Path((id, action)): Path<(String, String)>,
+    WebForm(f): WebForm<CsrfForm>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id).ok_or(WebError::NotFound)?;
+    let back = local_path(&f.back, "/home");
+    let me = viewer.require(&back)?;
+    viewer.check_csrf(&f.csrf)?;
+    let r = &st.roost;
+    let result = match action.as_str() {
+        "like" => r.favourite(id, me).await.map(|_| "Liked."),
+        "unlike" => r.unfavourite(id, me).await.map(|_| "Like removed."),
+        "reblog" => r.reblog(id, me, None).await.map(|_| "Reblogged."),
+        "unreblog" => r.unreblog(id, me).await.map(|_| "Reblog undone."),
+        "bookmark" => r.bookmark(id, me).await.map(|_| "Bookmarked."),
+        "unbookmark" => r.unbookmark(id, me).await.map(|_| "Bookmark removed."),
+        "delete" => {
+            // The post's own page is gone: go to the author's profile.
+            let done = r.delete_status(id, me).await.map(|_| "Deleted.");
+            return back_with(&viewer, done, &format!("/@{}", me.username))
+                .map(IntoResponse::into_response);
+        }
+        _ => return Err(WebError::NotFound),
+    };
+    back_with(&viewer, result, &back).map(IntoResponse::into_response)
+}
+
+/// `GET /statuses/ID`: the post's page, wherever its author lives.
+pub async fn show(
+    State(st): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id).ok_or(WebError::NotFound)?;
+    let me = viewer.account.as_ref().map(|a| a.id);
+    let v = st.roost.status(id, me).await?;
+    Ok(Redirect::to(&format!("/@{}/{}", st.roost.acct(&v.account), v.status.id)).into_response())
+}
