@@ -47,6 +47,21 @@ pub fn back_with(
     Ok(([flash_cookie(&flash, viewer.secure)], Redirect::to(back)))
 }
 
+/// The web form has no language picker: name the language when the script gives it
+/// away, so browsers pick the right fonts (`lang` on the post) for CJK text.
+fn guess_language(text: &str) -> Option<&'static str> {
+    let mut han = false;
+    for c in text.chars() {
+        match c {
+            '\u{3040}'..='\u{30ff}' => return Some("ja"),
+            '\u{ac00}'..='\u{d7af}' | '\u{1100}'..='\u{11ff}' => return Some("ko"),
+            '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' => han = true,
+            _ => {}
+        }
+    }
+    han.then_some("zh")
+}
+
 fn parse_id(s: &str) -> Option<Id> {
     s.parse().ok()
 }
@@ -93,7 +108,9 @@ pub async fn create(
                 .ok_or_else(|| WebError::BadRequest(format!("Unknown visibility {v:?}.")))?,
         ),
     };
+    let language = guess_language(&f.text).map(String::from);
     let req = PostStatus {
+        language,
         text: f.text,
         in_reply_to_id,
         quoted_status_id,
@@ -151,4 +168,17 @@ pub async fn show(
     let me = viewer.account.as_ref().map(|a| a.id);
     let v = st.roost.status(id, me).await?;
     Ok(Redirect::to(&format!("/@{}/{}", st.roost.acct(&v.account), v.status.id)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guess_language;
+
+    #[test]
+    fn scripts_name_their_language() {
+        assert_eq!(guess_language("你好 #中文"), Some("zh"));
+        assert_eq!(guess_language("こんにちは 世界"), Some("ja"));
+        assert_eq!(guess_language("안녕하세요"), Some("ko"));
+        assert_eq!(guess_language("hello"), None);
+    }
 }
