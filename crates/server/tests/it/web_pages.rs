@@ -624,6 +624,15 @@ async fn other_regions_render_by_policy() {
         .has("dari Jakarta")
         .has("not stored in this region")
         .lacks("Post a comment");
+    // "Your data": every region answers for itself, with the ledger entries about Asha.
+    let mine = web.get("/your-data").await;
+    mine.has("Your home region is <strong>in</strong>")
+        .has(">in (home)<")
+        .has(">id<")
+        .has(">cn<")
+        .has("in sent to id")
+        .has("social_graph")
+        .lacks("Did not answer");
     r.stop_all().await;
 }
 
@@ -658,4 +667,40 @@ async fn a_denied_region_is_withheld_with_a_note() {
         .has("residency-note")
         .lacks("stays in Indonesia");
     r.stop_all().await;
+}
+
+#[tokio::test]
+async fn timelines_page_through_older_and_newer_posts() {
+    let s = TestServer::start().await;
+    let user = s.register("pager").await;
+    let mut ids = Vec::new();
+    for i in 0..25 {
+        let st = s
+            .post_status(&user, json!({"status": format!("numbered post {i:02}")}))
+            .await;
+        ids.push(st["id"].as_str().unwrap().to_string());
+    }
+    let mut anon = Browser::new(&s.base);
+    let first = anon.get("/public/local").await;
+    first
+        .has("numbered post 24")
+        .has("numbered post 05")
+        .lacks("numbered post 04");
+    first.lacks("Newer posts");
+    let older = first
+        .body
+        .split("href=\"")
+        .find(|h| h.starts_with("/public/local?max_id="))
+        .map(|h| h[..h.find('"').unwrap()].to_string())
+        .expect("an older-posts link");
+    assert_eq!(older, format!("/public/local?max_id={}", ids[5]));
+    let second = anon.get(&older).await;
+    second
+        .has("numbered post 04")
+        .has("numbered post 00")
+        .lacks("numbered post 05")
+        .has("Newer posts")
+        .lacks("Older posts");
+    // The author's profile pages the same way.
+    anon.get("/@pager").await.has("25 posts").has("Older posts");
 }
