@@ -49,7 +49,9 @@ test('two people post, comment, repost, like and follow', { timeout: 240_000 }, 
   const post = await step('alice posts in Chinese with a hashtag', a, async () => {
     const ref = await compose(a, text);
     const article = statusWith(a, text);
-    await article.getByRole('link', { name: `@alice_${run}` }).first().waitFor();
+    const author = article.locator('header').getByRole('link', { name: `alice_${run}`, exact: true });
+    assert.equal(await author.getAttribute('href'), `/@alice_${run}`);
+    await article.getByText(`@alice_${run}`, { exact: true }).waitFor();
     assert.match(await article.locator('.content').getAttribute('lang'), /^zh/);
     return ref;
   });
@@ -192,12 +194,16 @@ test('HTML in posts, display names and comments renders as text', { timeout: 180
   const text = `注入 ${script} ${img} ${run}`;
   const post = await step('mallory posts markup', m, async () => compose(m, text));
 
-  await step('trudy comments with markup', t, async () => {
+  await step('trudy comments with markup and follows mallory', t, async () => {
     await t.goto(post.path);
     const comments = t.getByRole('region', { name: 'Comments' });
     await comments.getByLabel('Post a comment', { exact: true }).fill(`评论 ${img} ${script}`);
     await comments.getByRole('button', { name: 'Comment', exact: true }).click();
     await t.waitForLoadState();
+    // A follow puts trudy's name on mallory's notifications page.
+    await t.goto(`/@mallory_${run}`);
+    await t.getByRole('button', { name: 'Follow', exact: true }).click();
+    await t.getByRole('button', { name: 'Unfollow', exact: true }).waitFor();
   });
 
   const pages = [post.path, `/@mallory_${run}`, `/@trudy_${run}`, '/home', '/public', '/notifications'];

@@ -85,8 +85,8 @@ export async function step(name, page, fn) {
     } catch {
       seen = `\n  page: ${page.url()} (could not read it)`;
     }
-    e.message = `step "${name}" failed: ${e.message}${seen}`;
-    throw e;
+    // A new error: node's runner prints the stack, which the original computed already.
+    throw new Error(`step "${name}" failed: ${e.message}${seen}`, { cause: e });
   }
 }
 

@@ -14,3 +14,5 @@ mod statuses;
 mod support;
 mod timelines;
 mod visibility;
+mod web_browser;
+mod web_pages;
