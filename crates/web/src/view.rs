@@ -157,6 +157,34 @@ pub fn card(roost: &Roost, v: &StatusView, signed_in: Option<&Account>) -> Card 
     }
 }
 
+/// "1 comment", "2 comments".
+pub fn plural(n: impl std::borrow::Borrow<i64>, one: &str, many: &str) -> String {
+    let n = *n.borrow();
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+impl Card {
+    pub fn counts(&self) -> Vec<String> {
+        let mut out = vec![
+            plural(self.replies, "comment", "comments"),
+            plural(self.reblogs, "reblog", "reblogs"),
+            plural(self.favourites, "like", "likes"),
+        ];
+        if self.quotes > 0 {
+            out.push(plural(
+                self.quotes,
+                "repost with words",
+                "reposts with words",
+            ));
+        }
+        out
+    }
+}
+
 pub fn cards(roost: &Roost, views: &[StatusView], signed_in: Option<&Account>) -> Vec<Card> {
     views.iter().map(|v| card(roost, v, signed_in)).collect()
 }
