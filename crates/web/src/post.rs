@@ -49,18 +49,30 @@ pub async fn get(
     let me = viewer.account.as_ref();
     let viewer_id = me.map(|a| a.id);
     let roost = &st.roost;
-    // Peek before counting: a reblog's or a mistyped handle's page redirects, and a
-    // redirect is not a visit.
-    let peek = roost.status(id, viewer_id).await?;
-    if let Some(inner) = &peek.reblog {
-        let to = format!("/@{}/{}", roost.acct(&inner.account), inner.status.id);
-        return Ok(Redirect::to(&to).into_response());
-    }
-    let canonical = roost.acct(&peek.account);
-    if !canonical.eq_ignore_ascii_case(acct) {
-        return Err(WebError::NotFound);
+    // Check before counting: a reblog's page or a mistyped handle is not a visit.
+    let author = match roost.lookup(acct).await {
+        Ok(a) => a,
+        Err(CoreError::NotFound(_)) => return Err(WebError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    match roost.visible_status(id, viewer_id).await {
+        Ok(s) => {
+            if let Some(original) = s.reblog_of_id {
+                return Ok(Redirect::to(&format!("/statuses/{original}")).into_response());
+            }
+            if s.account_id != author.id {
+                return Err(WebError::NotFound);
+            }
+        }
+        // Not kept here: fetched live from its home region below (transit).
+        Err(CoreError::NotFound(_)) if roost.is_foreign_id(id) => {}
+        Err(e) => return Err(e.into()),
     }
     let view = roost.view_status(id, viewer_id).await?;
+    if view.account.id != author.id {
+        return Err(WebError::NotFound);
+    }
+    let canonical = roost.acct(&view.account);
     let (ancestors, comments) = match roost.context(id, viewer_id).await {
         Ok(c) => c,
         // A post shown in transit has no thread kept here.

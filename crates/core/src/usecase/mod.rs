@@ -60,6 +60,8 @@ pub struct Roost {
     pub(crate) remote: Arc<dyn Remote>,
     /// Views of foreign statuses read here, sent to their home regions on flush.
     foreign_views: Mutex<HashMap<Id, i64>>,
+    /// The built-in web app, looked up once (every page request needs its ID).
+    web_app: tokio::sync::OnceCell<crate::model::App>,
 }
 
 /// Mastodon's limits on `limit`.
@@ -75,6 +77,7 @@ impl Roost {
             cfg,
             remote,
             foreign_views: Mutex::new(HashMap::new()),
+            web_app: tokio::sync::OnceCell::new(),
         }
     }
 

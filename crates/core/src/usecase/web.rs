@@ -33,6 +33,13 @@ pub struct Neighbours {
 impl Roost {
     /// The built-in web app, created on first use.
     pub async fn web_app(&self) -> CoreResult<App> {
+        self.web_app
+            .get_or_try_init(|| self.find_or_create_web_app())
+            .await
+            .cloned()
+    }
+
+    async fn find_or_create_web_app(&self) -> CoreResult<App> {
         if let Some(app) = self.store.app_by_client_id(WEB_CLIENT_ID).await? {
             return Ok(app);
         }

@@ -704,3 +704,35 @@ async fn timelines_page_through_older_and_newer_posts() {
     // The author's profile pages the same way.
     anon.get("/@pager").await.has("25 posts").has("Older posts");
 }
+
+#[tokio::test]
+async fn reblog_pages_and_wrong_handles_do_not_count_as_visits() {
+    let s = TestServer::start().await;
+    let author = s.register("origin").await;
+    let fan = s.register("fan").await;
+    let st = s
+        .post_status(&author, json!({"status": "worth sharing"}))
+        .await;
+    let id = st["id"].as_str().unwrap().to_string();
+    let rb = s
+        .post(
+            &format!("/api/v1/statuses/{id}/reblog"),
+            Some(&fan.token),
+            json!({}),
+        )
+        .await
+        .ok();
+    let rb_id = rb["id"].as_str().unwrap();
+    let mut anon = Browser::new(&s.base);
+    let r = anon.get(&format!("/@fan/{rb_id}")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), format!("/statuses/{id}"));
+    let r = anon.get(&r.location()).await;
+    assert_eq!(r.location(), format!("/@origin/{id}"));
+    assert_eq!(
+        anon.get(&format!("/@fan/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let page = anon.get(&format!("/@origin/{id}")).await;
+    assert_eq!(views_line(&page.body), "Visited 1 times, 1 visits today");
+}
