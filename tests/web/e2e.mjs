@@ -19,6 +19,7 @@ import {
   json,
   nav,
   pathIs,
+  submit,
   required,
   suffix,
   PASSWORD,
@@ -49,9 +50,10 @@ test('two people post, comment, repost, like and follow', { timeout: 240_000 }, 
   const post = await step('alice posts in Chinese with a hashtag', a, async () => {
     const ref = await compose(a, text);
     const article = statusWith(a, text);
-    const author = article.locator('header').getByRole('link', { name: `alice_${run}`, exact: true });
-    assert.equal(await author.getAttribute('href'), `/@alice_${run}`);
-    await article.getByText(`@alice_${run}`, { exact: true }).waitFor();
+    // The author's name and handle, linking to the profile.
+    const author = article.locator('header').locator(`a[href="/@alice_${run}"]`).first();
+    await author.waitFor();
+    await article.locator('header').getByText(`@alice_${run}`, { exact: true }).waitFor();
     assert.match(await article.locator('.content').getAttribute('lang'), /^zh/);
     return ref;
   });
@@ -79,8 +81,7 @@ test('two people post, comment, repost, like and follow', { timeout: 240_000 }, 
     await b.goto(post.path);
     const form = b.getByRole('region', { name: 'Comments' });
     await form.getByLabel('Post a comment', { exact: true }).fill(comment);
-    await form.getByRole('button', { name: 'Comment', exact: true }).click();
-    await b.waitForLoadState();
+    await submit(b, form.getByRole('button', { name: 'Comment', exact: true }));
     await b.goto(post.path);
     await b.getByRole('region', { name: 'Comments' }).locator('article.status').filter({ hasText: comment }).waitFor();
   });
@@ -89,8 +90,7 @@ test('two people post, comment, repost, like and follow', { timeout: 240_000 }, 
   await step('bob reposts with his words', b, async () => {
     await b.goto(post.path);
     await b.getByLabel('Repost with your words', { exact: true }).fill(words);
-    await b.getByRole('button', { name: 'Repost', exact: true }).click();
-    await b.waitForLoadState();
+    await submit(b, b.getByRole('button', { name: 'Repost', exact: true }));
     await b.goto(`/@bob_${run}`);
     const quote = statusWith(b, words);
     await quote.locator('blockquote.quote').filter({ hasText: text }).waitFor();
@@ -99,7 +99,7 @@ test('two people post, comment, repost, like and follow', { timeout: 240_000 }, 
   await step('bob likes the post', b, async () => {
     await b.goto(post.path);
     const focus = b.locator('article.status.focus');
-    await focus.getByRole('button', { name: 'Like', exact: true }).click();
+    await submit(b, focus.getByRole('button', { name: 'Like', exact: true }));
     await pathIs(b, post.path);
     await b.locator('article.status.focus').getByRole('button', { name: 'Unlike', exact: true }).waitFor();
   });
@@ -112,7 +112,7 @@ test('two people post, comment, repost, like and follow', { timeout: 240_000 }, 
   await step('bob follows alice and sees her post at home', b, async () => {
     await b.goto(`/@alice_${run}`);
     await b.getByRole('heading', { level: 1 }).waitFor();
-    await b.getByRole('button', { name: 'Follow', exact: true }).click();
+    await submit(b, b.getByRole('button', { name: 'Follow', exact: true }));
     await pathIs(b, `/@alice_${run}`);
     await b.getByRole('button', { name: 'Unfollow', exact: true }).waitFor();
     await b.getByText(/\b1 followers?\b/).first().waitFor();
@@ -198,11 +198,10 @@ test('HTML in posts, display names and comments renders as text', { timeout: 180
     await t.goto(post.path);
     const comments = t.getByRole('region', { name: 'Comments' });
     await comments.getByLabel('Post a comment', { exact: true }).fill(`评论 ${img} ${script}`);
-    await comments.getByRole('button', { name: 'Comment', exact: true }).click();
-    await t.waitForLoadState();
+    await submit(t, comments.getByRole('button', { name: 'Comment', exact: true }));
     // A follow puts trudy's name on mallory's notifications page.
     await t.goto(`/@mallory_${run}`);
-    await t.getByRole('button', { name: 'Follow', exact: true }).click();
+    await submit(t, t.getByRole('button', { name: 'Follow', exact: true }));
     await t.getByRole('button', { name: 'Unfollow', exact: true }).waitFor();
   });
 
@@ -250,7 +249,7 @@ test('log out and in, CSRF and not-found pages', { timeout: 120_000 }, async () 
 
   await step('carol signs up and logs out', c, async () => {
     await signUp(c, name);
-    await nav(c).getByRole('button', { name: 'Log out', exact: true }).click();
+    await submit(c, nav(c).getByRole('button', { name: 'Log out', exact: true }));
     await pathIs(c, '/');
     await nav(c).getByRole('link', { name: 'Log in', exact: true }).waitFor();
     await nav(c).getByRole('link', { name: 'Sign up', exact: true }).waitFor();
@@ -263,7 +262,7 @@ test('log out and in, CSRF and not-found pages', { timeout: 120_000 }, async () 
     assert.equal(new URL(c.url()).searchParams.get('next'), '/home');
     await c.getByLabel('Username or e-mail', { exact: true }).fill(`${name}@example.org`);
     await c.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await c.getByRole('button', { name: 'Log in', exact: true }).click();
+    await submit(c, c.getByRole('button', { name: 'Log in', exact: true }));
     await pathIs(c, '/home');
     await nav(c).getByRole('button', { name: 'Log out', exact: true }).waitFor();
   });

@@ -94,6 +94,27 @@ export async function pathIs(page, path) {
   await page.waitForURL((u) => u.pathname === path, { timeout: 10_000 });
 }
 
+// Submits a form by its button and waits for the page the answer leads to. The forms
+// answer 303 See Other on success; the redirect's target must then load.
+export async function submit(page, button, status = 303) {
+  const isPost = (r) => r.request().method() === 'POST' && r.request().isNavigationRequest();
+  const post = page.waitForResponse(isPost);
+  // The GET the browser makes on the redirect, registered before the click so it can't be missed.
+  const redirected =
+    status >= 300 && status < 400
+      ? page.waitForResponse((r) => r.request().redirectedFrom()?.method() === 'POST')
+      : null;
+  await button.click();
+  const answer = await post;
+  assert.equal(answer.status(), status, `POST ${answer.url()} answered ${answer.status()}`);
+  if (redirected) {
+    const next = await redirected;
+    assert.equal(next.status(), 200, `the page after POST ${answer.url()}: ${next.url()}`);
+  }
+  await page.waitForLoadState('domcontentloaded');
+  return answer;
+}
+
 export function nav(page) {
   return page.getByRole('navigation', { name: 'Main' });
 }
@@ -103,7 +124,7 @@ export async function signUp(page, username) {
   await page.getByLabel('Username', { exact: true }).fill(username);
   await page.getByLabel('E-mail', { exact: true }).fill(`${username}@example.org`);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+  await submit(page, page.getByRole('button', { name: 'Sign up', exact: true }));
   await pathIs(page, '/home');
   await nav(page).getByRole('button', { name: 'Log out', exact: true }).waitFor();
   await nav(page).getByRole('link', { name: 'Home', exact: true }).waitFor();
@@ -114,7 +135,7 @@ export async function compose(page, text, visibility = 'public') {
   await page.goto('/home');
   await page.getByLabel("What's on your mind?", { exact: true }).fill(text);
   await page.getByLabel('Visibility', { exact: true }).selectOption(visibility);
-  await page.getByRole('button', { name: 'Post', exact: true }).click();
+  await submit(page, page.getByRole('button', { name: 'Post', exact: true }));
   await pathIs(page, '/home');
   const article = statusWith(page, text);
   await article.waitFor();

@@ -16,6 +16,7 @@ import {
   reloadUntil,
   screenshots,
   pathIs,
+  submit,
   required,
   suffix,
 } from './lib.mjs';
@@ -51,7 +52,7 @@ test("following a person of another region brings their posts home", { timeout: 
     assert.equal(resp.status(), 200, `/@${handle} on region A`);
     await a.getByRole('heading', { level: 1 }).waitFor();
     await a.getByText(`@${handle}`).first().waitFor();
-    await a.getByRole('button', { name: 'Follow', exact: true }).click();
+    await submit(a, a.getByRole('button', { name: 'Follow', exact: true }));
     await pathIs(a, `/@${handle}`);
     // The other region accepts asynchronously: pending first, then following.
     await reloadUntil(
@@ -60,6 +61,11 @@ test("following a person of another region brings their posts home", { timeout: 
       () => a.getByRole('button', { name: 'Unfollow', exact: true }),
       'the follow to be accepted by region B',
     );
+  });
+
+  await step('budi is told in region B that ana follows him', b, async () => {
+    await reloadUntil(b, '/notifications', () => b.getByText(/followed you/), 'the follow notification in region B');
+    await b.getByText(`ana_${run}`).first().waitFor();
   });
 
   const later = `关注之后的新帖子 ${run}`;
