@@ -283,6 +283,27 @@ pub fn local_path(p: &str, fallback: &str) -> String {
     }
 }
 
+/// A url-encoded form body; a malformed one is a 400 page, not axum's plain-text answer.
+pub struct WebForm<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for WebForm<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = WebError;
+
+    async fn from_request(req: axum::extract::Request, st: &S) -> Result<Self, WebError> {
+        match axum::Form::<T>::from_request(req, st).await {
+            Ok(axum::Form(v)) => Ok(WebForm(v)),
+            Err(e) => Err(WebError::BadRequest(format!(
+                "The form could not be read: {}",
+                e.body_text()
+            ))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,26 +342,5 @@ mod tests {
         assert!(same("abc", "abc"));
         assert!(!same("abc", "abd"));
         assert!(!same("abc", "ab"));
-    }
-}
-
-/// A url-encoded form body; a malformed one is a 400 page, not axum's plain-text answer.
-pub struct WebForm<T>(pub T);
-
-impl<T, S> axum::extract::FromRequest<S> for WebForm<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = WebError;
-
-    async fn from_request(req: axum::extract::Request, st: &S) -> Result<Self, WebError> {
-        match axum::Form::<T>::from_request(req, st).await {
-            Ok(axum::Form(v)) => Ok(WebForm(v)),
-            Err(e) => Err(WebError::BadRequest(format!(
-                "The form could not be read: {}",
-                e.body_text()
-            ))),
-        }
     }
 }
