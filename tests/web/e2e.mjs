@@ -55,7 +55,20 @@ test('two people post, comment, repost, like and follow', { timeout: 240_000 }, 
     await author.waitFor();
     await article.locator('header').getByText(`@alice_${run}`, { exact: true }).waitFor();
     assert.match(await article.locator('.content').getAttribute('lang'), /^zh/);
+    await a.getByRole('status').filter({ hasText: /\S/ }).first().waitFor();
     return ref;
+  });
+
+  await step('every page has the skip link, main and cached assets', a, async () => {
+    const skip = a.getByRole('link', { name: 'Skip to content', exact: true });
+    assert.equal(await skip.getAttribute('href'), '#main');
+    assert.equal(await a.locator('main#main').count(), 1);
+    await a.locator('header').getByRole('link', { name: 'roost', exact: true }).waitFor();
+    const css = await a.locator('link[rel="stylesheet"][href^="/static/"]').first().getAttribute('href');
+    const r = await a.request.get(css);
+    assert.equal(r.status(), 200, css);
+    assert.match(r.headers()['cache-control'] || '', /max-age=31536000/);
+    assert.match(r.headers()['cache-control'] || '', /immutable/);
   });
 
   let first;
@@ -148,6 +161,41 @@ test('two people post, comment, repost, like and follow', { timeout: 240_000 }, 
       assert.match(body, root);
       assert.ok(body.includes(run), `the ${ext} feed lists alice's post`);
     }
+  });
+
+  await step("previous and next links walk alice's posts", a, async () => {
+    const newer = await compose(a, `第二条：晚上去吃火锅 ${run}`);
+    await a.goto(newer.path);
+    await a.getByRole('link', { name: 'Previous post', exact: true }).click();
+    await pathIs(a, post.path);
+    await a.getByRole('link', { name: 'Next post', exact: true }).click();
+    await pathIs(a, newer.path);
+  });
+
+  await step('bob reblogs the post', b, async () => {
+    await b.goto(post.path);
+    await submit(b, b.locator('article.status.focus').getByRole('button', { name: 'Reblog', exact: true }));
+    await b.locator('article.status.focus').getByRole('button', { name: 'Undo reblog', exact: true }).waitFor();
+    await b.goto(`/@bob_${run}`);
+    await statusWith(b, text).getByText(/reblogged/).waitFor();
+  });
+
+  await step("alice's profile shows counts, feeds and Open Graph", b, async () => {
+    await b.goto(`/@alice_${run}`);
+    await b.getByText(/\b2 posts\b/).first().waitFor();
+    await b.getByText(/\b0 following\b/).first().waitFor();
+    assert.equal(await b.locator('meta[property="og:type"]').getAttribute('content'), 'profile');
+    for (const type of ['application/rss+xml', 'application/atom+xml']) {
+      const href = await b.locator(`link[rel="alternate"][type="${type}"]`).getAttribute('href');
+      assert.ok(href?.endsWith(`/@alice_${run}.${type.includes('rss') ? 'rss' : 'atom'}`), href);
+    }
+  });
+
+  await step('your data names the home region', a, async () => {
+    const r = await a.goto('/your-data');
+    assert.equal(r.status(), 200);
+    await a.getByRole('heading', { level: 1 }).waitFor();
+    await a.getByText(/home region/i).first().waitFor();
   });
 
   await step('screenshots', b, async () => {
