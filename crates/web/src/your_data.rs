@@ -8,7 +8,7 @@ use crate::WebState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use roost_federation::holdings::{self, Holdings};
+use roost_federation::holdings::Holdings;
 use roost_residency::ledger::Direction;
 
 struct RegionRow {
@@ -82,21 +82,9 @@ fn entries(h: &Holdings, out: &mut Vec<EntryRow>) {
 
 pub async fn get(State(st): State<WebState>, viewer: Viewer) -> Result<Response, WebError> {
     let me = viewer.require("/your-data")?;
-    let here = holdings::report(&st.roost, st.fed.gate().ledger(), me.id).await?;
-    let mut regions = vec![row(&here)];
+    let mut regions = Vec::new();
     let mut all_entries = Vec::new();
-    entries(&here, &mut all_entries);
-    let others: Vec<String> = st
-        .roost
-        .cfg
-        .cluster
-        .regions
-        .keys()
-        .filter(|c| **c != st.roost.cfg.region)
-        .cloned()
-        .collect();
-    let asks = others.iter().map(|r| st.fed.holdings_at(r, me.id));
-    for (region, answer) in others.iter().zip(futures::future::join_all(asks).await) {
+    for (region, answer) in st.fed.holdings_everywhere(&st.roost, me.id).await? {
         match answer {
             Ok(h) => {
                 entries(&h, &mut all_entries);
@@ -104,7 +92,7 @@ pub async fn get(State(st): State<WebState>, viewer: Viewer) -> Result<Response,
             }
             // A region that cannot answer is shown as such, not hidden.
             Err(e) => regions.push(RegionRow {
-                region: region.clone(),
+                region,
                 home: false,
                 classes: vec![],
                 items: 0,

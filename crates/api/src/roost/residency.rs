@@ -11,25 +11,17 @@ use serde_json::{json, Value};
 
 pub async fn me(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
     let me = auth.user("read:accounts")?;
-    let here = roost_federation::holdings::report(&st.roost, st.fed.gate().ledger(), me.id).await?;
-    let mut regions = vec![serde_json::to_value(&here).unwrap_or(Value::Null)];
-    let others: Vec<String> = st
-        .roost
-        .cfg
-        .cluster
-        .regions
-        .keys()
-        .filter(|c| **c != st.roost.cfg.region)
-        .cloned()
-        .collect();
-    let asks = others.iter().map(|r| st.fed.holdings_at(r, me.id));
-    for (region, answer) in others.iter().zip(futures::future::join_all(asks).await) {
-        regions.push(match answer {
+    let regions: Vec<Value> = st
+        .fed
+        .holdings_everywhere(&st.roost, me.id)
+        .await?
+        .into_iter()
+        .map(|(region, answer)| match answer {
             Ok(h) => serde_json::to_value(&h).unwrap_or(Value::Null),
             // A region that cannot answer is shown as such, not hidden.
             Err(e) => json!({ "region": region, "error": e.to_string() }),
-        });
-    }
+        })
+        .collect();
     Ok(Json(json!({
         "account_id": me.id.to_string(),
         "home_region": me.home_region,

@@ -2,7 +2,7 @@
 //! timelines, favourites, bookmarks.
 
 use super::{backend, corrupt, get, ms, opt_id, opt_ts, ts, write_err, SqliteStore};
-use crate::sql::{newest_first, visible, visible_with_reblog, Sql, ID_CHUNK};
+use crate::sql::{newest_first, visible, visible_with_reblog, Arg, Sql, ID_CHUNK};
 use async_trait::async_trait;
 use roost_core::model::{
     AccountStatusFilter, Cursored, NewStatus, Page, RegionScope, Status, StatusEdit,
@@ -847,49 +847,37 @@ impl StatusStore for SqliteStore {
             return Ok(Vec::new());
         };
         let mut score: HashMap<i64, i64> = HashMap::new();
-        let tags = self.tags(&[status]).await?;
-        for (_, tag) in &tags {
-            let rows = sqlx::query(
-                "SELECT status_id AS id FROM status_tags WHERE tag = $1 AND status_id != $2 \
-                 ORDER BY status_id DESC LIMIT $3",
-            )
-            .bind(tag.as_str())
-            .bind(status.0)
-            .bind(PER_SOURCE)
-            .fetch_all(&self.r)
-            .await
-            .map_err(backend)?;
-            for id in ids_from_rows(&rows, "id")? {
-                *score.entry(id.0).or_default() += 4;
-            }
+        // (query for one source, its key, the weight of a match).
+        let mut sources: Vec<(&str, Arg, i64)> = Vec::new();
+        for (_, tag) in self.tags(&[status]).await? {
+            let q = "SELECT status_id AS id FROM status_tags WHERE tag = $1 AND status_id != $2 \
+                     ORDER BY status_id DESC LIMIT $3";
+            sources.push((q, Arg::Text(tag), 4));
         }
         for (_, account) in self.mentions(&[status]).await? {
-            let rows = sqlx::query(
-                "SELECT status_id AS id FROM status_mentions WHERE account_id = $1 \
-                 AND status_id != $2 ORDER BY status_id DESC LIMIT $3",
-            )
-            .bind(account.0)
-            .bind(status.0)
-            .bind(PER_SOURCE)
-            .fetch_all(&self.r)
-            .await
-            .map_err(backend)?;
-            for id in ids_from_rows(&rows, "id")? {
-                *score.entry(id.0).or_default() += 2;
-            }
+            let q = "SELECT status_id AS id FROM status_mentions WHERE account_id = $1 \
+                     AND status_id != $2 ORDER BY status_id DESC LIMIT $3";
+            sources.push((q, Arg::Int(account.0), 2));
         }
-        let rows = sqlx::query(
-            "SELECT id FROM statuses WHERE account_id = $1 AND id != $2 \
-             AND reblog_of_id IS NULL ORDER BY id DESC LIMIT $3",
-        )
-        .bind(me.account_id.0)
-        .bind(status.0)
-        .bind(PER_SOURCE)
-        .fetch_all(&self.r)
-        .await
-        .map_err(backend)?;
-        for id in ids_from_rows(&rows, "id")? {
-            *score.entry(id.0).or_default() += 1;
+        let q = "SELECT id FROM statuses WHERE account_id = $1 AND id != $2 \
+                 AND reblog_of_id IS NULL ORDER BY id DESC LIMIT $3";
+        sources.push((q, Arg::Int(me.account_id.0), 1));
+        for (q, key, weight) in sources {
+            let query = sqlx::query(q);
+            let query = match key {
+                Arg::Text(t) => query.bind(t),
+                Arg::Int(i) => query.bind(i),
+                Arg::OptInt(i) => query.bind(i),
+            };
+            let rows = query
+                .bind(status.0)
+                .bind(PER_SOURCE)
+                .fetch_all(&self.r)
+                .await
+                .map_err(backend)?;
+            for id in ids_from_rows(&rows, "id")? {
+                *score.entry(id.0).or_default() += weight;
+            }
         }
         if score.is_empty() {
             return Ok(Vec::new());
