@@ -23,6 +23,7 @@ import {
   required,
   suffix,
   PASSWORD,
+  DESKTOP,
 } from './lib.mjs';
 
 const BASE = required('ROOST_WEB_URL');
@@ -362,4 +363,26 @@ test('log out and in, CSRF and not-found pages', { timeout: 120_000 }, async () 
   });
 
   carol.clean();
+});
+
+test('the pages work without JavaScript', { timeout: 120_000 }, async () => {
+  const run = suffix();
+  const dave = await person(browser, BASE, DESKTOP, { javaScriptEnabled: false });
+  const d = dave.page;
+  const text = `没有脚本也能发帖 ${run}`;
+
+  const ref = await step('dave signs up and posts with scripts off', d, async () => {
+    await signUp(d, `dave_${run}`);
+    return compose(d, text);
+  });
+
+  await step('he likes his post and logs out with scripts off', d, async () => {
+    await d.goto(ref.path);
+    await submit(d, d.locator('article.status.focus').getByRole('button', { name: 'Like', exact: true }));
+    await d.locator('article.status.focus').getByRole('button', { name: 'Unlike', exact: true }).waitFor();
+    await submit(d, nav(d).getByRole('button', { name: 'Log out', exact: true }));
+    await pathIs(d, '/');
+  });
+
+  dave.clean();
 });

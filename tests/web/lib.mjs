@@ -43,8 +43,8 @@ export function suffix() {
 
 // A browser context (its own cookie jar: one person) with a page that records every
 // dialog, uncaught page error and console error; `clean()` asserts there were none.
-export async function person(browser, base, viewport = DESKTOP) {
-  const context = await browser.newContext({ baseURL: base, viewport });
+export async function person(browser, base, viewport = DESKTOP, options = {}) {
+  const context = await browser.newContext({ baseURL: base, viewport, ...options });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const problems = [];
