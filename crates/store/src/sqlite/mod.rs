@@ -83,9 +83,12 @@ impl SqliteStore {
             .pragma("temp_store", "MEMORY");
         // The writer is opened (and the file put in WAL mode) first, so that the read-only
         // connections find the WAL and shared-memory files in place.
+        // No liveness ping before each use: a SQLite connection cannot lose its server, and
+        // the ping is one more round trip to the connection's thread on every query.
         let w = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_with(write_opts)
@@ -100,6 +103,7 @@ impl SqliteStore {
             .pragma("cache_size", format!("-{READ_CACHE_KIB}"));
         let r = SqlitePoolOptions::new()
             .max_connections(opts.read_connections.max(1))
+            .test_before_acquire(false)
             .connect_with(read_opts)
             .await
             .map_err(backend)?;

@@ -1,0 +1,193 @@
+//! A roost server in its own process: started, watched through `/proc`, stopped with
+//! SIGTERM (so buffered view counts are flushed as in production).
+
+use anyhow::{bail, Context};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub struct Server {
+    child: Child,
+    pub pid: u32,
+    pub base_url: String,
+}
+
+impl Server {
+    /// Runs `bin serve ARGS...` with its log in `log`, and waits for `/health`.
+    pub async fn start(bin: &Path, args: &[String], log: &Path) -> anyhow::Result<Server> {
+        let log_file = std::fs::File::create(log)?;
+        let mut child = Command::new(bin)
+            .arg("serve")
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(log_file)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let pid = child.id().context("server has no pid")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        // `roost serve` prints its address once it listens.
+        let base_url = tokio::time::timeout(Duration::from_secs(120), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(url) = line.strip_prefix("roost listening on ") {
+                    return Ok(url.trim().to_string());
+                }
+            }
+            bail!("server exited before listening; see {}", log.display())
+        })
+        .await
+        .context("server did not start in time")??;
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = http.get(format!("{base_url}/health")).send().await {
+                if r.status().is_success() {
+                    return Ok(Server {
+                        child,
+                        pid,
+                        base_url,
+                    });
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("{base_url}/health never answered")
+    }
+
+    /// SIGTERM, then waits for the clean shutdown.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid.to_string())
+            .status();
+        match tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await {
+            Ok(s) => {
+                s?;
+            }
+            Err(_) => {
+                self.child.kill().await?;
+                bail!("server did not stop within 60 s");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn sample(&self) -> Proc {
+        Proc::read(self.pid)
+    }
+}
+
+/// A process's memory and CPU time at one moment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Proc {
+    pub rss_kib: u64,
+    pub hwm_kib: u64,
+    /// User plus system CPU time in clock ticks.
+    pub cpu_ticks: u64,
+    /// Context switches of all its threads (voluntary and not).
+    pub ctx_switches: u64,
+    pub at: Option<std::time::Instant>,
+}
+
+impl Proc {
+    pub fn read(pid: u32) -> Proc {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0)
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the command name (which may hold spaces) start with the state;
+        // utime and stime are fields 14 and 15 of the whole line.
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        Proc {
+            rss_kib: field("VmRSS:"),
+            hwm_kib: field("VmHWM:"),
+            cpu_ticks: ticks(11) + ticks(12),
+            ctx_switches: ctx_switches(pid),
+            at: Some(std::time::Instant::now()),
+        }
+    }
+
+    /// CPU time between `self` and a later sample, in microseconds.
+    pub fn cpu_us_until(&self, later: &Proc) -> f64 {
+        later.cpu_ticks.saturating_sub(self.cpu_ticks) as f64 * 1e6 / clock_ticks_per_sec()
+    }
+
+    /// CPU use between `self` and a later sample, in percent of one core.
+    pub fn cpu_percent_until(&self, later: &Proc) -> f64 {
+        let (Some(a), Some(b)) = (self.at, later.at) else {
+            return 0.0;
+        };
+        let secs = b.duration_since(a).as_secs_f64();
+        if secs <= 0.0 {
+            return 0.0;
+        }
+        let ticks = later.cpu_ticks.saturating_sub(self.cpu_ticks) as f64;
+        100.0 * ticks / clock_ticks_per_sec() / secs
+    }
+}
+
+/// Threads of a process hand work to each other (the database runs on its own threads), so
+/// context switches per request show what that costs.
+fn ctx_switches(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| t.ok())
+        .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+        .map(|st| {
+            st.lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum::<u64>()
+        })
+        .sum()
+}
+
+fn clock_ticks_per_sec() -> f64 {
+    static TCK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TCK.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// The machine: core count and memory, for the report.
+pub fn machine() -> (usize, u64) {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mem_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0);
+    (cores, mem_kib)
+}
+
+/// The 1-minute load average.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
