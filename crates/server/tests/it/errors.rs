@@ -406,7 +406,13 @@ async fn unknown_routes_and_methods() {
     let s = TestServer::start().await;
     json_error(s.get("/api/v1/nothing-here", None).await, 404);
     json_error(s.get("/api/v9/instance", None).await, 404);
-    json_error(s.get("/no/such/page", None).await, 404);
+    // Outside the API an unknown path is the web's page, still a 404.
+    let r = s.get("/no/such/page", None).await;
+    assert_eq!(r.status.as_u16(), 404);
+    assert!(r.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     json_error(s.post("/api/v1/nope", None, json!({})).await, 404);
     // A known path with a method it does not serve.
     let r = s
