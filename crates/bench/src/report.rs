@@ -24,6 +24,8 @@ pub struct Row {
     /// scenario, warm-up included): less sensitive to other load than requests/s.
     pub server_cpu_us_per_req: f64,
     pub server_ctx_switches_per_req: f64,
+    /// KiB the server wrote to storage per successful request (WAL, checkpoints).
+    pub server_write_kib_per_req: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,12 +144,12 @@ impl Report {
                 self.server_rss_peak_mib
             );
         }
-        s.push_str("\n| scenario | request | req/s | p50 ms | p99 ms | p99.9 ms | errors | vs ceiling | server RSS MiB | server CPU % | CPU µs/req | ctx sw/req |\n");
-        s.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str("\n| scenario | request | req/s | p50 ms | p99 ms | p99.9 ms | errors | vs ceiling | server RSS MiB | server CPU % | CPU µs/req | ctx sw/req | KiB written/req |\n");
+        s.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for r in &self.rows {
             let _ = writeln!(
                 s,
-                "| {} | `{}` | {:.0} | {} | {} | {} | {} | {:.0}% | {:.0} | {:.0} | {:.0} | {:.1} |",
+                "| {} | `{}` | {:.0} | {} | {} | {} | {} | {:.0}% | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} |",
                 r.scenario,
                 r.request,
                 r.rps,
@@ -159,7 +161,8 @@ impl Report {
                 r.server_rss_mib,
                 r.server_cpu_pct,
                 r.server_cpu_us_per_req,
-                r.server_ctx_switches_per_req
+                r.server_ctx_switches_per_req,
+                r.server_write_kib_per_req
             );
         }
         for o in &self.open_loop {

@@ -90,6 +90,8 @@ pub struct Proc {
     pub cpu_ticks: u64,
     /// Context switches of all its threads (voluntary and not).
     pub ctx_switches: u64,
+    /// Bytes the process caused to be written to storage (`write_bytes` of `/proc/PID/io`).
+    pub write_bytes: u64,
     pub at: Option<std::time::Instant>,
 }
 
@@ -114,6 +116,14 @@ impl Proc {
             hwm_kib: field("VmHWM:"),
             cpu_ticks: ticks(11) + ticks(12),
             ctx_switches: ctx_switches(pid),
+            write_bytes: std::fs::read_to_string(format!("/proc/{pid}/io"))
+                .ok()
+                .and_then(|io| {
+                    io.lines()
+                        .find_map(|l| l.strip_prefix("write_bytes:"))
+                        .and_then(|v| v.trim().parse().ok())
+                })
+                .unwrap_or(0),
             at: Some(std::time::Instant::now()),
         }
     }
