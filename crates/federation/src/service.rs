@@ -103,6 +103,10 @@ fn error_text(body: &str) -> String {
         .unwrap_or_else(|| body.to_string())
 }
 
+/// How many recent posts a new follower's region receives (as many as a local follow
+/// copies into a home timeline).
+const BACKFILL: u32 = 40;
+
 impl Federation {
     pub fn new(
         gate: Arc<Gate>,
@@ -311,6 +315,59 @@ impl Federation {
             .collect()
     }
 
+    /// A new follower in another region gets the followed account's recent posts, as a
+    /// local follow backfills the home timeline: queued after the Accept, each a Create
+    /// through the gate like any other, and only where the policy lets that region keep it
+    /// (under `transit` the reader's region fetches them live anyway).
+    async fn backfill(
+        &self,
+        author: &Account,
+        follower: Id,
+        region: &str,
+    ) -> CoreResult<Vec<OutboxItem>> {
+        let filter = AccountStatusFilter {
+            exclude_reblogs: true,
+            exclude_replies: true,
+            ..Default::default()
+        };
+        let page = Page {
+            limit: BACKFILL,
+            ..Page::default()
+        };
+        let ids = self
+            .store
+            .account_statuses(author.id, Some(follower), &filter, page)
+            .await?;
+        let mut items = Vec::new();
+        let mut statuses = self.store.statuses(&ids).await?;
+        // Oldest first, so the region receives them in the order they were written.
+        statuses.sort_by_key(|s| s.id);
+        for s in statuses {
+            let class = content_class(s.visibility);
+            if s.visibility == Visibility::Direct || !self.gate.decide(region, class).persist() {
+                continue;
+            }
+            let note = self.note_for(&s, author, None).await?;
+            let mut act = self.activity(
+                "Create",
+                format!("{}/activity", note.id),
+                author,
+                serde_json::to_value(&note).unwrap_or_default(),
+            );
+            act.to = note.to.clone();
+            act.cc = note.cc.clone();
+            items.push(self.item(
+                region,
+                class,
+                Some(author.id),
+                format!("status:{}", s.id),
+                "deliver Create (backfill)",
+                &act,
+            ));
+        }
+        Ok(items)
+    }
+
     async fn items_for(&self, event: Outbound) -> CoreResult<Vec<OutboxItem>> {
         Ok(match event {
             Outbound::Follow { follower, target } | Outbound::UndoFollow { follower, target } => {
@@ -361,14 +418,18 @@ impl Federation {
                 });
                 let kind = if accept { "Accept" } else { "Reject" };
                 let act = self.activity(kind, self.fresh_activity_id(), &t, follow);
-                vec![self.item(
+                let mut items = vec![self.item(
                     &f.home_region,
                     DataClass::SocialGraph,
                     Some(target),
                     format!("follow:{follower}:{target}"),
                     &format!("deliver {kind}"),
                     &act,
-                )]
+                )];
+                if accept {
+                    items.extend(self.backfill(&t, follower, &f.home_region).await?);
+                }
+                items
             }
             Outbound::Created { status } | Outbound::Updated { status } => {
                 let update = matches!(event, Outbound::Updated { .. });

@@ -781,3 +781,52 @@ async fn the_demo_starts_three_seeded_regions_and_audits_clean() {
         running.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_follow_across_regions_brings_recent_posts_where_policy_lets_them_stay() {
+    // `id` lets `in` keep public posts; `cn` only lets them pass in transit.
+    let r = Regions::start(|code| {
+        let mut p = policy_all("store");
+        if code == "cn" {
+            p.default.insert(DataClass::PublicContent, Action::Transit);
+        }
+        p
+    })
+    .await;
+    let (ins, ids, cns) = (r.get("in"), r.get("id"), r.get("cn"));
+    let (asha, budi) = r.asha_and_budi().await;
+    let chen = cns.register("chen").await;
+    let older = id_of(
+        &ids.post_status(&budi, json!({"status": "before the follow"}))
+            .await,
+    );
+    let direct = id_of(
+        &ids.post_status(&budi, json!({"status": "just me", "visibility": "direct"}))
+            .await,
+    );
+    let from_cn = id_of(
+        &cns.post_status(&chen, json!({"status": "早 from cn"}))
+            .await,
+    );
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    follow_across(&r, "in", &asha, "cn", &chen).await;
+    eventually(
+        10,
+        "budi's earlier post on asha's home timeline",
+        || async { ins.home_ids(&asha).await.contains(&older).then_some(()) },
+    )
+    .await;
+    // It is kept in India now (a `stored` ledger entry), unlike the direct post and
+    // unlike Chen's, which India may only show in transit.
+    let kept = ins.get(&format!("/api/v1/statuses/{older}"), None).await;
+    assert_eq!(kept.status.as_u16(), 200);
+    assert!(!ins.home_ids(&asha).await.contains(&direct));
+    assert!(ins.home_ids(&asha).await.contains(&from_cn), "shown live");
+    let on_disk = raw_bytes(&r.data_dir("in"));
+    assert!(contains(&on_disk, "before the follow"));
+    assert!(
+        !contains(&on_disk, "早 from cn"),
+        "transit post stored in India"
+    );
+    r.stop_all().await;
+}
