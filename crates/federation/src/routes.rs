@@ -154,18 +154,23 @@ async fn actor(
     Ok(s.fed.gate.release(&[t], body).await?)
 }
 
-/// Local statuses as transit items for `region`, each cleared by the gate.
+/// Local statuses as transit items for `region`, each cleared by the gate. Timelines
+/// leave direct posts out (`timeline`); a single post asked for by ID may be one.
 async fn release_statuses(
     s: &FedState,
     region: &str,
     viewer: Option<Id>,
     ids: &[Id],
+    timeline: bool,
 ) -> FedResult<Released> {
     let views = s.roost.hydrate(ids, viewer).await?;
     let mut items = Vec::new();
     let mut transfers = Vec::new();
     for v in views {
-        if !s.roost.is_local(&v.account) || v.status.reblog_of_id.is_some() {
+        if !s.roost.is_local(&v.account)
+            || v.status.reblog_of_id.is_some()
+            || (timeline && v.status.visibility == Visibility::Direct)
+        {
             continue;
         }
         let class = content_class(v.status.visibility);
@@ -173,17 +178,16 @@ async fn release_statuses(
         if !s.fed.gate.decide(region, class).allowed() {
             continue;
         }
-        let note = s
-            .fed
-            .note_for(
-                &v.status,
-                &v.account,
-                Some(ap::Views {
-                    total: v.views.total,
-                    today: v.views.today,
-                }),
-            )
-            .await?;
+        let note = s.fed.note_from_parts(
+            &v.status,
+            &v.account,
+            &v.mentions,
+            &v.tags,
+            Some(ap::Views {
+                total: v.views.total,
+                today: v.views.today,
+            }),
+        );
         transfers.push(Transfer {
             counterpart: region.to_string(),
             class,
@@ -220,27 +224,24 @@ async fn timeline(
         min_id: q.min_id,
         limit: q.limit.clamp(1, 40),
     };
+    // IDs only, one index range per author; only the final page is hydrated (in
+    // `release_statuses`), where direct posts are also left out.
+    let filter = AccountStatusFilter {
+        exclude_reblogs: true,
+        ..Default::default()
+    };
     let mut ids: Vec<Id> = Vec::new();
     for author in q.authors.iter().take(200) {
         if s.roost.is_foreign_id(*author) {
             continue;
         }
-        let filter = AccountStatusFilter {
-            exclude_reblogs: true,
-            ..Default::default()
-        };
-        if let Ok(views) = s
-            .roost
-            .account_statuses(*author, viewer, &filter, page)
-            .await
-        {
-            ids.extend(
-                views
-                    .into_iter()
-                    .filter(|v| v.status.visibility != Visibility::Direct)
-                    .map(|v| v.status.id),
-            );
-        }
+        ids.extend(
+            s.roost
+                .store()
+                .account_statuses(*author, viewer, &filter, page)
+                .await
+                .map_err(roost_core::CoreError::from)?,
+        );
     }
     ids.sort_unstable_by(|a, b| b.cmp(a));
     if q.min_id.is_some() {
@@ -250,7 +251,7 @@ async fn timeline(
     } else {
         ids.truncate(page.limit as usize);
     }
-    release_statuses(&s, &region, viewer, &ids).await
+    release_statuses(&s, &region, viewer, &ids, true).await
 }
 
 async fn status(
@@ -269,7 +270,7 @@ async fn status(
     s.roost.visible_status(q.id, viewer).await?;
     // A live read is a view, counted here at the post's home.
     s.roost.views.record(q.id);
-    release_statuses(&s, &region, viewer, &[q.id]).await
+    release_statuses(&s, &region, viewer, &[q.id], false).await
 }
 
 /// What this region holds of another region's user: inventory records and the ledger

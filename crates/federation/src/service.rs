@@ -239,7 +239,6 @@ impl Federation {
             .map(|(_, a)| a)
             .collect();
         let mentioned = self.store.accounts(&mention_ids).await?;
-        let addresses: Vec<Address> = mentioned.iter().map(|a| self.address(a)).collect();
         let tags: Vec<String> = self
             .store
             .tags(&[s.id])
@@ -247,6 +246,20 @@ impl Federation {
             .into_iter()
             .map(|(_, t)| t)
             .collect();
+        Ok(self.note_from_parts(s, author, &mentioned, &tags, views))
+    }
+
+    /// A note from a status whose mentions and tags are already loaded (a hydrated view):
+    /// no store reads, for answers that carry many posts.
+    pub(crate) fn note_from_parts(
+        &self,
+        s: &Status,
+        author: &Account,
+        mentioned: &[Account],
+        tags: &[String],
+        views: Option<ap::Views>,
+    ) -> Note {
+        let addresses: Vec<Address> = mentioned.iter().map(|a| self.address(a)).collect();
         let reply_base = s
             .in_reply_to_id
             .and_then(|p| self.home_of(p))
@@ -255,16 +268,16 @@ impl Federation {
             .quote_of_id
             .and_then(|q| self.home_of(q))
             .map(|r| self.base_of(&r));
-        Ok(ap::note_of(
+        ap::note_of(
             s,
             author,
             &self.base_of(&author.home_region),
             &addresses,
-            &tags,
+            tags,
             reply_base.as_deref(),
             quote_base.as_deref(),
             views,
-        ))
+        )
     }
 
     /// Regions a status by a local author goes to, besides this one.

@@ -13,10 +13,15 @@ impl Roost {
     /// posts of followed foreign accounts whose regions allow only `transit` (fetched live).
     pub async fn home_timeline(&self, viewer: Id, page: Page) -> CoreResult<Vec<StatusView>> {
         let page = clamp_page(page);
-        let ids = self.store.home_timeline(viewer, page).await?;
-        // Entries were visible when fanned out; re-check in case a follow ended since.
-        let local = self.statuses(&ids, Some(viewer)).await?;
-        let transit = match self.remote.transit_home(viewer, page).await {
+        let local = async {
+            let ids = self.store.home_timeline(viewer, page).await?;
+            // Entries were visible when fanned out; re-check in case a follow ended since.
+            self.statuses(&ids, Some(viewer)).await
+        };
+        // The live fetch from other regions runs while the local page is read.
+        let (local, transit) = tokio::join!(local, self.remote.transit_home(viewer, page));
+        let local = local?;
+        let transit = match transit {
             Ok(t) => t,
             Err(e) => {
                 // A region that cannot be reached leaves its posts out, not the page.
