@@ -69,7 +69,10 @@ async fn bulk_conn(db: &Path) -> anyhow::Result<SqliteConnection> {
         .synchronous(SqliteSynchronous::Off)
         .foreign_keys(false)
         .pragma("cache_size", "-262144")
-        .pragma("temp_store", "MEMORY");
+        .pragma("temp_store", "MEMORY")
+        // The migrating store's connections close on their own threads: wait for their
+        // locks rather than fail (seen as "database is locked" on a loaded machine).
+        .busy_timeout(std::time::Duration::from_secs(30));
     Ok(SqliteConnection::connect_with(&opts).await?)
 }
 
