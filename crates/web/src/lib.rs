@@ -14,6 +14,7 @@ mod post;
 mod profile;
 mod public;
 pub mod session;
+mod settings;
 mod statuses;
 mod tags;
 mod view;
@@ -62,6 +63,7 @@ pub fn router(state: WebState) -> Router {
         .route("/tags/{name}", get(tags::get))
         .route("/notifications", get(notifications::get))
         .route("/your-data", get(your_data::get))
+        .route("/settings/profile", get(settings::get).post(settings::post))
         .route("/statuses", post(statuses::create))
         .route("/statuses/{id}", get(statuses::show))
         .route("/statuses/{id}/{action}", post(statuses::act))

@@ -736,3 +736,57 @@ async fn reblog_pages_and_wrong_handles_do_not_count_as_visits() {
     let page = anon.get(&format!("/@origin/{id}")).await;
     assert_eq!(views_line(&page.body), "Visited 1 times, 1 visits today");
 }
+
+#[tokio::test]
+async fn the_profile_is_edited_from_the_settings_page() {
+    let s = TestServer::start().await;
+    let mut a = Browser::new(&s.base);
+    a.sign_up("editor").await;
+    a.get("/@editor").await.has("href=\"/settings/profile\"");
+    let form = a.get("/settings/profile").await;
+    form.has("Display name").has("Bio");
+    let r = a
+        .submit(
+            "/settings/profile",
+            &[
+                ("display_name", "编辑 Editor"),
+                ("note", "Writes about #roost"),
+                ("locked", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/settings/profile");
+    a.get("/settings/profile")
+        .await
+        .has("Profile saved.")
+        .has("checked");
+    a.get("/@editor")
+        .await
+        .has("<h1 id=\"profile-name\">编辑 Editor</h1>")
+        .has("Writes about");
+    let api = s
+        .get("/api/v1/accounts/lookup?acct=editor", None)
+        .await
+        .ok();
+    assert_eq!(api["display_name"], "编辑 Editor");
+    assert_eq!(api["locked"], true);
+    // Too long: refused with the reason, nothing changed.
+    let long = "x".repeat(31);
+    a.get("/settings/profile").await;
+    a.submit(
+        "/settings/profile",
+        &[("display_name", &long), ("note", "")],
+    )
+    .await;
+    a.get("/settings/profile").await.has("role=\"alert\"");
+    let api = s
+        .get("/api/v1/accounts/lookup?acct=editor", None)
+        .await
+        .ok();
+    assert_eq!(api["display_name"], "编辑 Editor");
+    // Someone else's form (no CSRF token) changes nothing.
+    let p = a
+        .submit_raw("/settings/profile", &[("display_name", "hijacked")])
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+}
