@@ -90,6 +90,19 @@ impl Running {
 }
 
 /// Binds, starts serving in the background and returns at once.
+/// Logs to stderr, filtered by `RUST_LOG` (default: info, with sqlx and request traces
+/// quieted); for the binaries' `main`.
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
+            }),
+        )
+        .init();
+}
+
 pub async fn start(cfg: Config) -> Result<Running, StartError> {
     let listener = TcpListener::bind(cfg.listen)
         .await

@@ -113,14 +113,7 @@ enum AdminTask {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
-            }),
-        )
-        .init();
+    roost_server::init_logging();
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(settings) => serve(Config::load(cli.config.as_deref(), settings)?).await,
