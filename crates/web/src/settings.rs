@@ -1,0 +1,71 @@
+//! `/settings/profile`: display name, bio and whether follows need approval — the same
+//! rules as the API's `update_credentials`.
+
+use crate::error::WebError;
+use crate::layout::{render, Layout};
+use crate::session::{Viewer, WebForm};
+use crate::statuses::back_with;
+use crate::WebState;
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    username: String,
+    display_name: String,
+    note: String,
+    locked: bool,
+}
+
+pub async fn get(State(st): State<WebState>, viewer: Viewer) -> Result<Response, WebError> {
+    let me = viewer.require("/settings/profile")?;
+    render(
+        &viewer,
+        &SettingsPage {
+            layout: Layout::new(&st, &viewer, "Edit profile").current("profile"),
+            username: me.username.clone(),
+            display_name: me.display_name.clone(),
+            note: me.note_source.clone(),
+            locked: me.locked,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    note: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    locked: Option<String>,
+}
+
+pub async fn post(
+    State(st): State<WebState>,
+    viewer: Viewer,
+    WebForm(f): WebForm<ProfileForm>,
+) -> Result<Response, WebError> {
+    let me = viewer.require("/settings/profile")?;
+    viewer.check_csrf(&f.csrf)?;
+    let result = st
+        .roost
+        .update_profile(
+            me,
+            Some(f.display_name),
+            Some(f.note),
+            Some(f.locked.is_some()),
+            None,
+            None,
+        )
+        .await
+        .map(|_| "Profile saved.");
+    back_with(&viewer, result, "/settings/profile").map(IntoResponse::into_response)
+}
