@@ -122,16 +122,11 @@ pub fn profile_feed(
     atom: bool,
 ) -> Result<Response, WebError> {
     let base = &st.roost.cfg.base_url;
-    let acct = st.roost.acct(account);
-    let link = format!("{base}/@{acct}");
-    let name = if account.display_name.is_empty() {
-        account.username.clone()
-    } else {
-        account.display_name.clone()
-    };
-    let title = format!("{name} (@{acct})");
+    let who = crate::view::who(&st.roost, account);
+    let link = format!("{base}{}", who.url);
+    let title = format!("{} ({})", who.name, who.handle);
     let description = if account.note_source.is_empty() {
-        format!("Public posts of @{acct}")
+        format!("Public posts of {}", who.handle)
     } else {
         plain_text(&account.note_source)
     };

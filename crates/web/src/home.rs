@@ -28,10 +28,7 @@ pub async fn get(
 ) -> Result<Response, WebError> {
     let me = viewer.require("/home")?;
     let views = st.roost.home_timeline(me.id, q.page(PAGE_SIZE)).await?;
-    let (mut older, newer) = q.links("/home", &views);
-    if views.len() < PAGE_SIZE as usize && q.min_id.is_none() {
-        older = None;
-    }
+    let (older, newer) = q.links("/home", &views);
     render(
         &viewer,
         &HomePage {

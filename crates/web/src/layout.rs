@@ -1,7 +1,6 @@
 //! What every page shares: the frame (`base.html`), its head tags, the navigation for the
 //! viewer, and the response headers pages go out with.
 
-use crate::assets;
 use crate::session::{Flash, Viewer};
 use crate::WebState;
 use askama::Template;
@@ -33,9 +32,6 @@ pub struct Layout {
     pub meta: Vec<Meta>,
     pub alternates: Vec<Alternate>,
     pub description: String,
-    pub css: String,
-    pub js: String,
-    pub icon: String,
     /// Which navigation entry is the current page.
     pub current: &'static str,
 }
@@ -44,23 +40,17 @@ impl Layout {
     pub fn new(st: &WebState, viewer: &Viewer, page_title: impl Into<String>) -> Layout {
         Layout {
             site_title: st.roost.cfg.title.clone(),
-            page_title: page_title.into(),
             region: st.roost.cfg.region.clone(),
             me: viewer.account.as_ref().map(|a| a.username.clone()),
             csrf: viewer.csrf.clone(),
             flash: viewer.flash.clone(),
-            meta: Vec::new(),
-            alternates: Vec::new(),
             description: st.roost.cfg.description.clone(),
-            css: assets::url("roost.css"),
-            js: assets::url("roost.js"),
-            icon: assets::url("roost.svg"),
-            current: "",
+            ..Layout::bare(page_title)
         }
     }
 
     /// For error pages, which are drawn without knowing who is looking.
-    pub fn bare(page_title: &str) -> Layout {
+    pub fn bare(page_title: impl Into<String>) -> Layout {
         Layout {
             site_title: "roost".into(),
             page_title: page_title.into(),
@@ -71,9 +61,6 @@ impl Layout {
             meta: Vec::new(),
             alternates: Vec::new(),
             description: String::new(),
-            css: assets::url("roost.css"),
-            js: assets::url("roost.js"),
-            icon: assets::url("roost.svg"),
             current: "",
         }
     }

@@ -50,12 +50,8 @@ pub async fn get(
     let viewer_id = me.map(|a| a.id);
     let roost = &st.roost;
     // Check before counting: a reblog's page or a mistyped handle is not a visit.
-    let author = match roost.lookup(acct).await {
-        Ok(a) => a,
-        Err(CoreError::NotFound(_)) => return Err(WebError::NotFound),
-        Err(e) => return Err(e.into()),
-    };
-    match roost.visible_status(id, viewer_id).await {
+    let author = roost.lookup(acct).await?;
+    let view = match roost.visible_status(id, viewer_id).await {
         Ok(s) => {
             if let Some(original) = s.reblog_of_id {
                 return Ok(Redirect::to(&format!("/statuses/{original}")).into_response());
@@ -63,12 +59,14 @@ pub async fn get(
             if s.account_id != author.id {
                 return Err(WebError::NotFound);
             }
+            roost.view_visible_status(&s, viewer_id).await?
         }
-        // Not kept here: fetched live from its home region below (transit).
-        Err(CoreError::NotFound(_)) if roost.is_foreign_id(id) => {}
+        // Not kept here: fetched live from its home region (transit), counted there.
+        Err(CoreError::NotFound(_)) if roost.is_foreign_id(id) => {
+            roost.view_status(id, viewer_id).await?
+        }
         Err(e) => return Err(e.into()),
-    }
-    let view = roost.view_status(id, viewer_id).await?;
+    };
     if view.account.id != author.id {
         return Err(WebError::NotFound);
     }

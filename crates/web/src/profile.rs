@@ -120,10 +120,7 @@ pub async fn get(
         .account_statuses(account.id, me.map(|a| a.id), &filter, q.page(PAGE_SIZE))
         .await?;
     let who = who(&st.roost, &account);
-    let (mut older, newer) = q.links(&who.url, &views);
-    if views.len() < PAGE_SIZE as usize && q.min_id.is_none() {
-        older = None;
-    }
+    let (older, newer) = q.links(&who.url, &views);
     let rel = match me {
         Some(m) if m.id != account.id => Some(st.roost.relationship(m.id, account.id).await?),
         _ => None,

@@ -70,10 +70,7 @@ async fn timeline(
     } else {
         "/public"
     };
-    let (mut older, newer) = q.links(path, &views);
-    if views.len() < PAGE_SIZE as usize && q.min_id.is_none() {
-        older = None;
-    }
+    let (older, newer) = q.links(path, &views);
     render(
         &viewer,
         &TimelinePage {

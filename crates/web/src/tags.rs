@@ -36,10 +36,7 @@ pub async fn get(
     if rss {
         return feeds::tag_rss(&st, &tag, &path, &views);
     }
-    let (mut older, newer) = q.links(&path, &views);
-    if views.len() < PAGE_SIZE as usize && q.min_id.is_none() {
-        older = None;
-    }
+    let (older, newer) = q.links(&path, &views);
     let mut layout = Layout::new(&st, &viewer, format!("#{tag}"));
     let feed = format!("{path}.rss");
     layout.alternate(

@@ -251,16 +251,19 @@ impl PageQuery {
         }
     }
 
-    /// The same URL path with `?max_id=` / `?min_id=` to the neighbouring pages.
+    /// The same URL path with `?max_id=` / `?min_id=` to the neighbouring pages of a page
+    /// read with [`PageQuery::page`]`(PAGE_SIZE)`: no "older" link after a short page
+    /// (the end), unless it was a `min_id` page (short only at the newest end).
     pub fn links(&self, path: &str, views: &[StatusView]) -> (Option<String>, Option<String>) {
         let (Some(first), Some(last)) = (views.first(), views.last()) else {
             // An empty page past the end still offers the way back.
             return (None, self.max_id.as_ref().map(|_| path.to_string()));
         };
-        let older = format!("{path}?max_id={}", last.status.id);
+        let at_end = views.len() < PAGE_SIZE as usize && self.min_id.is_none();
+        let older = (!at_end).then(|| format!("{path}?max_id={}", last.status.id));
         let newer = (self.max_id.is_some() || self.min_id.is_some())
             .then(|| format!("{path}?min_id={}", first.status.id));
-        (Some(older), newer)
+        (older, newer)
     }
 }
 

@@ -82,7 +82,8 @@ pub(crate) fn hash_secret(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-fn constant_eq(a: &str, b: &str) -> bool {
+/// Compares secrets in constant time, so they cannot be guessed byte by byte.
+pub fn constant_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

@@ -12,7 +12,7 @@ mod timelines;
 mod web;
 
 pub use accounts::{valid_username, AccountsPage, Registration};
-pub use auth::{AuthContext, GrantRequest, IssuedToken, NewApp, OAuthError};
+pub use auth::{constant_eq, AuthContext, GrantRequest, IssuedToken, NewApp, OAuthError};
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
 pub use statuses::{content_class, EditStatus, PostStatus};
 pub use web::{Neighbours, WebSession, WEB_CLIENT_ID};

@@ -269,13 +269,24 @@ impl Roost {
             }
             Err(e) => return Err(e),
         };
+        self.view_visible_status(&status, viewer).await
+    }
+
+    /// [`Roost::view_status`] for a status the caller already got from
+    /// [`Roost::visible_status`] (a page that checks it first): counts the view, then
+    /// hydrates.
+    pub async fn view_visible_status(
+        &self,
+        status: &Status,
+        viewer: Option<Id>,
+    ) -> CoreResult<StatusView> {
         let counted = status.reblog_of_id.unwrap_or(status.id);
         if self.is_foreign_id(counted) {
             self.record_foreign_view(counted);
         } else {
             self.views.record(counted);
         }
-        self.hydrate_one(id, viewer)
+        self.hydrate_one(status.id, viewer)
             .await?
             .ok_or(CoreError::NotFound("status"))
     }

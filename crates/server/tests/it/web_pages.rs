@@ -524,6 +524,31 @@ async fn errors_are_friendly_pages_with_the_right_status() {
         .submit("/statuses", &[("text", "x"), ("visibility", "everyone")])
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // Unknown targets in forms are 404 pages and create nothing.
+    let before = s.public_ids(None).await.len();
+    for fields in [
+        vec![("text", "reply"), ("in_reply_to_id", "abc")],
+        vec![("text", "reply"), ("in_reply_to_id", "123456789")],
+        vec![("text", "quote"), ("quote_of_id", "123456789")],
+    ] {
+        let r = a.submit("/statuses", &fields).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{fields:?}");
+        r.has("<h1>Not found</h1>");
+    }
+    assert_eq!(s.public_ids(None).await.len(), before);
+    let r = a.submit("/@nobody_here/follow", &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = a.submit("/statuses/123456789/like", &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // A body that is not a form is a 400 page.
+    let rb = a
+        .http
+        .post(format!("{}/statuses", a.base))
+        .header("content-type", "application/json")
+        .body("{}");
+    let r = a.finish(rb).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    r.has("The form could not be read");
     // A refused post comes back to the page with the reason, not an error page.
     let long = "x".repeat(6000);
     let r = a
