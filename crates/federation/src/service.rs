@@ -328,6 +328,19 @@ impl Federation {
             .collect()
     }
 
+    /// A Create or Update of a note, addressed as the note is.
+    fn note_activity(&self, kind: &str, id: String, author: &Account, note: &Note) -> Activity {
+        let mut act = self.activity(
+            kind,
+            id,
+            author,
+            serde_json::to_value(note).unwrap_or_default(),
+        );
+        act.to = note.to.clone();
+        act.cc = note.cc.clone();
+        act
+    }
+
     /// A new follower in another region gets the followed account's recent posts, as a
     /// local follow backfills the home timeline: queued after the Accept, each a Create
     /// through the gate like any other, and only where the policy lets that region keep it
@@ -351,27 +364,41 @@ impl Federation {
             .store
             .account_statuses(author.id, Some(follower), &filter, page)
             .await?;
-        let mut items = Vec::new();
         let mut statuses = self.store.statuses(&ids).await?;
+        statuses.retain(|s| {
+            s.visibility != Visibility::Direct
+                && self
+                    .gate
+                    .decide(region, content_class(s.visibility))
+                    .persist()
+        });
         // Oldest first, so the region receives them in the order they were written.
         statuses.sort_by_key(|s| s.id);
+        // Mentions and tags of all of them in three reads, not three per post.
+        let kept: Vec<Id> = statuses.iter().map(|s| s.id).collect();
+        let mentions = self.store.mentions(&kept).await?;
+        let mut mention_ids: Vec<Id> = mentions.iter().map(|(_, a)| *a).collect();
+        mention_ids.sort_unstable();
+        mention_ids.dedup();
+        let accounts = self.store.accounts(&mention_ids).await?;
+        let tags = self.store.tags(&kept).await?;
+        let mut items = Vec::new();
         for s in statuses {
-            let class = content_class(s.visibility);
-            if s.visibility == Visibility::Direct || !self.gate.decide(region, class).persist() {
-                continue;
-            }
-            let note = self.note_for(&s, author, None).await?;
-            let mut act = self.activity(
-                "Create",
-                format!("{}/activity", note.id),
-                author,
-                serde_json::to_value(&note).unwrap_or_default(),
-            );
-            act.to = note.to.clone();
-            act.cc = note.cc.clone();
+            let mentioned: Vec<Account> = mentions
+                .iter()
+                .filter(|(sid, _)| *sid == s.id)
+                .filter_map(|(_, a)| accounts.iter().find(|x| x.id == *a).cloned())
+                .collect();
+            let tags: Vec<String> = tags
+                .iter()
+                .filter(|(sid, _)| *sid == s.id)
+                .map(|(_, t)| t.clone())
+                .collect();
+            let note = self.note_from_parts(&s, author, &mentioned, &tags, None);
+            let act = self.note_activity("Create", format!("{}/activity", note.id), author, &note);
             items.push(self.item(
                 region,
-                class,
+                content_class(s.visibility),
                 Some(author.id),
                 format!("status:{}", s.id),
                 "deliver Create (backfill)",
@@ -487,14 +514,7 @@ impl Federation {
                 } else {
                     ("Create", format!("{}/activity", note.id))
                 };
-                let mut act = self.activity(
-                    kind,
-                    id,
-                    &author,
-                    serde_json::to_value(&note).unwrap_or_default(),
-                );
-                act.to = note.to.clone();
-                act.cc = note.cc.clone();
+                let act = self.note_activity(kind, id, &author, &note);
                 self.fan(
                     &dests,
                     content_class(s.visibility),
