@@ -142,7 +142,7 @@ const API_PREFIXES: [&str; 6] = [
     "/health",
 ];
 
-pub fn is_api_path(path: &str) -> bool {
+fn is_api_path(path: &str) -> bool {
     API_PREFIXES.iter().any(|p| path.starts_with(p))
 }
 

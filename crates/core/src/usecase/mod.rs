@@ -15,7 +15,7 @@ pub use accounts::{valid_username, AccountsPage, Registration};
 pub use auth::{constant_eq, AuthContext, GrantRequest, IssuedToken, NewApp, OAuthError};
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
 pub use statuses::{content_class, EditStatus, PostStatus};
-pub use web::{Neighbours, WebSession, WEB_CLIENT_ID};
+pub use web::{Neighbours, WebSession};
 
 use crate::id::{Id, IdGen};
 use crate::model::{Account, Page};

@@ -13,7 +13,7 @@ use crate::CoreResult;
 
 /// The client ID of the built-in web app. Its secret is random and never shown, so no
 /// outside client can use this app at the token endpoint.
-pub const WEB_CLIENT_ID: &str = "roost-web";
+const WEB_CLIENT_ID: &str = "roost-web";
 const WEB_SCOPES: &str = "read write follow";
 
 /// A signed-in browser: the account and the raw session secret (the cookie's value).
