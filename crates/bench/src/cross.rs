@@ -55,35 +55,30 @@ fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
+/// One running region of a cluster.
+struct Region {
+    code: &'static str,
+    server: Server,
+    domain: String,
+    /// Its accounts, `{code}{i}` with a known token.
+    built: dataset::Built,
+}
+
 struct Cluster {
-    servers: Vec<(String, Server)>,
-    domains: Vec<(String, String)>,
-    /// Each region's accounts, `{code}{i}` with a known token.
-    built: Vec<(String, dataset::Built)>,
+    regions: Vec<Region>,
 }
 
 impl Cluster {
-    fn url(&self, code: &str) -> &str {
-        &self
-            .servers
+    fn region(&self, code: &str) -> &Region {
+        self.regions
             .iter()
-            .find(|(c, _)| c == code)
+            .find(|r| r.code == code)
             .expect("known region")
-            .1
-            .base_url
-    }
-    fn domain(&self, code: &str) -> &str {
-        &self
-            .domains
-            .iter()
-            .find(|(c, _)| c == code)
-            .expect("known region")
-            .1
     }
     async fn stop(self) {
-        for (code, s) in self.servers {
-            if let Err(e) = s.stop().await {
-                tracing::warn!(region = code, error = %e, "region did not stop cleanly");
+        for r in self.regions {
+            if let Err(e) = r.server.stop().await {
+                tracing::warn!(region = r.code, error = %e, "region did not stop cleanly");
             }
         }
     }
@@ -116,9 +111,7 @@ async fn start_cluster(
         zipf_s: 1.0,
         celebrity: false,
     };
-    let mut servers = Vec::new();
-    let mut domains = Vec::new();
-    let mut built = Vec::new();
+    let mut regions = Vec::new();
     for code in CODES {
         let spec = cluster.region(code).context("region in cluster")?;
         let data = dir.join(code);
@@ -131,7 +124,6 @@ async fn start_cluster(
             1,
         )
         .await?;
-        built.push((code.to_string(), b));
         let file = file.to_string_lossy().into_owned();
         let data = data.to_string_lossy().into_owned();
         let delay = o.delay_ms.to_string();
@@ -155,15 +147,14 @@ async fn start_cluster(
         .map(|s| s.to_string())
         .collect();
         let log = dir.join(format!("{code}.log"));
-        let s = Server::start(&o.bin, &args, &log).await?;
-        domains.push((code.to_string(), spec.domain()));
-        servers.push((code.to_string(), s));
+        regions.push(Region {
+            code,
+            server: Server::start(&o.bin, &args, &log).await?,
+            domain: spec.domain(),
+            built: b,
+        });
     }
-    Ok(Cluster {
-        servers,
-        domains,
-        built,
-    })
+    Ok(Cluster { regions })
 }
 
 async fn ok_json(r: reqwest::RequestBuilder) -> anyhow::Result<Value> {
@@ -185,15 +176,14 @@ pub async fn run(o: &CrossOptions) -> anyhow::Result<Vec<CrossRow>> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
-    let k = o.followed_per_region;
-    let accounts = 2 + 3 * k;
+    let accounts = 2 + 3 * o.followed_per_region;
     let mut rows = Vec::new();
     for (i, (name, policy)) in policies().into_iter().enumerate() {
         let dir = o.root.join(format!("cluster-{i}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         let c = start_cluster(o, &dir, &policy, accounts).await?;
-        let result = measure(o, &http, &c, name, i == 0, k).await;
+        let result = measure(o, &http, &c, name, i == 0).await;
         c.stop().await;
         rows.extend(result.with_context(|| format!("cross-region under {name}"))?);
     }
@@ -206,10 +196,10 @@ async fn measure(
     c: &Cluster,
     name: &str,
     with_local: bool,
-    k: usize,
 ) -> anyhow::Result<Vec<CrossRow>> {
+    let k = o.followed_per_region;
     let acct = |code: &str, i: usize| -> anyhow::Result<Acct> {
-        let b = &c.built.iter().find(|(x, _)| x == code).context("region")?.1;
+        let b = &c.region(code).built;
         Ok(Acct {
             token: b.tokens.get(i).context("account")?.clone(),
             username: b.usernames[i].clone(),
@@ -226,7 +216,7 @@ async fn measure(
             let handle = if code == home {
                 a.username.clone()
             } else {
-                format!("{}@{}", a.username, c.domain(code))
+                format!("{}@{}", a.username, c.region(code).domain)
             };
             follows.push((&viewer, handle, code.to_string()));
         }
@@ -236,7 +226,7 @@ async fn measure(
             follows.push((&local_viewer, acct(home, 2 + j)?.username, home.to_string()));
         }
     }
-    let base = c.url(home).to_string();
+    let base = c.region(home).server.base_url.clone();
     for (who, handle, _) in &follows {
         let a = ok_json(
             http.get(format!("{base}/api/v1/accounts/lookup?acct={handle}"))
@@ -283,9 +273,12 @@ async fn measure(
     for round in 0..o.posts_each {
         for (code, j, a) in &posters {
             let s = ok_json(
-                http.post(format!("{}/api/v1/statuses", c.url(code)))
-                    .bearer_auth(&a.token)
-                    .json(&json!({"status": format!("round {round} from {}", a.username)})),
+                http.post(format!(
+                    "{}/api/v1/statuses",
+                    c.region(code).server.base_url
+                ))
+                .bearer_auth(&a.token)
+                .json(&json!({"status": format!("round {round} from {}", a.username)})),
             )
             .await?;
             // The viewer follows the first k of each region.

@@ -167,73 +167,64 @@ impl Ctx {
 type Scenario = (&'static str, &'static str, MakeJob);
 
 fn scenarios(ctx: &Arc<Ctx>) -> Vec<Scenario> {
-    let c = ctx.clone();
-    let health: MakeJob = Arc::new(move |h: &reqwest::Client, _: &mut StdRng| Job {
-        req: h.get(format!("{}/health", c.base)),
-        tag: None,
+    let make = |f: fn(&Ctx, &reqwest::Client, &mut StdRng) -> Job| -> MakeJob {
+        let c = ctx.clone();
+        Arc::new(move |h: &reqwest::Client, r: &mut StdRng| f(&c, h, r))
+    };
+    fn untagged(req: reqwest::RequestBuilder) -> Job {
+        Job { req, tag: None }
+    }
+    let health = make(|c, h, _| untagged(h.get(format!("{}/health", c.base))));
+    let home = make(|c, h, r| {
+        untagged(
+            h.get(format!("{}/api/v1/timelines/home?limit=20", c.base))
+                .bearer_auth(c.token(c.any_user(r))),
+        )
     });
-    let c = ctx.clone();
-    let home: MakeJob = Arc::new(move |h: &reqwest::Client, r: &mut StdRng| Job {
-        req: h
-            .get(format!("{}/api/v1/timelines/home?limit=20", c.base))
-            .bearer_auth(c.token(c.any_user(r))),
-        tag: None,
-    });
-    let c = ctx.clone();
-    let public: MakeJob = Arc::new(move |h: &reqwest::Client, _: &mut StdRng| Job {
-        req: h.get(format!("{}/api/v1/timelines/public?limit=20", c.base)),
-        tag: None,
-    });
-    let c = ctx.clone();
-    let status: MakeJob = Arc::new(move |h: &reqwest::Client, r: &mut StdRng| {
+    let public =
+        make(|c, h, _| untagged(h.get(format!("{}/api/v1/timelines/public?limit=20", c.base))));
+    let status = make(|c, h, r| {
         let p = c.any_post(r);
         Job {
             req: h.get(format!("{}/api/v1/statuses/{}", c.base, c.built.posts[p])),
             tag: Some(p as u32),
         }
     });
-    let c = ctx.clone();
-    let lookup: MakeJob = Arc::new(move |h: &reqwest::Client, r: &mut StdRng| Job {
-        req: h.get(format!(
+    let lookup = make(|c, h, r| {
+        untagged(h.get(format!(
             "{}/api/v1/accounts/lookup?acct={}",
             c.base,
             c.built.usernames[c.any_user(r)]
-        )),
-        tag: None,
+        )))
     });
-    let c = ctx.clone();
-    let favourite: MakeJob = Arc::new(move |h: &reqwest::Client, r: &mut StdRng| Job {
-        req: h
-            .post(format!(
+    let favourite = make(|c, h, r| {
+        untagged(
+            h.post(format!(
                 "{}/api/v1/statuses/{}/favourite",
                 c.base,
                 c.built.posts[c.any_post(r)]
             ))
             .bearer_auth(c.token(c.any_user(r))),
-        tag: None,
+        )
     });
-    let c = ctx.clone();
-    let reblog: MakeJob = Arc::new(move |h: &reqwest::Client, r: &mut StdRng| Job {
-        req: h
-            .post(format!(
+    let reblog = make(|c, h, r| {
+        untagged(
+            h.post(format!(
                 "{}/api/v1/statuses/{}/reblog",
                 c.base,
                 c.built.posts[c.any_post(r)]
             ))
             .bearer_auth(c.token(c.any_user(r))),
-        tag: None,
+        )
     });
-    let c = ctx.clone();
-    let create: MakeJob = Arc::new(move |h: &reqwest::Client, r: &mut StdRng| {
+    let create = make(|c, h, r| {
         let a = c.authors[r.gen_range(0..c.authors.len())];
         let n: u64 = r.gen();
-        Job {
-            req: h
-                .post(format!("{}/api/v1/statuses", c.base))
+        untagged(
+            h.post(format!("{}/api/v1/statuses", c.base))
                 .bearer_auth(c.token(a))
                 .json(&serde_json::json!({ "status": format!("bench post {n:x}: hello from the load generator") })),
-            tag: None,
-        }
+        )
     });
     vec![
         ("ceiling", "GET /health", health),
@@ -369,25 +360,18 @@ async fn bench(o: Options) -> anyhow::Result<()> {
     let dur = Duration::from_secs_f64(o.seconds);
     let wanted = |name: &str| o.only.is_empty() || o.only.iter().any(|x| x == name);
     let mut ceiling = 0.0;
-    let mut home_peak = 0.0;
-    let mut home_job = None;
     for (name, request, make) in scenarios(&ctx) {
         if !wanted(name) && name != "ceiling" {
             continue;
         }
-        if name == "home timeline" {
-            home_job = Some(make.clone());
-        }
         let before = srv.sample();
-        let res: Outcome = load::closed_loop(&client, o.connections, warm, dur, make, o.seed).await;
+        let res = load::closed_loop(&client, o.connections, warm, dur, make.clone(), o.seed).await;
         let after = srv.sample();
         let rps = res.rate();
         if name == "ceiling" {
             ceiling = rps;
         }
-        if name == "home timeline" {
-            home_peak = rps;
-        }
+        let answered = res.answered.max(1) as f64;
         let row = Row {
             scenario: name.into(),
             request: request.into(),
@@ -401,13 +385,13 @@ async fn bench(o: Options) -> anyhow::Result<()> {
             ratio_to_ceiling: if ceiling > 0.0 { rps / ceiling } else { 0.0 },
             server_rss_mib: mib(after.rss_kib),
             server_cpu_pct: before.cpu_percent_until(&after),
-            server_cpu_us_per_req: before.cpu_us_until(&after) / res.answered.max(1) as f64,
+            server_cpu_us_per_req: before.cpu_us_until(&after) / answered,
             server_ctx_switches_per_req: after.ctx_switches.saturating_sub(before.ctx_switches)
                 as f64
-                / res.answered.max(1) as f64,
+                / answered,
             server_write_kib_per_req: after.write_bytes.saturating_sub(before.write_bytes) as f64
                 / 1024.0
-                / res.answered.max(1) as f64,
+                / answered,
         };
         eprintln!(
             "{name:32} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  p99.9 {:>7.2} ms  cpu {:>5.0} us/req  ctx {:>5.1}/req  errors {}{}",
@@ -427,16 +411,16 @@ async fn bench(o: Options) -> anyhow::Result<()> {
         if name == "status fetch (counts a view)" {
             rep.views = Some(check_views(&client, &ctx, &db, &res).await?);
         }
-        if name == "home timeline" && home_peak > 0.0 {
+        if name == "home timeline" && rps > 0.0 {
             // Latency at half of the peak rate, open loop.
-            let rate = home_peak / 2.0;
+            let rate = rps / 2.0;
             let r = load::open_loop(
                 &client,
                 rate,
                 warm,
                 dur,
                 4 * o.connections,
-                home_job.clone().expect("set above"),
+                make,
                 o.seed + 1,
             )
             .await;

@@ -4,7 +4,7 @@
 use anyhow::{bail, Context};
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -82,7 +82,7 @@ impl Server {
 }
 
 /// A process's memory and CPU time at one moment.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Proc {
     pub rss_kib: u64,
     pub hwm_kib: u64,
@@ -92,39 +92,37 @@ pub struct Proc {
     pub ctx_switches: u64,
     /// Bytes the process caused to be written to storage (`write_bytes` of `/proc/PID/io`).
     pub write_bytes: u64,
-    pub at: Option<std::time::Instant>,
+    pub at: Instant,
+}
+
+/// The number after `key` in a `/proc` file of `key value` lines (0 if absent).
+fn proc_value(text: &str, key: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn read_proc(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
 }
 
 impl Proc {
     pub fn read(pid: u32) -> Proc {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-                .unwrap_or(0)
-        };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let status = read_proc(&format!("/proc/{pid}/status"));
+        let stat = read_proc(&format!("/proc/{pid}/stat"));
         // Fields after the command name (which may hold spaces) start with the state;
         // utime and stime are fields 14 and 15 of the whole line.
         let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
         let f: Vec<&str> = rest.split_whitespace().collect();
         let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         Proc {
-            rss_kib: field("VmRSS:"),
-            hwm_kib: field("VmHWM:"),
+            rss_kib: proc_value(&status, "VmRSS:"),
+            hwm_kib: proc_value(&status, "VmHWM:"),
             cpu_ticks: ticks(11) + ticks(12),
             ctx_switches: ctx_switches(pid),
-            write_bytes: std::fs::read_to_string(format!("/proc/{pid}/io"))
-                .ok()
-                .and_then(|io| {
-                    io.lines()
-                        .find_map(|l| l.strip_prefix("write_bytes:"))
-                        .and_then(|v| v.trim().parse().ok())
-                })
-                .unwrap_or(0),
-            at: Some(std::time::Instant::now()),
+            write_bytes: proc_value(&read_proc(&format!("/proc/{pid}/io")), "write_bytes:"),
+            at: Instant::now(),
         }
     }
 
@@ -135,10 +133,7 @@ impl Proc {
 
     /// CPU use between `self` and a later sample, in percent of one core.
     pub fn cpu_percent_until(&self, later: &Proc) -> f64 {
-        let (Some(a), Some(b)) = (self.at, later.at) else {
-            return 0.0;
-        };
-        let secs = b.duration_since(a).as_secs_f64();
+        let secs = later.at.duration_since(self.at).as_secs_f64();
         if secs <= 0.0 {
             return 0.0;
         }
@@ -183,21 +178,15 @@ pub fn machine() -> (usize, u64) {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let mem_kib = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        })
-        .unwrap_or(0);
+    let mem_kib = proc_value(&read_proc("/proc/meminfo"), "MemTotal:");
     (cores, mem_kib)
 }
 
-/// The 1-minute load average.
+/// The 1-, 5- and 15-minute load averages.
 pub fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
+    read_proc("/proc/loadavg")
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
