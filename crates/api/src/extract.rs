@@ -18,57 +18,111 @@ use serde_json::{Map, Value};
 /// Parameters of a request, from the query string and (for non-GET) the body.
 pub struct Params<T>(pub T);
 
-fn insert_pair(obj: &mut Map<String, Value>, key: &str, value: Value) {
-    if let Some((outer, inner)) = split_nested(key) {
-        let o = obj
-            .entry(outer)
+/// Limits on what one request may fold into parameters. Rails-style keys nest, and an
+/// attacker controls how deep: real clients use two levels (`source[privacy]`,
+/// `poll[options][]`) and a few dozen keys.
+const MAX_KEY_DEPTH: usize = 8;
+const MAX_PAIRS: usize = 1_000;
+const MAX_KEY_LEN: usize = 256;
+
+/// Why a request's parameters were refused (the client's text).
+#[derive(Debug, PartialEq, Eq)]
+pub struct ParamsError(pub String);
+
+impl From<ParamsError> for ApiError {
+    fn from(e: ParamsError) -> ApiError {
+        ApiError::BadRequest(e.0)
+    }
+}
+
+/// Folds one `key=value` pair into `obj`: `a[b][c]` nests, a trailing `[]` appends.
+/// Iterative, with the depth bounded, so no key can exhaust the stack.
+fn insert_pair(obj: &mut Map<String, Value>, key: &str, value: Value) -> Result<(), ParamsError> {
+    if key.len() > MAX_KEY_LEN {
+        return Err(ParamsError(format!(
+            "Parameter name is too long (maximum is {MAX_KEY_LEN} bytes)"
+        )));
+    }
+    let (path, append) = split_key(key);
+    if path.len() > MAX_KEY_DEPTH {
+        return Err(ParamsError(format!(
+            "Parameters are nested too deeply (maximum is {MAX_KEY_DEPTH} levels)"
+        )));
+    }
+    let Some((last, parents)) = path.split_last() else {
+        return Ok(());
+    };
+    let mut cur = obj;
+    for part in parents {
+        let slot = cur
+            .entry(part.to_string())
             .or_insert_with(|| Value::Object(Map::new()));
-        if !o.is_object() {
-            *o = Value::Object(Map::new());
+        if !slot.is_object() {
+            *slot = Value::Object(Map::new());
         }
-        if let Value::Object(m) = o {
-            insert_pair(m, &inner, value);
-        }
-    } else if let Some(base) = key.strip_suffix("[]") {
-        match obj
-            .entry(base.to_string())
+        let Value::Object(m) = slot else {
+            unreachable!("made an object above")
+        };
+        cur = m;
+    }
+    if append {
+        match cur
+            .entry(last.to_string())
             .or_insert_with(|| Value::Array(Vec::new()))
         {
             Value::Array(a) => a.push(value),
             other => *other = Value::Array(vec![value]),
         }
     } else {
-        obj.insert(key.to_string(), value);
+        cur.insert(last.to_string(), value);
     }
+    Ok(())
 }
 
-/// `a[b]` -> (`a`, `b`); `a[b][]` -> (`a`, `b[]`); `a[b][c]` -> (`a`, `b[c]`).
-/// A plain `a[]` is not nested.
-fn split_nested(key: &str) -> Option<(String, String)> {
-    let open = key.find('[')?;
-    let close = open + key[open..].find(']')?;
-    if open == 0 || close == open + 1 {
-        return None;
+/// `a[b][c][]` -> (`[a, b, c]`, append). Text after an unclosed `[` stays part of the
+/// name, as does a key that starts with `[`; `a[]` alone is a plain list.
+fn split_key(key: &str) -> (Vec<&str>, bool) {
+    let (key, append) = match key.strip_suffix("[]") {
+        Some(k) if !k.is_empty() => (k, true),
+        _ => (key, false),
+    };
+    let Some(open) = key.find('[').filter(|&i| i > 0) else {
+        return (vec![key], append);
+    };
+    let mut path = vec![&key[..open]];
+    let mut rest = &key[open..];
+    while let Some(inner) = rest.strip_prefix('[') {
+        let Some(close) = inner.find(']') else { break };
+        path.push(&inner[..close]);
+        rest = &inner[close + 1..];
     }
-    Some((
-        key[..open].to_string(),
-        format!("{}{}", &key[open + 1..close], &key[close + 1..]),
-    ))
+    if !rest.is_empty() {
+        // Not of the `[..]` form after all: keep the whole key as one name.
+        return (vec![key], append);
+    }
+    (path, append)
 }
 
 fn pairs_to_object(
     pairs: impl IntoIterator<Item = (String, String)>,
     obj: &mut Map<String, Value>,
-) {
-    for (k, v) in pairs {
-        insert_pair(obj, &k, Value::String(v));
+) -> Result<(), ParamsError> {
+    for (n, (k, v)) in pairs.into_iter().enumerate() {
+        if n == MAX_PAIRS {
+            return Err(ParamsError(format!(
+                "Too many parameters (maximum is {MAX_PAIRS})"
+            )));
+        }
+        insert_pair(obj, &k, Value::String(v))?;
     }
+    Ok(())
 }
 
 /// Parses the query string into `obj`.
-pub fn query_object(query: Option<&str>, obj: &mut Map<String, Value>) {
-    if let Some(q) = query {
-        pairs_to_object(url::form_urlencoded::parse(q.as_bytes()).into_owned(), obj);
+pub fn query_object(query: Option<&str>, obj: &mut Map<String, Value>) -> Result<(), ParamsError> {
+    match query {
+        Some(q) => pairs_to_object(url::form_urlencoded::parse(q.as_bytes()).into_owned(), obj),
+        None => Ok(()),
     }
 }
 
@@ -77,7 +131,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Params<T> {
 
     async fn from_request(req: Request, state: &AppState) -> ApiResult<Self> {
         let mut obj = Map::new();
-        query_object(req.uri().query(), &mut obj);
+        query_object(req.uri().query(), &mut obj)?;
         let has_body = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         if has_body {
             let ctype = req
@@ -92,6 +146,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Params<T> {
                     .await
                     .map_err(|e| ApiError::BadRequest(format!("Malformed multipart body: {e}")))?;
                 let mut total = 0usize;
+                let mut fields = 0usize;
                 loop {
                     let field = match mp.next_field().await {
                         Ok(Some(f)) => f,
@@ -121,8 +176,14 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Params<T> {
                     if total > limit {
                         return Err(ApiError::PayloadTooLarge);
                     }
+                    fields += 1;
+                    if fields > MAX_PAIRS {
+                        return Err(ApiError::BadRequest(format!(
+                            "Too many parameters (maximum is {MAX_PAIRS})"
+                        )));
+                    }
                     if !name.is_empty() {
-                        insert_pair(&mut obj, &name, Value::String(text));
+                        insert_pair(&mut obj, &name, Value::String(text))?;
                     }
                 }
             } else {
@@ -148,7 +209,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Params<T> {
                     pairs_to_object(
                         url::form_urlencoded::parse(text.as_bytes()).into_owned(),
                         &mut obj,
-                    );
+                    )?;
                 } else {
                     return Err(ApiError::UnsupportedMediaType);
                 }
@@ -157,6 +218,24 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Params<T> {
         serde_json::from_value(Value::Object(obj))
             .map(Params)
             .map_err(|e| ApiError::Unprocessable(format!("Validation failed: {e}")))
+    }
+}
+
+/// The client's address as the socket saw it (None for in-process requests). Used only
+/// for attempt limits, in memory: `X-Forwarded-For` is not trusted for them, since any
+/// client can send it.
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }
 
@@ -349,12 +428,39 @@ mod tests {
     fn rails_style_keys() {
         let mut obj = Map::new();
         query_object(
-            Some("id[]=1&id[]=2&types[]=mention&source[privacy]=public&local=1"),
+            Some("id[]=1&id[]=2&types[]=mention&source[privacy]=public&local=1&poll[options][]=a&poll[options][]=b"),
             &mut obj,
-        );
+        )
+        .unwrap();
         assert_eq!(obj["id"], serde_json::json!(["1", "2"]));
         assert_eq!(obj["types"], serde_json::json!(["mention"]));
         assert_eq!(obj["source"]["privacy"], "public");
         assert_eq!(obj["local"], "1");
+        assert_eq!(obj["poll"]["options"], serde_json::json!(["a", "b"]));
+    }
+
+    #[test]
+    fn deep_nesting_and_many_keys_are_refused_not_recursed() {
+        // ~13 KB of `a[b][b]...` used to overflow the stack and abort the process.
+        let deep = format!("a{}=1", "[b]".repeat(5_000));
+        let mut obj = Map::new();
+        assert!(query_object(Some(&deep), &mut obj).is_err());
+        let ok = format!("a{}=1", "[b]".repeat(MAX_KEY_DEPTH - 1));
+        assert!(query_object(Some(&ok), &mut Map::new()).is_ok());
+        let too_deep = format!("a{}=1", "[b]".repeat(MAX_KEY_DEPTH));
+        assert!(query_object(Some(&too_deep), &mut Map::new()).is_err());
+        let many: Vec<String> = (0..MAX_PAIRS + 1).map(|i| format!("k{i}=v")).collect();
+        assert!(query_object(Some(&many.join("&")), &mut Map::new()).is_err());
+    }
+
+    #[test]
+    fn odd_keys_stay_plain_names() {
+        let mut obj = Map::new();
+        query_object(Some("[x]=1&a[b=2&a[b]c=3&[]=4&q[]=5"), &mut obj).unwrap();
+        assert_eq!(obj["[x]"], "1");
+        assert_eq!(obj["a[b"], "2");
+        assert_eq!(obj["a[b]c"], "3");
+        assert_eq!(obj["[]"], "4");
+        assert_eq!(obj["q"], serde_json::json!(["5"]));
     }
 }
