@@ -60,11 +60,13 @@ impl MentionRef {
         }
     }
 
-    /// Same account, ignoring case (usernames and domains are case-insensitive).
-    fn same_as(&self, other: &MentionRef) -> bool {
-        self.username.to_lowercase() == other.username.to_lowercase()
-            && self.domain.as_ref().map(|d| d.to_lowercase())
-                == other.domain.as_ref().map(|d| d.to_lowercase())
+    /// Equal for the same account, ignoring case (usernames and domains are
+    /// case-insensitive).
+    fn key(&self) -> (String, Option<String>) {
+        (
+            self.username.to_lowercase(),
+            self.domain.as_ref().map(|d| d.to_lowercase()),
+        )
     }
 }
 
@@ -90,23 +92,29 @@ pub struct Parsed {
 
 /// Finds the mentions, hashtags and links in `text` (see the module docs for the rules).
 pub fn parse(text: &str) -> Parsed {
+    use std::collections::HashSet;
     let mut parsed = Parsed::default();
+    // Sets beside the ordered lists: a post of thousands of distinct mentions must not
+    // compare each with every earlier one.
+    let mut links = HashSet::new();
+    let mut mentions = HashSet::new();
+    let mut tags = HashSet::new();
     for token in tokenize(text) {
         match token {
             Token::Text(_) => {}
             Token::Link(url) => {
-                if !parsed.links.iter().any(|l| l == url) {
+                if links.insert(url) {
                     parsed.links.push(url.to_string());
                 }
             }
             Token::Mention { mention, .. } => {
-                if !parsed.mentions.iter().any(|m| m.same_as(&mention)) {
+                if mentions.insert(mention.key()) {
                     parsed.mentions.push(mention);
                 }
             }
             Token::Tag { name, .. } => {
                 let name = normalize_tag(name);
-                if !parsed.tags.contains(&name) {
+                if tags.insert(name.clone()) {
                     parsed.tags.push(name);
                 }
             }
@@ -169,6 +177,21 @@ pub fn render(
         out.push_str("</p>");
     }
     out
+}
+
+/// `text` without the characters XML 1.0 forbids (C0 controls other than tab, newline
+/// and carriage return; U+FFFE, U+FFFF). They have no meaning in a post or a name, and
+/// one of them makes every RSS/Atom feed that carries the text unreadable.
+pub fn strip_forbidden(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(is_forbidden) {
+        std::borrow::Cow::Owned(text.chars().filter(|c| !is_forbidden(*c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+fn is_forbidden(c: char) -> bool {
+    (c < '\u{20}' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// Length as Mastodon counts it against the character limit: Unicode scalar values
@@ -335,6 +358,12 @@ fn scan_url(s: &str) -> Option<usize> {
         return None;
     };
     let body = &s[scheme_len..];
+    // A link starts with a letter or digit after the scheme, and trimming below never
+    // removes that first character: decide it before scanning, so that text made of
+    // rejected starts (`http://.http://.…`) is not scanned again from each of them.
+    if !body.chars().next().is_some_and(char::is_alphanumeric) {
+        return None;
+    }
     let end = body
         .char_indices()
         .find(|&(_, c)| {
@@ -342,15 +371,25 @@ fn scan_url(s: &str) -> Option<usize> {
         })
         .map_or(body.len(), |(idx, _)| idx);
     let mut body = &body[..end];
+    // Bracket balance counted once and kept up to date while trimming: recounting per
+    // trimmed char made a link followed by 30,000 `)` cost seconds (quadratic).
+    let count = |c: char| body.chars().filter(|&x| x == c).count();
+    let (open_paren, mut close_paren) = (count('('), count(')'));
+    let (open_square, mut close_square) = (count('['), count(']'));
     while let Some(last) = body.chars().next_back() {
         let drop = match last {
             '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '"' | '…' | '’' | '”' => true,
-            ')' => body.matches(')').count() > body.matches('(').count(),
-            ']' => body.matches(']').count() > body.matches('[').count(),
+            ')' => close_paren > open_paren,
+            ']' => close_square > open_square,
             _ => false,
         };
         if !drop {
             break;
+        }
+        match last {
+            ')' => close_paren -= 1,
+            ']' => close_square -= 1,
+            _ => {}
         }
         body = &body[..body.len() - last.len_utf8()];
     }
@@ -838,6 +877,40 @@ mod tests {
         assert_eq!(links("(see https://x.org/a)."), vec!["https://x.org/a"]);
         assert_eq!(links("[https://x.org/a]"), vec!["https://x.org/a"]);
         assert_eq!(links("https://x.org/a[1]"), vec!["https://x.org/a[1]"]);
+    }
+
+    #[test]
+    fn pathological_links_parse_in_linear_time() {
+        // Each of these took seconds (quadratic) before; now each is a single pass.
+        let parens = format!("https://a.example/{}", ")".repeat(30_000));
+        assert_eq!(links(&parens), vec!["https://a.example/"]);
+        let starts = "http://.".repeat(20_000);
+        assert!(links(&starts).is_empty());
+        let long = format!("https://a.example/{}", "x(".repeat(10_000));
+        assert_eq!(links(&long), vec![long.clone()]);
+        let t = std::time::Instant::now();
+        for text in [&parens, &starts, &long] {
+            count_chars(text);
+            render(text, "https://r.example", &no_resolve);
+        }
+        // A generous bound: the quadratic versions took several seconds each.
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    #[test]
+    fn xml_forbidden_characters_are_stripped() {
+        assert_eq!(
+            strip_forbidden("a\u{1}b\u{8}c\u{b}d\u{c}e\u{1b}f\u{FFFE}g\u{FFFF}h\ti\nj\rk"),
+            "abcdefgh\ti\nj\rk"
+        );
+        assert!(matches!(
+            strip_forbidden("plain 中文"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]
