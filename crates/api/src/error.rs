@@ -30,6 +30,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error(transparent)]
     OAuth(#[from] OAuthError),
+    #[error("rate limited")]
+    TooManyRequests(roost_core::limits::Limited),
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -68,6 +70,7 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Unsupported content type: send JSON, form-encoded or multipart data".into(),
             ),
+            A::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "Too many requests".into()),
             A::OAuth(e) => {
                 // Mastodon (Doorkeeper) answers 403 to revoking another client's token.
                 let status = match e.error {
@@ -96,6 +99,9 @@ impl IntoResponse for ApiError {
             _ => serde_json::json!({ "error": message }),
         };
         let mut resp = (status, Json(body)).into_response();
+        if let ApiError::TooManyRequests(l) = &self {
+            rate_limit_headers(resp.headers_mut(), l);
+        }
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
@@ -105,5 +111,29 @@ impl IntoResponse for ApiError {
             );
         }
         resp
+    }
+}
+
+/// Mastodon's rate-limit headers: the limit, what is left (nothing) and when the next
+/// attempt is allowed, as an ISO 8601 time; `Retry-After` for generic HTTP clients.
+fn rate_limit_headers(h: &mut axum::http::HeaderMap, l: &roost_core::limits::Limited) {
+    use axum::http::HeaderValue;
+    let secs = l.retry_after.as_secs() + u64::from(l.retry_after.subsec_nanos() > 0);
+    let reset = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs(secs as i64))
+        .unwrap_or_else(|_| jiff::Timestamp::now());
+    let pairs = [
+        ("x-ratelimit-limit", l.limit.to_string()),
+        ("x-ratelimit-remaining", "0".to_string()),
+        (
+            "x-ratelimit-reset",
+            reset.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        ),
+        ("retry-after", secs.to_string()),
+    ];
+    for (k, v) in pairs {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(k, v);
+        }
     }
 }

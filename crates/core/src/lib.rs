@@ -4,7 +4,9 @@
 
 pub mod error;
 pub mod id;
+pub mod limits;
 pub mod model;
+pub mod password;
 pub mod remote;
 pub mod store;
 pub mod text;

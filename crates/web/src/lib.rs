@@ -31,8 +31,6 @@ pub struct WebState {
     pub roost: Arc<Roost>,
     /// The region's link to the others (for "Your data").
     pub fed: Arc<roost_federation::Federation>,
-    /// Sign-in and sign-up attempts per client address and login.
-    pub limiter: Arc<session::AttemptLimiter>,
     /// Whether cookies get `Secure` (the site is served over https).
     pub secure_cookies: bool,
 }
@@ -43,7 +41,6 @@ impl WebState {
         WebState {
             roost,
             fed,
-            limiter: Arc::new(session::AttemptLimiter::new()),
             secure_cookies,
         }
     }

@@ -75,7 +75,10 @@ pub async fn login(
     WebForm(f): WebForm<LoginForm>,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&f.csrf)?;
-    st.limiter.check(viewer.ip, &f.login)?;
+    st.roost
+        .limits
+        .sign_in(viewer.ip, &f.login)
+        .map_err(|_| WebError::TooManyAttempts)?;
     let next = local_path(&f.next, "/home");
     match st.roost.web_sign_in(&f.login, &f.password).await? {
         Some(session) => Ok((
@@ -130,7 +133,10 @@ pub async fn signup(
     WebForm(f): WebForm<SignupForm>,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(&f.csrf)?;
-    st.limiter.check(viewer.ip, &f.username)?;
+    st.roost
+        .limits
+        .sign_up(viewer.ip)
+        .map_err(|_| WebError::TooManyAttempts)?;
     let reg = Registration {
         username: f.username.clone(),
         email: f.email.clone(),

@@ -9,13 +9,11 @@ use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::HeaderValue;
 use cookie::{Cookie, SameSite};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rand::RngCore;
 use roost_core::model::Account;
 use roost_core::usecase::constant_eq;
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 
 pub const SESSION_COOKIE: &str = "roost_session";
 const CSRF_COOKIE: &str = "roost_csrf";
@@ -218,49 +216,6 @@ fn decode_flash(raw: &str) -> Option<Flash> {
     (!text.is_empty()).then_some(Flash { error, text })
 }
 
-/// Limits sign-in and sign-up attempts: per client address, and per login name whatever
-/// the address (so spreading guesses over many addresses does not help).
-pub struct AttemptLimiter {
-    by_ip: DefaultKeyedRateLimiter<std::net::IpAddr>,
-    by_login: DefaultKeyedRateLimiter<String>,
-}
-
-impl Default for AttemptLimiter {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl AttemptLimiter {
-    pub fn new() -> AttemptLimiter {
-        let per_minute = |n| Quota::per_minute(NonZeroU32::new(n).expect("non-zero"));
-        AttemptLimiter {
-            by_ip: RateLimiter::keyed(per_minute(30)),
-            by_login: RateLimiter::keyed(per_minute(10)),
-        }
-    }
-
-    /// Counts one attempt; 429 when over the limit.
-    pub fn check(&self, ip: Option<std::net::IpAddr>, login: &str) -> Result<(), WebError> {
-        if self.by_ip.len() > 100_000 {
-            self.by_ip.retain_recent();
-        }
-        if self.by_login.len() > 100_000 {
-            self.by_login.retain_recent();
-        }
-        let ip_ok = ip.is_none_or(|ip| self.by_ip.check_key(&ip).is_ok());
-        let login_ok = self
-            .by_login
-            .check_key(&login.trim().to_lowercase())
-            .is_ok();
-        if ip_ok && login_ok {
-            Ok(())
-        } else {
-            Err(WebError::TooManyAttempts)
-        }
-    }
-}
-
 /// A local path to go back to after a form; anything else (other sites, `//host`) is
 /// replaced by `fallback`, so forms cannot be used as open redirects.
 pub fn local_path(p: &str, fallback: &str) -> String {
@@ -288,6 +243,9 @@ where
     async fn from_request(req: axum::extract::Request, st: &S) -> Result<Self, WebError> {
         match axum::Form::<T>::from_request(req, st).await {
             Ok(axum::Form(v)) => Ok(WebForm(v)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(WebError::PayloadTooLarge)
+            }
             Err(e) => Err(WebError::BadRequest(format!(
                 "The form could not be read: {}",
                 e.body_text()

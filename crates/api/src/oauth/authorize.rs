@@ -1,12 +1,12 @@
 //! `GET/POST /oauth/authorize`: the sign-in and consent page of the authorization-code flow.
 
 use crate::error::ApiResult;
-use crate::extract::{de, Params};
+use crate::extract::{de, ClientIp, Params};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use roost_core::usecase::OAuthError;
 use serde::Deserialize;
 
@@ -89,6 +89,19 @@ fn fatal(title: &str, e: OAuthError) -> Response {
             code: None,
         },
     )
+}
+
+/// A 303 to the app's redirect URI. Apps registered before redirect URIs were validated
+/// may hold one that is no header value: that is the app's error (400), not a panic.
+fn redirect_to(uri: &str) -> ApiResult<axum::response::Response> {
+    let value = axum::http::HeaderValue::from_str(uri).map_err(|_| {
+        crate::error::ApiError::BadRequest("The redirect URI of this app is not valid.".into())
+    })?;
+    Ok((
+        axum::http::StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, value)],
+    )
+        .into_response())
 }
 
 /// Appends query parameters to a redirect URI that may already have a query.
@@ -174,6 +187,7 @@ fn form(
 
 pub async fn post(
     State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
     Params(p): Params<AuthorizeParams>,
 ) -> ApiResult<Response> {
     let title = st.roost.cfg.title.clone();
@@ -203,10 +217,21 @@ pub async fn post(
         if !state.is_empty() {
             pairs.push(("state", &state));
         }
-        return Ok(Redirect::to(&with_query(&redirect_uri, &pairs)).into_response());
+        return redirect_to(&with_query(&redirect_uri, &pairs));
     }
     let login = p.username.as_deref().unwrap_or("");
     let password = p.password.as_deref().unwrap_or("");
+    // The sign-in form is a page: over the limit it is shown again with a 429.
+    if st.roost.limits.sign_in(ip, login).is_err() {
+        return Ok(form(
+            &title,
+            &app.name,
+            &scopes,
+            &p,
+            Some("Too many attempts in a short time. Wait a minute and try again.".into()),
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
     let Some(account) = st.roost.check_password(login, password).await? else {
         return Ok(form(
             &title,
@@ -247,5 +272,5 @@ pub async fn post(
     if !state.is_empty() {
         pairs.push(("state", &state));
     }
-    Ok(Redirect::to(&with_query(&redirect_uri, &pairs)).into_response())
+    redirect_to(&with_query(&redirect_uri, &pairs))
 }

@@ -1,7 +1,7 @@
 //! `POST /oauth/token`.
 
-use crate::error::ApiResult;
-use crate::extract::{de, Params};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{de, ClientIp, Params};
 use crate::oauth::basic_client;
 use crate::wire::Token;
 use crate::AppState;
@@ -47,9 +47,17 @@ pub fn token(t: &IssuedToken) -> Token {
 
 pub async fn post(
     State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Params(p): Params<TokenParams>,
 ) -> ApiResult<Json<Token>> {
+    // Each password grant costs an argon2 run: limited per address and per login.
+    if p.grant_type.as_deref() == Some("password") {
+        st.roost
+            .limits
+            .sign_in(ip, p.username.as_deref().unwrap_or_default())
+            .map_err(ApiError::TooManyRequests)?;
+    }
     let (client_id, client_secret) = match basic_client(&headers) {
         Some(pair) => pair,
         None => (

@@ -1,7 +1,7 @@
 //! `/api/v1/accounts/...`
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{de, Auth, Params};
+use crate::extract::{de, Auth, ClientIp, Params};
 use crate::oauth::token::token;
 use crate::paging::{accounts_page, link, PageParams, Paged};
 use crate::wire::{self, Mapper};
@@ -32,6 +32,7 @@ pub struct RegisterParams {
 pub async fn register(
     State(st): State<AppState>,
     auth: Auth,
+    ClientIp(client_ip): ClientIp,
     headers: HeaderMap,
     Params(p): Params<RegisterParams>,
 ) -> ApiResult<Json<wire::Token>> {
@@ -41,6 +42,10 @@ pub async fn register(
             "This action is outside the authorized scopes".into(),
         ));
     }
+    st.roost
+        .limits
+        .sign_up(client_ip)
+        .map_err(ApiError::TooManyRequests)?;
     let ip = headers
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok())

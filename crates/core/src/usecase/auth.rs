@@ -5,10 +5,6 @@ use super::{now, Roost};
 use crate::id::Id;
 use crate::model::{Account, App, AuthCode, Token, User};
 use crate::{CoreError, CoreResult};
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -92,54 +88,69 @@ pub fn constant_eq(a: &str, b: &str) -> bool {
 }
 
 pub(crate) async fn hash_password(password: String) -> CoreResult<String> {
-    // argon2 is deliberately slow: keep it off the async workers.
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| CoreError::Internal(format!("password hashing: {e}")))
-    })
-    .await
-    .map_err(|e| CoreError::Internal(e.to_string()))?
+    crate::password::hash(password).await
 }
 
 async fn verify_password(password: String, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
-        // With no user we still verify against a fixed hash so timing does not reveal
-        // which logins exist.
-        let hash = hash.unwrap_or_else(|| {
-            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3K6Af2d4wxj4pUeTqUj9QfNwc8Y4cO1NkN0yHq8v9pU".into()
-        });
-        match PasswordHash::new(&hash) {
-            Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
-            Err(_) => false,
-        }
-    })
-    .await
-    .unwrap_or(false)
+    crate::password::verify(password, hash).await
 }
 
+/// What an app may register as a redirect URI: the out-of-band URN; an absolute `https`
+/// URL; `http` only to a loopback address (native apps' local servers); or a custom
+/// scheme of a native app. Never a scheme a browser would run or read locally, nor
+/// anything with control characters or spaces, which would break the `Location` header
+/// at the authorize step.
 fn valid_redirect_uri(uri: &str) -> bool {
+    const MAX_LEN: usize = 2_000;
+    const REFUSED_SCHEMES: [&str; 5] = ["javascript", "data", "vbscript", "file", "blob"];
     if uri == OOB_REDIRECT {
         return true;
     }
-    match uri.split_once(':') {
-        // Any absolute URI: web apps use https, native apps their own schemes.
-        Some((scheme, rest)) => {
-            !scheme.is_empty()
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-                && scheme
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphabetic())
-                && !rest.is_empty()
-                && !uri.chars().any(char::is_whitespace)
-        }
-        None => false,
+    if uri.len() > MAX_LEN || uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return false;
     }
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    if !scheme_ok || rest.is_empty() {
+        return false;
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    match scheme.as_str() {
+        "https" | "http" => {
+            let Some(authority) = rest.strip_prefix("//") else {
+                return false;
+            };
+            let authority = authority.split(['/', '?', '#']).next().unwrap_or_default();
+            // No user info: `https://good.example@evil.example/` misleads people.
+            if authority.is_empty() || authority.contains('@') {
+                return false;
+            }
+            let host = match authority.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or_default(),
+                None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+            };
+            if host.is_empty() {
+                return false;
+            }
+            scheme == "https" || is_loopback_host(host)
+        }
+        s => !REFUSED_SCHEMES.contains(&s),
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Roost {
@@ -493,5 +504,17 @@ mod tests {
         assert!(valid_redirect_uri(OOB_REDIRECT));
         assert!(!valid_redirect_uri("not a uri"));
         assert!(!valid_redirect_uri("/relative"));
+        assert!(valid_redirect_uri("http://127.0.0.1:8000/cb"));
+        assert!(valid_redirect_uri("http://localhost/cb"));
+        assert!(valid_redirect_uri("http://[::1]:9/cb"));
+        assert!(!valid_redirect_uri("http://app.example/cb"));
+        assert!(!valid_redirect_uri("javascript:alert(1)"));
+        assert!(!valid_redirect_uri("JavaScript:alert(1)"));
+        assert!(!valid_redirect_uri("data:text/html,x"));
+        assert!(!valid_redirect_uri("https://app.example/\x01cb"));
+        assert!(!valid_redirect_uri("https://app.example/\ncb"));
+        assert!(!valid_redirect_uri("https://good.example@evil.example/"));
+        assert!(!valid_redirect_uri("https:///nohost"));
+        assert!(!valid_redirect_uri("https:relative"));
     }
 }

@@ -48,6 +48,8 @@ pub struct RoostConfig {
     pub contact_email: String,
     /// Every region of the deployment with its policy; a lone region is a cluster of one.
     pub cluster: Arc<Cluster>,
+    /// Sign-in and sign-up attempts allowed per client address and per login.
+    pub limits: crate::limits::LimitsConfig,
 }
 
 /// A region's roost: the use cases over one store.
@@ -62,6 +64,8 @@ pub struct Roost {
     foreign_views: Mutex<HashMap<Id, i64>>,
     /// The built-in web app, looked up once (every page request needs its ID).
     web_app: tokio::sync::OnceCell<crate::model::App>,
+    /// Attempt limits shared by the pages and the API.
+    pub limits: crate::limits::Limits,
 }
 
 /// Mastodon's limits on `limit`.
@@ -73,6 +77,7 @@ impl Roost {
         Roost {
             ids: IdGen::new(cfg.region_number),
             views: ViewCounter::new(cfg.time_zone.clone()),
+            limits: crate::limits::Limits::new(cfg.limits),
             store,
             cfg,
             remote,
