@@ -101,6 +101,24 @@ pub struct Settings {
     /// Timeout of one inter-region request in milliseconds.
     #[arg(long, global = true, env = "ROOST_PEER_TIMEOUT_MS")]
     pub peer_timeout_ms: Option<u64>,
+    /// Sign-in attempts (password grant, sign-in forms) per client address per minute.
+    #[arg(long, global = true, env = "ROOST_SIGN_IN_PER_IP_PER_MIN")]
+    pub sign_in_per_ip_per_min: Option<u32>,
+    /// Sign-in attempts per login name per minute, whatever the address.
+    #[arg(long, global = true, env = "ROOST_SIGN_IN_PER_LOGIN_PER_MIN")]
+    pub sign_in_per_login_per_min: Option<u32>,
+    /// New accounts per client address per minute.
+    #[arg(long, global = true, env = "ROOST_SIGN_UP_PER_IP_PER_MIN")]
+    pub sign_up_per_ip_per_min: Option<u32>,
+    /// Open client connections at most; further ones wait to be accepted.
+    #[arg(long, global = true, env = "ROOST_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, global = true, env = "ROOST_HEADER_TIMEOUT_SECS")]
+    pub header_timeout_secs: Option<u64>,
+    /// Seconds a connection may stay open with nothing read or written.
+    #[arg(long, global = true, env = "ROOST_IDLE_TIMEOUT_SECS")]
+    pub idle_timeout_secs: Option<u64>,
     /// Benchmarks only: a delay added each way to every inter-region request.
     #[arg(long, global = true, env = "ROOST_INTER_REGION_DELAY_MS", hide = true)]
     pub inter_region_delay_ms: Option<u64>,
@@ -135,6 +153,12 @@ impl Settings {
             transit_cache_ms,
             signature_skew_secs,
             peer_timeout_ms,
+            sign_in_per_ip_per_min,
+            sign_in_per_login_per_min,
+            sign_up_per_ip_per_min,
+            max_connections,
+            header_timeout_secs,
+            idle_timeout_secs,
             inter_region_delay_ms
         )
     }
@@ -168,6 +192,13 @@ pub struct Config {
     pub signature_skew_secs: u64,
     pub peer_timeout: std::time::Duration,
     pub inter_region_delay: Option<std::time::Duration>,
+    pub limits: roost_core::limits::LimitsConfig,
+    /// Connections served at once; the rest wait in the listen backlog.
+    pub max_connections: usize,
+    /// Time to send a request's headers (slow-header clients are cut off).
+    pub header_timeout: std::time::Duration,
+    /// A connection with nothing read or written for this long is closed.
+    pub idle_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -298,6 +329,20 @@ impl Config {
             signature_skew_secs: s.signature_skew_secs.unwrap_or(300).max(1),
             peer_timeout: ms(s.peer_timeout_ms.unwrap_or(10_000).max(100)),
             inter_region_delay: s.inter_region_delay_ms.filter(|d| *d > 0).map(ms),
+            limits: {
+                let d = roost_core::limits::LimitsConfig::default();
+                roost_core::limits::LimitsConfig {
+                    sign_in_per_ip: s.sign_in_per_ip_per_min.unwrap_or(d.sign_in_per_ip).max(1),
+                    sign_in_per_login: s
+                        .sign_in_per_login_per_min
+                        .unwrap_or(d.sign_in_per_login)
+                        .max(1),
+                    sign_up_per_ip: s.sign_up_per_ip_per_min.unwrap_or(d.sign_up_per_ip).max(1),
+                }
+            },
+            max_connections: s.max_connections.unwrap_or(4096).max(1),
+            header_timeout: secs(s.header_timeout_secs.unwrap_or(10).max(1)),
+            idle_timeout: secs(s.idle_timeout_secs.unwrap_or(60).max(1)),
         })
     }
 

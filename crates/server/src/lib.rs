@@ -7,6 +7,7 @@ pub mod cluster_cmd;
 pub mod config;
 pub mod demo;
 pub mod keys;
+pub mod serve;
 
 use config::Config;
 use roost_api::AppState;
@@ -68,6 +69,7 @@ pub fn roost_config(cfg: &Config, bound: SocketAddr) -> RoostConfig {
         description: cfg.description.clone(),
         contact_email: cfg.contact_email.clone(),
         cluster: Arc::new(Cluster::default()),
+        limits: cfg.limits,
     }
 }
 
@@ -113,6 +115,7 @@ pub async fn start(cfg: Config) -> Result<Running, StartError> {
 /// Like [`start`] on a listener bound by the caller (tests and `demo` bind every region's
 /// port first, so that the cluster file can name them all).
 pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, StartError> {
+    serve::raise_fd_limit();
     keys::create_private_dir(&cfg.data_dir)
         .map_err(|e| StartError::DataDir(cfg.data_dir.clone(), e))?;
     let keys = keys::load_or_create(&cfg.data_dir)?;
@@ -192,11 +195,13 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
+        // After the panic handler, so that a panic on a page also becomes a page.
+        .layer(axum::middleware::from_fn(roost_web::error::error_shape))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(tower_http::cors::CorsLayer::permissive());
     // Trailing slashes are trimmed before routing, so `/api/v1/instance/` works too.
     let app = NormalizePathLayer::trim_trailing_slash().layer(app);
-    let (tx, mut rx) = watch::channel(false);
+    let (tx, rx) = watch::channel(false);
 
     let flusher = {
         let roost = roost.clone();
@@ -243,23 +248,15 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         })
     };
 
+    let limits = serve::Limits {
+        max_connections: cfg.max_connections,
+        header_timeout: cfg.header_timeout,
+        idle_timeout: cfg.idle_timeout,
+    };
     let task = {
         let roost = roost.clone();
         tokio::spawn(async move {
-            let served = axum::serve(
-                listener,
-                // The client address limits sign-in attempts (kept in memory only).
-                axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                    SocketAddr,
-                >(app),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = rx.changed().await;
-            })
-            .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "server failed");
-            }
+            serve::serve(listener, app, limits, rx).await;
             let _ = flusher.await;
             let _ = purger.await;
             // Last flush after the last request: no view of a clean shutdown is lost.
