@@ -48,6 +48,13 @@ impl<T: Serialize> IntoResponse for Paged<T> {
     }
 }
 
+/// What the `Link` header echoes of the request's own parameters is bounded, so that a
+/// request cannot make roost send a header of any size: real filters (`limit`,
+/// `types[]`, `local`, `q`...) are short and few.
+const MAX_ECHOED_PARAMS: usize = 16;
+const MAX_ECHOED_KEY: usize = 64;
+const MAX_ECHOED_VALUE: usize = 256;
+
 /// The `Link` header for a page whose rows run from cursor `newest` down to `oldest`.
 pub fn link(base_url: &str, uri: &Uri, bounds: Option<(Id, Id)>) -> Option<HeaderValue> {
     let (newest, oldest) = bounds?;
@@ -56,7 +63,12 @@ pub fn link(base_url: &str, uri: &Uri, bounds: Option<(Id, Id)>) -> Option<Heade
         .map(|q| {
             url::form_urlencoded::parse(q.as_bytes())
                 .into_owned()
-                .filter(|(k, _)| !matches!(k.as_str(), "max_id" | "min_id" | "since_id"))
+                .filter(|(k, v)| {
+                    !matches!(k.as_str(), "max_id" | "min_id" | "since_id")
+                        && k.len() <= MAX_ECHOED_KEY
+                        && v.len() <= MAX_ECHOED_VALUE
+                })
+                .take(MAX_ECHOED_PARAMS)
                 .collect()
         })
         .unwrap_or_default();
@@ -87,4 +99,24 @@ pub fn accounts_page(st: &AppState, uri: &Uri, page: AccountsPage) -> Paged<Vec<
 /// Bounds of a list whose items are their own cursors.
 pub fn bounds_of<T>(items: &[T], id: impl Fn(&T) -> Id) -> Option<(Id, Id)> {
     Some((id(items.first()?), id(items.last()?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_echoes_only_bounded_parameters() {
+        let huge = "x".repeat(30_000);
+        let many: String = (0..100).map(|i| format!("&k{i}=v")).collect();
+        let uri: Uri = format!("/api/v1/timelines/public?limit=5&local=1&q={huge}{many}")
+            .parse()
+            .unwrap();
+        let v = link("https://r.example", &uri, Some((Id(9), Id(3)))).unwrap();
+        let v = v.to_str().unwrap();
+        assert!(v.len() < 2_000, "{} bytes", v.len());
+        assert!(v.starts_with("<https://r.example/api/v1/timelines/public?limit=5&local=1&"));
+        assert!(v.contains("max_id=3>; rel=\"next\""));
+        assert!(!v.contains("xxx"));
+    }
 }

@@ -21,6 +21,8 @@ pub enum WebError {
     TooManyAttempts,
     #[error("{0}")]
     BadRequest(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
     #[error(transparent)]
     Core(#[from] CoreError),
     #[error("template: {0}")]
@@ -83,6 +85,12 @@ impl IntoResponse for WebError {
                 false,
             ),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Bad request", m.clone(), false),
+            WebError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too large",
+                "What you sent is too large for this form.".into(),
+                false,
+            ),
             WebError::Core(CoreError::Validation(m)) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Cannot do that",
@@ -181,4 +189,59 @@ pub async fn method_not_allowed(uri: Uri) -> Response {
             false,
         )
     }
+}
+
+/// Error bodies keep the convention of the path they answer, whatever produced them: an
+/// extractor's plain-text rejection, a body-limit 413, a panic. Under the machine
+/// prefixes every error is `{"error": ...}` (the OAuth consent page may answer HTML);
+/// elsewhere every error is a page. Bodies already in the right form pass unchanged.
+pub async fn error_shape(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let ctype = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let is_json = ctype.starts_with("application/json") || ctype.contains("+json");
+    let is_html = ctype.starts_with("text/html");
+    let api = is_api_path(&path);
+    if (api && (is_json || (is_html && path.starts_with("/oauth/authorize")))) || (!api && is_html)
+    {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    // A rejection's own text is safe and says more than the status; keep a short one.
+    let text = if ctype.starts_with("text/plain") {
+        axum::body::to_bytes(body, 1024)
+            .await
+            .ok()
+            .and_then(|b| String::from_utf8(b.to_vec()).ok())
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+    } else {
+        None
+    };
+    let reason = status.canonical_reason().unwrap_or("Error").to_string();
+    let message = text.unwrap_or_else(|| reason.clone());
+    let mut fixed = if api {
+        (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+    } else {
+        error_page(status, &reason, &message, false)
+    };
+    for name in parts.headers.keys() {
+        if name == header::CONTENT_TYPE || name == header::CONTENT_LENGTH {
+            continue;
+        }
+        fixed.headers_mut().remove(name);
+        for value in parts.headers.get_all(name) {
+            fixed.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    fixed
 }

@@ -80,6 +80,9 @@ fn items(st: &WebState, views: &[StatusView]) -> Vec<Item> {
 }
 
 fn xml(content_type: &'static str, body: String) -> Response {
+    // Text stored before input was cleaned, or arriving from another region, may still
+    // hold characters XML forbids: the feed must parse whatever it carries.
+    let body = roost_core::text::strip_forbidden(&body).into_owned();
     (
         StatusCode::OK,
         [
