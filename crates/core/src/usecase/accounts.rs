@@ -228,6 +228,9 @@ impl Roost {
         bot: Option<bool>,
         discoverable: Option<bool>,
     ) -> CoreResult<Account> {
+        // Control characters mean nothing in a name or bio and break the feeds.
+        let display_name = display_name.map(|d| text::strip_forbidden(&d).into_owned());
+        let note = note.map(|n| text::strip_forbidden(&n).into_owned());
         if let Some(d) = &display_name {
             if d.chars().count() > MAX_DISPLAY_NAME {
                 return Err(validation(

@@ -72,13 +72,15 @@ impl Roost {
         sensitive: Option<bool>,
         language: Option<String>,
     ) -> CoreResult<Prepared> {
-        let text = text.replace("\r\n", "\n");
+        let text = text::strip_forbidden(text).replace("\r\n", "\n");
         if text.trim().is_empty() {
             return Err(CoreError::Validation(
                 "Validation failed: Text can't be blank".into(),
             ));
         }
-        let spoiler_text = spoiler.unwrap_or_default().trim().to_string();
+        let spoiler_text = text::strip_forbidden(spoiler.as_deref().unwrap_or_default())
+            .trim()
+            .to_string();
         let length = text::count_chars(&text) + spoiler_text.chars().count();
         if length > self.cfg.max_status_chars {
             return Err(CoreError::Validation(format!(
@@ -326,8 +328,9 @@ impl Roost {
 
     async fn own_status(&self, id: Id, actor: &Account) -> CoreResult<Status> {
         let status = self.visible_status(id, Some(actor.id)).await?;
+        // Mastodon answers 404 for someone else's post: acting on it is not a thing.
         if status.account_id != actor.id {
-            return Err(CoreError::Forbidden("This action is not allowed".into()));
+            return Err(CoreError::NotFound("status"));
         }
         Ok(status)
     }
@@ -617,6 +620,13 @@ impl Roost {
         actor: &Account,
         pinned: bool,
     ) -> CoreResult<StatusView> {
+        if !pinned {
+            // Unpinning someone else's visible post is a no-op, as in Mastodon.
+            let status = self.visible_status(id, Some(actor.id)).await?;
+            if status.account_id != actor.id {
+                return self.status(id, Some(actor.id)).await;
+            }
+        }
         let status = self.own_status(id, actor).await?;
         if pinned && (status.reblog_of_id.is_some() || status.visibility == Visibility::Direct) {
             return Err(CoreError::Validation(
