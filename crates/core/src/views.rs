@@ -49,11 +49,13 @@ impl ViewCounter {
         self.record_many(status, 1, at);
     }
 
-    /// `n` views at once (views of a local status counted in another region).
+    /// `n` views at once (views of a local status counted in another region). Counts
+    /// saturate: a figure may stop growing, never overflow or go negative.
     pub fn record_many(&self, status: Id, n: i64, at: Timestamp) {
         let day = day_number(at, &self.tz);
         let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        *p.entry((status, day)).or_insert(0) += n;
+        let c = p.entry((status, day)).or_insert(0);
+        *c = c.saturating_add(n.max(0));
     }
 
     /// Stored plus pending counts for `ids` as of `day`.
@@ -72,9 +74,9 @@ impl ViewCounter {
             let wanted: std::collections::HashSet<Id> = ids.iter().copied().collect();
             for (&(sid, d), &n) in p.iter().filter(|((sid, _), _)| wanted.contains(sid)) {
                 let c = out.entry(sid).or_default();
-                c.total += n;
+                c.total = c.total.saturating_add(n);
                 if d == day {
-                    c.today += n;
+                    c.today = c.today.saturating_add(n);
                 }
             }
         }
@@ -96,7 +98,8 @@ impl ViewCounter {
             Err(e) => {
                 let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
                 for (id, day, n) in batch {
-                    *p.entry((id, day)).or_insert(0) += n;
+                    let c = p.entry((id, day)).or_insert(0);
+                    *c = c.saturating_add(n);
                 }
                 Err(e)
             }
@@ -156,6 +159,27 @@ mod tests {
         let after = c.counts(&store, &[a, b], today).await.unwrap();
         assert_eq!(after[&a], ViewCount { total: 3, today: 2 });
         assert_eq!(after[&b], ViewCount { total: 1, today: 1 });
+    }
+
+    #[tokio::test]
+    async fn counts_saturate_instead_of_overflowing() {
+        let store = MemViews::default();
+        let c = ViewCounter::new(TimeZone::UTC);
+        let at: Timestamp = "2026-03-02T12:00:00Z".parse().unwrap();
+        let today = day_number(at, &TimeZone::UTC);
+        let a = Id(1);
+        c.record_many(a, i64::MAX, at);
+        c.record_many(a, i64::MAX, at);
+        c.record_many(a, -5, at);
+        let max = ViewCount {
+            total: i64::MAX,
+            today: i64::MAX,
+        };
+        assert_eq!(c.counts(&store, &[a], today).await.unwrap()[&a], max);
+        c.flush(&store).await.unwrap();
+        // Stored at the maximum, plus pending views: still the maximum.
+        c.record_at(a, at);
+        assert_eq!(c.counts(&store, &[a], today).await.unwrap()[&a], max);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! URIs: actors are `{base}/ap/users/{id}`, notes `{base}/ap/statuses/{id}`, activities
 //! `{base}/ap/activities/{id}`; the numeric ID inside is the domain ID, the same in every
-//! region (it names its home region). A region may only speak for URIs under its own base.
+//! region (it names its home region). A region may only speak for URIs under its own base and IDs it minted
+//! (`convert::id_of_region`).
 
 use roost_core::model::{Account, Status, Visibility};
 use roost_core::Id;
@@ -71,7 +72,7 @@ pub struct Actor {
     pub preferred_username: String,
     #[serde(default)]
     pub name: String,
-    /// The bio as HTML.
+    /// The bio as HTML, for other servers; roost receivers render `summary_source` instead.
     #[serde(default)]
     pub summary: String,
     #[serde(rename = "roost:summarySource", default)]
@@ -125,8 +126,10 @@ impl Actor {
     }
 
     /// The account as kept by a receiver: with its profile when `with_profile`, else only
-    /// its address.
-    pub fn to_account(&self, id: Id, with_profile: bool) -> Account {
+    /// its address. The bio is rendered here from its source (tags linked to `home_base`,
+    /// the actor's home): HTML from another region is never kept. The display name is
+    /// plain text, as in Mastodon.
+    pub fn to_account(&self, id: Id, with_profile: bool, home_base: &str) -> Account {
         let mut a = address_account(id, &self.preferred_username, &self.home_region);
         a.locked = self.manually_approves_followers;
         a.bot = self.bot;
@@ -135,7 +138,7 @@ impl Actor {
         }
         if with_profile {
             a.display_name = self.name.clone();
-            a.note_html = self.summary.clone();
+            a.note_html = roost_core::text::render(&self.summary_source, home_base, &|_| None);
             a.note_source = self.summary_source.clone();
             a.discoverable = self.discoverable;
         }

@@ -2,6 +2,7 @@
 
 use crate::ap::{self, Address, Note};
 use roost_core::model::{Account, NewStatus, Status, StatusEdit, Visibility};
+use roost_core::text::{self, MentionRef, ResolvedMention};
 use roost_core::Id;
 use roost_residency::Cluster;
 
@@ -12,36 +13,64 @@ pub struct ParsedNote {
     pub tags: Vec<String>,
 }
 
-/// The account ID of a roost actor URI of any region of the cluster.
-pub fn account_id(cluster: &Cluster, uri: &str) -> Option<Id> {
+/// The ID in `region`'s URI `{base}/ap/{kind}/{id}`, only when `region` also minted it
+/// (the ID's region number names it in the cluster file). The one ownership rule: a
+/// region may only speak for the accounts and posts it is home to.
+pub fn id_of_region(cluster: &Cluster, region: &str, uri: &str, kind: &str) -> Option<Id> {
+    let spec = cluster.region(region)?;
+    let id = ap::id_in(uri, &spec.base_url, kind)?;
+    (cluster.region_by_number(id.region())?.code == spec.code).then_some(id)
+}
+
+/// The ID of a roost `kind` URI of any region of the cluster, minted by that region.
+fn id_of_any(cluster: &Cluster, uri: &str, kind: &str) -> Option<Id> {
     let r = cluster
         .regions
         .values()
-        .find(|r| uri.starts_with(&format!("{}/ap/users/", r.base_url)))?;
-    ap::id_in(uri, &r.base_url, "users")
+        .find(|r| uri.starts_with(&format!("{}/ap/{kind}/", r.base_url)))?;
+    id_of_region(cluster, &r.code, uri, kind)
+}
+
+/// The account ID of a roost actor URI of any region of the cluster.
+pub fn account_id(cluster: &Cluster, uri: &str) -> Option<Id> {
+    id_of_any(cluster, uri, "users")
 }
 
 /// The status ID of a roost note URI of any region of the cluster.
 pub fn status_id(cluster: &Cluster, uri: &str) -> Option<Id> {
-    let r = cluster
-        .regions
-        .values()
-        .find(|r| uri.starts_with(&format!("{}/ap/statuses/", r.base_url)))?;
-    ap::id_in(uri, &r.base_url, "statuses")
+    id_of_any(cluster, uri, "statuses")
 }
 
-/// Reads a note of `origin_base`'s region. None if it is not one of that region's notes.
-pub fn parse_note(cluster: &Cluster, origin_base: &str, note: &Note) -> Option<ParsedNote> {
-    let id = ap::id_in(&note.id, origin_base, "statuses")?;
-    let author = ap::id_in(&note.attributed_to, origin_base, "users")?;
+/// Why a note was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum NoteError {
+    /// Its ID or author is not of the region that sent it: a forgery.
+    #[error("note is not of the signing region")]
+    NotOfRegion,
+    #[error("note has no valid `published` time")]
+    BadTime,
+}
+
+/// Reads a note `origin` sent. Its HTML is rendered here from its source, never taken
+/// as sent: another region's markup is not trusted.
+pub fn parse_note(cluster: &Cluster, origin: &str, note: &Note) -> Result<ParsedNote, NoteError> {
+    let own = |uri: &str, kind: &str| {
+        id_of_region(cluster, origin, uri, kind).ok_or(NoteError::NotOfRegion)
+    };
+    let id = own(&note.id, "statuses")?;
+    let author = own(&note.attributed_to, "users")?;
+    let origin_base = &cluster
+        .region(origin)
+        .ok_or(NoteError::NotOfRegion)?
+        .base_url;
     let followers = ap::followers_uri(origin_base, author);
     let visibility = ap::visibility_of(&note.to, &note.cc, &followers);
-    let created_at = note.published.parse().ok()?;
+    let created_at = note.published.parse().map_err(|_| NoteError::BadTime)?;
     let status = Status {
         id,
         account_id: author,
         text: note.source.clone(),
-        content_html: note.content.clone(),
+        content_html: content_html(cluster, origin, origin_base, note),
         spoiler_text: note.summary.clone().unwrap_or_default(),
         visibility,
         sensitive: note.sensitive,
@@ -64,11 +93,34 @@ pub fn parse_note(cluster: &Cluster, origin_base: &str, note: &Note) -> Option<P
         quotes_count: 0,
         pinned: false,
     };
-    Some(ParsedNote {
+    Ok(ParsedNote {
         status,
         mentions: note.mentions.clone(),
         tags: ap::hashtags(note),
     })
+}
+
+/// A note's source rendered as its home renders it: mentions link to the accounts the
+/// note names (a bare `@name` is one of the home's), tags to the home's tag pages.
+fn content_html(cluster: &Cluster, origin: &str, origin_base: &str, note: &Note) -> String {
+    let resolve = |m: &MentionRef| -> Option<ResolvedMention> {
+        let home = match &m.domain {
+            None => origin,
+            Some(d) => cluster.region_by_domain(d)?.code.as_str(),
+        };
+        let a = note.mentions.iter().find(|a| {
+            a.home_region == home && a.preferred_username.eq_ignore_ascii_case(&m.username)
+        })?;
+        Some(ResolvedMention {
+            url: format!(
+                "{}/@{}",
+                cluster.region(home)?.base_url,
+                a.preferred_username
+            ),
+            username: a.preferred_username.clone(),
+        })
+    };
+    text::render(&note.source, origin_base, &resolve)
 }
 
 /// The account an address names, known only by its address.

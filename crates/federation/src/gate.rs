@@ -343,6 +343,8 @@ impl Gate {
 
     /// Verifies a request from another region; returns that region's code. The key ID
     /// names the region by its base URL; any of its listed keys (rotation) may verify.
+    /// The signed `Host` must be this region's: a request signed for another region and
+    /// replayed here is refused (the signature also covers the request target).
     pub fn verify_request(
         &self,
         method: &http::Method,
@@ -361,6 +363,17 @@ impl Gate {
                 .unwrap_or_default()
         };
         let v = httpsig::verify(method, path_and_query, headers, body, lookup, &opts)?;
+        // `verify` made sure the signature covers `host`.
+        let own = self
+            .cluster
+            .region(&self.region)
+            .map(|r| r.domain())
+            .unwrap_or_default();
+        let mut hosts = headers.get_all(http::header::HOST).iter();
+        let host = hosts.next().and_then(|h| h.to_str().ok()).map(str::trim);
+        if hosts.next().is_some() || !host.is_some_and(|h| h.eq_ignore_ascii_case(&own)) {
+            return Err(httpsig::VerifyError::WrongHost);
+        }
         self.region_of_key(&v.key_id)
             .map(|r| r.code.clone())
             .ok_or(httpsig::VerifyError::UnknownKey(v.key_id))

@@ -62,6 +62,8 @@ pub enum VerifyError {
     DigestMismatch,
     #[error("unknown keyId `{0}`")]
     UnknownKey(String),
+    #[error("request is signed for another host")]
+    WrongHost,
     #[error("signature does not verify")]
     BadSignature,
 }

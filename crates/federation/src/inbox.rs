@@ -1,16 +1,17 @@
-//! Applying an inbound activity. The signature and the actor's region were checked by the
-//! route; here each kind of activity is admitted through the gate (which decides, with
-//! the home region's policy, what may be kept and writes the `stored` ledger entry) and
-//! handed to a core use case.
+//! Applying an inbound activity. The route checked the signature; here the signing region
+//! is held to what it is home to ([`Sender`]), then each kind of activity is admitted
+//! through the gate (which decides, with the home region's policy, what may be kept and
+//! writes the `stored` ledger entry) and handed to a core use case.
 
 use crate::ap::{self, Activity, Actor};
 use crate::convert;
 use crate::gate::Transfer;
 use crate::routes::{bad, note_of_value, FedError, FedState};
+use axum::http::StatusCode;
 use roost_core::model::Account;
 use roost_core::usecase::content_class;
 use roost_core::{CoreError, Id};
-use roost_residency::DataClass;
+use roost_residency::{Cluster, DataClass};
 
 type R = Result<(), FedError>;
 
@@ -32,23 +33,114 @@ async fn ensure_address(s: &FedState, a: &ap::Address) -> Result<Account, FedErr
     Ok(acc)
 }
 
+/// The region that signed a delivery. It may only speak for what it is home to: every
+/// ID an activity acts with (the actor, the post it creates, edits, deletes or reblogs
+/// with, the account that answers or updates) goes through [`Sender::own`].
+struct Sender<'a> {
+    cluster: &'a Cluster,
+    region: &'a str,
+    base: String,
+}
+
+impl<'a> Sender<'a> {
+    fn new(s: &'a FedState, region: &'a str) -> Result<Sender<'a>, FedError> {
+        let cluster = s.fed.gate.cluster();
+        let base = cluster
+            .region(region)
+            .map(|r| r.base_url.clone())
+            .ok_or_else(|| forbidden("unknown region"))?;
+        Ok(Sender {
+            cluster,
+            region,
+            base,
+        })
+    }
+
+    /// The ID of a `kind` (`users`, `statuses`) the signing region is home to.
+    fn own(&self, uri: &str, kind: &str) -> Result<Id, FedError> {
+        convert::id_of_region(self.cluster, self.region, uri, kind)
+            .ok_or_else(|| forbidden(format!("{kind} object is not of the signing region")))
+    }
+
+    /// The acting account: one of the signing region's, and its address must say so too.
+    fn actor(&self, act: &Activity) -> Result<Id, FedError> {
+        let id = self
+            .own(&act.actor, "users")
+            .map_err(|_| forbidden("actor is not of the signing region"))?;
+        let a = &act.actor_address;
+        if a.id != act.actor || a.home_region != self.region {
+            return Err(forbidden("actor address does not match the actor"));
+        }
+        Ok(id)
+    }
+
+    /// Checks what is not an account: the activity's own ID and, for view counts, the
+    /// region's actor.
+    fn check(&self, act: &Activity) -> Result<(), FedError> {
+        if !act.id.starts_with(&format!("{}/", self.base)) {
+            return Err(forbidden("activity is not of the signing region"));
+        }
+        if act.kind == "roost:Views" && act.actor != format!("{}/ap/actor", self.base) {
+            return Err(forbidden(
+                "views can only be reported by the signing region",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn forbidden(m: impl Into<String>) -> FedError {
+    FedError(StatusCode::FORBIDDEN, m.into())
+}
+
+/// Objects of this region an activity refers to (the followed account, the liked post).
+fn local(s: &FedState, uri: &str, kind: &str) -> Option<Id> {
+    convert::id_of_region(s.fed.gate.cluster(), &s.fed.region, uri, kind)
+}
+
 fn local_account(s: &FedState, uri: &str) -> Result<Id, FedError> {
-    ap::id_in(uri, &s.fed.base, "users")
-        .ok_or_else(|| bad("object is not an account of this region"))
+    local(s, uri, "users").ok_or_else(|| bad("object is not an account of this region"))
 }
 
 fn local_status(s: &FedState, uri: &str) -> Option<Id> {
-    ap::id_in(uri, &s.fed.base, "statuses")
+    local(s, uri, "statuses")
 }
 
-pub(crate) async fn handle(
+/// An activity signed by `origin`: checked against what `origin` may speak for, handled
+/// once (a redelivery changes nothing), then applied.
+pub(crate) async fn receive(s: &FedState, origin: &str, act: &Activity, raw: &[u8]) -> R {
+    let from = Sender::new(s, origin)?;
+    from.check(act)?;
+    let actor = match act.kind.as_str() {
+        "roost:Views" => None,
+        _ => Some(from.actor(act)?),
+    };
+    let seen = s
+        .fed
+        .store
+        .mark_activity_seen(&act.id, jiff::Timestamp::now())
+        .await
+        .map_err(CoreError::from)?;
+    if !seen {
+        return Ok(());
+    }
+    let r = handle(s, &from, actor, act, raw).await;
+    if let Err(e) = &r {
+        // Not handled: forget it so a retry of the same activity is processed.
+        tracing::warn!(activity = act.id, error = %e.1, "inbound activity refused");
+        let _ = s.fed.store.forget_activity(&act.id).await;
+    }
+    r
+}
+
+async fn handle(
     s: &FedState,
-    origin: &str,
-    base: &str,
+    from: &Sender<'_>,
     actor: Option<Id>,
     act: &Activity,
     raw: &[u8],
 ) -> R {
+    let (origin, base) = (from.region, from.base.as_str());
     let gate = &s.fed.gate;
     let t = |class: DataClass, subject: Option<Id>, object: String, purpose: &str| Transfer {
         counterpart: origin.to_string(),
@@ -61,12 +153,11 @@ pub(crate) async fn handle(
         "roost:Views" => {
             let counts: Vec<(String, i64)> = serde_json::from_value(act.object["counts"].clone())
                 .map_err(|e| bad(format!("bad counts: {e}")))?;
-            let parsed: Vec<(Id, i64)> = counts
+            let parsed = counts
                 .into_iter()
-                .filter_map(|(i, n)| Some((i.parse().ok()?, n)))
-                .collect();
-            s.roost.receive_views(&parsed);
-            Ok(())
+                .map(|(i, n)| Ok((i.parse().map_err(|_| bad("bad status id in counts"))?, n)))
+                .collect::<Result<Vec<(Id, i64)>, FedError>>()?;
+            Ok(s.roost.receive_views(&parsed)?)
         }
         "Follow" => {
             let follower = actor.ok_or_else(|| bad("no actor"))?;
@@ -97,13 +188,9 @@ pub(crate) async fn handle(
             // Our follower's request, answered by the origin's account.
             let follower = local_account(s, act.object["actor"].as_str().unwrap_or_default())?;
             let target = actor.ok_or_else(|| bad("no actor"))?;
-            let object_target = ap::id_in(
-                act.object["object"].as_str().unwrap_or_default(),
-                base,
-                "users",
-            );
-            if object_target != Some(target) {
-                return Err(bad("only the followed account can answer"));
+            let answered = from.own(act.object["object"].as_str().unwrap_or_default(), "users")?;
+            if answered != target {
+                return Err(forbidden("only the followed account can answer"));
             }
             s.roost
                 .receive_follow_answer(follower, target, act.kind == "Accept")
@@ -114,7 +201,7 @@ pub(crate) async fn handle(
             let inner = &act.object;
             let who = actor.ok_or_else(|| bad("no actor"))?;
             if inner["actor"].as_str() != Some(act.actor.as_str()) {
-                return Err(bad("an actor can only undo its own activities"));
+                return Err(forbidden("an actor can only undo its own activities"));
             }
             match inner["type"].as_str().unwrap_or_default() {
                 "Follow" => {
@@ -139,17 +226,13 @@ pub(crate) async fn handle(
                     }
                 }
                 "Announce" => {
-                    let id = inner["id"]
-                        .as_str()
-                        .and_then(|i| ap::id_in(i, base, "statuses"));
-                    if let Some(id) = id {
-                        s.roost.receive_delete(id, who).await?;
-                        s.fed
-                            .store
-                            .remove_foreign(&format!("status:{id}"))
-                            .await
-                            .map_err(CoreError::from)?;
-                    }
+                    let id = from.own(inner["id"].as_str().unwrap_or_default(), "statuses")?;
+                    s.roost.receive_delete(id, who).await?;
+                    s.fed
+                        .store
+                        .remove_foreign(&format!("status:{id}"))
+                        .await
+                        .map_err(CoreError::from)?;
                 }
                 _ => {}
             }
@@ -180,7 +263,8 @@ pub(crate) async fn handle(
         }
         "Announce" => {
             let who = actor.ok_or_else(|| bad("no actor"))?;
-            let id = ap::id_in(&act.id, base, "statuses").ok_or_else(|| bad("bad announce id"))?;
+            // The reblog's ID: minted by the reblogger's region.
+            let id = from.own(&act.id, "statuses")?;
             let Some(of) = convert::status_id(
                 s.fed.gate.cluster(),
                 act.object.as_str().unwrap_or_default(),
@@ -229,20 +313,17 @@ pub(crate) async fn handle(
                 // A profile update.
                 let a: Actor = serde_json::from_value(act.object.clone())
                     .map_err(|e| bad(format!("bad actor: {e}")))?;
-                let who = convert::account_id(s.fed.gate.cluster(), &a.id);
-                if who.is_none() || who != actor {
-                    return Err(bad("an actor can only update itself"));
+                let who = from.own(&a.id, "users")?;
+                if Some(who) != actor {
+                    return Err(forbidden("an actor can only update itself"));
                 }
-                let known = match who {
-                    Some(id) => s
-                        .roost
-                        .store()
-                        .account(id)
-                        .await
-                        .map_err(CoreError::from)?
-                        .is_some(),
-                    None => false,
-                };
+                let known = s
+                    .roost
+                    .store()
+                    .account(who)
+                    .await
+                    .map_err(CoreError::from)?
+                    .is_some();
                 if known {
                     s.fed
                         .keep_actor(origin, &a, raw, "receive Update Person")
@@ -251,10 +332,12 @@ pub(crate) async fn handle(
                 return Ok(());
             }
             let note = note_of_value(&act.object)?;
-            let p = convert::parse_note(s.fed.gate.cluster(), base, &note)
-                .ok_or_else(|| bad("note is not of the signing region"))?;
+            let p = convert::parse_note(from.cluster, origin, &note).map_err(|e| match e {
+                convert::NoteError::NotOfRegion => forbidden(e.to_string()),
+                convert::NoteError::BadTime => bad(e.to_string()),
+            })?;
             if Some(p.status.account_id) != actor {
-                return Err(bad("an actor can only post as itself"));
+                return Err(forbidden("an actor can only post as itself"));
             }
             let class = content_class(p.status.visibility);
             let d = gate
@@ -305,14 +388,14 @@ pub(crate) async fn handle(
                 .as_str()
                 .or_else(|| act.object["id"].as_str())
                 .unwrap_or_default();
-            if let Some(id) = ap::id_in(uri, base, "statuses") {
-                s.roost.receive_delete(id, who).await?;
-                s.fed
-                    .store
-                    .remove_foreign(&format!("status:{id}"))
-                    .await
-                    .map_err(CoreError::from)?;
-            }
+            // Only the author's own posts: `receive_delete` also checks the author.
+            let id = from.own(uri, "statuses")?;
+            s.roost.receive_delete(id, who).await?;
+            s.fed
+                .store
+                .remove_foreign(&format!("status:{id}"))
+                .await
+                .map_err(CoreError::from)?;
             Ok(())
         }
         other => Err(bad(format!("unsupported activity type {other}"))),

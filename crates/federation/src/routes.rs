@@ -316,38 +316,8 @@ async fn inbox(
     let region = origin(&s, &method, &uri, &headers, Some(&body))?;
     let act: Activity = serde_json::from_slice(&body)
         .map_err(|e| FedError(StatusCode::BAD_REQUEST, format!("bad activity: {e}")))?;
-    let base = s.fed.base_of(&region);
-    // A region speaks only for its own actors.
-    let actor_id = ap::id_in(&act.actor, &base, "users");
-    if act.kind != "roost:Views" && actor_id.is_none() {
-        return Err(FedError(
-            StatusCode::FORBIDDEN,
-            "actor is not of the signing region".into(),
-        ));
-    }
-    if !act.id.starts_with(&base) {
-        return Err(FedError(
-            StatusCode::FORBIDDEN,
-            "activity is not of the signing region".into(),
-        ));
-    }
-    // Handled once: a redelivery changes nothing.
-    let seen = s
-        .fed
-        .store
-        .mark_activity_seen(&act.id, jiff::Timestamp::now())
-        .await
-        .map_err(CoreError::from)?;
-    if !seen {
-        return Ok(StatusCode::ACCEPTED);
-    }
-    let r = crate::inbox::handle(&s, &region, &base, actor_id, &act, &body).await;
-    if let Err(e) = &r {
-        // Not handled: forget it so a retry of the same activity is processed.
-        tracing::warn!(activity = act.id, error = %e.1, "inbound activity refused");
-        let _ = s.fed.store.forget_activity(&act.id).await;
-    }
-    r.map(|_| StatusCode::ACCEPTED)
+    crate::inbox::receive(&s, &region, &act, &body).await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 pub(crate) fn bad(m: impl Into<String>) -> FedError {

@@ -648,9 +648,9 @@ impl Federation {
         payload: &[u8],
         purpose: &str,
     ) -> CoreResult<Account> {
-        let id = convert::account_id(self.gate.cluster(), &actor.id)
+        let id = convert::id_of_region(self.gate.cluster(), origin, &actor.id, "users")
             .ok_or(CoreError::NotFound("account"))?;
-        if self.home_of(id).as_deref() != Some(origin) || actor.home_region != origin {
+        if actor.home_region != origin {
             return Err(CoreError::NotFound("account"));
         }
         let d = self
@@ -668,9 +668,10 @@ impl Federation {
             )
             .await
             .map_err(unavailable)?;
-        let kept = actor.to_account(id, d.persist());
+        let home_base = self.base_of(origin);
+        let kept = actor.to_account(id, d.persist(), &home_base);
         self.store.upsert_remote_account(&kept).await?;
-        let mut shown = actor.to_account(id, d.allowed());
+        let mut shown = actor.to_account(id, d.allowed(), &home_base);
         if let Some(stored) = self.store.account(id).await? {
             shown.followers_count = stored.followers_count;
             shown.following_count = stored.following_count;
@@ -711,15 +712,15 @@ impl Federation {
         let cluster = self.gate.cluster();
         let mut out = Vec::new();
         for it in items.items {
-            let Some(p) = convert::parse_note(cluster, &base, &it.note) else {
+            // The answering region speaks only for its own posts and authors.
+            let Ok(p) = convert::parse_note(cluster, region, &it.note) else {
                 continue;
             };
-            let Some(author_id) = convert::account_id(cluster, &it.actor.id) else {
-                continue;
-            };
-            if author_id != p.status.account_id {
+            let author_id = convert::id_of_region(cluster, region, &it.actor.id, "users");
+            if author_id != Some(p.status.account_id) || it.actor.home_region != region {
                 continue;
             }
+            let author_id = p.status.account_id;
             let mentions = p
                 .mentions
                 .iter()
@@ -735,7 +736,7 @@ impl Federation {
                 })
                 .unwrap_or_default();
             out.push(TransitStatus {
-                author: it.actor.to_account(author_id, true),
+                author: it.actor.to_account(author_id, true, &base),
                 status: p.status,
                 mentions,
                 tags: p.tags,

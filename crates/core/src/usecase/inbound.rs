@@ -8,6 +8,11 @@ use crate::model::*;
 use crate::remote::Outbound;
 use crate::store::StoreError;
 use crate::{CoreError, CoreResult};
+use std::collections::HashMap;
+
+/// Most views of one post a region may report in one delivery. Reports go out every few
+/// seconds; a real region stays far below this, and a bound keeps sums far from overflow.
+pub const MAX_REPORTED_VIEWS: i64 = 1_000_000;
 
 impl Roost {
     /// Keeps (or refreshes) a foreign account: its profile, or only its address when the
@@ -200,12 +205,31 @@ impl Roost {
         Ok(())
     }
 
-    /// Views of local statuses read in another region.
-    pub fn receive_views(&self, counts: &[(Id, i64)]) {
-        for (id, n) in counts {
-            if !self.is_foreign_id(*id) && *n > 0 {
-                self.views.record_many(*id, *n, jiff::Timestamp::now());
+    /// Views of local statuses read in another region. Only a post's home counts its
+    /// views, and no region reads one post more than [`MAX_REPORTED_VIEWS`] times between
+    /// two reports: anything else is refused whole, before a count is kept.
+    pub fn receive_views(&self, counts: &[(Id, i64)]) -> CoreResult<()> {
+        let mut per_post: HashMap<Id, i64> = HashMap::new();
+        for &(id, n) in counts {
+            if self.is_foreign_id(id) {
+                return Err(CoreError::Forbidden(
+                    "views can only be reported to the post's home region".into(),
+                ));
+            }
+            let sum = per_post.entry(id).or_default();
+            *sum = sum.saturating_add(n);
+            if !(0..=MAX_REPORTED_VIEWS).contains(&n) || *sum > MAX_REPORTED_VIEWS {
+                return Err(CoreError::Validation(format!(
+                    "view counts must be between 0 and {MAX_REPORTED_VIEWS} per post"
+                )));
             }
         }
+        let now = jiff::Timestamp::now();
+        for (id, n) in per_post {
+            if n > 0 {
+                self.views.record_many(id, n, now);
+            }
+        }
+        Ok(())
     }
 }

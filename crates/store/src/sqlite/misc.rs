@@ -68,21 +68,28 @@ impl ViewStore for SqliteStore {
         for &(status, day, count) in batch {
             // The stored day only moves forward: a newer day restarts its count, an older
             // one only adds to the total. Views of deleted statuses find no row to join.
+            // Sums saturate at i64::MAX: SQLite would turn an overflowing sum into a REAL
+            // that no longer reads back as a count.
             sqlx::query(
                 "INSERT INTO status_views (status_id, total, day, day_count) \
                  SELECT s.id, $2, $3, $2 FROM statuses s WHERE s.id = $1 \
                  ON CONFLICT (status_id) DO UPDATE SET \
-                   total = status_views.total + excluded.total, \
+                   total = CASE WHEN status_views.total > $4 - excluded.total THEN $4 \
+                     ELSE status_views.total + excluded.total END, \
                    day_count = CASE \
-                     WHEN excluded.day = status_views.day THEN status_views.day_count + excluded.day_count \
+                     WHEN excluded.day = status_views.day THEN \
+                       CASE WHEN status_views.day_count > $4 - excluded.day_count THEN $4 \
+                       ELSE status_views.day_count + excluded.day_count END \
                      WHEN excluded.day > status_views.day THEN excluded.day_count \
                      ELSE status_views.day_count END, \
                    day = CASE WHEN excluded.day > status_views.day THEN excluded.day \
                      ELSE status_views.day END",
             )
             .bind(status.0)
-            .bind(count)
+            // Never negative, so `$4 - excluded.total` cannot overflow either.
+            .bind(count.max(0))
             .bind(day)
+            .bind(i64::MAX)
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
@@ -94,10 +101,15 @@ impl ViewStore for SqliteStore {
     async fn views(&self, ids: &[Id], day: i32) -> StoreResult<Vec<(Id, ViewCount)>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(ID_CHUNK) {
-            let mut q = Sql::new("SELECT v.status_id, v.total, CASE WHEN v.day = ");
+            // CAST: a count an older version let overflow into a REAL reads back as the
+            // largest integer instead of failing every page that shows it.
+            let mut q = Sql::new(
+                "SELECT v.status_id, CAST(v.total AS INTEGER) AS total, CASE WHEN v.day = ",
+            );
             q.push_arg(i64::from(day));
             q.push(
-                " THEN v.day_count ELSE 0 END AS today FROM status_views v WHERE v.status_id IN (",
+                " THEN CAST(v.day_count AS INTEGER) ELSE 0 END AS today \
+                 FROM status_views v WHERE v.status_id IN (",
             );
             q.push_ids(chunk).push(")");
             for r in q.fetch_all(&self.r).await.map_err(backend)? {
@@ -111,5 +123,66 @@ impl ViewStore for SqliteStore {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roost_core::model::{NewAccount, NewStatus, Visibility};
+    use roost_core::store::{AccountStore, StatusStore};
+
+    #[tokio::test]
+    async fn view_sums_saturate_and_real_counts_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("roost.db"), Default::default())
+            .await
+            .unwrap();
+        let ids = roost_core::IdGen::new(1);
+        let now = Timestamp::now();
+        let author = ids.next();
+        let new = NewAccount {
+            id: author,
+            username: "a".into(),
+            home_region: "in".into(),
+            display_name: "a".into(),
+            created_at: now,
+        };
+        s.create_account(&new, None).await.unwrap();
+        let st = ids.next();
+        let post = NewStatus {
+            id: st,
+            account_id: author,
+            text: "x".into(),
+            content_html: "<p>x</p>".into(),
+            spoiler_text: String::new(),
+            visibility: Visibility::Public,
+            sensitive: false,
+            language: None,
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            reblog_of_id: None,
+            quote_of_id: None,
+            created_at: now,
+            mentions: vec![],
+            tags: vec![],
+            idempotency_key: None,
+        };
+        s.create_status(&post).await.unwrap();
+        let max = ViewCount {
+            total: i64::MAX,
+            today: i64::MAX,
+        };
+        s.add_views(&[(st, 100, i64::MAX)]).await.unwrap();
+        s.add_views(&[(st, 100, i64::MAX), (st, 100, 1), (st, 100, -7)])
+            .await
+            .unwrap();
+        assert_eq!(s.views(&[st], 100).await.unwrap(), vec![(st, max)]);
+        // A row an older version let overflow into a REAL still reads as a count.
+        sqlx::query("UPDATE status_views SET total = 1e30, day_count = 1e30")
+            .execute(&s.w)
+            .await
+            .unwrap();
+        assert_eq!(s.views(&[st], 100).await.unwrap(), vec![(st, max)]);
     }
 }
