@@ -360,11 +360,12 @@ async fn forbidden_and_invisible_actions() {
         404,
     );
 
-    // Deleting or editing someone else's visible status: 403, and it still exists.
+    // Deleting, editing or pinning someone else's visible status: 404 as in Mastodon,
+    // and it still exists unchanged.
     json_error(
         s.delete(&format!("/api/v1/statuses/{public}"), Some(&bob.token))
             .await,
-        403,
+        404,
     );
     json_error(
         s.put(
@@ -373,7 +374,7 @@ async fn forbidden_and_invisible_actions() {
             json!({"status": "mine now"}),
         )
         .await,
-        403,
+        404,
     );
     let still = s
         .get(&format!("/api/v1/statuses/{public}"), None)
@@ -387,7 +388,34 @@ async fn forbidden_and_invisible_actions() {
             json!({}),
         )
         .await,
-        403,
+        404,
+    );
+    // Unpinning someone else's post is a 200 no-op; its source is readable (200).
+    let unpinned = s
+        .post(
+            &format!("/api/v1/statuses/{public}/unpin"),
+            Some(&bob.token),
+            json!({}),
+        )
+        .await
+        .ok();
+    assert_eq!(unpinned["id"], public.as_str());
+    let src = s
+        .get(
+            &format!("/api/v1/statuses/{public}/source"),
+            Some(&bob.token),
+        )
+        .await
+        .ok();
+    assert_eq!(src["id"], public.as_str());
+    // A post Bob cannot see has no source for him either.
+    json_error(
+        s.get(
+            &format!("/api/v1/statuses/{private}/source"),
+            Some(&bob.token),
+        )
+        .await,
+        404,
     );
     // Following oneself is refused.
     let r = s

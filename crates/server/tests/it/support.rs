@@ -80,6 +80,7 @@ impl TestServer {
     pub async fn start_in(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> TestServer {
         let mut cfg = Config::for_data_dir(&dir.path().join("data"));
         cfg.view_flush_secs = 1;
+        test_limits(&mut cfg);
         tweak(&mut cfg);
         let running = roost_server::start(cfg).await.expect("server starts");
         TestServer {
@@ -380,6 +381,14 @@ pub fn link_rel(link: &str, rel: &str) -> Option<String> {
 }
 
 /// Three (or more) regions of one cluster, in process, each on its own port and data dir.
+/// Every test client comes from 127.0.0.1: per-address limits are raised so that tests
+/// can sign up many users; the per-login limit stays as configured by default. Tests of
+/// the limits themselves set their own.
+pub fn test_limits(cfg: &mut Config) {
+    cfg.limits.sign_in_per_ip = 10_000;
+    cfg.limits.sign_up_per_ip = 10_000;
+}
+
 pub struct Regions {
     pub servers: std::collections::BTreeMap<String, TestServer>,
     pub cluster: std::sync::Arc<roost_residency::Cluster>,
@@ -449,6 +458,7 @@ impl Regions {
         cfg.outbox_retry = std::time::Duration::from_millis(100);
         cfg.transit_cache = std::time::Duration::from_millis(0);
         cfg.purge_every = std::time::Duration::from_millis(500);
+        test_limits(&mut cfg);
         tweak(&mut cfg);
         cfg
     }
