@@ -3,12 +3,15 @@
 
 mod accounts;
 mod errors;
+mod forgery;
+mod hardening;
 mod mastodon_py;
 mod notifications;
 mod oauth;
 mod policy_matrix;
 mod regions;
 mod restart;
+mod rogue;
 mod smoke;
 mod statuses;
 mod support;
