@@ -13,13 +13,19 @@
 //! ```
 //!
 //! The expression is evaluated (and awaited) once per test and must give a [`Fixture`]:
-//! a store plus whatever keeps it alive. `(guard, store)` tuples and `Arc<dyn Store>` are
-//! fixtures already.
+//! a store plus whatever keeps it alive. `(guard, store)` tuples (the store `Clone`, its
+//! clones sharing the data as pool-backed stores do) and `Arc<dyn Store>` are fixtures
+//! already. Tests that must hand the store to code keeping its own handle (the `Ledger`)
+//! take the fixture instead of the store.
 
+use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::*;
 use roost_core::store::{Store, StoreError};
 use roost_core::{Id, IdGen};
+use roost_residency::ledger_log::{LedgerStore, LedgerStoreError};
+use roost_residency::merkle::{self, verify_consistency, verify_inclusion};
+use roost_residency::{DataClass, Direction, Hash, Ledger, LedgerEntry};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -27,17 +33,25 @@ use std::sync::Arc;
 /// container handle...).
 pub trait Fixture: Send + Sync {
     fn store(&self) -> &dyn Store;
+    /// An owned handle on the same data, for code that keeps its store (the `Ledger`).
+    fn shared(&self) -> Arc<dyn Store>;
 }
 
-impl<G: Send + Sync, S: Store> Fixture for (G, S) {
+impl<G: Send + Sync, S: Store + Clone + 'static> Fixture for (G, S) {
     fn store(&self) -> &dyn Store {
         &self.1
+    }
+    fn shared(&self) -> Arc<dyn Store> {
+        Arc::new(self.1.clone())
     }
 }
 
 impl Fixture for Arc<dyn Store> {
     fn store(&self) -> &dyn Store {
         self.as_ref()
+    }
+    fn shared(&self) -> Arc<dyn Store> {
+        self.clone()
     }
 }
 
@@ -83,6 +97,18 @@ macro_rules! conformance_suite {
             instance_stats,
             fanout_20k_followers,
             related_statuses,
+            remote_accounts_by_handle,
+            follower_regions_and_followed_foreign,
+            outbox_enqueue_and_due,
+            outbox_retry_and_final_states,
+            inbox_dedupe,
+            foreign_records_and_expiry,
+            ledger_leaves_append_and_read,
+            ledger_indices_about_subject,
+        );
+        $crate::__conformance_tests!(
+            @fixture $make;
+            ledger_over_store_proofs,
         );
     };
 }
@@ -90,6 +116,15 @@ macro_rules! conformance_suite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_tests {
+    (@fixture $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let fixture = $make.await;
+                $crate::conformance::$name(&fixture).await;
+            }
+        )*
+    };
     ($make:expr; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test]
@@ -2482,4 +2517,877 @@ pub async fn related_statuses(s: &dyn Store) {
         .await
         .unwrap()
         .is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// Federation: foreign accounts, outbox, inbox replay guard, inventory of foreign items
+
+/// A fixed instant (2001-09-09) for rows whose times the test sets itself: millisecond
+/// precision, as stores keep, and far from `now` so real deadlines never interfere.
+const T0: i64 = 1_000_000_000_000;
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).expect("valid timestamp")
+}
+
+impl W<'_> {
+    fn remote_profile(&self, base: &str, region: &str) -> Account {
+        Account {
+            id: self.id(),
+            username: self.name(base),
+            home_region: region.to_owned(),
+            display_name: base.to_owned(),
+            note_source: format!("{base} from {region}"),
+            note_html: format!("<p>{base} from {region}</p>"),
+            locked: false,
+            bot: false,
+            discoverable: true,
+            created_at: at(T0),
+            followers_count: 0,
+            following_count: 0,
+            statuses_count: 0,
+            last_status_at: None,
+        }
+    }
+
+    /// A foreign account, written the way the inbox writes one.
+    async fn remote(&self, base: &str, region: &str) -> Id {
+        let a = self.remote_profile(base, region);
+        self.s
+            .upsert_remote_account(&a)
+            .await
+            .expect("upsert remote account");
+        a.id
+    }
+
+    /// A pending delivery first due (and created) at `due_ms`.
+    fn outbox_item(&self, destination: &str, due_ms: i64) -> OutboxItem {
+        let id = self.id();
+        OutboxItem {
+            id,
+            destination: destination.to_owned(),
+            class: DataClass::PublicContent,
+            subject: None,
+            object: format!("status:{id}"),
+            purpose: "deliver Create".into(),
+            body: format!(r#"{{"type":"Create","id":"{id}"}}"#),
+            created_at: at(due_ms),
+            next_attempt_at: at(due_ms),
+            attempts: 0,
+            state: OutboxState::Pending,
+            last_error: None,
+            ledger_index: None,
+        }
+    }
+}
+
+fn only_items(items: Vec<OutboxItem>, mine: &HashSet<Id>) -> Vec<OutboxItem> {
+    items.into_iter().filter(|i| mine.contains(&i.id)).collect()
+}
+
+fn by_id(mut items: Vec<OutboxItem>) -> Vec<OutboxItem> {
+    items.sort_by_key(|i| i.id);
+    items
+}
+
+fn by_object(mut records: Vec<ForeignRecord>) -> Vec<ForeignRecord> {
+    records.sort_by(|a, b| a.object.cmp(&b.object));
+    records
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+pub async fn remote_accounts_by_handle(s: &dyn Store) {
+    let w = W::new(s);
+    let remote = w.remote_profile("Remy", "f1");
+    let name = remote.username.clone();
+    s.upsert_remote_account(&remote).await.unwrap();
+    assert_eq!(w.acct(remote.id).await, remote);
+    assert_eq!(
+        s.account_by_handle(&name.to_uppercase(), "f1")
+            .await
+            .unwrap(),
+        Some(remote.clone()),
+        "names are case-insensitive"
+    );
+    assert!(s.account_by_handle(&name, "f2").await.unwrap().is_none());
+    assert!(s
+        .account_by_handle(&w.name("nobody"), "f1")
+        .await
+        .unwrap()
+        .is_none());
+
+    // The same name at another home is another account.
+    let twin = Account {
+        id: w.id(),
+        home_region: "f2".into(),
+        ..remote.clone()
+    };
+    s.upsert_remote_account(&twin).await.unwrap();
+    assert_eq!(
+        s.account_by_handle(&name, "f2").await.unwrap(),
+        Some(twin.clone())
+    );
+    assert_eq!(
+        s.account_by_handle(&name, "f1")
+            .await
+            .unwrap()
+            .map(|a| a.id),
+        Some(remote.id)
+    );
+    // Foreign names do not take local usernames: a sign-up here may use it.
+    let mut na = w.new_account("Remy", &w.region());
+    na.username = name.clone();
+    let local = s.create_account(&na, None).await.unwrap();
+    assert_eq!(
+        s.account_by_username(&name).await.unwrap().map(|a| a.id),
+        Some(local.id)
+    );
+    assert_eq!(
+        set(&s
+            .accounts(&[remote.id, twin.id, local.id])
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect::<Vec<_>>()),
+        set(&[remote.id, twin.id, local.id])
+    );
+
+    // A refresh replaces the profile fields and leaves counters and identity alone.
+    w.follow(local.id, remote.id).await;
+    assert_eq!(w.acct(remote.id).await.followers_count, 1);
+    let refreshed = Account {
+        username: w.name("renamed"),
+        home_region: "f9".into(),
+        display_name: "Remy R.".into(),
+        note_source: String::new(),
+        note_html: String::new(),
+        locked: true,
+        bot: true,
+        discoverable: false,
+        created_at: at(T0 + 5_000),
+        followers_count: 0,
+        ..remote.clone()
+    };
+    s.upsert_remote_account(&refreshed).await.unwrap();
+    let got = w.acct(remote.id).await;
+    assert_eq!(
+        (
+            got.display_name.as_str(),
+            got.note_source.as_str(),
+            got.note_html.as_str(),
+            got.locked,
+            got.bot,
+            got.discoverable
+        ),
+        ("Remy R.", "", "", true, true, false)
+    );
+    assert_eq!(got.followers_count, 1, "counters untouched");
+    assert_eq!(
+        (got.username, got.home_region, got.created_at),
+        (name.clone(), "f1".to_string(), at(T0)),
+        "who the account is does not change"
+    );
+    assert_eq!(
+        s.account_by_handle(&name, "f1")
+            .await
+            .unwrap()
+            .map(|a| a.id),
+        Some(remote.id)
+    );
+    assert_eq!(w.acct(twin.id).await, twin, "the twin is untouched");
+}
+
+pub async fn follower_regions_and_followed_foreign(s: &dyn Store) {
+    let w = W::new(s);
+    let local = w.region();
+    let me = w.account("me").await;
+    assert!(s.follower_regions(me, &local).await.unwrap().is_empty());
+    assert!(s.followed_foreign(me, &local).await.unwrap().is_empty());
+
+    let f1a = w.remote("f1a", "f1").await;
+    let f1b = w.remote("f1b", "f1").await;
+    let f2 = w.remote("f2", "f2").await;
+    let f3 = w.remote("f3", "f3").await;
+    let neighbour = w.account("neighbour").await;
+    for follower in [f1a, f1b, f2, neighbour] {
+        w.follow(follower, me).await;
+    }
+    s.follow(w.id(), f3, me, FollowState::Requested, false, true)
+        .await
+        .unwrap();
+
+    // Distinct regions, without the local one and without pending requests.
+    assert_eq!(
+        sorted(s.follower_regions(me, &local).await.unwrap()),
+        vec!["f1".to_string(), "f2".to_string()]
+    );
+    assert_eq!(
+        sorted(s.follower_regions(me, "f1").await.unwrap()),
+        sorted(vec![local.clone(), "f2".into()]),
+        "`local` is whatever region the caller is"
+    );
+
+    w.follow(me, f1a).await;
+    w.follow(me, neighbour).await;
+    s.follow(w.id(), me, f2, FollowState::Requested, false, true)
+        .await
+        .unwrap();
+    let followed = s.followed_foreign(me, &local).await.unwrap();
+    assert_eq!(
+        followed,
+        vec![w.acct(f1a).await],
+        "accepted and foreign only"
+    );
+
+    assert!(s.unfollow(f2, me).await.unwrap());
+    assert_eq!(
+        s.follower_regions(me, &local).await.unwrap(),
+        vec!["f1".to_string()]
+    );
+    assert!(s.unfollow(f1a, me).await.unwrap());
+    assert_eq!(
+        s.follower_regions(me, &local).await.unwrap(),
+        vec!["f1".to_string()],
+        "f1b still follows"
+    );
+    assert!(s.authorize_request(me, f3).await.unwrap());
+    assert_eq!(
+        sorted(s.follower_regions(me, &local).await.unwrap()),
+        vec!["f1".to_string(), "f3".to_string()]
+    );
+    assert!(s.unfollow(me, f1a).await.unwrap());
+    assert!(s.followed_foreign(me, &local).await.unwrap().is_empty());
+
+    let nobody = w.id();
+    assert!(s.follower_regions(nobody, &local).await.unwrap().is_empty());
+    assert!(s.followed_foreign(nobody, &local).await.unwrap().is_empty());
+}
+
+pub async fn outbox_enqueue_and_due(s: &dyn Store) {
+    let w = W::new(s);
+    let before = s.next_outbox_due().await.unwrap();
+    s.enqueue(&[]).await.unwrap();
+    let author = w.account("author").await;
+
+    let mut a = w.outbox_item("f1", T0);
+    a.subject = Some(author);
+    a.class = DataClass::SocialGraph;
+    a.object = format!("follow:{author}:{}", w.id());
+    let b = w.outbox_item("f2", T0 + 1_000);
+    // Every field comes back as enqueued, those of an item already tried included.
+    let mut c = w.outbox_item("f1", T0 + 2_000);
+    c.attempts = 3;
+    c.last_error = Some("connection refused".into());
+    c.ledger_index = Some(7);
+    let later = w.outbox_item("f2", T0 + 60_000);
+    s.enqueue(&[later.clone(), c.clone(), a.clone()])
+        .await
+        .unwrap();
+    s.enqueue(std::slice::from_ref(&b)).await.unwrap();
+
+    let mine = set(&[a.id, b.id, c.id, later.id]);
+    let mine = &mine;
+    let due = |now: i64, limit: u32| async move {
+        only_items(s.due_outbox(at(now), limit).await.unwrap(), mine)
+    };
+    assert!(due(T0 - 1, 10).await.is_empty(), "nothing due yet");
+    assert_eq!(due(T0, 10).await, vec![a.clone()], "due at its time");
+    assert_eq!(
+        due(T0 + 2_000, 10).await,
+        vec![a.clone(), b.clone(), c.clone()],
+        "oldest first"
+    );
+    assert_eq!(due(T0 + 2_000, 2).await, vec![a.clone(), b.clone()]);
+    assert!(due(T0 + 2_000, 0).await.is_empty());
+    assert_eq!(
+        due(T0 + 60_000, 10).await,
+        vec![a.clone(), b.clone(), c.clone(), later.clone()]
+    );
+    // Reading is not claiming: the same items stay due until written back.
+    assert_eq!(due(T0 + 60_000, 10).await.len(), 4);
+
+    let all = vec![a.clone(), b.clone(), c.clone(), later.clone()];
+    assert_eq!(
+        by_id(only_items(s.outbox_items(None).await.unwrap(), mine)),
+        all
+    );
+    assert_eq!(
+        by_id(only_items(
+            s.outbox_items(Some(OutboxState::Pending)).await.unwrap(),
+            mine
+        )),
+        all
+    );
+    for state in [
+        OutboxState::Delivered,
+        OutboxState::Expired,
+        OutboxState::Denied,
+    ] {
+        assert!(only_items(s.outbox_items(Some(state)).await.unwrap(), mine).is_empty());
+    }
+    let first = before.map_or(at(T0), |t| t.min(at(T0)));
+    assert_eq!(s.next_outbox_due().await.unwrap(), Some(first));
+
+    // An ID already queued is refused and the queued item kept as it was.
+    let dup = OutboxItem {
+        body: "other".into(),
+        destination: "f9".into(),
+        ..b.clone()
+    };
+    assert!(s.enqueue(&[dup]).await.is_err());
+    assert_eq!(
+        by_id(only_items(s.outbox_items(None).await.unwrap(), mine)),
+        all
+    );
+}
+
+pub async fn outbox_retry_and_final_states(s: &dyn Store) {
+    let w = W::new(s);
+    let before = s.next_outbox_due().await.unwrap();
+    let x = w.outbox_item("f1", T0);
+    let y = w.outbox_item("f1", T0 + 10);
+    let z = w.outbox_item("f2", T0 + 20);
+    let v = w.outbox_item("f2", T0 + 30);
+    s.enqueue(&[x.clone(), y.clone(), z.clone(), v.clone()])
+        .await
+        .unwrap();
+    let mine = set(&[x.id, y.id, z.id, v.id]);
+    let mine = &mine;
+    let due = |now: i64| async move {
+        by_id(only_items(s.due_outbox(at(now), 100).await.unwrap(), mine))
+    };
+    let stored = |id: Id| async move {
+        s.outbox_items(None)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|i| i.id == id)
+            .expect("item kept")
+    };
+
+    // A failed attempt: counted, its error kept, the next one pushed back.
+    let mut x1 = OutboxItem {
+        attempts: 1,
+        last_error: Some("timeout".into()),
+        ledger_index: Some(41),
+        next_attempt_at: at(T0 + 100),
+        ..x.clone()
+    };
+    s.update_outbox(&x1).await.unwrap();
+    assert_eq!(stored(x.id).await, x1);
+    assert_eq!(due(T0 + 30).await, vec![y.clone(), z.clone(), v.clone()]);
+    assert_eq!(
+        due(T0 + 100).await,
+        vec![x1.clone(), y.clone(), z.clone(), v.clone()]
+    );
+    let expect_next = |t: i64| Some(before.map_or(at(t), |b| b.min(at(t))));
+    assert_eq!(s.next_outbox_due().await.unwrap(), expect_next(T0 + 10));
+
+    // A second failure, backed off further; the ledger index stays.
+    x1.attempts = 2;
+    x1.last_error = Some("HTTP 503".into());
+    x1.next_attempt_at = at(T0 + 300);
+    s.update_outbox(&x1).await.unwrap();
+    assert_eq!(stored(x.id).await, x1);
+    assert!(!due(T0 + 299).await.iter().any(|i| i.id == x.id));
+
+    // Delivered: never due again. Only the attempt's fields are written back.
+    let y_done = OutboxItem {
+        state: OutboxState::Delivered,
+        attempts: 1,
+        ledger_index: Some(42),
+        body: "changed".into(),
+        destination: "f9".into(),
+        object: "status:0".into(),
+        purpose: "changed".into(),
+        class: DataClass::Engagement,
+        subject: Some(w.id()),
+        created_at: at(T0 + 999),
+        ..y.clone()
+    };
+    s.update_outbox(&y_done).await.unwrap();
+    let got = stored(y.id).await;
+    assert_eq!(
+        got,
+        OutboxItem {
+            state: OutboxState::Delivered,
+            attempts: 1,
+            ledger_index: Some(42),
+            ..y.clone()
+        }
+    );
+    // Delivered after failures: the last error is cleared.
+    let x_done = OutboxItem {
+        state: OutboxState::Delivered,
+        attempts: 3,
+        last_error: None,
+        ..x1.clone()
+    };
+    s.update_outbox(&x_done).await.unwrap();
+    assert_eq!(stored(x.id).await, x_done);
+
+    // Given up: kept, as the record of it, with its attempts and last error.
+    let z_gone = OutboxItem {
+        state: OutboxState::Expired,
+        attempts: 9,
+        last_error: Some("connection refused".into()),
+        ..z.clone()
+    };
+    s.update_outbox(&z_gone).await.unwrap();
+    let v_denied = OutboxItem {
+        state: OutboxState::Denied,
+        last_error: Some("denied by policy: f2 public_content".into()),
+        ..v.clone()
+    };
+    s.update_outbox(&v_denied).await.unwrap();
+
+    assert!(due(i64::from(i32::MAX) * 1_000).await.is_empty());
+    assert_eq!(s.next_outbox_due().await.unwrap(), before);
+    let in_state =
+        |state| async move { by_id(only_items(s.outbox_items(Some(state)).await.unwrap(), mine)) };
+    assert!(in_state(OutboxState::Pending).await.is_empty());
+    assert_eq!(
+        in_state(OutboxState::Delivered).await,
+        vec![x_done.clone(), got]
+    );
+    assert_eq!(in_state(OutboxState::Expired).await, vec![z_gone]);
+    assert_eq!(in_state(OutboxState::Denied).await, vec![v_denied]);
+
+    // Writing back an item that was never queued does not queue it (an error or not).
+    let ghost = w.outbox_item("f1", T0);
+    let _ = s.update_outbox(&ghost).await;
+    assert!(!s
+        .outbox_items(None)
+        .await
+        .unwrap()
+        .iter()
+        .any(|i| i.id == ghost.id));
+}
+
+pub async fn inbox_dedupe(s: &dyn Store) {
+    let w = W::new(s);
+    let t = at(T0);
+    let later = at(T0 + 60_000);
+    let a = format!("https://f1.example/ap/activities/{}", w.tag);
+    let b = format!("{a}0");
+    let upper = a.to_uppercase();
+
+    assert!(s.mark_activity_seen(&a, t).await.unwrap(), "first delivery");
+    assert!(!s.mark_activity_seen(&a, t).await.unwrap(), "replay");
+    assert!(
+        !s.mark_activity_seen(&a, later).await.unwrap(),
+        "replay at another time"
+    );
+    // IDs are compared whole and exactly.
+    assert!(s.mark_activity_seen(&b, t).await.unwrap());
+    assert!(s.mark_activity_seen(&upper, t).await.unwrap());
+
+    // A failed handling is forgotten so that its retry is handled; the others stay seen.
+    s.forget_activity(&a).await.unwrap();
+    assert!(s.mark_activity_seen(&a, later).await.unwrap());
+    assert!(!s.mark_activity_seen(&a, later).await.unwrap());
+    assert!(!s.mark_activity_seen(&b, later).await.unwrap());
+    assert!(!s.mark_activity_seen(&upper, later).await.unwrap());
+
+    // Forgetting what was never seen, or twice, is fine.
+    s.forget_activity(&w.name("never")).await.unwrap();
+    s.forget_activity(&b).await.unwrap();
+    s.forget_activity(&b).await.unwrap();
+    assert!(s.mark_activity_seen(&b, t).await.unwrap());
+    assert!(!s.mark_activity_seen(&a, t).await.unwrap());
+}
+
+pub async fn foreign_records_and_expiry(s: &dyn Store) {
+    let w = W::new(s);
+    let subject = w.remote("subject", "f1").await;
+    let other = w.remote("other", "f2").await;
+    let me = w.account("me").await;
+    let rec = |object: String, class, subject, expires: Option<i64>| ForeignRecord {
+        object,
+        home_region: "f1".into(),
+        class,
+        subject,
+        stored_at: at(T0),
+        expires_at: expires.map(at),
+    };
+    let st = rec(
+        format!("status:{}", w.id()),
+        DataClass::PublicContent,
+        Some(subject),
+        Some(T0 + 1_000),
+    );
+    let fav = rec(
+        format!("favourite:{subject}:{}", w.id()),
+        DataClass::Engagement,
+        Some(subject),
+        Some(T0 + 2_000),
+    );
+    let acc = ForeignRecord {
+        home_region: "f2".into(),
+        ..rec(
+            format!("account:{other}"),
+            DataClass::PublicContent,
+            Some(other),
+            Some(T0 + 3_000),
+        )
+    };
+    // `store` without a limit: kept until the origin says otherwise.
+    let fol = ForeignRecord {
+        home_region: "f2".into(),
+        ..rec(
+            format!("follow:{other}:{me}"),
+            DataClass::SocialGraph,
+            Some(other),
+            None,
+        )
+    };
+    let agg = rec(
+        format!("aggregate:{}", w.tag),
+        DataClass::Aggregate,
+        None,
+        Some(T0 + 500),
+    );
+    let all = [&st, &fav, &acc, &fol, &agg];
+    let objects: HashSet<String> = all.iter().map(|r| r.object.clone()).collect();
+    let objects = &objects;
+    let mine = |v: Vec<ForeignRecord>| {
+        by_object(
+            v.into_iter()
+                .filter(|r| objects.contains(&r.object))
+                .collect(),
+        )
+    };
+    let expired = |now: i64, limit: u32| async move {
+        mine(s.expired_foreign(at(now), limit).await.unwrap())
+    };
+
+    assert!(mine(s.foreign_records(None).await.unwrap()).is_empty());
+    for r in all {
+        s.record_foreign(r).await.unwrap();
+    }
+    assert_eq!(
+        mine(s.foreign_records(None).await.unwrap()),
+        by_object(all.iter().map(|r| (*r).clone()).collect())
+    );
+    assert_eq!(
+        by_object(s.foreign_records(Some(subject)).await.unwrap()),
+        by_object(vec![st.clone(), fav.clone()])
+    );
+    assert_eq!(
+        by_object(s.foreign_records(Some(other)).await.unwrap()),
+        by_object(vec![acc.clone(), fol.clone()])
+    );
+    assert!(s.foreign_records(Some(w.id())).await.unwrap().is_empty());
+
+    // Due once the deadline is reached; never without one.
+    assert!(expired(T0 + 499, 100).await.is_empty());
+    assert_eq!(expired(T0 + 500, 100).await, vec![agg.clone()]);
+    assert_eq!(
+        expired(T0 + 2_000, 100).await,
+        by_object(vec![agg.clone(), st.clone(), fav.clone()])
+    );
+    let capped = expired(T0 + 3_000, 2).await;
+    assert_eq!(capped.len(), 2);
+    assert!(capped.iter().all(|r| r.object != fol.object));
+    assert_eq!(expired(T0 + 3_000, 100).await.len(), 4);
+
+    // Recording again refreshes the times: still one record.
+    let st2 = ForeignRecord {
+        stored_at: at(T0 + 5_000),
+        expires_at: Some(at(T0 + 9_000)),
+        ..st.clone()
+    };
+    s.record_foreign(&st2).await.unwrap();
+    let acc2 = ForeignRecord {
+        expires_at: None,
+        ..acc.clone()
+    };
+    s.record_foreign(&acc2).await.unwrap();
+    assert_eq!(
+        by_object(s.foreign_records(Some(subject)).await.unwrap()),
+        by_object(vec![st2.clone(), fav.clone()])
+    );
+    assert_eq!(
+        expired(T0 + 3_000, 100).await,
+        by_object(vec![agg.clone(), fav.clone()])
+    );
+
+    s.remove_foreign(&fav.object).await.unwrap();
+    s.remove_foreign(&fav.object).await.unwrap();
+    s.remove_foreign(&w.name("status:0")).await.unwrap();
+    assert_eq!(
+        s.foreign_records(Some(subject)).await.unwrap(),
+        vec![st2.clone()]
+    );
+
+    // The purge's loop: take a batch, remove it, until none is left.
+    let mut purged = Vec::new();
+    loop {
+        let batch = expired(T0 + 10_000, 1).await;
+        if batch.is_empty() {
+            break;
+        }
+        for r in batch {
+            s.remove_foreign(&r.object).await.unwrap();
+            purged.push(r.object);
+        }
+        assert!(purged.len() <= 2, "removed records are not returned again");
+    }
+    assert_eq!(sorted(purged), sorted(vec![agg.object, st2.object]));
+    assert_eq!(
+        mine(s.foreign_records(None).await.unwrap()),
+        by_object(vec![acc2, fol])
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Ledger leaves (`roost_residency::LedgerStore`) and the `Ledger` over them
+
+fn ledger_entry(n: u64, subject: Option<Id>) -> LedgerEntry {
+    LedgerEntry {
+        time_ms: T0 + n as i64,
+        direction: if n % 2 == 1 {
+            Direction::Stored
+        } else {
+            Direction::Sent
+        },
+        class: DataClass::PublicContent,
+        subject: subject.map(|s| s.to_string()),
+        object: format!("status:{n}"),
+        counterpart: "f1".into(),
+        purpose: "deliver Create".into(),
+        payload_sha256: roost_residency::ledger::sha256_hex(&n.to_be_bytes()),
+        decision: "store:30d".into(),
+    }
+}
+
+fn leaf_of(bytes: Vec<u8>) -> (Vec<u8>, Hash) {
+    let h = merkle::leaf_hash(&bytes);
+    (bytes, h)
+}
+
+/// roost-store does not depend on ed25519-dalek: the key type is whatever `Ledger::open`
+/// takes, built from a fixed seed.
+fn ledger_key<K: From<[u8; 32]>>() -> K {
+    K::from([7; 32])
+}
+
+/// The store's ledger half behind an owned handle, as `Ledger::open` takes one.
+struct Leaves(Arc<dyn Store>);
+
+#[async_trait]
+impl LedgerStore for Leaves {
+    async fn append_leaves(&self, leaves: &[(Vec<u8>, Hash)]) -> Result<u64, LedgerStoreError> {
+        self.0.append_leaves(leaves).await
+    }
+    async fn leaf_hashes(&self) -> Result<Vec<Hash>, LedgerStoreError> {
+        self.0.leaf_hashes().await
+    }
+    async fn leaf(&self, index: u64) -> Result<Option<Vec<u8>>, LedgerStoreError> {
+        self.0.leaf(index).await
+    }
+    async fn leaves(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>, LedgerStoreError> {
+        self.0.leaves(from, to).await
+    }
+}
+
+pub async fn ledger_leaves_append_and_read(s: &dyn Store) {
+    let w = W::new(s);
+    let base = s.leaf_hashes().await.unwrap().len() as u64;
+    assert!(s.leaf(base).await.unwrap().is_none());
+    assert!(s.leaves(base, base + 10).await.unwrap().is_empty());
+    assert_eq!(s.append_leaves(&[]).await.unwrap(), base, "nothing added");
+
+    // Leaves are opaque bytes to the store: entries, and anything else.
+    let leaves: Vec<(Vec<u8>, Hash)> = vec![
+        leaf_of(ledger_entry(1, Some(w.id())).leaf_bytes()),
+        leaf_of(b"not an entry \x00\xff\n".to_vec()),
+        leaf_of(ledger_entry(2, None).leaf_bytes()),
+        leaf_of(ledger_entry(3, Some(w.id())).leaf_bytes()),
+        leaf_of(vec![0xAB; 64]),
+    ];
+    assert_eq!(s.append_leaves(&leaves[..3]).await.unwrap(), base);
+    assert_eq!(s.append_leaves(&leaves[3..]).await.unwrap(), base + 3);
+    assert_eq!(s.append_leaves(&[]).await.unwrap(), base + 5);
+
+    let hashes = s.leaf_hashes().await.unwrap();
+    assert_eq!(hashes.len() as u64, base + 5);
+    assert_eq!(
+        hashes[base as usize..].to_vec(),
+        leaves.iter().map(|(_, h)| *h).collect::<Vec<_>>()
+    );
+    for (i, (bytes, _)) in leaves.iter().enumerate() {
+        assert_eq!(s.leaf(base + i as u64).await.unwrap().as_ref(), Some(bytes));
+    }
+    assert!(s.leaf(base + 5).await.unwrap().is_none());
+    assert!(s.leaf(u64::MAX).await.unwrap().is_none());
+
+    let indexed = |from: usize, to: usize| -> Vec<(u64, Vec<u8>)> {
+        (from..to)
+            .map(|i| (base + i as u64, leaves[i].0.clone()))
+            .collect()
+    };
+    assert_eq!(s.leaves(base + 1, base + 4).await.unwrap(), indexed(1, 4));
+    assert_eq!(s.leaves(base, base + 5).await.unwrap(), indexed(0, 5));
+    assert_eq!(
+        s.leaves(base + 3, base + 100).await.unwrap(),
+        indexed(3, 5),
+        "clipped at the end"
+    );
+    assert_eq!(
+        s.leaves(base + 4, u64::MAX).await.unwrap(),
+        indexed(4, 5),
+        "clipped whatever the end asked"
+    );
+    assert!(s.leaves(u64::MAX - 1, u64::MAX).await.unwrap().is_empty());
+    assert!(s.leaves(1 << 63, u64::MAX).await.unwrap().is_empty());
+    assert!(s.leaves(base + 2, base + 2).await.unwrap().is_empty());
+    assert!(s.leaves(base + 4, base + 1).await.unwrap().is_empty());
+    assert!(s.leaves(base + 5, base + 9).await.unwrap().is_empty());
+}
+
+pub async fn ledger_indices_about_subject(s: &dyn Store) {
+    let w = W::new(s);
+    let (a, b) = (w.id(), w.id());
+    assert!(s.ledger_indices_about(a).await.unwrap().is_empty());
+    let base = s.leaf_hashes().await.unwrap().len() as u64;
+    let first = vec![
+        leaf_of(ledger_entry(1, Some(a)).leaf_bytes()),
+        leaf_of(ledger_entry(2, Some(b)).leaf_bytes()),
+        leaf_of(ledger_entry(3, None).leaf_bytes()),
+    ];
+    let second = vec![
+        leaf_of(ledger_entry(4, Some(a)).leaf_bytes()),
+        // Bytes that are not an entry name no subject.
+        leaf_of(format!(r#"{{"subject":"{a}"}}"#).into_bytes()),
+        leaf_of(ledger_entry(5, Some(a)).leaf_bytes()),
+    ];
+    s.append_leaves(&first).await.unwrap();
+    s.append_leaves(&second).await.unwrap();
+    assert_eq!(
+        s.ledger_indices_about(a).await.unwrap(),
+        vec![base, base + 3, base + 5]
+    );
+    assert_eq!(s.ledger_indices_about(b).await.unwrap(), vec![base + 1]);
+    assert!(s.ledger_indices_about(w.id()).await.unwrap().is_empty());
+}
+
+pub async fn ledger_over_store_proofs(f: &dyn Fixture) {
+    let s = f.store();
+    let w = W::new(s);
+    let subject = w.id();
+    let region = w.region();
+    let open = || async {
+        Ledger::open(region.clone(), ledger_key(), Arc::new(Leaves(f.shared())))
+            .await
+            .expect("open ledger")
+    };
+    let base = s.leaf_hashes().await.unwrap().len() as u64;
+    let ledger = open().await;
+    assert_eq!(ledger.size().await, base);
+
+    let mut heads = vec![ledger.head().await];
+    let mut all: Vec<LedgerEntry> = Vec::new();
+    for batch in 1..=4u64 {
+        let entries: Vec<LedgerEntry> = (0..batch)
+            .map(|j| {
+                let n = batch * 10 + j;
+                ledger_entry(n, (j % 2 == 0).then_some(subject))
+            })
+            .collect();
+        let first = ledger.append(&entries).await.unwrap();
+        assert_eq!(first, base + all.len() as u64);
+        all.extend(entries);
+        let head = ledger.head().await;
+        assert_eq!(head.head.tree_size, base + all.len() as u64);
+        assert_eq!(head.head.region, region);
+        head.verify(&[ledger.public_key()]).unwrap();
+        heads.push(head);
+    }
+    let size = base + all.len() as u64;
+
+    // The store holds exactly the bytes the ledger wrote.
+    for (i, e) in all.iter().enumerate() {
+        let index = base + i as u64;
+        assert_eq!(s.leaf(index).await.unwrap(), Some(e.leaf_bytes()));
+        assert_eq!(ledger.entry(index).await.unwrap().as_ref(), Some(e));
+    }
+    let read: Vec<LedgerEntry> = ledger
+        .entries(base, size)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(read, all);
+
+    // Every entry is provably in every head that contains it, and only at its index.
+    for h in &heads {
+        let n = h.head.tree_size;
+        for index in base..n {
+            let leaf = all[(index - base) as usize].leaf_hash();
+            let proof = ledger.inclusion(index, n).await.unwrap();
+            verify_inclusion(&leaf, index, n, &proof, &h.head.root_hash).unwrap();
+            if n - base > 1 {
+                let wrong = if index > base { index - 1 } else { index + 1 };
+                assert!(verify_inclusion(&leaf, wrong, n, &proof, &h.head.root_hash).is_err());
+            }
+        }
+    }
+    for pair in heads.windows(2) {
+        let (old, new) = (&pair[0].head, &pair[1].head);
+        let proof = ledger
+            .consistency(old.tree_size, new.tree_size)
+            .await
+            .unwrap();
+        verify_consistency(
+            old.tree_size,
+            new.tree_size,
+            &old.root_hash,
+            &new.root_hash,
+            &proof,
+        )
+        .unwrap();
+    }
+
+    // Opened again over the same store (a restart), it rebuilds the same tree.
+    let root = ledger.head().await.head.root_hash;
+    drop(ledger);
+    let again = open().await;
+    assert_eq!(again.size().await, size);
+    assert_eq!(again.head().await.head.root_hash, root);
+    let next = ledger_entry(99, Some(subject));
+    assert_eq!(
+        again.append(std::slice::from_ref(&next)).await.unwrap(),
+        size
+    );
+    all.push(next);
+
+    // "Where is my data": the entries about the subject, each provable against the head.
+    let head = again.head().await;
+    let expected: Vec<u64> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.subject.is_some())
+        .map(|(i, _)| base + i as u64)
+        .collect();
+    let indices = s.ledger_indices_about(subject).await.unwrap();
+    assert_eq!(indices, expected);
+    for index in indices {
+        let entry = again.entry(index).await.unwrap().expect("entry");
+        let proof = again.inclusion(index, head.head.tree_size).await.unwrap();
+        verify_inclusion(
+            &entry.leaf_hash(),
+            index,
+            head.head.tree_size,
+            &proof,
+            &head.head.root_hash,
+        )
+        .unwrap();
+    }
 }

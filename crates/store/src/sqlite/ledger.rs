@@ -71,8 +71,9 @@ impl LedgerStore for SqliteStore {
         let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
             "SELECT idx, leaf FROM ledger_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
         )
-        .bind(from as i64)
-        .bind(to as i64)
+        // Clamped, not wrapped: `to = u64::MAX` means "to the end", not an empty range.
+        .bind(i64::try_from(from).unwrap_or(i64::MAX))
+        .bind(i64::try_from(to).unwrap_or(i64::MAX))
         .fetch_all(&self.r)
         .await
         .map_err(err)?;
