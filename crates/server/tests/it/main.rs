@@ -4,6 +4,7 @@
 mod accounts;
 mod errors;
 mod forgery;
+mod fuzz;
 mod hardening;
 mod mastodon_py;
 mod notifications;
