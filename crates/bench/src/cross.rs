@@ -49,7 +49,7 @@ fn policies() -> Vec<(&'static str, Policy)> {
     ]
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
@@ -157,7 +157,7 @@ async fn start_cluster(
     Ok(Cluster { regions })
 }
 
-async fn ok_json(r: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+pub(crate) async fn ok_json(r: reqwest::RequestBuilder) -> anyhow::Result<Value> {
     let r = r.send().await?;
     let status = r.status();
     let body = r.text().await?;

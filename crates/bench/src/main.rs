@@ -6,9 +6,11 @@
 //! connections, and writes `results.md`, `results.json` and `results.svg` to the output
 //! folder. `roost-bench serve ...` runs a region in this binary (same flags as
 //! `roost serve`), so the smoke test needs no separately built `roost`.
+//! `roost-bench fault [--quick]` runs the load-and-fault scenarios (see RELIABILITY.md).
 
 mod cross;
 mod dataset;
+mod fault;
 mod load;
 mod report;
 mod server;
@@ -33,10 +35,14 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once at start: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Runs a region in this process, like `roost serve`.
     #[command(hide = true)]
     Serve(#[command(flatten)] roost_server::config::Settings),
+    /// Load-and-fault scenarios (kill -9, a region down, floods, slow clients, bad input).
+    Fault(fault::FaultOptions),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -109,6 +115,12 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Some(Command::Serve(settings)) => rt.block_on(serve(settings)),
+        Some(Command::Fault(f)) => {
+            let mut o = cli.opts;
+            o.roost_bin = f.roost_bin.clone().or(o.roost_bin);
+            let bin = roost_bin(&o)?;
+            rt.block_on(fault::run(f, bin))
+        }
         None => rt.block_on(bench(cli.opts)),
     }
 }
