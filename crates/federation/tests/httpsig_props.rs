@@ -5,8 +5,8 @@
 //! Cases: `PROPTEST_CASES` (default small).
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use proptest::prelude::*;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use proptest::prelude::*;
 use roost_federation::ap::{self, Activity, Actor, Note};
 use roost_federation::httpsig::{sign, verify, VerifyError, VerifyOptions};
 use serde_json::{json, Value};
@@ -92,11 +92,7 @@ fn param_name() -> impl Strategy<Value = String> {
 /// `name="value", …` with the odd bare token, missing quote or stray separator.
 fn signature_header() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
-        prop::collection::vec(
-            (param_name(), param_value(), 0u8..6),
-            0..8
-        )
-        .prop_map(|params| {
+        prop::collection::vec((param_name(), param_value(), 0u8..6), 0..8).prop_map(|params| {
             let mut s = String::new();
             for (n, v, style) in params {
                 match style {
@@ -203,8 +199,13 @@ fn tamper() -> impl Strategy<Value = Tamper> {
         Just(Tamper::Host),
         Just(Tamper::Date),
         any::<usize>().prop_map(Tamper::SignatureByte),
-        prop_oneof![Just("host"), Just("date"), Just("digest"), Just("signature")]
-            .prop_map(Tamper::DropHeader),
+        prop_oneof![
+            Just("host"),
+            Just("date"),
+            Just("digest"),
+            Just("signature")
+        ]
+        .prop_map(Tamper::DropHeader),
         Just(Tamper::DuplicateSignature),
     ]
 }
@@ -336,9 +337,8 @@ fn deeply_nested_json_is_refused_not_recursed() {
         for (open, close) in [("[", "]"), ("{\"object\":", "}")] {
             let text = format!("{}1{}", open.repeat(n), close.repeat(n));
             exercise_text(text.as_bytes());
-            let wrapped = format!(
-                "{{\"id\":\"x\",\"type\":\"Create\",\"actor\":\"a\",\"object\":{text}}}"
-            );
+            let wrapped =
+                format!("{{\"id\":\"x\",\"type\":\"Create\",\"actor\":\"a\",\"object\":{text}}}");
             exercise_text(wrapped.as_bytes());
         }
     }
