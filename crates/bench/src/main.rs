@@ -162,6 +162,8 @@ struct Ctx {
     built: dataset::Built,
     /// Authors with about 100 followers.
     authors: Vec<usize>,
+    /// Size of a home-timeline page as served, for the "same bytes" ceiling.
+    home_bytes: usize,
 }
 
 impl Ctx {
@@ -187,6 +189,9 @@ fn scenarios(ctx: &Arc<Ctx>) -> Vec<Scenario> {
         Job { req, tag: None }
     }
     let health = make(|c, h, _| untagged(h.get(format!("{}/health", c.base))));
+    let instance = make(|c, h, _| untagged(h.get(format!("{}/api/v1/instance", c.base))));
+    let same_bytes =
+        make(|c, h, _| untagged(h.get(format!("{}/health/static?bytes={}", c.base, c.home_bytes))));
     let home = make(|c, h, r| {
         untagged(
             h.get(format!("{}/api/v1/timelines/home?limit=20", c.base))
@@ -240,6 +245,12 @@ fn scenarios(ctx: &Arc<Ctx>) -> Vec<Scenario> {
     });
     vec![
         ("ceiling", "GET /health", health),
+        (
+            "same bytes as a home page",
+            "GET /health/static?bytes=N",
+            same_bytes,
+        ),
+        ("instance", "GET /api/v1/instance", instance),
         ("home timeline", "GET /api/v1/timelines/home?limit=20", home),
         (
             "public timeline",
@@ -341,6 +352,7 @@ async fn bench(o: Options) -> anyhow::Result<()> {
         "127.0.0.1:0".into(),
         "--view-flush-secs".into(),
         "1".into(),
+        "--bench-static-route=true".into(),
     ];
     args.extend(o.server_args.iter().cloned());
     let srv = server::Server::start(&bin, &args, &out.join("server.log")).await?;
@@ -358,16 +370,28 @@ async fn bench(o: Options) -> anyhow::Result<()> {
         a_f.iter().min().unwrap_or(&0),
         a_f.iter().max().unwrap_or(&0)
     );
-    let ctx = Arc::new(Ctx {
-        base: srv.base_url.clone(),
-        built,
-        authors,
-    });
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(o.connections * 2)
         .tcp_nodelay(true)
         .timeout(Duration::from_secs(60))
         .build()?;
+    // The "same bytes" ceiling serves as many bytes as one reader's home page, measured
+    // once as served.
+    let home_bytes = client
+        .get(format!("{}/api/v1/timelines/home?limit=20", srv.base_url))
+        .bearer_auth(built.tokens[1].as_str())
+        .send()
+        .await?
+        .bytes()
+        .await?
+        .len();
+    eprintln!("a home page is {home_bytes} bytes");
+    let ctx = Arc::new(Ctx {
+        base: srv.base_url.clone(),
+        built,
+        authors,
+        home_bytes,
+    });
     let warm = Duration::from_secs_f64(o.warmup);
     let dur = Duration::from_secs_f64(o.seconds);
     let wanted = |name: &str| o.only.is_empty() || o.only.iter().any(|x| x == name);
@@ -490,9 +514,12 @@ async fn bench(o: Options) -> anyhow::Result<()> {
 
 async fn read_db(db: &Path) -> anyhow::Result<sqlx::SqliteConnection> {
     use sqlx::Connection;
+    // The running server writes (and checkpoints) the same file: a reader may briefly
+    // meet its locks, so wait for them instead of failing with "database is locked".
     let opts = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(db)
-        .read_only(true);
+        .read_only(true)
+        .busy_timeout(std::time::Duration::from_secs(30));
     Ok(sqlx::SqliteConnection::connect_with(&opts).await?)
 }
 
