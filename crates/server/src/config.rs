@@ -119,6 +119,10 @@ pub struct Settings {
     /// Seconds a connection may stay open with nothing read or written.
     #[arg(long, global = true, env = "ROOST_IDLE_TIMEOUT_SECS")]
     pub idle_timeout_secs: Option<u64>,
+    /// Benchmarks only: serve `GET /health/static?bytes=N`, a fixed body of N bytes, so a
+    /// benchmark can compare a page with what this machine serves for as many bytes.
+    #[arg(long, global = true, env = "ROOST_BENCH_STATIC_ROUTE", hide = true)]
+    pub bench_static_route: Option<bool>,
     /// Benchmarks only: a delay added each way to every inter-region request.
     #[arg(long, global = true, env = "ROOST_INTER_REGION_DELAY_MS", hide = true)]
     pub inter_region_delay_ms: Option<u64>,
@@ -159,6 +163,7 @@ impl Settings {
             max_connections,
             header_timeout_secs,
             idle_timeout_secs,
+            bench_static_route,
             inter_region_delay_ms
         )
     }
@@ -199,6 +204,8 @@ pub struct Config {
     pub header_timeout: std::time::Duration,
     /// A connection with nothing read or written for this long is closed.
     pub idle_timeout: std::time::Duration,
+    /// Benchmarks only: `GET /health/static?bytes=N` is served.
+    pub bench_static_route: bool,
 }
 
 impl Config {
@@ -343,6 +350,7 @@ impl Config {
             max_connections: s.max_connections.unwrap_or(4096).max(1),
             header_timeout: secs(s.header_timeout_secs.unwrap_or(10).max(1)),
             idle_timeout: secs(s.idle_timeout_secs.unwrap_or(60).max(1)),
+            bench_static_route: s.bench_static_route.unwrap_or(false),
         })
     }
 

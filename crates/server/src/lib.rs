@@ -115,7 +115,7 @@ pub async fn start(cfg: Config) -> Result<Running, StartError> {
 /// Like [`start`] on a listener bound by the caller (tests and `demo` bind every region's
 /// port first, so that the cluster file can name them all).
 pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, StartError> {
-    serve::raise_fd_limit();
+    let fd_limit = serve::raise_fd_limit();
     keys::create_private_dir(&cfg.data_dir)
         .map_err(|e| StartError::DataDir(cfg.data_dir.clone(), e))?;
     let keys = keys::load_or_create(&cfg.data_dir)?;
@@ -187,8 +187,12 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         max_skew_secs: cfg.signature_skew_secs,
     });
     let web = roost_web::router(roost_web::WebState::new(roost.clone(), fed.clone()));
+    let mut api = roost_api::router(state);
+    if cfg.bench_static_route {
+        api = api.route("/health/static", axum::routing::get(bench_static));
+    }
     let app = fed_routes
-        .merge(roost_api::router(state))
+        .merge(api)
         .merge(web)
         .method_not_allowed_fallback(roost_web::error::method_not_allowed)
         .fallback(roost_web::error::fallback)
@@ -249,7 +253,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
     };
 
     let limits = serve::Limits {
-        max_connections: cfg.max_connections,
+        max_connections: serve::connection_cap(cfg.max_connections, fd_limit),
         header_timeout: cfg.header_timeout,
         idle_timeout: cfg.idle_timeout,
     };
@@ -277,6 +281,30 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         shutdown: tx,
         task,
     })
+}
+
+#[derive(serde::Deserialize)]
+struct StaticBytes {
+    #[serde(default)]
+    bytes: usize,
+}
+
+/// A JSON body of about `bytes` bytes (at most 1 MiB), built per request as a handler
+/// would, with no store behind it: the benchmark's "same bytes" ceiling.
+async fn bench_static(
+    axum::extract::Query(q): axum::extract::Query<StaticBytes>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let n = q.bytes.min(1 << 20);
+    let body = format!("[\"{}\"]", "x".repeat(n.saturating_sub(4)));
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {

@@ -40,6 +40,21 @@ pub fn raise_fd_limit() -> Option<u64> {
     }
 }
 
+/// Descriptors kept free of client connections: the database files, the log, outgoing
+/// requests to other regions, and a new client's accept.
+const RESERVED_FDS: u64 = 128;
+
+/// How many connections to serve at once: the configured cap, but never so many that
+/// held sockets use up the descriptors (with a 1,024 limit, a cap of 4,096 let idle
+/// clients keep everyone else out until the idle timeout).
+pub fn connection_cap(configured: usize, fd_limit: Option<u64>) -> usize {
+    match fd_limit {
+        Some(n) => configured.min(n.saturating_sub(RESERVED_FDS).max(16) as usize),
+        None => configured,
+    }
+    .max(1)
+}
+
 /// Serves `app` on `listener` until `shutdown` turns true, then waits for the requests
 /// in flight.
 pub async fn serve<S>(
@@ -58,6 +73,7 @@ pub async fn serve<S>(
         + 'static,
     S::Future: Send + 'static,
 {
+    tracing::debug!(max_connections = limits.max_connections, "serving");
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -217,5 +233,19 @@ impl AsyncWrite for Watched {
 
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_leaves_descriptors_free() {
+        assert_eq!(connection_cap(4096, Some(1024)), 896);
+        assert_eq!(connection_cap(4096, Some(1_048_576)), 4096);
+        assert_eq!(connection_cap(4096, None), 4096);
+        assert_eq!(connection_cap(4096, Some(64)), 16);
+        assert_eq!(connection_cap(0, Some(1024)), 1);
     }
 }
