@@ -2,6 +2,7 @@
 //! No HTTP and no SQL here: handlers call the use cases on [`Roost`]; storage plugs in
 //! through the traits in [`store`].
 
+pub mod cache;
 pub mod error;
 pub mod id;
 pub mod limits;

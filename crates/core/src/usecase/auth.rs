@@ -215,12 +215,17 @@ impl Roost {
 
     /// Resolves a bearer token to its caller; None if unknown or revoked.
     pub async fn authenticate(&self, raw_token: &str) -> CoreResult<Option<AuthContext>> {
-        let Some(token) = self
-            .store
-            .token_by_access_hash(&hash_secret(raw_token))
-            .await?
-        else {
-            return Ok(None);
+        let hash = hash_secret(raw_token);
+        let token = match self.caches.token(&hash) {
+            Some(t) => t,
+            None => {
+                let epoch = self.caches.epoch();
+                let Some(t) = self.store.token_by_access_hash(&hash).await? else {
+                    return Ok(None);
+                };
+                self.caches.remember_token(epoch, t.clone());
+                t
+            }
         };
         let scopes = Scopes::parse(&token.scopes)
             .unwrap_or_else(|_| Scopes::parse("read").expect("read parses"));
@@ -429,7 +434,7 @@ impl Roost {
                     return Ok(Err(oauth("invalid_grant", "The refresh token is invalid.")));
                 }
                 // Rotation: the old pair stops working once a new one is issued.
-                self.store.revoke_token(old.id).await?;
+                self.revoke_token(&old).await?;
                 let scopes = Scopes::parse(&old.scopes).map_err(CoreError::Validation)?;
                 Ok(Ok(self
                     .issue_token(app.id, old.account_id, scopes, true)
@@ -441,6 +446,17 @@ impl Roost {
                 "The authorization grant type is not supported by the authorization server.",
             ))),
         }
+    }
+
+    /// Revokes a token in the store and drops it from every cache: it stops working at
+    /// once. Every revocation goes through here.
+    pub(crate) async fn revoke_token(&self, t: &Token) -> CoreResult<()> {
+        self.store.revoke_token(t.id).await?;
+        self.invalidation
+            .changed(&crate::cache::Change::TokenRevoked {
+                access_hash: t.access_hash.clone(),
+            });
+        Ok(())
     }
 
     /// `POST /oauth/revoke`: revokes an access or refresh token of this client.
@@ -467,7 +483,7 @@ impl Roost {
                     "You are not authorized to revoke this token",
                 )));
             }
-            self.store.revoke_token(t.id).await?;
+            self.revoke_token(&t).await?;
         }
         Ok(Ok(()))
     }

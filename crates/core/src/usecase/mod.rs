@@ -66,6 +66,10 @@ pub struct Roost {
     web_app: tokio::sync::OnceCell<crate::model::App>,
     /// Attempt limits shared by the pages and the API.
     pub limits: crate::limits::Limits,
+    stats: StatsCache,
+    /// Token rows by access hash, and the invalidation every change goes through.
+    pub(crate) caches: Arc<crate::cache::Caches>,
+    pub(crate) invalidation: Arc<dyn crate::cache::Invalidation>,
 }
 
 /// Mastodon's limits on `limit`.
@@ -74,10 +78,14 @@ pub const MAX_LIMIT: u32 = 40;
 
 impl Roost {
     pub fn new(store: Arc<dyn Store>, cfg: RoostConfig, remote: Arc<dyn Remote>) -> Roost {
+        let caches = Arc::new(crate::cache::Caches::default());
         Roost {
+            invalidation: caches.clone(),
+            caches,
             ids: IdGen::new(cfg.region_number),
             views: ViewCounter::new(cfg.time_zone.clone()),
             limits: crate::limits::Limits::new(cfg.limits),
+            stats: StatsCache::default(),
             store,
             cfg,
             remote,
@@ -231,10 +239,31 @@ pub(crate) fn now() -> jiff::Timestamp {
     jiff::Timestamp::now()
 }
 
+/// How long instance counts are reused. Counting every post costs ~50 ms on 200k posts
+/// and `/api/v1/instance` is the first request of every client; the figures are for
+/// display, and Mastodon caches them too.
+const INSTANCE_STATS_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The last instance counts and when they were read.
+#[derive(Default)]
+pub(crate) struct StatsCache {
+    last: tokio::sync::Mutex<Option<(std::time::Instant, crate::model::InstanceStats)>>,
+}
+
 impl Roost {
-    /// Counts for the instance entities; active means posted in the last 30 days.
+    /// Counts for the instance entities; active means posted in the last 30 days. Read
+    /// at most every [`INSTANCE_STATS_TTL`]; while one request re-reads them, the
+    /// others wait for that one answer instead of each counting again.
     pub async fn instance_stats(&self) -> CoreResult<crate::model::InstanceStats> {
+        let mut last = self.stats.last.lock().await;
+        if let Some((at, stats)) = last.as_ref() {
+            if at.elapsed() < INSTANCE_STATS_TTL {
+                return Ok(*stats);
+            }
+        }
         let since = now() - jiff::SignedDuration::from_hours(24 * 30);
-        Ok(self.store.instance_stats(since).await?)
+        let stats = self.store.instance_stats(since).await?;
+        *last = Some((std::time::Instant::now(), stats));
+        Ok(stats)
     }
 }

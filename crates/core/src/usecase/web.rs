@@ -105,7 +105,7 @@ impl Roost {
             .token_by_access_hash(&hash_secret(secret))
             .await?
         {
-            self.store.revoke_token(t.id).await?;
+            self.revoke_token(&t).await?;
         }
         Ok(())
     }

@@ -1,0 +1,116 @@
+//! In-memory caches of what nearly every request reads, and the one way to drop an entry
+//! when the data behind it changes ([`Invalidation`]).
+//!
+//! Today one process serves a region, so [`Caches`] is its own invalidation: a change
+//! made here drops the entry here. Several nodes in front of one database (PostgreSQL)
+//! will need an implementation that also tells the other nodes; use cases only ever
+//! call [`Invalidation::changed`], so that is the one thing to swap.
+
+use crate::model::Token;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What changed, in terms the caches understand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A token stopped working (revoked, rotated, signed out).
+    TokenRevoked { access_hash: String },
+}
+
+/// Told of every change that may leave a cached entry wrong.
+pub trait Invalidation: Send + Sync {
+    fn changed(&self, change: &Change);
+}
+
+/// Bearer tokens kept at most; a token is a few hundred bytes.
+const TOKEN_CAPACITY: usize = 50_000;
+
+/// The process's caches.
+pub struct Caches {
+    /// Access-token hash → token row. Every authenticated request starts with this read.
+    tokens: quick_cache::sync::Cache<String, Token>,
+    /// Bumped before every invalidation, so that a read racing a revocation cannot put
+    /// the revoked row back (see [`Caches::remember_token`]).
+    epoch: AtomicU64,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            tokens: quick_cache::sync::Cache::new(TOKEN_CAPACITY),
+            epoch: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Caches {
+    /// Call before reading the store; pass the value to [`Caches::remember_token`].
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    pub fn token(&self, access_hash: &str) -> Option<Token> {
+        self.tokens.get(access_hash)
+    }
+
+    /// Keeps a token read from the store at `epoch`. If anything was invalidated since
+    /// (the row may already be revoked), the entry is dropped again: an invalidation
+    /// bumps the epoch before it removes, so either it removes this entry or this check
+    /// sees the bump.
+    pub fn remember_token(&self, epoch: u64, token: Token) {
+        let key = token.access_hash.clone();
+        self.tokens.insert(key.clone(), token);
+        if self.epoch.load(Ordering::SeqCst) != epoch {
+            self.tokens.remove(&key);
+        }
+    }
+}
+
+impl Invalidation for Caches {
+    fn changed(&self, change: &Change) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        match change {
+            Change::TokenRevoked { access_hash } => {
+                self.tokens.remove(access_hash);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::Id;
+
+    fn token(hash: &str) -> Token {
+        Token {
+            id: Id(1),
+            app_id: Id(2),
+            account_id: Some(Id(3)),
+            scopes: "read".into(),
+            access_hash: hash.into(),
+            refresh_hash: None,
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            revoked: false,
+        }
+    }
+
+    #[test]
+    fn a_revoked_token_is_dropped_and_a_racing_read_cannot_restore_it() {
+        let c = Caches::default();
+        let e = c.epoch();
+        c.remember_token(e, token("a"));
+        assert!(c.token("a").is_some());
+        c.changed(&Change::TokenRevoked {
+            access_hash: "a".into(),
+        });
+        assert!(c.token("a").is_none());
+
+        // A read that began before a revocation finishes after it: not kept.
+        let before = c.epoch();
+        c.changed(&Change::TokenRevoked {
+            access_hash: "b".into(),
+        });
+        c.remember_token(before, token("b"));
+        assert!(c.token("b").is_none());
+    }
+}
