@@ -4,7 +4,8 @@
 //! - the file-descriptor soft limit is raised to the hard limit at start;
 //! - at most `max_connections` are served at once (the rest wait in the backlog);
 //! - a request's headers must arrive within `header_timeout` (hyper's timer);
-//! - a connection with nothing read or written for `idle_timeout` is closed;
+//! - a connection with nothing read or written for `idle_timeout` is closed, after 1 s
+//!   once nine tenths of the slots are taken;
 //! - shutdown stops accepting and lets in-flight requests finish.
 
 use axum::extract::ConnectInfo;
@@ -111,15 +112,26 @@ pub async fn serve<S>(
             activity: activity.clone(),
         });
         let app = app.clone();
+        let busy = activity.clone();
         let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
             let mut req = req.map(axum::body::Body::new);
             // Handlers read the peer address for attempt limits (memory only).
             req.extensions_mut().insert(ConnectInfo(peer));
-            app.clone().oneshot(req)
+            let working = InFlight::new(busy.clone());
+            let call = app.clone().oneshot(req);
+            async move {
+                let r = call.await;
+                drop(working);
+                r
+            }
         });
         let conn = builder.serve_connection_with_upgrades(io, svc).into_owned();
         let conn = graceful.watch(conn);
-        let idle = limits.idle_timeout;
+        let timeouts = IdleTimeouts {
+            normal: limits.idle_timeout,
+            slots: slots.clone(),
+            low_water: limits.max_connections / 10,
+        };
         tokio::spawn(async move {
             tokio::select! {
                 r = conn => {
@@ -127,7 +139,7 @@ pub async fn serve<S>(
                         tracing::debug!(error = %e, %peer, "connection ended with an error");
                     }
                 }
-                _ = activity.idle_for(idle) => {
+                _ = activity.idle_for(&timeouts) => {
                     tracing::debug!(%peer, "idle connection closed");
                 }
             }
@@ -144,10 +156,34 @@ pub async fn serve<S>(
     }
 }
 
-/// When a connection last moved a byte, as milliseconds since it opened.
+/// How long a connection may sit idle. When nearly every slot is taken, idle
+/// connections are shed after [`PRESSURE_IDLE`]: otherwise clients that open sockets and
+/// send nothing would keep everyone else out until the normal timeout.
+struct IdleTimeouts {
+    normal: Duration,
+    slots: Arc<Semaphore>,
+    /// Free slots at or below which the server is under pressure.
+    low_water: usize,
+}
+
+const PRESSURE_IDLE: Duration = Duration::from_secs(1);
+
+impl IdleTimeouts {
+    fn current(&self) -> Duration {
+        if self.slots.available_permits() <= self.low_water {
+            PRESSURE_IDLE.min(self.normal)
+        } else {
+            self.normal
+        }
+    }
+}
+
+/// When a connection last moved a byte, as milliseconds since it opened, and how many
+/// of its requests are being answered (a slow handler is not an idle client).
 struct Activity {
     opened: Instant,
     last_ms: AtomicU64,
+    in_flight: AtomicU64,
 }
 
 impl Activity {
@@ -155,6 +191,7 @@ impl Activity {
         Activity {
             opened: Instant::now(),
             last_ms: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
         }
     }
 
@@ -163,17 +200,41 @@ impl Activity {
         self.last_ms.store(ms, Ordering::Relaxed);
     }
 
-    /// Resolves once nothing has moved for `idle`.
-    async fn idle_for(&self, idle: Duration) {
+    /// Resolves once nothing has moved for the current idle timeout while no request
+    /// was being answered. Re-checked at least every second, since the timeout shortens
+    /// when the server fills up.
+    async fn idle_for(&self, timeouts: &IdleTimeouts) {
         loop {
+            if self.in_flight.load(Ordering::Relaxed) > 0 {
+                self.touch();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
             let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
-            let deadline = last + idle;
+            let deadline = last + timeouts.current();
             let now = self.opened.elapsed();
             if now >= deadline {
                 return;
             }
-            tokio::time::sleep(deadline - now).await;
+            tokio::time::sleep((deadline - now).min(Duration::from_secs(1))).await;
         }
+    }
+}
+
+/// Counts one request of a connection as being answered, until dropped.
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn new(a: Arc<Activity>) -> InFlight {
+        a.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(a)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
     }
 }
 

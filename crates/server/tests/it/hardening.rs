@@ -382,3 +382,36 @@ async fn slow_and_idle_connections_are_closed() {
     alive(&s).await;
     assert!(t.elapsed() < Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn a_full_server_sheds_idle_connections_for_new_clients() {
+    let s = TestServer::start_with(|c| {
+        c.max_connections = 20;
+        c.idle_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let addr = s.running.as_ref().unwrap().addr;
+    // Every slot taken by sockets that send nothing.
+    let mut held = Vec::new();
+    for _ in 0..25 {
+        held.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    // A new client still gets in: under pressure idle sockets go after a second, not
+    // after the normal 60 s.
+    let t = Instant::now();
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        reqwest::Client::new().get(s.url("/health")).send(),
+    )
+    .await
+    .expect("a new client answered within 10 s")
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+    // A request in flight is not idle: a slow sign-in (argon2) on a full server finishes.
+    let alice = s.register("alice").await;
+    s.get("/api/v1/accounts/verify_credentials", Some(&alice.token))
+        .await
+        .expect(200);
+    drop(held);
+}
