@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const CODES: [&str; 3] = ["in", "id", "cn"];
+pub(crate) const CODES: [&str; 3] = ["in", "id", "cn"];
 
 pub struct CrossOptions {
     pub bin: PathBuf,
@@ -84,12 +84,12 @@ impl Cluster {
     }
 }
 
-async fn start_cluster(
-    o: &CrossOptions,
+/// A cluster file of the three regions on free loopback ports, written to
+/// `dir/cluster.toml` with keys under `dir`: the cluster and the file's path.
+pub(crate) fn write_cluster(
     dir: &Path,
     policy: &Policy,
-    accounts: usize,
-) -> anyhow::Result<Cluster> {
+) -> anyhow::Result<(roost_residency::Cluster, std::path::PathBuf)> {
     let mut plans = Vec::new();
     for code in CODES {
         plans.push(RegionPlan {
@@ -103,14 +103,17 @@ async fn start_cluster(
     let cluster = cluster_cmd::init(dir, &plans, policy)?;
     let file = dir.join("cluster.toml");
     std::fs::write(&file, cluster.to_toml())?;
-    let shape = Shape {
-        accounts,
-        posts: 0,
-        follows: 0,
-        fanned_out_posts: 0,
-        zipf_s: 1.0,
-        celebrity: false,
-    };
+    Ok((cluster, file))
+}
+
+async fn start_cluster(
+    o: &CrossOptions,
+    dir: &Path,
+    policy: &Policy,
+    accounts: usize,
+) -> anyhow::Result<Cluster> {
+    let (cluster, file) = write_cluster(dir, policy)?;
+    let shape = Shape::accounts_only(accounts);
     let mut regions = Vec::new();
     for code in CODES {
         let spec = cluster.region(code).context("region in cluster")?;

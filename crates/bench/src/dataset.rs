@@ -27,6 +27,20 @@ pub struct Shape {
     pub celebrity: bool,
 }
 
+impl Shape {
+    /// `accounts` accounts with tokens and nothing else: the scenario makes the rest.
+    pub fn accounts_only(accounts: usize) -> Shape {
+        Shape {
+            accounts,
+            posts: 0,
+            follows: 0,
+            fanned_out_posts: 0,
+            zipf_s: 1.0,
+            celebrity: false,
+        }
+    }
+}
+
 /// What the benchmark needs to know about the data set it built.
 #[derive(Debug, Clone)]
 pub struct Built {

@@ -8,6 +8,25 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+/// SIGTERM and the clean shutdown (buffered view counts are flushed, as in production);
+/// SIGKILL if it takes over 60 s.
+pub async fn terminate(child: &mut Child, pid: u32) -> anyhow::Result<()> {
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
+    match tokio::time::timeout(Duration::from_secs(60), child.wait()).await {
+        Ok(s) => {
+            s?;
+            Ok(())
+        }
+        Err(_) => {
+            child.kill().await?;
+            bail!("server did not stop within 60 s of SIGTERM (killed)")
+        }
+    }
+}
+
 pub struct Server {
     child: Child,
     pub pid: u32,
@@ -60,20 +79,7 @@ impl Server {
 
     /// SIGTERM, then waits for the clean shutdown.
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        let _ = std::process::Command::new("kill")
-            .arg("-TERM")
-            .arg(self.pid.to_string())
-            .status();
-        match tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await {
-            Ok(s) => {
-                s?;
-            }
-            Err(_) => {
-                self.child.kill().await?;
-                bail!("server did not stop within 60 s");
-            }
-        }
-        Ok(())
+        terminate(&mut self.child, self.pid).await
     }
 
     pub fn sample(&self) -> Proc {

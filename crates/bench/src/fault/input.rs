@@ -35,14 +35,7 @@ async fn once(
     };
     let data = env.dir.join(format!("{name}-data"));
     std::fs::create_dir_all(&data)?;
-    let shape = Shape {
-        accounts: 2,
-        posts: 0,
-        follows: 0,
-        fanned_out_posts: 0,
-        zipf_s: 1.0,
-        celebrity: false,
-    };
+    let shape = Shape::accounts_only(2);
     let built = super::build_data(&data.join("roost.sqlite"), &shape, "local", 0, "u", 1).await?;
     let mut launch = Launch::local(&env.bin, &data, env.dir.join(format!("{name}.log")));
     launch.args.extend(server_args.iter().cloned());

@@ -119,20 +119,7 @@ impl Roost {
 
     /// SIGTERM and the clean shutdown; SIGKILL if it takes over 60 s.
     pub async fn term(mut self) -> anyhow::Result<()> {
-        let _ = std::process::Command::new("kill")
-            .arg("-TERM")
-            .arg(self.pid.to_string())
-            .status();
-        match tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await {
-            Ok(s) => {
-                s?;
-                Ok(())
-            }
-            Err(_) => {
-                self.child.kill().await?;
-                bail!("server did not stop within 60 s of SIGTERM (killed)")
-            }
-        }
+        crate::server::terminate(&mut self.child, self.pid).await
     }
 
     pub fn sample(&self) -> crate::server::Proc {

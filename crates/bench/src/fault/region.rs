@@ -6,17 +6,16 @@
 use super::launch::{Launch, Roost};
 use super::probe::secs;
 use super::{Env, Figures};
-use crate::cross::{free_port, ok_json};
+use crate::cross::{ok_json, write_cluster, CODES};
 use crate::dataset::{self, Shape};
 use anyhow::{bail, Context};
-use roost_server::cluster_cmd::{self, RegionPlan};
+use roost_server::cluster_cmd;
 use serde_json::json;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const CODES: [&str; 3] = ["in", "id", "cn"];
 /// The region that goes down; its users follow authors in the other two.
 const DOWN: &str = "cn";
 /// Authors per region that stays up; followers in the region that goes down.
@@ -49,29 +48,10 @@ pub async fn run(env: &Env, figs: &mut Figures) -> anyhow::Result<()> {
 
 async fn start(env: &Env) -> anyhow::Result<Vec<Region>> {
     let dir = &env.dir;
-    let mut plans = Vec::new();
-    for code in CODES {
-        plans.push(RegionPlan {
-            code: code.into(),
-            name: code.to_uppercase(),
-            jurisdiction: code.to_uppercase(),
-            base_url: format!("http://127.0.0.1:{}", free_port()?),
-            time_zone: "UTC".into(),
-        });
-    }
     // The policy of `roost cluster init`: public posts are stored by followers' regions,
     // so each one is an outbox delivery.
-    let cluster = cluster_cmd::init(dir, &plans, &cluster_cmd::default_policy())?;
-    let file = dir.join("cluster.toml");
-    std::fs::write(&file, cluster.to_toml())?;
-    let shape = Shape {
-        accounts: AUTHORS.max(FOLLOWERS),
-        posts: 0,
-        follows: 0,
-        fanned_out_posts: 0,
-        zipf_s: 1.0,
-        celebrity: false,
-    };
+    let (cluster, file) = write_cluster(dir, &cluster_cmd::default_policy())?;
+    let shape = Shape::accounts_only(AUTHORS.max(FOLLOWERS));
     let mut regions = Vec::new();
     for code in CODES {
         let spec = cluster.region(code).context("region in cluster")?;
