@@ -89,6 +89,16 @@ impl<'a> Sender<'a> {
     }
 }
 
+/// Drops the inventory record of a foreign item that was undone or deleted.
+async fn forget_foreign(s: &FedState, key: &str) -> R {
+    s.fed
+        .store
+        .remove_foreign(key)
+        .await
+        .map_err(CoreError::from)?;
+    Ok(())
+}
+
 fn forbidden(m: impl Into<String>) -> FedError {
     FedError(StatusCode::FORBIDDEN, m.into())
 }
@@ -207,32 +217,20 @@ async fn handle(
                 "Follow" => {
                     let target = local_account(s, inner["object"].as_str().unwrap_or_default())?;
                     s.roost.receive_unfollow(who, target).await?;
-                    s.fed
-                        .store
-                        .remove_foreign(&format!("follow:{who}:{target}"))
-                        .await
-                        .map_err(CoreError::from)?;
+                    forget_foreign(s, &format!("follow:{who}:{target}")).await?;
                 }
                 "Like" => {
                     if let Some(status) =
                         local_status(s, inner["object"].as_str().unwrap_or_default())
                     {
                         s.roost.receive_favourite(who, status, true).await?;
-                        s.fed
-                            .store
-                            .remove_foreign(&format!("favourite:{who}:{status}"))
-                            .await
-                            .map_err(CoreError::from)?;
+                        forget_foreign(s, &format!("favourite:{who}:{status}")).await?;
                     }
                 }
                 "Announce" => {
                     let id = from.own(inner["id"].as_str().unwrap_or_default(), "statuses")?;
                     s.roost.receive_delete(id, who).await?;
-                    s.fed
-                        .store
-                        .remove_foreign(&format!("status:{id}"))
-                        .await
-                        .map_err(CoreError::from)?;
+                    forget_foreign(s, &format!("status:{id}")).await?;
                 }
                 _ => {}
             }
@@ -391,11 +389,7 @@ async fn handle(
             // Only the author's own posts: `receive_delete` also checks the author.
             let id = from.own(uri, "statuses")?;
             s.roost.receive_delete(id, who).await?;
-            s.fed
-                .store
-                .remove_foreign(&format!("status:{id}"))
-                .await
-                .map_err(CoreError::from)?;
+            forget_foreign(s, &format!("status:{id}")).await?;
             Ok(())
         }
         other => Err(bad(format!("unsupported activity type {other}"))),
