@@ -30,7 +30,7 @@ pub fn workers() -> usize {
         .clamp(1, 4)
 }
 
-static POOL: LazyLock<Mutex<mpsc::Sender<Job>>> = LazyLock::new(|| {
+static POOL: LazyLock<mpsc::Sender<Job>> = LazyLock::new(|| {
     let (tx, rx) = mpsc::channel::<Job>();
     let rx = std::sync::Arc::new(Mutex::new(rx));
     for i in 0..workers() {
@@ -50,7 +50,7 @@ static POOL: LazyLock<Mutex<mpsc::Sender<Job>>> = LazyLock::new(|| {
             })
             .expect("spawn password hashing thread");
     }
-    Mutex::new(tx)
+    tx
 });
 
 async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> CoreResult<T> {
@@ -58,9 +58,7 @@ async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> CoreR
     let job: Job = Box::new(move || {
         let _ = tx.send(f());
     });
-    POOL.lock()
-        .map_err(|_| CoreError::Internal("password pool poisoned".into()))?
-        .send(job)
+    POOL.send(job)
         .map_err(|_| CoreError::Internal("password pool stopped".into()))?;
     rx.await
         .map_err(|_| CoreError::Internal("password hashing did not finish".into()))
@@ -96,6 +94,26 @@ pub async fn verify(password: String, hash: Option<String>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn passwords_verify_and_the_decoy_hash_parses() {
+        let h = hash("correct horse battery".into()).await.unwrap();
+        assert!(verify("correct horse battery".into(), Some(h.clone())).await);
+        assert!(!verify("wrong".into(), Some(h)).await);
+        // The decoy used for unknown logins must be a real argon2 hash, or the
+        // timing protection would silently do nothing.
+        let t0 = std::time::Instant::now();
+        assert!(!verify("x".into(), None).await);
+        let decoy = t0.elapsed();
+        let real = hash("y".into()).await.unwrap();
+        let t1 = std::time::Instant::now();
+        assert!(!verify("x".into(), Some(real)).await);
+        let genuine = t1.elapsed();
+        assert!(
+            decoy * 4 > genuine,
+            "decoy {decoy:?} vs genuine {genuine:?}"
+        );
+    }
 
     #[tokio::test]
     async fn the_pool_bounds_concurrency() {

@@ -1,10 +1,11 @@
 //! Registration, profiles, follows and follow requests.
 
-use super::auth::{hash_password, IssuedToken};
+use super::auth::IssuedToken;
 use super::scopes::Scopes;
 use super::{clamp_page, now, Roost};
 use crate::id::Id;
 use crate::model::*;
+use crate::password;
 use crate::remote::Outbound;
 use crate::store::StoreError;
 use crate::text;
@@ -83,7 +84,7 @@ impl Roost {
         if !reg.agreement {
             return Err(validation("Agreement", "must be accepted"));
         }
-        let password_hash = hash_password(reg.password.clone()).await?;
+        let password_hash = password::hash(reg.password.clone()).await?;
         let created_at = now();
         let id = self.next_id();
         let account = NewAccount {
@@ -144,7 +145,7 @@ impl Roost {
         let user = User {
             account_id: id,
             email: email.to_string(),
-            password_hash: hash_password(password.to_string()).await?,
+            password_hash: password::hash(password.to_string()).await?,
             locale: "en".into(),
             created_at,
             sign_up_ip: None,

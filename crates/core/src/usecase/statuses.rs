@@ -620,14 +620,14 @@ impl Roost {
         actor: &Account,
         pinned: bool,
     ) -> CoreResult<StatusView> {
-        if !pinned {
-            // Unpinning someone else's visible post is a no-op, as in Mastodon.
-            let status = self.visible_status(id, Some(actor.id)).await?;
-            if status.account_id != actor.id {
-                return self.status(id, Some(actor.id)).await;
-            }
+        let status = self.visible_status(id, Some(actor.id)).await?;
+        if status.account_id != actor.id {
+            // As in Mastodon: unpinning someone else's post is a no-op, pinning it a 404.
+            return match pinned {
+                false => self.status(id, Some(actor.id)).await,
+                true => Err(CoreError::NotFound("status")),
+            };
         }
-        let status = self.own_status(id, actor).await?;
         if pinned && (status.reblog_of_id.is_some() || status.visibility == Visibility::Direct) {
             return Err(CoreError::Validation(
                 "Validation failed: this status cannot be pinned".into(),
