@@ -206,7 +206,7 @@ impl Activity {
     async fn idle_for(&self, timeouts: &IdleTimeouts) {
         loop {
             if self.in_flight.load(Ordering::Relaxed) > 0 {
-                self.touch();
+                // Idle time counts from the answer (`InFlight` touches when dropped).
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }

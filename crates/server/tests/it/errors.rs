@@ -620,14 +620,7 @@ async fn empty_or_malformed_authorization_headers() {
 #[tokio::test]
 async fn app_only_token_cannot_post() {
     let s = TestServer::start().await;
-    let (id, secret) = s.app().await;
-    let app_token = s
-        .post("/oauth/token", None, json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret, "scope": "read write"}))
-        .await
-        .ok()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let app_token = s.app_token("read write").await;
     let r = s
         .post(
             "/api/v1/statuses",

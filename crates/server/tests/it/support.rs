@@ -176,15 +176,19 @@ impl TestServer {
     }
 
     /// Signs up a user through the API, as Mastodon.py's `create_account` does.
-    pub async fn register(&self, username: &str) -> User {
+    /// An app-only (`client_credentials`) token of a new app, as sign-up needs.
+    pub async fn app_token(&self, scope: &str) -> String {
         let (id, secret) = self.app().await;
-        let app_token = self
-            .post("/oauth/token", None, json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret, "scope": "read write follow push"}))
+        self.post("/oauth/token", None, json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret, "scope": scope}))
             .await
             .ok()["access_token"]
             .as_str()
             .unwrap()
-            .to_string();
+            .to_string()
+    }
+
+    pub async fn register(&self, username: &str) -> User {
+        let app_token = self.app_token("read write follow push").await;
         let tok = self
             .post(
                 "/api/v1/accounts",
