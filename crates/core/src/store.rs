@@ -240,11 +240,125 @@ pub trait ViewStore: Send + Sync {
     async fn views(&self, ids: &[Id], day: i32) -> StoreResult<Vec<(Id, ViewCount)>>;
 }
 
+/// Everything a page of statuses needs to be shown: the statuses, those they reblog and
+/// quote, their authors and mentioned accounts, tags, the viewer's flags and stored view
+/// counts. Lists in no particular order.
+#[derive(Debug, Default, Clone)]
+pub struct StatusBundle {
+    pub statuses: Vec<Status>,
+    pub accounts: Vec<Account>,
+    /// (status, mentioned account), in mention order per status.
+    pub mentions: Vec<(Id, Id)>,
+    /// (status, tag), in order per status.
+    pub tags: Vec<(Id, String)>,
+    pub flags: Vec<(Id, ViewerFlags)>,
+    /// The quoted statuses the viewer may see.
+    pub visible_quotes: Vec<Id>,
+    /// Stored counts as of the requested day (the caller adds what is not flushed yet).
+    pub views: Vec<(Id, ViewCount)>,
+}
+
+/// Which IDs a bundle needs at each level, decided once for every implementation.
+pub mod bundle {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// Statuses reblogged by `loaded` that are not loaded yet.
+    pub fn reblogged(loaded: &[Status]) -> Vec<Id> {
+        missing(loaded, loaded.iter().filter_map(|s| s.reblog_of_id))
+    }
+
+    /// Statuses quoted by `loaded` that are not loaded yet.
+    pub fn quoted(loaded: &[Status]) -> Vec<Id> {
+        missing(loaded, loaded.iter().filter_map(|s| s.quote_of_id))
+    }
+
+    /// Every status quoted by `loaded` (loaded or not: a deleted one is shown as such).
+    pub fn all_quoted(loaded: &[Status]) -> Vec<Id> {
+        dedup(loaded.iter().filter_map(|s| s.quote_of_id).collect())
+    }
+
+    /// Authors and mentioned accounts.
+    pub fn accounts(loaded: &[Status], mentions: &[(Id, Id)]) -> Vec<Id> {
+        dedup(
+            loaded
+                .iter()
+                .map(|s| s.account_id)
+                .chain(mentions.iter().map(|m| m.1))
+                .collect(),
+        )
+    }
+
+    pub fn ids(loaded: &[Status]) -> Vec<Id> {
+        loaded.iter().map(|s| s.id).collect()
+    }
+
+    fn missing(loaded: &[Status], wanted: impl Iterator<Item = Id>) -> Vec<Id> {
+        let have: HashSet<Id> = loaded.iter().map(|s| s.id).collect();
+        dedup(wanted.filter(|id| !have.contains(id)).collect())
+    }
+
+    fn dedup(mut v: Vec<Id>) -> Vec<Id> {
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
+/// Loading a [`StatusBundle`] in one call. The default body is built from the fine
+/// methods (one store round trip each); an implementation overrides it to make one trip.
+#[async_trait]
+pub trait BundleStore: StatusStore + AccountStore + ViewStore {
+    async fn status_bundle(
+        &self,
+        ids: &[Id],
+        viewer: Option<Id>,
+        day: i32,
+    ) -> StoreResult<StatusBundle> {
+        let mut statuses = self.statuses(ids).await?;
+        let reblogged = bundle::reblogged(&statuses);
+        if !reblogged.is_empty() {
+            statuses.extend(self.statuses(&reblogged).await?);
+        }
+        let quoted = bundle::quoted(&statuses);
+        if !quoted.is_empty() {
+            statuses.extend(self.statuses(&quoted).await?);
+        }
+        let all_quoted = bundle::all_quoted(&statuses);
+        let visible_quotes = if all_quoted.is_empty() {
+            Vec::new()
+        } else {
+            self.visible_ids(viewer, &all_quoted).await?
+        };
+        let all = bundle::ids(&statuses);
+        let mentions = self.mentions(&all).await?;
+        let tags = self.tags(&all).await?;
+        let accounts = self
+            .accounts(&bundle::accounts(&statuses, &mentions))
+            .await?;
+        let flags = match viewer {
+            Some(v) => self.viewer_flags(v, &all).await?,
+            None => Vec::new(),
+        };
+        let views = self.views(&all, day).await?;
+        Ok(StatusBundle {
+            statuses,
+            accounts,
+            mentions,
+            tags,
+            flags,
+            visible_quotes,
+            views,
+        })
+    }
+}
+
 /// Everything a region's storage provides.
 pub trait Store:
     AccountStore
     + IdentityStore
     + StatusStore
+    + BundleStore
     + FollowStore
     + NotificationStore
     + MarkerStore
@@ -257,6 +371,7 @@ impl<T> Store for T where
     T: AccountStore
         + IdentityStore
         + StatusStore
+        + BundleStore
         + FollowStore
         + NotificationStore
         + MarkerStore

@@ -65,22 +65,34 @@ impl ViewCounter {
         ids: &[Id],
         day: i32,
     ) -> StoreResult<HashMap<Id, ViewCount>> {
-        let _g = self.gate.read().await;
+        let _g = self.reading().await;
         let mut out: HashMap<Id, ViewCount> = store.views(ids, day).await?.into_iter().collect();
+        self.add_pending(&mut out, ids, day);
+        Ok(out)
+    }
+
+    /// Held while stored counts are read and until [`add_pending`](Self::add_pending):
+    /// a flush waits, so no view is counted both in memory and in the store, or in neither.
+    pub async fn reading(&self) -> tokio::sync::RwLockReadGuard<'_, ()> {
+        self.gate.read().await
+    }
+
+    /// Adds the views not flushed yet to stored counts read under [`reading`](Self::reading).
+    pub fn add_pending(&self, out: &mut HashMap<Id, ViewCount>, ids: &[Id], day: i32) {
         let p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if !p.is_empty() {
-            // One pass over pending views, not one per requested ID: this runs for every
-            // page of statuses served.
-            let wanted: std::collections::HashSet<Id> = ids.iter().copied().collect();
-            for (&(sid, d), &n) in p.iter().filter(|((sid, _), _)| wanted.contains(sid)) {
-                let c = out.entry(sid).or_default();
-                c.total = c.total.saturating_add(n);
-                if d == day {
-                    c.today = c.today.saturating_add(n);
-                }
+        if p.is_empty() {
+            return;
+        }
+        // One pass over pending views, not one per requested ID: this runs for every
+        // page of statuses served.
+        let wanted: std::collections::HashSet<Id> = ids.iter().copied().collect();
+        for (&(sid, d), &n) in p.iter().filter(|((sid, _), _)| wanted.contains(sid)) {
+            let c = out.entry(sid).or_default();
+            c.total = c.total.saturating_add(n);
+            if d == day {
+                c.today = c.today.saturating_add(n);
             }
         }
-        Ok(out)
     }
 
     /// Writes pending counts to the store. On failure they stay pending for the next try.

@@ -97,6 +97,7 @@ macro_rules! conformance_suite {
             instance_stats,
             fanout_20k_followers,
             related_statuses,
+            status_bundle_contents,
             remote_accounts_by_handle,
             follower_regions_and_followed_foreign,
             outbox_enqueue_and_due,
@@ -2465,6 +2466,65 @@ pub async fn follow_request_count(s: &dyn Store) {
     let e = w.account("e").await;
     w.follow(e, a).await;
     assert_eq!(s.count_follow_requests(a).await.unwrap(), 3);
+}
+
+pub async fn status_bundle_contents(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let b = w.account("b").await;
+    let c = w.account("c").await;
+    let m = w.account("m").await;
+    let v = w.account("v").await;
+    let mut d = w.draft(a, Visibility::Public);
+    d.mentions = vec![m];
+    d.tags = vec!["x".into(), "y".into()];
+    let s1 = w.create(d).await;
+    let r = w.reblog(b, s1).await;
+    let hidden = w.post(a, Visibility::Private).await;
+    let q = w.quote(c, hidden).await;
+    let plain = w.post(c, Visibility::Public).await;
+    assert!(s.favourite(w.id(), v, s1).await.unwrap());
+    assert!(s.bookmark(w.id(), v, q).await.unwrap());
+    s.add_views(&[(s1, 7, 3), (q, 6, 1)]).await.unwrap();
+
+    let bundle = s.status_bundle(&[r, q, plain], Some(v), 7).await.unwrap();
+    let got: HashSet<Id> = bundle.statuses.iter().map(|x| x.id).collect();
+    assert_eq!(
+        got,
+        set(&[r, s1, q, hidden, plain]),
+        "the page, what it reblogs and what it quotes"
+    );
+    assert_eq!(bundle.statuses.len(), 5, "each status once");
+    let accounts: HashSet<Id> = bundle.accounts.iter().map(|x| x.id).collect();
+    assert_eq!(
+        accounts,
+        set(&[a, b, c, m]),
+        "authors and mentioned accounts"
+    );
+    assert_eq!(bundle.mentions, vec![(s1, m)]);
+    let mut tags = bundle.tags.clone();
+    tags.sort();
+    assert_eq!(tags, vec![(s1, "x".to_string()), (s1, "y".to_string())]);
+    assert!(
+        bundle.visible_quotes.is_empty(),
+        "v does not follow a: the quoted private post is not visible"
+    );
+    let flags: std::collections::HashMap<Id, ViewerFlags> = bundle.flags.iter().copied().collect();
+    assert!(flags[&s1].favourited && !flags[&s1].bookmarked);
+    assert!(flags[&q].bookmarked && !flags[&q].favourited);
+    assert!(!flags[&plain].favourited && !flags[&plain].reblogged);
+    let views: std::collections::HashMap<Id, ViewCount> = bundle.views.iter().copied().collect();
+    assert_eq!(views[&s1], ViewCount { total: 3, today: 3 });
+    assert_eq!(views[&q], ViewCount { total: 1, today: 0 });
+    assert!(!views.contains_key(&plain));
+
+    // The author sees the quoted post; nobody signed in gets no flags.
+    let mine = s.status_bundle(&[q], Some(a), 7).await.unwrap();
+    assert_eq!(mine.visible_quotes, vec![hidden]);
+    let anon = s.status_bundle(&[r], None, 7).await.unwrap();
+    assert!(anon.flags.is_empty());
+    let empty = s.status_bundle(&[w.id()], Some(v), 7).await.unwrap();
+    assert!(empty.statuses.is_empty() && empty.accounts.is_empty());
 }
 
 pub async fn related_statuses(s: &dyn Store) {

@@ -7,8 +7,9 @@
 //!
 //! Layout: `sql` holds the SQL pieces written once for every query and dialect (the
 //! visibility predicate, the paging clause, a statement builder with numbered `$n`
-//! placeholders, which SQLite and PostgreSQL both read); `sqlite` the connection handling
-//! and one file per trait; the schema is in `migrations/sqlite`.
+//! placeholders, which SQLite and PostgreSQL both read); `sqlite` the engine (connections
+//! on threads of their own, group commit), the migration runner and one file per trait;
+//! the schema is in `migrations/sqlite`.
 
 pub mod conformance;
 mod sql;

@@ -4,9 +4,10 @@
 //! use one parameter several times and reads the same in SQLite and PostgreSQL.
 
 use roost_core::model::Page;
+use roost_core::store::StoreResult;
 use roost_core::Id;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::Sqlite;
+use rusqlite::types::ToSqlOutput;
+use rusqlite::{Connection, Row, ToSql};
 
 /// A bound value.
 #[derive(Debug, Clone)]
@@ -14,6 +15,16 @@ pub(crate) enum Arg {
     Int(i64),
     OptInt(Option<i64>),
     Text(String),
+}
+
+impl ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Arg::Int(v) => v.to_sql(),
+            Arg::OptInt(v) => v.to_sql(),
+            Arg::Text(v) => v.to_sql(),
+        }
+    }
 }
 
 impl From<i64> for Arg {
@@ -112,30 +123,22 @@ impl Sql {
         ascending
     }
 
-    pub fn query(&self) -> sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>> {
-        let mut q = sqlx::query::<Sqlite>(&self.text);
-        for a in &self.args {
-            q = match a {
-                Arg::Int(v) => q.bind(*v),
-                Arg::OptInt(v) => q.bind(*v),
-                Arg::Text(v) => q.bind(v.as_str()),
-            };
-        }
-        q
+    fn bound(&self) -> Vec<&dyn ToSql> {
+        self.args.iter().map(|a| a as &dyn ToSql).collect()
     }
 
-    pub async fn fetch_all<'e, E>(&self, ex: E) -> Result<Vec<SqliteRow>, sqlx::Error>
-    where
-        E: sqlx::Executor<'e, Database = Sqlite>,
-    {
-        self.query().fetch_all(ex).await
+    /// Every row, decoded by `f`.
+    pub fn rows<T>(
+        &self,
+        c: &Connection,
+        f: impl FnMut(&Row<'_>) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        crate::sqlite::rows(c, &self.text, &self.bound(), f)
     }
 
-    pub async fn execute<'e, E>(&self, ex: E) -> Result<u64, sqlx::Error>
-    where
-        E: sqlx::Executor<'e, Database = Sqlite>,
-    {
-        Ok(self.query().execute(ex).await?.rows_affected())
+    /// Runs a statement that returns no rows; the number of rows changed.
+    pub fn exec(&self, c: &Connection) -> rusqlite::Result<usize> {
+        crate::sqlite::exec(c, &self.text, &self.bound())
     }
 }
 

@@ -70,69 +70,28 @@ impl Roost {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let store = self.store.as_ref();
-        let mut statuses: HashMap<Id, Status> = store
-            .statuses(ids)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s))
-            .collect();
-        // Second level: reblogged statuses.
-        let reblogged: Vec<Id> = statuses.values().filter_map(|s| s.reblog_of_id).collect();
-        if !reblogged.is_empty() {
-            for s in store.statuses(&reblogged).await? {
-                statuses.insert(s.id, s);
-            }
-        }
-        // Third level: quoted statuses (of the top level and of reblogged ones).
-        let quoted: Vec<Id> = statuses
-            .values()
-            .filter_map(|s| s.quote_of_id)
-            .filter(|q| !statuses.contains_key(q))
-            .collect();
-        if !quoted.is_empty() {
-            for s in store.statuses(&quoted).await? {
-                statuses.insert(s.id, s);
-            }
-        }
-        let all_quoted: Vec<Id> = statuses.values().filter_map(|s| s.quote_of_id).collect();
-        let visible_quotes: HashSet<Id> = if all_quoted.is_empty() {
-            HashSet::new()
-        } else {
-            store
-                .visible_ids(viewer, &all_quoted)
-                .await?
-                .into_iter()
-                .collect()
+        let day = self.views.today();
+        let (b, views) = {
+            // Stored view counts and pending ones are read under one guard (see views.rs).
+            let _g = self.views.reading().await;
+            let b = self.store.status_bundle(ids, viewer, day).await?;
+            let all: Vec<Id> = b.statuses.iter().map(|s| s.id).collect();
+            let mut views: HashMap<Id, ViewCount> = b.views.iter().copied().collect();
+            self.views.add_pending(&mut views, &all, day);
+            (b, views)
         };
-
-        let all_ids: Vec<Id> = statuses.keys().copied().collect();
         let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
-        for (sid, aid) in store.mentions(&all_ids).await? {
+        for (sid, aid) in b.mentions {
             mentions.entry(sid).or_default().push(aid);
         }
         let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
-        for (sid, t) in store.tags(&all_ids).await? {
+        for (sid, t) in b.tags {
             tags.entry(sid).or_default().push(t);
         }
-        let mut account_ids: Vec<Id> = statuses.values().map(|s| s.account_id).collect();
-        account_ids.extend(mentions.values().flatten().copied());
-        account_ids.sort_unstable();
-        account_ids.dedup();
-        let accounts: HashMap<Id, Account> = store
-            .accounts(&account_ids)
-            .await?
-            .into_iter()
-            .map(|a| (a.id, a))
-            .collect();
-        let flags: HashMap<Id, ViewerFlags> = match viewer {
-            Some(v) => store.viewer_flags(v, &all_ids).await?.into_iter().collect(),
-            None => HashMap::new(),
-        };
-        let views = self
-            .views
-            .counts(store, &all_ids, self.views.today())
-            .await?;
+        let statuses: HashMap<Id, Status> = b.statuses.into_iter().map(|s| (s.id, s)).collect();
+        let accounts: HashMap<Id, Account> = b.accounts.into_iter().map(|a| (a.id, a)).collect();
+        let flags: HashMap<Id, ViewerFlags> = b.flags.into_iter().collect();
+        let visible_quotes: HashSet<Id> = b.visible_quotes.into_iter().collect();
 
         let loaded = Loaded {
             statuses,

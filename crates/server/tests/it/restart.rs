@@ -385,3 +385,167 @@ async fn admin_settings_flags_after_the_task() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Posts and likes a writer saw answered 2xx.
+#[derive(Default)]
+struct Acked {
+    /// (writer, status id).
+    posts: Vec<(usize, String)>,
+    likes: std::collections::HashSet<(usize, String)>,
+}
+
+/// One writer until `stop`: a post, then a like of a random acknowledged post, again.
+async fn write_until_killed(
+    http: reqwest::Client,
+    base: String,
+    me: usize,
+    token: String,
+    acked: std::sync::Arc<std::sync::Mutex<Acked>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use rand::Rng;
+    use std::sync::atomic::Ordering;
+    let mut n = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        n += 1;
+        let r = http
+            .post(format!("{base}/api/v1/statuses"))
+            .bearer_auth(&token)
+            .json(&json!({"status": format!("writer {me} post {n} #kill")}))
+            .send()
+            .await;
+        let Ok(r) = r else { continue };
+        if r.status().is_success() {
+            // The answer was sent: this post is acknowledged, whether or not the body
+            // arrives before the kill.
+            let Ok(v) = r.json::<Value>().await else {
+                continue;
+            };
+            acked.lock().unwrap().posts.push((me, id_of(&v)));
+        }
+        let target = {
+            let a = acked.lock().unwrap();
+            if a.posts.is_empty() {
+                continue;
+            }
+            a.posts[rand::thread_rng().gen_range(0..a.posts.len())]
+                .1
+                .clone()
+        };
+        let r = http
+            .post(format!("{base}/api/v1/statuses/{target}/favourite"))
+            .bearer_auth(&token)
+            .send()
+            .await;
+        if r.is_ok_and(|r| r.status().is_success()) {
+            acked.lock().unwrap().likes.insert((me, target));
+        }
+    }
+}
+
+/// SIGKILL under concurrent writes, several times on the same data: every post and like
+/// answered 2xx before a kill is there after the restart. `ROOST_KILL_ROUNDS` sets the
+/// number of kills (default 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_acknowledged_write_is_lost_to_sigkill() {
+    use rand::Rng;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let rounds: usize = std::env::var("ROOST_KILL_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    const WRITERS: usize = 8;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("roost.log");
+    let mut b = spawn_binary(&data, &log).await;
+    let s = client_for(&b.base, tempfile::tempdir().unwrap());
+    let mut tokens = Vec::new();
+    for i in 0..4 {
+        tokens.push(s.register(&format!("writer{i}")).await.token);
+    }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let acked = Arc::new(Mutex::new(Acked::default()));
+    for round in 0..rounds {
+        let stop = Arc::new(AtomicBool::new(false));
+        let before = {
+            let a = acked.lock().unwrap();
+            (a.posts.len(), a.likes.len())
+        };
+        let tasks: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                tokio::spawn(write_until_killed(
+                    http.clone(),
+                    b.base.clone(),
+                    w,
+                    tokens[w % tokens.len()].clone(),
+                    acked.clone(),
+                    stop.clone(),
+                ))
+            })
+            .collect();
+        let ms = rand::thread_rng().gen_range(400..900);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        b.child.start_kill().expect("SIGKILL");
+        b.child.wait().await.unwrap();
+        stop.store(true, Ordering::Relaxed);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        b = spawn_binary(&data, &log).await;
+        let a = acked.lock().unwrap();
+        assert!(
+            a.posts.len() > before.0 && a.likes.len() > before.1,
+            "round {round}: writes were acknowledged before the kill ({} posts, {} likes)",
+            a.posts.len() - before.0,
+            a.likes.len() - before.1
+        );
+        eprintln!(
+            "kill {}: after {ms} ms; {} posts and {} likes acknowledged so far",
+            round + 1,
+            a.posts.len(),
+            a.likes.len()
+        );
+    }
+
+    // Every acknowledged write, as each writer sees it after the last restart.
+    let s = client_for(&b.base, tempfile::tempdir().unwrap());
+    let a = std::mem::take(&mut *acked.lock().unwrap());
+    let liked: std::collections::HashSet<(usize, String)> = a
+        .likes
+        .iter()
+        .map(|(w, id)| (w % tokens.len(), id.clone()))
+        .collect();
+    let mut wanted: Vec<String> = a.posts.iter().map(|p| p.1.clone()).collect();
+    wanted.extend(liked.iter().map(|l| l.1.clone()));
+    wanted.sort();
+    wanted.dedup();
+    for (t, token) in tokens.iter().enumerate() {
+        let mut found = std::collections::HashMap::new();
+        for chunk in wanted.chunks(40) {
+            let q: Vec<String> = chunk.iter().map(|id| format!("id[]={id}")).collect();
+            let list = s
+                .get(&format!("/api/v1/statuses?{}", q.join("&")), Some(token))
+                .await
+                .ok();
+            for v in list.as_array().unwrap() {
+                found.insert(id_of(v), v["favourited"].as_bool().unwrap());
+            }
+        }
+        for (_, id) in a.posts.iter().filter(|p| p.0 % tokens.len() == t) {
+            assert!(found.contains_key(id), "acknowledged post {id} lost");
+        }
+        for (_, id) in liked.iter().filter(|l| l.0 == t) {
+            assert_eq!(
+                found.get(id),
+                Some(&true),
+                "acknowledged like of {id} by writer {t} lost"
+            );
+        }
+    }
+    sigterm_and_wait(b).await;
+}

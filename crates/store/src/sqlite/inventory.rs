@@ -3,10 +3,12 @@
 //! It deliberately ignores the `foreign_items` table, which is the region's own claim about
 //! what it keeps; the audit has to see what is actually there. Read-only.
 
-use super::{backend, SqliteStore};
-use roost_core::store::StoreError;
+use super::{backend, rows, SqliteStore};
+use roost_core::store::{StoreError, StoreResult};
 use roost_residency::audit::ForeignItem;
 use roost_residency::DataClass;
+use rusqlite::types::FromSql;
+use rusqlite::Row;
 
 /// What a region's storage holds that belongs to another region.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,141 +32,147 @@ fn status_class(visibility: &str, is_reblog: bool) -> DataClass {
     }
 }
 
+/// Column `i` of a row.
+fn col<T: FromSql>(r: &Row<'_>, i: usize) -> StoreResult<T> {
+    r.get::<_, T>(i).map_err(backend)
+}
+
 impl SqliteStore {
     /// Scans the tables for data whose owner's home region is not `local_region`.
     pub async fn foreign_inventory(&self, local_region: &str) -> Result<Inventory, StoreError> {
-        let mut inv = Inventory::default();
-        let item = |home: String, class: DataClass, subject: i64, object: String| ForeignItem {
-            holder: local_region.to_string(),
-            home,
-            class,
-            subject: Some(subject.to_string()),
-            object,
-        };
+        let local_region = local_region.to_owned();
+        self.db
+            .read(move |c| {
+                let mut inv = Inventory::default();
+                let item =
+                    |home: String, class: DataClass, subject: i64, object: String| ForeignItem {
+                        holder: local_region.to_string(),
+                        home,
+                        class,
+                        subject: Some(subject.to_string()),
+                        object,
+                    };
 
-        // An account with no profile text is only an address (needed to name a follower or
-        // author); a filled-in profile is public content that needs a ledger entry.
-        let accounts: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, home_region FROM accounts \
-             WHERE home_region <> $1 \
-               AND (display_name <> '' OR note_source <> '' OR note_html <> '') \
-             ORDER BY id",
-        )
-        .bind(local_region)
-        .fetch_all(&self.r)
-        .await
-        .map_err(backend)?;
-        for (id, home) in accounts {
-            inv.items.push(item(
-                home,
-                DataClass::PublicContent,
-                id,
-                format!("account:{id}"),
-            ));
-        }
+                // An account with no profile text is only an address (needed to name a
+                // follower or author); a filled-in profile is public content that needs a
+                // ledger entry.
+                let accounts: Vec<(i64, String)> = rows(
+                    c,
+                    "SELECT id, home_region FROM accounts \
+                     WHERE home_region <> $1 \
+                       AND (display_name <> '' OR note_source <> '' OR note_html <> '') \
+                     ORDER BY id",
+                    &[&local_region],
+                    |r| Ok((col(r, 0)?, col(r, 1)?)),
+                )?;
+                for (id, home) in accounts {
+                    inv.items.push(item(
+                        home,
+                        DataClass::PublicContent,
+                        id,
+                        format!("account:{id}"),
+                    ));
+                }
 
-        let statuses: Vec<(i64, String, bool, i64, String)> = sqlx::query_as(
-            "SELECT s.id, s.visibility, s.reblog_of_id IS NOT NULL, a.id, a.home_region \
-             FROM statuses s JOIN accounts a ON a.id = s.account_id \
-             WHERE a.home_region <> $1 ORDER BY s.id",
-        )
-        .bind(local_region)
-        .fetch_all(&self.r)
-        .await
-        .map_err(backend)?;
-        for (id, visibility, is_reblog, author, home) in statuses {
-            inv.items.push(item(
-                home,
-                status_class(&visibility, is_reblog),
-                author,
-                format!("status:{id}"),
-            ));
-        }
+                let statuses: Vec<(i64, String, bool, i64, String)> = rows(
+                    c,
+                    "SELECT s.id, s.visibility, s.reblog_of_id IS NOT NULL, a.id, a.home_region \
+                     FROM statuses s JOIN accounts a ON a.id = s.account_id \
+                     WHERE a.home_region <> $1 ORDER BY s.id",
+                    &[&local_region],
+                    |r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?, col(r, 3)?, col(r, 4)?)),
+                )?;
+                for (id, visibility, is_reblog, author, home) in statuses {
+                    inv.items.push(item(
+                        home,
+                        status_class(&visibility, is_reblog),
+                        author,
+                        format!("status:{id}"),
+                    ));
+                }
 
-        // Pending requests count too: they are as much social graph as accepted follows.
-        let follows: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT f.follower_id, f.target_id, a.home_region \
-             FROM follows f JOIN accounts a ON a.id = f.follower_id \
-             WHERE a.home_region <> $1 ORDER BY f.id",
-        )
-        .bind(local_region)
-        .fetch_all(&self.r)
-        .await
-        .map_err(backend)?;
-        for (follower, target, home) in follows {
-            inv.items.push(item(
-                home,
-                DataClass::SocialGraph,
-                follower,
-                format!("follow:{follower}:{target}"),
-            ));
-        }
+                // Pending requests count too: they are as much social graph as accepted
+                // follows.
+                let follows: Vec<(i64, i64, String)> = rows(
+                    c,
+                    "SELECT f.follower_id, f.target_id, a.home_region \
+                     FROM follows f JOIN accounts a ON a.id = f.follower_id \
+                     WHERE a.home_region <> $1 ORDER BY f.id",
+                    &[&local_region],
+                    |r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?)),
+                )?;
+                for (follower, target, home) in follows {
+                    inv.items.push(item(
+                        home,
+                        DataClass::SocialGraph,
+                        follower,
+                        format!("follow:{follower}:{target}"),
+                    ));
+                }
 
-        let favourites: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT v.account_id, v.status_id, a.home_region \
-             FROM favourites v JOIN accounts a ON a.id = v.account_id \
-             WHERE a.home_region <> $1 ORDER BY v.id",
-        )
-        .bind(local_region)
-        .fetch_all(&self.r)
-        .await
-        .map_err(backend)?;
-        for (account, status, home) in favourites {
-            inv.items.push(item(
-                home,
-                DataClass::Engagement,
-                account,
-                format!("favourite:{account}:{status}"),
-            ));
-        }
+                let favourites: Vec<(i64, i64, String)> = rows(
+                    c,
+                    "SELECT v.account_id, v.status_id, a.home_region \
+                     FROM favourites v JOIN accounts a ON a.id = v.account_id \
+                     WHERE a.home_region <> $1 ORDER BY v.id",
+                    &[&local_region],
+                    |r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?)),
+                )?;
+                for (account, status, home) in favourites {
+                    inv.items.push(item(
+                        home,
+                        DataClass::Engagement,
+                        account,
+                        format!("favourite:{account}:{status}"),
+                    ));
+                }
 
-        // Identity: only ids and regions go into the descriptions, never the secrets.
-        let users: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT u.account_id, a.home_region \
-             FROM users u JOIN accounts a ON a.id = u.account_id \
-             WHERE a.home_region <> $1 ORDER BY u.account_id",
-        )
-        .bind(local_region)
-        .fetch_all(&self.r)
-        .await
-        .map_err(backend)?;
-        for (account, home) in users {
-            inv.identity_abroad.push(format!(
-                "user row (e-mail, password hash) of account {account} from {home}"
-            ));
-        }
+                // Identity: only ids and regions go into the descriptions, never the secrets.
+                let users: Vec<(i64, String)> = rows(
+                    c,
+                    "SELECT u.account_id, a.home_region \
+                     FROM users u JOIN accounts a ON a.id = u.account_id \
+                     WHERE a.home_region <> $1 ORDER BY u.account_id",
+                    &[&local_region],
+                    |r| Ok((col(r, 0)?, col(r, 1)?)),
+                )?;
+                for (account, home) in users {
+                    inv.identity_abroad.push(format!(
+                        "user row (e-mail, password hash) of account {account} from {home}"
+                    ));
+                }
 
-        let tokens: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT t.id, t.account_id, a.home_region \
-             FROM tokens t JOIN accounts a ON a.id = t.account_id \
-             WHERE t.account_id IS NOT NULL AND a.home_region <> $1 ORDER BY t.id",
-        )
-        .bind(local_region)
-        .fetch_all(&self.r)
-        .await
-        .map_err(backend)?;
-        for (token, account, home) in tokens {
-            inv.identity_abroad.push(format!(
-                "access token {token} of account {account} from {home}"
-            ));
-        }
+                let tokens: Vec<(i64, i64, String)> = rows(
+                    c,
+                    "SELECT t.id, t.account_id, a.home_region \
+                     FROM tokens t JOIN accounts a ON a.id = t.account_id \
+                     WHERE t.account_id IS NOT NULL AND a.home_region <> $1 ORDER BY t.id",
+                    &[&local_region],
+                    |r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?)),
+                )?;
+                for (token, account, home) in tokens {
+                    inv.identity_abroad.push(format!(
+                        "access token {token} of account {account} from {home}"
+                    ));
+                }
 
-        let codes: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT c.account_id, a.home_region \
-             FROM auth_codes c JOIN accounts a ON a.id = c.account_id \
-             WHERE a.home_region <> $1 ORDER BY c.account_id, c.code_hash",
-        )
-        .bind(local_region)
-        .fetch_all(&self.r)
-        .await
-        .map_err(backend)?;
-        for (account, home) in codes {
-            inv.identity_abroad.push(format!(
-                "authorization code of account {account} from {home}"
-            ));
-        }
+                let codes: Vec<(i64, String)> = rows(
+                    c,
+                    "SELECT c.account_id, a.home_region \
+                     FROM auth_codes c JOIN accounts a ON a.id = c.account_id \
+                     WHERE a.home_region <> $1 ORDER BY c.account_id, c.code_hash",
+                    &[&local_region],
+                    |r| Ok((col(r, 0)?, col(r, 1)?)),
+                )?;
+                for (account, home) in codes {
+                    inv.identity_abroad.push(format!(
+                        "authorization code of account {account} from {home}"
+                    ));
+                }
 
-        Ok(inv)
+                Ok(inv)
+            })
+            .await
     }
 }
 

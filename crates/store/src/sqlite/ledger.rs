@@ -1,49 +1,59 @@
 //! `LedgerStore`: the transfer ledger's leaves, append-only.
 
-use super::SqliteStore;
+use super::{backend, exec, get, rows, scalar, SqliteStore};
 use async_trait::async_trait;
+use roost_core::store::StoreError;
 use roost_residency::ledger_log::{LedgerStore, LedgerStoreError};
 use roost_residency::{Hash, LedgerEntry};
 
-fn err(e: sqlx::Error) -> LedgerStoreError {
+fn err(e: StoreError) -> LedgerStoreError {
     LedgerStoreError::backend(e)
 }
 
 #[async_trait]
 impl LedgerStore for SqliteStore {
     async fn append_leaves(&self, leaves: &[(Vec<u8>, Hash)]) -> Result<u64, LedgerStoreError> {
-        let mut tx = self.w.begin().await.map_err(err)?;
-        let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves")
-            .fetch_one(&mut *tx)
+        let leaves = leaves.to_vec();
+        let first = self
+            .db
+            .write(move |c| {
+                let first: i64 =
+                    scalar(c, "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves", &[])?
+                        .unwrap_or(0);
+                for (i, (leaf, hash)) in leaves.iter().enumerate() {
+                    // The subject is copied out for "where is my data" lookups.
+                    let subject: Option<i64> = LedgerEntry::from_leaf_bytes(leaf)
+                        .ok()
+                        .and_then(|e| e.subject)
+                        .and_then(|s| s.parse().ok());
+                    exec(
+                        c,
+                        "INSERT INTO ledger_leaves (idx, leaf, hash, subject) VALUES ($1, $2, $3, $4)",
+                        &[&(first + i as i64), &leaf.as_slice(), &hash.as_slice(), &subject],
+                    )
+                    .map_err(backend)?;
+                }
+                Ok(first)
+            })
             .await
             .map_err(err)?;
-        for (i, (leaf, hash)) in leaves.iter().enumerate() {
-            // The subject is copied out for "where is my data" lookups.
-            let subject: Option<i64> = LedgerEntry::from_leaf_bytes(leaf)
-                .ok()
-                .and_then(|e| e.subject)
-                .and_then(|s| s.parse().ok());
-            sqlx::query(
-                "INSERT INTO ledger_leaves (idx, leaf, hash, subject) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(first + i as i64)
-            .bind(leaf.as_slice())
-            .bind(hash.as_slice())
-            .bind(subject)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        }
-        tx.commit().await.map_err(err)?;
         Ok(first as u64)
     }
 
     async fn leaf_hashes(&self) -> Result<Vec<Hash>, LedgerStoreError> {
-        let rows: Vec<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT idx, hash FROM ledger_leaves ORDER BY idx")
-                .fetch_all(&self.w)
-                .await
-                .map_err(err)?;
+        // On the writer, as before: ordered after every write queued ahead of it.
+        let rows: Vec<(i64, Vec<u8>)> = self
+            .db
+            .write(|c| {
+                rows(
+                    c,
+                    "SELECT idx, hash FROM ledger_leaves ORDER BY idx",
+                    &[],
+                    |r| Ok((get(r, "idx")?, get(r, "hash")?)),
+                )
+            })
+            .await
+            .map_err(err)?;
         let mut out = Vec::with_capacity(rows.len());
         for (expected, (idx, h)) in rows.into_iter().enumerate() {
             if idx != expected as i64 {
@@ -60,23 +70,34 @@ impl LedgerStore for SqliteStore {
     }
 
     async fn leaf(&self, index: u64) -> Result<Option<Vec<u8>>, LedgerStoreError> {
-        sqlx::query_scalar("SELECT leaf FROM ledger_leaves WHERE idx = $1")
-            .bind(index as i64)
-            .fetch_optional(&self.r)
+        self.db
+            .read(move |c| {
+                scalar(
+                    c,
+                    "SELECT leaf FROM ledger_leaves WHERE idx = $1",
+                    &[&(index as i64)],
+                )
+            })
             .await
             .map_err(err)
     }
 
     async fn leaves(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>, LedgerStoreError> {
-        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT idx, leaf FROM ledger_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-        )
         // Clamped, not wrapped: `to = u64::MAX` means "to the end", not an empty range.
-        .bind(i64::try_from(from).unwrap_or(i64::MAX))
-        .bind(i64::try_from(to).unwrap_or(i64::MAX))
-        .fetch_all(&self.r)
-        .await
-        .map_err(err)?;
+        let from = i64::try_from(from).unwrap_or(i64::MAX);
+        let to = i64::try_from(to).unwrap_or(i64::MAX);
+        let rows: Vec<(i64, Vec<u8>)> = self
+            .db
+            .read(move |c| {
+                rows(
+                    c,
+                    "SELECT idx, leaf FROM ledger_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                    &[&from, &to],
+                    |r| Ok((get(r, "idx")?, get(r, "leaf")?)),
+                )
+            })
+            .await
+            .map_err(err)?;
         Ok(rows.into_iter().map(|(i, l)| (i as u64, l)).collect())
     }
 }

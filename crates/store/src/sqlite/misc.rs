@@ -1,15 +1,15 @@
 //! `MarkerStore` and `ViewStore`: small per-account and per-status counters.
 
-use super::{backend, get, ms, ts, SqliteStore};
+use super::{backend, exec, get, ms, row, rows, ts, write_err, SqliteStore};
 use crate::sql::{Sql, ID_CHUNK};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{Marker, ViewCount};
-use roost_core::store::{MarkerStore, StoreResult, ViewStore};
+use roost_core::store::{MarkerStore, StoreError, StoreResult, ViewStore};
 use roost_core::Id;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::Connection;
 
-fn marker_from_row(row: &SqliteRow) -> StoreResult<Marker> {
+fn marker_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Marker> {
     Ok(Marker {
         timeline: get(row, "timeline")?,
         last_read_id: Id(get(row, "last_read_id")?),
@@ -21,14 +21,16 @@ fn marker_from_row(row: &SqliteRow) -> StoreResult<Marker> {
 #[async_trait]
 impl MarkerStore for SqliteStore {
     async fn markers(&self, account: Id) -> StoreResult<Vec<Marker>> {
-        let rows = sqlx::query(
-            "SELECT timeline, last_read_id, version, updated_at FROM markers WHERE account_id = $1 ORDER BY timeline",
-        )
-        .bind(account.0)
-        .fetch_all(&self.r)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(marker_from_row).collect()
+        self.db
+            .read(move |c| {
+                rows(
+                    c,
+                    "SELECT timeline, last_read_id, version, updated_at FROM markers WHERE account_id = $1 ORDER BY timeline",
+                    &[&account.0],
+                    marker_from_row,
+                )
+            })
+            .await
     }
 
     async fn set_marker(
@@ -38,23 +40,34 @@ impl MarkerStore for SqliteStore {
         last_read_id: Id,
         at: Timestamp,
     ) -> StoreResult<Marker> {
-        let row = sqlx::query(
-            "INSERT INTO markers (account_id, timeline, last_read_id, version, updated_at) \
-             VALUES ($1, $2, $3, 1, $4) \
-             ON CONFLICT (account_id, timeline) DO UPDATE SET \
-               last_read_id = excluded.last_read_id, \
-               version = markers.version + 1, \
-               updated_at = excluded.updated_at \
-             RETURNING timeline, last_read_id, version, updated_at",
-        )
-        .bind(account.0)
-        .bind(timeline)
-        .bind(last_read_id.0)
-        .bind(ms(at))
-        .fetch_one(&self.w)
-        .await
-        .map_err(|e| super::write_err(e, "marker", "account"))?;
-        marker_from_row(&row)
+        let timeline = timeline.to_owned();
+        self.db
+            .write(move |c| {
+                let sql = "INSERT INTO markers (account_id, timeline, last_read_id, version, updated_at) \
+                     VALUES ($1, $2, $3, 1, $4) \
+                     ON CONFLICT (account_id, timeline) DO UPDATE SET \
+                       last_read_id = excluded.last_read_id, \
+                       version = markers.version + 1, \
+                       updated_at = excluded.updated_at \
+                     RETURNING timeline, last_read_id, version, updated_at";
+                // The statement's failure surfaces as a backend error from stepping the
+                // row; map a constraint violation as a write's failure.
+                row(
+                    c,
+                    sql,
+                    &[&account.0, &timeline, &last_read_id.0, &ms(at)],
+                    marker_from_row,
+                )
+                .map_err(|e| match e {
+                    StoreError::Backend(b) => match b.downcast::<rusqlite::Error>() {
+                        Ok(e) => write_err(*e, "marker", "account"),
+                        Err(b) => StoreError::Backend(b),
+                    },
+                    e => e,
+                })?
+                    .ok_or_else(|| backend(rusqlite::Error::QueryReturnedNoRows))
+            })
+            .await
     }
 }
 
@@ -64,66 +77,71 @@ impl ViewStore for SqliteStore {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut tx = self.w.begin().await.map_err(backend)?;
-        for &(status, day, count) in batch {
-            // The stored day only moves forward: a newer day restarts its count, an older
-            // one only adds to the total. Views of deleted statuses find no row to join.
-            // Sums saturate at i64::MAX: SQLite would turn an overflowing sum into a REAL
-            // that no longer reads back as a count.
-            sqlx::query(
-                "INSERT INTO status_views (status_id, total, day, day_count) \
-                 SELECT s.id, $2, $3, $2 FROM statuses s WHERE s.id = $1 \
-                 ON CONFLICT (status_id) DO UPDATE SET \
-                   total = CASE WHEN status_views.total > $4 - excluded.total THEN $4 \
-                     ELSE status_views.total + excluded.total END, \
-                   day_count = CASE \
-                     WHEN excluded.day = status_views.day THEN \
-                       CASE WHEN status_views.day_count > $4 - excluded.day_count THEN $4 \
-                       ELSE status_views.day_count + excluded.day_count END \
-                     WHEN excluded.day > status_views.day THEN excluded.day_count \
-                     ELSE status_views.day_count END, \
-                   day = CASE WHEN excluded.day > status_views.day THEN excluded.day \
-                     ELSE status_views.day END",
-            )
-            .bind(status.0)
-            // Never negative, so `$4 - excluded.total` cannot overflow either.
-            .bind(count.max(0))
-            .bind(day)
-            .bind(i64::MAX)
-            .execute(&mut *tx)
+        let batch = batch.to_vec();
+        self.db
+            .write(move |c| {
+                for &(status, day, count) in &batch {
+                    // The stored day only moves forward: a newer day restarts its count, an
+                    // older one only adds to the total. Views of deleted statuses find no row
+                    // to join. Sums saturate at i64::MAX: SQLite would turn an overflowing
+                    // sum into a REAL that no longer reads back as a count.
+                    exec(
+                        c,
+                        "INSERT INTO status_views (status_id, total, day, day_count) \
+                         SELECT s.id, $2, $3, $2 FROM statuses s WHERE s.id = $1 \
+                         ON CONFLICT (status_id) DO UPDATE SET \
+                           total = CASE WHEN status_views.total > $4 - excluded.total THEN $4 \
+                             ELSE status_views.total + excluded.total END, \
+                           day_count = CASE \
+                             WHEN excluded.day = status_views.day THEN \
+                               CASE WHEN status_views.day_count > $4 - excluded.day_count THEN $4 \
+                               ELSE status_views.day_count + excluded.day_count END \
+                             WHEN excluded.day > status_views.day THEN excluded.day_count \
+                             ELSE status_views.day_count END, \
+                           day = CASE WHEN excluded.day > status_views.day THEN excluded.day \
+                             ELSE status_views.day END",
+                        // Never negative, so `$4 - excluded.total` cannot overflow either.
+                        &[&status.0, &count.max(0), &day, &i64::MAX],
+                    )
+                    .map_err(backend)?;
+                }
+                Ok(())
+            })
             .await
-            .map_err(backend)?;
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(())
     }
 
     async fn views(&self, ids: &[Id], day: i32) -> StoreResult<Vec<(Id, ViewCount)>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(ID_CHUNK) {
-            // CAST: a count an older version let overflow into a REAL reads back as the
-            // largest integer instead of failing every page that shows it.
-            let mut q = Sql::new(
-                "SELECT v.status_id, CAST(v.total AS INTEGER) AS total, CASE WHEN v.day = ",
-            );
-            q.push_arg(i64::from(day));
-            q.push(
-                " THEN CAST(v.day_count AS INTEGER) ELSE 0 END AS today \
-                 FROM status_views v WHERE v.status_id IN (",
-            );
-            q.push_ids(chunk).push(")");
-            for r in q.fetch_all(&self.r).await.map_err(backend)? {
-                out.push((
-                    Id(get(&r, "status_id")?),
-                    ViewCount {
-                        total: get(&r, "total")?,
-                        today: get(&r, "today")?,
-                    },
-                ));
-            }
-        }
-        Ok(out)
+        let ids = ids.to_vec();
+        self.db.read(move |c| views_in(c, &ids, day)).await
     }
+}
+
+/// The stored view counts of these statuses as of `day` (statuses never viewed are
+/// skipped).
+pub(crate) fn views_in(c: &Connection, ids: &[Id], day: i32) -> StoreResult<Vec<(Id, ViewCount)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ID_CHUNK) {
+        // CAST: a count an older version let overflow into a REAL reads back as the
+        // largest integer instead of failing every page that shows it.
+        let mut q =
+            Sql::new("SELECT v.status_id, CAST(v.total AS INTEGER) AS total, CASE WHEN v.day = ");
+        q.push_arg(i64::from(day));
+        q.push(
+            " THEN CAST(v.day_count AS INTEGER) ELSE 0 END AS today \
+             FROM status_views v WHERE v.status_id IN (",
+        );
+        q.push_ids(chunk).push(")");
+        out.extend(q.rows(c, |r| {
+            Ok((
+                Id(get(r, "status_id")?),
+                ViewCount {
+                    total: get(r, "total")?,
+                    today: get(r, "today")?,
+                },
+            ))
+        })?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -179,10 +197,16 @@ mod tests {
             .unwrap();
         assert_eq!(s.views(&[st], 100).await.unwrap(), vec![(st, max)]);
         // A row an older version let overflow into a REAL still reads as a count.
-        sqlx::query("UPDATE status_views SET total = 1e30, day_count = 1e30")
-            .execute(&s.w)
-            .await
-            .unwrap();
+        s.db.write(|c| {
+            exec(
+                c,
+                "UPDATE status_views SET total = 1e30, day_count = 1e30",
+                &[],
+            )
+            .map_err(backend)
+        })
+        .await
+        .unwrap();
         assert_eq!(s.views(&[st], 100).await.unwrap(), vec![(st, max)]);
     }
 }

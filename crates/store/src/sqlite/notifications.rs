@@ -1,16 +1,15 @@
 //! `NotificationStore`.
 
-use super::{backend, corrupt, get, ms, opt_id, ts, write_err, SqliteStore};
+use super::{backend, corrupt, exec, get, ms, opt_id, row, scalar, ts, write_err, SqliteStore};
 use crate::sql::{newest_first, Sql};
 use async_trait::async_trait;
 use roost_core::model::{Notification, NotificationFilter, NotificationType, Page};
 use roost_core::store::{NotificationStore, StoreResult};
 use roost_core::Id;
-use sqlx::sqlite::SqliteRow;
 
 const COLS: &str = "n.id, n.account_id, n.kind, n.from_account_id, n.status_id, n.created_at";
 
-fn notification_from_row(row: &SqliteRow) -> StoreResult<Notification> {
+fn notification_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Notification> {
     let kind: String = get(row, "kind")?;
     Ok(Notification {
         id: Id(get(row, "id")?),
@@ -38,29 +37,33 @@ impl NotificationStore for SqliteStore {
         if items.is_empty() {
             return Ok(());
         }
-        let mut tx = self.w.begin().await.map_err(backend)?;
-        for n in items {
-            // Duplicates are skipped, and so are notifications about a status deleted
-            // in the meantime.
-            sqlx::query(
-                "INSERT INTO notifications (id, account_id, kind, from_account_id, status_id, status_key, created_at) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7 \
-                 WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM statuses WHERE id = $5) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(n.id.0)
-            .bind(n.account_id.0)
-            .bind(n.kind.as_str())
-            .bind(n.from_account_id.0)
-            .bind(n.status_id.map(|i| i.0))
-            .bind(n.status_id.map_or(0, |i| i.0))
-            .bind(ms(n.created_at))
-            .execute(&mut *tx)
+        let items = items.to_vec();
+        self.db
+            .write(move |c| {
+                for n in &items {
+                    // Duplicates are skipped, and so are notifications about a status deleted
+                    // in the meantime.
+                    exec(
+                        c,
+                        "INSERT INTO notifications (id, account_id, kind, from_account_id, status_id, status_key, created_at) \
+                         SELECT $1, $2, $3, $4, $5, $6, $7 \
+                         WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM statuses WHERE id = $5) \
+                         ON CONFLICT DO NOTHING",
+                        &[
+                            &n.id.0,
+                            &n.account_id.0,
+                            &n.kind.as_str(),
+                            &n.from_account_id.0,
+                            &n.status_id.map(|i| i.0),
+                            &n.status_id.map_or(0, |i| i.0),
+                            &ms(n.created_at),
+                        ],
+                    )
+                    .map_err(|e| write_err(e, "notification", "account"))?;
+                }
+                Ok(())
+            })
             .await
-            .map_err(|e| write_err(e, "notification", "account"))?;
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(())
     }
 
     async fn notifications(
@@ -84,53 +87,61 @@ impl NotificationStore for SqliteStore {
             q.push(")");
         }
         let asc = q.push_page("n.id", &page);
-        let rows = q.fetch_all(&self.r).await.map_err(backend)?;
-        let items = rows
-            .iter()
-            .map(notification_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let items = self
+            .db
+            .read(move |c| q.rows(c, notification_from_row))
+            .await?;
         Ok(newest_first(items, asc))
     }
 
     async fn notification(&self, account: Id, id: Id) -> StoreResult<Option<Notification>> {
         let sql =
             format!("SELECT {COLS} FROM notifications n WHERE n.account_id = $1 AND n.id = $2");
-        let row = sqlx::query(&sql)
-            .bind(account.0)
-            .bind(id.0)
-            .fetch_optional(&self.r)
+        self.db
+            .read(move |c| row(c, &sql, &[&account.0, &id.0], notification_from_row))
             .await
-            .map_err(backend)?;
-        row.as_ref().map(notification_from_row).transpose()
     }
 
     async fn dismiss_notification(&self, account: Id, id: Id) -> StoreResult<bool> {
-        let n = sqlx::query("DELETE FROM notifications WHERE account_id = $1 AND id = $2")
-            .bind(account.0)
-            .bind(id.0)
-            .execute(&self.w)
+        self.db
+            .write(move |c| {
+                let n = exec(
+                    c,
+                    "DELETE FROM notifications WHERE account_id = $1 AND id = $2",
+                    &[&account.0, &id.0],
+                )
+                .map_err(backend)?;
+                Ok(n > 0)
+            })
             .await
-            .map_err(backend)?
-            .rows_affected();
-        Ok(n > 0)
     }
 
     async fn clear_notifications(&self, account: Id) -> StoreResult<()> {
-        sqlx::query("DELETE FROM notifications WHERE account_id = $1")
-            .bind(account.0)
-            .execute(&self.w)
+        self.db
+            .write(move |c| {
+                exec(
+                    c,
+                    "DELETE FROM notifications WHERE account_id = $1",
+                    &[&account.0],
+                )
+                .map_err(backend)?;
+                Ok(())
+            })
             .await
-            .map_err(backend)?;
-        Ok(())
     }
 
     async fn count_notifications(&self, account: Id, after: Option<Id>) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND id > $2")
-            .bind(account.0)
-            .bind(after.map_or(i64::MIN, |i| i.0))
-            .fetch_one(&self.r)
+        let after = after.map_or(i64::MIN, |i| i.0);
+        self.db
+            .read(move |c| {
+                scalar::<i64>(
+                    c,
+                    "SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND id > $2",
+                    &[&account.0, &after],
+                )
+                .map(|n| n.unwrap_or(0))
+            })
             .await
-            .map_err(backend)
     }
 
     async fn remove_notifications(
@@ -140,17 +151,17 @@ impl NotificationStore for SqliteStore {
         kind: NotificationType,
         status: Option<Id>,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND kind = $3 \
-             AND ($4 IS NULL OR status_id = $4)",
-        )
-            .bind(account.0)
-            .bind(from.0)
-            .bind(kind.as_str())
-            .bind(status.map(|s| s.0))
-            .execute(&self.w)
+        self.db
+            .write(move |c| {
+                exec(
+                    c,
+                    "DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND kind = $3 \
+                     AND ($4 IS NULL OR status_id = $4)",
+                    &[&account.0, &from.0, &kind.as_str(), &status.map(|s| s.0)],
+                )
+                .map_err(backend)?;
+                Ok(())
+            })
             .await
-            .map_err(backend)?;
-        Ok(())
     }
 }

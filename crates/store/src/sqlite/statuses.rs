@@ -1,17 +1,20 @@
 //! `StatusStore`: statuses, their mentions, tags and history, fan-out to home timelines,
 //! timelines, favourites, bookmarks.
 
-use super::{backend, corrupt, get, ms, opt_id, opt_ts, ts, write_err, SqliteStore};
+use super::accounts::accounts_in;
+use super::misc::views_in;
+use super::{
+    backend, corrupt, exec, get, ms, opt_id, opt_ts, row, rows, scalar, ts, write_err, SqliteStore,
+};
 use crate::sql::{newest_first, visible, visible_with_reblog, Arg, Sql, ID_CHUNK};
 use async_trait::async_trait;
 use roost_core::model::{
     AccountStatusFilter, Cursored, NewStatus, Page, RegionScope, Status, StatusEdit,
     StatusRevision, ViewerFlags, Visibility,
 };
-use roost_core::store::{StatusStore, StoreError, StoreResult};
+use roost_core::store::{bundle, BundleStore, StatusBundle, StatusStore, StoreError, StoreResult};
 use roost_core::Id;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use rusqlite::{Connection, Row};
 use std::collections::HashMap;
 
 pub(crate) const STATUS_COLS: &str = "s.id, s.account_id, s.text, s.content_html, s.spoiler_text, \
@@ -22,7 +25,7 @@ pub(crate) const STATUS_COLS: &str = "s.id, s.account_id, s.text, s.content_html
 /// How many of a thread's descendants are read before ordering them, at most.
 const DESCENDANTS_SCAN_CAP: i64 = 4096;
 
-fn status_from_row(row: &SqliteRow) -> StoreResult<Status> {
+pub(crate) fn status_from_row(row: &Row<'_>) -> StoreResult<Status> {
     let vis: String = get(row, "visibility")?;
     Ok(Status {
         id: Id(get(row, "id")?),
@@ -48,82 +51,57 @@ fn status_from_row(row: &SqliteRow) -> StoreResult<Status> {
     })
 }
 
-fn ids_from_rows(rows: &[SqliteRow], col: &str) -> StoreResult<Vec<Id>> {
-    rows.iter().map(|r| get::<i64>(r, col).map(Id)).collect()
+fn id_of(r: &Row<'_>) -> StoreResult<Id> {
+    get::<i64>(r, "id").map(Id)
 }
 
-fn cursored_from_rows(rows: &[SqliteRow]) -> StoreResult<Vec<Cursored<Id>>> {
-    rows.iter()
-        .map(|r| {
-            Ok(Cursored {
-                cursor: Id(get(r, "cursor")?),
-                item: Id(get(r, "item")?),
-            })
-        })
-        .collect()
+fn cursored_of(r: &Row<'_>) -> StoreResult<Cursored<Id>> {
+    Ok(Cursored {
+        cursor: Id(get(r, "cursor")?),
+        item: Id(get(r, "item")?),
+    })
 }
 
-async fn status_in(conn: &mut SqliteConnection, id: Id) -> StoreResult<Option<Status>> {
+pub(crate) fn status_in(c: &Connection, id: Id) -> StoreResult<Option<Status>> {
     let sql = format!("SELECT {STATUS_COLS} FROM statuses s WHERE s.id = $1");
-    let row = sqlx::query(&sql)
-        .bind(id.0)
-        .fetch_optional(conn)
-        .await
-        .map_err(backend)?;
-    row.as_ref().map(status_from_row).transpose()
+    row(c, &sql, &[&id.0], status_from_row)
 }
 
 /// The author of a status, if it exists.
-async fn author_of(conn: &mut SqliteConnection, id: Id) -> StoreResult<Option<Id>> {
-    let a: Option<i64> = sqlx::query_scalar("SELECT account_id FROM statuses WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(conn)
-        .await
-        .map_err(backend)?;
-    Ok(a.map(Id))
+fn author_of(c: &Connection, id: Id) -> StoreResult<Option<Id>> {
+    Ok(scalar::<i64>(c, "SELECT account_id FROM statuses WHERE id = $1", &[&id.0])?.map(Id))
 }
 
-async fn bump(conn: &mut SqliteConnection, col: &str, id: Id, delta: i64) -> StoreResult<()> {
+fn bump(c: &Connection, col: &str, id: Id, delta: i64) -> StoreResult<()> {
     // Counters never go below zero, whatever happened before.
     let sql = format!(
         "UPDATE statuses SET {col} = CASE WHEN {col} + $2 < 0 THEN 0 ELSE {col} + $2 END WHERE id = $1"
     );
-    sqlx::query(&sql)
-        .bind(id.0)
-        .bind(delta)
-        .execute(conn)
-        .await
-        .map_err(backend)?;
+    exec(c, &sql, &[&id.0, &delta]).map_err(backend)?;
     Ok(())
 }
 
-async fn write_mentions_and_tags(
-    tx: &mut Transaction<'_, Sqlite>,
+fn write_mentions_and_tags(
+    c: &Connection,
     id: Id,
     mentions: &[Id],
     tags: &[String],
 ) -> StoreResult<()> {
     for (pos, account) in mentions.iter().enumerate() {
-        sqlx::query(
+        exec(
+            c,
             "INSERT INTO status_mentions (status_id, account_id, position) VALUES ($1, $2, $3) \
              ON CONFLICT DO NOTHING",
+            &[&id.0, &account.0, &(pos as i64)],
         )
-        .bind(id.0)
-        .bind(account.0)
-        .bind(pos as i64)
-        .execute(&mut **tx)
-        .await
         .map_err(|e| write_err(e, "mention", "account"))?;
     }
     for (pos, tag) in tags.iter().enumerate() {
-        sqlx::query(
+        exec(
+            c,
             "INSERT INTO status_tags (status_id, tag, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&id.0, tag, &(pos as i64)],
         )
-        .bind(id.0)
-        .bind(tag)
-        .bind(pos as i64)
-        .execute(&mut **tx)
-        .await
         .map_err(backend)?;
     }
     Ok(())
@@ -155,77 +133,172 @@ fn depth_first(root: Id, edges: &[(Id, Id)], limit: usize) -> Vec<Id> {
     out
 }
 
+/// Runs a list query once per chunk of `ids`; `build` appends the `IN` list.
+fn per_chunk<T>(
+    c: &Connection,
+    ids: &[Id],
+    build: impl Fn(&[Id]) -> Sql,
+    mut decode: impl FnMut(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(ID_CHUNK) {
+        out.extend(build(chunk).rows(c, &mut decode)?);
+    }
+    Ok(out)
+}
+
+pub(crate) fn statuses_in(c: &Connection, ids: &[Id]) -> StoreResult<Vec<Status>> {
+    per_chunk(
+        c,
+        ids,
+        |chunk| {
+            let mut q = Sql::new(&format!(
+                "SELECT {STATUS_COLS} FROM statuses s WHERE s.id IN ("
+            ));
+            q.push_ids(chunk).push(")");
+            q
+        },
+        status_from_row,
+    )
+}
+
+fn visible_in(c: &Connection, viewer: Option<Id>, ids: &[Id]) -> StoreResult<Vec<Id>> {
+    per_chunk(
+        c,
+        ids,
+        |chunk| {
+            let mut q = Sql::new("SELECT s.id FROM statuses s WHERE ");
+            let v = q.arg(viewer);
+            q.push(&visible_with_reblog("s", &v)).push(" AND s.id IN (");
+            q.push_ids(chunk).push(")");
+            q
+        },
+        id_of,
+    )
+}
+
+fn mentions_in(c: &Connection, ids: &[Id]) -> StoreResult<Vec<(Id, Id)>> {
+    per_chunk(
+        c,
+        ids,
+        |chunk| {
+            let mut q =
+                Sql::new("SELECT status_id, account_id FROM status_mentions WHERE status_id IN (");
+            q.push_ids(chunk).push(") ORDER BY status_id, position");
+            q
+        },
+        |row| Ok((Id(get(row, "status_id")?), Id(get(row, "account_id")?))),
+    )
+}
+
+fn tags_in(c: &Connection, ids: &[Id]) -> StoreResult<Vec<(Id, String)>> {
+    per_chunk(
+        c,
+        ids,
+        |chunk| {
+            let mut q = Sql::new("SELECT status_id, tag FROM status_tags WHERE status_id IN (");
+            q.push_ids(chunk).push(") ORDER BY status_id, position");
+            q
+        },
+        |row| Ok((Id(get(row, "status_id")?), get(row, "tag")?)),
+    )
+}
+
+fn viewer_flags_in(c: &Connection, viewer: Id, ids: &[Id]) -> StoreResult<Vec<(Id, ViewerFlags)>> {
+    per_chunk(
+        c,
+        ids,
+        |chunk| {
+            let mut q = Sql::new("SELECT s.id, ");
+            let v = q.arg(viewer);
+            q.push(&format!(
+                "EXISTS (SELECT 1 FROM favourites f WHERE f.account_id = {v} AND f.status_id = s.id) AS fav, \
+                 EXISTS (SELECT 1 FROM statuses r WHERE r.account_id = {v} AND r.reblog_of_id = s.id) AS reb, \
+                 EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = {v} AND b.status_id = s.id) AS bm \
+                 FROM statuses s WHERE s.id IN ("
+            ));
+            q.push_ids(chunk).push(")");
+            q
+        },
+        |row| {
+            Ok((
+                Id(get(row, "id")?),
+                ViewerFlags {
+                    favourited: get(row, "fav")?,
+                    reblogged: get(row, "reb")?,
+                    bookmarked: get(row, "bm")?,
+                },
+            ))
+        },
+    )
+}
+
+/// Runs a page query; IDs newest first.
+fn paged_ids(c: &Connection, mut q: Sql, col: &str, page: &Page) -> StoreResult<Vec<Id>> {
+    let asc = q.push_page(col, page);
+    Ok(newest_first(q.rows(c, id_of)?, asc))
+}
+
+fn paged_cursored(
+    c: &Connection,
+    mut q: Sql,
+    col: &str,
+    page: &Page,
+) -> StoreResult<Vec<Cursored<Id>>> {
+    let asc = q.push_page(col, page);
+    Ok(newest_first(q.rows(c, cursored_of)?, asc))
+}
+
 impl SqliteStore {
-    /// Runs a list query once per chunk of `ids`; `build` appends the `IN` list.
-    async fn per_chunk<T>(
-        &self,
-        ids: &[Id],
-        build: impl Fn(&[Id]) -> Sql,
-        decode: impl Fn(&SqliteRow) -> StoreResult<T>,
-    ) -> StoreResult<Vec<T>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(ID_CHUNK) {
-            let q = build(chunk);
-            for row in q.fetch_all(&self.r).await.map_err(backend)? {
-                out.push(decode(&row)?);
-            }
-        }
-        Ok(out)
+    async fn read_page(&self, q: Sql, col: &'static str, page: Page) -> StoreResult<Vec<Id>> {
+        self.db.read(move |c| paged_ids(c, q, col, &page)).await
     }
 
-    async fn paged_ids(&self, q: &mut Sql, col: &str, page: &Page) -> StoreResult<Vec<Id>> {
-        let asc = q.push_page(col, page);
-        let rows = q.fetch_all(&self.r).await.map_err(backend)?;
-        Ok(newest_first(ids_from_rows(&rows, "id")?, asc))
-    }
-
-    async fn paged_cursored(
+    async fn read_cursored(
         &self,
-        q: &mut Sql,
-        col: &str,
-        page: &Page,
+        q: Sql,
+        col: &'static str,
+        page: Page,
     ) -> StoreResult<Vec<Cursored<Id>>> {
-        let asc = q.push_page(col, page);
-        let rows = q.fetch_all(&self.r).await.map_err(backend)?;
-        Ok(newest_first(cursored_from_rows(&rows)?, asc))
+        self.db
+            .read(move |c| paged_cursored(c, q, col, &page))
+            .await
     }
 
     /// Favourite or bookmark: insert once; favourites also count.
-    async fn mark(&self, table: &str, id: Id, account: Id, status: Id) -> StoreResult<bool> {
-        let mut tx = self.w.begin().await.map_err(backend)?;
-        let sql = format!(
-            "INSERT INTO {table} (id, account_id, status_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
-        );
-        let n = sqlx::query(&sql)
-            .bind(id.0)
-            .bind(account.0)
-            .bind(status.0)
-            .execute(&mut *tx)
+    async fn mark(
+        &self,
+        table: &'static str,
+        id: Id,
+        account: Id,
+        status: Id,
+    ) -> StoreResult<bool> {
+        self.db
+            .write(move |c| {
+                let sql = format!(
+                    "INSERT INTO {table} (id, account_id, status_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+                );
+                let n = exec(c, &sql, &[&id.0, &account.0, &status.0])
+                    .map_err(|e| write_err(e, "favourite", "status"))?;
+                if n > 0 && table == "favourites" {
+                    bump(c, "favourites_count", status, 1)?;
+                }
+                Ok(n > 0)
+            })
             .await
-            .map_err(|e| write_err(e, "favourite", "status"))?
-            .rows_affected();
-        if n > 0 && table == "favourites" {
-            bump(&mut tx, "favourites_count", status, 1).await?;
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(n > 0)
     }
 
-    async fn unmark(&self, table: &str, account: Id, status: Id) -> StoreResult<bool> {
-        let mut tx = self.w.begin().await.map_err(backend)?;
-        let sql = format!("DELETE FROM {table} WHERE account_id = $1 AND status_id = $2");
-        let n = sqlx::query(&sql)
-            .bind(account.0)
-            .bind(status.0)
-            .execute(&mut *tx)
+    async fn unmark(&self, table: &'static str, account: Id, status: Id) -> StoreResult<bool> {
+        self.db
+            .write(move |c| {
+                let sql = format!("DELETE FROM {table} WHERE account_id = $1 AND status_id = $2");
+                let n = exec(c, &sql, &[&account.0, &status.0]).map_err(backend)?;
+                if n > 0 && table == "favourites" {
+                    bump(c, "favourites_count", status, -1)?;
+                }
+                Ok(n > 0)
+            })
             .await
-            .map_err(backend)?
-            .rows_affected();
-        if n > 0 && table == "favourites" {
-            bump(&mut tx, "favourites_count", status, -1).await?;
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(n > 0)
     }
 
     async fn marked_by_account(
@@ -238,7 +311,7 @@ impl SqliteStore {
             "SELECT x.id AS cursor, x.status_id AS item FROM {table} x WHERE x.account_id = "
         ));
         q.push_arg(account);
-        self.paged_cursored(&mut q, "x.id", &page).await
+        self.read_cursored(q, "x.id", page).await
     }
 }
 
@@ -255,451 +328,448 @@ fn push_scope(q: &mut Sql, scope: &RegionScope) {
     }
 }
 
+fn create_status_in(c: &Connection, new: &NewStatus) -> StoreResult<Status> {
+    // Referenced statuses must still exist.
+    let reblogged_author = match new.reblog_of_id {
+        Some(target) => {
+            let author = author_of(c, target)?.ok_or(StoreError::Missing("status"))?;
+            let already = scalar::<i64>(
+                c,
+                "SELECT id FROM statuses WHERE account_id = $1 AND reblog_of_id = $2",
+                &[&new.account_id.0, &target.0],
+            )?;
+            if already.is_some() {
+                return Err(StoreError::Conflict("reblog"));
+            }
+            Some(author)
+        }
+        None => None,
+    };
+    let parent_author = match new.in_reply_to_id {
+        Some(parent) => {
+            let author = author_of(c, parent)?.ok_or(StoreError::Missing("status"))?;
+            Some(new.in_reply_to_account_id.unwrap_or(author))
+        }
+        None => None,
+    };
+    if let Some(quoted) = new.quote_of_id {
+        author_of(c, quoted)?.ok_or(StoreError::Missing("status"))?;
+    }
+    if let Some(key) = &new.idempotency_key {
+        let taken = scalar::<i64>(
+            c,
+            "SELECT id FROM statuses WHERE account_id = $1 AND idempotency_key = $2",
+            &[&new.account_id.0, key],
+        )?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict("idempotency_key"));
+        }
+    }
+
+    exec(
+        c,
+        "INSERT INTO statuses (id, account_id, text, content_html, spoiler_text, visibility, \
+           sensitive, language, in_reply_to_id, in_reply_to_account_id, reblog_of_id, quote_of_id, \
+           created_at, idempotency_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        &[
+            &new.id.0,
+            &new.account_id.0,
+            &new.text,
+            &new.content_html,
+            &new.spoiler_text,
+            &new.visibility.as_str(),
+            &new.sensitive,
+            &new.language,
+            &new.in_reply_to_id.map(|i| i.0),
+            &new.in_reply_to_account_id.map(|i| i.0),
+            &new.reblog_of_id.map(|i| i.0),
+            &new.quote_of_id.map(|i| i.0),
+            &ms(new.created_at),
+            &new.idempotency_key,
+        ],
+    )
+    .map_err(|e| {
+        write_err(
+            e,
+            if new.reblog_of_id.is_some() {
+                "reblog"
+            } else {
+                "status"
+            },
+            "account",
+        )
+    })?;
+    write_mentions_and_tags(c, new.id, &new.mentions, &new.tags)?;
+
+    // Counters.
+    exec(
+        c,
+        "UPDATE accounts SET statuses_count = statuses_count + 1, \
+           last_status_at = CASE WHEN last_status_at IS NULL OR last_status_at < $2 \
+                                 THEN $2 ELSE last_status_at END \
+         WHERE id = $1",
+        &[&new.account_id.0, &ms(new.created_at)],
+    )
+    .map_err(backend)?;
+    // Only public and unlisted replies count, so the count never reveals hidden ones.
+    if let (Some(parent), true) = (new.in_reply_to_id, new.visibility.is_public()) {
+        bump(c, "replies_count", parent, 1)?;
+    }
+    if let Some(target) = new.reblog_of_id {
+        bump(c, "reblogs_count", target, 1)?;
+    }
+    if let Some(quoted) = new.quote_of_id {
+        bump(c, "quotes_count", quoted, 1)?;
+    }
+
+    // Fan-out, set-based: one INSERT ... SELECT whatever the number of followers.
+    // Home timelines exist only for local accounts (those with a user row): a foreign
+    // author's or follower's timeline lives in their own region.
+    exec(
+        c,
+        "INSERT INTO home_timeline (account_id, status_id) SELECT $1, $2 \
+         WHERE EXISTS (SELECT 1 FROM users u WHERE u.account_id = $1) ON CONFLICT DO NOTHING",
+        &[&new.account_id.0, &new.id.0],
+    )
+    .map_err(backend)?;
+    let mut q = Sql::new("INSERT INTO home_timeline (account_id, status_id) ");
+    let sid = q.arg(new.id);
+    if new.visibility == Visibility::Direct {
+        q.push(&format!(
+            "SELECT m.account_id, {sid} FROM status_mentions m WHERE m.status_id = {sid} \
+               AND EXISTS (SELECT 1 FROM users u WHERE u.account_id = m.account_id)"
+        ));
+    } else {
+        let author = q.arg(new.account_id);
+        q.push(&format!(
+            "SELECT f.follower_id, {sid} FROM follows f WHERE f.target_id = {author} AND f.accepted = 1 \
+               AND EXISTS (SELECT 1 FROM users u WHERE u.account_id = f.follower_id)"
+        ));
+        if let Some(orig) = reblogged_author {
+            // Reblogs: not to the reblogged author, nor to followers who hide reblogs.
+            let orig = q.arg(orig);
+            q.push(&format!(" AND f.follower_id <> {orig} AND f.reblogs = 1"));
+        }
+        if let Some(pa) = parent_author.filter(|pa| *pa != new.account_id) {
+            // A reply to someone else: only followers who are, or follow, that someone.
+            let pa = q.arg(pa);
+            q.push(&format!(
+                " AND (f.follower_id = {pa} OR EXISTS (SELECT 1 FROM follows g \
+                   WHERE g.follower_id = f.follower_id AND g.target_id = {pa} AND g.accepted = 1))"
+            ));
+        }
+    }
+    q.push(" ON CONFLICT DO NOTHING");
+    q.exec(c).map_err(backend)?;
+
+    // Read back what was stored (e.g. timestamps at the stored precision).
+    status_in(c, new.id)?.ok_or(StoreError::Missing("status"))
+}
+
+fn delete_status_in(c: &Connection, id: Id) -> StoreResult<Option<Status>> {
+    let Some(status) = status_in(c, id)? else {
+        return Ok(None);
+    };
+    // The reblogs go with the status (foreign-key cascade); first take them off their
+    // authors' counts, and recompute those authors' last_status_at without them.
+    exec(
+        c,
+        "UPDATE accounts SET \
+           statuses_count = statuses_count - (SELECT COUNT(*) FROM statuses r \
+               WHERE r.reblog_of_id = $1 AND r.account_id = accounts.id), \
+           last_status_at = (SELECT o.created_at FROM statuses o \
+               WHERE o.account_id = accounts.id AND o.id <> $1 \
+                 AND (o.reblog_of_id IS NULL OR o.reblog_of_id <> $1) \
+               ORDER BY o.id DESC LIMIT 1) \
+         WHERE id IN (SELECT account_id FROM statuses WHERE reblog_of_id = $1)",
+        &[&id.0],
+    )
+    .map_err(backend)?;
+    if let (Some(parent), true) = (status.in_reply_to_id, status.visibility.is_public()) {
+        bump(c, "replies_count", parent, -1)?;
+    }
+    if let Some(target) = status.reblog_of_id {
+        bump(c, "reblogs_count", target, -1)?;
+    }
+    if let Some(quoted) = status.quote_of_id {
+        bump(c, "quotes_count", quoted, -1)?;
+    }
+    // Cascades to reblogs, timeline entries, notifications, favourites, bookmarks,
+    // mentions, tags, history and views.
+    exec(c, "DELETE FROM statuses WHERE id = $1", &[&id.0]).map_err(backend)?;
+    exec(
+        c,
+        "UPDATE accounts SET \
+           statuses_count = CASE WHEN statuses_count > 0 THEN statuses_count - 1 ELSE 0 END, \
+           last_status_at = (SELECT o.created_at FROM statuses o WHERE o.account_id = $1 \
+                             ORDER BY o.id DESC LIMIT 1) \
+         WHERE id = $1",
+        &[&status.account_id.0],
+    )
+    .map_err(backend)?;
+    Ok(Some(status))
+}
+
+fn edit_status_in(c: &Connection, id: Id, edit: &StatusEdit) -> StoreResult<Status> {
+    let Some(old) = status_in(c, id)? else {
+        return Err(StoreError::Missing("status"));
+    };
+    let next_seq = scalar::<i64>(
+        c,
+        "SELECT COALESCE(MAX(seq) + 1, 0) FROM status_edits WHERE status_id = $1",
+        &[&id.0],
+    )?
+    .unwrap_or(0);
+    let insert = "INSERT INTO status_edits (status_id, seq, content_html, spoiler_text, sensitive, created_at) \
+                  VALUES ($1, $2, $3, $4, $5, $6)";
+    let mut seq = next_seq;
+    if seq == 0 {
+        // First edit: the original becomes version 0.
+        exec(
+            c,
+            insert,
+            &[
+                &id.0,
+                &0i64,
+                &old.content_html,
+                &old.spoiler_text,
+                &old.sensitive,
+                &ms(old.created_at),
+            ],
+        )
+        .map_err(backend)?;
+        seq = 1;
+    }
+    exec(
+        c,
+        insert,
+        &[
+            &id.0,
+            &seq,
+            &edit.content_html,
+            &edit.spoiler_text,
+            &edit.sensitive,
+            &ms(edit.edited_at),
+        ],
+    )
+    .map_err(backend)?;
+    exec(
+        c,
+        "UPDATE statuses SET text = $2, content_html = $3, spoiler_text = $4, sensitive = $5, \
+           language = $6, edited_at = $7 WHERE id = $1",
+        &[
+            &id.0,
+            &edit.text,
+            &edit.content_html,
+            &edit.spoiler_text,
+            &edit.sensitive,
+            &edit.language,
+            &ms(edit.edited_at),
+        ],
+    )
+    .map_err(backend)?;
+    exec(
+        c,
+        "DELETE FROM status_mentions WHERE status_id = $1",
+        &[&id.0],
+    )
+    .map_err(backend)?;
+    exec(c, "DELETE FROM status_tags WHERE status_id = $1", &[&id.0]).map_err(backend)?;
+    write_mentions_and_tags(c, id, &edit.mentions, &edit.tags)?;
+    status_in(c, id)?.ok_or(StoreError::Missing("status"))
+}
+
+fn related_in(c: &Connection, status: Id, viewer: Option<Id>, limit: u32) -> StoreResult<Vec<Id>> {
+    // Candidates come from index range scans bounded per source (a popular tag must
+    // not mean reading all its posts), are scored here, then filtered by visibility.
+    const PER_SOURCE: i64 = 100;
+    let Some(me) = status_in(c, status)? else {
+        return Ok(Vec::new());
+    };
+    let mut score: HashMap<i64, i64> = HashMap::new();
+    // (query for one source, its key, the weight of a match).
+    let mut sources: Vec<(&str, Arg, i64)> = Vec::new();
+    for (_, tag) in tags_in(c, &[status])? {
+        let q = "SELECT status_id AS id FROM status_tags WHERE tag = $1 AND status_id != $2 \
+                 ORDER BY status_id DESC LIMIT $3";
+        sources.push((q, Arg::Text(tag), 4));
+    }
+    for (_, account) in mentions_in(c, &[status])? {
+        let q = "SELECT status_id AS id FROM status_mentions WHERE account_id = $1 \
+                 AND status_id != $2 ORDER BY status_id DESC LIMIT $3";
+        sources.push((q, Arg::Int(account.0), 2));
+    }
+    let q = "SELECT id FROM statuses WHERE account_id = $1 AND id != $2 \
+             AND reblog_of_id IS NULL ORDER BY id DESC LIMIT $3";
+    sources.push((q, Arg::Int(me.account_id.0), 1));
+    for (q, key, weight) in sources {
+        for id in rows(c, q, &[&key, &status.0, &PER_SOURCE], id_of)? {
+            *score.entry(id.0).or_default() += weight;
+        }
+    }
+    if score.is_empty() {
+        return Ok(Vec::new());
+    }
+    let candidates: Vec<Id> = score.keys().map(|i| Id(*i)).collect();
+    let shown: std::collections::HashSet<Id> = per_chunk(
+        c,
+        &candidates,
+        |chunk| {
+            let mut q = Sql::new("SELECT s.id FROM statuses s WHERE s.reblog_of_id IS NULL AND ");
+            let v = q.arg(viewer);
+            q.push(&visible("s", &v)).push(" AND s.id IN (");
+            q.push_ids(chunk).push(")");
+            q
+        },
+        id_of,
+    )?
+    .into_iter()
+    .collect();
+    let mut ranked: Vec<(i64, i64)> = score
+        .into_iter()
+        .filter(|(id, _)| shown.contains(&Id(*id)))
+        .collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+    Ok(ranked
+        .into_iter()
+        .take(limit as usize)
+        .map(|(id, _)| Id(id))
+        .collect())
+}
+
 #[async_trait]
 impl StatusStore for SqliteStore {
     async fn create_status(&self, new: &NewStatus) -> StoreResult<Status> {
-        let mut tx = self.w.begin().await.map_err(backend)?;
-
-        // Referenced statuses must still exist.
-        let reblogged_author = match new.reblog_of_id {
-            Some(target) => {
-                let author = author_of(&mut tx, target)
-                    .await?
-                    .ok_or(StoreError::Missing("status"))?;
-                let already: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM statuses WHERE account_id = $1 AND reblog_of_id = $2",
-                )
-                .bind(new.account_id.0)
-                .bind(target.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-                if already.is_some() {
-                    return Err(StoreError::Conflict("reblog"));
-                }
-                Some(author)
-            }
-            None => None,
-        };
-        let parent_author = match new.in_reply_to_id {
-            Some(parent) => {
-                let author = author_of(&mut tx, parent)
-                    .await?
-                    .ok_or(StoreError::Missing("status"))?;
-                Some(new.in_reply_to_account_id.unwrap_or(author))
-            }
-            None => None,
-        };
-        if let Some(quoted) = new.quote_of_id {
-            author_of(&mut tx, quoted)
-                .await?
-                .ok_or(StoreError::Missing("status"))?;
-        }
-        if let Some(key) = &new.idempotency_key {
-            let taken: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM statuses WHERE account_id = $1 AND idempotency_key = $2",
-            )
-            .bind(new.account_id.0)
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
-            if taken.is_some() {
-                return Err(StoreError::Conflict("idempotency_key"));
-            }
-        }
-
-        sqlx::query(
-            "INSERT INTO statuses (id, account_id, text, content_html, spoiler_text, visibility, \
-               sensitive, language, in_reply_to_id, in_reply_to_account_id, reblog_of_id, quote_of_id, \
-               created_at, idempotency_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(new.id.0)
-        .bind(new.account_id.0)
-        .bind(&new.text)
-        .bind(&new.content_html)
-        .bind(&new.spoiler_text)
-        .bind(new.visibility.as_str())
-        .bind(new.sensitive)
-        .bind(new.language.as_deref())
-        .bind(new.in_reply_to_id.map(|i| i.0))
-        .bind(new.in_reply_to_account_id.map(|i| i.0))
-        .bind(new.reblog_of_id.map(|i| i.0))
-        .bind(new.quote_of_id.map(|i| i.0))
-        .bind(ms(new.created_at))
-        .bind(new.idempotency_key.as_deref())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| write_err(e, if new.reblog_of_id.is_some() { "reblog" } else { "status" }, "account"))?;
-        write_mentions_and_tags(&mut tx, new.id, &new.mentions, &new.tags).await?;
-
-        // Counters.
-        sqlx::query(
-            "UPDATE accounts SET statuses_count = statuses_count + 1, \
-               last_status_at = CASE WHEN last_status_at IS NULL OR last_status_at < $2 \
-                                     THEN $2 ELSE last_status_at END \
-             WHERE id = $1",
-        )
-        .bind(new.account_id.0)
-        .bind(ms(new.created_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        // Only public and unlisted replies count, so the count never reveals hidden ones.
-        if let (Some(parent), true) = (new.in_reply_to_id, new.visibility.is_public()) {
-            bump(&mut tx, "replies_count", parent, 1).await?;
-        }
-        if let Some(target) = new.reblog_of_id {
-            bump(&mut tx, "reblogs_count", target, 1).await?;
-        }
-        if let Some(quoted) = new.quote_of_id {
-            bump(&mut tx, "quotes_count", quoted, 1).await?;
-        }
-
-        // Fan-out, set-based: one INSERT ... SELECT whatever the number of followers.
-        // Home timelines exist only for local accounts (those with a user row): a foreign
-        // author's or follower's timeline lives in their own region.
-        sqlx::query(
-            "INSERT INTO home_timeline (account_id, status_id) SELECT $1, $2 \
-             WHERE EXISTS (SELECT 1 FROM users u WHERE u.account_id = $1) ON CONFLICT DO NOTHING",
-        )
-        .bind(new.account_id.0)
-        .bind(new.id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let mut q = Sql::new("INSERT INTO home_timeline (account_id, status_id) ");
-        let sid = q.arg(new.id);
-        if new.visibility == Visibility::Direct {
-            q.push(&format!(
-                "SELECT m.account_id, {sid} FROM status_mentions m WHERE m.status_id = {sid} \
-                   AND EXISTS (SELECT 1 FROM users u WHERE u.account_id = m.account_id)"
-            ));
-        } else {
-            let author = q.arg(new.account_id);
-            q.push(&format!(
-                "SELECT f.follower_id, {sid} FROM follows f WHERE f.target_id = {author} AND f.accepted = 1 \
-                   AND EXISTS (SELECT 1 FROM users u WHERE u.account_id = f.follower_id)"
-            ));
-            if let Some(orig) = reblogged_author {
-                // Reblogs: not to the reblogged author, nor to followers who hide reblogs.
-                let orig = q.arg(orig);
-                q.push(&format!(" AND f.follower_id <> {orig} AND f.reblogs = 1"));
-            }
-            if let Some(pa) = parent_author.filter(|pa| *pa != new.account_id) {
-                // A reply to someone else: only followers who are, or follow, that someone.
-                let pa = q.arg(pa);
-                q.push(&format!(
-                    " AND (f.follower_id = {pa} OR EXISTS (SELECT 1 FROM follows g \
-                       WHERE g.follower_id = f.follower_id AND g.target_id = {pa} AND g.accepted = 1))"
-                ));
-            }
-        }
-        q.push(" ON CONFLICT DO NOTHING");
-        q.execute(&mut *tx).await.map_err(backend)?;
-
-        // Read back what was stored (e.g. timestamps at the stored precision).
-        let created = status_in(&mut tx, new.id)
-            .await?
-            .ok_or(StoreError::Missing("status"))?;
-        tx.commit().await.map_err(backend)?;
-        Ok(created)
+        let new = new.clone();
+        self.db.write(move |c| create_status_in(c, &new)).await
     }
 
     async fn status(&self, id: Id) -> StoreResult<Option<Status>> {
-        let mut conn = self.r.acquire().await.map_err(backend)?;
-        status_in(&mut conn, id).await
+        self.db.read(move |c| status_in(c, id)).await
     }
 
     async fn statuses(&self, ids: &[Id]) -> StoreResult<Vec<Status>> {
-        self.per_chunk(
-            ids,
-            |chunk| {
-                let mut q = Sql::new(&format!(
-                    "SELECT {STATUS_COLS} FROM statuses s WHERE s.id IN ("
-                ));
-                q.push_ids(chunk).push(")");
-                q
-            },
-            status_from_row,
-        )
-        .await
+        let ids = ids.to_vec();
+        self.db.read(move |c| statuses_in(c, &ids)).await
     }
 
     async fn visible_ids(&self, viewer: Option<Id>, ids: &[Id]) -> StoreResult<Vec<Id>> {
-        self.per_chunk(
-            ids,
-            |chunk| {
-                let mut q = Sql::new("SELECT s.id FROM statuses s WHERE ");
-                let v = q.arg(viewer);
-                q.push(&visible_with_reblog("s", &v)).push(" AND s.id IN (");
-                q.push_ids(chunk).push(")");
-                q
-            },
-            |row| get::<i64>(row, "id").map(Id),
-        )
-        .await
+        let ids = ids.to_vec();
+        self.db.read(move |c| visible_in(c, viewer, &ids)).await
     }
 
     async fn mentions(&self, ids: &[Id]) -> StoreResult<Vec<(Id, Id)>> {
-        self.per_chunk(
-            ids,
-            |chunk| {
-                let mut q = Sql::new(
-                    "SELECT status_id, account_id FROM status_mentions WHERE status_id IN (",
-                );
-                q.push_ids(chunk).push(") ORDER BY status_id, position");
-                q
-            },
-            |row| Ok((Id(get(row, "status_id")?), Id(get(row, "account_id")?))),
-        )
-        .await
+        let ids = ids.to_vec();
+        self.db.read(move |c| mentions_in(c, &ids)).await
     }
 
     async fn tags(&self, ids: &[Id]) -> StoreResult<Vec<(Id, String)>> {
-        self.per_chunk(
-            ids,
-            |chunk| {
-                let mut q = Sql::new("SELECT status_id, tag FROM status_tags WHERE status_id IN (");
-                q.push_ids(chunk).push(") ORDER BY status_id, position");
-                q
-            },
-            |row| Ok((Id(get(row, "status_id")?), get(row, "tag")?)),
-        )
-        .await
+        let ids = ids.to_vec();
+        self.db.read(move |c| tags_in(c, &ids)).await
     }
 
     async fn viewer_flags(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<(Id, ViewerFlags)>> {
-        self.per_chunk(
-            ids,
-            |chunk| {
-                let mut q = Sql::new("SELECT s.id, ");
-                let v = q.arg(viewer);
-                q.push(&format!(
-                    "EXISTS (SELECT 1 FROM favourites f WHERE f.account_id = {v} AND f.status_id = s.id) AS fav, \
-                     EXISTS (SELECT 1 FROM statuses r WHERE r.account_id = {v} AND r.reblog_of_id = s.id) AS reb, \
-                     EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = {v} AND b.status_id = s.id) AS bm \
-                     FROM statuses s WHERE s.id IN ("
-                ));
-                q.push_ids(chunk).push(")");
-                q
-            },
-            |row| {
-                Ok((
-                    Id(get(row, "id")?),
-                    ViewerFlags { favourited: get(row, "fav")?, reblogged: get(row, "reb")?, bookmarked: get(row, "bm")? },
-                ))
-            },
-        )
-        .await
+        let ids = ids.to_vec();
+        self.db
+            .read(move |c| viewer_flags_in(c, viewer, &ids))
+            .await
     }
 
     async fn find_reblog(&self, account: Id, status: Id) -> StoreResult<Option<Id>> {
-        let id: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM statuses WHERE account_id = $1 AND reblog_of_id = $2",
-        )
-        .bind(account.0)
-        .bind(status.0)
-        .fetch_optional(&self.r)
-        .await
-        .map_err(backend)?;
-        Ok(id.map(Id))
+        self.db
+            .read(move |c| {
+                Ok(scalar::<i64>(
+                    c,
+                    "SELECT id FROM statuses WHERE account_id = $1 AND reblog_of_id = $2",
+                    &[&account.0, &status.0],
+                )?
+                .map(Id))
+            })
+            .await
     }
 
     async fn status_by_idempotency_key(&self, account: Id, key: &str) -> StoreResult<Option<Id>> {
-        let id: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM statuses WHERE account_id = $1 AND idempotency_key = $2",
-        )
-        .bind(account.0)
-        .bind(key)
-        .fetch_optional(&self.r)
-        .await
-        .map_err(backend)?;
-        Ok(id.map(Id))
+        let key = key.to_owned();
+        self.db
+            .read(move |c| {
+                Ok(scalar::<i64>(
+                    c,
+                    "SELECT id FROM statuses WHERE account_id = $1 AND idempotency_key = $2",
+                    &[&account.0, &key],
+                )?
+                .map(Id))
+            })
+            .await
     }
 
     async fn delete_status(&self, id: Id) -> StoreResult<Option<Status>> {
-        let mut tx = self.w.begin().await.map_err(backend)?;
-        let Some(status) = status_in(&mut tx, id).await? else {
-            return Ok(None);
-        };
-        // The reblogs go with the status (foreign-key cascade); first take them off their
-        // authors' counts, and recompute those authors' last_status_at without them.
-        sqlx::query(
-            "UPDATE accounts SET \
-               statuses_count = statuses_count - (SELECT COUNT(*) FROM statuses r \
-                   WHERE r.reblog_of_id = $1 AND r.account_id = accounts.id), \
-               last_status_at = (SELECT o.created_at FROM statuses o \
-                   WHERE o.account_id = accounts.id AND o.id <> $1 \
-                     AND (o.reblog_of_id IS NULL OR o.reblog_of_id <> $1) \
-                   ORDER BY o.id DESC LIMIT 1) \
-             WHERE id IN (SELECT account_id FROM statuses WHERE reblog_of_id = $1)",
-        )
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        if let (Some(parent), true) = (status.in_reply_to_id, status.visibility.is_public()) {
-            bump(&mut tx, "replies_count", parent, -1).await?;
-        }
-        if let Some(target) = status.reblog_of_id {
-            bump(&mut tx, "reblogs_count", target, -1).await?;
-        }
-        if let Some(quoted) = status.quote_of_id {
-            bump(&mut tx, "quotes_count", quoted, -1).await?;
-        }
-        // Cascades to reblogs, timeline entries, notifications, favourites, bookmarks,
-        // mentions, tags, history and views.
-        sqlx::query("DELETE FROM statuses WHERE id = $1")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        sqlx::query(
-            "UPDATE accounts SET \
-               statuses_count = CASE WHEN statuses_count > 0 THEN statuses_count - 1 ELSE 0 END, \
-               last_status_at = (SELECT o.created_at FROM statuses o WHERE o.account_id = $1 \
-                                 ORDER BY o.id DESC LIMIT 1) \
-             WHERE id = $1",
-        )
-        .bind(status.account_id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        tx.commit().await.map_err(backend)?;
-        Ok(Some(status))
+        self.db.write(move |c| delete_status_in(c, id)).await
     }
 
     async fn edit_status(&self, id: Id, edit: &StatusEdit) -> StoreResult<Status> {
-        let mut tx = self.w.begin().await.map_err(backend)?;
-        let Some(old) = status_in(&mut tx, id).await? else {
-            return Err(StoreError::Missing("status"));
-        };
-        let next_seq: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(seq) + 1, 0) FROM status_edits WHERE status_id = $1",
-        )
-        .bind(id.0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let insert = "INSERT INTO status_edits (status_id, seq, content_html, spoiler_text, sensitive, created_at) \
-                      VALUES ($1, $2, $3, $4, $5, $6)";
-        let mut seq = next_seq;
-        if seq == 0 {
-            // First edit: the original becomes version 0.
-            sqlx::query(insert)
-                .bind(id.0)
-                .bind(0i64)
-                .bind(&old.content_html)
-                .bind(&old.spoiler_text)
-                .bind(old.sensitive)
-                .bind(ms(old.created_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            seq = 1;
-        }
-        sqlx::query(insert)
-            .bind(id.0)
-            .bind(seq)
-            .bind(&edit.content_html)
-            .bind(&edit.spoiler_text)
-            .bind(edit.sensitive)
-            .bind(ms(edit.edited_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        sqlx::query(
-            "UPDATE statuses SET text = $2, content_html = $3, spoiler_text = $4, sensitive = $5, \
-               language = $6, edited_at = $7 WHERE id = $1",
-        )
-        .bind(id.0)
-        .bind(&edit.text)
-        .bind(&edit.content_html)
-        .bind(&edit.spoiler_text)
-        .bind(edit.sensitive)
-        .bind(edit.language.as_deref())
-        .bind(ms(edit.edited_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        sqlx::query("DELETE FROM status_mentions WHERE status_id = $1")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        sqlx::query("DELETE FROM status_tags WHERE status_id = $1")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        write_mentions_and_tags(&mut tx, id, &edit.mentions, &edit.tags).await?;
-        let updated = status_in(&mut tx, id)
-            .await?
-            .ok_or(StoreError::Missing("status"))?;
-        tx.commit().await.map_err(backend)?;
-        Ok(updated)
+        let edit = edit.clone();
+        self.db.write(move |c| edit_status_in(c, id, &edit)).await
     }
 
     async fn history(&self, id: Id) -> StoreResult<Vec<StatusRevision>> {
-        let rows = sqlx::query(
-            "SELECT status_id, content_html, spoiler_text, sensitive, created_at FROM status_edits \
-             WHERE status_id = $1 ORDER BY seq",
-        )
-        .bind(id.0)
-        .fetch_all(&self.r)
-        .await
-        .map_err(backend)?;
-        rows.iter()
-            .map(|r| {
-                Ok(StatusRevision {
-                    status_id: Id(get(r, "status_id")?),
-                    content_html: get(r, "content_html")?,
-                    spoiler_text: get(r, "spoiler_text")?,
-                    sensitive: get(r, "sensitive")?,
-                    created_at: ts(get(r, "created_at")?)?,
-                })
+        self.db
+            .read(move |c| {
+                rows(
+                    c,
+                    "SELECT status_id, content_html, spoiler_text, sensitive, created_at FROM status_edits \
+                     WHERE status_id = $1 ORDER BY seq",
+                    &[&id.0],
+                    |r| {
+                        Ok(StatusRevision {
+                            status_id: Id(get(r, "status_id")?),
+                            content_html: get(r, "content_html")?,
+                            spoiler_text: get(r, "spoiler_text")?,
+                            sensitive: get(r, "sensitive")?,
+                            created_at: ts(get(r, "created_at")?)?,
+                        })
+                    },
+                )
             })
-            .collect()
+            .await
     }
 
     async fn ancestors(&self, id: Id, limit: u32) -> StoreResult<Vec<Id>> {
-        let rows = sqlx::query(
-            "WITH RECURSIVE chain (id, parent, depth) AS ( \
-               SELECT id, in_reply_to_id, 0 FROM statuses WHERE id = $1 \
-               UNION ALL \
-               SELECT s.id, s.in_reply_to_id, c.depth + 1 FROM statuses s JOIN chain c ON s.id = c.parent \
-               WHERE c.depth < $2 \
-             ) SELECT id FROM chain WHERE depth > 0 ORDER BY depth DESC",
-        )
-        .bind(id.0)
-        .bind(i64::from(limit))
-        .fetch_all(&self.r)
-        .await
-        .map_err(backend)?;
-        ids_from_rows(&rows, "id")
+        self.db
+            .read(move |c| {
+                rows(
+                    c,
+                    "WITH RECURSIVE chain (id, parent, depth) AS ( \
+                       SELECT id, in_reply_to_id, 0 FROM statuses WHERE id = $1 \
+                       UNION ALL \
+                       SELECT s.id, s.in_reply_to_id, c.depth + 1 FROM statuses s JOIN chain c ON s.id = c.parent \
+                       WHERE c.depth < $2 \
+                     ) SELECT id FROM chain WHERE depth > 0 ORDER BY depth DESC",
+                    &[&id.0, &i64::from(limit)],
+                    id_of,
+                )
+            })
+            .await
     }
 
     async fn descendants(&self, id: Id, limit: u32) -> StoreResult<Vec<Id>> {
         // Read the tree (breadth first, capped) and order it here: depth-first order needs
         // a path sort key that SQL dialects spell differently.
-        let rows = sqlx::query(
-            "WITH RECURSIVE tree (id, parent) AS ( \
-               SELECT id, in_reply_to_id FROM statuses WHERE in_reply_to_id = $1 \
-               UNION ALL \
-               SELECT s.id, s.in_reply_to_id FROM statuses s JOIN tree t ON s.in_reply_to_id = t.id \
-             ) SELECT id, parent FROM tree LIMIT $2",
-        )
-        .bind(id.0)
-        .bind(DESCENDANTS_SCAN_CAP.max(i64::from(limit)))
-        .fetch_all(&self.r)
-        .await
-        .map_err(backend)?;
-        let edges = rows
-            .iter()
-            .map(|r| Ok((Id(get(r, "id")?), Id(get(r, "parent")?))))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let edges = self
+            .db
+            .read(move |c| {
+                rows(
+                    c,
+                    "WITH RECURSIVE tree (id, parent) AS ( \
+                       SELECT id, in_reply_to_id FROM statuses WHERE in_reply_to_id = $1 \
+                       UNION ALL \
+                       SELECT s.id, s.in_reply_to_id FROM statuses s JOIN tree t ON s.in_reply_to_id = t.id \
+                     ) SELECT id, parent FROM tree LIMIT $2",
+                    &[&id.0, &DESCENDANTS_SCAN_CAP.max(i64::from(limit))],
+                    |r| Ok((Id(get(r, "id")?), Id(get(r, "parent")?))),
+                )
+            })
+            .await?;
         Ok(depth_first(id, &edges, limit as usize))
     }
 
@@ -735,7 +805,7 @@ impl StatusStore for SqliteStore {
             q.push_arg(tag.trim_start_matches('#').to_lowercase())
                 .push(")");
         }
-        self.paged_ids(&mut q, "s.id", &page).await
+        self.read_page(q, "s.id", page).await
     }
 
     async fn public_timeline(&self, scope: &RegionScope, page: Page) -> StoreResult<Vec<Id>> {
@@ -746,7 +816,7 @@ impl StatusStore for SqliteStore {
                AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id)",
         );
         push_scope(&mut q, scope);
-        self.paged_ids(&mut q, "s.id", &page).await
+        self.read_page(q, "s.id", page).await
     }
 
     async fn tag_timeline(
@@ -762,13 +832,13 @@ impl StatusStore for SqliteStore {
         );
         q.push_arg(tag.trim_start_matches('#').to_lowercase());
         push_scope(&mut q, scope);
-        self.paged_ids(&mut q, "t.status_id", &page).await
+        self.read_page(q, "t.status_id", page).await
     }
 
     async fn home_timeline(&self, account: Id, page: Page) -> StoreResult<Vec<Id>> {
         let mut q = Sql::new("SELECT h.status_id AS id FROM home_timeline h WHERE h.account_id = ");
         q.push_arg(account);
-        self.paged_ids(&mut q, "h.status_id", &page).await
+        self.read_page(q, "h.status_id", page).await
     }
 
     async fn favourite(&self, id: Id, account: Id, status: Id) -> StoreResult<bool> {
@@ -788,14 +858,17 @@ impl StatusStore for SqliteStore {
     }
 
     async fn set_pinned(&self, status: Id, pinned: bool) -> StoreResult<bool> {
-        let n = sqlx::query("UPDATE statuses SET pinned = $2 WHERE id = $1 AND pinned <> $2")
-            .bind(status.0)
-            .bind(pinned)
-            .execute(&self.w)
+        self.db
+            .write(move |c| {
+                let n = exec(
+                    c,
+                    "UPDATE statuses SET pinned = $2 WHERE id = $1 AND pinned <> $2",
+                    &[&status.0, &pinned],
+                )
+                .map_err(backend)?;
+                Ok(n > 0)
+            })
             .await
-            .map_err(backend)?
-            .rows_affected();
-        Ok(n > 0)
     }
 
     async fn favourites_of(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>> {
@@ -811,7 +884,7 @@ impl StatusStore for SqliteStore {
             "SELECT s.id AS cursor, s.account_id AS item FROM statuses s WHERE s.reblog_of_id = ",
         );
         q.push_arg(status);
-        self.paged_cursored(&mut q, "s.id", &page).await
+        self.read_cursored(q, "s.id", page).await
     }
 
     async fn favourited_by(&self, status: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>> {
@@ -819,19 +892,21 @@ impl StatusStore for SqliteStore {
             "SELECT f.id AS cursor, f.account_id AS item FROM favourites f WHERE f.status_id = ",
         );
         q.push_arg(status);
-        self.paged_cursored(&mut q, "f.id", &page).await
+        self.read_cursored(q, "f.id", page).await
     }
 
     async fn sharers(&self, status: Id) -> StoreResult<Vec<Id>> {
-        let rows = sqlx::query(
-            "SELECT account_id FROM statuses WHERE reblog_of_id = $1 \
-             UNION SELECT account_id FROM statuses WHERE quote_of_id = $1",
-        )
-        .bind(status.0)
-        .fetch_all(&self.r)
-        .await
-        .map_err(backend)?;
-        ids_from_rows(&rows, "account_id")
+        self.db
+            .read(move |c| {
+                rows(
+                    c,
+                    "SELECT account_id FROM statuses WHERE reblog_of_id = $1 \
+                     UNION SELECT account_id FROM statuses WHERE quote_of_id = $1",
+                    &[&status.0],
+                    |r| get::<i64>(r, "account_id").map(Id),
+                )
+            })
+            .await
     }
 
     async fn related_statuses(
@@ -840,75 +915,65 @@ impl StatusStore for SqliteStore {
         viewer: Option<Id>,
         limit: u32,
     ) -> StoreResult<Vec<Id>> {
-        // Candidates come from index range scans bounded per source (a popular tag must
-        // not mean reading all its posts), are scored here, then filtered by visibility.
-        const PER_SOURCE: i64 = 100;
-        let Some(me) = self.status(status).await? else {
-            return Ok(Vec::new());
-        };
-        let mut score: HashMap<i64, i64> = HashMap::new();
-        // (query for one source, its key, the weight of a match).
-        let mut sources: Vec<(&str, Arg, i64)> = Vec::new();
-        for (_, tag) in self.tags(&[status]).await? {
-            let q = "SELECT status_id AS id FROM status_tags WHERE tag = $1 AND status_id != $2 \
-                     ORDER BY status_id DESC LIMIT $3";
-            sources.push((q, Arg::Text(tag), 4));
-        }
-        for (_, account) in self.mentions(&[status]).await? {
-            let q = "SELECT status_id AS id FROM status_mentions WHERE account_id = $1 \
-                     AND status_id != $2 ORDER BY status_id DESC LIMIT $3";
-            sources.push((q, Arg::Int(account.0), 2));
-        }
-        let q = "SELECT id FROM statuses WHERE account_id = $1 AND id != $2 \
-                 AND reblog_of_id IS NULL ORDER BY id DESC LIMIT $3";
-        sources.push((q, Arg::Int(me.account_id.0), 1));
-        for (q, key, weight) in sources {
-            let query = sqlx::query(q);
-            let query = match key {
-                Arg::Text(t) => query.bind(t),
-                Arg::Int(i) => query.bind(i),
-                Arg::OptInt(i) => query.bind(i),
-            };
-            let rows = query
-                .bind(status.0)
-                .bind(PER_SOURCE)
-                .fetch_all(&self.r)
-                .await
-                .map_err(backend)?;
-            for id in ids_from_rows(&rows, "id")? {
-                *score.entry(id.0).or_default() += weight;
-            }
-        }
-        if score.is_empty() {
-            return Ok(Vec::new());
-        }
-        let candidates: Vec<Id> = score.keys().map(|i| Id(*i)).collect();
-        let shown: std::collections::HashSet<Id> = self
-            .per_chunk(
-                &candidates,
-                |chunk| {
-                    let mut q =
-                        Sql::new("SELECT s.id FROM statuses s WHERE s.reblog_of_id IS NULL AND ");
-                    let v = q.arg(viewer);
-                    q.push(&visible("s", &v)).push(" AND s.id IN (");
-                    q.push_ids(chunk).push(")");
-                    q
-                },
-                |r| Ok(Id(get(r, "id")?)),
-            )
-            .await?
-            .into_iter()
-            .collect();
-        let mut ranked: Vec<(i64, i64)> = score
-            .into_iter()
-            .filter(|(id, _)| shown.contains(&Id(*id)))
-            .collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-        Ok(ranked
-            .into_iter()
-            .take(limit as usize)
-            .map(|(id, _)| Id(id))
-            .collect())
+        self.db
+            .read(move |c| related_in(c, status, viewer, limit))
+            .await
+    }
+}
+
+/// The whole bundle in one trip to a reader: the same levels as the trait's default
+/// body, each a statement or two on the same connection.
+fn bundle_in(
+    c: &Connection,
+    ids: &[Id],
+    viewer: Option<Id>,
+    day: i32,
+) -> StoreResult<StatusBundle> {
+    let mut statuses = statuses_in(c, ids)?;
+    let reblogged = bundle::reblogged(&statuses);
+    if !reblogged.is_empty() {
+        statuses.extend(statuses_in(c, &reblogged)?);
+    }
+    let quoted = bundle::quoted(&statuses);
+    if !quoted.is_empty() {
+        statuses.extend(statuses_in(c, &quoted)?);
+    }
+    let all_quoted = bundle::all_quoted(&statuses);
+    let visible_quotes = if all_quoted.is_empty() {
+        Vec::new()
+    } else {
+        visible_in(c, viewer, &all_quoted)?
+    };
+    let all = bundle::ids(&statuses);
+    let mentions = mentions_in(c, &all)?;
+    let tags = tags_in(c, &all)?;
+    let accounts = accounts_in(c, &bundle::accounts(&statuses, &mentions))?;
+    let flags = match viewer {
+        Some(v) => viewer_flags_in(c, v, &all)?,
+        None => Vec::new(),
+    };
+    let views = views_in(c, &all, day)?;
+    Ok(StatusBundle {
+        statuses,
+        accounts,
+        mentions,
+        tags,
+        flags,
+        visible_quotes,
+        views,
+    })
+}
+
+#[async_trait]
+impl BundleStore for SqliteStore {
+    async fn status_bundle(
+        &self,
+        ids: &[Id],
+        viewer: Option<Id>,
+        day: i32,
+    ) -> StoreResult<StatusBundle> {
+        let ids = ids.to_vec();
+        self.db.read(move |c| bundle_in(c, &ids, viewer, day)).await
     }
 }
 

@@ -1,0 +1,124 @@
+//! Schema migrations: the files of `migrations/sqlite`, applied in order, each in its own
+//! transaction, recorded in `schema_migrations`.
+//!
+//! Files written by the earlier driver recorded themselves in `_sqlx_migrations`; those
+//! versions count as applied, so an existing data directory opens unchanged.
+
+use super::backend;
+use roost_core::store::StoreResult;
+use rusqlite::Connection;
+
+/// (version, description, SQL), in order.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "regions",
+        include_str!("../../migrations/sqlite/0002_regions.sql"),
+    ),
+];
+
+pub(super) fn run(c: &mut Connection) -> StoreResult<()> {
+    c.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (\
+           version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    )
+    .map_err(backend)?;
+    let legacy: bool = c
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    if legacy {
+        c.execute_batch(
+            "INSERT OR IGNORE INTO schema_migrations (version, description, applied_at) \
+             SELECT version, description, CAST(strftime('%s', installed_on) AS INTEGER) * 1000 \
+             FROM _sqlx_migrations WHERE success = 1",
+        )
+        .map_err(backend)?;
+    }
+    for &(version, description, sql) in MIGRATIONS {
+        let done: bool = c
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+                [version],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        if done {
+            continue;
+        }
+        let tx = c.transaction().map_err(backend)?;
+        tx.execute_batch(sql).map_err(backend)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![
+                version,
+                description,
+                jiff::Timestamp::now().as_millisecond()
+            ],
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        tracing::info!(version, description, "applied migration");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_is_listed_once_in_order() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), MIGRATIONS.len(), "{files:?}");
+        for (f, (v, d, _)) in files.iter().zip(MIGRATIONS) {
+            assert_eq!(f, &format!("{v:04}_{d}.sql"));
+        }
+    }
+
+    #[test]
+    fn runs_once_and_adopts_the_earlier_record() {
+        let mut c = Connection::open_in_memory().unwrap();
+        run(&mut c).unwrap();
+        run(&mut c).unwrap();
+        let n: i64 = c
+            .query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, MIGRATIONS.len() as i64);
+
+        // A file from the earlier driver: its versions are not applied again.
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(MIGRATIONS[0].2).unwrap();
+        old.execute_batch(
+            "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+               installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
+               checksum BLOB NOT NULL, execution_time BIGINT NOT NULL); \
+             INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+               VALUES (1, 'init', 1, x'00', 0);",
+        )
+        .unwrap();
+        run(&mut old).unwrap();
+        let versions: Vec<i64> = old
+            .prepare("SELECT version FROM schema_migrations ORDER BY version")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(versions, vec![1, 2]);
+    }
+}
