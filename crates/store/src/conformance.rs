@@ -98,6 +98,7 @@ macro_rules! conformance_suite {
             fanout_20k_followers,
             related_statuses,
             status_bundle_contents,
+            reads_follow_every_write,
             remote_accounts_by_handle,
             follower_regions_and_followed_foreign,
             outbox_enqueue_and_due,
@@ -2525,6 +2526,78 @@ pub async fn status_bundle_contents(s: &dyn Store) {
     assert!(anon.flags.is_empty());
     let empty = s.status_bundle(&[w.id()], Some(v), 7).await.unwrap();
     assert!(empty.statuses.is_empty() && empty.accounts.is_empty());
+}
+
+/// Every read right after a write shows the write, even when the same rows were read
+/// just before (a store that keeps rows in memory must drop them on every change,
+/// cascades included).
+pub async fn reads_follow_every_write(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let b = w.account("b").await;
+    let st = w.post(a, Visibility::Public).await;
+    let read = |id: Id| async move { s.statuses(&[id]).await.unwrap().pop() };
+    let acct = |id: Id| async move { s.accounts(&[id]).await.unwrap().pop().unwrap() };
+    // Warm whatever is kept, through every read path.
+    assert_eq!(read(st).await.unwrap().favourites_count, 0);
+    s.status_bundle(&[st], Some(b), 1).await.unwrap();
+    assert_eq!(acct(a).await.statuses_count, 1);
+    assert_eq!(w.acct(a).await.followers_count, 0);
+
+    assert!(s.favourite(w.id(), b, st).await.unwrap());
+    assert_eq!(read(st).await.unwrap().favourites_count, 1);
+    assert_eq!(w.status(st).await.favourites_count, 1);
+    let rb = w.reblog(b, st).await;
+    let bundle = s.status_bundle(&[rb], Some(b), 1).await.unwrap();
+    let orig = bundle.statuses.iter().find(|x| x.id == st).unwrap();
+    assert_eq!((orig.reblogs_count, orig.favourites_count), (1, 1));
+    assert_eq!(acct(b).await.statuses_count, 1, "the reblog counts for b");
+    w.reply(b, st, Visibility::Public).await;
+    assert_eq!(read(st).await.unwrap().replies_count, 1);
+    assert!(s.set_pinned(st, true).await.unwrap());
+    assert!(read(st).await.unwrap().pinned);
+    let edit = StatusEdit {
+        text: "edited".into(),
+        content_html: "<p>edited</p>".into(),
+        spoiler_text: String::new(),
+        sensitive: true,
+        language: None,
+        mentions: Vec::new(),
+        tags: Vec::new(),
+        edited_at: Timestamp::now(),
+    };
+    s.edit_status(st, &edit).await.unwrap();
+    let got = w.status(st).await;
+    assert_eq!((got.text.as_str(), got.sensitive), ("edited", true));
+    assert!(got.edited_at.is_some());
+
+    w.follow(b, a).await;
+    assert_eq!(acct(a).await.followers_count, 1);
+    assert_eq!(w.acct(b).await.following_count, 1);
+    s.update_profile(
+        a,
+        &ProfileUpdate {
+            display_name: Some("Renamed".into()),
+            ..ProfileUpdate::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(acct(a).await.display_name, "Renamed");
+
+    // Deleting the post takes its reblog with it (a cascade), and the counts.
+    read(rb).await.unwrap();
+    s.delete_status(st).await.unwrap();
+    assert!(read(st).await.is_none());
+    assert!(s.status(rb).await.unwrap().is_none(), "the reblog went too");
+    assert!(s
+        .status_bundle(&[rb, st], Some(b), 1)
+        .await
+        .unwrap()
+        .statuses
+        .is_empty());
+    assert_eq!(acct(a).await.statuses_count, 0);
+    assert_eq!(acct(b).await.statuses_count, 1, "b keeps only the reply");
 }
 
 pub async fn related_statuses(s: &dyn Store) {

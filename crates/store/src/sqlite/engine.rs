@@ -15,6 +15,7 @@
 //! Hand-written because no crate pairs a synchronous SQLite binding with this batching;
 //! the channels (flume) and the binding (rusqlite) are the field's usual ones.
 
+use super::cache::{RowCache, Table};
 use roost_core::store::{StoreError, StoreResult};
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, OpenFlags, Row, Statement, ToSql};
@@ -59,6 +60,8 @@ enum WriteMsg {
 /// The queues to the threads. [`Engine::close`] stops them; so does dropping the last
 /// handle (the threads finish what was queued and exit).
 pub(crate) struct Engine {
+    /// Statuses and accounts by ID, invalidated by the writer after each commit.
+    pub cache: Arc<RowCache>,
     reads: flume::Sender<ReadMsg>,
     writes: flume::Sender<WriteMsg>,
     threads: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
@@ -109,6 +112,23 @@ impl Engine {
         .map_err(super::backend)?;
         w.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate(&mut w)?;
+        // Every row the writer changes in a cached table, cascades included; dropped from
+        // the cache once its batch is committed (see `run_batch`).
+        let cache = Arc::new(RowCache::default());
+        let touched: Touched = Arc::new(std::sync::Mutex::new(Vec::new()));
+        {
+            let touched = touched.clone();
+            w.update_hook(Some(
+                move |_: rusqlite::hooks::Action, _: &str, table: &str, rowid: i64| {
+                    if let Some(t) = Table::named(table) {
+                        touched
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((t, rowid));
+                    }
+                },
+            ));
+        }
 
         let (reads, read_rx) = flume::unbounded::<ReadMsg>();
         let mut threads = Vec::new();
@@ -141,13 +161,18 @@ impl Engine {
                     .map_err(super::backend)?,
             );
         }
+        let invalidate = Invalidate {
+            cache: cache.clone(),
+            touched,
+        };
         threads.push(
             std::thread::Builder::new()
                 .name("roost-db-write".into())
-                .spawn(move || writer(w, write_rx))
+                .spawn(move || writer(w, write_rx, invalidate))
                 .map_err(super::backend)?,
         );
         Ok(Arc::new(Engine {
+            cache,
             reads,
             writes,
             threads: std::sync::Mutex::new(threads),
@@ -216,8 +241,27 @@ impl Engine {
     }
 }
 
+type Touched = Arc<std::sync::Mutex<Vec<(Table, i64)>>>;
+
+/// What the writer drops from the cache after a batch: the rows its update hook saw.
+struct Invalidate {
+    cache: Arc<RowCache>,
+    touched: Touched,
+}
+
+impl Invalidate {
+    /// After the commit (or rollback), before any answer. Rows of a rolled-back job are
+    /// dropped too: one extra miss, never a stale row.
+    fn run(&self) {
+        let rows = std::mem::take(&mut *self.touched.lock().unwrap_or_else(|e| e.into_inner()));
+        for (t, id) in rows {
+            self.cache.changed(t, id);
+        }
+    }
+}
+
 /// The writer thread's loop: one batch per transaction.
-fn writer(conn: Connection, rx: flume::Receiver<WriteMsg>) {
+fn writer(conn: Connection, rx: flume::Receiver<WriteMsg>, invalidate: Invalidate) {
     let mut pending: Option<WriteMsg> = None;
     loop {
         let first = match pending.take() {
@@ -246,11 +290,11 @@ fn writer(conn: Connection, rx: flume::Receiver<WriteMsg>) {
                 Err(_) => break,
             }
         }
-        run_batch(&conn, jobs);
+        run_batch(&conn, jobs, &invalidate);
     }
 }
 
-fn run_batch(conn: &Connection, jobs: Vec<WriteJob>) {
+fn run_batch(conn: &Connection, jobs: Vec<WriteJob>, invalidate: &Invalidate) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         // The jobs never ran; dropping them answers each caller with `Unanswered`.
         tracing::error!(error = %e, "could not begin a write transaction");
@@ -277,13 +321,19 @@ fn run_batch(conn: &Connection, jobs: Vec<WriteJob>) {
             // The savepoint machinery itself failed: the transaction cannot be trusted.
             tracing::error!(error = %e, "savepoint failed; the batch is rolled back");
             let _ = conn.execute_batch("ROLLBACK");
+            invalidate.run();
             for d in delivers {
                 d(Err(e.to_string()));
             }
             return;
         }
     }
-    match conn.execute_batch("COMMIT") {
+    let committed = conn.execute_batch("COMMIT");
+    if committed.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    invalidate.run();
+    match committed {
         Ok(()) => {
             for d in delivers {
                 d(Ok(()));
@@ -291,7 +341,6 @@ fn run_batch(conn: &Connection, jobs: Vec<WriteJob>) {
         }
         Err(e) => {
             tracing::error!(error = %e, "group commit failed; the batch is rolled back");
-            let _ = conn.execute_batch("ROLLBACK");
             for d in delivers {
                 d(Err(e.to_string()));
             }
@@ -368,6 +417,11 @@ pub(crate) fn scalar<T: FromSql>(
     args: &[&dyn ToSql],
 ) -> StoreResult<Option<T>> {
     row(c, sql, args, |r| r.get::<_, T>(0).map_err(super::backend))
+}
+
+/// Decodes a column by position (for the hot decoders, whose column lists are constants).
+pub(crate) fn at<T: FromSql>(row: &Row<'_>, i: usize) -> StoreResult<T> {
+    row.get::<_, T>(i).map_err(super::backend)
 }
 
 /// Decodes a column by name.

@@ -7,6 +7,7 @@
 //! mode they run concurrently with the writer and see every committed write.
 
 mod accounts;
+mod cache;
 mod engine;
 mod federation;
 mod follows;
@@ -18,7 +19,7 @@ mod misc;
 mod notifications;
 mod statuses;
 
-pub(crate) use engine::{exec, get, row, rows, scalar};
+pub(crate) use engine::{at, exec, get, row, rows, scalar};
 use engine::{Engine, EngineConfig};
 use roost_core::store::{StoreError, StoreResult};
 use roost_core::Id;
