@@ -97,6 +97,8 @@ pub struct Report {
     pub connections: usize,
     pub seconds_per_scenario: f64,
     pub server_rss_idle_mib: f64,
+    /// Spawn to the first answered home timeline.
+    pub cold_start_ms: f64,
     pub server_rss_peak_mib: f64,
     pub rows: Vec<Row>,
     pub open_loop: Vec<OpenLoop>,

@@ -31,12 +31,15 @@ pub struct Server {
     child: Child,
     pub pid: u32,
     pub base_url: String,
+    /// When the process was spawned (for the cold-start figure).
+    pub spawned: std::time::Instant,
 }
 
 impl Server {
     /// Runs `bin serve ARGS...` with its log in `log`, and waits for `/health`.
     pub async fn start(bin: &Path, args: &[String], log: &Path) -> anyhow::Result<Server> {
         let log_file = std::fs::File::create(log)?;
+        let spawned = std::time::Instant::now();
         let mut child = Command::new(bin)
             .arg("serve")
             .args(args)
@@ -69,6 +72,7 @@ impl Server {
                         child,
                         pid,
                         base_url,
+                        spawned,
                     });
                 }
             }

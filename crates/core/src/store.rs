@@ -131,8 +131,16 @@ pub trait StatusStore: Send + Sync {
         page: Page,
     ) -> StoreResult<Vec<Id>>;
     async fn home_timeline(&self, account: Id, page: Page) -> StoreResult<Vec<Id>>;
-    /// Returns false if it was already favourited.
-    async fn favourite(&self, id: Id, account: Id, status: Id) -> StoreResult<bool>;
+    /// Returns false if it was already favourited. When it is new, `notify` (the
+    /// author's notification, if any) is created in the same transaction, as by
+    /// `create_notifications`: one commit for the use case.
+    async fn favourite(
+        &self,
+        id: Id,
+        account: Id,
+        status: Id,
+        notify: Option<&Notification>,
+    ) -> StoreResult<bool>;
     async fn unfavourite(&self, account: Id, status: Id) -> StoreResult<bool>;
     async fn bookmark(&self, id: Id, account: Id, status: Id) -> StoreResult<bool>;
     async fn unbookmark(&self, account: Id, status: Id) -> StoreResult<bool>;

@@ -1330,7 +1330,7 @@ pub async fn delete_status_cascade(s: &dyn Store) {
     let reply = w.reply(b, st, Visibility::Public).await;
     let quote = w.quote(c, st).await;
     let rb = w.reblog(d, st).await;
-    assert!(s.favourite(w.id(), e, st).await.unwrap());
+    assert!(s.favourite(w.id(), e, st, None).await.unwrap());
     assert!(s.bookmark(w.id(), e, st).await.unwrap());
     s.create_notifications(&[
         w.notification(a, NotificationType::Favourite, e, Some(st)),
@@ -1463,7 +1463,7 @@ pub async fn delete_status_counters(s: &dyn Store) {
     );
 
     // Unfavourite keeps the count exact too.
-    s.favourite(w.id(), b, p).await.unwrap();
+    s.favourite(w.id(), b, p, None).await.unwrap();
     assert_eq!(w.status(p).await.favourites_count, 1);
     s.unfavourite(b, p).await.unwrap();
     assert_eq!(w.status(p).await.favourites_count, 0);
@@ -1608,13 +1608,36 @@ pub async fn favourites_and_bookmarks(s: &dyn Store) {
     ];
     // Favourite in the order 0, 2, 1: listings follow the favourite, not the status.
     let fav_ids = [w.id(), w.id(), w.id()];
-    assert!(s.favourite(fav_ids[0], v, st[0]).await.unwrap());
-    assert!(s.favourite(fav_ids[1], v, st[2]).await.unwrap());
-    assert!(s.favourite(fav_ids[2], v, st[1]).await.unwrap());
+    assert!(s.favourite(fav_ids[0], v, st[0], None).await.unwrap());
+    assert!(s.favourite(fav_ids[1], v, st[2], None).await.unwrap());
+    assert!(s.favourite(fav_ids[2], v, st[1], None).await.unwrap());
     assert!(
-        !s.favourite(w.id(), v, st[0]).await.unwrap(),
+        !s.favourite(w.id(), v, st[0], None).await.unwrap(),
         "already favourited"
     );
+    assert_eq!(w.status(st[0]).await.favourites_count, 1);
+
+    // A new like writes the author's notification with it; a repeated one writes none.
+    let liker = w.account("liker").await;
+    let note = w.notification(a, NotificationType::Favourite, liker, Some(st[0]));
+    assert!(s
+        .favourite(w.id(), liker, st[0], Some(&note))
+        .await
+        .unwrap());
+    let again = w.notification(a, NotificationType::Favourite, liker, Some(st[0]));
+    assert!(!s
+        .favourite(w.id(), liker, st[0], Some(&again))
+        .await
+        .unwrap());
+    let notes = s
+        .notifications(a, &NotificationFilter::default(), page(40))
+        .await
+        .unwrap();
+    assert_eq!(
+        notes.iter().map(|n| n.id).collect::<Vec<_>>(),
+        vec![note.id]
+    );
+    assert!(s.unfavourite(liker, st[0]).await.unwrap());
     assert_eq!(w.status(st[0]).await.favourites_count, 1);
 
     let favs = s.favourites_of(v, page(40)).await.unwrap();
@@ -1752,7 +1775,7 @@ pub async fn reblogged_by_favourited_by_sharers(s: &dyn Store) {
     let mut favs = Vec::new();
     for &x in [r[1], q, r[0]].iter() {
         let fid = w.id();
-        s.favourite(fid, x, p).await.unwrap();
+        s.favourite(fid, x, p, None).await.unwrap();
         favs.push(fid);
     }
     let by = s.favourited_by(p, page(2)).await.unwrap();
@@ -2484,7 +2507,7 @@ pub async fn status_bundle_contents(s: &dyn Store) {
     let hidden = w.post(a, Visibility::Private).await;
     let q = w.quote(c, hidden).await;
     let plain = w.post(c, Visibility::Public).await;
-    assert!(s.favourite(w.id(), v, s1).await.unwrap());
+    assert!(s.favourite(w.id(), v, s1, None).await.unwrap());
     assert!(s.bookmark(w.id(), v, q).await.unwrap());
     s.add_views(&[(s1, 7, 3), (q, 6, 1)]).await.unwrap();
 
@@ -2544,7 +2567,7 @@ pub async fn reads_follow_every_write(s: &dyn Store) {
     assert_eq!(acct(a).await.statuses_count, 1);
     assert_eq!(w.acct(a).await.followers_count, 0);
 
-    assert!(s.favourite(w.id(), b, st).await.unwrap());
+    assert!(s.favourite(w.id(), b, st, None).await.unwrap());
     assert_eq!(read(st).await.unwrap().favourites_count, 1);
     assert_eq!(w.status(st).await.favourites_count, 1);
     let rb = w.reblog(b, st).await;

@@ -118,7 +118,7 @@ async fn concurrent_writers_and_readers_do_not_fail() {
                 .follow(g.next(), me, star, FollowState::Accepted, false, true)
                 .await
                 .unwrap();
-            store.favourite(g.next(), me, post).await.unwrap();
+            store.favourite(g.next(), me, post, None).await.unwrap();
             let mine = store.create_status(&status(&g, me)).await.unwrap().id;
             store.home_timeline(me, Page::default()).await.unwrap();
             store.visible_ids(Some(me), &[post, mine]).await.unwrap();
@@ -365,8 +365,11 @@ async fn inventory_scan_finds_foreign_rows() {
         .follow(g.next(), alice, budi, FollowState::Accepted, false, true)
         .await
         .unwrap();
-    store.favourite(g.next(), budi, mine).await.unwrap();
-    store.favourite(g.next(), alice, public).await.unwrap();
+    store.favourite(g.next(), budi, mine, None).await.unwrap();
+    store
+        .favourite(g.next(), alice, public, None)
+        .await
+        .unwrap();
     // A claim with no row behind it is not found by the scan.
     store
         .record_foreign(&ForeignRecord {

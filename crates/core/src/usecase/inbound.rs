@@ -189,18 +189,16 @@ impl Roost {
                     )
                     .await?;
             }
-        } else if self
-            .store
-            .favourite(self.next_id(), account, status)
-            .await?
-        {
-            self.notify(
+        } else {
+            let note = self.notification_for(
                 s.account_id,
                 NotificationType::Favourite,
                 account,
                 Some(status),
-            )
-            .await?;
+            );
+            self.store
+                .favourite(self.next_id(), account, status, note.as_ref())
+                .await?;
         }
         Ok(())
     }

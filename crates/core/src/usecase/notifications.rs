@@ -24,6 +24,25 @@ impl Roost {
         self.notify_many(&[account], kind, from, status).await
     }
 
+    /// The notification `account` gets, if any: none for one's own acts, and none for
+    /// foreign accounts (their own region hears of the act and notifies them).
+    pub(crate) fn notification_for(
+        &self,
+        account: Id,
+        kind: NotificationType,
+        from: Id,
+        status: Option<Id>,
+    ) -> Option<Notification> {
+        (account != from && !self.is_foreign_id(account)).then(|| Notification {
+            id: self.next_id(),
+            account_id: account,
+            kind,
+            from_account_id: from,
+            status_id: status,
+            created_at: now(),
+        })
+    }
+
     pub(crate) async fn notify_many(
         &self,
         accounts: &[Id],
@@ -31,19 +50,9 @@ impl Roost {
         from: Id,
         status: Option<Id>,
     ) -> CoreResult<()> {
-        let at = now();
         let items: Vec<Notification> = accounts
             .iter()
-            // Foreign accounts are notified by their own region, which hears of the act.
-            .filter(|a| **a != from && !self.is_foreign_id(**a))
-            .map(|a| Notification {
-                id: self.next_id(),
-                account_id: *a,
-                kind,
-                from_account_id: from,
-                status_id: status,
-                created_at: at,
-            })
+            .filter_map(|a| self.notification_for(*a, kind, from, status))
             .collect();
         if !items.is_empty() {
             self.store.create_notifications(&items).await?;

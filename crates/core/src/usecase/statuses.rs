@@ -559,9 +559,14 @@ impl Roost {
                 self.check_crossing(region, DataClass::Engagement)?;
             }
         }
+        // The like and the author's notification in one write.
+        let author = self.store.status(target).await?.map(|s| s.account_id);
+        let note = author.and_then(|a| {
+            self.notification_for(a, NotificationType::Favourite, actor.id, Some(target))
+        });
         if self
             .store
-            .favourite(self.next_id(), actor.id, target)
+            .favourite(self.next_id(), actor.id, target, note.as_ref())
             .await?
         {
             self.publish(Outbound::Favourited {
@@ -569,11 +574,6 @@ impl Roost {
                 status: target,
             })
             .await?;
-            let author = self.store.status(target).await?.map(|s| s.account_id);
-            if let Some(author) = author {
-                self.notify(author, NotificationType::Favourite, actor.id, Some(target))
-                    .await?;
-            }
         }
         self.status(target, Some(actor.id)).await
     }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use roost_core::model::{Notification, NotificationFilter, NotificationType, Page};
 use roost_core::store::{NotificationStore, StoreResult};
 use roost_core::Id;
+use rusqlite::Connection;
 
 const COLS: &str = "n.id, n.account_id, n.kind, n.from_account_id, n.status_id, n.created_at";
 
@@ -31,6 +32,31 @@ fn push_kinds(q: &mut Sql, kinds: &[NotificationType]) {
     }
 }
 
+/// Inserts notifications; duplicates are skipped, and so are notifications about a
+/// status deleted in the meantime.
+pub(crate) fn notifications_into(c: &Connection, items: &[Notification]) -> StoreResult<()> {
+    for n in items {
+        exec(
+            c,
+            "INSERT INTO notifications (id, account_id, kind, from_account_id, status_id, status_key, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7 \
+             WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM statuses WHERE id = $5) \
+             ON CONFLICT DO NOTHING",
+            &[
+                &n.id.0,
+                &n.account_id.0,
+                &n.kind.as_str(),
+                &n.from_account_id.0,
+                &n.status_id.map(|i| i.0),
+                &n.status_id.map_or(0, |i| i.0),
+                &ms(n.created_at),
+            ],
+        )
+        .map_err(|e| write_err(e, "notification", "account"))?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl NotificationStore for SqliteStore {
     async fn create_notifications(&self, items: &[Notification]) -> StoreResult<()> {
@@ -38,32 +64,7 @@ impl NotificationStore for SqliteStore {
             return Ok(());
         }
         let items = items.to_vec();
-        self.db
-            .write(move |c| {
-                for n in &items {
-                    // Duplicates are skipped, and so are notifications about a status deleted
-                    // in the meantime.
-                    exec(
-                        c,
-                        "INSERT INTO notifications (id, account_id, kind, from_account_id, status_id, status_key, created_at) \
-                         SELECT $1, $2, $3, $4, $5, $6, $7 \
-                         WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM statuses WHERE id = $5) \
-                         ON CONFLICT DO NOTHING",
-                        &[
-                            &n.id.0,
-                            &n.account_id.0,
-                            &n.kind.as_str(),
-                            &n.from_account_id.0,
-                            &n.status_id.map(|i| i.0),
-                            &n.status_id.map_or(0, |i| i.0),
-                            &ms(n.created_at),
-                        ],
-                    )
-                    .map_err(|e| write_err(e, "notification", "account"))?;
-                }
-                Ok(())
-            })
-            .await
+        self.db.write(move |c| notifications_into(c, &items)).await
     }
 
     async fn notifications(

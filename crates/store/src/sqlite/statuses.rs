@@ -4,6 +4,7 @@
 use super::accounts::accounts_in;
 use super::cache::RowCache;
 use super::misc::views_in;
+use super::notifications::notifications_into;
 use super::{
     at, backend, corrupt, exec, get, ms, opt_id, opt_ts, row, rows, scalar, ts, write_err,
     SqliteStore,
@@ -11,7 +12,7 @@ use super::{
 use crate::sql::{newest_first, visible, visible_with_reblog, Arg, Sql, ID_CHUNK};
 use async_trait::async_trait;
 use roost_core::model::{
-    AccountStatusFilter, Cursored, NewStatus, Page, RegionScope, Status, StatusEdit,
+    AccountStatusFilter, Cursored, NewStatus, Notification, Page, RegionScope, Status, StatusEdit,
     StatusRevision, ViewerFlags, Visibility,
 };
 use roost_core::store::{bundle, BundleStore, StatusBundle, StatusStore, StoreError, StoreResult};
@@ -269,13 +270,14 @@ impl SqliteStore {
             .await
     }
 
-    /// Favourite or bookmark: insert once; favourites also count.
+    /// Favourite or bookmark: insert once; favourites also count, and notify.
     async fn mark(
         &self,
         table: &'static str,
         id: Id,
         account: Id,
         status: Id,
+        notify: Option<Notification>,
     ) -> StoreResult<bool> {
         self.db
             .write(move |c| {
@@ -286,6 +288,9 @@ impl SqliteStore {
                     .map_err(|e| write_err(e, "favourite", "status"))?;
                 if n > 0 && table == "favourites" {
                     bump(c, "favourites_count", status, 1)?;
+                }
+                if n > 0 {
+                    notifications_into(c, notify.as_slice())?;
                 }
                 Ok(n > 0)
             })
@@ -851,8 +856,15 @@ impl StatusStore for SqliteStore {
         self.read_page(q, "h.status_id", page).await
     }
 
-    async fn favourite(&self, id: Id, account: Id, status: Id) -> StoreResult<bool> {
-        self.mark("favourites", id, account, status).await
+    async fn favourite(
+        &self,
+        id: Id,
+        account: Id,
+        status: Id,
+        notify: Option<&Notification>,
+    ) -> StoreResult<bool> {
+        self.mark("favourites", id, account, status, notify.cloned())
+            .await
     }
 
     async fn unfavourite(&self, account: Id, status: Id) -> StoreResult<bool> {
@@ -860,7 +872,7 @@ impl StatusStore for SqliteStore {
     }
 
     async fn bookmark(&self, id: Id, account: Id, status: Id) -> StoreResult<bool> {
-        self.mark("bookmarks", id, account, status).await
+        self.mark("bookmarks", id, account, status, None).await
     }
 
     async fn unbookmark(&self, account: Id, status: Id) -> StoreResult<bool> {
