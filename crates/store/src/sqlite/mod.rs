@@ -59,6 +59,9 @@ pub struct SqliteStore {
 /// measured no faster while pushing the process past 200 MB on the large benchmark.
 const WRITE_CACHE_KIB: i64 = 32 * 1024;
 const READ_CACHE_KIB: i64 = 8 * 1024;
+/// The WAL is folded back and truncated past this size (see `engine::writer`): recovery
+/// after a crash reads all of it.
+const WAL_LIMIT: u64 = 64 << 20;
 
 impl SqliteStore {
     /// Opens (creating if missing) the database file, applies migrations.
@@ -68,6 +71,7 @@ impl SqliteStore {
             readers: opts.read_connections.max(1) as usize,
             write_cache_kib: WRITE_CACHE_KIB,
             read_cache_kib: READ_CACHE_KIB,
+            wal_limit: WAL_LIMIT,
         };
         let path = path.to_owned();
         // Opening and migrating are blocking file work.
