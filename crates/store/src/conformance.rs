@@ -2585,14 +2585,21 @@ pub async fn reads_follow_every_write(s: &dyn Store) {
         spoiler_text: String::new(),
         sensitive: true,
         language: None,
-        mentions: Vec::new(),
-        tags: Vec::new(),
+        mentions: vec![b],
+        tags: vec!["fresh".into()],
         edited_at: Timestamp::now(),
     };
     s.edit_status(st, &edit).await.unwrap();
     let got = w.status(st).await;
     assert_eq!((got.text.as_str(), got.sensitive), ("edited", true));
     assert!(got.edited_at.is_some());
+    let after = s.status_bundle(&[st], Some(b), 1).await.unwrap();
+    assert_eq!(after.mentions, vec![(st, b)], "mentions follow the edit");
+    assert_eq!(
+        after.tags,
+        vec![(st, "fresh".to_string())],
+        "tags follow the edit"
+    );
 
     w.follow(b, a).await;
     assert_eq!(acct(a).await.followers_count, 1);

@@ -59,6 +59,25 @@ impl Cached for Status {
     }
 }
 
+/// A status's mentions and tags, in order: they change only with the status row (created,
+/// edited, deleted), so the status's invalidation covers them.
+#[derive(Debug, Clone)]
+pub(crate) struct StatusParts {
+    pub id: Id,
+    pub mentions: Vec<Id>,
+    pub tags: Vec<String>,
+}
+
+impl Cached for StatusParts {
+    const TABLE: Table = Table::Statuses;
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn map(c: &RowCache) -> &quick_cache::sync::Cache<i64, Self> {
+        &c.parts
+    }
+}
+
 impl Cached for Account {
     const TABLE: Table = Table::Accounts;
     fn id(&self) -> i64 {
@@ -71,6 +90,7 @@ impl Cached for Account {
 
 pub(crate) struct RowCache {
     statuses: quick_cache::sync::Cache<i64, Status>,
+    parts: quick_cache::sync::Cache<i64, StatusParts>,
     accounts: quick_cache::sync::Cache<i64, Account>,
     epochs: Box<[AtomicU64]>,
 }
@@ -79,6 +99,7 @@ impl Default for RowCache {
     fn default() -> Self {
         RowCache {
             statuses: quick_cache::sync::Cache::new(STATUSES),
+            parts: quick_cache::sync::Cache::new(STATUSES),
             accounts: quick_cache::sync::Cache::new(ACCOUNTS),
             epochs: (0..1usize << STRIPE_BITS)
                 .map(|_| AtomicU64::new(0))
@@ -149,6 +170,7 @@ impl RowCache {
         match t {
             Table::Statuses => {
                 self.statuses.remove(&id);
+                self.parts.remove(&id);
             }
             Table::Accounts => {
                 self.accounts.remove(&id);

@@ -2,7 +2,7 @@
 //! timelines, favourites, bookmarks.
 
 use super::accounts::accounts_in;
-use super::cache::RowCache;
+use super::cache::{RowCache, StatusParts};
 use super::misc::views_in;
 use super::notifications::notifications_into;
 use super::{
@@ -943,6 +943,32 @@ impl StatusStore for SqliteStore {
     }
 }
 
+/// Mentions and tags of `ids`, one entry per ID (empty ones too, so they are kept).
+fn parts_in(c: &Connection, ids: &[Id]) -> StoreResult<Vec<StatusParts>> {
+    let mut by_id: HashMap<Id, StatusParts> = ids
+        .iter()
+        .map(|id| {
+            let p = StatusParts {
+                id: *id,
+                mentions: Vec::new(),
+                tags: Vec::new(),
+            };
+            (*id, p)
+        })
+        .collect();
+    for (s, a) in mentions_in(c, ids)? {
+        if let Some(p) = by_id.get_mut(&s) {
+            p.mentions.push(a);
+        }
+    }
+    for (s, t) in tags_in(c, ids)? {
+        if let Some(p) = by_id.get_mut(&s) {
+            p.tags.push(t);
+        }
+    }
+    Ok(by_id.into_values().collect())
+}
+
 /// The whole bundle in one trip to a reader: the same levels as the trait's default
 /// body, each a statement or two on the same connection.
 fn bundle_in(
@@ -969,8 +995,11 @@ fn bundle_in(
         visible_in(c, viewer, &all_quoted)?
     };
     let all = bundle::ids(&statuses);
-    let mentions = mentions_in(c, &all)?;
-    let tags = tags_in(c, &all)?;
+    let (mut mentions, mut tags) = (Vec::new(), Vec::new());
+    for p in cache.through(&all, |ids| parts_in(c, ids))? {
+        mentions.extend(p.mentions.iter().map(|a| (p.id, *a)));
+        tags.extend(p.tags.into_iter().map(|t| (p.id, t)));
+    }
     let accounts = cache.through(&bundle::accounts(&statuses, &mentions), |ids| {
         accounts_in(c, ids)
     })?;
