@@ -2,9 +2,11 @@
 //! when the data behind it changes ([`Invalidation`]).
 //!
 //! Today one process serves a region, so [`Caches`] is its own invalidation: a change
-//! made here drops the entry here. Several nodes in front of one database (PostgreSQL)
-//! will need an implementation that also tells the other nodes; use cases only ever
-//! call [`Invalidation::changed`], so that is the one thing to swap.
+//! made here drops the entry here. The store's own caches of rows take the same
+//! [`Change`]s through the same trait (the SQLite store feeds its cache from the writer's
+//! view of every changed row). Several nodes in front of one database (PostgreSQL) will
+//! need an implementation that also tells the other nodes; everything goes through
+//! [`Invalidation::changed`], so that is the one thing to swap.
 
 use crate::model::Token;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub enum Change {
     /// A token stopped working (revoked, rotated, signed out).
     TokenRevoked { access_hash: String },
+    /// A status row changed or went (its counters, text, mentions, tags, existence).
+    Status(crate::id::Id),
+    /// An account row changed or went.
+    Account(crate::id::Id),
 }
 
 /// Told of every change that may leave a cached entry wrong.
@@ -72,6 +78,8 @@ impl Invalidation for Caches {
             Change::TokenRevoked { access_hash } => {
                 self.tokens.remove(access_hash);
             }
+            // Rows are cached by the store, not here.
+            Change::Status(_) | Change::Account(_) => {}
         }
     }
 }

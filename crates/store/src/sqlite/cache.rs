@@ -11,6 +11,7 @@
 //! epoch, bumped before every removal; a reader notes the epoch before it reads the
 //! database, inserts, then checks the epoch again and takes its entry out if it moved.
 
+use roost_core::cache::{Change, Invalidation};
 use roost_core::model::{Account, Status};
 use roost_core::store::StoreResult;
 use roost_core::Id;
@@ -165,7 +166,7 @@ impl RowCache {
     }
 
     /// The row changed (and the change is committed): drop it.
-    pub fn changed(&self, t: Table, id: i64) {
+    fn drop_row(&self, t: Table, id: i64) {
         self.stripe(t, id).fetch_add(1, Ordering::SeqCst);
         match t {
             Table::Statuses => {
@@ -175,6 +176,16 @@ impl RowCache {
             Table::Accounts => {
                 self.accounts.remove(&id);
             }
+        }
+    }
+}
+
+impl Invalidation for RowCache {
+    fn changed(&self, change: &Change) {
+        match change {
+            Change::Status(id) => self.drop_row(Table::Statuses, id.0),
+            Change::Account(id) => self.drop_row(Table::Accounts, id.0),
+            Change::TokenRevoked { .. } => {}
         }
     }
 }
@@ -221,7 +232,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(loads, 0, "served from memory");
-        c.changed(Table::Statuses, 7);
+        c.changed(&Change::Status(Id(7)));
         c.through(&[Id(7)], |ids: &[Id]| {
             loads += 1;
             load(ids)
@@ -231,7 +242,7 @@ mod tests {
 
         // Read before a change, kept after it: dropped at once.
         let before = c.epoch(Table::Statuses, 8);
-        c.changed(Table::Statuses, 8);
+        c.changed(&Change::Status(Id(8)));
         c.keep(before, status(8));
         assert!(c.statuses.get(&8).is_none());
         let e = c.epoch(Table::Statuses, 8);

@@ -16,7 +16,9 @@
 //! the channels (flume) and the binding (rusqlite) are the field's usual ones.
 
 use super::cache::{RowCache, Table};
+use roost_core::cache::{Change, Invalidation};
 use roost_core::store::{StoreError, StoreResult};
+use roost_core::Id;
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, OpenFlags, Row, Statement, ToSql};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -264,7 +266,11 @@ impl Invalidate {
     fn run(&self) {
         let rows = std::mem::take(&mut *self.touched.lock().unwrap_or_else(|e| e.into_inner()));
         for (t, id) in rows {
-            self.cache.changed(t, id);
+            let change = match t {
+                Table::Statuses => Change::Status(Id(id)),
+                Table::Accounts => Change::Account(Id(id)),
+            };
+            self.cache.changed(&change);
         }
     }
 }
