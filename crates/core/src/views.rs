@@ -58,19 +58,6 @@ impl ViewCounter {
         *c = c.saturating_add(n.max(0));
     }
 
-    /// Stored plus pending counts for `ids` as of `day`.
-    pub async fn counts(
-        &self,
-        store: &dyn ViewStore,
-        ids: &[Id],
-        day: i32,
-    ) -> StoreResult<HashMap<Id, ViewCount>> {
-        let _g = self.reading().await;
-        let mut out: HashMap<Id, ViewCount> = store.views(ids, day).await?.into_iter().collect();
-        self.add_pending(&mut out, ids, day);
-        Ok(out)
-    }
-
     /// Held while stored counts are read and until [`add_pending`](Self::add_pending):
     /// a flush waits, so no view is counted both in memory and in the store, or in neither.
     pub async fn reading(&self) -> tokio::sync::RwLockReadGuard<'_, ()> {
@@ -147,6 +134,22 @@ mod tests {
                     (*id, ViewCount { total, today })
                 })
                 .collect())
+        }
+    }
+
+    impl ViewCounter {
+        /// Stored plus pending counts, as `hydrate` reads them.
+        async fn counts(
+            &self,
+            store: &dyn ViewStore,
+            ids: &[Id],
+            day: i32,
+        ) -> StoreResult<HashMap<Id, ViewCount>> {
+            let _g = self.reading().await;
+            let mut out: HashMap<Id, ViewCount> =
+                store.views(ids, day).await?.into_iter().collect();
+            self.add_pending(&mut out, ids, day);
+            Ok(out)
         }
     }
 

@@ -538,3 +538,17 @@ async fn inventory_scan_finds_foreign_rows() {
         .any(|i| i.object == format!("favourite:{alice}:{public}") && i.home == "in"));
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roost.db");
+    let junk = b"this is not an SQLite database, and it is longer than a header".repeat(100);
+    std::fs::write(&path, &junk).unwrap();
+    let opened = SqliteStore::open(&path, SqliteOptions::default()).await;
+    assert!(
+        opened.is_err(),
+        "opening junk must fail, not panic or overwrite"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), junk, "the file is unchanged");
+}
