@@ -151,3 +151,45 @@ def test_errors_are_mastodon_style(users):
     with pytest.raises(MastodonAPIError) as err:
         alice.status_post("x" * 6000)
     assert "character limit" in str(err.value)
+
+
+def test_grouped_notifications():
+    tag = uuid.uuid4().hex[:6]
+    alice, bob, carol = (new_user(f"{name}_{tag}") for name in ("gna", "gnb", "gnc"))
+    a = alice.account_verify_credentials()
+    b = bob.account_verify_credentials()
+    c = carol.account_verify_credentials()
+    post = alice.status_post("group these likes")
+    bob.status_favourite(post.id)
+    carol.status_favourite(post.id)
+    mention = bob.status_post(f"@{a.username} hello")
+
+    # Mastodon.py asks for partial_avatars by default: the newest account in full.
+    res = alice.grouped_notifications()
+    kinds = [g.type for g in res.notification_groups]
+    assert kinds == ["mention", "favourite"], kinds
+    fav = res.notification_groups[1]
+    assert fav.notifications_count == 2
+    assert str(fav.status_id) == str(post.id)
+    assert [str(i) for i in fav.sample_account_ids] == [str(c.id), str(b.id)]
+    assert fav.group_key.startswith(f"favourite-{post.id}-")
+    assert [str(x.id) for x in res.accounts] == [str(b.id), str(c.id)]
+    assert [str(x.id) for x in res.partial_accounts] == []
+    assert str(post.id) in [str(s.id) for s in res.statuses]
+    assert str(mention.id) == str(res.notification_groups[0].status_id)
+    assert res.notification_groups[0].group_key.startswith("ungrouped-")
+
+    # The plain list carries the same key.
+    assert {n.group_key for n in alice.notifications(types=["favourite"])} == {fav.group_key}
+
+    one = alice.grouped_notification(fav.group_key)
+    assert one.notification_groups[0].notifications_count == 2
+    who = alice.grouped_notification_accounts(fav.group_key)
+    assert [str(x.id) for x in who] == [str(c.id), str(b.id)]
+    assert alice.unread_grouped_notifications_count() == 2
+
+    alice.dismiss_grouped_notification(fav.group_key)
+    after = alice.grouped_notifications(expand_accounts="full")
+    assert [g.type for g in after.notification_groups] == ["mention"]
+    with pytest.raises(MastodonNotFoundError):
+        alice.grouped_notification(fav.group_key)

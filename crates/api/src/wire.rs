@@ -496,7 +496,7 @@ impl<'a> Mapper<'a> {
         Notification {
             id: n.notification.id.to_string(),
             kind: n.notification.kind.as_str(),
-            group_key: format!("ungrouped-{}", n.notification.id),
+            group_key: roost_core::usecase::notification_groups::group_key(&n.notification),
             created_at: datetime(n.notification.created_at),
             account: self.account(&n.account),
             status: n.status.as_ref().map(|s| self.status(s)),

@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod hydrate;
 mod inbound;
+pub mod notification_groups;
 mod notifications;
 pub mod scopes;
 mod statuses;

@@ -5,6 +5,7 @@ mod accounts;
 mod errors;
 mod forgery;
 mod fuzz;
+mod grouped_notifications;
 mod hardening;
 mod mastodon_py;
 mod notifications;
