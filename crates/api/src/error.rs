@@ -41,6 +41,13 @@ impl ApiError {
         ApiError::Unauthorized("The access token is invalid".into())
     }
 
+    /// The status code and the client-safe text, for transports that report errors
+    /// inside a connection (a WebSocket message) rather than as a response.
+    pub fn status_and_text(&self) -> (u16, String) {
+        let (code, text) = self.status_and_message();
+        (code.as_u16(), text)
+    }
+
     fn status_and_message(&self) -> (StatusCode, String) {
         use ApiError as A;
         use CoreError as C;

@@ -31,6 +31,12 @@ pub struct AppState {
     pub max_body_bytes: usize,
 }
 
+/// Keeps a connection's slot among the server's `max_connections` taken while held. The
+/// server puts one in every request's extensions; a WebSocket, which outlives its HTTP
+/// connection, holds what it returns for the socket's life.
+#[derive(Clone)]
+pub struct Hold(pub Arc<dyn Fn() -> Box<dyn Send + Sync> + Send + Sync>);
+
 /// Parses an ID from a path; an unparsable one is just an unknown record.
 pub fn path_id(s: &str) -> Result<Id, ApiError> {
     s.parse::<Id>()

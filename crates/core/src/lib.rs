@@ -6,6 +6,7 @@ pub mod cache;
 pub mod error;
 pub mod id;
 pub mod limits;
+pub mod live;
 pub mod model;
 pub mod password;
 pub mod remote;

@@ -131,6 +131,9 @@ pub trait StatusStore: Send + Sync {
         page: Page,
     ) -> StoreResult<Vec<Id>>;
     async fn home_timeline(&self, account: Id, page: Page) -> StoreResult<Vec<Id>>;
+    /// Which of `among` (everyone when None) have the status in their home timeline:
+    /// the user streams a new or deleted status goes to, by the fan-out's own rules.
+    async fn home_holders(&self, status: Id, among: Option<&[Id]>) -> StoreResult<Vec<Id>>;
     /// Returns false if it was already favourited. When it is new, `notify` (the
     /// author's notification, if any) is created in the same transaction, as by
     /// `create_notifications`: one commit for the use case.

@@ -223,6 +223,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
             }
         })
     };
+    let live = tokio::spawn(roost_core::live::run(roost.clone(), rx.clone()));
     let outbox = {
         let settings = OutboxSettings {
             retry_base: cfg.outbox_retry,
@@ -262,6 +263,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         tokio::spawn(async move {
             serve::serve(listener, app, limits, rx).await;
             let _ = flusher.await;
+            let _ = live.await;
             let _ = purger.await;
             // Last flush after the last request: no view of a clean shutdown is lost.
             // Views of foreign posts go to the outbox, which is durable.

@@ -113,10 +113,21 @@ pub async fn serve<S>(
         });
         let app = app.clone();
         let busy = activity.clone();
+        // Shared with any WebSocket the connection becomes (see below).
+        let permit = Arc::new(permit);
+        let slot = permit.clone();
         let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
             let mut req = req.map(axum::body::Body::new);
             // Handlers read the peer address for attempt limits (memory only).
             req.extensions_mut().insert(ConnectInfo(peer));
+            // Once upgraded, a WebSocket leaves hyper's connection (and this loop's idle
+            // watch, which its own heartbeat replaces): it holds the connection's slot
+            // for its life, so sockets stay within `max_connections`.
+            let slot = slot.clone();
+            req.extensions_mut()
+                .insert(roost_api::Hold(Arc::new(move || {
+                    Box::new(slot.clone()) as Box<dyn Send + Sync>
+                })));
             let working = InFlight::new(busy.clone());
             let call = app.clone().oneshot(req);
             async move {

@@ -72,6 +72,7 @@ macro_rules! conformance_suite {
             status_create_and_counters,
             status_fanout_to_followers,
             status_fanout_replies,
+            home_holders_match_the_fanout,
             status_fanout_direct,
             status_fanout_reblog,
             visibility_matrix,
@@ -879,6 +880,54 @@ pub async fn status_fanout_replies(s: &dyn Store) {
     for x in [a, f1, f2, c] {
         assert!(w.home(x).await.contains(&thread));
     }
+}
+
+/// `home_holders` (who a live stream sends a status to) agrees with the fan-out.
+pub async fn home_holders_match_the_fanout(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let c = w.account("c").await;
+    let f1 = w.account("f1").await;
+    let f2 = w.account("f2").await;
+    let stranger = w.account("stranger").await;
+    w.follow(f1, a).await;
+    w.follow(f2, a).await;
+    w.follow(f1, c).await;
+    let sorted = |mut v: Vec<Id>| {
+        v.sort();
+        v
+    };
+    let cp = w.post(c, Visibility::Public).await;
+    let reply = w.reply(a, cp, Visibility::Public).await;
+    let all = [a, c, f1, f2, stranger];
+    let want = sorted(vec![a, f1]);
+    assert_eq!(
+        sorted(s.home_holders(reply, Some(&all)).await.unwrap()),
+        want,
+        "author and the follower who also follows the replied-to account"
+    );
+    assert_eq!(sorted(s.home_holders(reply, None).await.unwrap()), want);
+    assert_eq!(
+        s.home_holders(reply, Some(&[f2, stranger])).await.unwrap(),
+        Vec::<Id>::new()
+    );
+    assert_eq!(
+        s.home_holders(reply, Some(&[])).await.unwrap(),
+        Vec::<Id>::new()
+    );
+    let post = w.post(a, Visibility::Private).await;
+    assert_eq!(
+        sorted(s.home_holders(post, Some(&all)).await.unwrap()),
+        sorted(vec![a, f1, f2])
+    );
+    // More IDs than one statement binds.
+    let many: Vec<Id> = (0..2_500).map(|i| Id(i64::MAX - i)).chain([f2]).collect();
+    assert_eq!(s.home_holders(post, Some(&many)).await.unwrap(), vec![f2]);
+    assert_eq!(
+        s.home_holders(Id(424242), None).await.unwrap(),
+        Vec::<Id>::new(),
+        "an unknown status is held by no one"
+    );
 }
 
 pub async fn status_fanout_direct(s: &dyn Store) {

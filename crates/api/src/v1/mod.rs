@@ -9,6 +9,7 @@ pub mod instance;
 pub mod markers;
 pub mod notifications;
 pub mod statuses;
+pub mod streaming;
 pub mod timelines;
 
 use crate::AppState;
@@ -110,4 +111,26 @@ pub fn routes() -> Router<AppState> {
             post(notifications::dismiss),
         )
         .route("/api/v1/markers", get(markers::get).post(markers::post))
+        .route("/api/v1/streaming", get(streaming::socket))
+        .route("/api/v1/streaming/health", get(streaming::health))
+        .route("/api/v1/streaming/user", get(streaming::user))
+        .route(
+            "/api/v1/streaming/user/notification",
+            get(streaming::user_notification),
+        )
+        .route("/api/v1/streaming/public", get(streaming::public))
+        .route(
+            "/api/v1/streaming/public/local",
+            get(streaming::public_local),
+        )
+        .route(
+            "/api/v1/streaming/public/remote",
+            get(streaming::public_remote),
+        )
+        .route("/api/v1/streaming/hashtag", get(streaming::hashtag))
+        .route(
+            "/api/v1/streaming/hashtag/local",
+            get(streaming::hashtag_local),
+        )
+        .route("/api/v1/streaming/direct", get(streaming::direct))
 }

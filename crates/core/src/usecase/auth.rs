@@ -444,6 +444,7 @@ impl Roost {
     /// once. Every revocation goes through here.
     pub(crate) async fn revoke_token(&self, t: &Token) -> CoreResult<()> {
         self.store.revoke_token(t.id).await?;
+        self.live_event(crate::live::Event::TokenRevoked { token: t.id });
         self.invalidation
             .changed(&crate::cache::Change::TokenRevoked {
                 access_hash: t.access_hash.clone(),

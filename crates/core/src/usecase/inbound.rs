@@ -101,6 +101,7 @@ impl Roost {
             Err(e) => return Err(e.into()),
         };
         let from = status.account_id;
+        self.live_event(crate::live::Event::Status { id: status.id });
         if let Some(orig) = status.reblog_of_id {
             if let Some(o) = self.store.status(orig).await? {
                 self.notify(o.account_id, NotificationType::Reblog, from, Some(orig))
@@ -155,6 +156,7 @@ impl Roost {
         match self.store.status(id).await? {
             Some(s) if s.account_id == author => {
                 self.store.edit_status(id, &edit).await?;
+                self.live_event(crate::live::Event::Edited { id });
                 let sharers = self.store.sharers(id).await?;
                 self.notify_many(&sharers, NotificationType::Update, author, Some(id))
                     .await
@@ -167,7 +169,10 @@ impl Roost {
     pub async fn receive_delete(&self, id: Id, author: Id) -> CoreResult<()> {
         if let Some(s) = self.store.status(id).await? {
             if s.account_id == author {
-                self.store.delete_status(id).await?;
+                let event = self.deletion_event(&s).await?;
+                if self.store.delete_status(id).await?.is_some() {
+                    self.live_event(event);
+                }
             }
         }
         Ok(())
@@ -196,9 +201,13 @@ impl Roost {
                 account,
                 Some(status),
             );
-            self.store
+            let new = self
+                .store
                 .favourite(self.next_id(), account, status, note.as_ref())
                 .await?;
+            if let (true, Some(n)) = (new, &note) {
+                self.notified(n);
+            }
         }
         Ok(())
     }

@@ -71,6 +71,8 @@ pub struct Roost {
     /// Token rows by access hash, and the invalidation every change goes through.
     pub(crate) caches: Arc<crate::cache::Caches>,
     pub(crate) invalidation: Arc<dyn crate::cache::Invalidation>,
+    /// The streaming hub of this node and the bus it listens on.
+    pub live: Arc<crate::live::Live>,
 }
 
 /// Mastodon's limits on `limit`.
@@ -92,6 +94,9 @@ impl Roost {
             remote,
             foreign_views: Mutex::new(HashMap::new()),
             web_app: tokio::sync::OnceCell::new(),
+            live: Arc::new(crate::live::Live::new(Arc::new(
+                crate::live::LocalBus::new(),
+            ))),
         }
     }
 

@@ -43,6 +43,14 @@ impl Roost {
         })
     }
 
+    /// Tells the recipient's live streams of a notification just stored.
+    pub(crate) fn notified(&self, n: &Notification) {
+        self.live_event(crate::live::Event::Notification {
+            account: n.account_id,
+            id: n.id,
+        });
+    }
+
     pub(crate) async fn notify_many(
         &self,
         accounts: &[Id],
@@ -56,6 +64,9 @@ impl Roost {
             .collect();
         if !items.is_empty() {
             self.store.create_notifications(&items).await?;
+            for n in &items {
+                self.notified(n);
+            }
         }
         Ok(())
     }

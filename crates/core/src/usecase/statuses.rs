@@ -3,6 +3,7 @@
 use super::hydrate::StatusView;
 use super::{clamp_page, now, AccountsPage, Roost};
 use crate::id::Id;
+use crate::live::Event;
 use crate::model::*;
 use crate::remote::{Outbound, TransitStatus};
 use crate::store::StoreError;
@@ -253,6 +254,7 @@ impl Roost {
             )
             .await?;
         }
+        self.live_event(Event::Status { id: status.id });
         self.publish(Outbound::Created { status: status.id })
             .await?;
         self.hydrate_one(status.id, Some(author.id))
@@ -343,11 +345,13 @@ impl Roost {
             .await?
             .ok_or(CoreError::NotFound("status"))?;
         let mentions: Vec<Id> = view.mentions.iter().map(|a| a.id).collect();
+        let gone = self.deletion_event(&view.status).await?;
         let status = self
             .store
             .delete_status(id)
             .await?
             .ok_or(CoreError::NotFound("status"))?;
+        self.live_event(gone);
         self.publish(Outbound::Deleted {
             status: Box::new(status),
             mentions,
@@ -408,6 +412,7 @@ impl Roost {
             .collect();
         self.notify_many(&newly, NotificationType::Mention, actor.id, Some(id))
             .await?;
+        self.live_event(Event::Edited { id });
         self.publish(Outbound::Updated { status: id }).await?;
         self.hydrate_one(id, Some(actor.id))
             .await?
@@ -520,6 +525,7 @@ impl Roost {
             Some(target.id),
         )
         .await?;
+        self.live_event(Event::Status { id: reblog });
         self.publish(Outbound::Created { status: reblog }).await?;
         self.hydrate_one(reblog, Some(actor.id))
             .await?
@@ -533,7 +539,15 @@ impl Roost {
             target = self.visible_status(orig, Some(actor.id)).await?;
         }
         if let Some(existing) = self.store.find_reblog(actor.id, target.id).await? {
+            let reblog = self.store.status(existing).await?;
+            let event = match &reblog {
+                Some(s) => Some(self.deletion_event(s).await?),
+                None => None,
+            };
             if let Some(gone) = self.store.delete_status(existing).await? {
+                if let Some(e) = event {
+                    self.live_event(e);
+                }
                 self.publish(Outbound::Deleted {
                     status: Box::new(gone),
                     mentions: Vec::new(),
@@ -569,6 +583,9 @@ impl Roost {
             .favourite(self.next_id(), actor.id, target, note.as_ref())
             .await?
         {
+            if let Some(n) = &note {
+                self.notified(n);
+            }
             self.publish(Outbound::Favourited {
                 account: actor.id,
                 status: target,

@@ -16,6 +16,7 @@ mod restart;
 mod rogue;
 mod smoke;
 mod statuses;
+mod streaming;
 mod support;
 mod timelines;
 mod visibility;

@@ -112,3 +112,34 @@ async fn mastodon_py_two_regions() {
     assert!(stdout.contains("1 passed"), "{stdout}");
     r.stop_all().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_py_streams() {
+    let Some(py) = python() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 is required in CI for the Mastodon.py test"
+        );
+        eprintln!("SKIPPED: no python3 found; the Mastodon.py streaming test did not run");
+        return;
+    };
+    let s = TestServer::start().await;
+    let base = s.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(py)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .arg(repo_root().join("tests/clients/test_mastodon_py_streaming.py"))
+            .env("ROOST_URL", base)
+            .output()
+            .expect("pytest runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "Mastodon.py streaming tests failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("2 passed"), "{stdout}");
+}

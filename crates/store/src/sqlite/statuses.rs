@@ -856,6 +856,31 @@ impl StatusStore for SqliteStore {
         self.read_page(q, "h.status_id", page).await
     }
 
+    async fn home_holders(&self, status: Id, among: Option<&[Id]>) -> StoreResult<Vec<Id>> {
+        let among = among.map(<[Id]>::to_vec);
+        self.db
+            .read(move |c| {
+                let sql = "SELECT account_id AS id FROM home_timeline WHERE status_id = ";
+                let Some(among) = among else {
+                    let mut q = Sql::new(sql);
+                    q.push_arg(status);
+                    return q.rows(c, id_of);
+                };
+                per_chunk(
+                    c,
+                    &among,
+                    |chunk| {
+                        let mut q = Sql::new(sql);
+                        q.push_arg(status).push(" AND account_id IN (");
+                        q.push_ids(chunk).push(")");
+                        q
+                    },
+                    id_of,
+                )
+            })
+            .await
+    }
+
     async fn favourite(
         &self,
         id: Id,

@@ -250,6 +250,18 @@ impl Region {
                     .get("content-type")
                     .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase())
                     .unwrap_or_default();
+                if ct.starts_with("text/event-stream") {
+                    // A stream that was opened never ends by itself: its headers are the
+                    // answer (the connection closes as the response is dropped).
+                    return Outcome {
+                        elapsed: t.elapsed(),
+                        status: Some(status),
+                        content_type: ct,
+                        body: Vec::new(),
+                        transport: None,
+                        died: None,
+                    };
+                }
                 match resp.bytes().await {
                     Ok(b) => (Some(status), ct, b.to_vec(), None),
                     Err(e) => (Some(status), ct, Vec::new(), Some(error_chain(&e))),
