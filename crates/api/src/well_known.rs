@@ -14,7 +14,8 @@ pub fn routes() -> Router<AppState> {
             get(oauth_metadata),
         )
         .route("/.well-known/nodeinfo", get(nodeinfo_links))
-        .route("/nodeinfo/2.0", get(nodeinfo))
+        .route("/nodeinfo/2.0", get(nodeinfo_20))
+        .route("/nodeinfo/2.1", get(nodeinfo_21))
 }
 
 /// RFC 8414 metadata; Mastodon.py refuses password login unless `password` is listed.
@@ -35,7 +36,8 @@ async fn oauth_metadata(State(st): State<AppState>) -> Json<Value> {
             "write:lists", "write:media", "write:mutes", "write:notifications", "write:reports",
             "write:statuses"],
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
+        // Only `query`: the code comes back in the redirect's query string.
+        "response_modes_supported": ["query"],
         "code_challenge_methods_supported": ["S256"],
         "grant_types_supported": ["authorization_code", "password", "client_credentials", "refresh_token"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -44,18 +46,39 @@ async fn oauth_metadata(State(st): State<AppState>) -> Json<Value> {
 
 async fn nodeinfo_links(State(st): State<AppState>) -> Json<Value> {
     Json(json!({
-        "links": [{
-            "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
-            "href": format!("{}/nodeinfo/2.0", st.roost.cfg.base_url),
-        }]
+        "links": [
+            {
+                "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
+                "href": format!("{}/nodeinfo/2.0", st.roost.cfg.base_url),
+            },
+            {
+                "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
+                "href": format!("{}/nodeinfo/2.1", st.roost.cfg.base_url),
+            },
+        ]
     }))
 }
 
-async fn nodeinfo(State(st): State<AppState>) -> ApiResult<Json<Value>> {
+async fn nodeinfo_20(State(st): State<AppState>) -> ApiResult<Json<Value>> {
+    nodeinfo(&st, "2.0").await
+}
+
+async fn nodeinfo_21(State(st): State<AppState>) -> ApiResult<Json<Value>> {
+    nodeinfo(&st, "2.1").await
+}
+
+/// NodeInfo 2.0 and 2.1 (2.1 adds `software.repository` and `homepage`). Apps built on
+/// megalodon (Whalebird, Fedistar) refuse software they do not know unless
+/// `metadata.upstream` names the API it implements: Mastodon's.
+async fn nodeinfo(st: &AppState, version: &str) -> ApiResult<Json<Value>> {
     let stats = st.roost.instance_stats().await?;
+    let mut software = json!({ "name": "roost", "version": env!("CARGO_PKG_VERSION") });
+    if version == "2.1" {
+        software["homepage"] = json!(st.roost.cfg.base_url);
+    }
     Ok(Json(json!({
-        "version": "2.0",
-        "software": { "name": "roost", "version": env!("CARGO_PKG_VERSION") },
+        "version": version,
+        "software": software,
         "protocols": ["activitypub"],
         "services": { "outbound": [], "inbound": [] },
         "usage": {
@@ -63,6 +86,11 @@ async fn nodeinfo(State(st): State<AppState>) -> ApiResult<Json<Value>> {
             "localPosts": stats.status_count,
         },
         "openRegistrations": st.roost.cfg.registrations_open,
-        "metadata": { "nodeName": st.roost.cfg.title, "region": st.roost.cfg.region },
+        "metadata": {
+            "nodeName": st.roost.cfg.title,
+            "nodeDescription": st.roost.cfg.description,
+            "region": st.roost.cfg.region,
+            "upstream": { "name": "mastodon", "version": crate::v1::instance::MASTODON_VERSION },
+        },
     })))
 }

@@ -44,6 +44,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/.well-known/oauth-authorization-server"),
     ("GET", "/.well-known/nodeinfo"),
     ("GET", "/nodeinfo/2.0"),
+    ("GET", "/nodeinfo/2.1"),
     ("GET", "/oauth/authorize"),
     ("POST", "/oauth/authorize"),
     ("POST", "/oauth/token"),

@@ -2,6 +2,7 @@
 //! talks to it over HTTP.
 
 mod accounts;
+mod advertised;
 mod errors;
 mod forgery;
 mod fuzz;

@@ -1,0 +1,195 @@
+//! Apps switch features on from the instance documents, nodeinfo and the OAuth metadata,
+//! so what they advertise must be served: every URL in them is called here, and every
+//! feature they switch on is used once.
+
+use crate::support::*;
+use futures::StreamExt;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+async fn status_of(s: &TestServer, method: reqwest::Method, url: &str) -> u16 {
+    s.http
+        .request(method, url)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn every_advertised_url_and_feature_is_served() {
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let v1 = s.get("/api/v1/instance", None).await.ok();
+    let v2 = s.get("/api/v2/instance", None).await.ok();
+
+    // Streaming: both documents name the same base, and it streams there.
+    let streaming = v2["configuration"]["urls"]["streaming"]
+        .as_str()
+        .expect("v2 names the streaming base")
+        .to_string();
+    assert_eq!(v1["urls"]["streaming_api"], streaming.as_str());
+    let health = streaming.replacen("ws", "http", 1) + "/api/v1/streaming/health";
+    let r = s.http.get(&health).send().await.unwrap();
+    assert_eq!(r.text().await.unwrap(), "OK");
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
+        "{streaming}/api/v1/streaming?stream=user&access_token={}",
+        alice.token
+    ))
+    .await
+    .expect("the advertised streaming URL accepts a socket");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let post = s.post_status(&alice, json!({"status": "live"})).await;
+    let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("an event")
+        .unwrap()
+        .unwrap();
+    let frame: Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
+    let payload: Value = serde_json::from_str(frame["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(payload["id"], post["id"]);
+
+    // Live and hashtag feeds are open to anonymous readers, as `timelines_access` says.
+    let access = &v2["configuration"]["timelines_access"];
+    assert_eq!(access["live_feeds"]["local"], "public");
+    assert_eq!(access["hashtag_feeds"]["local"], "public");
+    s.get("/api/v1/timelines/public?local=true", None)
+        .await
+        .expect(200);
+    s.get("/api/v1/timelines/tag/roost", None).await.expect(200);
+    let r = s
+        .http
+        .get(s.url("/api/v1/streaming/public/local"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "anonymous public stream");
+    drop(r);
+    assert_eq!(
+        access["trending_link_feeds"]["local"], "disabled",
+        "no trends are served yet"
+    );
+
+    // The grouped notifications API, which apps use once `api_versions.mastodon >= 2`.
+    let api = v2["api_versions"]["mastodon"].as_u64().unwrap();
+    assert!(api >= 2);
+    s.post(
+        &format!("/api/v1/statuses/{}/favourite", id_of(&post)),
+        Some(&bob.token),
+        json!({}),
+    )
+    .await
+    .ok();
+    let grouped = s
+        .get("/api/v2/notifications", Some(&alice.token))
+        .await
+        .expect(200);
+    assert!(
+        grouped["notification_groups"].is_array(),
+        "grouped notifications: {grouped}"
+    );
+
+    // Status length as advertised: the limit passes, one more fails.
+    let max = v2["configuration"]["statuses"]["max_characters"]
+        .as_u64()
+        .unwrap() as usize;
+    assert_eq!(v1["configuration"]["statuses"]["max_characters"], max);
+    s.post_status(&alice, json!({"status": "a".repeat(max)}))
+        .await;
+    s.post_status_raw(&alice, json!({"status": "a".repeat(max + 1)}))
+        .await
+        .error(422);
+    // Features switched off are off in both documents and not served.
+    for doc in [&v1, &v2] {
+        assert_eq!(doc["configuration"]["statuses"]["max_media_attachments"], 0);
+        assert_eq!(doc["configuration"]["polls"]["max_options"], 0);
+    }
+    assert_eq!(v2["configuration"]["translation"]["enabled"], false);
+    assert_eq!(
+        status_of(&s, reqwest::Method::POST, &s.url("/api/v2/media")).await,
+        404
+    );
+
+    // Images named by the documents exist.
+    for url in [
+        v1["thumbnail"].as_str().unwrap(),
+        v2["thumbnail"]["url"].as_str().unwrap(),
+    ] {
+        assert_eq!(status_of(&s, reqwest::Method::GET, url).await, 200, "{url}");
+    }
+    assert_eq!(v2["registrations"]["enabled"], true);
+    assert_eq!(v1["registrations"], true);
+    s.get("/api/v1/instance/rules", None).await.expect(200);
+
+    // NodeInfo: every linked document answers with its own version, and names the API
+    // it implements (megalodon's detector needs `metadata.upstream`).
+    let links = s.get("/.well-known/nodeinfo", None).await.ok();
+    let links = links["links"].as_array().unwrap().clone();
+    assert!(links.len() >= 2);
+    for l in links {
+        let href = l["href"].as_str().unwrap();
+        let rel = l["rel"].as_str().unwrap();
+        let doc: Value = s.http.get(href).send().await.unwrap().json().await.unwrap();
+        assert!(
+            rel.ends_with(doc["version"].as_str().unwrap()),
+            "{rel}: {doc}"
+        );
+        assert_eq!(doc["metadata"]["upstream"]["name"], "mastodon");
+        assert_eq!(doc["software"]["name"], "roost");
+        assert_eq!(doc["usage"]["users"]["total"], 2);
+    }
+
+    // OAuth metadata: each endpoint is there (a bare call gets an error, not a 404).
+    let meta = s
+        .get("/.well-known/oauth-authorization-server", None)
+        .await
+        .ok();
+    assert_eq!(meta["issuer"], format!("{}/", s.base));
+    for (key, method) in [
+        ("authorization_endpoint", reqwest::Method::GET),
+        ("token_endpoint", reqwest::Method::POST),
+        ("revocation_endpoint", reqwest::Method::POST),
+    ] {
+        let url = meta[key].as_str().unwrap();
+        let code = status_of(&s, method, url).await;
+        assert!((400..=403).contains(&code), "{key} {url}: {code}");
+    }
+    // An app may ask for every advertised scope, and get a token for each grant type.
+    let scopes: Vec<&str> = meta["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let app = s
+        .http
+        .post(meta["app_registration_endpoint"].as_str().unwrap())
+        .json(&json!({"client_name": "every scope", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": scopes.join(" ")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.status(), 200);
+    let app: Value = app.json().await.unwrap();
+    for grant in meta["grant_types_supported"].as_array().unwrap() {
+        let grant = grant.as_str().unwrap();
+        if grant != "client_credentials" {
+            continue; // the others are covered by the OAuth tests
+        }
+        let tok = s
+            .post_form(
+                "/oauth/token",
+                None,
+                &[
+                    ("grant_type", grant),
+                    ("client_id", app["client_id"].as_str().unwrap()),
+                    ("client_secret", app["client_secret"].as_str().unwrap()),
+                ],
+            )
+            .await
+            .ok();
+        assert!(tok["access_token"].is_string());
+    }
+    assert_eq!(meta["response_modes_supported"], json!(["query"]));
+}
