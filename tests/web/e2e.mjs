@@ -24,7 +24,10 @@ import {
   suffix,
   PASSWORD,
   DESKTOP,
+  SHOTS,
 } from './lib.mjs';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 const BASE = required('ROOST_WEB_URL');
 let browser;
@@ -385,4 +388,103 @@ test('the pages work without JavaScript', { timeout: 120_000 }, async () => {
   });
 
   dave.clean();
+});
+
+// Waits for the page's live stream (`/home/live`, `/live/replies/ID`) to be answered: the
+// server subscribes before it answers, so from then on nothing is missed.
+function liveOpened(page, path) {
+  return page.waitForResponse((r) => new URL(r.url()).pathname === path && r.status() === 200);
+}
+
+test('home and post pages tell of new posts and replies live', { timeout: 180_000 }, async () => {
+  const run = suffix();
+  const erin = await person(browser, BASE);
+  const frank = await person(browser, BASE);
+  const e = erin.page;
+  const f = frank.page;
+  const frankName = `frank_${run}`;
+
+  await step('erin and frank sign up, erin follows frank', e, async () => {
+    await signUp(e, `erin_${run}`);
+    await signUp(f, frankName);
+    await e.goto(`/@${frankName}`);
+    await submit(e, e.getByRole('button', { name: 'Follow', exact: true }));
+    await e.getByRole('button', { name: 'Unfollow', exact: true }).waitFor();
+  });
+  const token = await apiToken(BASE, frankName);
+  const mine = await step('erin posts', e, () => compose(e, `erin 的第一条 ${run}`));
+
+  const first = `frank 说：实时更新 ${run}`;
+  await step('a followed post makes "1 new post" appear on home', e, async () => {
+    const opened = liveOpened(e, '/home/live');
+    await e.goto('/home');
+    await opened;
+    const banner = e.locator('a[data-live-event="post"]');
+    assert.ok(await banner.isHidden(), 'no banner before anything arrives');
+    assert.equal(await e.locator('[aria-live="polite"]').filter({ has: banner }).count(), 1);
+    await json(BASE, 'POST', '/api/v1/statuses', token, { status: first });
+    await e.getByRole('link', { name: '1 new post — show', exact: true }).waitFor();
+    assert.equal(await statusWith(e, first).count(), 0, 'the post itself is not drawn from the stream');
+  });
+
+  await step('a second post counts, its deletion uncounts', e, async () => {
+    const second = await json(BASE, 'POST', '/api/v1/statuses', token, { status: `second ${run}` });
+    await e.getByRole('link', { name: '2 new posts — show', exact: true }).waitFor();
+    await json(BASE, 'DELETE', `/api/v1/statuses/${second.id}`, token);
+    await e.getByRole('link', { name: '1 new post — show', exact: true }).waitFor();
+  });
+
+  await step('a like of her post shows "1 new notification"', e, async () => {
+    await json(BASE, 'POST', `/api/v1/statuses/${mine.id}/favourite`, token, {});
+    await e.getByRole('link', { name: '1 new notification — show', exact: true }).waitFor();
+    mkdirSync(SHOTS, { recursive: true });
+    const shot = join(SHOTS, 'desktop-home-live.png');
+    await e.screenshot({ path: shot });
+    console.log(`  screenshot: ${shot}`);
+  });
+
+  await step('the banner shows the new post', e, async () => {
+    const opened = liveOpened(e, '/home/live');
+    await e.getByRole('link', { name: '1 new post — show', exact: true }).click();
+    await pathIs(e, '/home');
+    await statusWith(e, first).waitFor();
+    await opened;
+    assert.ok(await e.locator('a[data-live-event="post"]').isHidden(), 'the banner starts hidden again');
+  });
+
+  const comment = `frank 的评论 ${run}`;
+  await step('a reply makes "1 new reply" appear on the post page', e, async () => {
+    const opened = liveOpened(e, `/live/replies/${mine.id}`);
+    await e.goto(mine.path);
+    await opened;
+    const comments = e.getByRole('region', { name: 'Comments' });
+    await json(BASE, 'POST', '/api/v1/statuses', token, { status: comment, in_reply_to_id: mine.id });
+    await comments.getByRole('link', { name: '1 new reply — show', exact: true }).click();
+    await pathIs(e, mine.path);
+    await e.getByRole('region', { name: 'Comments' }).locator('article.status').filter({ hasText: comment }).waitFor();
+  });
+
+  await step('with scripts off the pages render and the banners stay hidden', e, async () => {
+    const state = await erin.context.storageState();
+    const off = await person(browser, BASE, DESKTOP, { javaScriptEnabled: false, storageState: state });
+    const o = off.page;
+    const streams = [];
+    o.on('request', (r) => {
+      if (/\/live(\/|$)/.test(new URL(r.url()).pathname)) streams.push(r.url());
+    });
+    await o.goto('/home');
+    await o.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
+    await statusWith(o, first).waitFor();
+    assert.equal(await o.locator('a[data-live-event="post"]').count(), 1);
+    assert.ok(await o.locator('a[data-live-event="post"]').isHidden(), 'the home banner is hidden');
+    await o.goto(mine.path);
+    await o.getByRole('region', { name: 'Comments' }).locator('article.status').filter({ hasText: comment }).waitFor();
+    assert.ok(await o.locator('a[data-live-event="reply"]').isHidden(), 'the reply banner is hidden');
+    assert.deepEqual(streams, [], 'no live stream was opened');
+    off.clean();
+    await off.context.close();
+  });
+
+  erin.clean();
+  frank.clean();
 });

@@ -8,6 +8,7 @@ pub mod error;
 mod feeds;
 mod home;
 mod layout;
+mod live;
 mod login;
 mod notifications;
 mod post;
@@ -55,6 +56,8 @@ pub fn router(state: WebState) -> Router {
         .route("/login", get(login::login_form).post(login::login))
         .route("/logout", post(login::logout))
         .route("/home", get(home::get))
+        .route("/home/live", get(live::home))
+        .route("/live/replies/{id}", get(live::replies))
         .route("/public", get(public::all))
         .route("/public/local", get(public::local))
         .route("/tags/{name}", get(tags::get))

@@ -127,6 +127,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/login"),
     ("POST", "/logout"),
     ("GET", "/home"),
+    ("GET", "/home/live"),
+    ("GET", "/live/replies/{id}"),
     ("GET", "/public"),
     ("GET", "/public/local"),
     ("GET", "/tags/{name}"),

@@ -22,4 +22,5 @@ mod support;
 mod timelines;
 mod visibility;
 mod web_browser;
+mod web_live;
 mod web_pages;
