@@ -8,6 +8,7 @@ mod forgery;
 mod fuzz;
 mod grouped_notifications;
 mod hardening;
+mod masto_js;
 mod mastodon_py;
 mod notifications;
 mod oauth;
