@@ -14,6 +14,7 @@ mod fault;
 mod load;
 mod report;
 mod server;
+mod streaming;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -89,6 +90,15 @@ struct Options {
     server_args: Vec<String>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Idle WebSocket streams held open in the streaming scenario.
+    #[arg(long, default_value_t = 10_000)]
+    idle_sockets: usize,
+    /// Followers connected to their user stream while their author posts.
+    #[arg(long, default_value_t = 1_000)]
+    stream_followers: usize,
+    /// Posts timed in the streaming scenario.
+    #[arg(long, default_value_t = 50)]
+    stream_posts: usize,
 }
 
 fn shape(p: Preset) -> dataset::Shape {
@@ -353,6 +363,10 @@ async fn bench(o: Options) -> anyhow::Result<()> {
         "--view-flush-secs".into(),
         "1".into(),
         "--bench-static-route=true".into(),
+        // Room for the streaming scenario's idle sockets (the cap stays below the
+        // open-files limit, whatever is asked for).
+        "--max-connections".into(),
+        (o.idle_sockets + 2 * o.connections + 1024).to_string(),
     ];
     args.extend(o.server_args.iter().cloned());
     let srv = server::Server::start(&bin, &args, &out.join("server.log")).await?;
@@ -496,6 +510,23 @@ async fn bench(o: Options) -> anyhow::Result<()> {
     }
     if wanted("fan-out") {
         rep.fanout = Some(fanout(&client, &ctx, &db).await?);
+    }
+    if wanted("streaming") {
+        // This process holds one end of every socket too.
+        rlimit::increase_nofile_limit(u64::MAX)?;
+        let c = ctx.built.celebrity;
+        rep.streaming = Some(
+            streaming::run(
+                &srv,
+                &ctx.built.tokens,
+                c,
+                ctx.built.followers[c],
+                o.idle_sockets,
+                o.stream_followers.min(ctx.built.tokens.len() - 1),
+                o.stream_posts,
+            )
+            .await?,
+        );
     }
     rep.server_rss_peak_mib = mib(srv.sample().hwm_kib);
     srv.stop().await?;
@@ -753,6 +784,33 @@ fn targets(r: &Report) -> Vec<Target> {
         ),
         met: (r.preset == "large").then_some(r.server_rss_peak_mib * 1.048576 <= 200.0),
     });
+    if let Some(st) = &r.streaming {
+        let extra = st.rss_with_idle_mib - st.rss_before_mib;
+        t.push(Target {
+            name: "10k idle WebSockets".into(),
+            target: "<= 100 MiB extra".into(),
+            measured: format!(
+                "{extra:.0} MiB extra for {} sockets ({:.1} KiB each)",
+                st.idle_sockets,
+                extra * 1024.0 / st.idle_sockets.max(1) as f64
+            ),
+            met: (st.idle_sockets >= 10_000).then_some(extra <= 100.0),
+        });
+        t.push(Target {
+            name: "post to the last of 1,000 connected followers".into(),
+            target: "p99 <= 100 ms".into(),
+            measured: format!(
+                "p50 {:.1} ms, p99 {:.1} ms over {} posts to {} followers ({} missing)",
+                st.last_frame_p50_ms,
+                st.last_frame_p99_ms,
+                st.posts,
+                st.followers_connected,
+                st.missing
+            ),
+            met: (st.followers_connected >= 1_000)
+                .then_some(st.last_frame_p99_ms <= 100.0 && st.missing == 0),
+        });
+    }
     let cross = |n: &str| r.cross_region.iter().find(|c| c.setup == n);
     if let (Some(l), Some(s)) = (cross("all local (one region)"), cross("3 regions, store")) {
         t.push(Target {

@@ -104,6 +104,7 @@ pub struct Report {
     pub open_loop: Vec<OpenLoop>,
     pub views: Option<Views>,
     pub fanout: Option<Fanout>,
+    pub streaming: Option<crate::streaming::Streaming>,
     pub cross_region: Vec<CrossRow>,
     pub inter_region_delay_ms: u64,
     pub targets: Vec<Target>,
@@ -201,6 +202,27 @@ impl Report {
                 list(&f.post_ms),
                 list(&f.complete_ms),
                 f.rows_found
+            );
+        }
+        if let Some(st) = &self.streaming {
+            let _ = writeln!(
+                s,
+                "\nStreaming: {} idle user streams took the server from {:.0} to {:.0} MiB RSS (opened in {:.1} s). \
+                 With {} followers connected (of the author's {}), {} posts one after another reached the last follower \
+                 p50 {} ms, p99 {} ms, max {} ms after the POST's answer (any follower: p50 {} ms, p99 {} ms); {} frames missing.",
+                st.idle_sockets,
+                st.rss_before_mib,
+                st.rss_with_idle_mib,
+                st.idle_connect_secs,
+                st.followers_connected,
+                st.author_followers,
+                st.posts,
+                ms(st.last_frame_p50_ms),
+                ms(st.last_frame_p99_ms),
+                ms(st.last_frame_max_ms),
+                ms(st.any_frame_p50_ms),
+                ms(st.any_frame_p99_ms),
+                st.missing
             );
         }
         if !self.cross_region.is_empty() {
