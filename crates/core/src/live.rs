@@ -10,6 +10,7 @@
 
 use crate::id::Id;
 use crate::model::{Status, Visibility};
+use crate::remote::TransitStatus;
 use crate::usecase::{NotificationView, Roost, StatusView};
 use crate::CoreResult;
 use serde::{Deserialize, Serialize};
@@ -19,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tokio::sync::{broadcast, mpsc, watch};
 
 /// Something that happened, as it travels on the bus.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Event {
     /// A status entered this region's timelines: posted here or arrived from elsewhere.
     Status {
@@ -37,6 +38,12 @@ pub enum Event {
     TokenRevoked {
         token: Id,
     },
+    /// A post of another region that may be shown here but not kept (`transit`),
+    /// pushed by its home for the followers connected now. It is the one event that
+    /// carries content, so it never leaves the process: a bus between nodes skips it
+    /// (each node is pushed to on its own).
+    #[serde(skip)]
+    Transit(Arc<TransitStatus>),
 }
 
 /// A deleted status, with what deciding its audience needs (the row is gone by the
@@ -672,7 +679,37 @@ impl Roost {
                 self.live.close_token(*token);
                 Ok(())
             }
+            Event::Transit(t) => self.dispatch_transit(t).await,
         }
+    }
+
+    /// A transit post goes to the user streams of the connected accounts that follow
+    /// its author (of a direct one: that it mentions), and nowhere else: it is in no
+    /// timeline here.
+    async fn dispatch_transit(&self, t: &TransitStatus) -> CoreResult<()> {
+        let online = self.live.online();
+        if online.is_empty() {
+            return Ok(());
+        }
+        let mut to: Vec<Id> = t
+            .mentions
+            .iter()
+            .map(|a| a.id)
+            .filter(|a| online.contains(a))
+            .collect();
+        if t.status.visibility != Visibility::Direct {
+            to.extend(
+                self.store
+                    .followers_among(t.status.account_id, &online)
+                    .await?,
+            );
+        }
+        to.sort();
+        to.dedup();
+        let keys: Vec<Key> = to.into_iter().map(Key::User).collect();
+        let view = crate::usecase::transit_view(t.clone(), false);
+        self.live.deliver(&keys, &item(ItemKind::Update(view)));
+        Ok(())
     }
 
     async fn dispatch_status(&self, id: Id, edited: bool) -> CoreResult<()> {

@@ -200,6 +200,9 @@ pub trait FollowStore: Send + Sync {
     async fn count_follow_requests(&self, account: Id) -> StoreResult<i64>;
     /// Followers that asked to be notified of `account`'s new posts.
     async fn notifying_followers(&self, account: Id) -> StoreResult<Vec<Id>>;
+    /// Which of `among` follow `target` (accepted follows only): who is shown a post of
+    /// another region's user that is kept nowhere here (`transit`).
+    async fn followers_among(&self, target: Id, among: &[Id]) -> StoreResult<Vec<Id>>;
 }
 
 #[async_trait]

@@ -11,6 +11,7 @@ pub mod gate;
 pub mod holdings;
 pub mod httpsig;
 mod inbox;
+mod live_push;
 pub mod outbox;
 pub mod purge;
 pub mod routes;

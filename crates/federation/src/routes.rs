@@ -35,6 +35,7 @@ pub fn routes(state: FedState) -> Router {
         .route("/ap/users/{id}/inbox", post(inbox))
         .route("/ap/roost/timeline", post(timeline))
         .route("/ap/roost/status", post(status))
+        .route("/ap/roost/live", post(live))
         .route("/ap/roost/holdings/{id}", get(holdings))
         .with_state(state)
 }
@@ -271,6 +272,38 @@ async fn status(
     // A live read is a view, counted here at the post's home.
     s.roost.views.record(q.id);
     release_statuses(&s, &region, viewer, &[q.id], false).await
+}
+
+/// Posts of the calling region pushed for display only (`transit`): each is checked
+/// against that region's policy for this one, streamed to the followers connected here,
+/// and written nowhere.
+async fn live(
+    State(s): State<FedState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> FedResult<Response> {
+    let region = origin(&s, &method, &uri, &headers, Some(&body))?;
+    let items: TransitItems = serde_json::from_slice(&body)
+        .map_err(|e| FedError(StatusCode::BAD_REQUEST, format!("bad push: {e}")))?;
+    let cluster = s.fed.gate.cluster();
+    let mut shown = 0;
+    for t in s.fed.transit_statuses(&region, items) {
+        let class = content_class(t.status.visibility);
+        if cluster
+            .decide(&region, &s.roost.cfg.region, class)
+            .allowed()
+        {
+            s.roost.show_live(t);
+            shown += 1;
+        }
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "shown": shown })),
+    )
+        .into_response())
 }
 
 /// What this region holds of another region's user: inventory records and the ledger

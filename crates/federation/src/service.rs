@@ -69,6 +69,10 @@ pub struct Federation {
     /// Whether any region lets us see its posts only in transit; if none does (one
     /// region, or `store` everywhere), home timelines skip the live-fetch path entirely.
     inbound_transit: bool,
+    /// New posts to push for live display to regions that may show but not keep them
+    /// (see `live_push.rs`); None when no region is such.
+    pub(crate) live_push: Option<tokio::sync::mpsc::Sender<Id>>,
+    pub(crate) live_push_rx: Mutex<Option<tokio::sync::mpsc::Receiver<Id>>>,
 }
 
 fn unavailable(e: GateError) -> CoreError {
@@ -123,6 +127,18 @@ impl Federation {
             .keys()
             .filter(|home| **home != region)
             .any(|home| transit_from(gate.cluster(), home, &region));
+        let outbound_transit = gate
+            .cluster()
+            .regions
+            .keys()
+            .filter(|reader| **reader != region)
+            .any(|reader| transit_from(gate.cluster(), &region, reader));
+        let (live_push, live_push_rx) = if outbound_transit {
+            let (tx, rx) = tokio::sync::mpsc::channel(crate::live_push::QUEUE);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
         Federation {
             gate,
             store,
@@ -137,6 +153,8 @@ impl Federation {
             }),
             transit_ttl,
             inbound_transit,
+            live_push,
+            live_push_rx: Mutex::new(live_push_rx),
         }
     }
 
@@ -218,7 +236,7 @@ impl Federation {
         }
     }
 
-    async fn account(&self, id: Id) -> CoreResult<Account> {
+    pub(crate) async fn account(&self, id: Id) -> CoreResult<Account> {
         self.store
             .account(id)
             .await?
@@ -281,7 +299,7 @@ impl Federation {
     }
 
     /// Regions a status by a local author goes to, besides this one.
-    async fn status_destinations(
+    pub(crate) async fn status_destinations(
         &self,
         s: &Status,
         mentions: &[Id],
@@ -680,39 +698,13 @@ impl Federation {
         Ok(shown)
     }
 
-    async fn live(
-        &self,
-        region: &str,
-        path: &str,
-        t: Transfer,
-        body: &impl Serialize,
-    ) -> CoreResult<Vec<TransitStatus>> {
-        let body = serde_json::to_vec(body).unwrap_or_default();
-        let key = format!("{region}{path}{}", String::from_utf8_lossy(&body));
-        if let Some((at, hit)) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entries
-            .get(&key)
-        {
-            if at.elapsed() < self.transit_ttl {
-                return Ok(hit.as_ref().clone());
-            }
-        }
-        let bytes = self
-            .gate
-            .query(&t, path, &body)
-            .await
-            .map_err(unavailable)?;
-        let items: TransitItems = serde_json::from_slice(&bytes).map_err(|e| {
-            CoreError::Unavailable(format!("region {region} sent a bad answer: {e}"))
-        })?;
+    /// Posts of `region` as it sent them, each kept only if that region speaks for it
+    /// (its own post, by its own author).
+    pub(crate) fn transit_statuses(&self, region: &str, items: TransitItems) -> Vec<TransitStatus> {
         let base = self.base_of(region);
         let cluster = self.gate.cluster();
         let mut out = Vec::new();
         for it in items.items {
-            // The answering region speaks only for its own posts and authors.
             let Ok(p) = convert::parse_note(cluster, region, &it.note) else {
                 continue;
             };
@@ -743,6 +735,38 @@ impl Federation {
                 views,
             });
         }
+        out
+    }
+
+    async fn live(
+        &self,
+        region: &str,
+        path: &str,
+        t: Transfer,
+        body: &impl Serialize,
+    ) -> CoreResult<Vec<TransitStatus>> {
+        let body = serde_json::to_vec(body).unwrap_or_default();
+        let key = format!("{region}{path}{}", String::from_utf8_lossy(&body));
+        if let Some((at, hit)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entries
+            .get(&key)
+        {
+            if at.elapsed() < self.transit_ttl {
+                return Ok(hit.as_ref().clone());
+            }
+        }
+        let bytes = self
+            .gate
+            .query(&t, path, &body)
+            .await
+            .map_err(unavailable)?;
+        let items: TransitItems = serde_json::from_slice(&bytes).map_err(|e| {
+            CoreError::Unavailable(format!("region {region} sent a bad answer: {e}"))
+        })?;
+        let out = self.transit_statuses(region, items);
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let ttl = self.transit_ttl;
         if cache.entries.len() >= CACHE_MAX {
@@ -851,6 +875,9 @@ impl Remote for Federation {
     }
 
     async fn publish(&self, event: Outbound) -> CoreResult<()> {
+        if let Outbound::Created { status } = &event {
+            self.queue_live_push(*status);
+        }
         let items = self.items_for(event).await?;
         if !items.is_empty() {
             self.store.enqueue(&items).await?;

@@ -224,6 +224,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         })
     };
     let live = tokio::spawn(roost_core::live::run(roost.clone(), rx.clone()));
+    let live_push = tokio::spawn(fed.clone().run_live_push(rx.clone()));
     let outbox = {
         let settings = OutboxSettings {
             retry_base: cfg.outbox_retry,
@@ -264,6 +265,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
             serve::serve(listener, app, limits, rx).await;
             let _ = flusher.await;
             let _ = live.await;
+            let _ = live_push.await;
             let _ = purger.await;
             // Last flush after the last request: no view of a clean shutdown is lost.
             // Views of foreign posts go to the outbox, which is durable.

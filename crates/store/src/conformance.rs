@@ -73,6 +73,7 @@ macro_rules! conformance_suite {
             status_fanout_to_followers,
             status_fanout_replies,
             home_holders_match_the_fanout,
+            followers_among_accepted_follows,
             status_fanout_direct,
             status_fanout_reblog,
             visibility_matrix,
@@ -928,6 +929,26 @@ pub async fn home_holders_match_the_fanout(s: &dyn Store) {
         Vec::<Id>::new(),
         "an unknown status is held by no one"
     );
+}
+
+pub async fn followers_among_accepted_follows(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let f = w.account("f").await;
+    let pending = w.account("pending").await;
+    let other = w.account("other").await;
+    w.follow(f, a).await;
+    s.follow(w.id(), pending, a, FollowState::Requested, false, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.followers_among(a, &[f, pending, other, a]).await.unwrap(),
+        vec![f],
+        "only accepted followers"
+    );
+    assert!(s.followers_among(a, &[]).await.unwrap().is_empty());
+    let many: Vec<Id> = (0..2_500).map(|i| Id(i64::MAX - i)).chain([f]).collect();
+    assert_eq!(s.followers_among(a, &many).await.unwrap(), vec![f]);
 }
 
 pub async fn status_fanout_direct(s: &dyn Store) {

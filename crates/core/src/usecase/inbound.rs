@@ -151,6 +151,12 @@ impl Roost {
         Ok(true)
     }
 
+    /// A post of another region pushed for display only (`transit`): streamed to the
+    /// followers connected now, written nowhere.
+    pub fn show_live(&self, t: crate::remote::TransitStatus) {
+        self.live_event(crate::live::Event::Transit(std::sync::Arc::new(t)));
+    }
+
     /// An edit of a foreign status kept here, by its author.
     pub async fn receive_edit(&self, id: Id, author: Id, edit: StatusEdit) -> CoreResult<()> {
         match self.store.status(id).await? {

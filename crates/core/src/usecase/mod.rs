@@ -15,7 +15,7 @@ mod web;
 pub use accounts::{valid_username, AccountsPage, Registration};
 pub use auth::{constant_eq, AuthContext, GrantRequest, IssuedToken, NewApp, OAuthError};
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
-pub use statuses::{content_class, EditStatus, PostStatus};
+pub use statuses::{content_class, transit_view, EditStatus, PostStatus};
 pub use web::{Neighbours, WebSession};
 
 use crate::id::{Id, IdGen};

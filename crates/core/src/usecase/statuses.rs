@@ -731,7 +731,7 @@ pub fn content_class(v: Visibility) -> DataClass {
 
 /// A status fetched live, as a view (no nested reblog or quote: those would be further
 /// live fetches).
-pub(crate) fn transit_view(t: TransitStatus, has_viewer: bool) -> StatusView {
+pub fn transit_view(t: TransitStatus, has_viewer: bool) -> StatusView {
     StatusView {
         status: t.status,
         account: t.author,

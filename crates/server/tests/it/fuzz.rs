@@ -150,6 +150,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/ap/users/{id}/inbox"),
     ("POST", "/ap/roost/timeline"),
     ("POST", "/ap/roost/status"),
+    ("POST", "/ap/roost/live"),
     ("GET", "/ap/roost/holdings/{id}"),
 ];
 

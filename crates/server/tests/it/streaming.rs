@@ -614,3 +614,61 @@ async fn websockets_keep_their_connection_slot_while_open() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn a_transit_post_is_pushed_to_connected_followers_and_kept_nowhere() {
+    use roost_residency::{Action, DataClass};
+    let r = Regions::start(|code| {
+        let mut p = policy_all("store");
+        if code == "id" {
+            p.default.insert(DataClass::PublicContent, Action::Transit);
+        }
+        p
+    })
+    .await;
+    let (ins, ids) = (r.get("in"), r.get("id"));
+    let (asha, budi) = r.asha_and_budi().await;
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    let mut ws = connect(ins, &format!("?access_token={}&stream=user", asha.token)).await;
+    let mut public = connect(ins, "?stream=public").await;
+    settle(ins, 2).await;
+    let text = "pushed-live-only-5c2e 雅加达";
+    let post = ids.post_status(&budi, json!({"status": text})).await;
+    let f = next_event(&mut ws).await;
+    assert_eq!(f.event, "update");
+    assert_eq!(f.payload["id"], post["id"]);
+    assert!(f.payload["content"].as_str().unwrap().contains("雅加达"));
+    assert_eq!(f.payload["account"]["acct"], r.handle("id", "budi"));
+    // Not on India's public stream: it is in no timeline there.
+    let own = ins
+        .post_status(&asha, json!({"status": "local after"}))
+        .await;
+    let got = update_ids(&events_until(&mut public, &id_of(&own)).await);
+    assert_eq!(got, [id_of(&own)]);
+
+    // Nothing of it reached India's disk; Indonesia's ledger has the push as transit.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let bytes = raw_bytes(&r.data_dir("in"));
+    assert!(!bytes.windows(text.len()).any(|w| w == text.as_bytes()));
+    let head: roost_residency::SignedTreeHead =
+        serde_json::from_value(ids.get("/api/roost/v1/ledger/head", None).await.ok()).unwrap();
+    let size = head.head.tree_size;
+    let mut pushed = false;
+    for i in 0..size {
+        let e = ids
+            .get(&format!("/api/roost/v1/ledger/entries/{i}"), None)
+            .await
+            .ok();
+        pushed |= e["entry"]["object"] == format!("status:{}", id_of(&post))
+            && e["entry"]["decision"] == "transit"
+            && e["entry"]["counterpart"] == "in"
+            && e["entry"]["purpose"]
+                .as_str()
+                .is_some_and(|p| p.contains("live display"));
+    }
+    assert!(
+        pushed,
+        "the push is in Indonesia's ledger as a transit transfer"
+    );
+    r.stop_all().await;
+}

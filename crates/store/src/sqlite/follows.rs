@@ -295,4 +295,22 @@ impl FollowStore for SqliteStore {
             })
             .await
     }
+
+    async fn followers_among(&self, target: Id, among: &[Id]) -> StoreResult<Vec<Id>> {
+        let among = among.to_vec();
+        self.db
+            .read(move |c| {
+                let mut out = Vec::new();
+                for chunk in among.chunks(ID_CHUNK) {
+                    let mut q = Sql::new(
+                        "SELECT follower_id FROM follows WHERE accepted = 1 AND target_id = ",
+                    );
+                    q.push_arg(target).push(" AND follower_id IN (");
+                    q.push_ids(chunk).push(")");
+                    out.extend(q.rows(c, |r| Ok(Id(get(r, "follower_id")?)))?);
+                }
+                Ok(out)
+            })
+            .await
+    }
 }
