@@ -6,11 +6,12 @@ with ROOST_URL_A / ROOST_URL_B (base URLs) and ROOST_DOMAIN_A / ROOST_DOMAIN_B s
 """
 
 import os
+import queue
 import time
 import uuid
 
 import pytest
-from mastodon import Mastodon, MastodonAPIError
+from mastodon import Mastodon, MastodonAPIError, StreamListener
 
 A, B = os.environ.get("ROOST_URL_A"), os.environ.get("ROOST_URL_B")
 DA, DB = os.environ.get("ROOST_DOMAIN_A"), os.environ.get("ROOST_DOMAIN_B")
@@ -49,8 +50,26 @@ def test_two_regions_follow_post_reply_quote():
     wait_for("asha follows budi", lambda: asha.account_relationships(b_at_a)[0]["following"])
     wait_for("budi follows asha", lambda: budi.account_relationships(a_at_b)[0]["following"])
 
-    # Budi posts in his region; Asha sees it in her home timeline in hers.
+    # Asha streams her home timeline from her region while Budi posts in his.
+    class Updates(StreamListener):
+        def __init__(self):
+            self.q = queue.Queue()
+
+        def on_update(self, status):
+            self.q.put(status)
+
+    updates = Updates()
+    stream = asha.stream_user(updates, run_async=True)
+    time.sleep(0.5)
+
+    # Budi posts in his region; Asha sees it in her home timeline in hers, and live.
     post = budi.status_post("Halo dari Jakarta #roost 你好")
+    try:
+        live = updates.q.get(timeout=15)
+    finally:
+        stream.close()
+    assert live["id"] == post["id"]
+    assert live["account"]["acct"] == f"budi_{tag}@{DB}"
     seen = wait_for("budi's post at A", lambda: [s for s in asha.timeline_home() if s["id"] == post["id"]])
     assert "Jakarta" in seen[0]["content"]
     assert seen[0]["account"]["acct"] == f"budi_{tag}@{DB}"

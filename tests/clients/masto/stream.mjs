@@ -1,7 +1,9 @@
 // roost's streaming API through a real client: masto.js 8's WebSocket client
 // (createStreamingAPIClient), with masto.js's REST client making the posts.
 //
-// Env: ROOST_URL (http://host:port), ALICE_TOKEN, BOB_TOKEN; alice follows bob.
+// Env: ROOST_URL (http://host:port), ALICE_TOKEN, BOB_TOKEN; alice follows bob. And a
+// user of another region that alice follows: REMOTE_URL (its region), REMOTE_TOKEN,
+// REMOTE_ACCT (its handle as alice's region shows it).
 // Run by crates/server/tests/it/masto_js.rs with the Node of the `node` package:
 //   node_modules/.bin/node --test-reporter=spec stream.mjs
 //
@@ -25,6 +27,8 @@ const bobToken = env("BOB_TOKEN");
 
 const alice = createRestAPIClient({ url, accessToken: aliceToken });
 const bob = createRestAPIClient({ url, accessToken: bobToken });
+const remote = createRestAPIClient({ url: env("REMOTE_URL"), accessToken: env("REMOTE_TOKEN") });
+const remoteAcct = env("REMOTE_ACCT");
 
 let streamingApiUrl;
 let aliceName;
@@ -162,6 +166,21 @@ test("the user stream: update, mention notification, status.update, delete", asy
   e = await user.next();
   assert.equal(e.event, "delete");
   assert.equal(e.payload, post.id);
+});
+
+test("a post made in another region reaches the user stream", async () => {
+  const user = new Reader(streaming(aliceToken).user.subscribe(), "user (remote)");
+  let n = 0;
+  await user.ready(() => bob.v1.statuses.create({ status: `probe ${++n} before the remote post` }));
+  const post = await remote.v1.statuses.create({ status: "from the other region, via masto.js" });
+  const e = await user.next();
+  assert.equal(e.event, "update");
+  assert.equal(e.payload.id, post.id);
+  assert.equal(e.payload.account.acct, remoteAcct);
+  await remote.v1.statuses.$select(post.id).remove();
+  const d = await user.next();
+  assert.equal(d.event, "delete");
+  assert.equal(d.payload, post.id);
 });
 
 test("the hashtag stream gets a tagged public post", async () => {

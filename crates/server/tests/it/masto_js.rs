@@ -7,7 +7,7 @@
 //! `npm` only installs it. `node_modules` is installed with `npm ci` when missing.
 //! Without `npm` the test says so and passes, unless `CI` is set, where it fails.
 
-use crate::support::TestServer;
+use crate::support::{follow_across, policy_all, Regions};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -91,14 +91,21 @@ async fn masto_js_streams_from_roost() {
     let Some(dir) = tokio::task::spawn_blocking(masto_tests).await.unwrap() else {
         return;
     };
-    let s = TestServer::start().await;
+    // Two regions: alice and bob in one, budi (whom alice follows too) in the other.
+    let r = Regions::start(|_| policy_all("store")).await;
+    let s = r.get("in");
     let alice = s.register("alice").await;
     let bob = s.register("bob").await;
     s.follow(&alice, &bob).await;
+    let budi = r.get("id").register("budi").await;
+    follow_across(&r, "in", &alice, "id", &budi).await;
     let envs = [
         ("ROOST_URL", s.base.clone()),
         ("ALICE_TOKEN", alice.token.clone()),
         ("BOB_TOKEN", bob.token.clone()),
+        ("REMOTE_URL", r.get("id").base.clone()),
+        ("REMOTE_TOKEN", budi.token.clone()),
+        ("REMOTE_ACCT", r.handle("id", "budi")),
     ];
     let out = tokio::task::spawn_blocking(move || {
         // The package's Node, not the system's: masto.js 8 needs Node 22.
@@ -127,5 +134,5 @@ async fn masto_js_streams_from_roost() {
         "no masto.js test ran:\n{all}"
     );
     println!("{all}");
-    s.stop().await;
+    r.stop_all().await;
 }
