@@ -178,8 +178,16 @@ struct IdleTimeouts {
 }
 
 const PRESSURE_IDLE: Duration = Duration::from_secs(1);
+/// Slow handlers are not stuck peers: a response is cut only after this long without a
+/// byte moving, however short the idle timeout.
+const STALLED_AT_LEAST: Duration = Duration::from_secs(60);
 
 impl IdleTimeouts {
+    /// How long a response may move no byte before its connection counts as stuck.
+    fn stalled(&self) -> Duration {
+        (2 * self.normal).max(STALLED_AT_LEAST)
+    }
+
     fn current(&self) -> Duration {
         if self.slots.available_permits() <= self.low_water {
             PRESSURE_IDLE.min(self.normal)
@@ -216,12 +224,19 @@ impl Activity {
     /// when the server fills up.
     async fn idle_for(&self, timeouts: &IdleTimeouts) {
         loop {
+            let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
             if self.in_flight.load(Ordering::Relaxed) > 0 {
-                // Idle time counts from the answer (`InFlight` touches when dropped).
+                // A response being written is not idle (idle time counts from the answer:
+                // `InFlight` touches when dropped), unless not one byte has moved for
+                // long: a peer that stopped reading an endless response (an event
+                // stream, which otherwise writes a heartbeat every 15 s) would hold its
+                // slot for good.
+                if self.opened.elapsed() >= last + timeouts.stalled() {
+                    return;
+                }
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
-            let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
             let deadline = last + timeouts.current();
             let now = self.opened.elapsed();
             if now >= deadline {

@@ -26,6 +26,9 @@ use std::time::{Duration, Instant};
 const HEARTBEAT: Duration = Duration::from_secs(15);
 /// A WebSocket peer that answers nothing for this long is gone.
 const PEER_SILENCE: Duration = Duration::from_secs(75);
+/// A frame that cannot be written for this long (the peer stopped reading) ends the
+/// socket, which would otherwise hold its connection slot for good.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest client message read (subscribe requests are tiny).
 const MAX_MESSAGE: usize = 4096;
 /// What one WebSocket reads into (clients send only small subscribe messages) and the
@@ -308,13 +311,13 @@ async fn run_socket(mut ws: WebSocket, st: AppState, ctx: Option<Caller>, first:
                         // 1013: try again later.
                         _ => (1013, "too slow: events were not read"),
                     };
-                    let _ = ws.send(Message::Close(Some(CloseFrame {
+                    let _ = send(&mut ws, Message::Close(Some(CloseFrame {
                         code,
                         reason: reason.into(),
                     }))).await;
                     return;
                 };
-                if ws.send(Message::Text(frame(&st, &d).into())).await.is_err() {
+                if send(&mut ws, Message::Text(frame(&st, &d).into())).await.is_err() {
                     return;
                 }
             }
@@ -323,7 +326,7 @@ async fn run_socket(mut ws: WebSocket, st: AppState, ctx: Option<Caller>, first:
                 match m {
                     Some(Ok(Message::Text(t))) => {
                         if let Some(err) = handle(&conn, ctx.as_ref(), t.as_str()) {
-                            if ws.send(Message::Text(err.into())).await.is_err() {
+                            if send(&mut ws, Message::Text(err.into())).await.is_err() {
                                 return;
                             }
                         }
@@ -336,11 +339,19 @@ async fn run_socket(mut ws: WebSocket, st: AppState, ctx: Option<Caller>, first:
                 if heard.elapsed() > PEER_SILENCE {
                     return;
                 }
-                if ws.send(Message::Ping(Default::default())).await.is_err() {
+                if send(&mut ws, Message::Ping(Default::default())).await.is_err() {
                     return;
                 }
             }
         }
+    }
+}
+
+/// Sends one message, or fails once it could not be written for [`SEND_TIMEOUT`].
+async fn send(ws: &mut WebSocket, m: Message) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_TIMEOUT, ws.send(m)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
     }
 }
 
