@@ -3,6 +3,7 @@
 //! call one use case on [`roost_core::Roost`] and map the result to Mastodon JSON
 //! ([`wire`]). Errors become HTTP in one table ([`error`]).
 
+pub mod admin;
 pub mod error;
 pub mod extract;
 pub mod oauth;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(v1::routes())
         .merge(v2::routes())
         .merge(roost::routes())
+        .merge(admin::routes())
         .with_state(state)
 }
 

@@ -34,7 +34,9 @@ async fn oauth_metadata(State(st): State<AppState>) -> Json<Value> {
             "read:statuses", "write:accounts", "write:blocks", "write:bookmarks",
             "write:conversations", "write:favourites", "write:filters", "write:follows",
             "write:lists", "write:media", "write:mutes", "write:notifications", "write:reports",
-            "write:statuses"],
+            "write:statuses", "admin:read", "admin:write", "admin:read:accounts",
+            "admin:write:accounts", "admin:read:reports", "admin:write:reports",
+            "admin:read:domain_blocks", "admin:write:domain_blocks"],
         "response_types_supported": ["code"],
         // Only `query`: the code comes back in the redirect's query string.
         "response_modes_supported": ["query"],
@@ -85,7 +87,8 @@ async fn nodeinfo(st: &AppState, version: &str) -> ApiResult<Json<Value>> {
             "users": { "total": stats.user_count, "activeMonth": stats.active_month, "activeHalfyear": stats.active_month },
             "localPosts": stats.status_count,
         },
-        "openRegistrations": st.roost.cfg.registrations_open,
+        // As Mastodon: sign-ups that wait for approval are not open.
+        "openRegistrations": st.roost.cfg.registrations_open && !st.roost.cfg.approval_required,
         "metadata": {
             "nodeName": st.roost.cfg.title,
             "nodeDescription": st.roost.cfg.description,

@@ -70,7 +70,47 @@ pub struct Account {
     pub fields: Vec<Field>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// Present (true) only for a suspended account, as in Mastodon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<bool>,
+    /// Present (true) only for a silenced account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limited: Option<bool>,
+    /// The signed-in user's own role (CredentialAccount only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
     pub roost: AccountExt,
+}
+
+/// Mastodon's Role entity.
+#[derive(Serialize, Clone)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    pub color: String,
+    /// Mastodon's permission bit field, as a decimal string.
+    pub permissions: String,
+    pub highlighted: bool,
+}
+
+impl Role {
+    pub fn of(r: m::Role) -> Role {
+        // Mastodon's bits: 1 administrator, 16 manage reports, 32 manage federation,
+        // 1024 manage users, 4096 view dashboard... (app/models/user_role.rb).
+        let (id, name, permissions, highlighted) = match r {
+            m::Role::User => ("-99", "", 0u64, false),
+            m::Role::Moderator => ("1", "Moderator", 16 | 1024 | 4096, true),
+            m::Role::Admin => ("2", "Admin", 1, true),
+            m::Role::Owner => ("3", "Owner", 1, true),
+        };
+        Role {
+            id: id.into(),
+            name: name.into(),
+            color: String::new(),
+            permissions: permissions.to_string(),
+            highlighted,
+        }
+    }
 }
 
 /// roost's extension: where the account's data lives.
@@ -295,7 +335,7 @@ impl<'a> Mapper<'a> {
         let url = format!("{base}/@{}", a.username);
         let avatar = format!("{local}/static/avatar.png");
         let header = format!("{local}/static/header.png");
-        Account {
+        let mut out = Account {
             id: a.id.to_string(),
             username: a.username.clone(),
             acct: self.acct(a),
@@ -324,10 +364,28 @@ impl<'a> Mapper<'a> {
             roles: vec![],
             fields: vec![],
             source: None,
+            suspended: None,
+            limited: a.silenced.then_some(true),
+            role: None,
             roost: AccountExt {
                 home_region: a.home_region.clone(),
             },
+        };
+        if a.suspended {
+            // What Mastodon shows of a suspended account: who it was, nothing it said.
+            out.suspended = Some(true);
+            out.display_name = String::new();
+            out.note = String::new();
+            out.locked = false;
+            out.bot = false;
+            out.discoverable = false;
+            out.indexable = false;
+            out.statuses_count = 0;
+            out.followers_count = 0;
+            out.following_count = 0;
+            out.last_status_at = None;
         }
+        out
     }
 
     /// The signed-in user's own account, with `source`.
@@ -431,7 +489,7 @@ impl<'a> Mapper<'a> {
             text: None,
             favourited: flags.map(|f| f.favourited),
             reblogged: flags.map(|f| f.reblogged),
-            muted: flags.map(|_| false),
+            muted: flags.map(|f| f.muted),
             bookmarked: flags.map(|f| f.bookmarked),
             pinned: flags.map(|_| s.pinned),
             filtered: vec![],
@@ -480,13 +538,13 @@ impl<'a> Mapper<'a> {
             notifying: r.notifying,
             languages: None,
             followed_by: r.followed_by,
-            blocking: false,
-            blocked_by: false,
-            muting: false,
-            muting_notifications: false,
+            blocking: r.blocking,
+            blocked_by: r.blocked_by,
+            muting: r.muting,
+            muting_notifications: r.muting_notifications,
             requested: r.requested,
             requested_by: r.requested_by,
-            domain_blocking: false,
+            domain_blocking: r.domain_blocking,
             endorsed: false,
             note: String::new(),
         }

@@ -9,7 +9,7 @@
 //! to grow.
 
 use crate::id::Id;
-use crate::model::{Status, Visibility};
+use crate::model::{Shun, Status, Visibility};
 use crate::remote::TransitStatus;
 use crate::usecase::{NotificationView, Roost, StatusView};
 use crate::CoreResult;
@@ -395,6 +395,19 @@ impl Live {
         self.reg().online.keys().copied().collect()
     }
 
+    /// The accounts of every signed-in connection, whatever they subscribed to.
+    fn signed_in(&self) -> Vec<Id> {
+        let mut v: Vec<Id> = self
+            .reg()
+            .conns
+            .values()
+            .filter_map(|c| c.account)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
     fn has_connections(&self) -> bool {
         !self.reg().conns.is_empty()
     }
@@ -402,6 +415,12 @@ impl Live {
     /// Hands `item` to every connection subscribed under one of `keys`. A connection
     /// whose queue is full is dropped.
     fn deliver(&self, keys: &[Key], item: &Arc<Item>) {
+        self.deliver_except(keys, item, &HashSet::new());
+    }
+
+    /// [`Live::deliver`] to every connection but those of the `except` accounts (who
+    /// block, are blocked by or mute the author of what is sent).
+    fn deliver_except(&self, keys: &[Key], item: &Arc<Item>, except: &HashSet<Id>) {
         let mut reg = self.reg();
         let mut slow = Vec::new();
         let mut sent: Vec<(u64, &Key)> = Vec::new();
@@ -414,6 +433,9 @@ impl Live {
             let Some(conn) = reg.conns.get(&cid) else {
                 continue;
             };
+            if conn.account.is_some_and(|a| except.contains(&a)) {
+                continue;
+            }
             let Some(stream) = conn
                 .streams
                 .iter()
@@ -706,6 +728,13 @@ impl Roost {
         }
         to.sort();
         to.dedup();
+        let shunning: HashSet<Id> = self
+            .store
+            .shunning(&[t.status.account_id], &to, Shun::Posts)
+            .await?
+            .into_iter()
+            .collect();
+        to.retain(|a| !shunning.contains(a));
         let keys: Vec<Key> = to.into_iter().map(Key::User).collect();
         let view = crate::usecase::transit_view(t.clone(), false);
         self.live.deliver(&keys, &item(ItemKind::Update(view)));
@@ -719,6 +748,16 @@ impl Roost {
         let s = &view.status;
         let local = !self.is_foreign_id(s.account_id);
         let online = self.live.online();
+        // One query for every connected account: who is kept from this author's posts
+        // (or, for a reblog, from the reblogged author's).
+        let mut authors = vec![s.account_id];
+        authors.extend(view.reblog.as_ref().map(|r| r.account.id));
+        let except: HashSet<Id> = self
+            .store
+            .shunning(&authors, &self.live.signed_in(), Shun::Posts)
+            .await?
+            .into_iter()
+            .collect();
         let mut keys: Vec<Key> = if online.is_empty() {
             Vec::new()
         } else {
@@ -755,14 +794,15 @@ impl Roost {
                 viewer,
                 status: view.clone(),
             });
-            self.live.deliver(&[Key::Direct(viewer)], &conv);
+            self.live
+                .deliver_except(&[Key::Direct(viewer)], &conv, &except);
         }
         let kind = if edited {
             ItemKind::StatusUpdate(view)
         } else {
             ItemKind::Update(view)
         };
-        self.live.deliver(&keys, &item(kind));
+        self.live.deliver_except(&keys, &item(kind), &except);
         Ok(())
     }
 }

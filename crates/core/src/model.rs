@@ -57,6 +57,11 @@ pub struct Account {
     pub following_count: i64,
     pub statuses_count: i64,
     pub last_status_at: Option<Timestamp>,
+    /// Suspended by a moderator (here or, for a foreign account, by its home region): the
+    /// account and everything it posted are hidden.
+    pub suspended: bool,
+    /// Silenced (Mastodon's "limited"): kept out of public timelines.
+    pub silenced: bool,
 }
 
 /// What registration stores for a new account.
@@ -211,6 +216,8 @@ pub struct ViewerFlags {
     pub favourited: bool,
     pub reblogged: bool,
     pub bookmarked: bool,
+    /// The viewer muted the conversation (thread) this status is in.
+    pub muted: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -280,6 +287,11 @@ pub struct Relationship {
     pub requested_by: bool,
     pub notifying: bool,
     pub showing_reblogs: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub domain_blocking: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -292,10 +304,14 @@ pub enum NotificationType {
     FollowRequest,
     Quote,
     Update,
+    /// To moderators: someone signed up (Mastodon's `admin.sign_up`).
+    AdminSignUp,
+    /// To moderators: a new report (`admin.report`).
+    AdminReport,
 }
 
 impl NotificationType {
-    pub const ALL: [NotificationType; 8] = [
+    pub const ALL: [NotificationType; 10] = [
         NotificationType::Mention,
         NotificationType::Status,
         NotificationType::Reblog,
@@ -304,6 +320,8 @@ impl NotificationType {
         NotificationType::FollowRequest,
         NotificationType::Quote,
         NotificationType::Update,
+        NotificationType::AdminSignUp,
+        NotificationType::AdminReport,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -315,6 +333,8 @@ impl NotificationType {
             NotificationType::FollowRequest => "follow_request",
             NotificationType::Quote => "quote",
             NotificationType::Update => "update",
+            NotificationType::AdminSignUp => "admin.sign_up",
+            NotificationType::AdminReport => "admin.report",
         }
     }
     pub fn parse(s: &str) -> Option<NotificationType> {
@@ -424,4 +444,221 @@ pub struct ForeignRecord {
     pub subject: Option<Id>,
     pub stored_at: Timestamp,
     pub expires_at: Option<Timestamp>,
+}
+
+/// One account's blocks, mutes and domain blocks towards another, as relationships show
+/// them (`SafetyStore::safety_relations`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SafetyRelation {
+    pub blocking: bool,
+    pub blocked_by: bool,
+    /// A mute in effect (not expired).
+    pub muting: bool,
+    pub muting_notifications: bool,
+    /// The viewer hides the other account's whole region.
+    pub domain_blocking: bool,
+}
+
+/// A mute as listed by `GET /api/v1/mutes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mute {
+    pub target: Id,
+    pub notifications: bool,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Why a recipient is kept from an account's acts or posts (the filters of
+/// `SafetyStore::shunning`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shun {
+    /// Blocks either way only: interactions (follows, replies, favourites...).
+    Blocks,
+    /// Blocks either way, mutes in effect and domain blocks: timelines and streams.
+    Posts,
+    /// Blocks either way, mutes that hide notifications, domain blocks: notifications.
+    Notifications,
+}
+
+/// A local user's standing with the region's staff (Mastodon's roles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Role {
+    #[default]
+    User,
+    Moderator,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::User, Role::Moderator, Role::Admin, Role::Owner];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Moderator => "moderator",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+    /// Moderators and above may use the admin API.
+    pub fn is_staff(self) -> bool {
+        self >= Role::Moderator
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportCategory {
+    Spam,
+    Legal,
+    Violation,
+    Other,
+}
+
+impl ReportCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportCategory::Spam => "spam",
+            ReportCategory::Legal => "legal",
+            ReportCategory::Violation => "violation",
+            ReportCategory::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ReportCategory> {
+        Some(match s {
+            "spam" => ReportCategory::Spam,
+            "legal" => ReportCategory::Legal,
+            "violation" => ReportCategory::Violation,
+            "other" => ReportCategory::Other,
+            _ => return None,
+        })
+    }
+}
+
+/// A report to this region's moderators (`POST /api/v1/reports`), or one forwarded here
+/// anonymously by another region's (`origin_region` set, `account_id` a stand-in).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub id: Id,
+    /// The reporter; None for a report forwarded by another region (anonymous).
+    pub account_id: Option<Id>,
+    pub target_account_id: Id,
+    pub category: ReportCategory,
+    pub comment: String,
+    pub rule_ids: Vec<String>,
+    pub status_ids: Vec<Id>,
+    pub forwarded: bool,
+    pub origin_region: Option<String>,
+    pub assigned_account_id: Option<Id>,
+    pub action_taken_by: Option<Id>,
+    pub action_taken_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Filters of `GET /api/v1/admin/reports`.
+#[derive(Debug, Clone, Default)]
+pub struct ReportFilter {
+    pub resolved: Option<bool>,
+    pub account_id: Option<Id>,
+    pub target_account_id: Option<Id>,
+}
+
+/// The identity-class moderation facts of a local user (admin views only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserModeration {
+    pub account_id: Id,
+    pub email: String,
+    pub locale: String,
+    pub role: Role,
+    pub approved: bool,
+    pub disabled: bool,
+    pub sign_up_reason: Option<String>,
+    pub sign_up_ip: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// One row of the admin accounts list: the account, its user when local, and the flags
+/// that only moderators see.
+#[derive(Debug, Clone)]
+pub struct AdminAccountRow {
+    pub account: Account,
+    pub user: Option<UserModeration>,
+    pub sensitized: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountOrigin {
+    Local,
+    Remote,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStanding {
+    Active,
+    Pending,
+    Disabled,
+    Silenced,
+    Suspended,
+}
+
+/// Filters of `GET /api/v1/admin/accounts` (v1 booleans and v2 `origin`/`status` map here).
+#[derive(Debug, Clone, Default)]
+pub struct AdminAccountFilter {
+    pub origin: Option<AccountOrigin>,
+    pub standing: Option<AccountStanding>,
+    /// Prefix of the username, case-insensitive.
+    pub username: Option<String>,
+    pub staff: bool,
+    /// Local accounts of this region (`origin` needs it).
+    pub local_region: String,
+}
+
+/// A moderation mark on an account row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountFlag {
+    Suspended,
+    Silenced,
+    Sensitized,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainSeverity {
+    Silence,
+    Suspend,
+    Noop,
+}
+
+impl DomainSeverity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainSeverity::Silence => "silence",
+            DomainSeverity::Suspend => "suspend",
+            DomainSeverity::Noop => "noop",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DomainSeverity> {
+        Some(match s {
+            "silence" => DomainSeverity::Silence,
+            "suspend" => DomainSeverity::Suspend,
+            "noop" => DomainSeverity::Noop,
+            _ => return None,
+        })
+    }
+}
+
+/// Another region's domain blocked by this region's administrators.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainBlock {
+    pub id: Id,
+    /// Lower-case host name.
+    pub domain: String,
+    pub severity: DomainSeverity,
+    pub reject_media: bool,
+    pub reject_reports: bool,
+    pub private_comment: Option<String>,
+    pub public_comment: Option<String>,
+    pub obfuscate: bool,
+    pub created_at: Timestamp,
 }

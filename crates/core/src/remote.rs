@@ -52,10 +52,38 @@ pub enum Outbound {
     ProfileUpdated {
         account: Id,
     },
+    /// A local account blocked a foreign one: the blocked account's home refuses their
+    /// interactions with the blocker (`social_graph` of the blocker; only sent when the
+    /// policy allows it).
+    Block {
+        account: Id,
+        target: Id,
+    },
+    UndoBlock {
+        account: Id,
+        target: Id,
+    },
     /// Views of foreign statuses read here, counted at their home region.
     Views {
         region: String,
         counts: Vec<(Id, i64)>,
+    },
+    /// A local account was suspended: every region holding any of its content hides it.
+    Suspended {
+        account: Id,
+    },
+    Unsuspended {
+        account: Id,
+    },
+    /// A report about a foreign account, forwarded to its home region's moderators:
+    /// anonymous (no reporter) and with status IDs only (the home has the posts).
+    ReportForwarded {
+        report: Id,
+        target: Id,
+        region: String,
+        status_ids: Vec<Id>,
+        category: String,
+        comment: String,
     },
 }
 

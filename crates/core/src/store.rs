@@ -378,6 +378,8 @@ pub trait Store:
     + MarkerStore
     + ViewStore
     + FederationStore
+    + SafetyStore
+    + ModerationStore
     + roost_residency::LedgerStore
 {
 }
@@ -391,6 +393,8 @@ impl<T> Store for T where
         + MarkerStore
         + ViewStore
         + FederationStore
+        + SafetyStore
+        + ModerationStore
         + roost_residency::LedgerStore
 {
 }
@@ -428,4 +432,120 @@ pub trait FederationStore: Send + Sync {
     async fn foreign_records(&self, subject: Option<Id>) -> StoreResult<Vec<ForeignRecord>>;
     /// Indices of the ledger entries whose subject is `subject`, ascending.
     async fn ledger_indices_about(&self, subject: Id) -> StoreResult<Vec<u64>>;
+}
+
+/// Blocks, mutes, user-level domain (region) blocks and conversation mutes. Read filters
+/// that need them sit in the other stores' queries (visibility, notifications,
+/// relationships); this trait writes them and answers the questions the use cases and the
+/// live hub ask. "Now" for mute expiry is the store's clock: an expired mute is simply
+/// not in effect.
+#[async_trait]
+pub trait SafetyStore: Send + Sync {
+    /// `account` blocks `target`. In the same transaction: follows and pending requests
+    /// both ways end (counters kept exact), each one's posts and reblogs leave the other's
+    /// home timeline, and the notifications between them go. False if it already existed.
+    async fn block(&self, id: Id, account: Id, target: Id, at: Timestamp) -> StoreResult<bool>;
+    async fn unblock(&self, account: Id, target: Id) -> StoreResult<bool>;
+    /// Cursor: the block's ID; item: the blocked account.
+    async fn blocks(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
+    /// Creates or replaces (`notifications`, `expires_at`) a mute; hides at read time only.
+    async fn mute(
+        &self,
+        id: Id,
+        account: Id,
+        target: Id,
+        notifications: bool,
+        expires_at: Option<Timestamp>,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    async fn unmute(&self, account: Id, target: Id) -> StoreResult<bool>;
+    /// Mutes in effect (not expired). Cursor: the mute's ID.
+    async fn mutes(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<Mute>>>;
+    /// `domain` (lower case) as given; `region` the region code it names, if any.
+    async fn block_domain(
+        &self,
+        id: Id,
+        account: Id,
+        domain: &str,
+        region: Option<&str>,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
+    async fn unblock_domain(&self, account: Id, domain: &str) -> StoreResult<bool>;
+    /// Cursor: the domain block's ID; item: the domain.
+    async fn user_domain_blocks(
+        &self,
+        account: Id,
+        page: Page,
+    ) -> StoreResult<Vec<Cursored<String>>>;
+    /// The root of the thread `status` is in: itself when it is no reply, else the
+    /// topmost ancestor (or the ID a reply names whose parent is gone).
+    async fn thread_root(&self, status: Id) -> StoreResult<Id>;
+    async fn mute_conversation(&self, account: Id, root: Id) -> StoreResult<()>;
+    async fn unmute_conversation(&self, account: Id, root: Id) -> StoreResult<()>;
+    /// Which of `among` muted the conversation whose root is `root`.
+    async fn conversation_muters(&self, root: Id, among: &[Id]) -> StoreResult<Vec<Id>>;
+    /// Which of `among` are kept from what any of `authors` does or posts, by `shun`.
+    /// One query whatever the number of recipients (the live hub asks it per event).
+    async fn shunning(&self, authors: &[Id], among: &[Id], shun: Shun) -> StoreResult<Vec<Id>>;
+    /// The statuses among `ids` hidden from `viewer` in timelines and threads: their
+    /// author, or the author of the status they reblog, is blocked either way, muted, or
+    /// of a region the viewer hides. The viewer's own statuses never are.
+    async fn hidden_statuses(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Id>>;
+}
+
+/// Moderation: roles and standing of local users (identity class), moderation marks on
+/// account rows, reports, and the region's blocks of other regions' domains.
+#[async_trait]
+pub trait ModerationStore: Send + Sync {
+    /// False when the account has no local user.
+    async fn set_role(&self, account: Id, role: Role) -> StoreResult<bool>;
+    /// The local user's moderation facts, None for foreign or unknown accounts.
+    async fn user_moderation(&self, account: Id) -> StoreResult<Option<UserModeration>>;
+    /// Sets (`Some(at)`) or clears a mark on the account row; false if no such account.
+    async fn set_account_flag(
+        &self,
+        account: Id,
+        flag: AccountFlag,
+        at: Option<Timestamp>,
+    ) -> StoreResult<bool>;
+    /// Sets the user's `approved` and/or `disabled`; false if no local user.
+    async fn set_user_standing(
+        &self,
+        account: Id,
+        approved: Option<bool>,
+        disabled: Option<bool>,
+    ) -> StoreResult<bool>;
+    /// Records why a sign-up wants to join.
+    async fn set_sign_up_reason(&self, account: Id, reason: &str) -> StoreResult<()>;
+    /// As `AccountStore::create_account` with a user, in the same transaction marked not
+    /// approved and with its reason: never, even after a crash, an approved account that
+    /// should have waited.
+    async fn create_pending_account(
+        &self,
+        account: &NewAccount,
+        user: &User,
+        reason: &str,
+    ) -> StoreResult<Account>;
+    /// Deletes an account and everything hanging off it (a rejected sign-up).
+    async fn delete_account(&self, account: Id) -> StoreResult<bool>;
+    /// Account IDs matching the filter, newest first, paged by account ID.
+    async fn admin_accounts(&self, filter: &AdminAccountFilter, page: Page)
+        -> StoreResult<Vec<Id>>;
+    /// Rows for `ids` that exist, in any order.
+    async fn admin_account_rows(&self, ids: &[Id]) -> StoreResult<Vec<AdminAccountRow>>;
+    /// Local users with at least `role`.
+    async fn staff(&self, role: Role) -> StoreResult<Vec<Id>>;
+    /// The account's unrevoked tokens (to revoke them when its login is disabled).
+    async fn tokens_of(&self, account: Id) -> StoreResult<Vec<Token>>;
+    async fn create_report(&self, report: &Report) -> StoreResult<()>;
+    async fn report(&self, id: Id) -> StoreResult<Option<Report>>;
+    /// Newest first.
+    async fn reports(&self, filter: &ReportFilter, page: Page) -> StoreResult<Vec<Report>>;
+    /// Writes back assignment, resolution and `updated_at`.
+    async fn update_report(&self, report: &Report) -> StoreResult<bool>;
+    /// `Conflict("domain")` if that domain is blocked already.
+    async fn create_domain_block(&self, block: &DomainBlock) -> StoreResult<()>;
+    /// Every block, newest first.
+    async fn domain_blocks(&self) -> StoreResult<Vec<DomainBlock>>;
+    async fn delete_domain_block(&self, id: Id) -> StoreResult<bool>;
 }

@@ -171,6 +171,8 @@ pub fn address_account(id: Id, username: &str, region: &str) -> Account {
         following_count: 0,
         statuses_count: 0,
         last_status_at: None,
+        suspended: false,
+        silenced: false,
     }
 }
 

@@ -80,7 +80,9 @@ impl<'a> Sender<'a> {
         if !act.id.starts_with(&format!("{}/", self.base)) {
             return Err(forbidden("activity is not of the signing region"));
         }
-        if act.kind == "roost:Views" && act.actor != format!("{}/ap/actor", self.base) {
+        if (act.kind == "roost:Views" || act.kind == "Flag")
+            && act.actor != format!("{}/ap/actor", self.base)
+        {
             return Err(forbidden(
                 "views can only be reported by the signing region",
             ));
@@ -122,7 +124,7 @@ pub(crate) async fn receive(s: &FedState, origin: &str, act: &Activity, raw: &[u
     let from = Sender::new(s, origin)?;
     from.check(act)?;
     let actor = match act.kind.as_str() {
-        "roost:Views" => None,
+        "roost:Views" | "Flag" => None,
         _ => Some(from.actor(act)?),
     };
     let seen = s
@@ -194,6 +196,29 @@ async fn handle(
             s.roost.receive_follow(follower, target).await?;
             Ok(())
         }
+        "Block" => {
+            // Another region's user blocks one of ours: kept (as that region's policy
+            // lets us) so that our user's interactions with them are refused here.
+            let blocker = actor.ok_or_else(|| bad("no actor"))?;
+            let target = local_account(s, act.object.as_str().unwrap_or_default())?;
+            let d = gate
+                .admit(
+                    origin,
+                    &t(
+                        DataClass::SocialGraph,
+                        Some(blocker),
+                        format!("block:{blocker}:{target}"),
+                        "receive Block",
+                    ),
+                    raw,
+                )
+                .await?;
+            if d.persist() {
+                ensure_address(s, &act.actor_address).await?;
+                s.roost.receive_block(blocker, target, false).await?;
+            }
+            Ok(())
+        }
         "Accept" | "Reject" => {
             // Our follower's request, answered by the origin's account.
             let follower = local_account(s, act.object["actor"].as_str().unwrap_or_default())?;
@@ -226,6 +251,11 @@ async fn handle(
                         s.roost.receive_favourite(who, status, true).await?;
                         forget_foreign(s, &format!("favourite:{who}:{status}")).await?;
                     }
+                }
+                "Block" => {
+                    let target = local_account(s, inner["object"].as_str().unwrap_or_default())?;
+                    s.roost.receive_block(who, target, true).await?;
+                    forget_foreign(s, &format!("block:{who}:{target}")).await?;
                 }
                 "Announce" => {
                     let id = from.own(inner["id"].as_str().unwrap_or_default(), "statuses")?;
@@ -390,6 +420,40 @@ async fn handle(
             let id = from.own(uri, "statuses")?;
             s.roost.receive_delete(id, who).await?;
             forget_foreign(s, &format!("status:{id}")).await?;
+            Ok(())
+        }
+        "roost:Suspend" | "roost:Unsuspend" => {
+            // The home region speaks for its own user: the actor is the account itself.
+            let who = actor.ok_or_else(|| bad("no actor"))?;
+            if from.own(act.object.as_str().unwrap_or_default(), "users")? != who {
+                return Err(forbidden("a suspension names its own actor"));
+            }
+            s.roost
+                .receive_suspension(who, act.kind == "roost:Suspend")
+                .await?;
+            Ok(())
+        }
+        "Flag" => {
+            // A report forwarded by the origin's moderators: about our users only.
+            let objects: Vec<&str> = match &act.object {
+                serde_json::Value::Array(v) => v.iter().filter_map(|o| o.as_str()).collect(),
+                o => o.as_str().into_iter().collect(),
+            };
+            let target = objects
+                .iter()
+                .find_map(|o| local(s, o, "users"))
+                .ok_or_else(|| bad("a report names an account of this region"))?;
+            let statuses: Vec<Id> = objects.iter().filter_map(|o| local_status(s, o)).collect();
+            let raw_json: serde_json::Value = serde_json::from_slice(raw).unwrap_or_default();
+            s.roost
+                .receive_report(
+                    origin,
+                    target,
+                    &statuses,
+                    raw_json["roost:category"].as_str().unwrap_or("other"),
+                    raw_json["content"].as_str().unwrap_or_default(),
+                )
+                .await?;
             Ok(())
         }
         other => Err(bad(format!("unsupported activity type {other}"))),

@@ -35,6 +35,9 @@ pub async fn purge_expired(store: &dyn Store, now: jiff::Timestamp) -> StoreResu
                 ("favourite", [account, status]) => {
                     store.unfavourite(*account, *status).await?;
                 }
+                ("block", [account, target]) => {
+                    store.unblock(*account, *target).await?;
+                }
                 _ => tracing::warn!(
                     object = r.object,
                     "unknown foreign item kind; record dropped"

@@ -632,6 +632,47 @@ impl Federation {
                     &act,
                 )
             }
+            Outbound::Block { account, target } | Outbound::UndoBlock { account, target } => {
+                let undo = matches!(event, Outbound::UndoBlock { .. });
+                let a = self.account(account).await?;
+                let t = self.account(target).await?;
+                // Under `deny` the block holds here alone and nothing says it exists.
+                if !self
+                    .gate
+                    .decide(&t.home_region, DataClass::SocialGraph)
+                    .allowed()
+                {
+                    return Ok(Vec::new());
+                }
+                let block = serde_json::json!({
+                    "type": "Block",
+                    "id": format!("{}/ap/blocks/{account}/{target}", self.base),
+                    "actor": ap::actor_uri(&self.base, account),
+                    "object": ap::actor_uri(&self.base_of(&t.home_region), target),
+                });
+                let act = if undo {
+                    self.activity("Undo", self.fresh_activity_id(), &a, block)
+                } else {
+                    self.activity(
+                        "Block",
+                        self.fresh_activity_id(),
+                        &a,
+                        block["object"].clone(),
+                    )
+                };
+                vec![self.item(
+                    &t.home_region,
+                    DataClass::SocialGraph,
+                    Some(account),
+                    format!("block:{account}:{target}"),
+                    if undo {
+                        "deliver Undo Block"
+                    } else {
+                        "deliver Block"
+                    },
+                    &act,
+                )]
+            }
             Outbound::Views { region, counts } => {
                 if !self.gate.decide(&region, DataClass::Aggregate).allowed() {
                     return Ok(Vec::new());
@@ -652,6 +693,86 @@ impl Federation {
                     None,
                     format!("views:{n}"),
                     "deliver view counts",
+                    &body,
+                )]
+            }
+            Outbound::Suspended { account } | Outbound::Unsuspended { account } => {
+                let lift = matches!(event, Outbound::Unsuspended { .. });
+                let a = self.account(account).await?;
+                // Every region that may keep the account's posts, not only its followers'
+                // today: a reply, a mention or a follow since ended may have put them
+                // there. The fact is public (Mastodon shows `suspended` on the profile),
+                // so it goes as `public_content`, where the policy lets content be kept.
+                let dests: BTreeSet<String> = self
+                    .gate
+                    .cluster()
+                    .regions
+                    .keys()
+                    .filter(|r| **r != self.region)
+                    .cloned()
+                    .collect();
+                let kind = if lift {
+                    "roost:Unsuspend"
+                } else {
+                    "roost:Suspend"
+                };
+                let act = self.activity(
+                    kind,
+                    self.fresh_activity_id(),
+                    &a,
+                    serde_json::json!(ap::actor_uri(&self.base, account)),
+                );
+                self.fan(
+                    &dests,
+                    DataClass::PublicContent,
+                    account,
+                    &format!("suspension:{account}"),
+                    &format!("deliver {kind}"),
+                    &act,
+                )
+            }
+            Outbound::ReportForwarded {
+                report,
+                target,
+                region,
+                status_ids,
+                category,
+                comment,
+            } => {
+                // A `Flag` from the region's own actor: the reporter is never named. The
+                // reported posts are the reported user's data, which their home keeps:
+                // only their IDs go. The class is `public_content` (what is reported is
+                // public or already the home's own), so the home's copy is ruled by the
+                // reporter's region's policy towards it; under `deny` nothing is sent.
+                if !self
+                    .gate
+                    .decide(&region, DataClass::PublicContent)
+                    .allowed()
+                {
+                    return Ok(Vec::new());
+                }
+                let home = self.base_of(&region).to_string();
+                let mut object = vec![serde_json::json!(ap::actor_uri(&home, target))];
+                object.extend(
+                    status_ids
+                        .iter()
+                        .map(|s| serde_json::json!(format!("{home}/ap/statuses/{s}"))),
+                );
+                let body = serde_json::json!({
+                    "@context": ap::AS_CONTEXT,
+                    "id": format!("{}/ap/reports/{report}", self.base),
+                    "type": "Flag",
+                    "actor": format!("{}/ap/actor", self.base),
+                    "object": object,
+                    "content": comment,
+                    "roost:category": category,
+                });
+                vec![self.item(
+                    &region,
+                    DataClass::PublicContent,
+                    Some(target),
+                    format!("report:{report}"),
+                    "forward report",
                     &body,
                 )]
             }

@@ -30,6 +30,8 @@ pub enum ConfigError {
 #[serde(rename_all = "lowercase")]
 pub enum Registrations {
     Open,
+    /// Anyone may sign up; a moderator approves each account before it can sign in.
+    Approval,
     Closed,
 }
 
@@ -180,6 +182,8 @@ pub struct Config {
     pub domain: Option<String>,
     pub base_url: Option<String>,
     pub registrations_open: bool,
+    /// With `registrations_open`: sign-ups wait for a moderator's approval.
+    pub registrations_approval: bool,
     pub max_status_chars: usize,
     pub time_zone: jiff::tz::TimeZone,
     pub title: String,
@@ -317,7 +321,8 @@ impl Config {
             domain: s.domain,
             base_url,
             registrations_open: s.registrations.unwrap_or(Registrations::Open)
-                == Registrations::Open,
+                != Registrations::Closed,
+            registrations_approval: s.registrations == Some(Registrations::Approval),
             max_status_chars,
             time_zone,
             title: s.title.unwrap_or_else(|| "roost".into()),

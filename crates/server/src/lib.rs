@@ -64,6 +64,7 @@ pub fn roost_config(cfg: &Config, bound: SocketAddr) -> RoostConfig {
         base_url,
         max_status_chars: cfg.max_status_chars,
         registrations_open: cfg.registrations_open,
+        approval_required: cfg.registrations_approval,
         time_zone: cfg.time_zone.clone(),
         title: cfg.title.clone(),
         description: cfg.description.clone(),

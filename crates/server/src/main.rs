@@ -109,6 +109,18 @@ enum AdminTask {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
+    /// Give a local account a role: user, moderator, admin or owner.
+    SetRole {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: roost_core::model::Role,
+    },
+}
+
+fn parse_role(s: &str) -> Result<roost_core::model::Role, String> {
+    roost_core::model::Role::parse(s)
+        .ok_or_else(|| format!("unknown role {s:?}: user, moderator, admin or owner"))
 }
 
 #[tokio::main]
@@ -266,6 +278,14 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
                 .await
                 .context("creating the account")?;
             println!("created {} (id {})", a.username, a.id);
+            Ok(())
+        }
+        AdminTask::SetRole { username, role } => {
+            let a = roost
+                .admin_set_role(&username, role)
+                .await
+                .context("setting the role")?;
+            println!("{} is now {}", a.username, role.as_str());
             Ok(())
         }
         AdminTask::ListAccounts { limit } => {

@@ -109,6 +109,14 @@ macro_rules! conformance_suite {
             foreign_records_and_expiry,
             ledger_leaves_append_and_read,
             ledger_indices_about_subject,
+            safety_block_ends_follows_and_hides,
+            safety_mutes_and_expiry,
+            safety_domain_blocks_and_conversations,
+            safety_lists_paginate,
+            moderation_roles_and_standing,
+            moderation_flags_show_on_every_read,
+            moderation_reports,
+            moderation_domain_blocks,
         );
         $crate::__conformance_tests!(
             @fixture $make;
@@ -1785,7 +1793,8 @@ pub async fn favourites_and_bookmarks(s: &dyn Store) {
                 ViewerFlags {
                     favourited: false,
                     reblogged: true,
-                    bookmarked: true
+                    bookmarked: true,
+                    muted: false,
                 }
             ),
             (
@@ -1793,7 +1802,8 @@ pub async fn favourites_and_bookmarks(s: &dyn Store) {
                 ViewerFlags {
                     favourited: true,
                     reblogged: false,
-                    bookmarked: false
+                    bookmarked: false,
+                    muted: false,
                 }
             ),
             (
@@ -1801,7 +1811,8 @@ pub async fn favourites_and_bookmarks(s: &dyn Store) {
                 ViewerFlags {
                     favourited: true,
                     reblogged: false,
-                    bookmarked: false
+                    bookmarked: false,
+                    muted: false,
                 }
             ),
         ]
@@ -2780,6 +2791,8 @@ impl W<'_> {
             following_count: 0,
             statuses_count: 0,
             last_status_at: None,
+            suspended: false,
+            silenced: false,
         }
     }
 
@@ -3623,4 +3636,659 @@ pub async fn ledger_over_store_proofs(f: &dyn Fixture) {
         )
         .unwrap();
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Safety: blocks, mutes, domain blocks, conversation mutes
+
+pub async fn safety_block_ends_follows_and_hides(s: &dyn Store) {
+    use NotificationType as T;
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let b = w.account("b").await;
+    let c = w.account("c").await;
+    w.follow(a, b).await;
+    w.follow(b, a).await;
+    s.follow(w.id(), c, a, FollowState::Requested, false, true)
+        .await
+        .unwrap();
+    let b_post = w.post(b, Visibility::Public).await;
+    let a_post = w.post(a, Visibility::Public).await;
+    let a_private = w.post(a, Visibility::Private).await;
+    assert!(w.home(a).await.contains(&b_post));
+    assert!(w.home(b).await.contains(&a_post));
+    s.create_notifications(&[
+        w.notification(a, T::Favourite, b, Some(a_post)),
+        w.notification(b, T::Follow, a, None),
+        w.notification(a, T::Follow, c, None),
+    ])
+    .await
+    .unwrap();
+
+    assert!(s.block(w.id(), a, b, Timestamp::now()).await.unwrap());
+    assert!(!s.block(w.id(), a, b, Timestamp::now()).await.unwrap());
+    let r = &s.relationships(a, &[b]).await.unwrap()[0];
+    assert!(r.blocking && !r.blocked_by && !r.following && !r.followed_by);
+    let r = &s.relationships(b, &[a]).await.unwrap()[0];
+    assert!(r.blocked_by && !r.blocking && !r.following && !r.followed_by);
+    assert_eq!(w.acct(a).await.following_count, 0);
+    assert_eq!(w.acct(a).await.followers_count, 0);
+    assert_eq!(w.acct(b).await.followers_count, 0);
+    assert!(!w.home(a).await.contains(&b_post));
+    assert!(!w.home(b).await.contains(&a_post));
+    // The blocker's posts are gone for the blocked one, whatever their visibility.
+    assert!(s
+        .visible_ids(Some(b), &[a_post, a_private])
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(s.visible_ids(None, &[a_post]).await.unwrap(), vec![a_post]);
+    assert_eq!(
+        s.visible_ids(Some(a), &[b_post]).await.unwrap(),
+        vec![b_post]
+    );
+    // Hidden from timelines both ways; the others' are not.
+    assert_eq!(s.hidden_statuses(a, &[b_post]).await.unwrap(), vec![b_post]);
+    assert_eq!(s.hidden_statuses(b, &[a_post]).await.unwrap(), vec![a_post]);
+    assert!(s
+        .hidden_statuses(c, &[a_post, b_post])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s.hidden_statuses(a, &[a_post]).await.unwrap().is_empty());
+    // A reblog of the blocked one's post by a third account is hidden too.
+    let rb = w.reblog(c, b_post).await;
+    assert_eq!(s.hidden_statuses(a, &[rb]).await.unwrap(), vec![rb]);
+    // Notifications between them went; others stay.
+    let n = s
+        .notifications(a, &NotificationFilter::default(), page(40))
+        .await
+        .unwrap();
+    assert_eq!(
+        n.iter().map(|n| n.from_account_id).collect::<Vec<_>>(),
+        vec![c]
+    );
+    assert!(s
+        .notifications(b, &NotificationFilter::default(), page(40))
+        .await
+        .unwrap()
+        .is_empty());
+    // Who is kept from whom, both directions, and only by blocks for Shun::Blocks.
+    assert_eq!(
+        s.shunning(&[b], &[a, c], Shun::Blocks).await.unwrap(),
+        vec![a]
+    );
+    assert_eq!(
+        s.shunning(&[a], &[b, c], Shun::Posts).await.unwrap(),
+        vec![b]
+    );
+    assert!(s
+        .shunning(&[a], &[a], Shun::Posts)
+        .await
+        .unwrap()
+        .is_empty());
+    // A large audience (every connected stream) gives the same answer.
+    let mut crowd: Vec<Id> = (0..1200).map(|_| w.id()).collect();
+    crowd.push(b);
+    crowd.push(c);
+    assert_eq!(
+        s.shunning(&[a], &crowd, Shun::Posts).await.unwrap(),
+        vec![b]
+    );
+    assert_eq!(
+        s.shunning(&[a], &crowd, Shun::Blocks).await.unwrap(),
+        vec![b]
+    );
+    assert_eq!(ids_of(&s.blocks(a, page(40)).await.unwrap()), vec![b]);
+    assert!(s.blocks(b, page(40)).await.unwrap().is_empty());
+
+    assert!(s.unblock(a, b).await.unwrap());
+    assert!(!s.unblock(a, b).await.unwrap());
+    assert_eq!(
+        s.relationships(a, &[b]).await.unwrap()[0],
+        Relationship::default()
+    );
+    assert_eq!(
+        s.visible_ids(Some(b), &[a_post]).await.unwrap(),
+        vec![a_post]
+    );
+    assert!(s.hidden_statuses(a, &[b_post]).await.unwrap().is_empty());
+}
+
+pub async fn safety_mutes_and_expiry(s: &dyn Store) {
+    use NotificationType as T;
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let m = w.account("m").await;
+    let other = w.account("other").await;
+    w.follow(a, m).await;
+    let post = w.post(m, Visibility::Public).await;
+    let other_post = w.post(other, Visibility::Public).await;
+    s.create_notifications(&[
+        w.notification(a, T::Mention, m, Some(post)),
+        w.notification(a, T::Follow, other, None),
+    ])
+    .await
+    .unwrap();
+    async fn notes(s: &dyn Store, a: Id) -> Vec<Id> {
+        s.notifications(a, &NotificationFilter::default(), page(40))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| n.from_account_id)
+            .collect()
+    }
+
+    // Without notifications: posts hidden, notifications kept; the follow stays.
+    s.mute(w.id(), a, m, false, None, Timestamp::now())
+        .await
+        .unwrap();
+    let r = &s.relationships(a, &[m]).await.unwrap()[0];
+    assert!(r.muting && !r.muting_notifications && r.following);
+    assert!(!s.relationships(m, &[a]).await.unwrap()[0].muting);
+    assert_eq!(
+        s.hidden_statuses(a, &[post, other_post]).await.unwrap(),
+        vec![post]
+    );
+    assert!(s.hidden_statuses(m, &[post]).await.unwrap().is_empty());
+    assert_eq!(notes(s, a).await.len(), 2);
+    assert_eq!(s.count_notifications(a, None).await.unwrap(), 2);
+    assert_eq!(
+        s.shunning(&[m], &[a, other], Shun::Posts).await.unwrap(),
+        vec![a]
+    );
+    assert!(s
+        .shunning(&[m], &[a], Shun::Notifications)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .shunning(&[m], &[a], Shun::Blocks)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Replaced, with notifications: those go from the list and the count.
+    s.mute(w.id(), a, m, true, None, Timestamp::now())
+        .await
+        .unwrap();
+    assert!(s.relationships(a, &[m]).await.unwrap()[0].muting_notifications);
+    assert_eq!(notes(s, a).await, vec![other]);
+    assert_eq!(s.count_notifications(a, None).await.unwrap(), 1);
+    assert_eq!(
+        s.shunning(&[m], &[a], Shun::Notifications).await.unwrap(),
+        vec![a]
+    );
+    let listed = s.mutes(a, page(40)).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].item.target, m);
+    assert!(listed[0].item.notifications && listed[0].item.expires_at.is_none());
+
+    // An expired mute is not in effect anywhere.
+    let past = Timestamp::now() - jiff::SignedDuration::from_secs(5);
+    s.mute(w.id(), a, m, true, Some(past), Timestamp::now())
+        .await
+        .unwrap();
+    assert!(!s.relationships(a, &[m]).await.unwrap()[0].muting);
+    assert!(s.hidden_statuses(a, &[post]).await.unwrap().is_empty());
+    assert_eq!(notes(s, a).await.len(), 2);
+    assert!(s.mutes(a, page(40)).await.unwrap().is_empty());
+    assert!(s
+        .shunning(&[m], &[a], Shun::Posts)
+        .await
+        .unwrap()
+        .is_empty());
+    // One that has not expired yet is.
+    let later = Timestamp::now() + jiff::SignedDuration::from_secs(3600);
+    s.mute(w.id(), a, m, false, Some(later), Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(s.hidden_statuses(a, &[post]).await.unwrap(), vec![post]);
+    let listed = s.mutes(a, page(40)).await.unwrap();
+    assert_eq!(
+        listed[0].item.expires_at.map(|t| t.as_millisecond()),
+        Some(later.as_millisecond())
+    );
+    assert!(s.unmute(a, m).await.unwrap());
+    assert!(!s.unmute(a, m).await.unwrap());
+    assert!(s.hidden_statuses(a, &[post]).await.unwrap().is_empty());
+}
+
+pub async fn safety_domain_blocks_and_conversations(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let near = w.account("near").await;
+    let far_region = format!("far{}", w.tag);
+    let far = w.bare_account("far", &far_region).await;
+    let far_post = w.post(far, Visibility::Public).await;
+    let near_post = w.post(near, Visibility::Public).await;
+
+    assert!(s
+        .block_domain(
+            w.id(),
+            a,
+            "far.example",
+            Some(&far_region),
+            Timestamp::now()
+        )
+        .await
+        .unwrap());
+    assert!(!s
+        .block_domain(
+            w.id(),
+            a,
+            "far.example",
+            Some(&far_region),
+            Timestamp::now()
+        )
+        .await
+        .unwrap());
+    assert!(s
+        .block_domain(w.id(), a, "nowhere.example", None, Timestamp::now())
+        .await
+        .unwrap());
+    let listed = s.user_domain_blocks(a, page(40)).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|c| c.item.as_str()).collect::<Vec<_>>(),
+        vec!["nowhere.example", "far.example"]
+    );
+    let listed = s.user_domain_blocks(a, page(1)).await.unwrap();
+    assert_eq!(listed[0].item, "nowhere.example");
+    let next = Page {
+        max_id: Some(listed[0].cursor),
+        ..page(1)
+    };
+    assert_eq!(
+        s.user_domain_blocks(a, next).await.unwrap()[0].item,
+        "far.example"
+    );
+    assert_eq!(
+        s.hidden_statuses(a, &[far_post, near_post]).await.unwrap(),
+        vec![far_post]
+    );
+    let r = s.relationships(a, &[far, near]).await.unwrap();
+    assert!(r[0].domain_blocking && !r[1].domain_blocking);
+    assert_eq!(
+        s.shunning(&[far], &[a, near], Shun::Posts).await.unwrap(),
+        vec![a]
+    );
+    assert!(s.unblock_domain(a, "far.example").await.unwrap());
+    assert!(s.hidden_statuses(a, &[far_post]).await.unwrap().is_empty());
+
+    // Conversations: a thread's root, its mute and the flag on every post in it.
+    let root = w.post(near, Visibility::Public).await;
+    let r1 = w.reply(a, root, Visibility::Public).await;
+    let r2 = w.reply(near, r1, Visibility::Public).await;
+    assert_eq!(s.thread_root(r2).await.unwrap(), root);
+    assert_eq!(s.thread_root(root).await.unwrap(), root);
+    s.mute_conversation(a, root).await.unwrap();
+    s.mute_conversation(a, root).await.unwrap();
+    assert_eq!(
+        s.conversation_muters(root, &[a, near]).await.unwrap(),
+        vec![a]
+    );
+    let flags = s.viewer_flags(a, &[r2, near_post]).await.unwrap();
+    let muted: HashSet<Id> = flags.iter().filter(|f| f.1.muted).map(|f| f.0).collect();
+    assert_eq!(muted, set(&[r2]));
+    assert!(s
+        .viewer_flags(near, &[r2])
+        .await
+        .unwrap()
+        .iter()
+        .all(|f| !f.1.muted));
+    s.unmute_conversation(a, root).await.unwrap();
+    assert!(s.conversation_muters(root, &[a]).await.unwrap().is_empty());
+    assert!(s
+        .viewer_flags(a, &[r2])
+        .await
+        .unwrap()
+        .iter()
+        .all(|f| !f.1.muted));
+}
+
+pub async fn safety_lists_paginate(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let mut targets = Vec::new();
+    for i in 0..5 {
+        let t = w.account(&format!("t{i}")).await;
+        s.block(w.id(), a, t, Timestamp::now()).await.unwrap();
+        s.mute(w.id(), a, t, true, None, Timestamp::now())
+            .await
+            .unwrap();
+        targets.push(t);
+    }
+    let newest_first: Vec<Id> = targets.iter().rev().copied().collect();
+    let first = s.blocks(a, page(2)).await.unwrap();
+    assert_eq!(ids_of(&first), newest_first[..2].to_vec());
+    let next = Page {
+        max_id: Some(first[1].cursor),
+        ..page(2)
+    };
+    assert_eq!(
+        ids_of(&s.blocks(a, next).await.unwrap()),
+        newest_first[2..4].to_vec()
+    );
+    let prev = Page {
+        min_id: Some(first[1].cursor),
+        ..page(40)
+    };
+    assert_eq!(
+        ids_of(&s.blocks(a, prev).await.unwrap()),
+        newest_first[..1].to_vec()
+    );
+    let mutes = s.mutes(a, page(3)).await.unwrap();
+    assert_eq!(
+        mutes.iter().map(|m| m.item.target).collect::<Vec<_>>(),
+        newest_first[..3].to_vec()
+    );
+    let next = Page {
+        max_id: Some(mutes[2].cursor),
+        ..page(3)
+    };
+    assert_eq!(
+        s.mutes(a, next)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.item.target)
+            .collect::<Vec<_>>(),
+        newest_first[3..].to_vec()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+
+// Moderation
+
+pub async fn moderation_roles_and_standing(s: &dyn Store) {
+    let w = W::new(s);
+    let alice = w.account("alice").await;
+    let remote = w.bare_account("remy", "elsewhere").await;
+    let u = s
+        .user_moderation(alice)
+        .await
+        .unwrap()
+        .expect("a local user");
+    assert_eq!(u.role, Role::User);
+    assert!(u.approved && !u.disabled);
+    assert_eq!(u.sign_up_ip.as_deref(), Some("192.0.2.1"));
+    assert!(s.user_moderation(remote).await.unwrap().is_none());
+
+    assert!(s.set_role(alice, Role::Moderator).await.unwrap());
+    assert!(
+        !s.set_role(remote, Role::Admin).await.unwrap(),
+        "no user row"
+    );
+    assert_eq!(
+        s.user_moderation(alice).await.unwrap().unwrap().role,
+        Role::Moderator
+    );
+    assert!(s.staff(Role::Moderator).await.unwrap().contains(&alice));
+    assert!(!s.staff(Role::Admin).await.unwrap().contains(&alice));
+
+    assert!(s.set_user_standing(alice, Some(false), None).await.unwrap());
+    s.set_sign_up_reason(alice, "to moderate").await.unwrap();
+    let u = s.user_moderation(alice).await.unwrap().unwrap();
+    assert!(!u.approved && !u.disabled);
+    assert_eq!(u.sign_up_reason.as_deref(), Some("to moderate"));
+    assert!(s
+        .set_user_standing(alice, Some(true), Some(true))
+        .await
+        .unwrap());
+    let u = s.user_moderation(alice).await.unwrap().unwrap();
+    assert!(u.approved && u.disabled);
+
+    // A pending sign-up is written whole, or not at all.
+    let na = w.new_account("pending", &w.region());
+    let user = w.user_for(&na);
+    let created = s
+        .create_pending_account(&na, &user, "let me in")
+        .await
+        .unwrap();
+    assert_eq!(created.id, na.id);
+    let u = s.user_moderation(na.id).await.unwrap().unwrap();
+    assert!(!u.approved);
+    assert_eq!(u.sign_up_reason.as_deref(), Some("let me in"));
+    let mut twin = w.new_account("pending", &w.region());
+    twin.username = na.username.clone();
+    let twin_user = User {
+        email: "other@example.com".into(),
+        ..w.user_for(&twin)
+    };
+    assert!(matches!(
+        s.create_pending_account(&twin, &twin_user, "again").await,
+        Err(StoreError::Conflict("username"))
+    ));
+    assert!(s.account(twin.id).await.unwrap().is_none());
+
+    // The live tokens of an account, to end its sessions.
+    let app = App {
+        id: w.id(),
+        name: "mod tests".into(),
+        website: None,
+        redirect_uris: vec!["urn:ietf:wg:oauth:2.0:oob".into()],
+        scopes: "read".into(),
+        client_id: w.name("modcid"),
+        client_secret: "secret".into(),
+        created_at: Timestamp::now(),
+    };
+    s.create_app(&app).await.unwrap();
+    let token = |n: &str, revoked: bool| Token {
+        id: w.id(),
+        app_id: app.id,
+        account_id: Some(alice),
+        scopes: "read".into(),
+        access_hash: w.name(n),
+        refresh_hash: None,
+        created_at: Timestamp::now(),
+        revoked,
+    };
+    let live = token("live", false);
+    s.create_token(&live).await.unwrap();
+    s.create_token(&token("dead", true)).await.unwrap();
+    let got: Vec<Id> = s
+        .tokens_of(alice)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(got, vec![live.id]);
+    s.revoke_token(live.id).await.unwrap();
+    assert!(s.tokens_of(alice).await.unwrap().is_empty());
+
+    // A rejected sign-up goes whole.
+    assert!(s.delete_account(na.id).await.unwrap());
+    assert!(s.account(na.id).await.unwrap().is_none());
+    assert!(s.user_moderation(na.id).await.unwrap().is_none());
+    assert!(!s.delete_account(na.id).await.unwrap());
+}
+
+pub async fn moderation_flags_show_on_every_read(s: &dyn Store) {
+    let w = W::new(s);
+    let bob = w.account("bob").await;
+    // Read first, so a cached row must be dropped by the change.
+    assert!(!w.acct(bob).await.suspended);
+    let at = Timestamp::now();
+    assert!(s
+        .set_account_flag(bob, AccountFlag::Suspended, Some(at))
+        .await
+        .unwrap());
+    assert!(s
+        .set_account_flag(bob, AccountFlag::Silenced, Some(at))
+        .await
+        .unwrap());
+    let a = w.acct(bob).await;
+    assert!(a.suspended && a.silenced);
+    assert!(s.accounts(&[bob]).await.unwrap()[0].suspended);
+    let rows = s.admin_account_rows(&[bob]).await.unwrap();
+    assert!(!rows[0].sensitized);
+    s.set_account_flag(bob, AccountFlag::Sensitized, Some(at))
+        .await
+        .unwrap();
+    assert!(s.admin_account_rows(&[bob]).await.unwrap()[0].sensitized);
+
+    let filter = |standing| AdminAccountFilter {
+        standing: Some(standing),
+        username: Some(w.name("BOB")),
+        local_region: w.region(),
+        ..Default::default()
+    };
+    let page = page(40);
+    assert_eq!(
+        s.admin_accounts(&filter(AccountStanding::Suspended), page)
+            .await
+            .unwrap(),
+        vec![bob]
+    );
+    assert!(s
+        .admin_accounts(&filter(AccountStanding::Active), page)
+        .await
+        .unwrap()
+        .is_empty());
+
+    s.set_account_flag(bob, AccountFlag::Suspended, None)
+        .await
+        .unwrap();
+    let a = w.acct(bob).await;
+    assert!(!a.suspended && a.silenced);
+    assert_eq!(
+        s.admin_accounts(&filter(AccountStanding::Active), page)
+            .await
+            .unwrap(),
+        vec![bob]
+    );
+    assert!(!s
+        .set_account_flag(w.id(), AccountFlag::Suspended, Some(at))
+        .await
+        .unwrap());
+}
+
+pub async fn moderation_reports(s: &dyn Store) {
+    let w = W::new(s);
+    let alice = w.account("alice").await;
+    let bob = w.account("bob").await;
+    let mod_ = w.account("mod").await;
+    let p1 = w.post(bob, Visibility::Public).await;
+    let p2 = w.post(bob, Visibility::Public).await;
+    let at = at(T0);
+    let report = Report {
+        id: w.id(),
+        account_id: Some(alice),
+        target_account_id: bob,
+        category: ReportCategory::Spam,
+        comment: "spam".into(),
+        rule_ids: vec!["1".into(), "2".into()],
+        status_ids: vec![p1, p2],
+        forwarded: false,
+        origin_region: None,
+        assigned_account_id: None,
+        action_taken_by: None,
+        action_taken_at: None,
+        created_at: at,
+        updated_at: at,
+    };
+    s.create_report(&report).await.unwrap();
+    let anonymous = Report {
+        id: w.id(),
+        account_id: None,
+        origin_region: Some("elsewhere".into()),
+        status_ids: vec![],
+        rule_ids: vec![],
+        forwarded: true,
+        ..report.clone()
+    };
+    s.create_report(&anonymous).await.unwrap();
+    assert_eq!(s.report(report.id).await.unwrap(), Some(report.clone()));
+    assert_eq!(
+        s.report(anonymous.id).await.unwrap(),
+        Some(anonymous.clone())
+    );
+
+    let by_target = ReportFilter {
+        target_account_id: Some(bob),
+        ..Default::default()
+    };
+    let got: Vec<Id> = s
+        .reports(&by_target, page(10))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(got, vec![anonymous.id, report.id], "newest first");
+
+    let mut resolved = report.clone();
+    resolved.assigned_account_id = Some(mod_);
+    resolved.action_taken_by = Some(mod_);
+    resolved.action_taken_at = Some(at);
+    assert!(s.update_report(&resolved).await.unwrap());
+    let open = ReportFilter {
+        resolved: Some(false),
+        ..by_target.clone()
+    };
+    let done = ReportFilter {
+        resolved: Some(true),
+        ..by_target.clone()
+    };
+    let ids = |v: Vec<Report>| v.iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.reports(&open, page(10)).await.unwrap()),
+        vec![anonymous.id]
+    );
+    assert_eq!(
+        ids(s.reports(&done, page(10)).await.unwrap()),
+        vec![report.id]
+    );
+    let by_reporter = ReportFilter {
+        account_id: Some(alice),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(s.reports(&by_reporter, page(10)).await.unwrap()),
+        vec![report.id]
+    );
+    assert_eq!(
+        s.report(report.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .assigned_account_id,
+        Some(mod_)
+    );
+}
+
+pub async fn moderation_domain_blocks(s: &dyn Store) {
+    let w = W::new(s);
+    let domain = format!("{}.example", w.tag);
+    let b = DomainBlock {
+        id: w.id(),
+        domain: domain.clone(),
+        severity: DomainSeverity::Suspend,
+        reject_media: false,
+        reject_reports: true,
+        private_comment: Some("why".into()),
+        public_comment: None,
+        obfuscate: false,
+        created_at: at(T0),
+    };
+    s.create_domain_block(&b).await.unwrap();
+    assert!(s.domain_blocks().await.unwrap().contains(&b));
+    let again = DomainBlock {
+        id: w.id(),
+        ..b.clone()
+    };
+    assert!(matches!(
+        s.create_domain_block(&again).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(s.delete_domain_block(b.id).await.unwrap());
+    assert!(!s.delete_domain_block(b.id).await.unwrap());
+    assert!(!s
+        .domain_blocks()
+        .await
+        .unwrap()
+        .iter()
+        .any(|x| x.domain == domain));
 }

@@ -158,16 +158,40 @@ pub(crate) const ID_CHUNK: usize = 500;
 /// with NULL fails, leaving only public and unlisted).
 ///
 /// public/unlisted: everyone; private: the author, accepted followers, mentioned accounts;
-/// direct: the author and mentioned accounts.
+/// direct: the author and mentioned accounts. Never to an account the author blocks (as
+/// Mastodon's status policy: the blocker's posts are gone for the blocked one).
 pub(crate) fn visible(s: &str, viewer: &str) -> String {
     format!(
-        "({s}.visibility IN ('public', 'unlisted') \
+        "(NOT EXISTS (SELECT 1 FROM blocks vb \
+                      WHERE vb.account_id = {s}.account_id AND vb.target_id = {viewer}) \
+         AND ({s}.visibility IN ('public', 'unlisted') \
          OR {s}.account_id = {viewer} \
          OR EXISTS (SELECT 1 FROM status_mentions vm \
                     WHERE vm.status_id = {s}.id AND vm.account_id = {viewer}) \
          OR ({s}.visibility = 'private' AND EXISTS (SELECT 1 FROM follows vf \
                     WHERE vf.follower_id = {viewer} AND vf.target_id = {s}.account_id \
-                    AND vf.accepted = 1)))"
+                    AND vf.accepted = 1))))"
+    )
+}
+
+/// Whether `viewer` is kept from what `author` posts or does (both SQL expressions):
+/// a block either way, a mute in effect (only those that hide notifications when
+/// `notifications`), or a block of the author's region. `now` is a placeholder for the
+/// current time in ms. Never true of one's own account.
+pub(crate) fn shuns(viewer: &str, author: &str, now: &str, notifications: bool) -> String {
+    let notif = if notifications {
+        " AND sm.notifications = 1"
+    } else {
+        ""
+    };
+    format!(
+        "({author} <> {viewer} AND (\
+         EXISTS (SELECT 1 FROM blocks sb WHERE sb.account_id = {viewer} AND sb.target_id = {author}) \
+         OR EXISTS (SELECT 1 FROM blocks sb WHERE sb.account_id = {author} AND sb.target_id = {viewer}) \
+         OR EXISTS (SELECT 1 FROM mutes sm WHERE sm.account_id = {viewer} AND sm.target_id = {author} \
+                    AND (sm.expires_at IS NULL OR sm.expires_at > {now}){notif}) \
+         OR EXISTS (SELECT 1 FROM user_domain_blocks sd JOIN accounts sa ON sa.home_region = sd.region \
+                    WHERE sd.account_id = {viewer} AND sa.id = {author})))"
     )
 }
 

@@ -296,6 +296,8 @@ fn remote(g: &IdGen, name: &str, region: &str, display_name: &str) -> Account {
         following_count: 0,
         statuses_count: 0,
         last_status_at: None,
+        suspended: false,
+        silenced: false,
     }
 }
 

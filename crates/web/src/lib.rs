@@ -3,6 +3,7 @@
 //! in files named after their URLs (`post.rs` serves `/@user/ID`); the page types in
 //! [`view`] are what templates see, never domain types directly.
 
+mod admin;
 pub mod assets;
 pub mod error;
 mod feeds;
@@ -14,6 +15,7 @@ mod notifications;
 mod post;
 mod profile;
 mod public;
+mod safety;
 pub mod session;
 mod settings;
 mod statuses;
@@ -64,12 +66,25 @@ pub fn router(state: WebState) -> Router {
         .route("/notifications", get(notifications::get))
         .route("/your-data", get(your_data::get))
         .route("/settings/profile", get(settings::get).post(settings::post))
+        .route("/admin/reports", get(admin::reports))
+        .route("/admin/reports/{id}/{action}", post(admin::report_action))
+        .route("/admin/accounts", get(admin::accounts))
+        .route("/admin/accounts/{id}/{action}", post(admin::account_action))
+        .route(
+            "/report/{id}",
+            get(admin::report_form).post(admin::report_post),
+        )
+        .route("/settings/safety", get(safety::get))
         .route("/statuses", post(statuses::create))
         .route("/statuses/{id}", get(statuses::show))
         .route("/statuses/{id}/{action}", post(statuses::act))
         .route("/{handle}", get(profile::get))
         .route("/{handle}/follow", post(profile::follow))
         .route("/{handle}/unfollow", post(profile::unfollow))
+        .route("/{handle}/block", post(profile::block))
+        .route("/{handle}/unblock", post(profile::unblock))
+        .route("/{handle}/mute", post(profile::mute))
+        .route("/{handle}/unmute", post(profile::unmute))
         .route("/{handle}/{id}", get(post::get))
         .route("/static/{file}", get(assets::get))
         .with_state(state)

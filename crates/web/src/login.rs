@@ -26,9 +26,14 @@ struct LoginPage {
 struct SignupPage {
     layout: Layout,
     open: bool,
+    /// Sign-ups wait for a moderator: the form asks why the person wants to join.
+    approval: bool,
+    /// Signed up, waiting for approval.
+    pending: bool,
     error: Option<String>,
     username: String,
     email: String,
+    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -108,9 +113,12 @@ pub async fn signup_form(State(st): State<WebState>, viewer: Viewer) -> Result<R
         &SignupPage {
             layout: Layout::new(&st, &viewer, "Sign up").current("signup"),
             open: st.roost.cfg.registrations_open,
+            approval: st.roost.cfg.approval_required,
+            pending: false,
             error: None,
             username: String::new(),
             email: String::new(),
+            reason: String::new(),
         },
     )
 }
@@ -125,6 +133,8 @@ pub struct SignupForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    reason: String,
 }
 
 pub async fn signup(
@@ -145,8 +155,24 @@ pub async fn signup(
         agreement: true,
         locale: None,
         ip: viewer.ip.map(|i| i.to_string()),
+        reason: Some(f.reason.clone()),
     };
+    let approval = st.roost.cfg.approval_required;
     match st.roost.web_register(reg).await {
+        // The pending account's session does not work until a moderator approves it.
+        Ok(_) if approval => render(
+            &viewer,
+            &SignupPage {
+                layout: Layout::new(&st, &viewer, "Sign up").current("signup"),
+                open: true,
+                approval,
+                pending: true,
+                error: None,
+                username: f.username,
+                email: String::new(),
+                reason: String::new(),
+            },
+        ),
         Ok(session) => Ok((
             [session_cookie(&session.secret, st.secure_cookies)],
             Redirect::to("/home"),
@@ -158,9 +184,12 @@ pub async fn signup(
             &SignupPage {
                 layout: Layout::new(&st, &viewer, "Sign up").current("signup"),
                 open: st.roost.cfg.registrations_open,
+                approval,
+                pending: false,
                 error: Some(msg),
                 username: f.username,
                 email: f.email,
+                reason: f.reason,
             },
         ),
         Err(e) => Err(e.into()),

@@ -29,6 +29,12 @@ struct ProfilePage {
     following_them: bool,
     requested: bool,
     follows_you: bool,
+    /// Block and mute buttons (signed in, someone else's profile).
+    show_safety: bool,
+    blocking: bool,
+    muting: bool,
+    /// They block the viewer: no follow button, their posts are not shown.
+    blocked_by: bool,
     back: String,
     cards: Vec<Card>,
     older: Option<String>,
@@ -161,7 +167,12 @@ pub async fn get(
         ),
         who.handle.clone(),
     );
-    let bio_html = roost_core::text::render(&account.note_source, base, &|_| None);
+    // A suspended account shows who it was, nothing it said (its posts are hidden too).
+    let bio_html = if account.suspended {
+        "<p>This account has been suspended.</p>".to_string()
+    } else {
+        roost_core::text::render(&account.note_source, base, &|_| None)
+    };
     render(
         &viewer,
         &ProfilePage {
@@ -171,7 +182,11 @@ pub async fn get(
             following: account.following_count,
             followers: account.followers_count,
             residency_note: residency_note(&st, &account),
-            show_follow: rel.is_some(),
+            show_follow: rel.is_some_and(|r| !r.blocking && !r.blocked_by),
+            show_safety: rel.is_some(),
+            blocking: rel.as_ref().is_some_and(|r| r.blocking),
+            muting: rel.as_ref().is_some_and(|r| r.muting),
+            blocked_by: rel.as_ref().is_some_and(|r| r.blocked_by),
             is_me,
             following_them: rel.as_ref().is_some_and(|r| r.following),
             requested: rel.as_ref().is_some_and(|r| r.requested),
@@ -231,4 +246,68 @@ async fn follow_or_not(
             .map(|_| "Unfollowed.")
     };
     back_with(&viewer, result, &back).map(IntoResponse::into_response)
+}
+
+/// Block, unblock, mute or unmute the profile's account from its page (or from the
+/// settings list, whose form names where to come back to).
+async fn safety(
+    State(st): State<WebState>,
+    viewer: Viewer,
+    Path(segment): Path<String>,
+    WebForm(f): WebForm<CsrfForm>,
+    action: &str,
+) -> Result<Response, WebError> {
+    let acct = acct_of(&segment).ok_or(WebError::NotFound)?;
+    let back = crate::session::local_path(&f.back, &format!("/@{acct}"));
+    let me = viewer.require(&back)?;
+    viewer.check_csrf(&f.csrf)?;
+    let target = account_of(&st, acct).await?;
+    let result = match action {
+        "block" => st.roost.block(me, target.id).await.map(|_| "Blocked."),
+        "unblock" => st.roost.unblock(me, target.id).await.map(|_| "Unblocked."),
+        "mute" => st
+            .roost
+            .mute(me, target.id, true, None)
+            .await
+            .map(|_| "Muted."),
+        "unmute" => st.roost.unmute(me, target.id).await.map(|_| "Unmuted."),
+        _ => return Err(WebError::NotFound),
+    };
+    back_with(&viewer, result, &back).map(IntoResponse::into_response)
+}
+
+pub async fn block(
+    st: State<WebState>,
+    viewer: Viewer,
+    path: Path<String>,
+    form: WebForm<CsrfForm>,
+) -> Result<Response, WebError> {
+    safety(st, viewer, path, form, "block").await
+}
+
+pub async fn unblock(
+    st: State<WebState>,
+    viewer: Viewer,
+    path: Path<String>,
+    form: WebForm<CsrfForm>,
+) -> Result<Response, WebError> {
+    safety(st, viewer, path, form, "unblock").await
+}
+
+pub async fn mute(
+    st: State<WebState>,
+    viewer: Viewer,
+    path: Path<String>,
+    form: WebForm<CsrfForm>,
+) -> Result<Response, WebError> {
+    safety(st, viewer, path, form, "mute").await
+}
+
+pub async fn unmute(
+    st: State<WebState>,
+    viewer: Viewer,
+    path: Path<String>,
+    form: WebForm<CsrfForm>,
+) -> Result<Response, WebError> {
+    safety(st, viewer, path, form, "unmute").await
 }

@@ -96,7 +96,7 @@ pub fn content_html(roost: &Roost, v: &StatusView) -> String {
     text::render(&v.status.text, &roost.cfg.base_url, &resolve)
 }
 
-fn human_time(t: jiff::Timestamp, roost: &Roost) -> String {
+pub(crate) fn human_time(t: jiff::Timestamp, roost: &Roost) -> String {
     t.to_zoned(roost.cfg.time_zone.clone())
         .strftime("%Y-%m-%d %H:%M")
         .to_string()
@@ -221,6 +221,8 @@ pub fn notice(roost: &Roost, n: &NotificationView, me: &Account) -> NoticeLine {
         NotificationType::FollowRequest => "asked to follow you",
         NotificationType::Quote => "reposted your post with their words",
         NotificationType::Update => "edited a post",
+        NotificationType::AdminSignUp => "signed up",
+        NotificationType::AdminReport => "was reported",
     };
     NoticeLine {
         who: who(roost, &n.account),

@@ -26,6 +26,8 @@ pub struct RegisterParams {
     agreement: bool,
     #[serde(default, deserialize_with = "de::opt_string")]
     locale: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    reason: Option<String>,
 }
 
 /// Registration needs an app token (`client_credentials`), as in Mastodon.
@@ -63,6 +65,7 @@ pub async fn register(
                 agreement: p.agreement,
                 locale: p.locale,
                 ip,
+                reason: p.reason,
             },
         )
         .await?;
@@ -96,9 +99,9 @@ async fn credential_account(
         .map(|u| u.locale)
         .unwrap_or_else(|| "en".into());
     let requests = st.roost.count_follow_requests(account.id).await?;
-    Ok(Json(
-        Mapper::new(&st.roost.cfg).credential_account(account, &locale, requests),
-    ))
+    let mut out = Mapper::new(&st.roost.cfg).credential_account(account, &locale, requests);
+    out.role = Some(wire::Role::of(st.roost.role_of(account.id).await?));
+    Ok(Json(out))
 }
 
 #[derive(Deserialize)]

@@ -34,7 +34,7 @@ pub async fn get(State(st): State<AppState>) -> ApiResult<Json<Value>> {
         "thumbnail": format!("{}/static/header.png", cfg.base_url),
         "languages": ["en", "zh"],
         "registrations": cfg.registrations_open,
-        "approval_required": false,
+        "approval_required": cfg.registrations_open && cfg.approval_required,
         "invites_enabled": false,
         "configuration": {
             "accounts": { "max_featured_tags": 0 },

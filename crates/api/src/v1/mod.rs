@@ -2,12 +2,16 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod blocks;
 pub mod bookmarks;
+pub mod domain_blocks;
 pub mod favourites;
 pub mod follow_requests;
 pub mod instance;
 pub mod markers;
+pub mod mutes;
 pub mod notifications;
+pub mod reports;
 pub mod statuses;
 pub mod streaming;
 pub mod timelines;
@@ -50,6 +54,23 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/accounts/{id}/following", get(accounts::following))
         .route("/api/v1/accounts/{id}/follow", post(accounts::follow))
         .route("/api/v1/accounts/{id}/unfollow", post(accounts::unfollow))
+        .route("/api/v1/accounts/{id}/block", post(blocks::block))
+        .route("/api/v1/accounts/{id}/unblock", post(blocks::unblock))
+        .route("/api/v1/accounts/{id}/mute", post(mutes::mute))
+        .route("/api/v1/accounts/{id}/unmute", post(mutes::unmute))
+        .route("/api/v1/blocks", get(blocks::list))
+        .route("/api/v1/mutes", get(mutes::list))
+        .route(
+            "/api/v1/domain_blocks",
+            get(domain_blocks::list)
+                .post(domain_blocks::post)
+                .delete(domain_blocks::delete),
+        )
+        .route("/api/v1/statuses/{id}/mute", post(mutes::mute_conversation))
+        .route(
+            "/api/v1/statuses/{id}/unmute",
+            post(mutes::unmute_conversation),
+        )
         .route("/api/v1/follow_requests", get(follow_requests::list))
         .route(
             "/api/v1/follow_requests/{id}/authorize",
@@ -111,6 +132,7 @@ pub fn routes() -> Router<AppState> {
             post(notifications::dismiss),
         )
         .route("/api/v1/markers", get(markers::get).post(markers::post))
+        .route("/api/v1/reports", post(reports::post))
         .route("/api/v1/streaming", get(streaming::socket))
         .route("/api/v1/streaming/health", get(streaming::health))
         .route("/api/v1/streaming/user", get(streaming::user))

@@ -46,8 +46,9 @@ pub async fn get(State(st): State<AppState>) -> ApiResult<Json<Value>> {
         },
         "registrations": {
             "enabled": cfg.registrations_open,
-            "approval_required": false,
-            "reason_required": false,
+            "approval_required": cfg.registrations_open && cfg.approval_required,
+            // A pending sign-up must say why it wants to join (see `register`).
+            "reason_required": cfg.registrations_open && cfg.approval_required,
             "message": null,
             "min_age": null,
             "url": null,

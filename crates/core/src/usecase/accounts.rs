@@ -21,6 +21,8 @@ pub struct Registration {
     pub agreement: bool,
     pub locale: Option<String>,
     pub ip: Option<String>,
+    /// Why the person wants to join: required when sign-ups need approval.
+    pub reason: Option<String>,
 }
 
 /// Accounts of a paginated list with the cursors for its `Link` header.
@@ -84,6 +86,21 @@ impl Roost {
         if !reg.agreement {
             return Err(validation("Agreement", "must be accepted"));
         }
+        let approval = self.cfg.approval_required;
+        let reason = reg
+            .reason
+            .as_deref()
+            .map(|r| text::strip_forbidden(r.trim()).into_owned())
+            .filter(|r| !r.is_empty());
+        if approval && reason.is_none() {
+            return Err(validation("Reason", "can't be blank"));
+        }
+        if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+            return Err(validation(
+                "Reason",
+                "is too long (maximum is 1000 characters)",
+            ));
+        }
         let password_hash = password::hash(reg.password.clone()).await?;
         let created_at = now();
         let id = self.next_id();
@@ -105,7 +122,11 @@ impl Roost {
             created_at,
             sign_up_ip: reg.ip,
         };
-        let account = match self.store.create_account(&account, Some(&user)).await {
+        let created = match (approval, &reason) {
+            (true, Some(r)) => self.store.create_pending_account(&account, &user, r).await,
+            _ => self.store.create_account(&account, Some(&user)).await,
+        };
+        let account = match created {
             Ok(a) => a,
             Err(StoreError::Conflict("username")) => {
                 return Err(validation("Username", "is already taken"))
@@ -115,8 +136,17 @@ impl Roost {
             }
             Err(e) => return Err(e.into()),
         };
+        if let (false, Some(r)) = (approval, &reason) {
+            // Open sign-ups may say why too; nothing waits on it.
+            self.store.set_sign_up_reason(account.id, r).await?;
+        }
+        // A pending account gets the token Mastodon's clients expect, already revoked: it
+        // cannot be used, and the person signs in once a moderator approves.
         let token = self
-            .issue_token(app_id, Some(account.id), app_scopes.clone(), true)
+            .issue_token_state(app_id, Some(account.id), app_scopes.clone(), true, approval)
+            .await?;
+        let staff = self.store.staff(Role::Moderator).await?;
+        self.notify_many(&staff, NotificationType::AdminSignUp, account.id, None)
             .await?;
         Ok((account, token))
     }
@@ -446,6 +476,8 @@ impl Roost {
         if target.id == follower.id {
             return Err(CoreError::Forbidden("You cannot follow yourself".into()));
         }
+        // As Mastodon: a block either way makes following impossible (403).
+        self.check_unblocked(follower.id, target.id).await?;
         let foreign = !self.is_local(&target);
         if foreign {
             self.check_crossing_kept(&target.home_region, DataClass::SocialGraph)?;

@@ -223,6 +223,8 @@ impl Roost {
             .unwrap_or_else(|_| Scopes::parse("read").expect("read parses"));
         let account = match token.account_id {
             Some(id) => match self.store.account(id).await? {
+                // A suspension ends every session at once (the row is read each time).
+                Some(a) if a.suspended => return Ok(None),
                 Some(a) => Some(a),
                 None => return Ok(None),
             },
@@ -244,7 +246,12 @@ impl Roost {
         )
         .await;
         match user {
-            Some(u) if ok => Ok(self.store.account(u.account_id).await?),
+            Some(u) if ok => match self.store.account(u.account_id).await? {
+                // Suspended, disabled or not yet approved: the password is right, but the
+                // account may not sign in.
+                Some(a) if self.may_sign_in(&a).await? => Ok(Some(a)),
+                _ => Ok(None),
+            },
             _ => Ok(None),
         }
     }
@@ -260,6 +267,19 @@ impl Roost {
         scopes: Scopes,
         refresh: bool,
     ) -> CoreResult<IssuedToken> {
+        self.issue_token_state(app_id, account_id, scopes, refresh, false)
+            .await
+    }
+
+    /// Like `issue_token`; `revoked` stores it already unusable (a pending sign-up's).
+    pub(crate) async fn issue_token_state(
+        &self,
+        app_id: Id,
+        account_id: Option<Id>,
+        scopes: Scopes,
+        refresh: bool,
+        revoked: bool,
+    ) -> CoreResult<IssuedToken> {
         let access = random_secret();
         let refresh_token = refresh.then(random_secret);
         let created_at = now();
@@ -272,7 +292,7 @@ impl Roost {
                 access_hash: hash_secret(&access),
                 refresh_hash: refresh_token.as_deref().map(hash_secret),
                 created_at,
-                revoked: false,
+                revoked,
             })
             .await?;
         Ok(IssuedToken {

@@ -67,9 +67,21 @@ impl Roost {
     /// Views of `ids` in the given order; IDs that no longer exist are skipped.
     /// Callers have already checked that the viewer may see these statuses.
     pub async fn hydrate(&self, ids: &[Id], viewer: Option<Id>) -> CoreResult<Vec<StatusView>> {
+        self.hydrate_as(ids, viewer, true).await
+    }
+
+    /// `hydrate`; with `hide` false, posts of suspended accounts are kept (moderators
+    /// reviewing a report still see what was reported).
+    pub(crate) async fn hydrate_as(
+        &self,
+        ids: &[Id],
+        viewer: Option<Id>,
+        hide: bool,
+    ) -> CoreResult<Vec<StatusView>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        self.load_moderation().await?;
         let day = self.views.today();
         let (b, views) = {
             // Stored view counts and pending ones are read under one guard (see views.rs).
@@ -89,7 +101,14 @@ impl Roost {
             tags.entry(sid).or_default().push(t);
         }
         let statuses: HashMap<Id, Status> = b.statuses.into_iter().map(|s| (s.id, s)).collect();
-        let accounts: HashMap<Id, Account> = b.accounts.into_iter().map(|a| (a.id, a)).collect();
+        // Without its author a status is not built: a suspended account's posts, the
+        // reblogs of them and the mentions of it vanish here (see moderation.rs).
+        let accounts: HashMap<Id, Account> = b
+            .accounts
+            .into_iter()
+            .filter(|a| !hide || !self.hides(a))
+            .map(|a| (a.id, a))
+            .collect();
         let flags: HashMap<Id, ViewerFlags> = b.flags.into_iter().collect();
         let visible_quotes: HashSet<Id> = b.visible_quotes.into_iter().collect();
 
@@ -111,6 +130,7 @@ impl Roost {
         items: Vec<Notification>,
         viewer: Id,
     ) -> CoreResult<Vec<NotificationView>> {
+        self.load_moderation().await?;
         let mut account_ids: Vec<Id> = items.iter().map(|n| n.from_account_id).collect();
         account_ids.sort_unstable();
         account_ids.dedup();
@@ -119,6 +139,7 @@ impl Roost {
             .accounts(&account_ids)
             .await?
             .into_iter()
+            .filter(|a| !self.hides(a))
             .map(|a| (a.id, a))
             .collect();
         let status_ids: Vec<Id> = items.iter().filter_map(|n| n.status_id).collect();

@@ -2,7 +2,7 @@
 //! residency policy that the data may be kept here and written the ledger; these use cases
 //! apply the change to the local store and notify local users.
 
-use super::Roost;
+use super::{now, Roost};
 use crate::id::Id;
 use crate::model::*;
 use crate::remote::Outbound;
@@ -34,6 +34,15 @@ impl Roost {
             .await?
             .filter(|a| self.is_local(a))
             .ok_or(CoreError::NotFound("account"))?;
+        if self.check_unblocked(follower, target.id).await.is_err() {
+            // As Mastodon answers a follow from someone blocked: a Reject.
+            self.publish(Outbound::RejectFollow {
+                follower,
+                target: target.id,
+            })
+            .await?;
+            return Ok(FollowState::Requested);
+        }
         let current = self.relationship(follower, target.id).await?;
         let wanted = if target.locked {
             FollowState::Requested
@@ -184,11 +193,40 @@ impl Roost {
         Ok(())
     }
 
+    /// A foreign account blocks a local one (`undo`: no longer does). The block is
+    /// kept so that the local account's interactions with the blocker are refused here
+    /// and what the blocker posts is hidden from them, as at the blocker's home.
+    pub async fn receive_block(&self, blocker: Id, target: Id, undo: bool) -> CoreResult<()> {
+        if !self.is_foreign_id(blocker) {
+            return Err(CoreError::Forbidden(
+                "a region cannot speak for this region's accounts".into(),
+            ));
+        }
+        let target = self
+            .store
+            .account(target)
+            .await?
+            .filter(|a| self.is_local(a))
+            .ok_or(CoreError::NotFound("account"))?;
+        if undo {
+            self.store.unblock(blocker, target.id).await?;
+        } else {
+            self.store
+                .block(self.next_id(), blocker, target.id, now())
+                .await?;
+        }
+        Ok(())
+    }
+
     /// A foreign account favourited (or no longer favourites) a status kept here.
     pub async fn receive_favourite(&self, account: Id, status: Id, undo: bool) -> CoreResult<()> {
         let Some(s) = self.store.status(status).await? else {
             return Ok(());
         };
+        if !undo && self.check_unblocked(account, s.account_id).await.is_err() {
+            // Refused as a local one would be; the sender's region learns nothing.
+            return Ok(());
+        }
         if undo {
             if self.store.unfavourite(account, status).await? {
                 self.store

@@ -5,8 +5,10 @@ mod accounts;
 mod auth;
 mod hydrate;
 mod inbound;
+mod moderation;
 pub mod notification_groups;
 mod notifications;
+mod safety;
 pub mod scopes;
 mod statuses;
 mod timelines;
@@ -15,6 +17,8 @@ mod web;
 pub use accounts::{valid_username, AccountsPage, Registration};
 pub use auth::{constant_eq, AuthContext, GrantRequest, IssuedToken, NewApp, OAuthError};
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
+pub use moderation::{AdminAction, AdminUndo, NewReport, ReportChange, Staff, NOT_ALLOWED};
+pub use safety::{DomainBlocksPage, MutesPage};
 pub use statuses::{content_class, transit_view, EditStatus, PostStatus};
 pub use web::{Neighbours, WebSession};
 
@@ -42,6 +46,8 @@ pub struct RoostConfig {
     pub base_url: String,
     pub max_status_chars: usize,
     pub registrations_open: bool,
+    /// Sign-ups (when open) wait for a moderator's approval before they can sign in.
+    pub approval_required: bool,
     /// "Today" for view counts rolls over at midnight here.
     pub time_zone: jiff::tz::TimeZone,
     pub title: String,
@@ -73,6 +79,8 @@ pub struct Roost {
     pub(crate) invalidation: Arc<dyn crate::cache::Invalidation>,
     /// The streaming hub of this node and the bus it listens on.
     pub live: Arc<crate::live::Live>,
+    /// The region's domain blocks, kept in memory.
+    pub(crate) moderation: moderation::ModerationState,
 }
 
 /// Mastodon's limits on `limit`.
@@ -94,6 +102,7 @@ impl Roost {
             remote,
             foreign_views: Mutex::new(HashMap::new()),
             web_app: tokio::sync::OnceCell::new(),
+            moderation: Default::default(),
             live: Arc::new(crate::live::Live::new(Arc::new(
                 crate::live::LocalBus::new(),
             ))),

@@ -58,6 +58,8 @@ impl Roost {
         from: Id,
         status: Option<Id>,
     ) -> CoreResult<()> {
+        // None for those who block, are blocked by, or mute the actor, or muted the thread.
+        let accounts = self.notifiable(accounts, from, status).await?;
         let items: Vec<Notification> = accounts
             .iter()
             .filter_map(|a| self.notification_for(*a, kind, from, status))

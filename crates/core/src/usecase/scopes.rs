@@ -28,6 +28,18 @@ const GRANULAR: &[&str] = &[
     "write:statuses",
 ];
 const TOP: &[&str] = &["read", "write", "follow", "push", "profile"];
+/// The admin API's scopes. Never implied by `read`/`write`: only `admin:read` and
+/// `admin:write` cover their granular forms.
+pub(crate) const ADMIN: &[&str] = &[
+    "admin:read",
+    "admin:write",
+    "admin:read:accounts",
+    "admin:write:accounts",
+    "admin:read:reports",
+    "admin:write:reports",
+    "admin:read:domain_blocks",
+    "admin:write:domain_blocks",
+];
 /// What the legacy `follow` scope covers.
 const FOLLOW_COVERS: &[&str] = &[
     "read:follows",
@@ -47,11 +59,7 @@ impl Scopes {
     pub fn parse(s: &str) -> Result<Scopes, String> {
         let mut out: Vec<String> = Vec::new();
         for part in s.split([' ', '+', ',']).filter(|p| !p.is_empty()) {
-            if !TOP.contains(&part)
-                && !GRANULAR.contains(&part)
-                && part != "admin:read"
-                && part != "admin:write"
-            {
+            if !TOP.contains(&part) && !GRANULAR.contains(&part) && !ADMIN.contains(&part) {
                 return Err(format!("unknown scope: {part}"));
             }
             if !out.iter().any(|p| p == part) {
@@ -74,6 +82,13 @@ impl Scopes {
 
     /// Whether these scopes grant `required` (e.g. `read:statuses`).
     pub fn allows(&self, required: &str) -> bool {
+        if let Some(rest) = required.strip_prefix("admin:") {
+            let top = rest.split(':').next().unwrap_or_default();
+            return self
+                .0
+                .iter()
+                .any(|have| have == required || *have == format!("admin:{top}"));
+        }
         self.0.iter().any(|have| {
             have == required
                 || required.split_once(':').is_some_and(|(top, _)| have == top)
@@ -115,5 +130,18 @@ mod tests {
             .unwrap()
             .covers(&Scopes::parse("read").unwrap()));
         assert!(app.covers(&Scopes::parse("profile").unwrap()));
+    }
+
+    #[test]
+    fn admin_scopes_are_their_own() {
+        let s = Scopes::parse("read write admin:read:reports").unwrap();
+        assert!(s.allows("admin:read:reports"));
+        assert!(!s.allows("admin:read:accounts"));
+        assert!(!s.allows("admin:write:reports"));
+        let s = Scopes::parse("admin:read admin:write").unwrap();
+        assert!(s.allows("admin:read:accounts"));
+        assert!(s.allows("admin:write:domain_blocks"));
+        assert!(!s.allows("read:statuses"));
+        assert!(Scopes::parse("admin:read:nothing").is_err());
     }
 }

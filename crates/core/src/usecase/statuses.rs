@@ -63,6 +63,14 @@ impl Roost {
         if self.store.visible_ids(viewer, &[id]).await?.is_empty() {
             return Err(CoreError::NotFound("status"));
         }
+        // A suspended author's posts cannot be replied to, reblogged, liked or quoted
+        // either (one account read, from the row cache).
+        self.load_moderation().await?;
+        if let Some(author) = self.store.account(status.account_id).await? {
+            if self.hides(&author) {
+                return Err(CoreError::NotFound("status"));
+            }
+        }
         Ok(status)
     }
 
@@ -143,6 +151,7 @@ impl Roost {
             None => None,
         };
         if let Some(parent) = &parent {
+            self.check_unblocked(author.id, parent.account_id).await?;
             if parent.reblog_of_id.is_some() {
                 return Err(CoreError::Validation(
                     "Validation failed: cannot reply to a reblog".into(),
@@ -156,6 +165,7 @@ impl Roost {
         let quoted = match req.quoted_status_id {
             Some(id) => {
                 let q = self.visible_status(id, Some(author.id)).await?;
+                self.check_unblocked(author.id, q.account_id).await?;
                 if q.reblog_of_id.is_some() {
                     return Err(CoreError::Validation(
                         "Validation failed: a reblog cannot be quoted".into(),
@@ -446,8 +456,11 @@ impl Roost {
         viewer: Option<Id>,
     ) -> CoreResult<(Vec<StatusView>, Vec<StatusView>)> {
         self.visible_status(id, viewer).await?;
+        // What blocks, mutes and region blocks hide stays out of the thread too.
         let ancestors = self.store.ancestors(id, 40).await?;
+        let ancestors = self.unhidden(viewer, ancestors).await?;
         let descendants = self.store.descendants(id, 4096).await?;
+        let descendants = self.unhidden(viewer, descendants).await?;
         Ok((
             self.statuses(&ancestors, viewer).await?,
             self.statuses(&descendants, viewer).await?,
@@ -464,6 +477,7 @@ impl Roost {
         if let Some(orig) = target.reblog_of_id {
             target = self.visible_status(orig, Some(actor.id)).await?;
         }
+        self.check_unblocked(actor.id, target.account_id).await?;
         let allowed = target.visibility.is_public()
             || (target.visibility == Visibility::Private && target.account_id == actor.id);
         if !allowed {
@@ -575,7 +589,14 @@ impl Roost {
         }
         // The like and the author's notification in one write.
         let author = self.store.status(target).await?.map(|s| s.account_id);
-        let note = author.and_then(|a| {
+        if let Some(a) = author {
+            self.check_unblocked(actor.id, a).await?;
+        }
+        let told = match author {
+            Some(a) => self.notifiable(&[a], actor.id, Some(target)).await?.pop(),
+            None => None,
+        };
+        let note = told.and_then(|a| {
             self.notification_for(a, NotificationType::Favourite, actor.id, Some(target))
         });
         if self
@@ -671,6 +692,7 @@ impl Roost {
     ) -> CoreResult<AccountsPage> {
         self.visible_status(id, viewer).await?;
         let rows = self.store.reblogged_by(id, clamp_page(page)).await?;
+        let rows = self.without_blocked(viewer, rows).await?;
         self.cursored_accounts(rows).await
     }
 
@@ -682,6 +704,7 @@ impl Roost {
     ) -> CoreResult<AccountsPage> {
         self.visible_status(id, viewer).await?;
         let rows = self.store.favourited_by(id, clamp_page(page)).await?;
+        let rows = self.without_blocked(viewer, rows).await?;
         self.cursored_accounts(rows).await
     }
 

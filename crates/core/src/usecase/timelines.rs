@@ -14,7 +14,11 @@ impl Roost {
     pub async fn home_timeline(&self, viewer: Id, page: Page) -> CoreResult<Vec<StatusView>> {
         let page = clamp_page(page);
         let local = async {
-            let ids = self.store.home_timeline(viewer, page).await?;
+            let ids = self
+                .filtered_page(Some(viewer), page, |p| async move {
+                    Ok(self.store.home_timeline(viewer, p).await?)
+                })
+                .await?;
             // Entries were visible when fanned out; re-check in case a follow ended since.
             self.statuses(&ids, Some(viewer)).await
         };
@@ -22,7 +26,7 @@ impl Roost {
         let (local, transit) = tokio::join!(local, self.remote.transit_home(viewer, page));
         let local = local?;
         let transit = match transit {
-            Ok(t) => t,
+            Ok(t) => self.unshunned_transit(viewer, t).await?,
             Err(e) => {
                 // A region that cannot be reached leaves its posts out, not the page.
                 tracing::warn!(error = %e, "live fetch for the home timeline failed");
@@ -65,8 +69,12 @@ impl Roost {
         scope: &RegionScope,
         page: Page,
     ) -> CoreResult<Vec<StatusView>> {
-        let ids = self.store.public_timeline(scope, clamp_page(page)).await?;
-        self.hydrate(&ids, viewer).await
+        let ids = self
+            .filtered_page(viewer, page, |p| async move {
+                Ok(self.store.public_timeline(scope, p).await?)
+            })
+            .await?;
+        Ok(self.unlimited(self.hydrate(&ids, viewer).await?, viewer))
     }
 
     pub async fn tag_timeline(
@@ -80,10 +88,12 @@ impl Roost {
         if !text::is_valid_tag(&tag) {
             return Ok(Vec::new());
         }
+        let tag = &tag;
         let ids = self
-            .store
-            .tag_timeline(&tag, scope, clamp_page(page))
+            .filtered_page(viewer, page, |p| async move {
+                Ok(self.store.tag_timeline(tag, scope, p).await?)
+            })
             .await?;
-        self.hydrate(&ids, viewer).await
+        Ok(self.unlimited(self.hydrate(&ids, viewer).await?, viewer))
     }
 }

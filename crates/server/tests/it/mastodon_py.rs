@@ -143,3 +143,79 @@ async fn mastodon_py_streams() {
     );
     assert!(stdout.contains("2 passed"), "{stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_py_admin() {
+    let Some(py) = python() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 is required in CI for the Mastodon.py test"
+        );
+        eprintln!("SKIPPED: no python3 found; the Mastodon.py admin test did not run");
+        return;
+    };
+    let s = TestServer::start().await;
+    let roost = s.running.as_ref().unwrap().roost.clone();
+    roost
+        .admin_create_account("modpy", "modpy@example.org", "correct horse battery")
+        .await
+        .unwrap();
+    let moderator = crate::support::User {
+        id: String::new(),
+        username: "modpy".into(),
+        token: String::new(),
+    };
+    // Mastodon.py no longer signs in with a password: the token comes from here.
+    let token =
+        crate::moderation::staff_token(&s, &moderator, roost_core::model::Role::Moderator).await;
+    let base = s.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(py)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .arg(repo_root().join("tests/clients/test_mastodon_py_admin.py"))
+            .env("ROOST_URL", base)
+            .env("MODERATOR_TOKEN", token)
+            .output()
+            .expect("pytest runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "Mastodon.py admin tests failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_py_safety() {
+    let Some(py) = python() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 is required in CI for the Mastodon.py test"
+        );
+        eprintln!("SKIPPED: no python3 found; the Mastodon.py safety test did not run");
+        return;
+    };
+    let s = TestServer::start().await;
+    let base = s.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(py)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .arg(repo_root().join("tests/clients/test_mastodon_py_safety.py"))
+            .env("ROOST_URL", base)
+            .output()
+            .expect("pytest runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "Mastodon.py safety tests failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("2 passed"), "{stdout}");
+}

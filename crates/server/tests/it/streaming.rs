@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 fn ws_url(s: &TestServer, query: &str) -> String {
@@ -19,7 +19,7 @@ fn ws_url(s: &TestServer, query: &str) -> String {
     )
 }
 
-async fn connect(s: &TestServer, query: &str) -> Ws {
+pub(crate) async fn connect(s: &TestServer, query: &str) -> Ws {
     let (ws, _) = tokio_tungstenite::connect_async(ws_url(s, query))
         .await
         .expect("websocket opens");
@@ -28,7 +28,7 @@ async fn connect(s: &TestServer, query: &str) -> Ws {
 
 /// One received frame: the stream names, the event and the decoded payload.
 #[derive(Debug, Clone)]
-struct Frame {
+pub(crate) struct Frame {
     stream: Vec<String>,
     event: String,
     payload: Value,
@@ -50,7 +50,7 @@ async fn next(ws: &mut Ws, secs: u64) -> Value {
     }
 }
 
-async fn next_event(ws: &mut Ws) -> Frame {
+pub(crate) async fn next_event(ws: &mut Ws) -> Frame {
     let v = next(ws, 10).await;
     let raw = v["payload"]
         .as_str()
@@ -70,7 +70,7 @@ async fn next_event(ws: &mut Ws) -> Frame {
 }
 
 /// Every event up to and including the `update` of `sentinel`.
-async fn events_until(ws: &mut Ws, sentinel: &str) -> Vec<Frame> {
+pub(crate) async fn events_until(ws: &mut Ws, sentinel: &str) -> Vec<Frame> {
     let mut seen = Vec::new();
     loop {
         let f = next_event(ws).await;
@@ -82,7 +82,7 @@ async fn events_until(ws: &mut Ws, sentinel: &str) -> Vec<Frame> {
     }
 }
 
-fn update_ids(frames: &[Frame]) -> Vec<String> {
+pub(crate) fn update_ids(frames: &[Frame]) -> Vec<String> {
     frames
         .iter()
         .filter(|f| f.event == "update")
@@ -97,7 +97,7 @@ async fn subscribe(ws: &mut Ws, msg: Value) {
 }
 
 /// The server has registered the subscriptions once its hub counts the connections.
-async fn settle(s: &TestServer, connections: usize) {
+pub(crate) async fn settle(s: &TestServer, connections: usize) {
     let live = s.running.as_ref().unwrap().roost.live.clone();
     eventually(5, "connections registered", || async {
         (live.connections() >= connections).then_some(())

@@ -11,7 +11,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 /// A cookie-keeping client that does not follow redirects, so each step can be checked.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
     cookies: BTreeMap<String, String>,
@@ -21,21 +21,21 @@ struct Browser {
     csrf: String,
 }
 
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         self.headers
             .get("location")
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default()
     }
     #[track_caller]
-    fn has(&self, needle: &str) -> &Page {
+    pub(crate) fn has(&self, needle: &str) -> &Page {
         assert!(
             self.body.contains(needle),
             "expected {needle:?} in the page ({}):\n{}",
@@ -45,7 +45,7 @@ impl Page {
         self
     }
     #[track_caller]
-    fn lacks(&self, needle: &str) -> &Page {
+    pub(crate) fn lacks(&self, needle: &str) -> &Page {
         assert!(
             !self.body.contains(needle),
             "did not expect {needle:?} in the page:\n{}",
@@ -56,7 +56,7 @@ impl Page {
 }
 
 impl Browser {
-    fn new(base: &str) -> Browser {
+    pub(crate) fn new(base: &str) -> Browser {
         Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -108,13 +108,13 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let rb = self.http.get(format!("{}{path}", self.base));
         self.finish(rb).await
     }
 
     /// Posts a form with the current CSRF token added.
-    async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         let csrf = self.csrf.clone();
         all.push(("csrf", &csrf));
@@ -122,12 +122,12 @@ impl Browser {
         self.finish(rb).await
     }
 
-    async fn submit_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn submit_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let rb = self.http.post(format!("{}{path}", self.base)).form(fields);
         self.finish(rb).await
     }
 
-    async fn sign_up(&mut self, username: &str) {
+    pub(crate) async fn sign_up(&mut self, username: &str) {
         self.get("/signup").await;
         let email = format!("{username}@example.org");
         let p = self

@@ -11,7 +11,8 @@ use rusqlite::Connection;
 
 pub(crate) const ACCOUNT_COLS: &str = "a.id, a.username, a.home_region, a.display_name, \
     a.note_source, a.note_html, a.locked, a.bot, a.discoverable, a.created_at, \
-    a.followers_count, a.following_count, a.statuses_count, a.last_status_at";
+    a.followers_count, a.following_count, a.statuses_count, a.last_status_at, \
+    a.suspended_at IS NOT NULL, a.silenced_at IS NOT NULL";
 
 /// Decodes by position, in [`ACCOUNT_COLS`] order (looking columns up by name cost a
 /// tenth of a home page's CPU).
@@ -31,6 +32,8 @@ pub(crate) fn account_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Account> 
         following_count: at(row, 11)?,
         statuses_count: at(row, 12)?,
         last_status_at: opt_ts(at(row, 13)?)?,
+        suspended: at(row, 14)?,
+        silenced: at(row, 15)?,
     })
 }
 
@@ -58,6 +61,68 @@ pub(crate) fn accounts_in(c: &Connection, ids: &[Id]) -> StoreResult<Vec<Account
     Ok(out)
 }
 
+/// Creates an account (and its user row) on the writer's connection: the body of
+/// `create_account`, shared with writes that must do more in the same transaction.
+pub(crate) fn create_account_in(
+    c: &Connection,
+    account: &NewAccount,
+    user: Option<&User>,
+) -> StoreResult<Account> {
+    let username_key = fold_case(&account.username);
+    // All writes are serialised on one connection, so checking first is
+    // race-free and tells which rule was hit.
+    let taken: Option<i64> = scalar(
+        c,
+        "SELECT 1 FROM accounts WHERE username_key = $1",
+        &[&username_key],
+    )?;
+    if taken.is_some() {
+        return Err(StoreError::Conflict("username"));
+    }
+    if let Some(u) = user {
+        let taken: Option<i64> = scalar(
+            c,
+            "SELECT 1 FROM users WHERE email_key = $1",
+            &[&fold_case(&u.email)],
+        )?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict("email"));
+        }
+    }
+    exec(
+        c,
+        "INSERT INTO accounts (id, username, username_key, home_region, display_name, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &account.id.0,
+            &account.username,
+            &username_key,
+            &account.home_region,
+            &account.display_name,
+            &ms(account.created_at),
+        ],
+    )
+    .map_err(|e| write_err(e, "username", "account"))?;
+    if let Some(u) = user {
+        exec(
+            c,
+            "INSERT INTO users (account_id, email, email_key, password_hash, locale, created_at, sign_up_ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &account.id.0,
+                &u.email,
+                &fold_case(&u.email),
+                &u.password_hash,
+                &u.locale,
+                &ms(u.created_at),
+                &u.sign_up_ip.as_deref(),
+            ],
+        )
+        .map_err(|e| write_err(e, "email", "account"))?;
+    }
+    account_in(c, account.id)?.ok_or_else(|| backend(rusqlite::Error::QueryReturnedNoRows))
+}
+
 #[async_trait]
 impl AccountStore for SqliteStore {
     async fn create_account(
@@ -68,62 +133,7 @@ impl AccountStore for SqliteStore {
         let account = account.clone();
         let user = user.cloned();
         self.db
-            .write(move |c| {
-                let username_key = fold_case(&account.username);
-                // All writes are serialised on one connection, so checking first is
-                // race-free and tells which rule was hit.
-                let taken: Option<i64> = scalar(
-                    c,
-                    "SELECT 1 FROM accounts WHERE username_key = $1",
-                    &[&username_key],
-                )?;
-                if taken.is_some() {
-                    return Err(StoreError::Conflict("username"));
-                }
-                if let Some(u) = &user {
-                    let taken: Option<i64> = scalar(
-                        c,
-                        "SELECT 1 FROM users WHERE email_key = $1",
-                        &[&fold_case(&u.email)],
-                    )?;
-                    if taken.is_some() {
-                        return Err(StoreError::Conflict("email"));
-                    }
-                }
-                exec(
-                    c,
-                    "INSERT INTO accounts (id, username, username_key, home_region, display_name, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[
-                        &account.id.0,
-                        &account.username,
-                        &username_key,
-                        &account.home_region,
-                        &account.display_name,
-                        &ms(account.created_at),
-                    ],
-                )
-                .map_err(|e| write_err(e, "username", "account"))?;
-                if let Some(u) = &user {
-                    exec(
-                        c,
-                        "INSERT INTO users (account_id, email, email_key, password_hash, locale, created_at, sign_up_ip) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        &[
-                            &account.id.0,
-                            &u.email,
-                            &fold_case(&u.email),
-                            &u.password_hash,
-                            &u.locale,
-                            &ms(u.created_at),
-                            &u.sign_up_ip.as_deref(),
-                        ],
-                    )
-                    .map_err(|e| write_err(e, "email", "account"))?;
-                }
-                account_in(c, account.id)?
-                    .ok_or_else(|| backend(rusqlite::Error::QueryReturnedNoRows))
-            })
+            .write(move |c| create_account_in(c, &account, user.as_ref()))
             .await
     }
 

@@ -14,7 +14,12 @@ use std::collections::HashMap;
 const BACKFILL: i64 = 40;
 
 /// Counts an accepted follow (delta 1) or its end (delta -1).
-fn count_follow(c: &Connection, follower: Id, target: Id, delta: i64) -> StoreResult<()> {
+pub(crate) fn count_follow(
+    c: &Connection,
+    follower: Id,
+    target: Id,
+    delta: i64,
+) -> StoreResult<()> {
     exec(
         c,
         "UPDATE accounts SET following_count = CASE WHEN following_count + $2 < 0 THEN 0 \
@@ -224,12 +229,19 @@ impl FollowStore for SqliteStore {
                         edges.insert(k, e);
                     }
                 }
+                let safety = super::safety::relations_in(c, viewer, &targets)?;
                 Ok(targets
                     .iter()
                     .map(|&t| {
                         let out = edges.get(&(viewer, t)).copied();
                         let inc = edges.get(&(t, viewer)).copied();
+                        let sr = safety.get(&t).copied().unwrap_or_default();
                         Relationship {
+                            blocking: sr.blocking,
+                            blocked_by: sr.blocked_by,
+                            muting: sr.muting,
+                            muting_notifications: sr.muting_notifications,
+                            domain_blocking: sr.domain_blocking,
                             following: matches!(out, Some((true, _, _))),
                             followed_by: matches!(inc, Some((true, _, _))),
                             requested: matches!(out, Some((false, _, _))),

@@ -12,7 +12,7 @@ const USER_COLS: &str =
     "u.account_id, u.email, u.password_hash, u.locale, u.created_at, u.sign_up_ip";
 const APP_COLS: &str =
     "id, name, website, redirect_uris, scopes, client_id, client_secret, created_at";
-const TOKEN_COLS: &str =
+pub(super) const TOKEN_COLS: &str =
     "id, app_id, account_id, scopes, access_hash, refresh_hash, created_at, revoked";
 const CODE_COLS: &str = "code_hash, app_id, account_id, redirect_uri, scopes, code_challenge, \
     code_challenge_method, expires_at";
@@ -46,7 +46,7 @@ fn app_from_row(row: &rusqlite::Row<'_>) -> StoreResult<App> {
     })
 }
 
-fn token_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Token> {
+pub(super) fn token_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Token> {
     Ok(Token {
         id: Id(get(row, "id")?),
         app_id: Id(get(row, "app_id")?),

@@ -1,5 +1,5 @@
 //! The audit's view of a region's storage: every foreign item found in the real tables
-//! (accounts, statuses, follows, favourites) and any identity row of a foreign account.
+//! (accounts, statuses, follows, favourites, blocks) and any identity row of a foreign account.
 //! It deliberately ignores the `foreign_items` table, which is the region's own claim about
 //! what it keeps; the audit has to see what is actually there. Read-only.
 
@@ -124,6 +124,24 @@ impl SqliteStore {
                         DataClass::Engagement,
                         account,
                         format!("favourite:{account}:{status}"),
+                    ));
+                }
+
+                // Another region's user's block of one of ours (their social graph).
+                let blocks: Vec<(i64, i64, String)> = rows(
+                    c,
+                    "SELECT b.account_id, b.target_id, a.home_region \
+                     FROM blocks b JOIN accounts a ON a.id = b.account_id \
+                     WHERE a.home_region <> $1 ORDER BY b.id",
+                    &[&local_region],
+                    |r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?)),
+                )?;
+                for (account, target, home) in blocks {
+                    inv.items.push(item(
+                        home,
+                        DataClass::SocialGraph,
+                        account,
+                        format!("block:{account}:{target}"),
                     ));
                 }
 

@@ -20,6 +20,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "regions",
         include_str!("../../migrations/sqlite/0002_regions.sql"),
     ),
+    (
+        3,
+        "safety",
+        include_str!("../../migrations/sqlite/0003_safety.sql"),
+    ),
+    (
+        4,
+        "moderation",
+        include_str!("../../migrations/sqlite/0004_moderation.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {
@@ -119,6 +129,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, vec![1, 2]);
+        let all: Vec<i64> = MIGRATIONS.iter().map(|m| m.0).collect();
+        assert_eq!(versions, all);
     }
 }

@@ -16,7 +16,9 @@ mod inventory;
 mod ledger;
 mod migrate;
 mod misc;
+mod moderation;
 mod notifications;
+mod safety;
 mod statuses;
 
 pub(crate) use engine::{at, exec, get, row, rows, scalar};

@@ -1,7 +1,7 @@
 //! `NotificationStore`.
 
 use super::{backend, corrupt, exec, get, ms, opt_id, row, scalar, ts, write_err, SqliteStore};
-use crate::sql::{newest_first, Sql};
+use crate::sql::{newest_first, shuns, Sql};
 use async_trait::async_trait;
 use roost_core::model::{Notification, NotificationFilter, NotificationType, Page};
 use roost_core::store::{NotificationStore, StoreResult};
@@ -77,6 +77,11 @@ impl NotificationStore for SqliteStore {
             "SELECT {COLS} FROM notifications n WHERE n.account_id = "
         ));
         q.push_arg(account);
+        // Notifications from accounts the user blocks, is blocked by, mutes (with their
+        // notifications) or whose region the user hides are not shown.
+        let now = q.arg(super::safety::now_ms());
+        q.push(" AND NOT ")
+            .push(&shuns("n.account_id", "n.from_account_id", &now, true));
         if !filter.types.is_empty() {
             q.push(" AND n.kind IN (");
             push_kinds(&mut q, &filter.types);
@@ -135,11 +140,11 @@ impl NotificationStore for SqliteStore {
         let after = after.map_or(i64::MIN, |i| i.0);
         self.db
             .read(move |c| {
-                scalar::<i64>(
-                    c,
-                    "SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND id > $2",
-                    &[&account.0, &after],
-                )
+                let mut q = Sql::new(
+                    "SELECT COUNT(*) FROM notifications n WHERE n.account_id = $1 AND n.id > $2 AND NOT ",
+                );
+                q.push(&shuns("n.account_id", "n.from_account_id", "$3", true));
+                scalar::<i64>(c, &q.text, &[&account.0, &after, &super::safety::now_ms()])
                 .map(|n| n.unwrap_or(0))
             })
             .await

@@ -210,6 +210,28 @@ fn tags_in(c: &Connection, ids: &[Id]) -> StoreResult<Vec<(Id, String)>> {
 }
 
 fn viewer_flags_in(c: &Connection, viewer: Id, ids: &[Id]) -> StoreResult<Vec<(Id, ViewerFlags)>> {
+    let mut flags = viewer_marks_in(c, viewer, ids)?;
+    // Threads are walked only for a viewer who muted any.
+    let muted: Option<i64> = scalar(
+        c,
+        "SELECT 1 FROM conversation_mutes WHERE account_id = $1 LIMIT 1",
+        &[&viewer.0],
+    )?;
+    if muted.is_some() {
+        for (id, f) in flags.iter_mut() {
+            let root = super::safety::root_in(c, *id)?;
+            f.muted = scalar::<i64>(
+                c,
+                "SELECT 1 FROM conversation_mutes WHERE account_id = $1 AND root_id = $2",
+                &[&viewer.0, &root.0],
+            )?
+            .is_some();
+        }
+    }
+    Ok(flags)
+}
+
+fn viewer_marks_in(c: &Connection, viewer: Id, ids: &[Id]) -> StoreResult<Vec<(Id, ViewerFlags)>> {
     per_chunk(
         c,
         ids,
@@ -232,6 +254,7 @@ fn viewer_flags_in(c: &Connection, viewer: Id, ids: &[Id]) -> StoreResult<Vec<(I
                     favourited: get(row, "fav")?,
                     reblogged: get(row, "reb")?,
                     bookmarked: get(row, "bm")?,
+                    muted: false,
                 },
             ))
         },
