@@ -48,8 +48,17 @@ export async function person(browser, base, viewport = DESKTOP, options = {}) {
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const problems = [];
-  const who = { context, page, problems, allowFailedLoads: false };
+  // Dialogs a step announced with `expectConfirm` are answered as asked; any other is a problem.
+  const expected = [];
+  const who = { context, page, problems, allowFailedLoads: false, confirmed: [] };
+  who.expectConfirm = (pattern, accept = true) => expected.push({ pattern, accept });
   page.on('dialog', (d) => {
+    const want = expected.shift();
+    if (want && d.type() === 'confirm' && want.pattern.test(d.message())) {
+      who.confirmed.push(d.message());
+      (want.accept ? d.accept() : d.dismiss()).catch(() => {});
+      return;
+    }
     problems.push(`dialog (${d.type()}): ${d.message()} on ${page.url()}`);
     d.dismiss().catch(() => {});
   });
@@ -63,7 +72,10 @@ export async function person(browser, base, viewport = DESKTOP, options = {}) {
     const favicon = /favicon\.ico/.test(m.location()?.url || '');
     if (!expected && !favicon) problems.push(`console error: ${m.text()} at ${m.location()?.url} on ${page.url()}`);
   });
-  who.clean = () => assert.deepEqual(problems, [], 'the pages raised dialogs or errors');
+  who.clean = () => {
+    assert.deepEqual(problems, [], 'the pages raised dialogs or errors');
+    assert.deepEqual(expected, [], 'every expected dialog came');
+  };
   return who;
 }
 

@@ -27,6 +27,8 @@ pub struct Layout {
     pub region: String,
     /// `@username` of the signed-in viewer.
     pub me: Option<String>,
+    /// Whether the navigation links to the moderators' pages.
+    pub staff: bool,
     pub csrf: String,
     pub flash: Option<Flash>,
     pub meta: Vec<Meta>,
@@ -42,6 +44,7 @@ impl Layout {
             site_title: st.roost.cfg.title.clone(),
             region: st.roost.cfg.region.clone(),
             me: viewer.account.as_ref().map(|a| a.username.clone()),
+            staff: viewer.account.is_some() && viewer.role.is_staff(),
             csrf: viewer.csrf.clone(),
             flash: viewer.flash.clone(),
             description: st.roost.cfg.description.clone(),
@@ -56,6 +59,7 @@ impl Layout {
             page_title: page_title.into(),
             region: String::new(),
             me: None,
+            staff: false,
             csrf: String::new(),
             flash: None,
             meta: Vec::new(),

@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::HeaderValue;
 use cookie::{Cookie, SameSite};
 use rand::RngCore;
-use roost_core::model::Account;
+use roost_core::model::{Account, Role};
 use roost_core::usecase::constant_eq;
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
@@ -22,6 +22,9 @@ const FLASH_COOKIE: &str = "roost_flash";
 /// The browser behind a request.
 pub struct Viewer {
     pub account: Option<Account>,
+    /// The signed-in user's standing with the staff (`User` when signed out), for the
+    /// navigation's link to the moderators' pages; the pages themselves check again.
+    pub role: Role,
     /// The raw session secret, when signed in.
     pub secret: Option<String>,
     /// The token forms must echo in their `csrf` field.
@@ -89,6 +92,10 @@ impl FromRequestParts<WebState> for Viewer {
         };
         // A stale or revoked session counts as signed out.
         let secret = secret.filter(|_| account.is_some());
+        let role = match &account {
+            Some(a) => st.roost.role_of(a.id).await?,
+            None => Role::User,
+        };
         let (csrf, new_csrf_cookie) = match (&secret, csrf_cookie) {
             (Some(s), _) => (session_csrf(s), None),
             (None, Some(c)) => (c, None),
@@ -103,6 +110,7 @@ impl FromRequestParts<WebState> for Viewer {
             .map(|c| c.0.ip());
         Ok(Viewer {
             account,
+            role,
             secret,
             csrf,
             new_csrf_cookie,

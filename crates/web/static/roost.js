@@ -18,6 +18,19 @@ document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     if (!window.confirm(form.getAttribute("data-confirm"))) e.preventDefault();
   });
 });
+// A post's "…" menu closes on Escape, on a click elsewhere, and when another opens.
+document.addEventListener("click", function (e) {
+  document.querySelectorAll("details.more[open]").forEach(function (d) {
+    if (!d.contains(e.target)) d.open = false;
+  });
+});
+document.addEventListener("keydown", function (e) {
+  if (e.key !== "Escape") return;
+  document.querySelectorAll("details.more[open]").forEach(function (d) {
+    d.open = false;
+    d.querySelector("summary").focus();
+  });
+});
 // Live pages: an element with data-live names an event stream of IDs. Each hidden link
 // inside it with data-live-event counts the distinct IDs of that event not yet on the
 // page ("3 new posts — show"); a delete of a counted ID takes it back. The link itself

@@ -27,3 +27,4 @@ mod visibility;
 mod web_browser;
 mod web_live;
 mod web_pages;
+mod web_safety;

@@ -1,5 +1,6 @@
 //! Runs the browser tests in `tests/web` (Node, playwright-core, Debian's Chromium) against
-//! a real roost: `e2e.mjs` against one region, `regions.mjs` against two.
+//! a real roost: `e2e.mjs` and `safety.mjs` (with a moderator) against one region,
+//! `regions.mjs` against two.
 //!
 //! `node_modules` is installed with `npm ci` when missing. Without `node`, `npm` or
 //! `/usr/bin/chromium` the tests say so and pass, unless `CI` is set, where they fail.
@@ -105,6 +106,30 @@ async fn web_pages_in_a_real_browser() {
     };
     let s = TestServer::start().await;
     node(dir, "e2e.mjs", vec![("ROOST_WEB_URL", s.base.clone())]).await;
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_safety_and_moderation_in_a_real_browser() {
+    let Some(dir) = tokio::task::spawn_blocking(web_tests).await.unwrap() else {
+        return;
+    };
+    let s = TestServer::start().await;
+    // The moderator is made as `roost admin set-role` makes one; the pages sign them in.
+    let m = s.register("moderator").await;
+    s.running
+        .as_ref()
+        .expect("running")
+        .roost
+        .admin_set_role(&m.username, roost_core::model::Role::Moderator)
+        .await
+        .expect("role set");
+    let envs = vec![
+        ("ROOST_WEB_URL", s.base.clone()),
+        ("ROOST_MOD_LOGIN", m.username.clone()),
+        ("ROOST_MOD_PASSWORD", "correct horse battery".to_string()),
+    ];
+    node(dir, "safety.mjs", envs).await;
     s.stop().await;
 }
 

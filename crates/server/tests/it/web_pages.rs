@@ -146,7 +146,7 @@ impl Browser {
     }
 
     /// Posts from the home page; returns the new post's page path.
-    async fn post(&mut self, text: &str) -> String {
+    pub(crate) async fn post(&mut self, text: &str) -> String {
         let home = self.get("/home").await;
         assert_eq!(home.status, StatusCode::OK);
         let p = self
