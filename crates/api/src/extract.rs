@@ -261,7 +261,7 @@ impl FromRequestParts<AppState> for Auth {
         if token.is_empty() {
             return Err(ApiError::invalid_token());
         }
-        match state.roost.authenticate(token).await? {
+        match state.roost.authenticate_any(token).await? {
             Some(ctx) => Ok(Auth(Some(ctx))),
             None => Err(ApiError::invalid_token()),
         }
@@ -269,6 +269,16 @@ impl FromRequestParts<AppState> for Auth {
 }
 
 impl Auth {
+    /// A pending sign-up's token is valid but may not act yet (Mastodon's `require_user!`).
+    pub fn check_approved(ctx: &AuthContext) -> ApiResult<()> {
+        if ctx.token.pending {
+            return Err(ApiError::Forbidden(
+                "Your login is currently pending approval".into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn check_scope(ctx: &AuthContext, scope: &str) -> ApiResult<()> {
         if ctx.scopes.allows(scope) {
             Ok(())
@@ -282,6 +292,7 @@ impl Auth {
     /// A signed-in user whose token grants `scope`.
     pub fn user(&self, scope: &str) -> ApiResult<&Account> {
         let ctx = self.0.as_ref().ok_or_else(ApiError::invalid_token)?;
+        Self::check_approved(ctx)?;
         Self::check_scope(ctx, scope)?;
         ctx.account.as_ref().ok_or_else(|| {
             ApiError::Unprocessable("This method requires an authenticated user".into())
@@ -292,6 +303,8 @@ impl Auth {
     pub fn viewer(&self, scope: &str) -> ApiResult<Option<roost_core::Id>> {
         match &self.0 {
             None => Ok(None),
+            // A pending sign-up reads what anyone may.
+            Some(ctx) if ctx.token.pending => Ok(None),
             Some(ctx) => {
                 Self::check_scope(ctx, scope)?;
                 Ok(ctx.account.as_ref().map(|a| a.id))

@@ -99,6 +99,7 @@ mod tests {
             refresh_hash: None,
             created_at: jiff::Timestamp::UNIX_EPOCH,
             revoked: false,
+            pending: false,
         }
     }
 

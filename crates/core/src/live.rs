@@ -38,6 +38,11 @@ pub enum Event {
     TokenRevoked {
         token: Id,
     },
+    /// Every socket of this account closes at once (it was suspended; its tokens are
+    /// kept, refused while it is).
+    AccountClosed {
+        account: Id,
+    },
     /// A post of another region that may be shown here but not kept (`transit`),
     /// pushed by its home for the followers connected now. It is the one event that
     /// carries content, so it never leaves the process: a bus between nodes skips it
@@ -326,6 +331,8 @@ pub enum Closed {
     TooSlow,
     /// The token it was opened with was revoked.
     Revoked,
+    /// Its account was suspended.
+    AccountClosed,
     /// The server is shutting down.
     ShuttingDown,
 }
@@ -473,13 +480,21 @@ impl Live {
     }
 
     fn close_token(&self, token: Id) {
+        self.close_where(Closed::Revoked, |c| c.token == Some(token));
+    }
+
+    fn close_account(&self, account: Id) {
+        self.close_where(Closed::AccountClosed, |c| c.account == Some(account));
+    }
+
+    fn close_where(&self, reason: Closed, which: impl Fn(&Conn) -> bool) {
         let mut reg = self.reg();
         let gone: Vec<u64> = reg
             .conns
             .iter()
-            .filter(|(_, c)| c.token == Some(token))
+            .filter(|(_, c)| which(c))
             .map(|(id, c)| {
-                let _ = c.reason.set(Closed::Revoked);
+                let _ = c.reason.set(reason);
                 *id
             })
             .collect();
@@ -701,6 +716,10 @@ impl Roost {
                 self.live.close_token(*token);
                 Ok(())
             }
+            Event::AccountClosed { account } => {
+                self.live.close_account(*account);
+                Ok(())
+            }
             Event::Transit(t) => self.dispatch_transit(t).await,
         }
     }
@@ -868,6 +887,22 @@ mod tests {
         drop(b);
         drop(anon);
         assert_eq!(live.connections(), 0);
+    }
+
+    #[tokio::test]
+    async fn closing_an_account_closes_each_of_its_connections() {
+        let live = Arc::new(Live::new(Arc::new(LocalBus::new())));
+        let a = live.connect(Some(Id(7)), Some(Id(70)));
+        let b = live.connect(Some(Id(7)), Some(Id(71)));
+        let other = live.connect(Some(Id(8)), Some(Id(80)));
+        a.subscribe(Stream::User).unwrap();
+        other.subscribe(Stream::User).unwrap();
+        live.close_account(Id(7));
+        assert_eq!(a.closed(), Some(Closed::AccountClosed));
+        assert_eq!(b.closed(), Some(Closed::AccountClosed));
+        assert_eq!(other.closed(), None);
+        assert_eq!(live.online(), vec![Id(8)]);
+        assert_eq!(live.connections(), 1);
     }
 
     #[tokio::test]

@@ -121,6 +121,9 @@ pub struct Token {
     pub refresh_hash: Option<String>,
     pub created_at: Timestamp,
     pub revoked: bool,
+    /// Read with the token, never written with it: its user signed up and awaits a
+    /// moderator's approval (the token works once they are approved, as in Mastodon).
+    pub pending: bool,
 }
 
 /// A one-time code from `/oauth/authorize`.

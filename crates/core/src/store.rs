@@ -19,12 +19,30 @@ pub enum StoreError {
     /// The referenced row does not exist (e.g. replying to a status deleted meanwhile).
     #[error("missing: {0}")]
     Missing(&'static str),
+    /// The write is between two accounts one of which blocks the other; nothing was written.
+    #[error("blocked")]
+    Blocked,
     /// The backend failed; the source carries the detail for the log.
     #[error("storage backend failed")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What [`StatusStore::favourite`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Favourited {
+    /// A new like; `notified` when the author's notification was written with it.
+    New { notified: bool },
+    /// It was already liked: nothing written.
+    Already,
+}
+
+impl Favourited {
+    pub fn is_new(self) -> bool {
+        matches!(self, Favourited::New { .. })
+    }
+}
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {
@@ -134,16 +152,20 @@ pub trait StatusStore: Send + Sync {
     /// Which of `among` (everyone when None) have the status in their home timeline:
     /// the user streams a new or deleted status goes to, by the fan-out's own rules.
     async fn home_holders(&self, status: Id, among: Option<&[Id]>) -> StoreResult<Vec<Id>>;
-    /// Returns false if it was already favourited. When it is new, `notify` (the
-    /// author's notification, if any) is created in the same transaction, as by
-    /// `create_notifications`: one commit for the use case.
+    /// Likes the status in one write that also applies the safety rules, so the use case
+    /// reads nothing first: `Blocked` (nothing written) when the liker and the status's
+    /// author block each other either way. When the like is new, `notify` (the author's
+    /// notification, if any) is created in the same transaction, as by
+    /// `create_notifications`, unless its recipient would not hear of the liker
+    /// (`SafetyStore::shunning` with `Shun::Notifications`, or a conversation mute of the
+    /// status's thread).
     async fn favourite(
         &self,
         id: Id,
         account: Id,
         status: Id,
         notify: Option<&Notification>,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Favourited>;
     async fn unfavourite(&self, account: Id, status: Id) -> StoreResult<bool>;
     async fn bookmark(&self, id: Id, account: Id, status: Id) -> StoreResult<bool>;
     async fn unbookmark(&self, account: Id, status: Id) -> StoreResult<bool>;
@@ -203,6 +225,9 @@ pub trait FollowStore: Send + Sync {
     /// Which of `among` follow `target` (accepted follows only): who is shown a post of
     /// another region's user that is kept nowhere here (`transit`).
     async fn followers_among(&self, target: Id, among: &[Id]) -> StoreResult<Vec<Id>>;
+    /// Which of `among` `follower` follows (accepted follows only): whose limited
+    /// (silenced) posts a public timeline page still shows this viewer.
+    async fn followed_among(&self, follower: Id, among: &[Id]) -> StoreResult<Vec<Id>>;
 }
 
 #[async_trait]

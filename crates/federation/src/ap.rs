@@ -92,11 +92,27 @@ pub struct Actor {
     pub public_key: PublicKeyObj,
     #[serde(rename = "roost:homeRegion")]
     pub home_region: String,
+    /// Suspended by its home: the document then carries no profile (Mastodon's
+    /// `toot:suspended`, with the name set to the username and an empty summary).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspended: bool,
 }
 
 impl Actor {
     pub fn from_account(a: &Account, base: &str, public_key_pem: &str) -> Actor {
         let id = actor_uri(base, a.id);
+        if a.suspended {
+            let mut bare = Actor::from_account(
+                &address_account(a.id, &a.username, &a.home_region),
+                base,
+                public_key_pem,
+            );
+            bare.name = a.username.clone();
+            bare.kind = if a.bot { "Service" } else { "Person" }.into();
+            bare.published = a.created_at.to_string();
+            bare.suspended = true;
+            return bare;
+        }
         Actor {
             context: serde_json::json!([AS_CONTEXT, SECURITY_CONTEXT]),
             kind: if a.bot { "Service" } else { "Person" }.into(),
@@ -121,6 +137,7 @@ impl Actor {
                 public_key_pem: public_key_pem.to_string(),
             },
             home_region: a.home_region.clone(),
+            suspended: false,
             id,
         }
     }
@@ -136,7 +153,8 @@ impl Actor {
         if let Ok(t) = self.published.parse() {
             a.created_at = t;
         }
-        if with_profile {
+        a.suspended = self.suspended;
+        if with_profile && !self.suspended {
             a.display_name = self.name.clone();
             a.note_html = roost_core::text::render(&self.summary_source, home_base, &|_| None);
             a.note_source = self.summary_source.clone();

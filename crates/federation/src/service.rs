@@ -815,6 +815,7 @@ impl Federation {
             shown.followers_count = stored.followers_count;
             shown.following_count = stored.following_count;
             shown.statuses_count = stored.statuses_count;
+            shown.suspended |= stored.suspended;
         }
         Ok(shown)
     }

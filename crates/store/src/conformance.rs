@@ -21,7 +21,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::*;
-use roost_core::store::{Store, StoreError};
+use roost_core::store::{Favourited, Store, StoreError};
 use roost_core::{Id, IdGen};
 use roost_residency::ledger_log::{LedgerStore, LedgerStoreError};
 use roost_residency::merkle::{self, verify_consistency, verify_inclusion};
@@ -74,6 +74,7 @@ macro_rules! conformance_suite {
             status_fanout_replies,
             home_holders_match_the_fanout,
             followers_among_accepted_follows,
+            followed_among_accepted_follows,
             status_fanout_direct,
             status_fanout_reblog,
             visibility_matrix,
@@ -112,6 +113,7 @@ macro_rules! conformance_suite {
             safety_block_ends_follows_and_hides,
             safety_mutes_and_expiry,
             safety_domain_blocks_and_conversations,
+            safety_favourite_applies_blocks_and_mutes,
             safety_lists_paginate,
             moderation_roles_and_standing,
             moderation_flags_show_on_every_read,
@@ -605,6 +607,7 @@ pub async fn identity_apps_and_tokens(s: &dyn Store) {
         refresh_hash: Some(w.name("refresh1")),
         created_at: Timestamp::now(),
         revoked: false,
+        pending: false,
     };
     let app_token = Token {
         id: w.id(),
@@ -957,6 +960,34 @@ pub async fn followers_among_accepted_follows(s: &dyn Store) {
     assert!(s.followers_among(a, &[]).await.unwrap().is_empty());
     let many: Vec<Id> = (0..2_500).map(|i| Id(i64::MAX - i)).chain([f]).collect();
     assert_eq!(s.followers_among(a, &many).await.unwrap(), vec![f]);
+}
+
+pub async fn followed_among_accepted_follows(s: &dyn Store) {
+    let w = W::new(s);
+    let v = w.account("v").await;
+    let followed = w.account("followed").await;
+    let requested = w.account("requested").await;
+    let follows_v = w.account("follows_v").await;
+    let stranger = w.account("stranger").await;
+    w.follow(v, followed).await;
+    w.follow(follows_v, v).await;
+    s.follow(w.id(), v, requested, FollowState::Requested, false, true)
+        .await
+        .unwrap();
+    let mut got = s
+        .followed_among(v, &[followed, requested, follows_v, stranger, v])
+        .await
+        .unwrap();
+    got.sort_unstable();
+    assert_eq!(got, vec![followed], "only accepted follows, one way");
+    assert!(s.followed_among(v, &[]).await.unwrap().is_empty());
+    let many: Vec<Id> = (0..2_500)
+        .map(|i| Id(i64::MAX - i))
+        .chain([followed])
+        .collect();
+    assert_eq!(s.followed_among(v, &many).await.unwrap(), vec![followed]);
+    s.unfollow(v, followed).await.unwrap();
+    assert!(s.followed_among(v, &[followed]).await.unwrap().is_empty());
 }
 
 pub async fn status_fanout_direct(s: &dyn Store) {
@@ -1408,7 +1439,7 @@ pub async fn delete_status_cascade(s: &dyn Store) {
     let reply = w.reply(b, st, Visibility::Public).await;
     let quote = w.quote(c, st).await;
     let rb = w.reblog(d, st).await;
-    assert!(s.favourite(w.id(), e, st, None).await.unwrap());
+    assert!(s.favourite(w.id(), e, st, None).await.unwrap().is_new());
     assert!(s.bookmark(w.id(), e, st).await.unwrap());
     s.create_notifications(&[
         w.notification(a, NotificationType::Favourite, e, Some(st)),
@@ -1686,11 +1717,23 @@ pub async fn favourites_and_bookmarks(s: &dyn Store) {
     ];
     // Favourite in the order 0, 2, 1: listings follow the favourite, not the status.
     let fav_ids = [w.id(), w.id(), w.id()];
-    assert!(s.favourite(fav_ids[0], v, st[0], None).await.unwrap());
-    assert!(s.favourite(fav_ids[1], v, st[2], None).await.unwrap());
-    assert!(s.favourite(fav_ids[2], v, st[1], None).await.unwrap());
+    assert!(s
+        .favourite(fav_ids[0], v, st[0], None)
+        .await
+        .unwrap()
+        .is_new());
+    assert!(s
+        .favourite(fav_ids[1], v, st[2], None)
+        .await
+        .unwrap()
+        .is_new());
+    assert!(s
+        .favourite(fav_ids[2], v, st[1], None)
+        .await
+        .unwrap()
+        .is_new());
     assert!(
-        !s.favourite(w.id(), v, st[0], None).await.unwrap(),
+        !s.favourite(w.id(), v, st[0], None).await.unwrap().is_new(),
         "already favourited"
     );
     assert_eq!(w.status(st[0]).await.favourites_count, 1);
@@ -1701,12 +1744,14 @@ pub async fn favourites_and_bookmarks(s: &dyn Store) {
     assert!(s
         .favourite(w.id(), liker, st[0], Some(&note))
         .await
-        .unwrap());
+        .unwrap()
+        .is_new());
     let again = w.notification(a, NotificationType::Favourite, liker, Some(st[0]));
     assert!(!s
         .favourite(w.id(), liker, st[0], Some(&again))
         .await
-        .unwrap());
+        .unwrap()
+        .is_new());
     let notes = s
         .notifications(a, &NotificationFilter::default(), page(40))
         .await
@@ -2588,7 +2633,7 @@ pub async fn status_bundle_contents(s: &dyn Store) {
     let hidden = w.post(a, Visibility::Private).await;
     let q = w.quote(c, hidden).await;
     let plain = w.post(c, Visibility::Public).await;
-    assert!(s.favourite(w.id(), v, s1, None).await.unwrap());
+    assert!(s.favourite(w.id(), v, s1, None).await.unwrap().is_new());
     assert!(s.bookmark(w.id(), v, q).await.unwrap());
     s.add_views(&[(s1, 7, 3), (q, 6, 1)]).await.unwrap();
 
@@ -2648,7 +2693,7 @@ pub async fn reads_follow_every_write(s: &dyn Store) {
     assert_eq!(acct(a).await.statuses_count, 1);
     assert_eq!(w.acct(a).await.followers_count, 0);
 
-    assert!(s.favourite(w.id(), b, st, None).await.unwrap());
+    assert!(s.favourite(w.id(), b, st, None).await.unwrap().is_new());
     assert_eq!(read(st).await.unwrap().favourites_count, 1);
     assert_eq!(w.status(st).await.favourites_count, 1);
     let rb = w.reblog(b, st).await;
@@ -3946,6 +3991,123 @@ pub async fn safety_domain_blocks_and_conversations(s: &dyn Store) {
         .all(|f| !f.1.muted));
 }
 
+/// A like applies the safety rules in its own write: refused across a block either way
+/// (nothing written), and its notification left out when the author would not hear of
+/// the liker (a mute with notifications, a hidden region, a muted thread).
+pub async fn safety_favourite_applies_blocks_and_mutes(s: &dyn Store) {
+    let w = W::new(s);
+    let author = w.account("author").await;
+    let liker = w.account("liker").await;
+    let post = w.post(author, Visibility::Public).await;
+    let reply = w.reply(liker, post, Visibility::Public).await;
+    let wr = &w;
+    let like = |status: Id| {
+        let note = wr.notification(author, NotificationType::Favourite, liker, Some(status));
+        async move { s.favourite(wr.id(), liker, status, Some(&note)).await }
+    };
+    let notes = || async {
+        s.notifications(author, &NotificationFilter::default(), page(40))
+            .await
+            .unwrap()
+            .len()
+    };
+
+    // A block either way: refused, no like, no count, no notification.
+    for (blocker, blocked) in [(author, liker), (liker, author)] {
+        s.block(w.id(), blocker, blocked, Timestamp::now())
+            .await
+            .unwrap();
+        assert!(matches!(like(post).await, Err(StoreError::Blocked)));
+        assert_eq!(w.status(post).await.favourites_count, 0);
+        assert!(s.favourited_by(post, page(40)).await.unwrap().is_empty());
+        assert_eq!(notes().await, 0);
+        s.unblock(blocker, blocked).await.unwrap();
+    }
+    // One's own post: never a block.
+    let own = w.post(liker, Visibility::Public).await;
+    s.block(w.id(), author, liker, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.favourite(w.id(), liker, own, None).await.unwrap(),
+        Favourited::New { notified: false }
+    );
+    s.unblock(author, liker).await.unwrap();
+
+    // A mute that keeps notifications: the like and its notification.
+    s.mute(w.id(), author, liker, false, None, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        like(post).await.unwrap(),
+        Favourited::New { notified: true }
+    );
+    assert_eq!(notes().await, 1);
+    assert_eq!(like(post).await.unwrap(), Favourited::Already);
+    assert_eq!(notes().await, 1);
+    s.unfavourite(liker, post).await.unwrap();
+
+    // A mute with notifications: the like counts, no notification.
+    s.mute(w.id(), author, liker, true, None, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        like(post).await.unwrap(),
+        Favourited::New { notified: false }
+    );
+    assert_eq!(w.status(post).await.favourites_count, 1);
+    s.unfavourite(liker, post).await.unwrap();
+    // Expired, it is not in effect.
+    let past = Timestamp::now() - jiff::SignedDuration::from_secs(60);
+    s.mute(w.id(), author, liker, true, Some(past), Timestamp::now())
+        .await
+        .unwrap();
+    let later = w.post(author, Visibility::Public).await;
+    assert_eq!(
+        like(later).await.unwrap(),
+        Favourited::New { notified: true }
+    );
+    assert_eq!(notes().await, 2);
+    s.unmute(author, liker).await.unwrap();
+
+    // The author muted the thread: a like of a post in it notifies no one; of another
+    // thread, it does.
+    let elsewhere = w.post(author, Visibility::Public).await;
+    s.mute_conversation(author, post).await.unwrap();
+    let mine_in_thread = w.reply(author, reply, Visibility::Public).await;
+    assert_eq!(
+        like(mine_in_thread).await.unwrap(),
+        Favourited::New { notified: false }
+    );
+    assert_eq!(
+        like(elsewhere).await.unwrap(),
+        Favourited::New { notified: true }
+    );
+    assert_eq!(notes().await, 3);
+
+    // The author hides the liker's region.
+    let far_region = format!("fr{}", w.tag);
+    let far = w.bare_account("farliker", &far_region).await;
+    s.block_domain(
+        w.id(),
+        author,
+        "far.example",
+        Some(&far_region),
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    let note = w.notification(author, NotificationType::Favourite, far, Some(elsewhere));
+    assert_eq!(
+        s.favourite(w.id(), far, elsewhere, Some(&note))
+            .await
+            .unwrap(),
+        Favourited::New { notified: false }
+    );
+    assert_eq!(notes().await, 3);
+    assert_eq!(w.status(elsewhere).await.favourites_count, 2);
+}
+
 pub async fn safety_lists_paginate(s: &dyn Store) {
     let w = W::new(s);
     let a = w.account("a").await;
@@ -4083,6 +4245,7 @@ pub async fn moderation_roles_and_standing(s: &dyn Store) {
         refresh_hash: None,
         created_at: Timestamp::now(),
         revoked,
+        pending: false,
     };
     let live = token("live", false);
     s.create_token(&live).await.unwrap();
@@ -4097,6 +4260,28 @@ pub async fn moderation_roles_and_standing(s: &dyn Store) {
     assert_eq!(got, vec![live.id]);
     s.revoke_token(live.id).await.unwrap();
     assert!(s.tokens_of(alice).await.unwrap().is_empty());
+
+    // A pending sign-up's token reads as pending until its user is approved.
+    let signup = Token {
+        account_id: Some(na.id),
+        ..token("signup", false)
+    };
+    s.create_token(&signup).await.unwrap();
+    let read = |hash: String| async move {
+        s.token_by_access_hash(&hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .pending
+    };
+    assert!(read(signup.access_hash.clone()).await);
+    assert!(s.tokens_of(na.id).await.unwrap()[0].pending);
+    let own = token("own", false);
+    s.create_token(&own).await.unwrap();
+    assert!(!read(own.access_hash.clone()).await, "an approved user's");
+    s.set_user_standing(na.id, Some(true), None).await.unwrap();
+    assert!(!read(signup.access_hash.clone()).await);
+    s.set_user_standing(na.id, Some(false), None).await.unwrap();
 
     // A rejected sign-up goes whole.
     assert!(s.delete_account(na.id).await.unwrap());

@@ -423,6 +423,7 @@ async fn inventory_scan_finds_foreign_rows() {
         refresh_hash: None,
         created_at: jiff::Timestamp::now(),
         revoked: false,
+        pending: false,
     };
     store.create_token(&token).await.unwrap();
     store

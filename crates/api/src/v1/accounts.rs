@@ -77,6 +77,7 @@ pub async fn verify_credentials(
     auth: Auth,
 ) -> ApiResult<Json<wire::Account>> {
     let ctx = auth.0.as_ref().ok_or_else(ApiError::invalid_token)?;
+    Auth::check_approved(ctx)?;
     if !ctx.scopes.allows("read:accounts") && !ctx.scopes.allows("profile") {
         return Err(ApiError::Forbidden(
             "This action is outside the authorized scopes".into(),

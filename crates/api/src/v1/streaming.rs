@@ -307,6 +307,7 @@ async fn run_socket(mut ws: WebSocket, st: AppState, ctx: Option<Caller>, first:
                 let Some(d) = d else {
                     let (code, reason) = match conn.closed() {
                         Some(Closed::Revoked) => (1008, "access token revoked"),
+                        Some(Closed::AccountClosed) => (1008, "account suspended"),
                         Some(Closed::ShuttingDown) => (1001, "server shutting down"),
                         // 1013: try again later.
                         _ => (1013, "too slow: events were not read"),

@@ -140,10 +140,10 @@ impl Roost {
             // Open sign-ups may say why too; nothing waits on it.
             self.store.set_sign_up_reason(account.id, r).await?;
         }
-        // A pending account gets the token Mastodon's clients expect, already revoked: it
-        // cannot be used, and the person signs in once a moderator approves.
+        // A pending account gets its token as in Mastodon: refused (403) until a
+        // moderator approves the account, then it works.
         let token = self
-            .issue_token_state(app_id, Some(account.id), app_scopes.clone(), true, approval)
+            .issue_token(app_id, Some(account.id), app_scopes.clone(), true)
             .await?;
         let staff = self.store.staff(Role::Moderator).await?;
         self.notify_many(&staff, NotificationType::AdminSignUp, account.id, None)
@@ -236,10 +236,18 @@ impl Roost {
                 }
             }
         }
-        self.store
+        let account = self
+            .store
             .account_by_username(name)
             .await?
-            .ok_or(CoreError::NotFound("account"))
+            .ok_or(CoreError::NotFound("account"))?;
+        // A sign-up awaiting approval is not found (nor its pages) until approved.
+        if let Some(u) = self.store.user_moderation(account.id).await? {
+            if !u.approved {
+                return Err(CoreError::NotFound("account"));
+            }
+        }
+        Ok(account)
     }
 
     /// A foreign account by name: the copy kept here, or asked of its home region.

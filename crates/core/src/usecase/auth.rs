@@ -207,6 +207,15 @@ impl Roost {
 
     /// Resolves a bearer token to its caller; None if unknown or revoked.
     pub async fn authenticate(&self, raw_token: &str) -> CoreResult<Option<AuthContext>> {
+        Ok(self
+            .authenticate_any(raw_token)
+            .await?
+            .filter(|c| !c.token.pending))
+    }
+
+    /// Like [`Roost::authenticate`], but a pending sign-up's token is answered too
+    /// (`token.pending`), so the API can say why it may not act (403, as Mastodon).
+    pub async fn authenticate_any(&self, raw_token: &str) -> CoreResult<Option<AuthContext>> {
         let hash = hash_secret(raw_token);
         let token = match self.caches.token(&hash) {
             Some(t) => t,
@@ -267,19 +276,6 @@ impl Roost {
         scopes: Scopes,
         refresh: bool,
     ) -> CoreResult<IssuedToken> {
-        self.issue_token_state(app_id, account_id, scopes, refresh, false)
-            .await
-    }
-
-    /// Like `issue_token`; `revoked` stores it already unusable (a pending sign-up's).
-    pub(crate) async fn issue_token_state(
-        &self,
-        app_id: Id,
-        account_id: Option<Id>,
-        scopes: Scopes,
-        refresh: bool,
-        revoked: bool,
-    ) -> CoreResult<IssuedToken> {
         let access = random_secret();
         let refresh_token = refresh.then(random_secret);
         let created_at = now();
@@ -292,7 +288,8 @@ impl Roost {
                 access_hash: hash_secret(&access),
                 refresh_hash: refresh_token.as_deref().map(hash_secret),
                 created_at,
-                revoked,
+                revoked: false,
+                pending: false,
             })
             .await?;
         Ok(IssuedToken {

@@ -6,7 +6,7 @@ use super::{now, Roost};
 use crate::id::Id;
 use crate::model::*;
 use crate::remote::Outbound;
-use crate::store::StoreError;
+use crate::store::{Favourited, StoreError};
 use crate::{CoreError, CoreResult};
 use std::collections::HashMap;
 
@@ -102,6 +102,25 @@ impl Roost {
     /// already here (a redelivery) or refers to a status we do not have.
     pub async fn receive_status(&self, new: NewStatus) -> CoreResult<bool> {
         if self.store.status(new.id).await?.is_some() {
+            return Ok(false);
+        }
+        // A reply to, reblog or quote of someone who blocks the sender (or whom the sender
+        // blocks) is refused as a local one would be, even when the sender's home could not
+        // keep the block (`transit`): nothing is written, counted or notified.
+        let mut others: Vec<Id> = new.in_reply_to_account_id.into_iter().collect();
+        for target in [new.reblog_of_id, new.quote_of_id].into_iter().flatten() {
+            if let Some(t) = self.store.status(target).await? {
+                others.push(t.account_id);
+            }
+        }
+        others.retain(|a| *a != new.account_id);
+        if !others.is_empty()
+            && !self
+                .store
+                .shunning(&[new.account_id], &others, Shun::Blocks)
+                .await?
+                .is_empty()
+        {
             return Ok(false);
         }
         let status = match self.store.create_status(&new).await {
@@ -223,10 +242,6 @@ impl Roost {
         let Some(s) = self.store.status(status).await? else {
             return Ok(());
         };
-        if !undo && self.check_unblocked(account, s.account_id).await.is_err() {
-            // Refused as a local one would be; the sender's region learns nothing.
-            return Ok(());
-        }
         if undo {
             if self.store.unfavourite(account, status).await? {
                 self.store
@@ -245,12 +260,20 @@ impl Roost {
                 account,
                 Some(status),
             );
-            let new = self
+            // A block either way refuses it in the write; the sender's region learns
+            // nothing (as a local refusal).
+            match self
                 .store
                 .favourite(self.next_id(), account, status, note.as_ref())
-                .await?;
-            if let (true, Some(n)) = (new, &note) {
-                self.notified(n);
+                .await
+            {
+                Ok(Favourited::New { notified: true }) => {
+                    if let Some(n) = &note {
+                        self.notified(n);
+                    }
+                }
+                Ok(_) | Err(StoreError::Blocked) => {}
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(())

@@ -13,6 +13,7 @@ use crate::id::Id;
 use crate::model::*;
 use crate::remote::Outbound;
 use crate::{CoreError, CoreResult};
+use std::collections::HashSet;
 use std::sync::RwLock;
 
 /// Mastodon's text for every admin action a caller may not take.
@@ -134,16 +135,39 @@ impl Roost {
         account.silenced || self.blocked_region(&account.home_region, DomainSeverity::Silence)
     }
 
-    /// A public or tag timeline without the posts of limited accounts (the viewer's own
-    /// stay). Mastodon also shows them to the account's followers; roost keeps them to
-    /// home timelines and profiles, which needs no follow lookup per page.
-    pub(crate) fn unlimited(
+    /// A public or tag timeline without the posts of limited accounts, except to the
+    /// viewer themselves and to their followers (as Mastodon): one follow lookup per
+    /// page, only when the page holds a limited author.
+    pub(crate) async fn unlimited(
         &self,
         mut views: Vec<super::StatusView>,
         viewer: Option<Id>,
-    ) -> Vec<super::StatusView> {
-        views.retain(|v| Some(v.account.id) == viewer || !self.limits(&v.account));
-        views
+    ) -> CoreResult<Vec<super::StatusView>> {
+        let mut limited: Vec<Id> = views
+            .iter()
+            .filter(|v| Some(v.account.id) != viewer && self.limits(&v.account))
+            .map(|v| v.account.id)
+            .collect();
+        if limited.is_empty() {
+            return Ok(views);
+        }
+        limited.sort_unstable();
+        limited.dedup();
+        let followed: HashSet<Id> = match viewer {
+            Some(v) => self
+                .store
+                .followed_among(v, &limited)
+                .await?
+                .into_iter()
+                .collect(),
+            None => HashSet::new(),
+        };
+        views.retain(|v| {
+            Some(v.account.id) == viewer
+                || followed.contains(&v.account.id)
+                || !self.limits(&v.account)
+        });
+        Ok(views)
     }
 
     fn blocked_region(&self, region: &str, at_least: DomainSeverity) -> bool {
@@ -335,6 +359,13 @@ impl Roost {
         match &row.user {
             Some(u) if !u.approved => {
                 self.store.set_user_standing(id, Some(true), None).await?;
+                // Its cached tokens still say pending: drop them, the next use reads anew.
+                for t in self.store.tokens_of(id).await? {
+                    self.invalidation
+                        .changed(&crate::cache::Change::TokenRevoked {
+                            access_hash: t.access_hash,
+                        });
+                }
                 self.admin_account(staff, id).await
             }
             _ => Err(CoreError::Forbidden(NOT_ALLOWED.into())),
@@ -436,14 +467,18 @@ impl Roost {
         self.admin_account(staff, id).await
     }
 
-    /// Marks the account suspended (its row, so every read hides it at once), ends its
-    /// sessions, and tells the regions that hold its content.
+    /// Marks the account suspended (its row, so every read hides it at once), closes its
+    /// streams, and tells the regions that hold its content. Its tokens are kept, as
+    /// Mastodon keeps them: `authenticate` refuses them while it is suspended, and they
+    /// work again once it is not.
     async fn suspend(&self, account: &Account) -> CoreResult<()> {
         self.store
             .set_account_flag(account.id, AccountFlag::Suspended, Some(now()))
             .await?;
         if self.is_local(account) {
-            self.revoke_all_tokens(account.id).await?;
+            self.live_event(crate::live::Event::AccountClosed {
+                account: account.id,
+            });
             self.publish(Outbound::Suspended {
                 account: account.id,
             })

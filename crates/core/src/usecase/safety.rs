@@ -34,7 +34,7 @@ pub struct MutesPage {
     pub mutes: Vec<Mute>,
 }
 
-fn not_allowed() -> CoreError {
+pub(crate) fn not_allowed() -> CoreError {
     CoreError::Forbidden("This action is not allowed".into())
 }
 

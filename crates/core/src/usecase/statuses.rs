@@ -1,12 +1,13 @@
 //! Posting, editing, deleting and acting on statuses.
 
 use super::hydrate::StatusView;
+use super::safety::not_allowed;
 use super::{clamp_page, now, AccountsPage, Roost};
 use crate::id::Id;
 use crate::live::Event;
 use crate::model::*;
 use crate::remote::{Outbound, TransitStatus};
-use crate::store::StoreError;
+use crate::store::{Favourited, StoreError};
 use crate::text;
 use crate::{CoreError, CoreResult};
 use roost_residency::DataClass;
@@ -581,30 +582,31 @@ impl Roost {
     }
 
     pub async fn favourite(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
-        let target = self.interaction_target(id, actor).await?;
-        if self.is_foreign_id(target) {
-            if let Some(region) = self.region_of(target) {
+        let target = self.interaction_status(id, actor).await?;
+        if self.is_foreign_id(target.id) {
+            if let Some(region) = self.region_of(target.id) {
                 self.check_crossing(region, DataClass::Engagement)?;
             }
         }
-        // The like and the author's notification in one write.
-        let author = self.store.status(target).await?.map(|s| s.account_id);
-        if let Some(a) = author {
-            self.check_unblocked(actor.id, a).await?;
-        }
-        let told = match author {
-            Some(a) => self.notifiable(&[a], actor.id, Some(target)).await?.pop(),
-            None => None,
-        };
-        let note = told.and_then(|a| {
-            self.notification_for(a, NotificationType::Favourite, actor.id, Some(target))
-        });
-        if self
+        // The like, the block check (403 either way, as Mastodon) and the author's
+        // notification (left out when they would not hear of the liker) in one write.
+        let note = self.notification_for(
+            target.account_id,
+            NotificationType::Favourite,
+            actor.id,
+            Some(target.id),
+        );
+        let target = target.id;
+        let done = match self
             .store
             .favourite(self.next_id(), actor.id, target, note.as_ref())
-            .await?
+            .await
         {
-            if let Some(n) = &note {
+            Err(StoreError::Blocked) => return Err(not_allowed()),
+            other => other?,
+        };
+        if let Favourited::New { notified } = done {
+            if let (true, Some(n)) = (notified, &note) {
                 self.notified(n);
             }
             self.publish(Outbound::Favourited {
@@ -677,10 +679,15 @@ impl Roost {
 
     /// Interactions on a reblog act on the reblogged status.
     async fn interaction_target(&self, id: Id, actor: &Account) -> CoreResult<Id> {
+        Ok(self.interaction_status(id, actor).await?.id)
+    }
+
+    /// The status an interaction with `id` is about: a reblog's original.
+    async fn interaction_status(&self, id: Id, actor: &Account) -> CoreResult<Status> {
         let s = self.visible_status(id, Some(actor.id)).await?;
         match s.reblog_of_id {
-            Some(orig) => Ok(self.visible_status(orig, Some(actor.id)).await?.id),
-            None => Ok(s.id),
+            Some(orig) => self.visible_status(orig, Some(actor.id)).await,
+            None => Ok(s),
         }
     }
 

@@ -74,7 +74,8 @@ impl Roost {
                 Ok(self.store.public_timeline(scope, p).await?)
             })
             .await?;
-        Ok(self.unlimited(self.hydrate(&ids, viewer).await?, viewer))
+        self.unlimited(self.hydrate(&ids, viewer).await?, viewer)
+            .await
     }
 
     pub async fn tag_timeline(
@@ -94,6 +95,7 @@ impl Roost {
                 Ok(self.store.tag_timeline(tag, scope, p).await?)
             })
             .await?;
-        Ok(self.unlimited(self.hydrate(&ids, viewer).await?, viewer))
+        self.unlimited(self.hydrate(&ids, viewer).await?, viewer)
+            .await
     }
 }

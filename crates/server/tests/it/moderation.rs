@@ -265,14 +265,32 @@ async fn admin_accounts_list_filter_and_act() {
     };
 
     // Silence: limited on the profile, listed as silenced, out of the public timeline
-    // (still on the profile); unsilence undoes it.
-    let loud = s.post_status(&bob, json!({"status": "loud"})).await["id"]
+    // but to the account's followers (as Mastodon), still on the profile; unsilence
+    // undoes it.
+    let carol = s.register("carol").await;
+    s.follow(&carol, &bob).await;
+    let loud = s.post_status(&bob, json!({"status": "loud #shout"})).await["id"]
         .as_str()
         .unwrap()
         .to_string();
     assert!(s.public_ids(None).await.contains(&loud));
     assert_eq!(act("silence").await, json!({}));
     assert!(!s.public_ids(None).await.contains(&loud));
+    assert!(!s.public_ids(Some(&alice)).await.contains(&loud));
+    assert!(s.public_ids(Some(&carol)).await.contains(&loud));
+    assert!(s.public_ids(Some(&bob)).await.contains(&loud));
+    let tagged = |u: &User| {
+        let s = &s;
+        let token = u.token.clone();
+        async move {
+            ids(&s
+                .get("/api/v1/timelines/tag/shout", Some(&token))
+                .await
+                .ok())
+        }
+    };
+    assert!(tagged(&carol).await.contains(&loud));
+    assert!(!tagged(&alice).await.contains(&loud));
     assert!(s.account_status_ids(&bob, None).await.contains(&loud));
     assert_eq!(admin_get(bob.id.clone()).await["silenced"], true);
     let profile = s
@@ -600,6 +618,69 @@ async fn a_suspension_hides_the_account_and_everything_it_posted() {
     assert!(can_sign_in(&s, "bob").await);
 }
 
+#[tokio::test]
+async fn a_suspension_closes_the_accounts_streams_and_keeps_its_tokens() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let m = s.register("mod").await;
+    let t = staff_token(&s, &m, Role::Moderator).await;
+    let q = |u: &User| format!("?access_token={}&stream=user", u.token);
+    let mut bobs = crate::streaming::connect(&s, &q(&bob)).await;
+    let mut alices = crate::streaming::connect(&s, &q(&alice)).await;
+    crate::streaming::settle(&s, 2).await;
+
+    s.post(
+        &format!("/api/v1/admin/accounts/{}/action", bob.id),
+        Some(&t),
+        json!({"type": "suspend"}),
+    )
+    .await
+    .ok();
+    // Bob's socket closes at once; Alice's stays open.
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match bobs.next().await {
+                Some(Ok(Message::Close(Some(f)))) => return Some(u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("closed in time");
+    assert_eq!(closed, Some(1008));
+    let live = s.running.as_ref().unwrap().roost.live.clone();
+    eventually(5, "only alice's socket left", || async {
+        (live.connections() == 1).then_some(())
+    })
+    .await;
+    // While suspended, the token is refused.
+    s.get("/api/v1/accounts/verify_credentials", Some(&bob.token))
+        .await
+        .error(401);
+
+    // Unsuspended, the same token works again.
+    s.post(
+        &format!("/api/v1/admin/accounts/{}/unsuspend", bob.id),
+        Some(&t),
+        json!({}),
+    )
+    .await
+    .ok();
+    let me = s
+        .get("/api/v1/accounts/verify_credentials", Some(&bob.token))
+        .await
+        .ok();
+    assert_eq!(me["id"], bob.id.as_str());
+    s.post_status(&bob, json!({"status": "back"})).await;
+    let _ = crate::streaming::connect(&s, &q(&bob)).await;
+    crate::streaming::settle(&s, 2).await;
+    let _ = &mut alices;
+}
+
 async fn register_with(s: &TestServer, username: &str, reason: Option<&str>) -> Resp {
     let app_token = s.app_token("read write follow push").await;
     let mut body = json!({"username": username, "email": format!("{username}@example.org"),
@@ -643,11 +724,34 @@ async fn approval_mode_queues_sign_ups_for_the_moderators() {
         .await
         .ok();
     let token = tok["access_token"].as_str().unwrap();
-    // Pending: the token does not work and the password does not sign in.
-    s.get("/api/v1/accounts/verify_credentials", Some(token))
+    // Pending: the token is refused as Mastodon's `require_user!` does, the password
+    // does not sign in, and nobody finds the account or its page.
+    let e = s
+        .get("/api/v1/accounts/verify_credentials", Some(token))
         .await
-        .error(401);
+        .error(403);
+    assert!(
+        e.contains("Your login is currently pending approval"),
+        "{e}"
+    );
+    s.post_status_raw(
+        &User {
+            id: String::new(),
+            username: "dana".into(),
+            token: token.to_string(),
+        },
+        json!({"status": "hello"}),
+    )
+    .await
+    .error(403);
     assert!(!can_sign_in(&s, "dana").await);
+    s.get("/api/v1/accounts/lookup?acct=dana", None)
+        .await
+        .error(404);
+    s.get("/api/v1/accounts/lookup?acct=dana", Some(&t))
+        .await
+        .error(404);
+    s.get("/@dana", None).await.expect(404);
 
     let pending = s
         .get("/api/v1/admin/accounts?pending=true", Some(&t))
@@ -673,6 +777,15 @@ async fn approval_mode_queues_sign_ups_for_the_moderators() {
         .ok();
     assert_eq!(ok["approved"], true);
     assert!(can_sign_in(&s, "dana").await);
+    // Approved: the sign-up's own token works, and the account is found.
+    let me = s
+        .get("/api/v1/accounts/verify_credentials", Some(token))
+        .await
+        .ok();
+    assert_eq!(me["username"], "dana");
+    let found = s.get("/api/v1/accounts/lookup?acct=dana", None).await.ok();
+    assert_eq!(found["id"], dana["id"]);
+    s.get("/@dana", None).await.ok();
     // Approving twice is refused.
     s.post(
         &format!("/api/v1/admin/accounts/{dana_id}/approve"),
@@ -825,6 +938,66 @@ async fn a_suspension_and_a_forwarded_report_cross_regions() {
         at_in.home_ids(&asha).await.contains(&pid).then_some(())
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_suspended_accounts_actor_document_carries_no_profile() {
+    // `id` lets `in` show its users' public content but not keep it: `in` reads Budi's
+    // profile live, and is not told of the suspension.
+    let r = Regions::start(|code| {
+        let mut p = policy_all("store");
+        if code == "id" {
+            p.default.insert(
+                roost_residency::DataClass::PublicContent,
+                roost_residency::Action::parse("transit").unwrap(),
+            );
+        }
+        p
+    })
+    .await;
+    let (asha, budi) = r.asha_and_budi().await;
+    let (at_in, at_id) = (r.get("in"), r.get("id"));
+    at_id
+        .patch(
+            "/api/v1/accounts/update_credentials",
+            Some(&budi.token),
+            json!({"display_name": "Budi Santoso", "note": "treasurer"}),
+        )
+        .await
+        .ok();
+    // Cita's profile, read live, shows; Budi's, once suspended, does not.
+    let cita = at_id.register("cita").await;
+    at_id
+        .patch(
+            "/api/v1/accounts/update_credentials",
+            Some(&cita.token),
+            json!({"display_name": "Cita Lestari"}),
+        )
+        .await
+        .ok();
+    let found = at_in.lookup(&asha, &r.handle("id", "cita")).await;
+    assert_eq!(found["display_name"], "Cita Lestari", "{found}");
+    let m = at_id.register("mod_id").await;
+    let t = staff_token(at_id, &m, Role::Moderator).await;
+    at_id
+        .post(
+            &format!("/api/v1/admin/accounts/{}/action", budi.id),
+            Some(&t),
+            json!({"type": "suspend"}),
+        )
+        .await
+        .ok();
+    let seen = at_in.lookup(&asha, &r.handle("id", "budi")).await;
+    assert_eq!(seen["id"], budi.id.as_str());
+    assert_eq!(seen["suspended"], true, "{seen}");
+    assert_eq!(seen["display_name"], "", "{seen}");
+    assert_eq!(seen["note"], "", "{seen}");
+    assert!(!seen.to_string().contains("treasurer"), "{seen}");
+    let again = at_in
+        .get(&format!("/api/v1/accounts/{}", budi.id), Some(&asha.token))
+        .await
+        .ok();
+    assert!(!again.to_string().contains("Santoso"), "{again}");
 }
 
 #[tokio::test]

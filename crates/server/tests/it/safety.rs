@@ -706,6 +706,115 @@ async fn under_deny_a_block_holds_locally_and_is_never_sent() {
 }
 
 #[tokio::test]
+async fn the_blockers_region_refuses_what_the_blocked_users_region_sends() {
+    // `in` may send its users' social graph to `id` only in transit: `id` cannot keep
+    // Asha's block, so it lets Budi act, and `in` must refuse what arrives.
+    let r = Regions::start(|code| {
+        let mut p = policy_all("store");
+        if code == "in" {
+            p.default.insert(
+                roost_residency::DataClass::SocialGraph,
+                roost_residency::Action::parse("transit").unwrap(),
+            );
+        }
+        p
+    })
+    .await;
+    let (ins, ids_) = (r.get("in"), r.get("id"));
+    let (asha, budi) = r.asha_and_budi().await;
+    let cita = ids_.register("cita").await;
+    follow_across(&r, "id", &budi, "in", &asha).await;
+    let post = id_of(
+        &ins.post_status(&asha, json!({"status": "from mumbai"}))
+            .await,
+    );
+    eventually(10, "asha's post at id", || async {
+        ids_.home_ids(&budi).await.contains(&post).then_some(())
+    })
+    .await;
+
+    act(ins, &asha, &format!("/api/v1/accounts/{}/block", budi.id))
+        .await
+        .ok();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        rel(ids_, &budi, &asha.id).await["blocked_by"],
+        false,
+        "id did not keep the block"
+    );
+
+    // Budi likes, replies, reblogs and quotes at his home, which lets him...
+    act(ids_, &budi, &format!("/api/v1/statuses/{post}/favourite"))
+        .await
+        .ok();
+    ids_.post_status(
+        &budi,
+        json!({"status": format!("@{} no", r.handle("in", "asha")), "in_reply_to_id": post}),
+    )
+    .await;
+    act(ids_, &budi, &format!("/api/v1/statuses/{post}/reblog"))
+        .await
+        .ok();
+    // ...and follows her again, from scratch.
+    act(
+        ids_,
+        &budi,
+        &format!("/api/v1/accounts/{}/unfollow", asha.id),
+    )
+    .await
+    .ok();
+    act(ids_, &budi, &format!("/api/v1/accounts/{}/follow", asha.id))
+        .await
+        .ok();
+    // Cita's like, sent after his, says when they have all arrived at `in`.
+    act(ids_, &cita, &format!("/api/v1/statuses/{post}/favourite"))
+        .await
+        .ok();
+    let seen = |s: &'static str| {
+        let token = asha.token.clone();
+        let post = post.clone();
+        async move {
+            ins.get(&format!("/api/v1/statuses/{post}"), Some(&token))
+                .await
+                .ok()[s]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    eventually(10, "cita's like at in", || async {
+        (seen("favourites_count").await >= 1).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // `in` refused all of Budi's: no count, no reply, no follow...
+    assert_eq!(seen("favourites_count").await, 1, "only cita's like");
+    assert_eq!(seen("replies_count").await, 0);
+    assert_eq!(seen("reblogs_count").await, 0);
+    assert_eq!(rel(ins, &asha, &budi.id).await["followed_by"], false);
+    let followers = ins
+        .get(
+            &format!("/api/v1/accounts/{}/followers", asha.id),
+            Some(&asha.token),
+        )
+        .await
+        .ok();
+    assert!(!ids(&followers).contains(&budi.id), "{followers}");
+    // ...and no notification, even once the block is lifted (nothing was kept back).
+    act(ins, &asha, &format!("/api/v1/accounts/{}/unblock", budi.id))
+        .await
+        .ok();
+    let n = notes(ins, &asha).await;
+    assert!(
+        !n.iter()
+            .any(|(kind, who)| who == &budi.id && kind != "follow"),
+        "{n:?}"
+    );
+    assert!(n
+        .iter()
+        .any(|(kind, who)| who == &cita.id && kind == "favourite"));
+}
+
+#[tokio::test]
 async fn a_domain_block_hides_a_whole_region() {
     let r = Regions::start(|_| policy_all("store")).await;
     let (ins, ids_) = (r.get("in"), r.get("id"));

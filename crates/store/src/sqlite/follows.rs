@@ -325,4 +325,25 @@ impl FollowStore for SqliteStore {
             })
             .await
     }
+
+    async fn followed_among(&self, follower: Id, among: &[Id]) -> StoreResult<Vec<Id>> {
+        if among.is_empty() {
+            return Ok(Vec::new());
+        }
+        let among = among.to_vec();
+        self.db
+            .read(move |c| {
+                let mut out = Vec::new();
+                for chunk in among.chunks(ID_CHUNK) {
+                    let mut q = Sql::new(
+                        "SELECT target_id FROM follows WHERE accepted = 1 AND follower_id = ",
+                    );
+                    q.push_arg(follower).push(" AND target_id IN (");
+                    q.push_ids(chunk).push(")");
+                    out.extend(q.rows(c, |r| Ok(Id(get(r, "target_id")?)))?);
+                }
+                Ok(out)
+            })
+            .await
+    }
 }

@@ -14,6 +14,9 @@ const APP_COLS: &str =
     "id, name, website, redirect_uris, scopes, client_id, client_secret, created_at";
 pub(super) const TOKEN_COLS: &str =
     "id, app_id, account_id, scopes, access_hash, refresh_hash, created_at, revoked";
+/// Whether the token's user awaits approval (NULL for an app's own token).
+pub(super) const TOKEN_PENDING: &str =
+    "(SELECT u.approved = 0 FROM users u WHERE u.account_id = tokens.account_id) AS pending";
 const CODE_COLS: &str = "code_hash, app_id, account_id, redirect_uri, scopes, code_challenge, \
     code_challenge_method, expires_at";
 
@@ -56,6 +59,7 @@ pub(super) fn token_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Token> {
         refresh_hash: get(row, "refresh_hash")?,
         created_at: ts(get(row, "created_at")?)?,
         revoked: get(row, "revoked")?,
+        pending: get::<Option<bool>>(row, "pending")?.unwrap_or(false),
     })
 }
 
@@ -74,7 +78,9 @@ fn code_from_row(row: &rusqlite::Row<'_>) -> StoreResult<AuthCode> {
 
 /// The live (not revoked) token whose `col` is `hash`.
 fn token_where(c: &Connection, col: &str, hash: &str) -> StoreResult<Option<Token>> {
-    let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE {col} = $1 AND revoked = 0");
+    let sql = format!(
+        "SELECT {TOKEN_COLS}, {TOKEN_PENDING} FROM tokens WHERE {col} = $1 AND revoked = 0"
+    );
     row(c, &sql, &[&hash], token_from_row)
 }
 

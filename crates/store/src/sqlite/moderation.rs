@@ -6,7 +6,7 @@
 //! cached the account before.
 
 use super::accounts::{accounts_in, create_account_in, fold_case};
-use super::identity::{token_from_row, TOKEN_COLS};
+use super::identity::{token_from_row, TOKEN_COLS, TOKEN_PENDING};
 use super::SqliteStore;
 use super::{backend, corrupt, exec, get, ms, opt_id, opt_ts, row, rows, ts, write_err};
 use crate::sql::{newest_first, Sql, ID_CHUNK};
@@ -334,7 +334,7 @@ impl ModerationStore for SqliteStore {
         self.db
             .read(move |c| {
                 let sql = format!(
-                    "SELECT {TOKEN_COLS} FROM tokens WHERE account_id = $1 AND revoked = 0"
+                    "SELECT {TOKEN_COLS}, {TOKEN_PENDING} FROM tokens WHERE account_id = $1 AND revoked = 0"
                 );
                 rows(c, &sql, &[&account.0], token_from_row)
             })

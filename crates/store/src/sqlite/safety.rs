@@ -36,6 +36,48 @@ pub(crate) fn root_in(c: &Connection, status: Id) -> StoreResult<Id> {
     Ok(cur)
 }
 
+/// Whether `a` and `b` block each other, either way (never true of one account).
+pub(crate) fn blocked_between(c: &Connection, a: Id, b: Id) -> StoreResult<bool> {
+    if a == b {
+        return Ok(false);
+    }
+    let hit: Option<i64> = scalar(
+        c,
+        "SELECT 1 FROM blocks WHERE (account_id = $1 AND target_id = $2) \
+         OR (account_id = $2 AND target_id = $1) LIMIT 1",
+        &[&a.0, &b.0],
+    )?;
+    Ok(hit.is_some())
+}
+
+/// Whether `recipient` is to hear of `from`'s act about `status`: what
+/// `Roost::notifiable` decides from `shunning` and `conversation_muters`, in one
+/// connection's statements (the writer's, when a like writes its notification).
+pub(crate) fn hears_of(c: &Connection, recipient: Id, from: Id, status: Id) -> StoreResult<bool> {
+    static SHUNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SHUNS.get_or_init(|| format!("SELECT {}", shuns("$1", "$2", "$3", true)));
+    let shunned: Option<bool> = scalar(c, sql, &[&recipient.0, &from.0, &now_ms()])?;
+    if shunned.unwrap_or(false) {
+        return Ok(false);
+    }
+    // Most accounts mute no thread: the root is looked for only when this one does.
+    let mutes_threads: Option<i64> = scalar(
+        c,
+        "SELECT 1 FROM conversation_mutes WHERE account_id = $1 LIMIT 1",
+        &[&recipient.0],
+    )?;
+    if mutes_threads.is_none() {
+        return Ok(true);
+    }
+    let root = root_in(c, status)?;
+    let muted: Option<i64> = scalar(
+        c,
+        "SELECT 1 FROM conversation_mutes WHERE account_id = $1 AND root_id = $2",
+        &[&recipient.0, &root.0],
+    )?;
+    Ok(muted.is_none())
+}
+
 /// Ends the follow (or request) of `follower` to `target`, if any, keeping counters exact.
 fn end_follow(c: &Connection, follower: Id, target: Id) -> StoreResult<()> {
     let accepted: Option<bool> = scalar(

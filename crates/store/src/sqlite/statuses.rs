@@ -5,6 +5,7 @@ use super::accounts::accounts_in;
 use super::cache::{RowCache, StatusParts};
 use super::misc::views_in;
 use super::notifications::notifications_into;
+use super::safety::{blocked_between, hears_of};
 use super::{
     at, backend, corrupt, exec, get, ms, opt_id, opt_ts, row, rows, scalar, ts, write_err,
     SqliteStore,
@@ -15,7 +16,9 @@ use roost_core::model::{
     AccountStatusFilter, Cursored, NewStatus, Notification, Page, RegionScope, Status, StatusEdit,
     StatusRevision, ViewerFlags, Visibility,
 };
-use roost_core::store::{bundle, BundleStore, StatusBundle, StatusStore, StoreError, StoreResult};
+use roost_core::store::{
+    bundle, BundleStore, Favourited, StatusBundle, StatusStore, StoreError, StoreResult,
+};
 use roost_core::Id;
 use rusqlite::{Connection, Row};
 use std::collections::HashMap;
@@ -293,14 +296,13 @@ impl SqliteStore {
             .await
     }
 
-    /// Favourite or bookmark: insert once; favourites also count, and notify.
+    /// A bookmark: inserted once.
     async fn mark(
         &self,
         table: &'static str,
         id: Id,
         account: Id,
         status: Id,
-        notify: Option<Notification>,
     ) -> StoreResult<bool> {
         self.db
             .write(move |c| {
@@ -308,13 +310,7 @@ impl SqliteStore {
                     "INSERT INTO {table} (id, account_id, status_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
                 );
                 let n = exec(c, &sql, &[&id.0, &account.0, &status.0])
-                    .map_err(|e| write_err(e, "favourite", "status"))?;
-                if n > 0 && table == "favourites" {
-                    bump(c, "favourites_count", status, 1)?;
-                }
-                if n > 0 {
-                    notifications_into(c, notify.as_slice())?;
-                }
+                    .map_err(|e| write_err(e, "bookmark", "status"))?;
                 Ok(n > 0)
             })
             .await
@@ -910,8 +906,34 @@ impl StatusStore for SqliteStore {
         account: Id,
         status: Id,
         notify: Option<&Notification>,
-    ) -> StoreResult<bool> {
-        self.mark("favourites", id, account, status, notify.cloned())
+    ) -> StoreResult<Favourited> {
+        let notify = notify.cloned();
+        self.db
+            .write(move |c| {
+                let author = author_of(c, status)?.ok_or(StoreError::Missing("status"))?;
+                if blocked_between(c, account, author)? {
+                    return Err(StoreError::Blocked);
+                }
+                let n = exec(
+                    c,
+                    "INSERT INTO favourites (id, account_id, status_id) VALUES ($1, $2, $3) \
+                     ON CONFLICT DO NOTHING",
+                    &[&id.0, &account.0, &status.0],
+                )
+                .map_err(|e| write_err(e, "favourite", "status"))?;
+                if n == 0 {
+                    return Ok(Favourited::Already);
+                }
+                bump(c, "favourites_count", status, 1)?;
+                let mut notified = false;
+                if let Some(note) = notify {
+                    if hears_of(c, note.account_id, account, status)? {
+                        notifications_into(c, std::slice::from_ref(&note))?;
+                        notified = true;
+                    }
+                }
+                Ok(Favourited::New { notified })
+            })
             .await
     }
 
@@ -920,7 +942,7 @@ impl StatusStore for SqliteStore {
     }
 
     async fn bookmark(&self, id: Id, account: Id, status: Id) -> StoreResult<bool> {
-        self.mark("bookmarks", id, account, status, None).await
+        self.mark("bookmarks", id, account, status).await
     }
 
     async fn unbookmark(&self, account: Id, status: Id) -> StoreResult<bool> {
