@@ -42,61 +42,27 @@ fn python() -> Option<PathBuf> {
     Some(py)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mastodon_py_drives_roost() {
-    let Some(py) = python() else {
+/// The Python to run pytest with, or None after saying SKIPPED (outside CI only).
+fn python_or_skip(what: &str) -> Option<PathBuf> {
+    let py = python();
+    if py.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
-            "python3 is required in CI for the Mastodon.py test"
+            "python3 is required in CI for the Mastodon.py tests"
         );
-        eprintln!("SKIPPED: no python3 found; the Mastodon.py test did not run");
-        return;
-    };
-    let s = TestServer::start().await;
-    let base = s.base.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(py)
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-            .arg(repo_root().join("tests/clients/test_mastodon_py.py"))
-            .env("ROOST_URL", base)
-            .output()
-            .expect("pytest runs")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "Mastodon.py tests failed:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stdout.contains("passed") && !stdout.contains("skipped"),
-        "{stdout}"
-    );
+        eprintln!("SKIPPED: no python3 found; the Mastodon.py {what} did not run");
+    }
+    py
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mastodon_py_two_regions() {
-    let Some(py) = python() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "python3 is required in CI for the Mastodon.py test"
-        );
-        eprintln!("SKIPPED: no python3 found; the Mastodon.py test did not run");
-        return;
-    };
-    let r = crate::support::Regions::start(|_| crate::support::policy_all("store")).await;
-    let envs = [
-        ("ROOST_URL_A", r.get("in").base.clone()),
-        ("ROOST_URL_B", r.get("id").base.clone()),
-        ("ROOST_DOMAIN_A", r.cluster.region("in").unwrap().domain()),
-        ("ROOST_DOMAIN_B", r.cluster.region("id").unwrap().domain()),
-    ];
+/// Runs one pytest file of `tests/clients` with `envs`; fails with its output unless it
+/// passed and its summary holds `expect` (e.g. "2 passed") and nothing was skipped.
+async fn pytest(py: PathBuf, file: &str, envs: Vec<(&'static str, String)>, expect: &str) {
+    let path = repo_root().join("tests/clients").join(file);
     let out = tokio::task::spawn_blocking(move || {
         Command::new(py)
             .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-            .arg(repo_root().join("tests/clients/test_mastodon_py_regions.py"))
+            .arg(path)
             .envs(envs)
             .output()
             .expect("pytest runs")
@@ -107,51 +73,58 @@ async fn mastodon_py_two_regions() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "Mastodon.py two-region test failed:\n{stdout}\n{stderr}"
+        "Mastodon.py tests in {file} failed:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert!(
+        stdout.contains(expect) && !stdout.contains("skipped"),
+        "{file}: {stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_py_drives_roost() {
+    let Some(py) = python_or_skip("test") else {
+        return;
+    };
+    let s = TestServer::start().await;
+    pytest(
+        py,
+        "test_mastodon_py.py",
+        vec![("ROOST_URL", s.base.clone())],
+        "passed",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_py_two_regions() {
+    let Some(py) = python_or_skip("two-region test") else {
+        return;
+    };
+    let r = crate::support::Regions::start(|_| crate::support::policy_all("store")).await;
+    let envs = vec![
+        ("ROOST_URL_A", r.get("in").base.clone()),
+        ("ROOST_URL_B", r.get("id").base.clone()),
+        ("ROOST_DOMAIN_A", r.cluster.region("in").unwrap().domain()),
+        ("ROOST_DOMAIN_B", r.cluster.region("id").unwrap().domain()),
+    ];
+    pytest(py, "test_mastodon_py_regions.py", envs, "1 passed").await;
     r.stop_all().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mastodon_py_streams() {
-    let Some(py) = python() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "python3 is required in CI for the Mastodon.py test"
-        );
-        eprintln!("SKIPPED: no python3 found; the Mastodon.py streaming test did not run");
+    let Some(py) = python_or_skip("streaming test") else {
         return;
     };
     let s = TestServer::start().await;
-    let base = s.base.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(py)
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-            .arg(repo_root().join("tests/clients/test_mastodon_py_streaming.py"))
-            .env("ROOST_URL", base)
-            .output()
-            .expect("pytest runs")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "Mastodon.py streaming tests failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("2 passed"), "{stdout}");
+    let envs = vec![("ROOST_URL", s.base.clone())];
+    pytest(py, "test_mastodon_py_streaming.py", envs, "2 passed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mastodon_py_admin() {
-    let Some(py) = python() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "python3 is required in CI for the Mastodon.py test"
-        );
-        eprintln!("SKIPPED: no python3 found; the Mastodon.py admin test did not run");
+    let Some(py) = python_or_skip("admin test") else {
         return;
     };
     let s = TestServer::start().await;
@@ -168,54 +141,16 @@ async fn mastodon_py_admin() {
     // Mastodon.py no longer signs in with a password: the token comes from here.
     let token =
         crate::moderation::staff_token(&s, &moderator, roost_core::model::Role::Moderator).await;
-    let base = s.base.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(py)
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-            .arg(repo_root().join("tests/clients/test_mastodon_py_admin.py"))
-            .env("ROOST_URL", base)
-            .env("MODERATOR_TOKEN", token)
-            .output()
-            .expect("pytest runs")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "Mastodon.py admin tests failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("1 passed"), "{stdout}");
+    let envs = vec![("ROOST_URL", s.base.clone()), ("MODERATOR_TOKEN", token)];
+    pytest(py, "test_mastodon_py_admin.py", envs, "1 passed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mastodon_py_safety() {
-    let Some(py) = python() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "python3 is required in CI for the Mastodon.py test"
-        );
-        eprintln!("SKIPPED: no python3 found; the Mastodon.py safety test did not run");
+    let Some(py) = python_or_skip("safety test") else {
         return;
     };
     let s = TestServer::start().await;
-    let base = s.base.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(py)
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-            .arg(repo_root().join("tests/clients/test_mastodon_py_safety.py"))
-            .env("ROOST_URL", base)
-            .output()
-            .expect("pytest runs")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "Mastodon.py safety tests failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("2 passed"), "{stdout}");
+    let envs = vec![("ROOST_URL", s.base.clone())];
+    pytest(py, "test_mastodon_py_safety.py", envs, "2 passed").await;
 }
