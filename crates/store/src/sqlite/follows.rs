@@ -1,8 +1,8 @@
 //! `FollowStore`: follows and follow requests, their counters, and the home-timeline
 //! backfill and clean-up they cause.
 
-use super::{backend, exec, get, rows, scalar, write_err, SqliteStore};
-use crate::sql::{newest_first, Sql, ID_CHUNK};
+use super::{backend, exec, get, id_of, per_chunk, rows, scalar, write_err, SqliteStore};
+use crate::sql::{Sql, ID_CHUNK};
 use async_trait::async_trait;
 use roost_core::model::{Cursored, FollowState, Page, Relationship};
 use roost_core::store::{FollowStore, StoreResult};
@@ -66,6 +66,36 @@ fn backfill(c: &Connection, follower: Id, target: Id) -> StoreResult<()> {
 }
 
 impl SqliteStore {
+    /// The IDs among `among` that one accepted-follow query (`head` account `tail` list)
+    /// finds.
+    async fn follows_among(
+        &self,
+        head: &'static str,
+        account: Id,
+        tail: &'static str,
+        among: &[Id],
+    ) -> StoreResult<Vec<Id>> {
+        if among.is_empty() {
+            return Ok(Vec::new());
+        }
+        let among = among.to_vec();
+        self.db
+            .read(move |c| {
+                per_chunk(
+                    c,
+                    &among,
+                    |chunk| {
+                        let mut q = Sql::new(head);
+                        q.push_arg(account).push(tail);
+                        q.push_ids(chunk).push(")");
+                        q
+                    },
+                    id_of,
+                )
+            })
+            .await
+    }
+
     async fn follow_list(
         &self,
         sql: &str,
@@ -74,19 +104,7 @@ impl SqliteStore {
     ) -> StoreResult<Vec<Cursored<Id>>> {
         let mut q = Sql::new(sql);
         q.push_arg(account);
-        let asc = q.push_page("f.id", &page);
-        let items = self
-            .db
-            .read(move |c| {
-                q.rows(c, |r| {
-                    Ok(Cursored {
-                        cursor: Id(get(r, "cursor")?),
-                        item: Id(get(r, "item")?),
-                    })
-                })
-            })
-            .await?;
-        Ok(newest_first(items, asc))
+        self.read_cursored(q, "f.id", page).await
     }
 }
 
@@ -309,41 +327,22 @@ impl FollowStore for SqliteStore {
     }
 
     async fn followers_among(&self, target: Id, among: &[Id]) -> StoreResult<Vec<Id>> {
-        let among = among.to_vec();
-        self.db
-            .read(move |c| {
-                let mut out = Vec::new();
-                for chunk in among.chunks(ID_CHUNK) {
-                    let mut q = Sql::new(
-                        "SELECT follower_id FROM follows WHERE accepted = 1 AND target_id = ",
-                    );
-                    q.push_arg(target).push(" AND follower_id IN (");
-                    q.push_ids(chunk).push(")");
-                    out.extend(q.rows(c, |r| Ok(Id(get(r, "follower_id")?)))?);
-                }
-                Ok(out)
-            })
-            .await
+        self.follows_among(
+            "SELECT follower_id AS id FROM follows WHERE accepted = 1 AND target_id = ",
+            target,
+            " AND follower_id IN (",
+            among,
+        )
+        .await
     }
 
     async fn followed_among(&self, follower: Id, among: &[Id]) -> StoreResult<Vec<Id>> {
-        if among.is_empty() {
-            return Ok(Vec::new());
-        }
-        let among = among.to_vec();
-        self.db
-            .read(move |c| {
-                let mut out = Vec::new();
-                for chunk in among.chunks(ID_CHUNK) {
-                    let mut q = Sql::new(
-                        "SELECT target_id FROM follows WHERE accepted = 1 AND follower_id = ",
-                    );
-                    q.push_arg(follower).push(" AND target_id IN (");
-                    q.push_ids(chunk).push(")");
-                    out.extend(q.rows(c, |r| Ok(Id(get(r, "target_id")?)))?);
-                }
-                Ok(out)
-            })
-            .await
+        self.follows_among(
+            "SELECT target_id AS id FROM follows WHERE accepted = 1 AND follower_id = ",
+            follower,
+            " AND target_id IN (",
+            among,
+        )
+        .await
     }
 }

@@ -91,58 +91,40 @@ impl SqliteStore {
                     ));
                 }
 
-                // Pending requests count too: they are as much social graph as accepted
-                // follows.
-                let follows: Vec<(i64, i64, String)> = rows(
-                    c,
-                    "SELECT f.follower_id, f.target_id, a.home_region \
-                     FROM follows f JOIN accounts a ON a.id = f.follower_id \
-                     WHERE a.home_region <> $1 ORDER BY f.id",
-                    &[&local_region],
-                    |r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?)),
-                )?;
-                for (follower, target, home) in follows {
-                    inv.items.push(item(
-                        home,
+                // Pairs owned by a foreign account, each (owner, other): follows (pending
+                // requests count: they are as much social graph as accepted ones), likes,
+                // and blocks of one of ours (their social graph).
+                let pairs = [
+                    (
+                        "SELECT f.follower_id, f.target_id, a.home_region \
+                         FROM follows f JOIN accounts a ON a.id = f.follower_id \
+                         WHERE a.home_region <> $1 ORDER BY f.id",
                         DataClass::SocialGraph,
-                        follower,
-                        format!("follow:{follower}:{target}"),
-                    ));
-                }
-
-                let favourites: Vec<(i64, i64, String)> = rows(
-                    c,
-                    "SELECT v.account_id, v.status_id, a.home_region \
-                     FROM favourites v JOIN accounts a ON a.id = v.account_id \
-                     WHERE a.home_region <> $1 ORDER BY v.id",
-                    &[&local_region],
-                    |r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?)),
-                )?;
-                for (account, status, home) in favourites {
-                    inv.items.push(item(
-                        home,
+                        "follow",
+                    ),
+                    (
+                        "SELECT v.account_id, v.status_id, a.home_region \
+                         FROM favourites v JOIN accounts a ON a.id = v.account_id \
+                         WHERE a.home_region <> $1 ORDER BY v.id",
                         DataClass::Engagement,
-                        account,
-                        format!("favourite:{account}:{status}"),
-                    ));
-                }
-
-                // Another region's user's block of one of ours (their social graph).
-                let blocks: Vec<(i64, i64, String)> = rows(
-                    c,
-                    "SELECT b.account_id, b.target_id, a.home_region \
-                     FROM blocks b JOIN accounts a ON a.id = b.account_id \
-                     WHERE a.home_region <> $1 ORDER BY b.id",
-                    &[&local_region],
-                    |r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?)),
-                )?;
-                for (account, target, home) in blocks {
-                    inv.items.push(item(
-                        home,
+                        "favourite",
+                    ),
+                    (
+                        "SELECT b.account_id, b.target_id, a.home_region \
+                         FROM blocks b JOIN accounts a ON a.id = b.account_id \
+                         WHERE a.home_region <> $1 ORDER BY b.id",
                         DataClass::SocialGraph,
-                        account,
-                        format!("block:{account}:{target}"),
-                    ));
+                        "block",
+                    ),
+                ];
+                for (sql, class, kind) in pairs {
+                    let found: Vec<(i64, i64, String)> = rows(c, sql, &[&local_region], |r| {
+                        Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?))
+                    })?;
+                    for (owner, other, home) in found {
+                        inv.items
+                            .push(item(home, class, owner, format!("{kind}:{owner}:{other}")));
+                    }
                 }
 
                 // Identity: only ids and regions go into the descriptions, never the secrets.

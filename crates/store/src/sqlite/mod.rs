@@ -145,4 +145,49 @@ pub(crate) fn opt_id(v: Option<i64>) -> Option<Id> {
     v.map(Id)
 }
 
+/// Runs a list query once per chunk of `ids` (bound lists stay short); `build` writes the
+/// query for one chunk, `IN` list included.
+pub(crate) fn per_chunk<T>(
+    c: &rusqlite::Connection,
+    ids: &[Id],
+    build: impl Fn(&[Id]) -> crate::sql::Sql,
+    mut decode: impl FnMut(&rusqlite::Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(crate::sql::ID_CHUNK) {
+        out.extend(build(chunk).rows(c, &mut decode)?);
+    }
+    Ok(out)
+}
+
+/// A column named `id`, as an ID.
+pub(crate) fn id_of(r: &rusqlite::Row<'_>) -> StoreResult<Id> {
+    get::<i64>(r, "id").map(Id)
+}
+
+/// A row of a cursored list: columns `cursor` and `item`.
+pub(crate) fn cursored_of(r: &rusqlite::Row<'_>) -> StoreResult<roost_core::model::Cursored<Id>> {
+    Ok(roost_core::model::Cursored {
+        cursor: Id(get(r, "cursor")?),
+        item: Id(get(r, "item")?),
+    })
+}
+
+impl SqliteStore {
+    /// One page of a cursored list, paged by `col`, newest first.
+    pub(crate) async fn read_cursored(
+        &self,
+        mut q: crate::sql::Sql,
+        col: &'static str,
+        page: roost_core::model::Page,
+    ) -> StoreResult<Vec<roost_core::model::Cursored<Id>>> {
+        self.db
+            .read(move |c| {
+                let asc = q.push_page(col, &page);
+                Ok(crate::sql::newest_first(q.rows(c, cursored_of)?, asc))
+            })
+            .await
+    }
+}
+
 pub use inventory::Inventory;

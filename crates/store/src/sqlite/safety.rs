@@ -2,7 +2,7 @@
 //! region blocks and conversation mutes, and the questions the filters ask of them.
 
 use super::follows::count_follow;
-use super::{backend, exec, get, ms, opt_ts, scalar, SqliteStore};
+use super::{backend, exec, get, id_of, ms, opt_ts, per_chunk, scalar, SqliteStore};
 use crate::sql::{newest_first, shuns, Sql, ID_CHUNK};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -136,24 +136,6 @@ fn block_in(c: &Connection, id: Id, account: Id, target: Id, at: Timestamp) -> S
     Ok(n > 0)
 }
 
-impl SqliteStore {
-    async fn paged_ids(&self, mut q: Sql, page: Page) -> StoreResult<Vec<Cursored<Id>>> {
-        let asc = q.push_page("x.id", &page);
-        let items = self
-            .db
-            .read(move |c| {
-                q.rows(c, |r| {
-                    Ok(Cursored {
-                        cursor: Id(get(r, "cursor")?),
-                        item: Id(get(r, "item")?),
-                    })
-                })
-            })
-            .await?;
-        Ok(newest_first(items, asc))
-    }
-}
-
 #[async_trait]
 impl SafetyStore for SqliteStore {
     async fn block(&self, id: Id, account: Id, target: Id, at: Timestamp) -> StoreResult<bool> {
@@ -181,7 +163,7 @@ impl SafetyStore for SqliteStore {
             "SELECT x.id AS cursor, x.target_id AS item FROM blocks x WHERE x.account_id = ",
         );
         q.push_arg(account);
-        self.paged_ids(q, page).await
+        self.read_cursored(q, "x.id", page).await
     }
 
     async fn mute(
@@ -356,15 +338,19 @@ impl SafetyStore for SqliteStore {
         let among = among.to_vec();
         self.db
             .read(move |c| {
-                let mut out = Vec::new();
-                for chunk in among.chunks(ID_CHUNK) {
-                    let mut q =
-                        Sql::new("SELECT account_id FROM conversation_mutes WHERE root_id = ");
-                    q.push_arg(root).push(" AND account_id IN (");
-                    q.push_ids(chunk).push(")");
-                    out.extend(q.rows(c, |r| Ok(Id(get(r, "account_id")?)))?);
-                }
-                Ok(out)
+                per_chunk(
+                    c,
+                    &among,
+                    |chunk| {
+                        let mut q = Sql::new(
+                            "SELECT account_id AS id FROM conversation_mutes WHERE root_id = ",
+                        );
+                        q.push_arg(root).push(" AND account_id IN (");
+                        q.push_ids(chunk).push(")");
+                        q
+                    },
+                    id_of,
+                )
             })
             .await
     }
@@ -435,20 +421,27 @@ impl SafetyStore for SqliteStore {
         let ids = ids.to_vec();
         self.db
             .read(move |c| {
-                let mut out = Vec::new();
-                for chunk in ids.chunks(ID_CHUNK) {
-                    let mut q = Sql::new("SELECT s.id FROM statuses s LEFT JOIN statuses r ON r.id = s.reblog_of_id WHERE s.id IN (");
-                    q.push_ids(chunk).push(")");
-                    let v = q.arg(viewer);
-                    let now = q.arg(now_ms());
-                    q.push(&format!(
-                        " AND ({} OR (r.id IS NOT NULL AND {}))",
-                        shuns(&v, "s.account_id", &now, false),
-                        shuns(&v, "r.account_id", &now, false)
-                    ));
-                    out.extend(q.rows(c, |r| Ok(Id(get(r, "id")?)))?);
-                }
-                Ok(out)
+                let now = now_ms();
+                per_chunk(
+                    c,
+                    &ids,
+                    |chunk| {
+                        let mut q = Sql::new(
+                            "SELECT s.id FROM statuses s \
+                             LEFT JOIN statuses r ON r.id = s.reblog_of_id WHERE s.id IN (",
+                        );
+                        q.push_ids(chunk).push(")");
+                        let v = q.arg(viewer);
+                        let now = q.arg(now);
+                        q.push(&format!(
+                            " AND ({} OR (r.id IS NOT NULL AND {}))",
+                            shuns(&v, "s.account_id", &now, false),
+                            shuns(&v, "r.account_id", &now, false)
+                        ));
+                        q
+                    },
+                    id_of,
+                )
             })
             .await
     }

@@ -7,10 +7,10 @@ use super::misc::views_in;
 use super::notifications::notifications_into;
 use super::safety::{blocked_between, hears_of};
 use super::{
-    at, backend, corrupt, exec, get, ms, opt_id, opt_ts, row, rows, scalar, ts, write_err,
-    SqliteStore,
+    at, backend, corrupt, exec, get, id_of, ms, opt_id, opt_ts, per_chunk, row, rows, scalar, ts,
+    write_err, SqliteStore,
 };
-use crate::sql::{newest_first, visible, visible_with_reblog, Arg, Sql, ID_CHUNK};
+use crate::sql::{newest_first, visible, visible_with_reblog, Arg, Sql};
 use async_trait::async_trait;
 use roost_core::model::{
     AccountStatusFilter, Cursored, NewStatus, Notification, Page, RegionScope, Status, StatusEdit,
@@ -56,17 +56,6 @@ pub(crate) fn status_from_row(row: &Row<'_>) -> StoreResult<Status> {
         favourites_count: at(row, 16)?,
         quotes_count: at(row, 17)?,
         pinned: at(row, 18)?,
-    })
-}
-
-fn id_of(r: &Row<'_>) -> StoreResult<Id> {
-    get::<i64>(r, "id").map(Id)
-}
-
-fn cursored_of(r: &Row<'_>) -> StoreResult<Cursored<Id>> {
-    Ok(Cursored {
-        cursor: Id(get(r, "cursor")?),
-        item: Id(get(r, "item")?),
     })
 }
 
@@ -139,20 +128,6 @@ fn depth_first(root: Id, edges: &[(Id, Id)], limit: usize) -> Vec<Id> {
         }
     }
     out
-}
-
-/// Runs a list query once per chunk of `ids`; `build` appends the `IN` list.
-fn per_chunk<T>(
-    c: &Connection,
-    ids: &[Id],
-    build: impl Fn(&[Id]) -> Sql,
-    mut decode: impl FnMut(&Row<'_>) -> StoreResult<T>,
-) -> StoreResult<Vec<T>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(ID_CHUNK) {
-        out.extend(build(chunk).rows(c, &mut decode)?);
-    }
-    Ok(out)
 }
 
 pub(crate) fn statuses_in(c: &Connection, ids: &[Id]) -> StoreResult<Vec<Status>> {
@@ -270,30 +245,9 @@ fn paged_ids(c: &Connection, mut q: Sql, col: &str, page: &Page) -> StoreResult<
     Ok(newest_first(q.rows(c, id_of)?, asc))
 }
 
-fn paged_cursored(
-    c: &Connection,
-    mut q: Sql,
-    col: &str,
-    page: &Page,
-) -> StoreResult<Vec<Cursored<Id>>> {
-    let asc = q.push_page(col, page);
-    Ok(newest_first(q.rows(c, cursored_of)?, asc))
-}
-
 impl SqliteStore {
     async fn read_page(&self, q: Sql, col: &'static str, page: Page) -> StoreResult<Vec<Id>> {
         self.db.read(move |c| paged_ids(c, q, col, &page)).await
-    }
-
-    async fn read_cursored(
-        &self,
-        q: Sql,
-        col: &'static str,
-        page: Page,
-    ) -> StoreResult<Vec<Cursored<Id>>> {
-        self.db
-            .read(move |c| paged_cursored(c, q, col, &page))
-            .await
     }
 
     /// A bookmark: inserted once.
