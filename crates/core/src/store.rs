@@ -526,6 +526,9 @@ pub trait ModerationStore: Send + Sync {
     async fn set_role(&self, account: Id, role: Role) -> StoreResult<bool>;
     /// The local user's moderation facts, None for foreign or unknown accounts.
     async fn user_moderation(&self, account: Id) -> StoreResult<Option<UserModeration>>;
+    /// The account of this username unless it is a sign-up awaiting approval (which
+    /// nobody may find yet): `account_by_username` and the approval check in one read.
+    async fn findable_account_by_username(&self, username: &str) -> StoreResult<Option<Account>>;
     /// Sets (`Some(at)`) or clears a mark on the account row; false if no such account.
     async fn set_account_flag(
         &self,

@@ -4212,6 +4212,14 @@ pub async fn moderation_roles_and_standing(s: &dyn Store) {
     let u = s.user_moderation(na.id).await.unwrap().unwrap();
     assert!(!u.approved);
     assert_eq!(u.sign_up_reason.as_deref(), Some("let me in"));
+    assert!(
+        s.findable_account_by_username(&na.username)
+            .await
+            .unwrap()
+            .is_none(),
+        "a pending sign-up is not found"
+    );
+    assert!(s.account_by_username(&na.username).await.unwrap().is_some());
     let mut twin = w.new_account("pending", &w.region());
     twin.username = na.username.clone();
     let twin_user = User {
@@ -4281,6 +4289,8 @@ pub async fn moderation_roles_and_standing(s: &dyn Store) {
     assert!(!read(own.access_hash.clone()).await, "an approved user's");
     s.set_user_standing(na.id, Some(true), None).await.unwrap();
     assert!(!read(signup.access_hash.clone()).await);
+    let found = s.findable_account_by_username(&na.username).await.unwrap();
+    assert_eq!(found.map(|a| a.id), Some(na.id), "found once approved");
     s.set_user_standing(na.id, Some(false), None).await.unwrap();
 
     // A rejected sign-up goes whole.

@@ -236,18 +236,11 @@ impl Roost {
                 }
             }
         }
-        let account = self
-            .store
-            .account_by_username(name)
-            .await?
-            .ok_or(CoreError::NotFound("account"))?;
         // A sign-up awaiting approval is not found (nor its pages) until approved.
-        if let Some(u) = self.store.user_moderation(account.id).await? {
-            if !u.approved {
-                return Err(CoreError::NotFound("account"));
-            }
-        }
-        Ok(account)
+        self.store
+            .findable_account_by_username(name)
+            .await?
+            .ok_or(CoreError::NotFound("account"))
     }
 
     /// A foreign account by name: the copy kept here, or asked of its home region.

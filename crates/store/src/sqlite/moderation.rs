@@ -5,7 +5,7 @@
 //! (`cache.rs`) with every change: a suspension is seen by the next read, whatever node
 //! cached the account before.
 
-use super::accounts::{accounts_in, create_account_in, fold_case};
+use super::accounts::{account_from_row, accounts_in, create_account_in, fold_case, ACCOUNT_COLS};
 use super::identity::{token_from_row, TOKEN_COLS, TOKEN_PENDING};
 use super::SqliteStore;
 use super::{backend, corrupt, exec, get, ms, opt_id, opt_ts, row, rows, ts, write_err};
@@ -97,6 +97,20 @@ fn with_statuses(c: &Connection, mut reports: Vec<Report>) -> StoreResult<Vec<Re
 
 #[async_trait]
 impl ModerationStore for SqliteStore {
+    async fn findable_account_by_username(&self, username: &str) -> StoreResult<Option<Account>> {
+        let key = fold_case(username);
+        self.db
+            .read(move |c| {
+                let sql = format!(
+                    "SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.username_key = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM users u \
+                                     WHERE u.account_id = a.id AND u.approved = 0)"
+                );
+                row(c, &sql, &[&key], account_from_row)
+            })
+            .await
+    }
+
     async fn set_role(&self, account: Id, role: Role) -> StoreResult<bool> {
         self.db
             .write(move |c| {
