@@ -665,3 +665,172 @@ pub struct DomainBlock {
     pub obfuscate: bool,
     pub created_at: Timestamp,
 }
+
+// --- lists, filters, conversations, followed tags (the owner's private data) ----------
+
+/// Which replies a list timeline shows (Mastodon's `replies_policy`): replies to any
+/// account the owner follows, to members of the list, or none (a member's own threads
+/// always).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RepliesPolicy {
+    Followed,
+    #[default]
+    List,
+    None,
+}
+
+impl RepliesPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepliesPolicy::Followed => "followed",
+            RepliesPolicy::List => "list",
+            RepliesPolicy::None => "none",
+        }
+    }
+    pub fn parse(s: &str) -> Option<RepliesPolicy> {
+        Some(match s {
+            "followed" => RepliesPolicy::Followed,
+            "list" => RepliesPolicy::List,
+            "none" => RepliesPolicy::None,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct List {
+    pub id: Id,
+    pub account_id: Id,
+    pub title: String,
+    pub replies_policy: RepliesPolicy,
+    /// Members' posts leave the owner's home timeline.
+    pub exclusive: bool,
+    pub created_at: Timestamp,
+}
+
+/// Where a filter applies (Mastodon's filter contexts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FilterContext {
+    /// The home timeline and lists.
+    Home,
+    Notifications,
+    /// Public and hashtag timelines.
+    Public,
+    /// A status's thread.
+    Thread,
+    /// A profile's statuses.
+    Account,
+}
+
+impl FilterContext {
+    pub const ALL: [FilterContext; 5] = [
+        FilterContext::Home,
+        FilterContext::Notifications,
+        FilterContext::Public,
+        FilterContext::Thread,
+        FilterContext::Account,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilterContext::Home => "home",
+            FilterContext::Notifications => "notifications",
+            FilterContext::Public => "public",
+            FilterContext::Thread => "thread",
+            FilterContext::Account => "account",
+        }
+    }
+    pub fn parse(s: &str) -> Option<FilterContext> {
+        FilterContext::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FilterAction {
+    /// Shown collapsed behind the filter's title.
+    #[default]
+    Warn,
+    /// Not shown at all.
+    Hide,
+    /// Media hidden behind a warning.
+    Blur,
+}
+
+impl FilterAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilterAction::Warn => "warn",
+            FilterAction::Hide => "hide",
+            FilterAction::Blur => "blur",
+        }
+    }
+    pub fn parse(s: &str) -> Option<FilterAction> {
+        Some(match s {
+            "warn" => FilterAction::Warn,
+            "hide" => FilterAction::Hide,
+            "blur" => FilterAction::Blur,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterKeyword {
+    pub id: Id,
+    pub keyword: String,
+    pub whole_word: bool,
+}
+
+/// A status filtered by ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterStatus {
+    pub id: Id,
+    pub status_id: Id,
+}
+
+/// A filter with its keywords and statuses (Mastodon's v2 Filter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub id: Id,
+    pub account_id: Id,
+    pub title: String,
+    pub context: Vec<FilterContext>,
+    pub action: FilterAction,
+    pub expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    /// In ID order.
+    pub keywords: Vec<FilterKeyword>,
+    /// In ID order.
+    pub statuses: Vec<FilterStatus>,
+}
+
+impl Filter {
+    pub fn active_at(&self, now: Timestamp) -> bool {
+        self.expires_at.is_none_or(|e| e > now)
+    }
+    pub fn applies_in(&self, context: FilterContext) -> bool {
+        self.context.contains(&context)
+    }
+}
+
+/// A part of a filter, found by its own ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterPart {
+    Keyword(Id),
+    Status(Id),
+}
+
+/// One direct thread as one participant sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    /// The ID of the direct status that opened it for this account.
+    pub id: Id,
+    pub account_id: Id,
+    pub root_id: Id,
+    /// The newest direct status's ID (the paging key).
+    pub last_id: Id,
+    /// None once that status is deleted.
+    pub last_status_id: Option<Id>,
+    /// The other participants.
+    pub participants: Vec<Id>,
+    pub unread: bool,
+}

@@ -405,6 +405,10 @@ pub trait Store:
     + FederationStore
     + SafetyStore
     + ModerationStore
+    + ListStore
+    + FilterStore
+    + ConversationStore
+    + FollowedTagStore
     + roost_residency::LedgerStore
 {
 }
@@ -420,6 +424,10 @@ impl<T> Store for T where
         + FederationStore
         + SafetyStore
         + ModerationStore
+        + ListStore
+        + FilterStore
+        + ConversationStore
+        + FollowedTagStore
         + roost_residency::LedgerStore
 {
 }
@@ -576,4 +584,84 @@ pub trait ModerationStore: Send + Sync {
     /// Every block, newest first.
     async fn domain_blocks(&self) -> StoreResult<Vec<DomainBlock>>;
     async fn delete_domain_block(&self, id: Id) -> StoreResult<bool>;
+}
+
+/// Lists, their members and their materialised timelines (`list_timeline`, written by
+/// `StatusStore::create_status`'s fan-out: a status by a member, or a member's reblog, not
+/// direct, and by the list's `replies_policy` for a reply to someone else). Owner's
+/// private data.
+#[async_trait]
+pub trait ListStore: Send + Sync {
+    async fn create_list(&self, list: &List) -> StoreResult<()>;
+    /// The owner's lists, oldest first (as Mastodon lists them).
+    async fn lists_of(&self, owner: Id) -> StoreResult<Vec<List>>;
+    /// None when there is no such list of this owner.
+    async fn list(&self, owner: Id, id: Id) -> StoreResult<Option<List>>;
+    /// Writes title, replies policy and exclusivity; false if the owner has no such list.
+    /// Making a list exclusive takes its members' posts out of the owner's home timeline.
+    async fn update_list(&self, list: &List) -> StoreResult<bool>;
+    /// With its members and timeline. False if the owner has no such list.
+    async fn delete_list(&self, owner: Id, id: Id) -> StoreResult<bool>;
+    /// Adds members, all or none: `(entry ID, account)`. `Missing("follow")` when the
+    /// owner does not follow one of them (accepted), `Conflict("member")` when one is a
+    /// member already. Each new member's recent posts are backfilled into the list, and
+    /// out of the owner's home timeline if the list is exclusive.
+    async fn add_list_members(&self, list: Id, members: &[(Id, Id)]) -> StoreResult<()>;
+    /// Removes members (absent ones are ignored) and their posts from the list.
+    async fn remove_list_members(&self, list: Id, accounts: &[Id]) -> StoreResult<()>;
+    /// Cursor: the entry's ID; item: the member.
+    async fn list_members(&self, list: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
+    /// The owner's lists that hold `member`, oldest first.
+    async fn lists_with_member(&self, owner: Id, member: Id) -> StoreResult<Vec<List>>;
+    /// One range read of the materialised timeline, newest first.
+    async fn list_timeline(&self, list: Id, page: Page) -> StoreResult<Vec<Id>>;
+    /// Which of `lists` hold the status (the list streams it goes to).
+    async fn list_holders(&self, status: Id, lists: &[Id]) -> StoreResult<Vec<Id>>;
+}
+
+/// Filters with their keywords and statuses. Owner's private data.
+#[async_trait]
+pub trait FilterStore: Send + Sync {
+    /// Every filter of the owner (expired ones too), oldest first.
+    async fn filters_of(&self, owner: Id) -> StoreResult<Vec<Filter>>;
+    async fn filter(&self, owner: Id, id: Id) -> StoreResult<Option<Filter>>;
+    /// The owner's filter holding this keyword or status entry.
+    async fn filter_holding(&self, owner: Id, part: FilterPart) -> StoreResult<Option<Filter>>;
+    /// Inserts the filter or replaces it (by ID, same owner): afterwards its keywords and
+    /// statuses are exactly those given. `Conflict("filter")` if the ID is another
+    /// owner's; `Missing("status")` if a filtered status does not exist.
+    async fn save_filter(&self, filter: &Filter) -> StoreResult<()>;
+    async fn delete_filter(&self, owner: Id, id: Id) -> StoreResult<bool>;
+}
+
+/// Direct threads per participant, written by `StatusStore::create_status` for a direct
+/// status (local participants only: the author's copy read, the others' unread).
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// Newest activity first, paged by `last_id`.
+    async fn conversations(&self, account: Id, page: Page) -> StoreResult<Vec<Conversation>>;
+    async fn conversation(&self, account: Id, id: Id) -> StoreResult<Option<Conversation>>;
+    /// False if the account has no such conversation.
+    async fn mark_conversation_read(&self, account: Id, id: Id) -> StoreResult<bool>;
+    /// Removes it from the account's list (the statuses stay; a new one opens it again).
+    async fn delete_conversation(&self, account: Id, id: Id) -> StoreResult<bool>;
+    /// The conversations whose newest status is `status`, of those among `accounts`.
+    async fn conversations_of_status(
+        &self,
+        status: Id,
+        accounts: &[Id],
+    ) -> StoreResult<Vec<Conversation>>;
+}
+
+/// Hashtags an account follows (`create_status` fans their public posts out to the
+/// followers' home timelines). Owner's private data.
+#[async_trait]
+pub trait FollowedTagStore: Send + Sync {
+    /// `tag` normalised. False if already followed.
+    async fn follow_tag(&self, id: Id, account: Id, tag: &str) -> StoreResult<bool>;
+    async fn unfollow_tag(&self, account: Id, tag: &str) -> StoreResult<bool>;
+    /// Cursor: the follow's ID; item: the tag.
+    async fn followed_tags(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<String>>>;
+    /// Which of `tags` the account follows.
+    async fn following_tags(&self, account: Id, tags: &[String]) -> StoreResult<Vec<String>>;
 }

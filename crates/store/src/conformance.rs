@@ -29,6 +29,10 @@ use roost_residency::{DataClass, Direction, Hash, Ledger, LedgerEntry};
 use std::collections::HashSet;
 use std::sync::Arc;
 
+// Lists, filters, conversations, followed tags.
+mod organise;
+pub use organise::*;
+
 /// A store under test and whatever must live as long as it (a temporary directory, a
 /// container handle...).
 pub trait Fixture: Send + Sync {
@@ -119,6 +123,13 @@ macro_rules! conformance_suite {
             moderation_flags_show_on_every_read,
             moderation_reports,
             moderation_domain_blocks,
+            lists_crud_and_ownership,
+            list_members_rest_on_follows,
+            list_timeline_fanout_and_replies_policy,
+            exclusive_lists_keep_members_out_of_home,
+            filters_save_read_and_delete,
+            conversations_follow_direct_statuses,
+            followed_tags_fan_out_to_home,
         );
         $crate::__conformance_tests!(
             @fixture $make;

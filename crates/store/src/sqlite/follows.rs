@@ -41,7 +41,7 @@ pub(crate) fn count_follow(
 /// by the same rules as fan-out: no direct statuses, no replies to accounts the follower
 /// neither is nor follows, no reblogs of the follower's own statuses, and no reblogs at all
 /// if the follower hides the target's reblogs.
-fn backfill(c: &Connection, follower: Id, target: Id) -> StoreResult<()> {
+pub(crate) fn backfill(c: &Connection, follower: Id, target: Id) -> StoreResult<()> {
     exec(
         c,
         "INSERT INTO home_timeline (account_id, status_id) \

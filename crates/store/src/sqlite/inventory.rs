@@ -1,5 +1,6 @@
 //! The audit's view of a region's storage: every foreign item found in the real tables
-//! (accounts, statuses, follows, favourites, blocks) and any identity row of a foreign account.
+//! (accounts, statuses, follows, favourites, blocks) and any identity row of a foreign account
+//! (users, tokens, codes, and the private lists, filters, followed tags and conversations).
 //! It deliberately ignores the `foreign_items` table, which is the region's own claim about
 //! what it keeps; the audit has to see what is actually there. Read-only.
 
@@ -168,6 +169,43 @@ impl SqliteStore {
                     inv.identity_abroad.push(format!(
                         "authorization code of account {account} from {home}"
                     ));
+                }
+
+                // What a user keeps to organise their reading (lists, filters, followed
+                // tags, their direct threads) is private to them like identity: rows are
+                // only ever written for local owners, so any owned by a foreign account
+                // is a violation on its own.
+                let private = [
+                    (
+                        "SELECT x.id, x.account_id, a.home_region FROM lists x \
+                         JOIN accounts a ON a.id = x.account_id WHERE a.home_region <> $1 ORDER BY x.id",
+                        "list",
+                    ),
+                    (
+                        "SELECT x.id, x.account_id, a.home_region FROM filters x \
+                         JOIN accounts a ON a.id = x.account_id WHERE a.home_region <> $1 ORDER BY x.id",
+                        "filter",
+                    ),
+                    (
+                        "SELECT x.id, x.account_id, a.home_region FROM followed_tags x \
+                         JOIN accounts a ON a.id = x.account_id WHERE a.home_region <> $1 ORDER BY x.id",
+                        "followed tag",
+                    ),
+                    (
+                        "SELECT x.id, x.account_id, a.home_region FROM conversations x \
+                         JOIN accounts a ON a.id = x.account_id WHERE a.home_region <> $1 \
+                         ORDER BY x.account_id, x.id",
+                        "conversation",
+                    ),
+                ];
+                for (sql, kind) in private {
+                    let found: Vec<(i64, i64, String)> = rows(c, sql, &[&local_region], |r| {
+                        Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?))
+                    })?;
+                    for (id, account, home) in found {
+                        inv.identity_abroad
+                            .push(format!("{kind} {id} of account {account} from {home}"));
+                    }
                 }
 
                 Ok(inv)

@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "moderation",
         include_str!("../../migrations/sqlite/0004_moderation.sql"),
     ),
+    (
+        5,
+        "organise_lists",
+        include_str!("../../migrations/sqlite/0005_organise_lists.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

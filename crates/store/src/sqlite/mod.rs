@@ -8,12 +8,16 @@
 
 mod accounts;
 mod cache;
+mod conversations;
 mod engine;
 mod federation;
+mod filters;
+mod followed_tags;
 mod follows;
 mod identity;
 mod inventory;
 mod ledger;
+mod lists;
 mod migrate;
 mod misc;
 mod moderation;

@@ -415,6 +415,9 @@ fn create_status_in(c: &Connection, new: &NewStatus) -> StoreResult<Status> {
         &[&new.account_id.0, &new.id.0],
     )
     .map_err(backend)?;
+    // Owners of exclusive lists holding the author read them there, not at home: one
+    // indexed probe, empty for nearly every author.
+    let exclusive = super::lists::exclusive_owners(c, new.account_id)?;
     let mut q = Sql::new("INSERT INTO home_timeline (account_id, status_id) ");
     let sid = q.arg(new.id);
     if new.visibility == Visibility::Direct {
@@ -433,6 +436,11 @@ fn create_status_in(c: &Connection, new: &NewStatus) -> StoreResult<Status> {
             let orig = q.arg(orig);
             q.push(&format!(" AND f.follower_id <> {orig} AND f.reblogs = 1"));
         }
+        if !exclusive.is_empty() {
+            q.push(" AND f.follower_id NOT IN (")
+                .push_ids(&exclusive)
+                .push(")");
+        }
         if let Some(pa) = parent_author.filter(|pa| *pa != new.account_id) {
             // A reply to someone else: only followers who are, or follow, that someone.
             let pa = q.arg(pa);
@@ -444,6 +452,9 @@ fn create_status_in(c: &Connection, new: &NewStatus) -> StoreResult<Status> {
     }
     q.push(" ON CONFLICT DO NOTHING");
     q.exec(c).map_err(backend)?;
+    super::followed_tags::fan_out_in(c, new, &exclusive)?;
+    super::lists::fan_out_in(c, new)?;
+    super::conversations::fan_out_in(c, new)?;
 
     // Read back what was stored (e.g. timestamps at the stored precision).
     status_in(c, new.id)?.ok_or(StoreError::Missing("status"))
