@@ -206,7 +206,7 @@ pub struct Status {
     pub bookmarked: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned: Option<bool>,
-    pub filtered: Vec<Empty>,
+    pub filtered: Vec<FilterResult>,
     pub quote: Option<AnyQuote>,
     pub quote_approval: QuoteApproval,
     pub roost: StatusExt,
@@ -492,7 +492,7 @@ impl<'a> Mapper<'a> {
             muted: flags.map(|f| f.muted),
             bookmarked: flags.map(|f| f.bookmarked),
             pinned: flags.map(|_| s.pinned),
-            filtered: vec![],
+            filtered: v.filtered.iter().map(|f| self.filter_result(f)).collect(),
             quote,
             quote_approval: QuoteApproval {
                 automatic: if s.visibility.is_public() {
@@ -579,6 +579,163 @@ impl<'a> Mapper<'a> {
             last_read_id: mk.last_read_id.to_string(),
             version: mk.version,
             updated_at: datetime(mk.updated_at),
+        }
+    }
+}
+
+// --- lists, filters, conversations, followed tags ------------------------------------
+
+#[derive(Serialize)]
+pub struct List {
+    pub id: String,
+    pub title: String,
+    pub replies_policy: &'static str,
+    pub exclusive: bool,
+}
+
+#[derive(Serialize)]
+pub struct FilterKeyword {
+    pub id: String,
+    pub keyword: String,
+    pub whole_word: bool,
+}
+
+#[derive(Serialize)]
+pub struct FilterStatus {
+    pub id: String,
+    pub status_id: String,
+}
+
+#[derive(Serialize)]
+pub struct Filter {
+    pub id: String,
+    pub title: String,
+    pub context: Vec<&'static str>,
+    pub expires_at: Option<String>,
+    pub filter_action: &'static str,
+    /// Omitted inside a FilterResult.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keywords: Option<Vec<FilterKeyword>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statuses: Option<Vec<FilterStatus>>,
+}
+
+#[derive(Serialize)]
+pub struct FilterResult {
+    pub filter: Filter,
+    pub keyword_matches: Option<Vec<String>>,
+    pub status_matches: Option<Vec<String>>,
+}
+
+/// Mastodon's v1 filter: one keyword of a filter.
+#[derive(Serialize)]
+pub struct V1Filter {
+    pub id: String,
+    pub phrase: String,
+    pub context: Vec<&'static str>,
+    pub whole_word: bool,
+    pub expires_at: Option<String>,
+    pub irreversible: bool,
+}
+
+#[derive(Serialize)]
+pub struct Conversation {
+    pub id: String,
+    pub unread: bool,
+    pub accounts: Vec<Account>,
+    pub last_status: Option<Status>,
+}
+
+/// The Tag entity of `/api/v1/tags/:name` and `/api/v1/followed_tags`.
+#[derive(Serialize)]
+pub struct TagEntity {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    // history: filled by the trends code
+    pub history: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub following: Option<bool>,
+}
+
+impl Mapper<'_> {
+    pub fn list(&self, l: &m::List) -> List {
+        List {
+            id: l.id.to_string(),
+            title: l.title.clone(),
+            replies_policy: l.replies_policy.as_str(),
+            exclusive: l.exclusive,
+        }
+    }
+
+    pub fn filter_keyword(&self, k: &m::FilterKeyword) -> FilterKeyword {
+        FilterKeyword {
+            id: k.id.to_string(),
+            keyword: k.keyword.clone(),
+            whole_word: k.whole_word,
+        }
+    }
+
+    pub fn filter_status(&self, s: &m::FilterStatus) -> FilterStatus {
+        FilterStatus {
+            id: s.id.to_string(),
+            status_id: s.status_id.to_string(),
+        }
+    }
+
+    fn filter_at(&self, f: &m::Filter, parts: bool) -> Filter {
+        Filter {
+            id: f.id.to_string(),
+            title: f.title.clone(),
+            context: f.context.iter().map(|c| c.as_str()).collect(),
+            expires_at: f.expires_at.map(datetime),
+            filter_action: f.action.as_str(),
+            keywords: parts.then(|| f.keywords.iter().map(|k| self.filter_keyword(k)).collect()),
+            statuses: parts.then(|| f.statuses.iter().map(|s| self.filter_status(s)).collect()),
+        }
+    }
+
+    pub fn filter(&self, f: &m::Filter) -> Filter {
+        self.filter_at(f, true)
+    }
+
+    pub fn filter_result(&self, r: &roost_core::filtering::FilterMatch) -> FilterResult {
+        FilterResult {
+            filter: self.filter_at(&r.filter, false),
+            keyword_matches: (!r.keyword_matches.is_empty()).then(|| r.keyword_matches.clone()),
+            status_matches: (!r.status_matches.is_empty())
+                .then(|| r.status_matches.iter().map(|i| i.to_string()).collect()),
+        }
+    }
+
+    pub fn v1_filter(&self, f: &m::Filter, k: &m::FilterKeyword) -> V1Filter {
+        V1Filter {
+            id: k.id.to_string(),
+            phrase: k.keyword.clone(),
+            context: f.context.iter().map(|c| c.as_str()).collect(),
+            whole_word: k.whole_word,
+            expires_at: f.expires_at.map(datetime),
+            irreversible: f.action == m::FilterAction::Hide,
+        }
+    }
+
+    pub fn conversation(&self, c: &roost_core::usecase::ConversationView) -> Conversation {
+        Conversation {
+            id: c.conversation.id.to_string(),
+            unread: c.conversation.unread,
+            accounts: self.accounts(&c.accounts),
+            last_status: c.last_status.as_ref().map(|s| self.status(s)),
+        }
+    }
+
+    pub fn tag(&self, t: &roost_core::usecase::TagView) -> TagEntity {
+        TagEntity {
+            // Tags have no row of their own here; the name is their identity.
+            id: t.name.clone(),
+            url: format!("{}/tags/{}", self.cfg.base_url, urlencode(&t.name)),
+            name: t.name.clone(),
+            history: Vec::new(),
+            following: t.following,
         }
     }
 }

@@ -20,6 +20,8 @@ pub enum Change {
     Status(crate::id::Id),
     /// An account row changed or went.
     Account(crate::id::Id),
+    /// An account's filters changed (created, edited, deleted).
+    Filters(crate::id::Id),
 }
 
 /// Told of every change that may leave a cached entry wrong.
@@ -30,8 +32,14 @@ pub trait Invalidation: Send + Sync {
 /// Bearer tokens kept at most; a token is a few hundred bytes.
 const TOKEN_CAPACITY: usize = 50_000;
 
+/// Accounts whose filters are kept; a viewer's filters are read by every page and every
+/// live item they receive.
+const FILTERS_CAPACITY: usize = 20_000;
+
 /// The process's caches.
 pub struct Caches {
+    /// Account → its filters (all of them, expired ones too: expiry is checked per use).
+    filters: quick_cache::sync::Cache<crate::id::Id, std::sync::Arc<Vec<crate::model::Filter>>>,
     /// Access-token hash → token row. Every authenticated request starts with this read.
     tokens: quick_cache::sync::Cache<String, Token>,
     /// Bumped before every invalidation, so that a read racing a revocation cannot put
@@ -43,6 +51,7 @@ impl Default for Caches {
     fn default() -> Self {
         Caches {
             tokens: quick_cache::sync::Cache::new(TOKEN_CAPACITY),
+            filters: quick_cache::sync::Cache::new(FILTERS_CAPACITY),
             epoch: AtomicU64::new(0),
         }
     }
@@ -71,6 +80,28 @@ impl Caches {
     }
 }
 
+impl Caches {
+    pub fn filters(
+        &self,
+        account: crate::id::Id,
+    ) -> Option<std::sync::Arc<Vec<crate::model::Filter>>> {
+        self.filters.get(&account)
+    }
+
+    /// Keeps filters read at `epoch`, as [`Caches::remember_token`] keeps a token.
+    pub fn remember_filters(
+        &self,
+        epoch: u64,
+        account: crate::id::Id,
+        filters: std::sync::Arc<Vec<crate::model::Filter>>,
+    ) {
+        self.filters.insert(account, filters);
+        if self.epoch.load(Ordering::SeqCst) != epoch {
+            self.filters.remove(&account);
+        }
+    }
+}
+
 impl Invalidation for Caches {
     fn changed(&self, change: &Change) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
@@ -79,6 +110,9 @@ impl Invalidation for Caches {
                 self.tokens.remove(access_hash);
             }
             // Rows are cached by the store, not here.
+            Change::Filters(account) => {
+                self.filters.remove(account);
+            }
             Change::Status(_) | Change::Account(_) => {}
         }
     }

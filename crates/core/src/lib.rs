@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod error;
+pub mod filtering;
 pub mod id;
 pub mod limits;
 pub mod live;

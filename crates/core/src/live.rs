@@ -63,6 +63,9 @@ pub struct Deleted {
     pub in_reply_to: Option<Id>,
     /// Connected accounts whose home timeline held it, read before the deletion.
     pub holders: Vec<Id>,
+    /// Subscribed lists that held it, read before the deletion.
+    #[serde(default)]
+    pub lists: Vec<Id>,
 }
 
 /// Carries events from the use cases to every node's hub.
@@ -118,6 +121,8 @@ pub enum Stream {
     Direct,
     /// Public and unlisted replies to one status.
     Replies(Id),
+    /// Mastodon's `list`: the list's timeline (the API checks the subscriber owns it).
+    List(Id),
 }
 
 impl Stream {
@@ -155,6 +160,7 @@ impl Stream {
             Stream::HashtagLocal(_) => "hashtag:local",
             Stream::Direct => "direct",
             Stream::Replies(_) => "replies",
+            Stream::List(_) => "list",
         }
     }
 
@@ -170,7 +176,7 @@ impl Stream {
     pub fn needs_user(&self) -> bool {
         matches!(
             self,
-            Stream::User | Stream::UserNotification | Stream::Direct
+            Stream::User | Stream::UserNotification | Stream::Direct | Stream::List(_)
         )
     }
 
@@ -185,6 +191,10 @@ impl Stream {
             Stream::Hashtag(t) => Key::Tag(normalise_tag(t)),
             Stream::HashtagLocal(t) => Key::TagLocal(normalise_tag(t)),
             Stream::Replies(id) => Key::Replies(*id),
+            Stream::List(id) => {
+                account?;
+                Key::List(*id)
+            }
         })
     }
 }
@@ -232,8 +242,11 @@ pub enum ItemKind {
     Delete(Id),
     /// `notification`, for its one recipient.
     Notification(NotificationView),
-    /// `conversation`: a direct status, for one participant.
-    Conversation { viewer: Id, status: StatusView },
+    /// `conversation`: a direct thread's Conversation entity, for one participant.
+    Conversation {
+        viewer: Id,
+        conversation: crate::usecase::ConversationView,
+    },
 }
 
 impl ItemKind {
@@ -271,6 +284,7 @@ enum Key {
     Tag(String),
     TagLocal(String),
     Replies(Id),
+    List(Id),
 }
 
 struct Conn {
@@ -417,6 +431,18 @@ impl Live {
 
     fn has_connections(&self) -> bool {
         !self.reg().conns.is_empty()
+    }
+
+    /// The lists some connection here streams.
+    fn streamed_lists(&self) -> Vec<Id> {
+        self.reg()
+            .index
+            .keys()
+            .filter_map(|k| match k {
+                Key::List(l) => Some(*l),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Hands `item` to every connection subscribed under one of `keys`. A connection
@@ -658,6 +684,12 @@ impl Roost {
             Vec::new()
         };
         let local = !self.is_foreign_id(s.account_id);
+        let streamed = self.live.streamed_lists();
+        let lists = if streamed.is_empty() {
+            Vec::new()
+        } else {
+            self.store.list_holders(s.id, &streamed).await?
+        };
         Ok(Event::Deleted(Deleted {
             id: s.id,
             public: on_public_streams(s) && !replies_to_other(s),
@@ -665,6 +697,7 @@ impl Roost {
             tags,
             in_reply_to: s.in_reply_to_id.filter(|_| s.visibility.is_public()),
             holders,
+            lists,
         }))
     }
 
@@ -697,6 +730,7 @@ impl Roost {
                 let mut keys: Vec<Key> = d.holders.iter().map(|a| Key::User(*a)).collect();
                 keys.extend(public_keys(d.public, false, d.local, &d.tags));
                 keys.extend(d.in_reply_to.map(Key::Replies));
+                keys.extend(d.lists.iter().map(|l| Key::List(*l)));
                 self.live.deliver(&keys, &item(ItemKind::Delete(d.id)));
                 Ok(())
             }
@@ -800,21 +834,41 @@ impl Roost {
         if let Some(parent) = s.in_reply_to_id.filter(|_| s.visibility.is_public()) {
             keys.push(Key::Replies(parent));
         }
+        let streamed = self.live.streamed_lists();
+        if !streamed.is_empty() {
+            keys.extend(
+                self.store
+                    .list_holders(s.id, &streamed)
+                    .await?
+                    .into_iter()
+                    .map(Key::List),
+            );
+        }
         let direct: Vec<Id> = if s.visibility == Visibility::Direct && !edited {
+            let signed_in: HashSet<Id> = self.live.signed_in().into_iter().collect();
             std::iter::once(s.account_id)
                 .chain(view.mentions.iter().map(|a| a.id))
-                .filter(|a| !self.is_foreign_id(*a))
+                .filter(|a| signed_in.contains(a))
                 .collect()
         } else {
             Vec::new()
         };
-        for viewer in direct {
-            let conv = item(ItemKind::Conversation {
-                viewer,
-                status: view.clone(),
-            });
-            self.live
-                .deliver_except(&[Key::Direct(viewer)], &conv, &except);
+        if !direct.is_empty() {
+            // The participants' own Conversation entities (their IDs, their unread state).
+            let rows = self.store.conversations_of_status(s.id, &direct).await?;
+            for row in rows {
+                let viewer = row.account_id;
+                let Some(conversation) = self.conversation_views(viewer, vec![row]).await?.pop()
+                else {
+                    continue;
+                };
+                let conv = item(ItemKind::Conversation {
+                    viewer,
+                    conversation,
+                });
+                self.live
+                    .deliver_except(&[Key::Direct(viewer)], &conv, &except);
+            }
         }
         let kind = if edited {
             ItemKind::StatusUpdate(view)

@@ -4,20 +4,25 @@ pub mod accounts;
 pub mod apps;
 pub mod blocks;
 pub mod bookmarks;
+pub mod conversations;
 pub mod domain_blocks;
 pub mod favourites;
+pub mod filters;
 pub mod follow_requests;
+pub mod followed_tags;
 pub mod instance;
+pub mod lists;
 pub mod markers;
 pub mod mutes;
 pub mod notifications;
 pub mod reports;
 pub mod statuses;
 pub mod streaming;
+pub mod tags;
 pub mod timelines;
 
 use crate::AppState;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
@@ -155,4 +160,31 @@ pub fn routes() -> Router<AppState> {
             get(streaming::hashtag_local),
         )
         .route("/api/v1/streaming/direct", get(streaming::direct))
+        // Lists, filters (v1), conversations, followed tags.
+        .route("/api/v1/lists", get(lists::list).post(lists::post))
+        .route(
+            "/api/v1/lists/{id}",
+            get(lists::get).put(lists::put).delete(lists::delete),
+        )
+        .route(
+            "/api/v1/lists/{id}/accounts",
+            get(lists::accounts)
+                .post(lists::add_accounts)
+                .delete(lists::remove_accounts),
+        )
+        .route("/api/v1/accounts/{id}/lists", get(lists::of_account))
+        .route("/api/v1/timelines/list/{id}", get(timelines::list))
+        .route("/api/v1/streaming/list", get(streaming::list))
+        .route("/api/v1/filters", get(filters::list).post(filters::post))
+        .route(
+            "/api/v1/filters/{id}",
+            get(filters::get).put(filters::put).delete(filters::delete),
+        )
+        .route("/api/v1/conversations", get(conversations::list))
+        .route("/api/v1/conversations/{id}", delete(conversations::delete))
+        .route("/api/v1/conversations/{id}/read", post(conversations::read))
+        .route("/api/v1/tags/{name}", get(tags::get))
+        .route("/api/v1/tags/{name}/follow", post(tags::follow))
+        .route("/api/v1/tags/{name}/unfollow", post(tags::unfollow))
+        .route("/api/v1/followed_tags", get(followed_tags::list))
 }

@@ -105,11 +105,17 @@ fn stream_for(
     p_tag: Option<&str>,
     list: Option<&str>,
 ) -> ApiResult<Stream> {
-    if name == "list" || list.is_some() {
-        return Err(ApiError::BadRequest("Unknown stream type".into()));
-    }
-    let stream = Stream::parse(name, p_tag).map_err(stream_error)?;
-    let scope = if stream == Stream::UserNotification {
+    let stream = if name == "list" {
+        let id = list
+            .and_then(|l| l.trim().parse().ok())
+            .ok_or_else(|| ApiError::BadRequest("No list for list stream provided".into()))?;
+        Stream::List(roost_core::Id(id))
+    } else {
+        Stream::parse(name, p_tag).map_err(stream_error)?
+    };
+    let scope = if matches!(stream, Stream::List(_)) {
+        "read:lists"
+    } else if stream == Stream::UserNotification {
         "read:notifications"
     } else {
         "read:statuses"
@@ -125,6 +131,14 @@ fn stream_for(
         )),
         Some(_) => Ok(stream),
     }
+}
+
+/// A list stream is its owner's only: someone else's list is not found, as over REST.
+async fn check_owner(st: &AppState, ctx: Option<&Caller>, stream: &Stream) -> ApiResult<()> {
+    if let (Stream::List(id), Some(account)) = (stream, ctx.and_then(|c| c.account)) {
+        st.roost.list(account, *id).await?;
+    }
+    Ok(())
 }
 
 fn stream_error(e: StreamError) -> ApiError {
@@ -151,18 +165,9 @@ fn payload(st: &AppState, item: &Item) -> Arc<str> {
                 }
                 ItemKind::Delete(id) => Ok(id.to_string()),
                 ItemKind::Notification(n) => serde_json::to_string(&m.notification(n)),
-                ItemKind::Conversation { viewer, status } => {
-                    // The other participants: the author and the mentioned, not the viewer.
-                    let mut others = vec![&status.account];
-                    others.extend(status.mentions.iter());
-                    others.retain(|a| a.id != *viewer);
-                    let accounts: Vec<_> = others.into_iter().map(|a| m.account(a)).collect();
-                    serde_json::to_string(&json!({
-                        "id": status.status.id.to_string(),
-                        "unread": status.status.account_id != *viewer,
-                        "accounts": accounts,
-                        "last_status": m.status(status),
-                    }))
+                // Hydrated for its one viewer: their Conversation, their filters.
+                ItemKind::Conversation { conversation, .. } => {
+                    serde_json::to_string(&m.conversation(conversation))
                 }
             };
             Arc::from(text.unwrap_or_else(|e| {
@@ -173,11 +178,32 @@ fn payload(st: &AppState, item: &Item) -> Arc<str> {
         .clone()
 }
 
+/// The payload for one connection's account: a status rendered for nobody carries that
+/// account's filter matches (`filtered`), so it is serialised again when there are any;
+/// otherwise the shared encoding serves.
+async fn payload_for(st: &AppState, item: &Item, account: Option<roost_core::Id>) -> Arc<str> {
+    if let (Some(a), ItemKind::Update(v) | ItemKind::StatusUpdate(v)) = (account, &item.kind) {
+        let mut v = v.clone();
+        match st.roost.apply_filters(a, &mut v).await {
+            Ok(true) => {
+                let m = Mapper::new(&st.roost.cfg);
+                if let Ok(text) = serde_json::to_string(&m.status(&v)) {
+                    return Arc::from(text);
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "filters not read for a live item"),
+        }
+    }
+    payload(st, item)
+}
+
 /// `["hashtag", "rust"]`: the `stream` field of a WebSocket message.
 fn stream_names(s: &Stream) -> serde_json::Value {
-    match s.tag() {
-        Some(t) => json!([s.name(), t]),
-        None => json!([s.name()]),
+    match (s, s.tag()) {
+        (Stream::List(id), _) => json!([s.name(), id.to_string()]),
+        (_, Some(t)) => json!([s.name(), t]),
+        _ => json!([s.name()]),
     }
 }
 
@@ -208,6 +234,7 @@ sse_handlers! {
     hashtag => "hashtag",
     hashtag_local => "hashtag:local",
     direct => "direct",
+    list => "list",
 }
 
 async fn sse(
@@ -218,13 +245,15 @@ async fn sse(
 ) -> ApiResult<Response> {
     let (ctx, _) = caller(&st, headers, &p).await?;
     let stream = stream_for(ctx.as_ref(), name, p.tag.as_deref(), p.list.as_deref())?;
+    check_owner(&st, ctx.as_ref(), &stream).await?;
+    let account = ctx.as_ref().and_then(|c| c.account);
     let conn = open(&st, ctx.as_ref());
     conn.subscribe(stream).map_err(stream_error)?;
-    let events = futures::stream::unfold((conn, st), |(mut conn, st)| async move {
+    let events = futures::stream::unfold((conn, st), move |(mut conn, st)| async move {
         let d = conn.recv().await?;
         let e = SseEvent::default()
             .event(d.item.kind.event())
-            .data(&*payload(&st, &d.item));
+            .data(&*payload_for(&st, &d.item, account).await);
         Some((Ok::<_, Infallible>(e), (conn, st)))
     });
     Ok(Sse::new(events)
@@ -264,6 +293,9 @@ pub async fn socket(
         )?),
         None => None,
     };
+    if let Some(s) = &first {
+        check_owner(&st, ctx.as_ref(), s).await?;
+    }
     let upgrade = match protocol {
         // Browsers abort a socket whose protocol is not echoed back.
         Some(proto) => upgrade.protocols([proto]),
@@ -318,7 +350,8 @@ async fn run_socket(mut ws: WebSocket, st: AppState, ctx: Option<Caller>, first:
                     }))).await;
                     return;
                 };
-                if send(&mut ws, Message::Text(frame(&st, &d).into())).await.is_err() {
+                let text = frame(&st, &d, ctx.as_ref().and_then(|c| c.account)).await;
+                if send(&mut ws, Message::Text(text.into())).await.is_err() {
                     return;
                 }
             }
@@ -326,7 +359,7 @@ async fn run_socket(mut ws: WebSocket, st: AppState, ctx: Option<Caller>, first:
                 heard = Instant::now();
                 match m {
                     Some(Ok(Message::Text(t))) => {
-                        if let Some(err) = handle(&conn, ctx.as_ref(), t.as_str()) {
+                        if let Some(err) = handle(&st, &conn, ctx.as_ref(), t.as_str()).await {
                             if send(&mut ws, Message::Text(err.into())).await.is_err() {
                                 return;
                             }
@@ -356,8 +389,8 @@ async fn send(ws: &mut WebSocket, m: Message) -> Result<(), ()> {
     }
 }
 
-fn frame(st: &AppState, d: &Delivery) -> String {
-    let payload = payload(st, &d.item);
+async fn frame(st: &AppState, d: &Delivery, account: Option<roost_core::Id>) -> String {
+    let payload = payload_for(st, &d.item, account).await;
     json!({
         "stream": stream_names(&d.stream),
         "event": d.item.kind.event(),
@@ -367,7 +400,12 @@ fn frame(st: &AppState, d: &Delivery) -> String {
 }
 
 /// Applies a subscribe or unsubscribe message; returns the error to send, if any.
-fn handle(conn: &Connection, ctx: Option<&Caller>, text: &str) -> Option<String> {
+async fn handle(
+    st: &AppState,
+    conn: &Connection,
+    ctx: Option<&Caller>,
+    text: &str,
+) -> Option<String> {
     let fail =
         |status: u16, error: &str| Some(json!({"error": error, "status": status}).to_string());
     let Ok(msg) = serde_json::from_str::<ClientMessage>(text) else {
@@ -383,6 +421,12 @@ fn handle(conn: &Connection, ctx: Option<&Caller>, text: &str) -> Option<String>
             return fail(status, &text);
         }
     };
+    if msg.kind == "subscribe" {
+        if let Err(e) = check_owner(st, ctx, &stream).await {
+            let (status, text) = e.status_and_text();
+            return fail(status, &text);
+        }
+    }
     match msg.kind.as_str() {
         "subscribe" => match conn.subscribe(stream) {
             Ok(()) => None,

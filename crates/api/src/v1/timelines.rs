@@ -81,3 +81,19 @@ pub async fn tag(
         .await?;
     Ok(paged(&st, &uri, &views))
 }
+
+/// `GET /api/v1/timelines/list/:id`
+pub async fn list(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<String>,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<Vec<wire::Status>>> {
+    let me = auth.user("read:lists")?;
+    let views = st
+        .roost
+        .list_timeline(me.id, crate::path_id(&id)?, p.page())
+        .await?;
+    Ok(paged(&st, &uri, &views))
+}

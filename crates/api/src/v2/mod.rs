@@ -1,5 +1,6 @@
 //! `/api/v2/...`
 
+pub mod filters;
 pub mod instance;
 pub mod notifications;
 
@@ -23,5 +24,29 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v2/notifications/{group_key}/dismiss",
             post(notifications::dismiss),
+        )
+        // Filters.
+        .route("/api/v2/filters", get(filters::list).post(filters::post))
+        .route(
+            "/api/v2/filters/{id}",
+            get(filters::get).put(filters::put).delete(filters::delete),
+        )
+        .route(
+            "/api/v2/filters/{id}/keywords",
+            get(filters::keywords).post(filters::add_keyword),
+        )
+        .route(
+            "/api/v2/filter_keywords/{id}",
+            get(filters::get_keyword)
+                .put(filters::put_keyword)
+                .delete(filters::delete_keyword),
+        )
+        .route(
+            "/api/v2/filters/{id}/statuses",
+            get(filters::statuses).post(filters::add_status),
+        )
+        .route(
+            "/api/v2/filter_statuses/{id}",
+            get(filters::get_status).delete(filters::delete_status),
         )
 }

@@ -22,6 +22,9 @@ pub struct StatusView {
     pub views: ViewCount,
     /// Fetched live from its home region for this answer and kept nowhere here.
     pub transit: bool,
+    /// The viewer's filters it matches (Mastodon's `filtered`), whatever the context:
+    /// as in Mastodon, the client (or the web page) decides by each filter's context.
+    pub filtered: Vec<crate::filtering::FilterMatch>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,7 +125,15 @@ impl Roost {
             visible_quotes,
             has_viewer: viewer.is_some(),
         };
-        Ok(ids.iter().filter_map(|id| loaded.build(*id, 0)).collect())
+        let mut views: Vec<StatusView> = ids.iter().filter_map(|id| loaded.build(*id, 0)).collect();
+        if let Some(v) = viewer {
+            // One cached read of the viewer's filters for the whole page.
+            let filters = self.filters_for(v).await?;
+            for view in views.iter_mut() {
+                crate::usecase::filters::mark(&filters, view);
+            }
+        }
+        Ok(views)
     }
 
     pub(crate) async fn hydrate_notifications(
@@ -239,6 +250,7 @@ impl Loaded {
             flags,
             views,
             transit: false,
+            filtered: Vec::new(),
         })
     }
 }

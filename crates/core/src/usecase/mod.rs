@@ -3,8 +3,12 @@
 
 mod accounts;
 mod auth;
+mod conversations;
+pub(crate) mod filters;
+mod followed_tags;
 mod hydrate;
 mod inbound;
+mod lists;
 mod moderation;
 pub mod notification_groups;
 mod notifications;
@@ -16,6 +20,9 @@ mod web;
 
 pub use accounts::{valid_username, AccountsPage, Registration};
 pub use auth::{constant_eq, AuthContext, GrantRequest, IssuedToken, NewApp, OAuthError};
+pub use conversations::ConversationView;
+pub use filters::{FilterInput, KeywordChange};
+pub use followed_tags::TagView;
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
 pub use moderation::{AdminAction, AdminUndo, NewReport, ReportChange, Staff, NOT_ALLOWED};
 pub use safety::{DomainBlocksPage, MutesPage};

@@ -772,6 +772,7 @@ pub fn transit_view(t: TransitStatus, has_viewer: bool) -> StatusView {
         flags: has_viewer.then(ViewerFlags::default),
         views: t.views,
         transit: true,
+        filtered: Vec::new(),
     }
 }
 

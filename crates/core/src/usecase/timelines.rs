@@ -37,9 +37,12 @@ impl Roost {
             return Ok(local);
         }
         let mut all: Vec<StatusView> = local;
+        let filters = self.filters_for(viewer).await?;
         for t in transit {
             if !all.iter().any(|v| v.status.id == t.status.id) {
-                all.push(transit_view(t, true));
+                let mut v = transit_view(t, true);
+                super::filters::mark(&filters, &mut v);
+                all.push(v);
             }
         }
         // IDs are time-ordered across regions, so one sort merges the sources. A `min_id`

@@ -1,0 +1,93 @@
+//! Followed hashtags: their public posts join the follower's home timeline.
+
+use super::{clamp_page, Roost};
+use crate::id::Id;
+use crate::model::Page;
+use crate::text;
+use crate::{CoreError, CoreResult};
+
+/// A hashtag as the Tag entity shows it to one viewer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagView {
+    /// Normalised (the stored form).
+    pub name: String,
+    pub following: Option<bool>,
+}
+
+/// Most hashtags one account follows.
+const MAX_FOLLOWED: usize = 1000;
+
+fn tag_of(name: &str) -> CoreResult<String> {
+    let t = text::normalize_tag(name.trim().trim_start_matches('#'));
+    if text::is_valid_tag(&t) {
+        Ok(t)
+    } else {
+        Err(CoreError::NotFound("tag"))
+    }
+}
+
+impl Roost {
+    pub async fn tag(&self, viewer: Option<Id>, name: &str) -> CoreResult<TagView> {
+        let name = tag_of(name)?;
+        let following = match viewer {
+            Some(v) => Some(
+                !self
+                    .store
+                    .following_tags(v, &[name.clone()])
+                    .await?
+                    .is_empty(),
+            ),
+            None => None,
+        };
+        Ok(TagView { name, following })
+    }
+
+    pub async fn follow_tag(&self, me: Id, name: &str) -> CoreResult<TagView> {
+        let name = tag_of(name)?;
+        let page = Page {
+            limit: MAX_FOLLOWED as u32,
+            ..Page::default()
+        };
+        if self.store.followed_tags(me, page).await?.len() >= MAX_FOLLOWED {
+            return Err(CoreError::Validation(
+                "Validation failed: Too many followed hashtags".into(),
+            ));
+        }
+        self.store.follow_tag(self.next_id(), me, &name).await?;
+        Ok(TagView {
+            name,
+            following: Some(true),
+        })
+    }
+
+    pub async fn unfollow_tag(&self, me: Id, name: &str) -> CoreResult<TagView> {
+        let name = tag_of(name)?;
+        self.store.unfollow_tag(me, &name).await?;
+        Ok(TagView {
+            name,
+            following: Some(false),
+        })
+    }
+
+    /// The followed tags and the page's cursor bounds.
+    pub async fn followed_tags(
+        &self,
+        me: Id,
+        page: Page,
+    ) -> CoreResult<(Vec<TagView>, Option<(Id, Id)>)> {
+        let rows = self.store.followed_tags(me, clamp_page(page)).await?;
+        let bounds = rows
+            .first()
+            .zip(rows.last())
+            .map(|(f, l)| (f.cursor, l.cursor));
+        Ok((
+            rows.into_iter()
+                .map(|r| TagView {
+                    name: r.item,
+                    following: Some(true),
+                })
+                .collect(),
+            bounds,
+        ))
+    }
+}
