@@ -29,14 +29,14 @@ pub(crate) async fn connect(s: &TestServer, query: &str) -> Ws {
 /// One received frame: the stream names, the event and the decoded payload.
 #[derive(Debug, Clone)]
 pub(crate) struct Frame {
-    stream: Vec<String>,
-    event: String,
-    payload: Value,
+    pub(crate) stream: Vec<String>,
+    pub(crate) event: String,
+    pub(crate) payload: Value,
     raw_payload: String,
 }
 
 /// The next text frame, skipping pings; panics after `secs`.
-async fn next(ws: &mut Ws, secs: u64) -> Value {
+pub(crate) async fn next(ws: &mut Ws, secs: u64) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     loop {
         let m = tokio::time::timeout_at(deadline, ws.next())
@@ -90,7 +90,7 @@ pub(crate) fn update_ids(frames: &[Frame]) -> Vec<String> {
         .collect()
 }
 
-async fn subscribe(ws: &mut Ws, msg: Value) {
+pub(crate) async fn subscribe(ws: &mut Ws, msg: Value) {
     ws.send(Message::Text(msg.to_string().into()))
         .await
         .unwrap();
@@ -489,7 +489,7 @@ async fn each_stream_gets_only_what_its_reader_may_see() {
 }
 
 /// Reads server-sent events from a streaming response until `want` events arrived.
-async fn sse_events(mut resp: reqwest::Response, want: usize) -> Vec<(String, String)> {
+pub(crate) async fn sse_events(mut resp: reqwest::Response, want: usize) -> Vec<(String, String)> {
     let mut buf = String::new();
     let mut out = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), async {

@@ -221,11 +221,18 @@ pub async fn exclusive_lists_keep_members_out_of_home(s: &dyn Store) {
     w.follow(alice, carol).await;
     w.follow(carol, bob).await;
     let old = w.post(bob, Visibility::Public).await;
+    let mut dm = w.draft(bob, Visibility::Direct);
+    dm.mentions = vec![alice];
+    let dm = w.create(dm).await;
     assert!(w.home(alice).await.contains(&old));
 
     let l = new_list(&w, alice, RepliesPolicy::List, true).await;
     s.add_list_members(l.id, &[(w.id(), bob)]).await.unwrap();
     assert!(!w.home(alice).await.contains(&old), "left home on joining");
+    assert!(
+        w.home(alice).await.contains(&dm),
+        "a direct message to her stays"
+    );
     let new = w.post(bob, Visibility::Public).await;
     let from_carol = w.post(carol, Visibility::Public).await;
     let home = w.home(alice).await;

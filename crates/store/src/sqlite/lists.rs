@@ -90,12 +90,14 @@ fn backfill(c: &Connection, list: Id, member: Id) -> StoreResult<()> {
     Ok(())
 }
 
-/// Takes `member`'s posts (and reblogs) out of `owner`'s home timeline.
+/// Takes `member`'s posts (and reblogs) out of `owner`'s home timeline; direct messages
+/// to the owner stay (they came as mentions, not as follows).
 fn leave_home(c: &Connection, owner: Id, member: Id) -> StoreResult<()> {
     exec(
         c,
         "DELETE FROM home_timeline WHERE account_id = $1 \
-           AND status_id IN (SELECT id FROM statuses WHERE account_id = $2)",
+           AND status_id IN (SELECT id FROM statuses WHERE account_id = $2 \
+                             AND visibility <> 'direct')",
         &[&owner.0, &member.0],
     )
     .map_err(backend)?;
