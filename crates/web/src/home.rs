@@ -3,7 +3,7 @@
 use crate::error::WebError;
 use crate::layout::{render, Layout};
 use crate::session::Viewer;
-use crate::view::{cards, Card, PageQuery, PAGE_SIZE};
+use crate::view::{cards_in, Card, PageQuery, PAGE_SIZE};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -35,7 +35,12 @@ pub async fn get(
             layout: Layout::new(&st, &viewer, "Home").current("home"),
             back: "/home".into(),
             max_chars: st.roost.cfg.max_status_chars,
-            cards: cards(&st.roost, &views, Some(me)),
+            cards: cards_in(
+                &st.roost,
+                &views,
+                Some(me),
+                roost_core::model::FilterContext::Home,
+            ),
             older,
             newer,
             empty: "Nothing here yet. Follow people to see their posts, or write your first post.",

@@ -5,10 +5,13 @@
 
 mod admin;
 pub mod assets;
+mod conversations;
 pub mod error;
 mod feeds;
+mod filters;
 mod home;
 mod layout;
+mod lists;
 mod live;
 mod login;
 mod notifications;
@@ -75,6 +78,14 @@ pub fn router(state: WebState) -> Router {
             get(admin::report_form).post(admin::report_post),
         )
         .route("/settings/safety", get(safety::get))
+        .route("/lists", get(lists::index).post(lists::create))
+        .route("/lists/{id}", get(lists::show))
+        .route("/lists/{id}/{action}", post(lists::act))
+        .route("/filters", get(filters::index).post(filters::create))
+        .route("/filters/{id}", get(filters::show))
+        .route("/filters/{id}/{action}", post(filters::act))
+        .route("/conversations", get(conversations::get))
+        .route("/conversations/{id}/read", post(conversations::read))
         .route("/statuses", post(statuses::create))
         .route("/statuses/{id}", get(statuses::show))
         .route("/statuses/{id}/{action}", post(statuses::act))

@@ -6,7 +6,7 @@ use crate::feeds;
 use crate::layout::{render, Layout};
 use crate::session::{Viewer, WebForm};
 use crate::statuses::{back_with, CsrfForm};
-use crate::view::{cards, excerpt, plain_text, who, Card, PageQuery, Who, PAGE_SIZE};
+use crate::view::{cards_in, excerpt, plain_text, who, Card, PageQuery, Who, PAGE_SIZE};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{OriginalUri, Path, Query, State};
@@ -192,7 +192,12 @@ pub async fn get(
             requested: rel.as_ref().is_some_and(|r| r.requested),
             follows_you: rel.as_ref().is_some_and(|r| r.followed_by),
             back: who.url.clone(),
-            cards: cards(&st.roost, &views, me),
+            cards: cards_in(
+                &st.roost,
+                &views,
+                me,
+                roost_core::model::FilterContext::Account,
+            ),
             older,
             newer,
             empty: "No posts to show.",

@@ -4,7 +4,7 @@
 use crate::error::WebError;
 use crate::layout::{render, Layout};
 use crate::session::Viewer;
-use crate::view::{cards, Card, PageQuery, PAGE_SIZE};
+use crate::view::{cards_in, Card, PageQuery, PAGE_SIZE};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -82,7 +82,12 @@ async fn timeline(
             ],
             feed: None,
             back: path.into(),
-            cards: cards(&st.roost, &views, me),
+            cards: cards_in(
+                &st.roost,
+                &views,
+                me,
+                roost_core::model::FilterContext::Public,
+            ),
             older,
             newer,
             empty: "No public posts yet.",

@@ -5,7 +5,7 @@ use crate::feeds;
 use crate::layout::{render, Layout};
 use crate::public::TimelinePage;
 use crate::session::Viewer;
-use crate::view::{cards, PageQuery, PAGE_SIZE};
+use crate::view::{cards_in, PageQuery, PAGE_SIZE};
 use crate::WebState;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -56,7 +56,12 @@ pub async fn get(
             tabs: vec![],
             feed: Some(feed),
             back: path.clone(),
-            cards: cards(&st.roost, &views, me),
+            cards: cards_in(
+                &st.roost,
+                &views,
+                me,
+                roost_core::model::FilterContext::Public,
+            ),
             older,
             newer,
             empty: "No public posts with this hashtag yet.",

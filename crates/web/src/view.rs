@@ -3,7 +3,7 @@
 //! author typed — so markup arriving from another region is never trusted — and links
 //! mentions and hashtags to this site's pages.
 
-use roost_core::model::{Account, NotificationType};
+use roost_core::model::{Account, FilterAction, FilterContext, NotificationType};
 use roost_core::text::{self, MentionRef, ResolvedMention};
 use roost_core::usecase::{NotificationView, QuoteState, StatusView};
 use roost_core::Roost;
@@ -47,6 +47,8 @@ pub struct Card {
     pub views_today: i64,
     /// The post a page is about (drawn emphasised).
     pub focus: bool,
+    /// "Filtered: <title>": the viewer's filters (warn or blur) collapse it.
+    pub filtered: Option<String>,
 }
 
 /// An account as a link.
@@ -153,8 +155,42 @@ pub fn card(roost: &Roost, v: &StatusView, signed_in: Option<&Account>) -> Card 
         views_total: v.views.total,
         views_today: v.views.today,
         focus: false,
+        filtered: None,
         author,
     }
+}
+
+/// Cards of a page in a filter context, as Mastodon's own web client shows them: a post
+/// matching a `hide` filter is left out (a thread shows it collapsed instead), one
+/// matching `warn` or `blur` is collapsed behind "Filtered: <title>".
+pub fn cards_in(
+    roost: &Roost,
+    views: &[StatusView],
+    signed_in: Option<&Account>,
+    context: FilterContext,
+) -> Vec<Card> {
+    views
+        .iter()
+        .filter_map(|v| {
+            let applying: Vec<_> = v
+                .filtered
+                .iter()
+                .filter(|m| m.filter.applies_in(context))
+                .collect();
+            let hidden = applying
+                .iter()
+                .any(|m| m.filter.action == FilterAction::Hide);
+            if hidden && context != FilterContext::Thread {
+                return None;
+            }
+            let mut c = card(roost, v, signed_in);
+            if !applying.is_empty() {
+                let titles: Vec<&str> = applying.iter().map(|m| m.filter.title.as_str()).collect();
+                c.filtered = Some(format!("Filtered: {}", titles.join(", ")));
+            }
+            Some(c)
+        })
+        .collect()
 }
 
 /// "1 comment", "2 comments".

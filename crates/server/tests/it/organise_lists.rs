@@ -1338,3 +1338,209 @@ async fn followed_tags_endpoints_and_home_timeline() {
     let later = id_of(&s.post_status(&bob, json!({"status": "more #rust"})).await);
     assert!(!s.home_ids(&alice).await.contains(&later));
 }
+
+// --- the web pages ---------------------------------------------------------------------
+
+use crate::web_pages::Browser;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn web_pages_for_lists_filters_and_messages() {
+    let s = TestServer::start().await;
+    let bob = s.register("bob").await;
+    let mut alice = Browser::new(&s.base);
+    alice.sign_up("alice").await;
+    alice
+        .get("/home")
+        .await
+        .has("href=\"/lists\"")
+        .has("href=\"/filters\"")
+        .has("href=\"/conversations\"");
+    alice.get("/@bob").await;
+    let p = alice.submit("/@bob/follow", &[("back", "/@bob")]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+
+    // Lists: create, add a member, read its timeline, rename, remove, delete.
+    alice.get("/lists").await.has("You have no lists yet.");
+    let p = alice
+        .submit(
+            "/lists",
+            &[("title", "Friends <3"), ("replies_policy", "list")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let path = p.location();
+    assert!(path.starts_with("/lists/"), "{path}");
+    alice
+        .get(&path)
+        .await
+        .has("Friends &#60;3")
+        .has("No members yet.");
+    let p = alice
+        .submit(&format!("{path}/add"), &[("account", "nobody")])
+        .await;
+    assert_eq!(p.location(), path);
+    alice.get(&path).await.has("No such account.");
+    alice
+        .submit(&format!("{path}/add"), &[("account", "@bob")])
+        .await;
+    alice
+        .get(&path)
+        .await
+        .has("Added to the list.")
+        .has(">bob<");
+    s.post_status(&bob, json!({"status": "hello from the list"}))
+        .await;
+    alice.get(&path).await.has("hello from the list");
+    alice
+        .submit(
+            &format!("{path}/rename"),
+            &[
+                ("title", "Pals"),
+                ("replies_policy", "none"),
+                ("exclusive", "1"),
+            ],
+        )
+        .await;
+    let page = alice.get(&path).await;
+    page.has("List saved.").has("<h1>Pals</h1>");
+    page.has("value=\"none\" selected");
+    alice.get("/home").await.lacks("hello from the list");
+    alice
+        .submit(&format!("{path}/remove"), &[("account", &bob.id)])
+        .await;
+    alice
+        .get(&path)
+        .await
+        .has("No members yet.")
+        .lacks("hello from the list");
+    alice.get("/home").await.has("hello from the list");
+
+    // Someone else's list is not found; a form without the CSRF token changes nothing.
+    let mut carol = Browser::new(&s.base);
+    carol.sign_up("carol").await;
+    assert_eq!(carol.get(&path).await.status, StatusCode::NOT_FOUND);
+    let p = carol.submit(&format!("{path}/delete"), &[]).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    let p = alice
+        .submit_raw(
+            &format!("{path}/delete"),
+            &[("csrf", "0123456789abcdef0123456789abcdef")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    alice.get(&path).await.has("Pals");
+    alice.get(&path).await;
+    alice.submit(&format!("{path}/delete"), &[]).await;
+    alice.get("/lists").await.has("List deleted.").lacks("Pals");
+
+    // Filters: a warn filter collapses, a hide filter removes, in the home timeline.
+    alice.get("/filters").await.has("You have no filters.");
+    let p = alice
+        .submit(
+            "/filters",
+            &[
+                ("title", "Dragons"),
+                ("keywords", "dragon\nwyrm"),
+                ("whole_word", "1"),
+                ("context", "home"),
+                ("action", "warn"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    alice
+        .get("/filters")
+        .await
+        .has("Filter created.")
+        .has("Dragons");
+    alice
+        .submit(
+            "/filters",
+            &[
+                ("title", "Spiders"),
+                ("keywords", "spider"),
+                ("context", "home"),
+                ("action", "hide"),
+            ],
+        )
+        .await;
+    alice.get("/filters").await;
+    alice
+        .submit(
+            "/filters",
+            &[("title", ""), ("keywords", "x"), ("context", "home")],
+        )
+        .await;
+    alice
+        .get("/filters")
+        .await
+        .has("Title can")
+        .has("t be blank");
+    s.post_status(&bob, json!({"status": "here be a dragon"}))
+        .await;
+    s.post_status(&bob, json!({"status": "a spider on the wall"}))
+        .await;
+    s.post_status(&bob, json!({"status": "snapdragons"})).await;
+    let home = alice.get("/home").await;
+    home.has("Filtered: Dragons")
+        .has("here be a dragon")
+        .has("snapdragons")
+        .lacks("a spider on the wall");
+    // Only the contexts chosen: the profile page shows both, unfiltered.
+    alice
+        .get("/@bob")
+        .await
+        .has("a spider on the wall")
+        .lacks("Filtered: Dragons");
+    let filters = alice.get("/filters").await;
+    let i = filters.body.find("/filters/").unwrap();
+    let fpath: String = filters.body[i..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    alice.get(&fpath).await.has("Dragons").has("dragon\nwyrm");
+    alice
+        .submit(
+            &format!("{fpath}/save"),
+            &[
+                ("title", "Dragons"),
+                ("keywords", "wyrm"),
+                ("context", "home"),
+                ("action", "warn"),
+            ],
+        )
+        .await;
+    alice.get(&fpath).await.has("Filter saved.");
+    alice.get("/home").await.lacks("Filtered: Dragons");
+    assert_eq!(carol.get(&fpath).await.status, StatusCode::NOT_FOUND);
+    alice.get(&fpath).await;
+    alice.submit(&format!("{fpath}/delete"), &[]).await;
+    alice
+        .get("/filters")
+        .await
+        .has("Filter deleted.")
+        .lacks("Dragons");
+
+    // Direct messages.
+    alice
+        .get("/conversations")
+        .await
+        .has("No direct messages yet.");
+    s.post_status(
+        &bob,
+        json!({"status": "@alice just for you", "visibility": "direct"}),
+    )
+    .await;
+    let page = alice.get("/conversations").await;
+    page.has("just for you").has("<strong>unread</strong>");
+    let i = page.body.find("/conversations/").unwrap();
+    let read: String = page.body[i..].chars().take_while(|c| *c != '"').collect();
+    alice.submit(&read, &[]).await;
+    alice
+        .get("/conversations")
+        .await
+        .has("Marked as read.")
+        .lacks("<strong>unread</strong>");
+    carol.get("/conversations").await.lacks("just for you");
+}
