@@ -41,6 +41,17 @@ pub fn routes() -> Router<AppState> {
                 .put(filters::put_keyword)
                 .delete(filters::delete_keyword),
         )
+        // Mastodon's own paths for one keyword or status entry (Mastodon.py uses them).
+        .route(
+            "/api/v2/filters/keywords/{id}",
+            get(filters::get_keyword)
+                .put(filters::put_keyword)
+                .delete(filters::delete_keyword),
+        )
+        .route(
+            "/api/v2/filters/statuses/{id}",
+            get(filters::get_status).delete(filters::delete_status),
+        )
         .route(
             "/api/v2/filters/{id}/statuses",
             get(filters::statuses).post(filters::add_status),
