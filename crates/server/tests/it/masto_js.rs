@@ -136,3 +136,37 @@ async fn masto_js_streams_from_roost() {
     println!("{all}");
     r.stop_all().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn masto_js_lists_and_filters() {
+    let Some(dir) = tokio::task::spawn_blocking(masto_tests).await.unwrap() else {
+        return;
+    };
+    let s = crate::support::TestServer::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let carol = s.register("carol").await;
+    s.follow(&alice, &bob).await;
+    let envs = [
+        ("ROOST_URL", s.base.clone()),
+        ("ALICE_TOKEN", alice.token.clone()),
+        ("BOB_TOKEN", bob.token.clone()),
+        ("CAROL_TOKEN", carol.token.clone()),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(dir.join("node_modules/.bin/node"))
+            .args(["--test-reporter=spec", "--test-timeout=120000", "lists.mjs"])
+            .current_dir(&dir)
+            .envs(envs)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "masto.js lists tests failed:\n{all}");
+    assert!(
+        all.contains("pass 2") && all.contains("fail 0"),
+        "the masto.js lists tests did not all run:\n{all}"
+    );
+}
