@@ -555,3 +555,75 @@ async fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
     );
     assert_eq!(std::fs::read(&path).unwrap(), junk, "the file is unchanged");
 }
+
+/// Lists, filters and followed tags are their owner's private data: one owned by an
+/// account of another region is flagged like identity abroad (the use cases only ever
+/// write them for local users; a direct status opens conversations for local users only).
+#[tokio::test]
+async fn inventory_flags_private_organising_rows_of_foreign_owners() {
+    use roost_core::model::{Filter, FilterAction, FilterContext, List, RepliesPolicy};
+    use roost_core::store::{ConversationStore, FilterStore, FollowedTagStore, ListStore};
+    let (_dir, store) = fresh().await;
+    let g = IdGen::new(1);
+    let na = account(&g, "alice");
+    let user = User {
+        account_id: na.id,
+        email: "alice@example.com".into(),
+        password_hash: "$argon2id$alice".into(),
+        locale: "en".into(),
+        created_at: na.created_at,
+        sign_up_ip: None,
+    };
+    let alice = store.create_account(&na, Some(&user)).await.unwrap().id;
+    let budi = remote(&g, "budi", "id", "");
+    store.upsert_remote_account(&budi).await.unwrap();
+    let list = |owner| List {
+        id: g.next(),
+        account_id: owner,
+        title: "l".into(),
+        replies_policy: RepliesPolicy::List,
+        exclusive: false,
+        created_at: jiff::Timestamp::now(),
+    };
+    let filter = |owner| Filter {
+        id: g.next(),
+        account_id: owner,
+        title: "f".into(),
+        context: vec![FilterContext::Home],
+        action: FilterAction::Warn,
+        expires_at: None,
+        created_at: jiff::Timestamp::now(),
+        keywords: Vec::new(),
+        statuses: Vec::new(),
+    };
+    // Alice's own: nothing to flag.
+    store.create_list(&list(alice)).await.unwrap();
+    store.save_filter(&filter(alice)).await.unwrap();
+    store.follow_tag(g.next(), alice, "rust").await.unwrap();
+    let mut dm = status(&g, alice);
+    dm.visibility = Visibility::Direct;
+    dm.mentions = vec![budi.id];
+    store.create_status(&dm).await.unwrap();
+    assert!(store
+        .conversations(budi.id, Page::default())
+        .await
+        .unwrap()
+        .is_empty());
+    let inv = store.foreign_inventory("in").await.unwrap();
+    assert!(inv.identity_abroad.is_empty(), "{:?}", inv.identity_abroad);
+
+    // Rows about a foreign owner, written past the use cases: each one is flagged.
+    store.create_list(&list(budi.id)).await.unwrap();
+    store.save_filter(&filter(budi.id)).await.unwrap();
+    store.follow_tag(g.next(), budi.id, "rust").await.unwrap();
+    let inv = store.foreign_inventory("in").await.unwrap();
+    let text = inv.identity_abroad.join("\n");
+    assert_eq!(inv.identity_abroad.len(), 3, "{text}");
+    for kind in ["list", "filter", "followed tag"] {
+        assert!(text.contains(&format!("{kind} ")), "{kind} in {text}");
+    }
+    assert!(
+        text.contains(&format!("of account {} from id", budi.id)),
+        "{text}"
+    );
+}

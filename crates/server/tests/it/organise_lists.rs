@@ -1054,6 +1054,23 @@ async fn streams_carry_filters_list_updates_and_conversations() {
         .await
         .ok();
     assert_eq!(listed[0]["id"], conv.payload["id"]);
+    // A reply in the thread: the same Conversation (its ID is not the new status's).
+    let reply = id_of(
+        &s.post_status(
+            &bob,
+            json!({"status": "@alice and another", "visibility": "direct", "in_reply_to_id": dm}),
+        )
+        .await,
+    );
+    let again = loop {
+        let f = next_event(&mut mine).await;
+        if f.event == "conversation" {
+            break f;
+        }
+    };
+    assert_eq!(again.payload["id"], conv.payload["id"]);
+    assert_eq!(again.payload["last_status"]["id"], reply.as_str());
+    assert_ne!(again.payload["id"], reply.as_str());
     let accounts: Vec<&str> = listed[0]["accounts"]
         .as_array()
         .unwrap()
