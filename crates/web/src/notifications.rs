@@ -3,7 +3,7 @@
 use crate::error::WebError;
 use crate::layout::{render, Layout};
 use crate::session::Viewer;
-use crate::view::{notice, NoticeLine, PageQuery, PAGE_SIZE};
+use crate::view::{notices, NoticeLine, PageQuery, PAGE_SIZE};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -38,7 +38,7 @@ pub async fn get(
         &NotificationsPage {
             layout: Layout::new(&st, &viewer, "Notifications").current("notifications"),
             back: "/notifications".into(),
-            items: list.iter().map(|n| notice(&st.roost, n, me)).collect(),
+            items: notices(&st.roost, &list, me),
             older,
         },
     )

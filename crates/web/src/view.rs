@@ -268,6 +268,28 @@ pub fn notice(roost: &Roost, n: &NotificationView, me: &Account) -> NoticeLine {
     }
 }
 
+/// The notifications page's lines: one about a post a `hide` filter takes out of
+/// notifications is left out, one that `warn` or `blur` matches is collapsed.
+pub fn notices(roost: &Roost, items: &[NotificationView], me: &Account) -> Vec<NoticeLine> {
+    items
+        .iter()
+        .filter_map(|n| {
+            let mut line = notice(roost, n, me);
+            if let Some(s) = &n.status {
+                let shown = cards_in(
+                    roost,
+                    std::slice::from_ref(s),
+                    Some(me),
+                    FilterContext::Notifications,
+                )
+                .pop()?;
+                line.card = Some(shown);
+            }
+            Some(line)
+        })
+        .collect()
+}
+
 /// `?max_id=…` / `?min_id=…` of a timeline page.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct PageQuery {

@@ -1539,6 +1539,27 @@ async fn web_pages_for_lists_filters_and_messages() {
         .has("Filter deleted.")
         .lacks("Dragons");
 
+    // A hide filter for notifications: the mention leaves the notifications page only.
+    alice.get("/filters").await;
+    alice
+        .submit(
+            "/filters",
+            &[
+                ("title", "Moths"),
+                ("keywords", "moth"),
+                ("context", "notifications"),
+                ("action", "hide"),
+            ],
+        )
+        .await;
+    s.post_status(&bob, json!({"status": "@alice a moth, and a wyrm"}))
+        .await;
+    alice
+        .get("/notifications")
+        .await
+        .lacks("a moth, and a wyrm");
+    alice.get("/home").await.has("a moth, and a wyrm");
+
     // Direct messages.
     alice
         .get("/conversations")
