@@ -33,7 +33,7 @@ impl Roost {
             Some(v) => Some(
                 !self
                     .store
-                    .following_tags(v, &[name.clone()])
+                    .following_tags(v, std::slice::from_ref(&name))
                     .await?
                     .is_empty(),
             ),

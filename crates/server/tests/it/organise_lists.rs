@@ -204,13 +204,13 @@ async fn lists_crud_members_and_their_errors() {
         )
         .await;
     let link = first.link();
-    assert_eq!(ids(&first.ok()), [carol.id.clone()]);
+    assert_eq!(ids(&first.ok()), [carol.id.as_str()]);
     let next = link_rel(&link, "next").expect("a next link");
     let rest = s
         .get(&next.replace(&s.base, ""), Some(&alice.token))
         .await
         .ok();
-    assert_eq!(ids(&rest), [bob.id.clone()]);
+    assert_eq!(ids(&rest), [bob.id.as_str()]);
     let all = s
         .get(
             &format!("/api/v1/lists/{id}/accounts?limit=0"),
@@ -256,7 +256,7 @@ async fn lists_crud_members_and_their_errors() {
             .get(&format!("/api/v1/lists/{id}/accounts"), Some(&alice.token))
             .await
             .ok()),
-        [carol.id.clone()]
+        [carol.id.as_str()]
     );
     // An unfollow ends the membership.
     s.post(
@@ -595,7 +595,7 @@ async fn filters_v2_and_v1_endpoints_and_their_errors() {
             )
             .await
             .ok()),
-        [fsid.clone()]
+        [fsid.as_str()]
     );
     assert_eq!(
         s.get(
@@ -1131,13 +1131,13 @@ async fn conversations_list_read_delete_and_errors() {
         .get("/api/v1/conversations?limit=1", Some(&alice.token))
         .await;
     let next = link_rel(&page.link(), "next").expect("next");
-    assert_eq!(ids(&page.ok()), [first.clone()]);
+    assert_eq!(ids(&page.ok()), [first.as_str()]);
     assert_eq!(
         ids(&s
             .get(&next.replace(&s.base, ""), Some(&alice.token))
             .await
             .ok()),
-        [other.clone()]
+        [other.as_str()]
     );
 
     let read = s
@@ -1193,14 +1193,14 @@ async fn conversations_list_read_delete_and_errors() {
             .get("/api/v1/conversations", Some(&alice.token))
             .await
             .ok()),
-        [first.clone()]
+        [first.as_str()]
     );
     assert_eq!(
         ids(&s
             .get("/api/v1/conversations", Some(&carol.token))
             .await
             .ok()),
-        [other.clone()],
+        [other.as_str()],
         "carol's stays"
     );
 }
