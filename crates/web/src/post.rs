@@ -6,11 +6,12 @@ use crate::error::{not_found, WebError};
 use crate::layout::{render, Layout};
 use crate::profile::acct_of;
 use crate::session::Viewer;
-use crate::view::{card, cards, excerpt, Card};
+use crate::view::{cards, cards_in, excerpt, Card};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{OriginalUri, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use roost_core::model::FilterContext;
 use roost_core::model::Visibility;
 use roost_core::{CoreError, Id};
 
@@ -87,7 +88,15 @@ pub async fn get(
     } else {
         roost.related(id, viewer_id, RELATED).await?
     };
-    let mut focus = card(roost, &view, me);
+    // The post itself is always shown, collapsed if a filter of threads matches it.
+    let mut focus = cards_in(
+        roost,
+        std::slice::from_ref(&view),
+        me,
+        FilterContext::Thread,
+    )
+    .pop()
+    .ok_or(WebError::NotFound)?;
     focus.focus = true;
     let path = format!("/@{canonical}/{id}");
     let base = &roost.cfg.base_url;
@@ -134,8 +143,8 @@ pub async fn get(
         back: path,
         signed_in: me.is_some(),
         max_chars: roost.cfg.max_status_chars,
-        ancestors: cards(roost, &ancestors, me),
-        comments: cards(roost, &comments, me),
+        ancestors: cards_in(roost, &ancestors, me, FilterContext::Thread),
+        comments: cards_in(roost, &comments, me, FilterContext::Thread),
         related: cards(roost, &related, me),
         previous: link(&neighbours.previous),
         next: link(&neighbours.next),

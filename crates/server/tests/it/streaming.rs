@@ -314,13 +314,21 @@ async fn tokens_come_from_the_header_or_the_protocol_and_bad_ones_are_refused() 
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    // A list stream is its owner's: without a token, 401.
     let r = s
         .http
         .get(s.url("/api/v1/streaming?stream=list&list=1"))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 400);
+    assert_eq!(r.status(), 401);
+    let r = s
+        .http
+        .get(s.url("/api/v1/streaming?stream=list"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "a list stream names its list");
 }
 
 #[tokio::test]
