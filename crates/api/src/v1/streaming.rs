@@ -183,15 +183,19 @@ fn payload(st: &AppState, item: &Item) -> Arc<str> {
 /// otherwise the shared encoding serves.
 async fn payload_for(st: &AppState, item: &Item, account: Option<roost_core::Id>) -> Arc<str> {
     if let (Some(a), ItemKind::Update(v) | ItemKind::StatusUpdate(v)) = (account, &item.kind) {
-        let mut v = v.clone();
-        match st.roost.apply_filters(a, &mut v).await {
-            Ok(true) => {
+        match st.roost.filter_matches(a, v).await {
+            Ok(found) if !found.is_empty() => {
+                let mut v = v.clone();
+                if let Some(r) = v.reblog.as_mut() {
+                    r.filtered = found.clone();
+                }
+                v.filtered = found;
                 let m = Mapper::new(&st.roost.cfg);
                 if let Ok(text) = serde_json::to_string(&m.status(&v)) {
                     return Arc::from(text);
                 }
             }
-            Ok(false) => {}
+            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "filters not read for a live item"),
         }
     }

@@ -81,12 +81,19 @@ impl Roost {
         Ok(f)
     }
 
-    /// Marks a view rendered for nobody (a live item) with `account`'s matches; whether
-    /// there were any.
-    pub async fn apply_filters(&self, account: Id, view: &mut StatusView) -> CoreResult<bool> {
+    /// `account`'s filter matches with a view rendered for nobody (a live item), read
+    /// from the cache; empty (and nothing cloned) for an account without filters.
+    pub async fn filter_matches(
+        &self,
+        account: Id,
+        view: &StatusView,
+    ) -> CoreResult<Vec<filtering::FilterMatch>> {
         let filters = self.filters_for(account).await?;
-        mark(&filters, view);
-        Ok(!view.filtered.is_empty())
+        if filters.is_empty() {
+            return Ok(Vec::new());
+        }
+        let proper = view.reblog.as_ref().map_or(&view.status, |r| &r.status);
+        Ok(filtering::matches(&filters, &view.status, proper, now()))
     }
 
     async fn save(&self, f: &Filter) -> CoreResult<()> {
