@@ -7,6 +7,7 @@ use crate::id::Id;
 use crate::model::{List, Page, RepliesPolicy};
 use crate::store::StoreError;
 use crate::{CoreError, CoreResult};
+use std::collections::HashSet;
 
 const MAX_TITLE: usize = 256;
 /// Most lists of one account, and members of one list (Mastodon's defaults are close).
@@ -171,9 +172,11 @@ impl Roost {
         Ok(self.store.lists_with_member(me, account).await?)
     }
 
-    /// The list's timeline: one range read of its entries, less what the owner hides.
+    /// The list's timeline: one range read of its entries, less what the owner hides,
+    /// merged (as the home timeline is) with members' posts that their regions let us show
+    /// only in transit, fetched live.
     pub async fn list_timeline(&self, me: Id, id: Id, page: Page) -> CoreResult<Vec<StatusView>> {
-        self.list(me, id).await?;
+        let list = self.list(me, id).await?;
         let page = clamp_page(page);
         let ids = self
             .filtered_page(Some(me), page, |p| async move {
@@ -181,6 +184,86 @@ impl Roost {
             })
             .await?;
         // Entries were visible when fanned out; re-check in case that changed since.
-        self.statuses(&ids, Some(me)).await
+        let local = self.statuses(&ids, Some(me)).await?;
+        let all_members = Page {
+            limit: ALL_MEMBERS,
+            ..Page::default()
+        };
+        let members: HashSet<Id> = self
+            .store
+            .list_members(id, all_members)
+            .await?
+            .into_iter()
+            .map(|c| c.item)
+            .collect();
+        if !members.iter().any(|m| self.is_foreign_id(*m)) {
+            return Ok(local);
+        }
+        let transit = match self.remote.transit_home(me, page).await {
+            Ok(t) => self.unshunned_transit(me, t).await?,
+            Err(e) => {
+                tracing::warn!(error = %e, "live fetch for a list timeline failed");
+                Vec::new()
+            }
+        };
+        let mut kept = Vec::new();
+        for t in transit {
+            if members.contains(&t.status.account_id)
+                && t.status.visibility != crate::model::Visibility::Direct
+                && self.list_shows_reply(&list, &members, &t.status).await?
+            {
+                kept.push(t);
+            }
+        }
+        self.merge_transit(me, local, kept, page).await
+    }
+
+    /// The list's replies policy for a status it did not get by the fan-out.
+    async fn list_shows_reply(
+        &self,
+        list: &List,
+        members: &HashSet<Id>,
+        s: &crate::model::Status,
+    ) -> CoreResult<bool> {
+        let Some(to) = s.in_reply_to_account_id.filter(|to| *to != s.account_id) else {
+            return Ok(true);
+        };
+        if to == list.account_id {
+            return Ok(true);
+        }
+        Ok(match list.replies_policy {
+            RepliesPolicy::None => false,
+            RepliesPolicy::List => members.contains(&to),
+            RepliesPolicy::Followed => !self
+                .store
+                .followed_among(list.account_id, &[to])
+                .await?
+                .is_empty(),
+        })
+    }
+
+    /// The accounts the viewer's exclusive lists hold: their posts stay out of home.
+    pub(crate) async fn exclusive_members(&self, me: Id) -> CoreResult<HashSet<Id>> {
+        let mut out = HashSet::new();
+        for l in self
+            .store
+            .lists_of(me)
+            .await?
+            .into_iter()
+            .filter(|l| l.exclusive)
+        {
+            let all = Page {
+                limit: ALL_MEMBERS,
+                ..Page::default()
+            };
+            out.extend(
+                self.store
+                    .list_members(l.id, all)
+                    .await?
+                    .into_iter()
+                    .map(|c| c.item),
+            );
+        }
+        Ok(out)
     }
 }

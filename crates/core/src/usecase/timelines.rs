@@ -25,7 +25,7 @@ impl Roost {
         // The live fetch from other regions runs while the local page is read.
         let (local, transit) = tokio::join!(local, self.remote.transit_home(viewer, page));
         let local = local?;
-        let transit = match transit {
+        let mut transit = match transit {
             Ok(t) => self.unshunned_transit(viewer, t).await?,
             Err(e) => {
                 // A region that cannot be reached leaves its posts out, not the page.
@@ -33,6 +33,28 @@ impl Roost {
                 Vec::new()
             }
         };
+        if transit.is_empty() {
+            return Ok(local);
+        }
+        // Members of exclusive lists are read there (the fan-out keeps their stored posts
+        // out of home; live ones are dropped here).
+        let exclusive = self.exclusive_members(viewer).await?;
+        transit.retain(|t| {
+            !exclusive.contains(&t.status.account_id)
+                || t.status.visibility == crate::model::Visibility::Direct
+        });
+        self.merge_transit(viewer, local, transit, page).await
+    }
+
+    /// Local views and live-fetched ones, merged by ID (time-ordered across regions) into
+    /// one page.
+    pub(crate) async fn merge_transit(
+        &self,
+        viewer: Id,
+        local: Vec<StatusView>,
+        transit: Vec<crate::remote::TransitStatus>,
+        page: Page,
+    ) -> CoreResult<Vec<StatusView>> {
         if transit.is_empty() {
             return Ok(local);
         }

@@ -1582,3 +1582,43 @@ async fn web_pages_for_lists_filters_and_messages() {
         .lacks("<strong>unread</strong>");
     carol.get("/conversations").await.lacks("just for you");
 }
+
+#[tokio::test]
+async fn a_list_shows_members_whose_posts_come_in_transit() {
+    use roost_residency::{Action, DataClass};
+    let r = Regions::start(|code| {
+        let mut p = policy_all("store");
+        if code == "id" {
+            p.default.insert(DataClass::PublicContent, Action::Transit);
+        }
+        p
+    })
+    .await;
+    let (ins, ids_) = (r.get("in"), r.get("id"));
+    let (asha, budi) = r.asha_and_budi().await;
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    let l = make_list(ins, &asha, json!({"title": "abroad"})).await;
+    add(ins, &asha, &l, &[&budi]).await.ok();
+    let post = id_of(
+        &ids_
+            .post_status(&budi, json!({"status": "live from Jakarta"}))
+            .await,
+    );
+    let got = ins
+        .get(&format!("/api/v1/timelines/list/{l}"), Some(&asha.token))
+        .await
+        .ok();
+    let found = find(&got, &post);
+    assert_eq!(found["content"], "<p>live from Jakarta</p>");
+    assert!(ins.home_ids(&asha).await.contains(&post));
+    // Exclusive: the live post leaves home too.
+    ins.put(
+        &format!("/api/v1/lists/{l}"),
+        Some(&asha.token),
+        json!({"exclusive": true}),
+    )
+    .await
+    .ok();
+    assert!(!ins.home_ids(&asha).await.contains(&post));
+    assert!(list_ids(ins, &asha, &l).await.contains(&post));
+}
