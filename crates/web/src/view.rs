@@ -223,6 +223,7 @@ pub fn notice(roost: &Roost, n: &NotificationView, me: &Account) -> NoticeLine {
         NotificationType::Update => "edited a post",
         NotificationType::AdminSignUp => "signed up",
         NotificationType::AdminReport => "was reported",
+        NotificationType::Poll => "ended a poll",
     };
     NoticeLine {
         who: who(roost, &n.account),

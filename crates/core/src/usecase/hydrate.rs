@@ -22,6 +22,8 @@ pub struct StatusView {
     pub views: ViewCount,
     /// Fetched live from its home region for this answer and kept nowhere here.
     pub transit: bool,
+    /// Its poll, tallied, with the viewer's own votes.
+    pub poll: Option<crate::model::Poll>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +58,8 @@ struct Loaded {
     flags: HashMap<Id, ViewerFlags>,
     views: HashMap<Id, ViewCount>,
     visible_quotes: HashSet<Id>,
+    polls: HashMap<Id, crate::model::Poll>,
+    viewer: Option<Id>,
     has_viewer: bool,
 }
 
@@ -111,6 +115,7 @@ impl Roost {
             .collect();
         let flags: HashMap<Id, ViewerFlags> = b.flags.into_iter().collect();
         let visible_quotes: HashSet<Id> = b.visible_quotes.into_iter().collect();
+        let polls = b.polls.into_iter().map(|p| (p.status_id, p)).collect();
 
         let loaded = Loaded {
             statuses,
@@ -120,6 +125,8 @@ impl Roost {
             flags,
             views,
             visible_quotes,
+            polls,
+            viewer,
             has_viewer: viewer.is_some(),
         };
         Ok(ids.iter().filter_map(|id| loaded.build(*id, 0)).collect())
@@ -229,6 +236,7 @@ impl Loaded {
             Some(r) => self.views.get(&r).copied().unwrap_or_default(),
             None => self.views.get(&id).copied().unwrap_or_default(),
         };
+        let p_author = status.account_id;
         Some(StatusView {
             tags: self.tags.get(&id).cloned().unwrap_or_default(),
             status,
@@ -239,6 +247,10 @@ impl Loaded {
             flags,
             views,
             transit: false,
+            poll: self.polls.get(&id).cloned().map(|mut p| {
+                p.viewer_is_author = self.viewer == Some(p_author);
+                p
+            }),
         })
     }
 }

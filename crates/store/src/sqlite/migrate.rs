@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "moderation",
         include_str!("../../migrations/sqlite/0004_moderation.sql"),
     ),
+    (
+        6,
+        "organise_polls",
+        include_str!("../../migrations/sqlite/0006_organise_polls.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

@@ -9,6 +9,7 @@
 mod accounts;
 mod cache;
 mod engine;
+mod extras;
 mod federation;
 mod follows;
 mod identity;
@@ -18,6 +19,7 @@ mod migrate;
 mod misc;
 mod moderation;
 mod notifications;
+mod polls;
 mod safety;
 mod statuses;
 

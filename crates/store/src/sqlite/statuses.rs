@@ -310,7 +310,7 @@ fn push_scope(q: &mut Sql, scope: &RegionScope) {
     }
 }
 
-fn create_status_in(c: &Connection, new: &NewStatus) -> StoreResult<Status> {
+pub(super) fn create_status_in(c: &Connection, new: &NewStatus) -> StoreResult<Status> {
     // Referenced statuses must still exist.
     let reblogged_author = match new.reblog_of_id {
         Some(target) => {
@@ -1032,6 +1032,7 @@ fn bundle_in(
         None => Vec::new(),
     };
     let views = views_in(c, &all, day)?;
+    let polls = super::polls::polls_in(c, &all, viewer)?;
     Ok(StatusBundle {
         statuses,
         accounts,
@@ -1040,6 +1041,7 @@ fn bundle_in(
         flags,
         visible_quotes,
         views,
+        polls,
     })
 }
 
