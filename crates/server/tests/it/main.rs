@@ -13,6 +13,7 @@ mod mastodon_py;
 mod moderation;
 mod notifications;
 mod oauth;
+mod organise_polls;
 mod policy_matrix;
 mod regions;
 mod restart;
