@@ -29,6 +29,9 @@ use roost_residency::{DataClass, Direction, Hash, Ledger, LedgerEntry};
 use std::collections::HashSet;
 use std::sync::Arc;
 
+mod organise;
+pub use organise::*;
+
 /// A store under test and whatever must live as long as it (a temporary directory, a
 /// container handle...).
 pub trait Fixture: Send + Sync {
@@ -119,6 +122,13 @@ macro_rules! conformance_suite {
             moderation_flags_show_on_every_read,
             moderation_reports,
             moderation_domain_blocks,
+            polls_create_tally_and_own_votes,
+            polls_replace_keep_or_reset_votes,
+            polls_end_is_announced_once,
+            scheduled_statuses_owner_paging_and_publish,
+            extras_defaults_notes_and_endorsements,
+            extras_featured_tags_and_suggestions,
+            extras_familiar_followers_directory_and_activity,
         );
         $crate::__conformance_tests!(
             @fixture $make;

@@ -25,7 +25,7 @@ pub mod streaming;
 pub mod timelines;
 
 use crate::AppState;
-use axum::routing::{get, patch, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
@@ -181,10 +181,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/featured_tags/suggestions",
             get(featured_tags::suggestions),
         )
-        .route(
-            "/api/v1/featured_tags/{id}",
-            axum::routing::delete(featured_tags::delete),
-        )
+        .route("/api/v1/featured_tags/{id}", delete(featured_tags::delete))
         .route("/api/v1/endorsements", get(endorsements::list))
         .route("/api/v1/accounts/{id}/pin", post(account_extras::pin))
         .route("/api/v1/accounts/{id}/unpin", post(account_extras::unpin))
