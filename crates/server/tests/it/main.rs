@@ -20,6 +20,7 @@ mod restart;
 mod rogue;
 mod safety;
 mod smoke;
+mod startup;
 mod statuses;
 mod streaming;
 mod support;

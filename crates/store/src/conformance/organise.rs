@@ -177,8 +177,15 @@ pub async fn polls_end_is_announced_once(s: &dyn Store) {
     let nb = s.notifications(b, &filter, page(40)).await.unwrap();
     assert_eq!(nb.len(), 1);
     assert_eq!(nb[0].kind, NotificationType::Poll);
-    assert_eq!(s.notifications(a, &filter, page(40)).await.unwrap().len(), 1);
-    assert!(s.notifications(c, &filter, page(40)).await.unwrap().is_empty());
+    assert_eq!(
+        s.notifications(a, &filter, page(40)).await.unwrap().len(),
+        1
+    );
+    assert!(s
+        .notifications(c, &filter, page(40))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 fn scheduled(w: &W<'_>, account: Id, at: Timestamp, with_poll: bool) -> ScheduledStatus {
