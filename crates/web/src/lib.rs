@@ -77,6 +77,7 @@ pub fn router(state: WebState) -> Router {
         .route("/settings/safety", get(safety::get))
         .route("/statuses", post(statuses::create))
         .route("/statuses/{id}", get(statuses::show))
+        .route("/statuses/{id}/vote", post(statuses::vote))
         .route("/statuses/{id}/{action}", post(statuses::act))
         .route("/{handle}", get(profile::get))
         .route("/{handle}/follow", post(profile::follow))

@@ -205,6 +205,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/settings/safety"),
     ("POST", "/statuses"),
     ("GET", "/statuses/{id}"),
+    ("POST", "/statuses/{id}/vote"),
     ("POST", "/statuses/{id}/{action}"),
     ("GET", "/{handle}"),
     ("POST", "/{handle}/follow"),

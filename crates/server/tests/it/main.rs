@@ -29,4 +29,5 @@ mod visibility;
 mod web_browser;
 mod web_live;
 mod web_pages;
+mod web_polls;
 mod web_safety;
