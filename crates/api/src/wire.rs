@@ -362,7 +362,15 @@ impl<'a> Mapper<'a> {
             noindex: false,
             emojis: vec![],
             roles: vec![],
-            fields: vec![],
+            fields: a
+                .fields
+                .iter()
+                .map(|f| Field {
+                    name: f.name.clone(),
+                    value: f.value_html.clone(),
+                    verified_at: None,
+                })
+                .collect(),
             source: None,
             suspended: None,
             limited: a.silenced.then_some(true),
@@ -376,6 +384,7 @@ impl<'a> Mapper<'a> {
             out.suspended = Some(true);
             out.display_name = String::new();
             out.note = String::new();
+            out.fields = vec![];
             out.locked = false;
             out.bot = false;
             out.discoverable = false;
@@ -396,7 +405,15 @@ impl<'a> Mapper<'a> {
             sensitive: false,
             language: locale.to_string(),
             note: a.note_source.clone(),
-            fields: vec![],
+            fields: a
+                .fields
+                .iter()
+                .map(|f| Field {
+                    name: f.name.clone(),
+                    value: f.value_source.clone(),
+                    verified_at: None,
+                })
+                .collect(),
             follow_requests_count: follow_requests,
             hide_collections: false,
             discoverable: a.discoverable,

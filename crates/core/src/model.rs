@@ -62,6 +62,16 @@ pub struct Account {
     pub suspended: bool,
     /// Silenced (Mastodon's "limited"): kept out of public timelines.
     pub silenced: bool,
+    /// Profile fields (`fields_attributes`), up to four; part of the public profile.
+    pub fields: Vec<ProfileField>,
+}
+
+/// A name/value pair on a profile; the value rendered to safe HTML at write time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileField {
+    pub name: String,
+    pub value_source: String,
+    pub value_html: String,
 }
 
 /// What registration stores for a new account.

@@ -657,6 +657,12 @@ pub trait ScheduledStore: Send + Sync {
 /// account lists built from public facts (directory, familiar followers).
 #[async_trait]
 pub trait AccountExtrasStore: Send + Sync {
+    /// Replaces the account's profile fields; `Missing("account")` if there is none.
+    async fn set_profile_fields(
+        &self,
+        account: Id,
+        fields: &[ProfileField],
+    ) -> StoreResult<Account>;
     /// Defaults when never set.
     async fn posting_defaults(&self, account: Id) -> StoreResult<PostingDefaults>;
     async fn set_posting_defaults(&self, account: Id, d: &PostingDefaults) -> StoreResult<()>;

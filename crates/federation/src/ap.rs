@@ -175,6 +175,7 @@ impl Actor {
 /// An account known only by its address.
 pub fn address_account(id: Id, username: &str, region: &str) -> Account {
     Account {
+        fields: Vec::new(),
         id,
         username: username.to_string(),
         home_region: region.to_string(),

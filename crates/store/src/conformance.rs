@@ -129,6 +129,7 @@ macro_rules! conformance_suite {
             extras_defaults_notes_and_endorsements,
             extras_featured_tags_and_suggestions,
             extras_familiar_followers_directory_and_activity,
+            extras_profile_fields_round_trip,
         );
         $crate::__conformance_tests!(
             @fixture $make;
@@ -2848,6 +2849,7 @@ impl W<'_> {
             last_status_at: None,
             suspended: false,
             silenced: false,
+            fields: Vec::new(),
         }
     }
 

@@ -127,6 +127,44 @@ pub struct UpdateParams {
     discoverable: Option<bool>,
     #[serde(default)]
     source: Option<SourceParams>,
+    /// `fields_attributes[N][name|value]` (an object keyed by index) or a JSON array.
+    #[serde(default)]
+    fields_attributes: Option<serde_json::Value>,
+}
+
+/// The pairs of `fields_attributes`, in index order; 422 for any other shape.
+fn fields_of(v: &serde_json::Value) -> ApiResult<Vec<(String, String)>> {
+    use serde_json::Value;
+    let bad =
+        || ApiError::Unprocessable("Validation failed: fields_attributes is malformed".into());
+    let items: Vec<&Value> = match v {
+        Value::Array(a) => a.iter().collect(),
+        Value::Object(o) => {
+            let mut keyed: Vec<(u32, &Value)> = o
+                .iter()
+                .map(|(k, v)| k.parse::<u32>().map(|k| (k, v)).map_err(|_| bad()))
+                .collect::<ApiResult<_>>()?;
+            keyed.sort_by_key(|(k, _)| *k);
+            keyed.into_iter().map(|(_, v)| v).collect()
+        }
+        Value::Null => Vec::new(),
+        _ => return Err(bad()),
+    };
+    let text = |v: Option<&Value>| -> ApiResult<String> {
+        match v {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            Some(_) => Err(bad()),
+        }
+    };
+    items
+        .into_iter()
+        .map(|f| match f {
+            Value::Object(o) => Ok((text(o.get("name"))?, text(o.get("value"))?)),
+            _ => Err(bad()),
+        })
+        .collect()
 }
 
 /// `source[privacy]`, `source[sensitive]`, `source[language]`: posting defaults.
@@ -146,6 +184,10 @@ pub async fn update_credentials(
     Params(p): Params<UpdateParams>,
 ) -> ApiResult<Json<wire::Account>> {
     let me = auth.user("write:accounts")?;
+    if let Some(f) = &p.fields_attributes {
+        let fields = fields_of(f)?;
+        st.roost.set_profile_fields(me, fields).await?;
+    }
     if let Some(src) = p.source {
         let privacy = match src
             .privacy

@@ -14,7 +14,69 @@ const MAX_NOTE_CHARS: usize = 2000;
 /// Mastodon's limit on featured tags per account.
 const MAX_FEATURED_TAGS: usize = 10;
 
+/// Mastodon's limits on profile fields.
+pub const MAX_FIELDS: usize = 4;
+const MAX_FIELD_NAME: usize = 255;
+const MAX_FIELD_VALUE: usize = 255;
+
 impl Roost {
+    /// `fields_attributes`: up to four name/value pairs; pairs with both empty are
+    /// dropped; values are rendered like a bio (links and mentions, all else escaped).
+    pub async fn set_profile_fields(
+        &self,
+        me: &Account,
+        fields: Vec<(String, String)>,
+    ) -> CoreResult<Account> {
+        let fields: Vec<(String, String)> = fields
+            .into_iter()
+            .map(|(n, v)| {
+                (
+                    crate::text::strip_forbidden(&n).trim().to_string(),
+                    crate::text::strip_forbidden(&v).trim().to_string(),
+                )
+            })
+            .filter(|(n, v)| !n.is_empty() || !v.is_empty())
+            .collect();
+        if fields.len() > MAX_FIELDS {
+            return Err(CoreError::Validation(format!(
+                "Validation failed: Fields can hold at most {MAX_FIELDS} items"
+            )));
+        }
+        if fields
+            .iter()
+            .any(|(n, v)| n.chars().count() > MAX_FIELD_NAME || v.chars().count() > MAX_FIELD_VALUE)
+        {
+            return Err(CoreError::Validation(
+                "Validation failed: Fields are too long (maximum is 255 characters each)".into(),
+            ));
+        }
+        let mut out = Vec::with_capacity(fields.len());
+        for (name, value) in fields {
+            let html = self.render_text(&value).await?;
+            // A field value is one line: the paragraph the renderer wraps it in goes.
+            let html = html
+                .strip_prefix("<p>")
+                .and_then(|h| h.strip_suffix("</p>"))
+                .map(str::to_string)
+                .unwrap_or(html);
+            out.push(ProfileField {
+                name,
+                value_source: value,
+                value_html: html,
+            });
+        }
+        match self.store.set_profile_fields(me.id, &out).await {
+            Err(StoreError::Missing(_)) => Err(CoreError::NotFound("account")),
+            r => {
+                let a = r?;
+                // Followers' regions keep the profile as the policy allows.
+                self.publish(crate::remote::Outbound::ProfileUpdated { account: a.id })
+                    .await?;
+                Ok(a)
+            }
+        }
+    }
+
     pub async fn posting_defaults(&self, me: &Account) -> CoreResult<PostingDefaults> {
         Ok(self.store.posting_defaults(me.id).await?)
     }

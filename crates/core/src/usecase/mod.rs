@@ -17,6 +17,7 @@ mod statuses;
 mod timelines;
 mod web;
 
+pub use account_extras::MAX_FIELDS;
 pub use accounts::{valid_username, AccountsPage, Registration};
 pub use auth::{constant_eq, AuthContext, GrantRequest, IssuedToken, NewApp, OAuthError};
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};

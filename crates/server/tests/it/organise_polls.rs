@@ -870,3 +870,104 @@ async fn instance_documents_and_announcements() {
         .await
         .error(404);
 }
+
+#[tokio::test]
+async fn profile_fields_are_kept_rendered_safely_and_limited() {
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    // Form encoding, as apps send it: `fields_attributes[N][name|value]`.
+    let pairs = [
+        ("fields_attributes[1][name]", "Site"),
+        ("fields_attributes[1][value]", "https://example.org/a"),
+        ("fields_attributes[0][name]", "Pronouns <b>"),
+        ("fields_attributes[0][value]", "she/her <script>x</script>"),
+    ];
+    let body = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", urlenc(k), urlenc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let me = s
+        .raw(
+            reqwest::Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some(&alice.token),
+            "application/x-www-form-urlencoded",
+            body,
+        )
+        .await
+        .ok();
+    assert_eq!(me["fields"][0]["name"], "Pronouns <b>");
+    let v0 = me["fields"][0]["value"].as_str().unwrap();
+    assert!(
+        v0.contains("&lt;script&gt;") && !v0.contains("<script"),
+        "{v0}"
+    );
+    let v1 = me["fields"][1]["value"].as_str().unwrap();
+    assert!(v1.contains("<a href=\"https://example.org/a\""), "{v1}");
+    assert!(me["fields"][0]["verified_at"].is_null());
+    // `source.fields` carries what was typed.
+    assert_eq!(
+        me["source"]["fields"][0]["value"],
+        "she/her <script>x</script>"
+    );
+    // Everyone sees them on the account.
+    let seen = s
+        .get(&format!("/api/v1/accounts/{}", alice.id), Some(&bob.token))
+        .await
+        .ok();
+    assert_eq!(seen["fields"].as_array().unwrap().len(), 2);
+
+    // At most four; too long; nothing changes on a refusal.
+    let five: Vec<_> = (0..5)
+        .map(|i| json!({"name": format!("n{i}"), "value": "v"}))
+        .collect();
+    s.patch(
+        "/api/v1/accounts/update_credentials",
+        Some(&alice.token),
+        json!({"fields_attributes": five}),
+    )
+    .await
+    .error(422);
+    s.patch(
+        "/api/v1/accounts/update_credentials",
+        Some(&alice.token),
+        json!({"fields_attributes": [{"name": "x".repeat(256), "value": "v"}]}),
+    )
+    .await
+    .error(422);
+    s.patch(
+        "/api/v1/accounts/update_credentials",
+        Some(&alice.token),
+        json!({"fields_attributes": "nonsense"}),
+    )
+    .await
+    .error(422);
+    let me = s
+        .get("/api/v1/accounts/verify_credentials", Some(&alice.token))
+        .await
+        .ok();
+    assert_eq!(me["fields"].as_array().unwrap().len(), 2);
+    // An empty list clears them.
+    let me = s
+        .patch(
+            "/api/v1/accounts/update_credentials",
+            Some(&alice.token),
+            json!({"fields_attributes": []}),
+        )
+        .await
+        .ok();
+    assert_eq!(me["fields"], json!([]));
+}
+
+fn urlenc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -151,3 +151,42 @@ async fn a_multiple_choice_poll_takes_checkboxes() {
         .lacks(&format!("action=\"/statuses/{id}/vote\""))
         .has("2 votes ·");
 }
+
+// Profile fields are on the same pages as the rest of this area's web work.
+#[tokio::test]
+async fn profile_fields_are_edited_in_settings_and_shown_escaped() {
+    let s = TestServer::start().await;
+    let mut a = Browser::new(&s.base);
+    a.sign_up("fieldy").await;
+    a.get("/settings/profile").await.has("name=\"field_name3\"");
+    let p = a
+        .submit(
+            "/settings/profile",
+            &[
+                ("display_name", "Fieldy"),
+                ("note", "bio"),
+                ("field_name0", "Web <i>site</i>"),
+                ("field_value0", "https://example.org"),
+                ("field_name1", ""),
+                ("field_value1", ""),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    a.get("/settings/profile")
+        .await
+        .has("Profile saved.")
+        .has("value=\"https://example.org\"");
+    let mut anon = Browser::new(&s.base);
+    anon.get("/@fieldy")
+        .await
+        .has("<dt>Web &#60;i&#62;site&#60;/i&#62;</dt>")
+        .has("href=\"https://example.org\"")
+        .lacks("<i>site</i>");
+    // Without the CSRF token nothing changes.
+    let forged = a
+        .submit_raw("/settings/profile", &[("field_name0", "forged")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    anon.get("/@fieldy").await.lacks("forged");
+}

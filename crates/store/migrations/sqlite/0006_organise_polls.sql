@@ -1,5 +1,9 @@
 -- Polls, scheduled posts, posting preferences, notes, endorsements, featured tags.
 
+-- Profile fields (public profile): name, source and rendered value, joined by U+001F,
+-- fields by U+001E (both stripped from what users type).
+ALTER TABLE accounts ADD COLUMN fields TEXT NOT NULL DEFAULT '';
+
 -- A poll is part of its status (the status's data class) and shares its ID: the poll's
 -- home is the status's home, named by the ID.
 CREATE TABLE polls (

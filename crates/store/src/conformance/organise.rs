@@ -467,3 +467,33 @@ pub async fn extras_familiar_followers_directory_and_activity(s: &dyn Store) {
         .unwrap();
     assert_eq!(after[0].0, before[0].0 + 1);
 }
+
+pub async fn extras_profile_fields_round_trip(s: &dyn Store) {
+    let w = W::new(s);
+    let a = w.account("a").await;
+    let fields = vec![
+        ProfileField {
+            name: "Site".into(),
+            value_source: "https://example.org".into(),
+            value_html: "<a href=\"https://example.org\">example.org</a>".into(),
+        },
+        // The separators a store may use never survive inside a value.
+        ProfileField {
+            name: "odd\u{1e}name".into(),
+            value_source: "a\u{1f}b".into(),
+            value_html: "ab".into(),
+        },
+    ];
+    let back = s.set_profile_fields(a, &fields).await.unwrap();
+    assert_eq!(back.fields.len(), 2);
+    assert_eq!(back.fields[0], fields[0]);
+    assert_eq!(back.fields[1].name, "oddname");
+    assert_eq!(back.fields[1].value_source, "ab");
+    // Every read carries them (the row cache too).
+    assert_eq!(w.acct(a).await.fields, back.fields);
+    assert_eq!(s.accounts(&[a]).await.unwrap()[0].fields, back.fields);
+    let cleared = s.set_profile_fields(a, &[]).await.unwrap();
+    assert!(cleared.fields.is_empty());
+    assert!(w.acct(a).await.fields.is_empty());
+    assert_missing(s.set_profile_fields(w.id(), &fields).await, "account");
+}

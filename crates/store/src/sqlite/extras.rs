@@ -5,8 +5,10 @@ use super::{backend, exec, get, ms, opt_ts, per_chunk, rows, ts, write_err, Sqli
 use crate::sql::Sql;
 use async_trait::async_trait;
 use jiff::Timestamp;
-use roost_core::model::{Cursored, FeaturedTag, Page, PostingDefaults, Visibility};
-use roost_core::store::{AccountExtrasStore, StoreResult};
+use roost_core::model::{
+    Account, Cursored, FeaturedTag, Page, PostingDefaults, ProfileField, Visibility,
+};
+use roost_core::store::{AccountExtrasStore, StoreError, StoreResult};
 use roost_core::Id;
 use rusqlite::Connection;
 
@@ -38,6 +40,33 @@ fn featured_in(c: &Connection, account: Id) -> StoreResult<Vec<FeaturedTag>> {
 
 #[async_trait]
 impl AccountExtrasStore for SqliteStore {
+    async fn set_profile_fields(
+        &self,
+        account: Id,
+        fields: &[ProfileField],
+    ) -> StoreResult<Account> {
+        let encoded = super::accounts::encode_fields(fields);
+        self.db
+            .write(move |c| {
+                let n = exec(
+                    c,
+                    "UPDATE accounts SET fields = $2 WHERE id = $1",
+                    &[&account.0, &encoded],
+                )
+                .map_err(backend)?;
+                if n == 0 {
+                    return Err(StoreError::Missing("account"));
+                }
+                let sql = format!(
+                    "SELECT {} FROM accounts a WHERE a.id = $1",
+                    super::accounts::ACCOUNT_COLS
+                );
+                super::row(c, &sql, &[&account.0], super::accounts::account_from_row)?
+                    .ok_or(StoreError::Missing("account"))
+            })
+            .await
+    }
+
     async fn posting_defaults(&self, account: Id) -> StoreResult<PostingDefaults> {
         self.db
             .read(move |c| {
