@@ -323,10 +323,12 @@ pub enum NotificationType {
     AdminReport,
     /// To voters and the author: a poll ended.
     Poll,
+    /// To those who quoted a status: it was edited (Mastodon 4.5).
+    QuotedUpdate,
 }
 
 impl NotificationType {
-    pub const ALL: [NotificationType; 11] = [
+    pub const ALL: [NotificationType; 12] = [
         NotificationType::Mention,
         NotificationType::Status,
         NotificationType::Reblog,
@@ -338,6 +340,7 @@ impl NotificationType {
         NotificationType::AdminSignUp,
         NotificationType::AdminReport,
         NotificationType::Poll,
+        NotificationType::QuotedUpdate,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -352,6 +355,7 @@ impl NotificationType {
             NotificationType::AdminSignUp => "admin.sign_up",
             NotificationType::AdminReport => "admin.report",
             NotificationType::Poll => "poll",
+            NotificationType::QuotedUpdate => "quoted_update",
         }
     }
     pub fn parse(s: &str) -> Option<NotificationType> {

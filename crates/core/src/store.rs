@@ -179,6 +179,12 @@ pub trait StatusStore: Send + Sync {
     async fn favourited_by(&self, status: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
     /// Accounts that reblogged or quoted the status (to be told of an edit).
     async fn sharers(&self, status: Id) -> StoreResult<Vec<Id>>;
+    /// Statuses quoting `status` that `viewer` may see, newest first, paged by their ID.
+    async fn quotes_of(&self, status: Id, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Id>>;
+    /// Accounts whose statuses quote `status` (told of an edit by `quoted_update`).
+    async fn quoters(&self, status: Id) -> StoreResult<Vec<Id>>;
+    /// Accounts that reblogged `status` (told of an edit by `update`).
+    async fn rebloggers(&self, status: Id) -> StoreResult<Vec<Id>>;
     /// Up to `limit` statuses related to `status` that `viewer` may see, best first: those
     /// sharing more of its hashtags, then sharing its mentions, then the same author's;
     /// newest first among equals. Never the status itself, reblogs or its own reblogs.

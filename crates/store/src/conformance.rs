@@ -130,6 +130,7 @@ macro_rules! conformance_suite {
             extras_featured_tags_and_suggestions,
             extras_familiar_followers_directory_and_activity,
             extras_profile_fields_round_trip,
+            quotes_quoters_and_rebloggers,
         );
         $crate::__conformance_tests!(
             @fixture $make;

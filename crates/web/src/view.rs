@@ -284,6 +284,7 @@ pub fn notice(roost: &Roost, n: &NotificationView, me: &Account) -> NoticeLine {
         NotificationType::AdminSignUp => "signed up",
         NotificationType::AdminReport => "was reported",
         NotificationType::Poll => "ended a poll",
+        NotificationType::QuotedUpdate => "edited a post you quoted",
     };
     NoticeLine {
         who: who(roost, &n.account),

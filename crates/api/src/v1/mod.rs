@@ -164,6 +164,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/streaming/direct", get(streaming::direct))
         // Polls, scheduled posts, account extras, instance documents (issue 13, part b).
+        .route("/api/v1/statuses/{id}/quotes", get(statuses::quotes))
         .route("/api/v1/polls/{id}", get(polls::get))
         .route("/api/v1/polls/{id}/votes", post(polls::votes))
         .route("/api/v1/scheduled_statuses", get(scheduled_statuses::list))

@@ -262,6 +262,22 @@ pub async fn source(
     }))
 }
 
+pub async fn quotes(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<String>,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<Vec<wire::Status>>> {
+    let viewer = auth.viewer("read:statuses")?;
+    let views = st.roost.quotes(path_id(&id)?, viewer, p.page()).await?;
+    let bounds = crate::paging::bounds_of(&views, |v| v.status.id);
+    Ok(Paged(
+        Mapper::new(&st.roost.cfg).statuses(&views),
+        crate::paging::link(&st.roost.cfg.base_url, &uri, bounds),
+    ))
+}
+
 pub async fn reblogged_by(
     State(st): State<AppState>,
     auth: Auth,

@@ -469,8 +469,13 @@ impl Roost {
                     e => e.into(),
                 })?;
         }
-        let sharers = self.store.sharers(id).await?;
-        self.notify_many(&sharers, NotificationType::Update, actor.id, Some(id))
+        // Rebloggers hear `update`, those who quoted it `quoted_update` (Mastodon 4.5);
+        // someone who did both hears both.
+        let rebloggers = self.store.rebloggers(id).await?;
+        let quoters = self.store.quoters(id).await?;
+        self.notify_many(&rebloggers, NotificationType::Update, actor.id, Some(id))
+            .await?;
+        self.notify_many(&quoters, NotificationType::QuotedUpdate, actor.id, Some(id))
             .await?;
         let newly: Vec<Id> = mentions
             .into_iter()
@@ -768,6 +773,23 @@ impl Roost {
         let rows = self.store.favourited_by(id, clamp_page(page)).await?;
         let rows = self.without_blocked(viewer, rows).await?;
         self.cursored_accounts(rows).await
+    }
+
+    /// `GET /api/v1/statuses/:id/quotes`: the statuses quoting one the viewer may see,
+    /// those the viewer may see, without what the viewer hides.
+    pub async fn quotes(
+        &self,
+        id: Id,
+        viewer: Option<Id>,
+        page: Page,
+    ) -> CoreResult<Vec<StatusView>> {
+        self.visible_status(id, viewer).await?;
+        let ids = self
+            .filtered_page(viewer, page, |p| async move {
+                Ok(self.store.quotes_of(id, viewer, p).await?)
+            })
+            .await?;
+        self.hydrate(&ids, viewer).await
     }
 
     /// The viewer's favourites, with the (newest, oldest) favourite cursors.

@@ -121,6 +121,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/streaming/hashtag"),
     ("GET", "/api/v1/streaming/hashtag/local"),
     ("GET", "/api/v1/streaming/direct"),
+    ("GET", "/api/v1/statuses/{id}/quotes"),
     ("GET", "/api/v1/polls/{id}"),
     ("POST", "/api/v1/polls/{id}/votes"),
     ("GET", "/api/v1/scheduled_statuses"),

@@ -971,3 +971,89 @@ fn urlenc(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn quotes_of_a_status_and_quoted_update() {
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let carol = s.register("carol").await;
+    let dan = s.register("dan").await;
+    let orig = s.post_status(&alice, json!({"status": "quote me"})).await;
+    let oid = sid(&orig);
+    let q1 = s
+        .post_status(&bob, json!({"status": "quoting", "quoted_status_id": oid}))
+        .await;
+    let q2 = s
+        .post_status(
+            &carol,
+            json!({"status": "quietly", "quoted_status_id": oid, "visibility": "private"}),
+        )
+        .await;
+    s.post(
+        &format!("/api/v1/statuses/{oid}/reblog"),
+        Some(&dan.token),
+        json!({}),
+    )
+    .await
+    .ok();
+    let path = format!("/api/v1/statuses/{oid}/quotes");
+    // Carol's followers-only quote is hers to see, not dan's.
+    assert_eq!(
+        ids(&s.get(&path, Some(&dan.token)).await.ok()),
+        vec![sid(&q1)]
+    );
+    assert_eq!(
+        ids(&s.get(&path, Some(&carol.token)).await.ok()),
+        vec![sid(&q2), sid(&q1)]
+    );
+    let page = s.get(&format!("{path}?limit=1"), Some(&carol.token)).await;
+    assert!(page.link().contains("max_id="));
+    assert_eq!(ids(&page.ok()), vec![sid(&q2)]);
+    s.get("/api/v1/statuses/123456789/quotes", Some(&dan.token))
+        .await
+        .error(404);
+
+    // An edit: quoters get `quoted_update`, the reblogger `update`.
+    s.put(
+        &format!("/api/v1/statuses/{oid}"),
+        Some(&alice.token),
+        json!({"status": "quote me, edited"}),
+    )
+    .await
+    .ok();
+    let kinds = |v: Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Bob also reblogs: he hears of the edit both ways.
+    s.post(
+        &format!("/api/v1/statuses/{oid}/reblog"),
+        Some(&bob.token),
+        json!({}),
+    )
+    .await
+    .ok();
+    s.put(
+        &format!("/api/v1/statuses/{oid}"),
+        Some(&alice.token),
+        json!({"status": "quote me, edited twice"}),
+    )
+    .await
+    .ok();
+    let b = s.get("/api/v1/notifications", Some(&bob.token)).await.ok();
+    let mut bk = kinds(b.clone());
+    bk.sort();
+    assert_eq!(bk, vec!["quoted_update", "update"]);
+    assert_eq!(b[0]["status"]["id"], oid.as_str());
+    let c = s
+        .get("/api/v1/notifications", Some(&carol.token))
+        .await
+        .ok();
+    assert_eq!(kinds(c), vec!["quoted_update"]);
+    let d = s.get("/api/v1/notifications", Some(&dan.token)).await.ok();
+    assert_eq!(kinds(d), vec!["update"]);
+}

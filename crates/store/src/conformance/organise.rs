@@ -497,3 +497,46 @@ pub async fn extras_profile_fields_round_trip(s: &dyn Store) {
     assert!(w.acct(a).await.fields.is_empty());
     assert_missing(s.set_profile_fields(w.id(), &fields).await, "account");
 }
+
+pub async fn quotes_quoters_and_rebloggers(s: &dyn Store) {
+    let w = W::new(s);
+    let (a, b, c, d) = (
+        w.account("a").await,
+        w.account("b").await,
+        w.account("c").await,
+        w.account("d").await,
+    );
+    let orig = w.post(a, Visibility::Public).await;
+    let q1 = w.quote(b, orig).await;
+    let mut private = w.draft(c, Visibility::Private);
+    private.quote_of_id = Some(orig);
+    let q2 = w.create(private).await;
+    let q3 = w.quote(b, orig).await;
+    w.reblog(d, orig).await;
+    w.reblog(b, orig).await;
+    // Visibility applies; newest first; paged.
+    assert_eq!(
+        s.quotes_of(orig, Some(d), page(40)).await.unwrap(),
+        vec![q3, q1]
+    );
+    assert_eq!(
+        s.quotes_of(orig, None, page(40)).await.unwrap(),
+        vec![q3, q1]
+    );
+    assert_eq!(
+        s.quotes_of(orig, Some(c), page(40)).await.unwrap(),
+        vec![q3, q2, q1]
+    );
+    assert_eq!(s.quotes_of(orig, Some(c), page(1)).await.unwrap(), vec![q3]);
+    let older = Page {
+        max_id: Some(q2),
+        ..page(10)
+    };
+    assert_eq!(s.quotes_of(orig, Some(c), older).await.unwrap(), vec![q1]);
+    assert!(s.quotes_of(q1, Some(c), page(10)).await.unwrap().is_empty());
+    // Each account once.
+    assert_eq!(set(&s.quoters(orig).await.unwrap()), set(&[b, c]));
+    assert_eq!(s.quoters(orig).await.unwrap().len(), 2);
+    assert_eq!(set(&s.rebloggers(orig).await.unwrap()), set(&[b, d]));
+    assert!(s.rebloggers(q1).await.unwrap().is_empty());
+}

@@ -941,6 +941,40 @@ impl StatusStore for SqliteStore {
         self.read_cursored(q, "f.id", page).await
     }
 
+    async fn quotes_of(&self, status: Id, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Id>> {
+        let mut q = Sql::new("SELECT s.id FROM statuses s WHERE s.quote_of_id = ");
+        q.push_arg(status);
+        let v = q.arg(viewer);
+        q.push(" AND ").push(&visible("s", &v));
+        self.read_page(q, "s.id", page).await
+    }
+
+    async fn quoters(&self, status: Id) -> StoreResult<Vec<Id>> {
+        self.db
+            .read(move |c| {
+                rows(
+                    c,
+                    "SELECT DISTINCT account_id FROM statuses WHERE quote_of_id = $1",
+                    &[&status.0],
+                    |r| get::<i64>(r, "account_id").map(Id),
+                )
+            })
+            .await
+    }
+
+    async fn rebloggers(&self, status: Id) -> StoreResult<Vec<Id>> {
+        self.db
+            .read(move |c| {
+                rows(
+                    c,
+                    "SELECT DISTINCT account_id FROM statuses WHERE reblog_of_id = $1",
+                    &[&status.0],
+                    |r| get::<i64>(r, "account_id").map(Id),
+                )
+            })
+            .await
+    }
+
     async fn sharers(&self, status: Id) -> StoreResult<Vec<Id>> {
         self.db
             .read(move |c| {
