@@ -15,7 +15,7 @@ pub const SCHEDULE_MIN_AHEAD: jiff::SignedDuration = jiff::SignedDuration::from_
 #[derive(Debug, Clone)]
 pub enum Posted {
     Now(Box<StatusView>),
-    Scheduled(ScheduledStatus),
+    Scheduled(Box<ScheduledStatus>),
 }
 
 fn too_soon() -> CoreError {
@@ -64,7 +64,7 @@ impl Roost {
             created_at: now(),
         };
         self.store.schedule_status(&s).await?;
-        Ok(Posted::Scheduled(s))
+        Ok(Posted::Scheduled(Box::new(s)))
     }
 
     fn check_postable(&self, text: &str, spoiler: Option<&str>) -> CoreResult<()> {
