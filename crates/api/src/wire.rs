@@ -812,3 +812,55 @@ impl<'a> Mapper<'a> {
         }
     }
 }
+
+#[derive(Serialize)]
+pub struct AnnouncementReaction {
+    pub name: String,
+    pub count: i64,
+    pub me: bool,
+}
+
+#[derive(Serialize)]
+pub struct Announcement {
+    pub id: String,
+    pub content: String,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub all_day: bool,
+    pub published_at: String,
+    pub updated_at: String,
+    pub read: bool,
+    pub mentions: Vec<Empty>,
+    pub statuses: Vec<Empty>,
+    pub tags: Vec<Empty>,
+    pub emojis: Vec<Empty>,
+    pub reactions: Vec<AnnouncementReaction>,
+}
+
+impl<'a> Mapper<'a> {
+    pub fn announcement(&self, a: &m::Announcement) -> Announcement {
+        Announcement {
+            id: a.id.to_string(),
+            content: a.content_html.clone(),
+            starts_at: a.starts_at.map(datetime),
+            ends_at: a.ends_at.map(datetime),
+            all_day: a.all_day,
+            published_at: datetime(a.published_at),
+            updated_at: datetime(a.updated_at),
+            read: a.read,
+            mentions: vec![],
+            statuses: vec![],
+            tags: vec![],
+            emojis: vec![],
+            reactions: a
+                .reactions
+                .iter()
+                .map(|(name, count, me)| AnnouncementReaction {
+                    name: name.clone(),
+                    count: *count,
+                    me: *me,
+                })
+                .collect(),
+        }
+    }
+}

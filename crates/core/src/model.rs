@@ -789,3 +789,20 @@ pub struct FeaturedTag {
     pub statuses_count: i64,
     pub last_status_at: Option<Timestamp>,
 }
+
+/// An announcement by the region's admins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Announcement {
+    pub id: Id,
+    pub text: String,
+    pub content_html: String,
+    pub starts_at: Option<Timestamp>,
+    pub ends_at: Option<Timestamp>,
+    pub all_day: bool,
+    pub published_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Whether the viewer dismissed it.
+    pub read: bool,
+    /// (emoji, count, whether the viewer reacted so), by first reaction.
+    pub reactions: Vec<(String, i64, bool)>,
+}

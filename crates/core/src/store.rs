@@ -418,6 +418,7 @@ pub trait Store:
     + PollStore
     + ScheduledStore
     + AccountExtrasStore
+    + AnnouncementStore
     + roost_residency::LedgerStore
 {
 }
@@ -436,6 +437,7 @@ impl<T> Store for T where
         + PollStore
         + ScheduledStore
         + AccountExtrasStore
+        + AnnouncementStore
         + roost_residency::LedgerStore
 {
 }
@@ -714,4 +716,25 @@ pub trait AccountExtrasStore: Send + Sync {
         &self,
         weeks: &[(Timestamp, Timestamp)],
     ) -> StoreResult<Vec<(i64, i64, i64)>>;
+}
+
+/// The region's announcements, with each reader's dismissals and reactions (kept here,
+/// with the reader).
+#[async_trait]
+pub trait AnnouncementStore: Send + Sync {
+    async fn create_announcement(&self, a: &Announcement) -> StoreResult<()>;
+    /// False if there is no such announcement still running.
+    async fn end_announcement(&self, id: Id, at: Timestamp) -> StoreResult<bool>;
+    /// Those not ended (and past `ends_at` not yet), newest first, as `viewer` sees them.
+    async fn announcements(&self, viewer: Id, now: Timestamp) -> StoreResult<Vec<Announcement>>;
+    /// False if no such running announcement.
+    async fn dismiss_announcement(&self, id: Id, account: Id) -> StoreResult<bool>;
+    /// Adds (`on`) or removes a reaction; false if no such running announcement.
+    async fn react_to_announcement(
+        &self,
+        id: Id,
+        account: Id,
+        name: &str,
+        on: bool,
+    ) -> StoreResult<bool>;
 }

@@ -131,6 +131,7 @@ macro_rules! conformance_suite {
             extras_familiar_followers_directory_and_activity,
             extras_profile_fields_round_trip,
             quotes_quoters_and_rebloggers,
+            announcements_reads_and_reactions,
         );
         $crate::__conformance_tests!(
             @fixture $make;

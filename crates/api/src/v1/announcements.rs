@@ -1,32 +1,53 @@
-//! `/api/v1/announcements/...`. roost has no announcements yet (no way to write one), so
-//! the list is empty and every announcement ID is unknown (404), as Mastodon answers for
-//! an ID it does not have.
+//! `/api/v1/announcements/...`: the region's announcements (admins write them with
+//! `roost admin announce`), each reader's dismissals and reactions.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::Auth;
-use crate::AppState;
+use crate::wire::{self, Mapper};
+use crate::{path_id, AppState};
 use axum::extract::{Path, State};
 use axum::Json;
-use serde_json::Value;
 
-pub async fn list(State(_st): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<Value>>> {
-    auth.user("read")?;
-    Ok(Json(Vec::new()))
-}
-
-fn unknown() -> ApiError {
-    ApiError::NotFound("Record not found".into())
-}
-
-pub async fn dismiss(auth: Auth, Path(_id): Path<String>) -> ApiResult<Json<Value>> {
-    auth.user("write:accounts")?;
-    Err(unknown())
-}
-
-pub async fn reaction(
+pub async fn list(
+    State(st): State<AppState>,
     auth: Auth,
-    Path((_id, _name)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    auth.user("write:favourites")?;
-    Err(unknown())
+) -> ApiResult<Json<Vec<wire::Announcement>>> {
+    let me = auth.user("read")?;
+    let items = st.roost.announcements(me).await?;
+    let m = Mapper::new(&st.roost.cfg);
+    Ok(Json(items.iter().map(|a| m.announcement(a)).collect()))
+}
+
+pub async fn dismiss(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<wire::Empty>> {
+    let me = auth.user("write:accounts")?;
+    st.roost.dismiss_announcement(me, path_id(&id)?).await?;
+    Ok(Json(wire::Empty {}))
+}
+
+pub async fn react(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path((id, name)): Path<(String, String)>,
+) -> ApiResult<Json<wire::Empty>> {
+    let me = auth.user("write:favourites")?;
+    st.roost
+        .react_to_announcement(me, path_id(&id)?, &name, true)
+        .await?;
+    Ok(Json(wire::Empty {}))
+}
+
+pub async fn unreact(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path((id, name)): Path<(String, String)>,
+) -> ApiResult<Json<wire::Empty>> {
+    let me = auth.user("write:favourites")?;
+    st.roost
+        .react_to_announcement(me, path_id(&id)?, &name, false)
+        .await?;
+    Ok(Json(wire::Empty {}))
 }

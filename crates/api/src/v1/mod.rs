@@ -204,7 +204,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v1/announcements/{id}/reactions/{name}",
-            put(announcements::reaction).delete(announcements::reaction),
+            put(announcements::react).delete(announcements::unreact),
         )
         .route(
             "/api/v1/instance/extended_description",

@@ -3,6 +3,7 @@
 
 mod account_extras;
 mod accounts;
+mod announcements;
 mod auth;
 mod hydrate;
 mod inbound;

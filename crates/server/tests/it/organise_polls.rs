@@ -1057,3 +1057,160 @@ async fn quotes_of_a_status_and_quoted_update() {
     let d = s.get("/api/v1/notifications", Some(&dan.token)).await.ok();
     assert_eq!(kinds(d), vec!["update"]);
 }
+
+#[tokio::test]
+async fn admins_announce_from_the_command_line_and_users_read_and_react() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_roost");
+    let run = |data: &std::path::Path, args: &[&str]| {
+        let mut c = std::process::Command::new(bin);
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ROOST_")) {
+            c.env_remove(k);
+        }
+        c.arg("admin")
+            .arg("--data-dir")
+            .arg(data)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let data = dir.path().join("data");
+    let id_of_out = |out: &std::process::Output| {
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string()
+    };
+    let out = run(
+        &data,
+        &[
+            "announce",
+            "--text",
+            "Maintenance at <b>noon</b>",
+            "--hours",
+            "24",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = id_of_out(&out);
+    let out = run(&data, &["announce", "--text", "Welcome"]);
+    assert!(out.status.success());
+    let second = id_of_out(&out);
+    assert!(!run(&data, &["announce", "--text", "  "]).status.success());
+    assert!(!run(&data, &["end-announcement", "--id", "12345"])
+        .status
+        .success());
+
+    let s = TestServer::start_in(dir, |_| {}).await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let ann = s
+        .get("/api/v1/announcements", Some(&alice.token))
+        .await
+        .ok();
+    assert_eq!(ids(&ann), vec![second.clone(), first.clone()]);
+    let a = &ann[1];
+    let content = a["content"].as_str().unwrap();
+    assert!(
+        content.contains("&lt;b&gt;noon") && !content.contains("<b>"),
+        "{content}"
+    );
+    assert!(a["ends_at"].is_string() && a["published_at"].is_string());
+    assert_eq!(a["read"], false);
+    assert_eq!(a["reactions"], json!([]));
+
+    // Dismissing marks it read for that reader only.
+    s.post(
+        &format!("/api/v1/announcements/{first}/dismiss"),
+        Some(&alice.token),
+        json!({}),
+    )
+    .await
+    .ok();
+    let mine = s
+        .get("/api/v1/announcements", Some(&alice.token))
+        .await
+        .ok();
+    assert_eq!(mine[1]["read"], true);
+    let theirs = s.get("/api/v1/announcements", Some(&bob.token)).await.ok();
+    assert_eq!(theirs[1]["read"], false);
+
+    // Reactions: counted per emoji, `me` per reader; a word is no emoji.
+    let thumbs = "%F0%9F%91%8D";
+    for u in [&alice, &bob] {
+        s.put(
+            &format!("/api/v1/announcements/{first}/reactions/{thumbs}"),
+            Some(&u.token),
+            json!({}),
+        )
+        .await
+        .ok();
+    }
+    s.put(
+        &format!("/api/v1/announcements/{first}/reactions/hello"),
+        Some(&alice.token),
+        json!({}),
+    )
+    .await
+    .error(422);
+    s.put(
+        &format!("/api/v1/announcements/999/reactions/{thumbs}"),
+        Some(&alice.token),
+        json!({}),
+    )
+    .await
+    .error(404);
+    let seen = s
+        .get("/api/v1/announcements", Some(&alice.token))
+        .await
+        .ok();
+    assert_eq!(
+        seen[1]["reactions"],
+        json!([{"name": "👍", "count": 2, "me": true}])
+    );
+    s.delete(
+        &format!("/api/v1/announcements/{first}/reactions/{thumbs}"),
+        Some(&alice.token),
+    )
+    .await
+    .ok();
+    let seen = s
+        .get("/api/v1/announcements", Some(&alice.token))
+        .await
+        .ok();
+    assert_eq!(
+        seen[1]["reactions"],
+        json!([{"name": "👍", "count": 1, "me": false}])
+    );
+    let read_only = s.scoped_token(&alice, "read").await;
+    s.post(
+        &format!("/api/v1/announcements/{first}/dismiss"),
+        Some(&read_only),
+        json!({}),
+    )
+    .await
+    .error(403);
+
+    // Ended by an admin (the command works on a stopped region): no longer listed.
+    let dir = s.stop().await;
+    let out = run(
+        &dir.path().join("data"),
+        &["end-announcement", "--id", &first],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = TestServer::start_in(dir, |_| {}).await;
+    let ann = s
+        .get("/api/v1/announcements", Some(&alice.token))
+        .await
+        .ok();
+    assert_eq!(ids(&ann), vec![second]);
+}

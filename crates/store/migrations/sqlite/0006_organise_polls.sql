@@ -87,3 +87,31 @@ CREATE TABLE featured_tags (
     created_at BIGINT NOT NULL,
     UNIQUE (account_id, name)
 );
+
+-- Announcements of the region's admins (public text: `aggregate`-like, no person in
+-- them); who read one and who reacted how stay at home with the reader.
+CREATE TABLE announcements (
+    id           INTEGER PRIMARY KEY,
+    text         TEXT    NOT NULL,
+    content_html TEXT    NOT NULL,
+    starts_at    BIGINT,
+    ends_at      BIGINT,
+    all_day      INTEGER NOT NULL DEFAULT 0,
+    published_at BIGINT  NOT NULL,
+    updated_at   BIGINT  NOT NULL,
+    -- Set when an admin ends it: it is no longer listed.
+    ended_at     BIGINT
+);
+
+CREATE TABLE announcement_reads (
+    announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+    account_id      BIGINT  NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    PRIMARY KEY (announcement_id, account_id)
+);
+
+CREATE TABLE announcement_reactions (
+    announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+    account_id      BIGINT  NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name            TEXT    NOT NULL,
+    PRIMARY KEY (announcement_id, account_id, name)
+);

@@ -540,3 +540,125 @@ pub async fn quotes_quoters_and_rebloggers(s: &dyn Store) {
     assert_eq!(set(&s.rebloggers(orig).await.unwrap()), set(&[b, d]));
     assert!(s.rebloggers(q1).await.unwrap().is_empty());
 }
+
+pub async fn announcements_reads_and_reactions(s: &dyn Store) {
+    let w = W::new(s);
+    let (a, b) = (w.account("a").await, w.account("b").await);
+    let at = |secs: i64| {
+        Timestamp::from_millisecond(Timestamp::now().as_millisecond() + secs * 1000).unwrap()
+    };
+    let make = |ends_at: Option<Timestamp>| Announcement {
+        id: w.id(),
+        text: "hello".into(),
+        content_html: "<p>hello</p>".into(),
+        starts_at: None,
+        ends_at,
+        all_day: false,
+        published_at: at(0),
+        updated_at: at(0),
+        read: false,
+        reactions: Vec::new(),
+    };
+    let first = make(Some(at(3600)));
+    let second = make(None);
+    let past = make(Some(at(-5)));
+    for x in [&first, &second, &past] {
+        s.create_announcement(x).await.unwrap();
+    }
+    let mine: Vec<Id> = s
+        .announcements(a, Timestamp::now())
+        .await
+        .unwrap()
+        .iter()
+        .map(|x| x.id)
+        .filter(|id| [first.id, second.id, past.id].contains(id))
+        .collect();
+    assert_eq!(
+        mine,
+        vec![second.id, first.id],
+        "newest first, the expired one gone"
+    );
+    let got = |list: Vec<Announcement>, id: Id| list.into_iter().find(|x| x.id == id).unwrap();
+    assert_eq!(
+        got(
+            s.announcements(a, Timestamp::now()).await.unwrap(),
+            first.id
+        ),
+        first
+    );
+
+    assert!(s.dismiss_announcement(first.id, a).await.unwrap());
+    assert!(
+        s.dismiss_announcement(first.id, a).await.unwrap(),
+        "again: no error"
+    );
+    assert!(
+        got(
+            s.announcements(a, Timestamp::now()).await.unwrap(),
+            first.id
+        )
+        .read
+    );
+    assert!(
+        !got(
+            s.announcements(b, Timestamp::now()).await.unwrap(),
+            first.id
+        )
+        .read
+    );
+
+    assert!(s
+        .react_to_announcement(first.id, a, "👍", true)
+        .await
+        .unwrap());
+    assert!(s
+        .react_to_announcement(first.id, b, "👍", true)
+        .await
+        .unwrap());
+    assert!(s
+        .react_to_announcement(first.id, b, "🎉", true)
+        .await
+        .unwrap());
+    assert!(s
+        .react_to_announcement(first.id, b, "🎉", true)
+        .await
+        .unwrap());
+    let seen = got(
+        s.announcements(a, Timestamp::now()).await.unwrap(),
+        first.id,
+    );
+    assert_eq!(
+        seen.reactions,
+        vec![("👍".to_string(), 2, true), ("🎉".to_string(), 1, false)]
+    );
+    assert!(s
+        .react_to_announcement(first.id, a, "👍", false)
+        .await
+        .unwrap());
+    let seen = got(
+        s.announcements(a, Timestamp::now()).await.unwrap(),
+        first.id,
+    );
+    assert_eq!(seen.reactions[0], ("👍".to_string(), 1, false));
+
+    assert!(s
+        .end_announcement(first.id, Timestamp::now())
+        .await
+        .unwrap());
+    assert!(!s
+        .end_announcement(first.id, Timestamp::now())
+        .await
+        .unwrap());
+    assert!(!s
+        .announcements(a, Timestamp::now())
+        .await
+        .unwrap()
+        .iter()
+        .any(|x| x.id == first.id));
+    assert!(!s.dismiss_announcement(first.id, b).await.unwrap());
+    assert!(!s
+        .react_to_announcement(first.id, b, "👍", true)
+        .await
+        .unwrap());
+    assert!(!s.dismiss_announcement(w.id(), b).await.unwrap());
+}

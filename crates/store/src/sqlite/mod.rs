@@ -7,6 +7,7 @@
 //! mode they run concurrently with the writer and see every committed write.
 
 mod accounts;
+mod announcements;
 mod cache;
 mod engine;
 mod extras;
