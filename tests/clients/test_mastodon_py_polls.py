@@ -1,5 +1,5 @@
-"""Mastodon.py's polls, scheduled statuses, notes, endorsements, preferences and featured
-tags against a running roost.
+"""Mastodon.py's polls, scheduled statuses, notes, endorsements, preferences, profile fields
+and featured tags against a running roost.
 
 The Rust integration test `mastodon_py_polls` starts roost on port 0 and runs this file
 with ROOST_URL set to its base URL.
@@ -107,6 +107,11 @@ def test_notes_endorsements_preferences_and_featured_tags():
     # Mastodon.py always sends `sensitive` (False by default), so only these two follow.
     post = alice.status_post(f"with defaults {tag}")
     assert post.visibility == "unlisted" and post.language == "id"
+
+    me = alice.account_update_credentials(fields=[("Site", "https://example.org"), ("Pronouns", "she/her")])
+    assert [f.name for f in me.fields] == ["Site", "Pronouns"]
+    assert 'href="https://example.org"' in me.fields[0].value
+    assert [f.value for f in alice.me().source.fields] == ["https://example.org", "she/her"]
 
     alice.status_post(f"about #roost{tag}")
     assert [t.name for t in alice.featured_tag_suggestions()] == [f"roost{tag}"]
