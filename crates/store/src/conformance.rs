@@ -132,6 +132,7 @@ macro_rules! conformance_suite {
             extras_profile_fields_round_trip,
             quotes_quoters_and_rebloggers,
             announcements_reads_and_reactions,
+            polls_home_tally_replaces_local_counts,
         );
         $crate::__conformance_tests!(
             @fixture $make;

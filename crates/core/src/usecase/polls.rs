@@ -106,6 +106,15 @@ impl Roost {
     pub async fn vote(&self, id: Id, voter: &Account, choices: &[u32]) -> CoreResult<Poll> {
         let status = self.visible_status(id, Some(voter.id)).await?;
         self.check_unblocked(voter.id, status.account_id).await?;
+        // A poll of another region is counted there: its policy must let that region
+        // keep the vote (as a follow), or the vote is refused here at once.
+        let home = self
+            .is_foreign_id(id)
+            .then(|| self.region_of(id).map(str::to_string))
+            .flatten();
+        if let Some(region) = &home {
+            self.check_crossing_kept(region, roost_residency::DataClass::Engagement)?;
+        }
         let poll = self
             .store
             .polls(&[id], Some(voter.id))
@@ -138,7 +147,84 @@ impl Roost {
             Err(StoreError::Missing(_)) => return Err(CoreError::NotFound("poll")),
             Err(e) => return Err(e.into()),
         }
+        let event = match home {
+            Some(_) => crate::remote::Outbound::Voted {
+                account: voter.id,
+                status: id,
+                choices,
+            },
+            // The new counts reach the regions that keep the status, as its updates do.
+            None => crate::remote::Outbound::Updated { status: id },
+        };
+        self.publish(event).await?;
         self.poll(id, Some(voter.id)).await
+    }
+
+    /// The poll of a status of another region kept here, as its home sent it (with the
+    /// home's counts); `None` removes it. Nothing for a status not kept here.
+    pub async fn receive_poll(
+        &self,
+        status: Id,
+        author: Id,
+        poll: Option<(NewPoll, Vec<i64>, i64)>,
+    ) -> CoreResult<()> {
+        match self.store.status(status).await? {
+            Some(s) if s.account_id == author && self.is_foreign_id(status) => {}
+            _ => return Ok(()),
+        }
+        let old = self.store.polls(&[status], None).await?.pop();
+        match poll {
+            None if old.is_some() => self.store.set_poll(status, None, false).await?,
+            None => {}
+            Some((new, votes, voters)) => {
+                let keep = old
+                    .as_ref()
+                    .is_some_and(|o| o.options == new.options && o.multiple == new.multiple);
+                self.store.set_poll(status, Some(&new), keep).await?;
+                self.store.set_poll_tally(status, &votes, voters).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A vote of another region's user on a poll of this region, sent by its home: the
+    /// same rules as a local vote; counted once per voter (a repeat changes nothing);
+    /// the new counts go to the regions that keep the status, as its updates do.
+    pub async fn receive_vote(&self, voter: Id, id: Id, choices: &[u32]) -> CoreResult<()> {
+        let Some(status) = self.store.status(id).await? else {
+            return Ok(());
+        };
+        if self.is_foreign_id(id) || status.account_id == voter {
+            return Ok(());
+        }
+        if self
+            .check_unblocked(voter, status.account_id)
+            .await
+            .is_err()
+        {
+            return Ok(());
+        }
+        let Some(poll) = self.store.polls(&[id], Some(voter)).await?.pop() else {
+            return Ok(());
+        };
+        let mut choices = choices.to_vec();
+        choices.sort_unstable();
+        choices.dedup();
+        let valid = !poll.expired(now())
+            && !choices.is_empty()
+            && choices.iter().all(|c| (*c as usize) < poll.options.len())
+            && (poll.multiple || choices.len() == 1);
+        if !valid {
+            return Ok(());
+        }
+        match self.store.vote(id, voter, &choices, now()).await {
+            Ok(()) => {
+                self.publish(crate::remote::Outbound::Updated { status: id })
+                    .await
+            }
+            Err(StoreError::Conflict(_) | StoreError::Missing(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Announces every poll that ended: a `poll` notification to each local voter and to

@@ -15,6 +15,7 @@ mod notifications;
 mod oauth;
 mod organise_polls;
 mod policy_matrix;
+mod polls_regions;
 mod regions;
 mod restart;
 mod rogue;

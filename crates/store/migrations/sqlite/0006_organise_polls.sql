@@ -12,7 +12,9 @@ CREATE TABLE polls (
     hide_totals INTEGER NOT NULL DEFAULT 0,
     expires_at  BIGINT  NOT NULL,
     -- Set once the end was announced to voters and author (the job runs once per poll).
-    ended       INTEGER NOT NULL DEFAULT 0
+    ended       INTEGER NOT NULL DEFAULT 0,
+    -- A poll of another region: its home's count of voters (votes are counted there).
+    voters_tally BIGINT
 );
 CREATE INDEX polls_pending_end ON polls (expires_at) WHERE ended = 0;
 
@@ -20,6 +22,8 @@ CREATE TABLE poll_options (
     status_id INTEGER NOT NULL REFERENCES polls (status_id) ON DELETE CASCADE,
     idx       INTEGER NOT NULL,
     title     TEXT    NOT NULL,
+    -- A poll of another region: its home's count for this option.
+    tally     BIGINT,
     PRIMARY KEY (status_id, idx)
 );
 

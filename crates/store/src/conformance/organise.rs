@@ -662,3 +662,36 @@ pub async fn announcements_reads_and_reactions(s: &dyn Store) {
         .unwrap());
     assert!(!s.dismiss_announcement(w.id(), b).await.unwrap());
 }
+
+pub async fn polls_home_tally_replaces_local_counts(s: &dyn Store) {
+    let w = W::new(s);
+    let (a, b) = (w.account("a").await, w.account("b").await);
+    let st = s
+        .create_status_with_poll(
+            &w.draft(a, Visibility::Public),
+            &poll_of(&["x", "y", "z"], later(600), false),
+        )
+        .await
+        .unwrap();
+    s.vote(st.id, b, &[2], Timestamp::now()).await.unwrap();
+    assert!(s.set_poll_tally(st.id, &[4, 5, 6], 15).await.unwrap());
+    let p = one_poll(s, st.id, Some(b)).await;
+    assert_eq!(p.votes, vec![4, 5, 6], "the home's counts win");
+    assert_eq!(p.voters_count, 15);
+    assert_eq!(p.own_votes, Some(vec![2]), "own votes stay the viewer's");
+    // Kept through a settings change; replaced options start without a tally.
+    s.set_poll(
+        st.id,
+        Some(&poll_of(&["x", "y", "z"], later(900), false)),
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(one_poll(s, st.id, None).await.votes, vec![4, 5, 6]);
+    s.set_poll(st.id, Some(&poll_of(&["p", "q"], later(900), false)), false)
+        .await
+        .unwrap();
+    assert_eq!(one_poll(s, st.id, None).await.votes, vec![0, 0]);
+    let plain = w.post(a, Visibility::Public).await;
+    assert!(!s.set_poll_tally(plain, &[1], 1).await.unwrap());
+}

@@ -47,7 +47,7 @@ pub(crate) fn polls_in(c: &Connection, ids: &[Id], viewer: Option<Id>) -> StoreR
         |chunk| {
             let mut q = Sql::new(
                 "SELECT p.status_id, p.multiple, p.hide_totals, p.expires_at, \
-                 (SELECT COUNT(DISTINCT v.account_id) FROM poll_votes v WHERE v.status_id = p.status_id) AS voters \
+                 COALESCE(p.voters_tally, (SELECT COUNT(DISTINCT v.account_id) FROM poll_votes v WHERE v.status_id = p.status_id)) AS voters \
                  FROM polls p WHERE p.status_id IN (",
             );
             q.push_ids(chunk).push(")");
@@ -77,7 +77,7 @@ pub(crate) fn polls_in(c: &Connection, ids: &[Id], viewer: Option<Id>) -> StoreR
         |chunk| {
             let mut q = Sql::new(
                 "SELECT o.status_id, o.idx, o.title, \
-                 (SELECT COUNT(*) FROM poll_votes v WHERE v.status_id = o.status_id AND v.choice = o.idx) AS votes \
+                 COALESCE(o.tally, (SELECT COUNT(*) FROM poll_votes v WHERE v.status_id = o.status_id AND v.choice = o.idx)) AS votes \
                  FROM poll_options o WHERE o.status_id IN (",
             );
             q.push_ids(chunk).push(") ORDER BY o.status_id, o.idx");
@@ -219,6 +219,32 @@ impl PollStore for SqliteStore {
                     .map_err(|e| write_err(e, "vote", "account"))?;
                 }
                 Ok(())
+            })
+            .await
+    }
+
+    async fn set_poll_tally(&self, status: Id, votes: &[i64], voters: i64) -> StoreResult<bool> {
+        let votes = votes.to_vec();
+        self.db
+            .write(move |c| {
+                let n = exec(
+                    c,
+                    "UPDATE polls SET voters_tally = $2 WHERE status_id = $1",
+                    &[&status.0, &voters],
+                )
+                .map_err(backend)?;
+                if n == 0 {
+                    return Ok(false);
+                }
+                for (i, v) in votes.iter().enumerate() {
+                    exec(
+                        c,
+                        "UPDATE poll_options SET tally = $3 WHERE status_id = $1 AND idx = $2",
+                        &[&status.0, &(i as i64), v],
+                    )
+                    .map_err(backend)?;
+                }
+                Ok(true)
             })
             .await
     }
