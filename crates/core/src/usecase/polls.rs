@@ -201,7 +201,9 @@ impl Roost {
             .check_unblocked(voter, status.account_id)
             .await
             .is_err()
+            || self.store.visible_ids(Some(voter), &[id]).await?.is_empty()
         {
+            // Blocked, or a poll the voter may not see: as if it did not exist.
             return Ok(());
         }
         let Some(poll) = self.store.polls(&[id], Some(voter)).await?.pop() else {
