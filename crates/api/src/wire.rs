@@ -191,7 +191,7 @@ pub struct Status {
     pub in_reply_to_id: Option<String>,
     pub in_reply_to_account_id: Option<String>,
     pub reblog: Option<Box<Status>>,
-    pub poll: Option<Empty>,
+    pub poll: Option<Poll>,
     pub card: Option<Empty>,
     pub language: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -362,7 +362,15 @@ impl<'a> Mapper<'a> {
             noindex: false,
             emojis: vec![],
             roles: vec![],
-            fields: vec![],
+            fields: a
+                .fields
+                .iter()
+                .map(|f| Field {
+                    name: f.name.clone(),
+                    value: f.value_html.clone(),
+                    verified_at: None,
+                })
+                .collect(),
             source: None,
             suspended: None,
             limited: a.silenced.then_some(true),
@@ -376,6 +384,7 @@ impl<'a> Mapper<'a> {
             out.suspended = Some(true);
             out.display_name = String::new();
             out.note = String::new();
+            out.fields = vec![];
             out.locked = false;
             out.bot = false;
             out.discoverable = false;
@@ -396,7 +405,15 @@ impl<'a> Mapper<'a> {
             sensitive: false,
             language: locale.to_string(),
             note: a.note_source.clone(),
-            fields: vec![],
+            fields: a
+                .fields
+                .iter()
+                .map(|f| Field {
+                    name: f.name.clone(),
+                    value: f.value_source.clone(),
+                    verified_at: None,
+                })
+                .collect(),
             follow_requests_count: follow_requests,
             hide_collections: false,
             discoverable: a.discoverable,
@@ -483,7 +500,7 @@ impl<'a> Mapper<'a> {
                 .reblog
                 .as_ref()
                 .map(|r| Box::new(self.status_at(r, depth))),
-            poll: None,
+            poll: v.poll.as_ref().map(|p| self.poll(p)),
             card: None,
             language: s.language.clone(),
             text: None,
@@ -656,6 +673,9 @@ pub struct TagEntity {
     pub history: Vec<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub following: Option<bool>,
+    /// Whether the viewer features it on their profile (featured-tag suggestions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featuring: Option<bool>,
 }
 
 impl Mapper<'_> {
@@ -736,6 +756,7 @@ impl Mapper<'_> {
             name: t.name.clone(),
             history: Vec::new(),
             following: t.following,
+            featuring: None,
         }
     }
 }
@@ -755,5 +776,232 @@ mod tests {
         let t: jiff::Timestamp = "2019-12-08T03:48:33Z".parse().unwrap();
         assert_eq!(datetime(t), "2019-12-08T03:48:33.000Z");
         assert_eq!(date(t), "2019-12-08");
+    }
+}
+
+// ---- Polls, scheduled statuses, featured tags, preferences ----
+
+#[derive(Serialize)]
+pub struct PollOption {
+    pub title: String,
+    /// Null while the totals are hidden.
+    pub votes_count: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct Poll {
+    pub id: String,
+    pub expires_at: Option<String>,
+    pub expired: bool,
+    pub multiple: bool,
+    pub votes_count: i64,
+    pub voters_count: Option<i64>,
+    pub options: Vec<PollOption>,
+    pub emojis: Vec<Empty>,
+    /// Only for a signed-in viewer (true for the author, as Mastodon's `voted?`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_votes: Option<Vec<u32>>,
+}
+
+#[derive(Serialize)]
+pub struct ScheduledPollParams {
+    pub options: Vec<String>,
+    /// A string, as Mastodon stores the request's parameter.
+    pub expires_in: String,
+    pub multiple: bool,
+    pub hide_totals: bool,
+}
+
+#[derive(Serialize)]
+pub struct ScheduledParams {
+    pub text: String,
+    pub poll: Option<ScheduledPollParams>,
+    pub media_ids: Option<Vec<String>>,
+    pub sensitive: Option<bool>,
+    pub spoiler_text: Option<String>,
+    pub visibility: Option<&'static str>,
+    pub in_reply_to_id: Option<String>,
+    pub quoted_status_id: Option<String>,
+    pub language: Option<String>,
+    pub application_id: Option<String>,
+    pub scheduled_at: Option<String>,
+    pub idempotency: Option<String>,
+    pub with_rate_limit: bool,
+}
+
+#[derive(Serialize)]
+pub struct ScheduledStatus {
+    pub id: String,
+    pub scheduled_at: String,
+    pub params: ScheduledParams,
+    pub media_attachments: Vec<Empty>,
+}
+
+#[derive(Serialize)]
+pub struct FeaturedTag {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    /// A string in Mastodon's entity.
+    pub statuses_count: String,
+    pub last_status_at: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Preferences {
+    #[serde(rename = "posting:default:visibility")]
+    pub visibility: &'static str,
+    #[serde(rename = "posting:default:sensitive")]
+    pub sensitive: bool,
+    #[serde(rename = "posting:default:language")]
+    pub language: Option<String>,
+    #[serde(rename = "posting:default:quote_policy")]
+    pub quote_policy: &'static str,
+    #[serde(rename = "reading:expand:media")]
+    pub expand_media: &'static str,
+    #[serde(rename = "reading:expand:spoilers")]
+    pub expand_spoilers: bool,
+    #[serde(rename = "reading:autoplay:gifs")]
+    pub autoplay_gifs: bool,
+}
+
+impl<'a> Mapper<'a> {
+    pub fn poll(&self, p: &m::Poll) -> Poll {
+        let expired = p.expired(jiff::Timestamp::now());
+        let hidden = p.hide_totals && !expired;
+        let voted = p
+            .own_votes
+            .as_ref()
+            .map(|v| !v.is_empty() || p.viewer_is_author);
+        Poll {
+            id: p.status_id.to_string(),
+            expires_at: Some(datetime(p.expires_at)),
+            expired,
+            multiple: p.multiple,
+            votes_count: p.votes_count(),
+            voters_count: Some(p.voters_count),
+            options: p
+                .options
+                .iter()
+                .zip(&p.votes)
+                .map(|(t, n)| PollOption {
+                    title: t.clone(),
+                    votes_count: (!hidden).then_some(*n),
+                })
+                .collect(),
+            emojis: vec![],
+            voted,
+            own_votes: p.own_votes.clone(),
+        }
+    }
+
+    pub fn scheduled_status(&self, s: &m::ScheduledStatus) -> ScheduledStatus {
+        ScheduledStatus {
+            id: s.id.to_string(),
+            scheduled_at: datetime(s.scheduled_at),
+            params: ScheduledParams {
+                text: s.text.clone(),
+                poll: s.poll.as_ref().map(|p| ScheduledPollParams {
+                    options: p.options.clone(),
+                    expires_in: p.expires_in.to_string(),
+                    multiple: p.multiple,
+                    hide_totals: p.hide_totals,
+                }),
+                media_ids: None,
+                sensitive: s.sensitive,
+                spoiler_text: s.spoiler_text.clone(),
+                visibility: s.visibility.map(|v| v.as_str()),
+                in_reply_to_id: s.in_reply_to_id.map(|i| i.to_string()),
+                quoted_status_id: s.quoted_status_id.map(|i| i.to_string()),
+                language: s.language.clone(),
+                application_id: None,
+                scheduled_at: None,
+                idempotency: s.idempotency_key.clone(),
+                with_rate_limit: false,
+            },
+            media_attachments: vec![],
+        }
+    }
+
+    /// `owner` is the featuring account: the tag's URL is its profile filtered by the tag.
+    pub fn featured_tag(&self, t: &m::FeaturedTag, owner: &DAccount) -> FeaturedTag {
+        FeaturedTag {
+            id: t.id.to_string(),
+            name: t.name.clone(),
+            url: format!(
+                "{}/@{}/tagged/{}",
+                self.home_base(&owner.home_region),
+                owner.username,
+                urlencode(&t.name)
+            ),
+            statuses_count: t.statuses_count.to_string(),
+            last_status_at: t.last_status_at.map(date),
+        }
+    }
+
+    pub fn preferences(&self, d: &m::PostingDefaults) -> Preferences {
+        Preferences {
+            visibility: d.visibility.as_str(),
+            sensitive: d.sensitive,
+            language: d.language.clone(),
+            quote_policy: "public",
+            expand_media: "default",
+            expand_spoilers: false,
+            autoplay_gifs: false,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct AnnouncementReaction {
+    pub name: String,
+    pub count: i64,
+    pub me: bool,
+}
+
+#[derive(Serialize)]
+pub struct Announcement {
+    pub id: String,
+    pub content: String,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub all_day: bool,
+    pub published_at: String,
+    pub updated_at: String,
+    pub read: bool,
+    pub mentions: Vec<Empty>,
+    pub statuses: Vec<Empty>,
+    pub tags: Vec<Empty>,
+    pub emojis: Vec<Empty>,
+    pub reactions: Vec<AnnouncementReaction>,
+}
+
+impl<'a> Mapper<'a> {
+    pub fn announcement(&self, a: &m::Announcement) -> Announcement {
+        Announcement {
+            id: a.id.to_string(),
+            content: a.content_html.clone(),
+            starts_at: a.starts_at.map(datetime),
+            ends_at: a.ends_at.map(datetime),
+            all_day: a.all_day,
+            published_at: datetime(a.published_at),
+            updated_at: datetime(a.updated_at),
+            read: a.read,
+            mentions: vec![],
+            statuses: vec![],
+            tags: vec![],
+            emojis: vec![],
+            reactions: a
+                .reactions
+                .iter()
+                .map(|(name, count, me)| AnnouncementReaction {
+                    name: name.clone(),
+                    count: *count,
+                    me: *me,
+                })
+                .collect(),
+        }
     }
 }

@@ -62,6 +62,16 @@ pub struct Account {
     pub suspended: bool,
     /// Silenced (Mastodon's "limited"): kept out of public timelines.
     pub silenced: bool,
+    /// Profile fields (`fields_attributes`), up to four; part of the public profile.
+    pub fields: Vec<ProfileField>,
+}
+
+/// A name/value pair on a profile; the value rendered to safe HTML at write time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileField {
+    pub name: String,
+    pub value_source: String,
+    pub value_html: String,
 }
 
 /// What registration stores for a new account.
@@ -311,10 +321,14 @@ pub enum NotificationType {
     AdminSignUp,
     /// To moderators: a new report (`admin.report`).
     AdminReport,
+    /// To voters and the author: a poll ended.
+    Poll,
+    /// To those who quoted a status: it was edited (Mastodon 4.5).
+    QuotedUpdate,
 }
 
 impl NotificationType {
-    pub const ALL: [NotificationType; 10] = [
+    pub const ALL: [NotificationType; 12] = [
         NotificationType::Mention,
         NotificationType::Status,
         NotificationType::Reblog,
@@ -325,6 +339,8 @@ impl NotificationType {
         NotificationType::Update,
         NotificationType::AdminSignUp,
         NotificationType::AdminReport,
+        NotificationType::Poll,
+        NotificationType::QuotedUpdate,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -338,6 +354,8 @@ impl NotificationType {
             NotificationType::Update => "update",
             NotificationType::AdminSignUp => "admin.sign_up",
             NotificationType::AdminReport => "admin.report",
+            NotificationType::Poll => "poll",
+            NotificationType::QuotedUpdate => "quoted_update",
         }
     }
     pub fn parse(s: &str) -> Option<NotificationType> {
@@ -833,4 +851,127 @@ pub struct Conversation {
     /// The other participants.
     pub participants: Vec<Id>,
     pub unread: bool,
+}
+
+// ---- Polls, scheduled posts, posting defaults, notes, endorsements, featured tags ----
+
+/// A poll as posted (part of its status, sharing its ID).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPoll {
+    pub options: Vec<String>,
+    pub expires_at: Timestamp,
+    pub multiple: bool,
+    pub hide_totals: bool,
+}
+
+/// A poll with its tallies, and the viewer's own choices when asked for a viewer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Poll {
+    /// The status's ID (a poll has no ID of its own).
+    pub status_id: Id,
+    pub options: Vec<String>,
+    /// Votes per option, in option order.
+    pub votes: Vec<i64>,
+    /// Distinct accounts that voted.
+    pub voters_count: i64,
+    pub multiple: bool,
+    pub hide_totals: bool,
+    pub expires_at: Timestamp,
+    /// The viewer's choices (empty when they did not vote); None without a viewer.
+    pub own_votes: Option<Vec<u32>>,
+    /// The viewer wrote the poll (Mastodon shows it as voted to them). Set by the use
+    /// cases, which know the status; stores leave it false.
+    pub viewer_is_author: bool,
+}
+
+impl Poll {
+    pub fn votes_count(&self) -> i64 {
+        self.votes.iter().sum()
+    }
+    pub fn expired(&self, now: Timestamp) -> bool {
+        self.expires_at <= now
+    }
+}
+
+/// A poll whose time is up and whose end was not announced yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndedPoll {
+    pub status_id: Id,
+    pub author: Id,
+    /// Every account that voted (once each).
+    pub voters: Vec<Id>,
+}
+
+/// A post waiting for `scheduled_at` (the owner's private data: never leaves home).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledStatus {
+    pub id: Id,
+    pub account_id: Id,
+    pub scheduled_at: Timestamp,
+    pub text: String,
+    pub visibility: Option<Visibility>,
+    pub spoiler_text: Option<String>,
+    pub sensitive: Option<bool>,
+    pub language: Option<String>,
+    pub in_reply_to_id: Option<Id>,
+    pub quoted_status_id: Option<Id>,
+    pub poll: Option<ScheduledPoll>,
+    pub idempotency_key: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// A poll as asked for (its expiry is relative: it starts when the post is published).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledPoll {
+    pub options: Vec<String>,
+    pub expires_in: i64,
+    pub multiple: bool,
+    pub hide_totals: bool,
+}
+
+/// `source[privacy|sensitive|language]`: what a post gets when it does not say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostingDefaults {
+    pub visibility: Visibility,
+    pub sensitive: bool,
+    pub language: Option<String>,
+}
+
+impl Default for PostingDefaults {
+    fn default() -> Self {
+        PostingDefaults {
+            visibility: Visibility::Public,
+            sensitive: false,
+            language: None,
+        }
+    }
+}
+
+/// A tag an account shows on its profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeaturedTag {
+    pub id: Id,
+    pub account_id: Id,
+    pub name: String,
+    pub created_at: Timestamp,
+    /// The account's public, non-reblog statuses carrying the tag, and the newest one's time.
+    pub statuses_count: i64,
+    pub last_status_at: Option<Timestamp>,
+}
+
+/// An announcement by the region's admins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Announcement {
+    pub id: Id,
+    pub text: String,
+    pub content_html: String,
+    pub starts_at: Option<Timestamp>,
+    pub ends_at: Option<Timestamp>,
+    pub all_day: bool,
+    pub published_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Whether the viewer dismissed it.
+    pub read: bool,
+    /// (emoji, count, whether the viewer reacted so), by first reaction.
+    pub reactions: Vec<(String, i64, bool)>,
 }

@@ -49,6 +49,13 @@ pub enum Outbound {
         account: Id,
         status: Id,
     },
+    /// A local account voted on a poll of another region: counted at the poll's home
+    /// (`engagement`).
+    Voted {
+        account: Id,
+        status: Id,
+        choices: Vec<u32>,
+    },
     ProfileUpdated {
         account: Id,
     },

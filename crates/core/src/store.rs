@@ -179,6 +179,12 @@ pub trait StatusStore: Send + Sync {
     async fn favourited_by(&self, status: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
     /// Accounts that reblogged or quoted the status (to be told of an edit).
     async fn sharers(&self, status: Id) -> StoreResult<Vec<Id>>;
+    /// Statuses quoting `status` that `viewer` may see, newest first, paged by their ID.
+    async fn quotes_of(&self, status: Id, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Id>>;
+    /// Accounts whose statuses quote `status` (told of an edit by `quoted_update`).
+    async fn quoters(&self, status: Id) -> StoreResult<Vec<Id>>;
+    /// Accounts that reblogged `status` (told of an edit by `update`).
+    async fn rebloggers(&self, status: Id) -> StoreResult<Vec<Id>>;
     /// Up to `limit` statuses related to `status` that `viewer` may see, best first: those
     /// sharing more of its hashtags, then sharing its mentions, then the same author's;
     /// newest first among equals. Never the status itself, reblogs or its own reblogs.
@@ -295,6 +301,8 @@ pub struct StatusBundle {
     pub visible_quotes: Vec<Id>,
     /// Stored counts as of the requested day (the caller adds what is not flushed yet).
     pub views: Vec<(Id, ViewCount)>,
+    /// The polls of the statuses that have one, with the viewer's own votes.
+    pub polls: Vec<Poll>,
 }
 
 /// Which IDs a bundle needs at each level, decided once for every implementation.
@@ -347,7 +355,7 @@ pub mod bundle {
 /// Loading a [`StatusBundle`] in one call. The default body is built from the fine
 /// methods (one store round trip each); an implementation overrides it to make one trip.
 #[async_trait]
-pub trait BundleStore: StatusStore + AccountStore + ViewStore {
+pub trait BundleStore: StatusStore + AccountStore + ViewStore + PollStore {
     async fn status_bundle(
         &self,
         ids: &[Id],
@@ -380,6 +388,7 @@ pub trait BundleStore: StatusStore + AccountStore + ViewStore {
             None => Vec::new(),
         };
         let views = self.views(&all, day).await?;
+        let polls = self.polls(&all, viewer).await?;
         Ok(StatusBundle {
             statuses,
             accounts,
@@ -388,6 +397,7 @@ pub trait BundleStore: StatusStore + AccountStore + ViewStore {
             flags,
             visible_quotes,
             views,
+            polls,
         })
     }
 }
@@ -409,6 +419,10 @@ pub trait Store:
     + FilterStore
     + ConversationStore
     + FollowedTagStore
+    + PollStore
+    + ScheduledStore
+    + AccountExtrasStore
+    + AnnouncementStore
     + roost_residency::LedgerStore
 {
 }
@@ -428,6 +442,10 @@ impl<T> Store for T where
         + FilterStore
         + ConversationStore
         + FollowedTagStore
+        + PollStore
+        + ScheduledStore
+        + AccountExtrasStore
+        + AnnouncementStore
         + roost_residency::LedgerStore
 {
 }
@@ -664,4 +682,150 @@ pub trait FollowedTagStore: Send + Sync {
     async fn followed_tags(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<String>>>;
     /// Which of `tags` the account follows.
     async fn following_tags(&self, account: Id, tags: &[String]) -> StoreResult<Vec<String>>;
+}
+
+/// Polls. A poll is part of its status (the status's data class) and has its ID; votes
+/// are `engagement`, counted at the poll's home only, once per voter and choice.
+#[async_trait]
+pub trait PollStore: Send + Sync {
+    /// `StatusStore::create_status` and the poll in one transaction.
+    async fn create_status_with_poll(&self, new: &NewStatus, poll: &NewPoll)
+        -> StoreResult<Status>;
+    /// The polls of those of `statuses` that have one, tallied; with the viewer's own
+    /// choices when `viewer` is given.
+    async fn polls(&self, statuses: &[Id], viewer: Option<Id>) -> StoreResult<Vec<Poll>>;
+    /// Replaces the status's poll (or adds one; `None` removes it). With `keep_votes`
+    /// (options unchanged) the votes stay, else they are cleared, as Mastodon does when an
+    /// edit changes the options. `Missing("status")` if the status is gone.
+    async fn set_poll(
+        &self,
+        status: Id,
+        poll: Option<&NewPoll>,
+        keep_votes: bool,
+    ) -> StoreResult<()>;
+    /// Records `account`'s choices in one write. `Missing("poll")` if there is none,
+    /// `Conflict("vote")` (nothing written) if the account voted on it already.
+    async fn vote(
+        &self,
+        status: Id,
+        account: Id,
+        choices: &[u32],
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// For a poll of another region: its home's counts (per option, and voters), shown
+    /// instead of counting the votes kept here. False if there is no such poll.
+    async fn set_poll_tally(&self, status: Id, votes: &[i64], voters: i64) -> StoreResult<bool>;
+    /// Polls expired by `now` whose end is not announced yet, soonest first.
+    async fn ended_polls(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<EndedPoll>>;
+    /// Marks the poll's end announced and writes `notifications` (as
+    /// `create_notifications`) in the same transaction; false (nothing written) if it
+    /// was marked already, so each end is announced once.
+    async fn finish_poll(&self, status: Id, notifications: &[Notification]) -> StoreResult<bool>;
+}
+
+/// Scheduled posts: the owner's private data, never sent anywhere.
+#[async_trait]
+pub trait ScheduledStore: Send + Sync {
+    async fn schedule_status(&self, s: &ScheduledStatus) -> StoreResult<()>;
+    /// The account's own scheduled post (None for someone else's).
+    async fn scheduled_status(&self, account: Id, id: Id) -> StoreResult<Option<ScheduledStatus>>;
+    /// Paged by ID, newest first.
+    async fn scheduled_statuses(
+        &self,
+        account: Id,
+        page: Page,
+    ) -> StoreResult<Vec<ScheduledStatus>>;
+    /// False if the account has no such scheduled post.
+    async fn reschedule(&self, account: Id, id: Id, at: Timestamp) -> StoreResult<bool>;
+    async fn unschedule(&self, account: Id, id: Id) -> StoreResult<bool>;
+    /// Scheduled posts due by `now`, soonest first.
+    async fn due_scheduled(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<ScheduledStatus>>;
+    /// In one transaction: removes the scheduled post and creates its status (with its
+    /// poll), so a post is published once even across a crash. None (nothing written)
+    /// if the scheduled post is gone (published or deleted meanwhile).
+    async fn publish_scheduled(
+        &self,
+        id: Id,
+        new: &NewStatus,
+        poll: Option<&NewPoll>,
+    ) -> StoreResult<Option<Status>>;
+}
+
+/// What an account keeps for itself about its own use: posting defaults, private notes
+/// on others, endorsements, featured tags (all never sent to another region), and the
+/// account lists built from public facts (directory, familiar followers).
+#[async_trait]
+pub trait AccountExtrasStore: Send + Sync {
+    /// Replaces the account's profile fields; `Missing("account")` if there is none.
+    async fn set_profile_fields(
+        &self,
+        account: Id,
+        fields: &[ProfileField],
+    ) -> StoreResult<Account>;
+    /// Defaults when never set.
+    async fn posting_defaults(&self, account: Id) -> StoreResult<PostingDefaults>;
+    async fn set_posting_defaults(&self, account: Id, d: &PostingDefaults) -> StoreResult<()>;
+    /// An empty comment removes the note.
+    async fn set_note(&self, account: Id, target: Id, comment: &str) -> StoreResult<()>;
+    /// (target, note) for the targets that have one.
+    async fn notes(&self, account: Id, targets: &[Id]) -> StoreResult<Vec<(Id, String)>>;
+    /// False if already endorsed.
+    async fn endorse(&self, id: Id, account: Id, target: Id) -> StoreResult<bool>;
+    async fn unendorse(&self, account: Id, target: Id) -> StoreResult<bool>;
+    /// Which of `targets` `account` endorses.
+    async fn endorsed_among(&self, account: Id, targets: &[Id]) -> StoreResult<Vec<Id>>;
+    /// Cursor: the endorsement's ID; item: the endorsed account.
+    async fn endorsements(&self, account: Id, page: Page) -> StoreResult<Vec<Cursored<Id>>>;
+    /// `Conflict("featured_tag")` if the account features that tag already. Returns it
+    /// with its counts.
+    async fn feature_tag(
+        &self,
+        id: Id,
+        account: Id,
+        name: &str,
+        at: Timestamp,
+    ) -> StoreResult<FeaturedTag>;
+    /// Oldest first, with counts of the account's public posts carrying each.
+    async fn featured_tags(&self, account: Id) -> StoreResult<Vec<FeaturedTag>>;
+    async fn unfeature_tag(&self, account: Id, id: Id) -> StoreResult<bool>;
+    /// The tags `account` used most in its recent posts, not featured yet, most used first.
+    async fn tag_suggestions(&self, account: Id, limit: u32) -> StoreResult<Vec<String>>;
+    /// Accounts `viewer` follows that follow `target` (accepted follows), up to `limit`.
+    async fn familiar_followers(&self, viewer: Id, target: Id, limit: u32) -> StoreResult<Vec<Id>>;
+    /// Discoverable, unsuspended accounts (`local_region`: only that home region),
+    /// by latest post (`active`) or newest account, skipping `offset`.
+    async fn directory(
+        &self,
+        offset: u32,
+        limit: u32,
+        active: bool,
+        local_region: Option<&str>,
+    ) -> StoreResult<Vec<Id>>;
+    /// For each `[start, end)` window: statuses posted by local accounts, sign-ins
+    /// (tokens issued to local users) and sign-ups.
+    async fn weekly_activity(
+        &self,
+        weeks: &[(Timestamp, Timestamp)],
+    ) -> StoreResult<Vec<(i64, i64, i64)>>;
+}
+
+/// The region's announcements, with each reader's dismissals and reactions (kept here,
+/// with the reader).
+#[async_trait]
+pub trait AnnouncementStore: Send + Sync {
+    async fn create_announcement(&self, a: &Announcement) -> StoreResult<()>;
+    /// False if there is no such announcement still running.
+    async fn end_announcement(&self, id: Id, at: Timestamp) -> StoreResult<bool>;
+    /// Those not ended (and past `ends_at` not yet), newest first, as `viewer` sees them.
+    async fn announcements(&self, viewer: Id, now: Timestamp) -> StoreResult<Vec<Announcement>>;
+    /// False if no such running announcement.
+    async fn dismiss_announcement(&self, id: Id, account: Id) -> StoreResult<bool>;
+    /// Adds (`on`) or removes a reaction; false if no such running announcement.
+    async fn react_to_announcement(
+        &self,
+        id: Id,
+        account: Id,
+        name: &str,
+        on: bool,
+    ) -> StoreResult<bool>;
 }

@@ -175,6 +175,7 @@ impl Actor {
 /// An account known only by its address.
 pub fn address_account(id: Id, username: &str, region: &str) -> Account {
     Account {
+        fields: Vec::new(),
         id,
         username: username.to_string(),
         home_region: region.to_string(),
@@ -249,6 +250,29 @@ pub struct Note {
     /// View counts at the home region; present on live (`transit`) fetches.
     #[serde(rename = "roost:views", default)]
     pub views: Option<Views>,
+    /// The status's poll with its home's counts (part of the status, its class).
+    #[serde(
+        rename = "roost:poll",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub poll: Option<NotePoll>,
+}
+
+/// A poll as its home region sends it: options, settings and counts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NotePoll {
+    pub options: Vec<String>,
+    #[serde(rename = "expiresAt")]
+    pub expires_at: String,
+    #[serde(default)]
+    pub multiple: bool,
+    #[serde(rename = "hideTotals", default)]
+    pub hide_totals: bool,
+    #[serde(default)]
+    pub votes: Vec<i64>,
+    #[serde(default)]
+    pub voters: i64,
 }
 
 /// An activity; `object` is a URI or an embedded object depending on the type.
@@ -271,6 +295,13 @@ pub struct Activity {
     /// The actor's address (see [`Address`]).
     #[serde(rename = "roost:actor", default)]
     pub actor_address: Address,
+    /// `roost:Vote`: the chosen option indices.
+    #[serde(
+        rename = "roost:choices",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub choices: Vec<u32>,
 }
 
 /// `to`/`cc` for a status's visibility, as Mastodon writes them.
@@ -360,6 +391,7 @@ pub fn note_of(
         language: s.language.clone(),
         mentions: mentions.to_vec(),
         views,
+        poll: None,
     }
 }
 

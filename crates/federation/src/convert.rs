@@ -200,3 +200,32 @@ pub fn reblog_status(
         idempotency_key: None,
     }
 }
+
+/// The poll a note carries, as kept here: settings and options, and the home's counts.
+pub fn poll_of(note: &Note) -> Option<(roost_core::model::NewPoll, Vec<i64>, i64)> {
+    let p = note.poll.as_ref()?;
+    let expires_at = p.expires_at.parse().ok()?;
+    let options: Vec<String> = p
+        .options
+        .iter()
+        .map(|o| {
+            roost_core::text::strip_forbidden(o)
+                .chars()
+                .take(100)
+                .collect()
+        })
+        .take(16)
+        .collect();
+    let mut votes = p.votes.clone();
+    votes.resize(options.len(), 0);
+    Some((
+        roost_core::model::NewPoll {
+            options,
+            expires_at,
+            multiple: p.multiple,
+            hide_totals: p.hide_totals,
+        },
+        votes.into_iter().map(|v| v.max(0)).collect(),
+        p.voters.max(0),
+    ))
+}

@@ -266,6 +266,29 @@ async fn handle(
             }
             Ok(())
         }
+        "roost:Vote" => {
+            let who = actor.ok_or_else(|| bad("no actor"))?;
+            let Some(status) = local_status(s, act.object.as_str().unwrap_or_default()) else {
+                return Ok(());
+            };
+            let d = gate
+                .admit(
+                    origin,
+                    &t(
+                        DataClass::Engagement,
+                        Some(who),
+                        format!("vote:{who}:{status}"),
+                        "receive Vote",
+                    ),
+                    raw,
+                )
+                .await?;
+            if d.persist() {
+                ensure_address(s, &act.actor_address).await?;
+                s.roost.receive_vote(who, status, &act.choices).await?;
+            }
+            Ok(())
+        }
         "Like" => {
             let who = actor.ok_or_else(|| bad("no actor"))?;
             let Some(status) = local_status(s, act.object.as_str().unwrap_or_default()) else {
@@ -394,6 +417,7 @@ async fn handle(
                     }
                 }
             }
+            let poll = convert::poll_of(&note);
             if act.kind == "Create" {
                 s.roost
                     .receive_status(convert::new_status(&p, mentions))
@@ -407,6 +431,9 @@ async fn handle(
                     )
                     .await?;
             }
+            s.roost
+                .receive_poll(p.status.id, p.status.account_id, poll)
+                .await?;
             Ok(())
         }
         "Delete" => {

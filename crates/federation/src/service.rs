@@ -202,6 +202,7 @@ impl Federation {
             cc: Vec::new(),
             published: Some(Timestamp::now().to_string()),
             actor_address: self.address(actor),
+            choices: Vec::new(),
         }
     }
 
@@ -264,7 +265,21 @@ impl Federation {
             .into_iter()
             .map(|(_, t)| t)
             .collect();
-        Ok(self.note_from_parts(s, author, &mentioned, &tags, views))
+        let mut note = self.note_from_parts(s, author, &mentioned, &tags, views);
+        note.poll = self
+            .store
+            .polls(&[s.id], None)
+            .await?
+            .pop()
+            .map(|p| ap::NotePoll {
+                expires_at: p.expires_at.to_string(),
+                multiple: p.multiple,
+                hide_totals: p.hide_totals,
+                voters: p.voters_count,
+                votes: p.votes,
+                options: p.options,
+            });
+        Ok(note)
     }
 
     /// A note from a status whose mentions and tags are already loaded (a hydrated view):
@@ -605,6 +620,32 @@ impl Federation {
                     } else {
                         "deliver Like"
                     },
+                    &act,
+                )
+            }
+            Outbound::Voted {
+                account,
+                status,
+                choices,
+            } => {
+                let Some(home) = self.home_of(status).filter(|h| *h != self.region) else {
+                    return Ok(Vec::new());
+                };
+                let a = self.account(account).await?;
+                let mut act = self.activity(
+                    "roost:Vote",
+                    self.fresh_activity_id(),
+                    &a,
+                    serde_json::json!(ap::note_uri(&self.base_of(&home), status)),
+                );
+                act.choices = choices.clone();
+                let dests = BTreeSet::from([home]);
+                self.fan(
+                    &dests,
+                    DataClass::Engagement,
+                    account,
+                    &format!("vote:{account}:{status}"),
+                    "deliver Vote",
                     &act,
                 )
             }

@@ -71,6 +71,19 @@ pub struct Settings {
     pub description: Option<String>,
     #[arg(long, global = true, env = "ROOST_CONTACT_EMAIL")]
     pub contact_email: Option<String>,
+    /// HTML of `/api/v1/instance/extended_description` (the "about" text).
+    #[arg(long, global = true, env = "ROOST_EXTENDED_DESCRIPTION")]
+    pub extended_description: Option<String>,
+    /// HTML of `/api/v1/instance/privacy_policy`.
+    #[arg(long, global = true, env = "ROOST_PRIVACY_POLICY")]
+    pub privacy_policy: Option<String>,
+    /// HTML of `/api/v1/instance/terms_of_service`; without it that path is 404, as
+    /// Mastodon's when none are set.
+    #[arg(long, global = true, env = "ROOST_TERMS_OF_SERVICE")]
+    pub terms_of_service: Option<String>,
+    /// Milliseconds between runs of the timed jobs (scheduled posts, ended polls).
+    #[arg(long, global = true, env = "ROOST_JOBS_EVERY_MS")]
+    pub jobs_every_ms: Option<u64>,
     /// Largest request body in bytes.
     #[arg(long, global = true, env = "ROOST_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
@@ -149,6 +162,10 @@ impl Settings {
             title,
             description,
             contact_email,
+            extended_description,
+            privacy_policy,
+            terms_of_service,
+            jobs_every_ms,
             max_body_bytes,
             sqlite_sync_full,
             view_flush_secs,
@@ -189,6 +206,11 @@ pub struct Config {
     pub title: String,
     pub description: String,
     pub contact_email: String,
+    pub extended_description: String,
+    pub privacy_policy: String,
+    pub terms_of_service: Option<String>,
+    /// How often scheduled posts due and ended polls are looked for.
+    pub jobs_every: std::time::Duration,
     pub max_body_bytes: usize,
     pub sqlite_sync_full: bool,
     pub view_flush_secs: u64,
@@ -330,6 +352,15 @@ impl Config {
                 .description
                 .unwrap_or_else(|| "A microblog that keeps your data in your home region.".into()),
             contact_email: s.contact_email.unwrap_or_default(),
+            extended_description: s.extended_description.unwrap_or_default(),
+            privacy_policy: s.privacy_policy.unwrap_or_else(|| {
+                "<p>Everything about you is kept in your home region and leaves it only as \
+                 its residency policy allows; every crossing is written to a public, \
+                 verifiable ledger.</p>"
+                    .into()
+            }),
+            terms_of_service: s.terms_of_service.filter(|t| !t.trim().is_empty()),
+            jobs_every: ms(s.jobs_every_ms.unwrap_or(5000).max(10)),
             max_body_bytes: s.max_body_bytes.unwrap_or(1 << 20),
             sqlite_sync_full: s.sqlite_sync_full.unwrap_or(true),
             view_flush_secs: s.view_flush_secs.unwrap_or(2).max(1),

@@ -69,6 +69,9 @@ pub fn roost_config(cfg: &Config, bound: SocketAddr) -> RoostConfig {
         title: cfg.title.clone(),
         description: cfg.description.clone(),
         contact_email: cfg.contact_email.clone(),
+        extended_description: cfg.extended_description.clone(),
+        privacy_policy: cfg.privacy_policy.clone(),
+        terms_of_service: cfg.terms_of_service.clone(),
         cluster: Arc::new(Cluster::default()),
         limits: cfg.limits,
     }
@@ -224,6 +227,27 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
             }
         })
     };
+    // Scheduled posts and ended polls: at start (what fell due while down), then on a
+    // timer. Both are exactly-once by their own writes, so a run cut short is redone.
+    let jobs = {
+        let roost = roost.clone();
+        let mut rx = rx.clone();
+        let every = cfg.jobs_every;
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = roost.publish_due_scheduled().await {
+                    tracing::warn!(error = %e, "publishing scheduled posts failed; retried next run");
+                }
+                if let Err(e) = roost.finish_ended_polls().await {
+                    tracing::warn!(error = %e, "announcing ended polls failed; retried next run");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = rx.changed() => break,
+                }
+            }
+        })
+    };
     let live = tokio::spawn(roost_core::live::run(roost.clone(), rx.clone()));
     let live_push = tokio::spawn(fed.clone().run_live_push(rx.clone()));
     let outbox = {
@@ -265,6 +289,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         tokio::spawn(async move {
             serve::serve(listener, app, limits, rx).await;
             let _ = flusher.await;
+            let _ = jobs.await;
             let _ = live.await;
             let _ = live_push.await;
             let _ = purger.await;

@@ -109,6 +109,19 @@ enum AdminTask {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
+    /// Publish an announcement to every user of this region.
+    Announce {
+        #[arg(long)]
+        text: String,
+        /// Shown for this many hours (until ended when not given).
+        #[arg(long)]
+        hours: Option<u32>,
+    },
+    /// End an announcement (it is no longer listed).
+    EndAnnouncement {
+        #[arg(long)]
+        id: String,
+    },
     /// Give a local account a role: user, moderator, admin or owner.
     SetRole {
         #[arg(long)]
@@ -286,6 +299,27 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
                 .await
                 .context("setting the role")?;
             println!("{} is now {}", a.username, role.as_str());
+            Ok(())
+        }
+        AdminTask::Announce { text, hours } => {
+            let ends_at = hours
+                .map(|h| jiff::Timestamp::now() + jiff::SignedDuration::from_hours(i64::from(h)));
+            let a = roost
+                .announce(&text, ends_at)
+                .await
+                .context("publishing the announcement")?;
+            println!("announcement {} published", a.id);
+            Ok(())
+        }
+        AdminTask::EndAnnouncement { id } => {
+            let id: roost_core::Id = id
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{id:?} is not an announcement ID"))?;
+            roost
+                .end_announcement(id)
+                .await
+                .context("ending the announcement")?;
+            println!("announcement {id} ended");
             Ok(())
         }
         AdminTask::ListAccounts { limit } => {

@@ -32,6 +32,9 @@ use std::sync::Arc;
 // Lists, filters, conversations, followed tags.
 mod organise;
 pub use organise::*;
+// Polls, scheduled posts, account extras, quotes, announcements.
+mod polls;
+pub use polls::*;
 
 /// A store under test and whatever must live as long as it (a temporary directory, a
 /// container handle...).
@@ -130,6 +133,17 @@ macro_rules! conformance_suite {
             filters_save_read_and_delete,
             conversations_follow_direct_statuses,
             followed_tags_fan_out_to_home,
+            polls_create_tally_and_own_votes,
+            polls_replace_keep_or_reset_votes,
+            polls_end_is_announced_once,
+            scheduled_statuses_owner_paging_and_publish,
+            extras_defaults_notes_and_endorsements,
+            extras_featured_tags_and_suggestions,
+            extras_familiar_followers_directory_and_activity,
+            extras_profile_fields_round_trip,
+            quotes_quoters_and_rebloggers,
+            announcements_reads_and_reactions,
+            polls_home_tally_replaces_local_counts,
         );
         $crate::__conformance_tests!(
             @fixture $make;
@@ -2849,6 +2863,7 @@ impl W<'_> {
             last_status_at: None,
             suspended: false,
             silenced: false,
+            fields: Vec::new(),
         }
     }
 

@@ -2,11 +2,15 @@
 //! only make sense for the SQLite store: reopening, concurrent writers, the audit's
 //! inventory scan.
 
+use roost_core::model::NewPoll;
 use roost_core::model::{
     Account, App, AuthCode, FollowState, ForeignRecord, NewAccount, NewStatus, OutboxItem,
     OutboxState, Page, Token, User, Visibility,
 };
-use roost_core::store::{AccountStore, FederationStore, FollowStore, IdentityStore, StatusStore};
+use roost_core::store::{
+    AccountExtrasStore, AccountStore, FederationStore, FollowStore, IdentityStore, PollStore,
+    StatusStore,
+};
 use roost_core::IdGen;
 use roost_residency::audit::ForeignItem;
 use roost_residency::ledger_log::LedgerStore;
@@ -298,6 +302,7 @@ fn remote(g: &IdGen, name: &str, region: &str, display_name: &str) -> Account {
         last_status_at: None,
         suspended: false,
         silenced: false,
+        fields: Vec::new(),
     }
 }
 
@@ -531,6 +536,41 @@ async fn inventory_scan_finds_foreign_rows() {
     ] {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
+
+    // The new kinds: a foreign voter's vote is engagement; a foreign owner's private
+    // data (none can arrive: nothing sends it) is flagged like identity.
+    let poll_status = store
+        .create_status_with_poll(
+            &status(&g, alice),
+            &NewPoll {
+                options: vec!["a".into(), "b".into()],
+                expires_at: jiff::Timestamp::now() + jiff::SignedDuration::from_secs(600),
+                multiple: false,
+                hide_totals: false,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    store
+        .vote(poll_status, budi, &[1], jiff::Timestamp::now())
+        .await
+        .unwrap();
+    store.set_note(budi, alice, "planted").await.unwrap();
+    let inv = store.foreign_inventory("in").await.unwrap();
+    assert!(inv
+        .items
+        .iter()
+        .any(|i| i.object == format!("vote:{budi}:{poll_status}")
+            && i.class == DataClass::Engagement
+            && i.home == "id"));
+    assert!(
+        inv.identity_abroad
+            .iter()
+            .any(|l| l == &format!("private note of account {budi} from id")),
+        "{:?}",
+        inv.identity_abroad
+    );
 
     // Seen from `id`, the same rows are local; alice's are the foreign ones.
     let from_id = store.foreign_inventory("id").await.unwrap();

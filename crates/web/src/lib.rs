@@ -88,6 +88,7 @@ pub fn router(state: WebState) -> Router {
         .route("/conversations/{id}/read", post(conversations::read))
         .route("/statuses", post(statuses::create))
         .route("/statuses/{id}", get(statuses::show))
+        .route("/statuses/{id}/vote", post(statuses::vote))
         .route("/statuses/{id}/{action}", post(statuses::act))
         .route("/{handle}", get(profile::get))
         .route("/{handle}/follow", post(profile::follow))

@@ -20,6 +20,8 @@ struct ProfilePage {
     layout: Layout,
     who: Who,
     bio_html: String,
+    /// (name, value as safe HTML), rendered here from the value's source.
+    fields: Vec<(String, String)>,
     posts: i64,
     following: i64,
     followers: i64,
@@ -173,11 +175,29 @@ pub async fn get(
     } else {
         roost_core::text::render(&account.note_source, base, &|_| None)
     };
+    let fields = if account.suspended {
+        Vec::new()
+    } else {
+        account
+            .fields
+            .iter()
+            .map(|f| {
+                let html = roost_core::text::render(&f.value_source, base, &|_| None);
+                let html = html
+                    .strip_prefix("<p>")
+                    .and_then(|h| h.strip_suffix("</p>"))
+                    .map(str::to_string)
+                    .unwrap_or(html);
+                (f.name.clone(), html)
+            })
+            .collect()
+    };
     render(
         &viewer,
         &ProfilePage {
             layout,
             bio_html,
+            fields,
             posts: account.statuses_count,
             following: account.following_count,
             followers: account.followers_count,

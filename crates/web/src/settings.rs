@@ -19,6 +19,8 @@ struct SettingsPage {
     display_name: String,
     note: String,
     locked: bool,
+    /// Four (name, value) rows, empty ones included, for the form.
+    fields: Vec<(usize, String, String)>,
 }
 
 pub async fn get(State(st): State<WebState>, viewer: Viewer) -> Result<Response, WebError> {
@@ -31,6 +33,12 @@ pub async fn get(State(st): State<WebState>, viewer: Viewer) -> Result<Response,
             display_name: me.display_name.clone(),
             note: me.note_source.clone(),
             locked: me.locked,
+            fields: (0..roost_core::usecase::MAX_FIELDS)
+                .map(|i| match me.fields.get(i) {
+                    Some(f) => (i, f.name.clone(), f.value_source.clone()),
+                    None => (i, String::new(), String::new()),
+                })
+                .collect(),
         },
     )
 }
@@ -46,6 +54,22 @@ pub struct ProfileForm {
     /// A checkbox: present when ticked.
     #[serde(default)]
     locked: Option<String>,
+    #[serde(default)]
+    field_name0: String,
+    #[serde(default)]
+    field_value0: String,
+    #[serde(default)]
+    field_name1: String,
+    #[serde(default)]
+    field_value1: String,
+    #[serde(default)]
+    field_name2: String,
+    #[serde(default)]
+    field_value2: String,
+    #[serde(default)]
+    field_name3: String,
+    #[serde(default)]
+    field_value3: String,
 }
 
 pub async fn post(
@@ -55,6 +79,16 @@ pub async fn post(
 ) -> Result<Response, WebError> {
     let me = viewer.require("/settings/profile")?;
     viewer.check_csrf(&f.csrf)?;
+    let fields = vec![
+        (f.field_name0, f.field_value0),
+        (f.field_name1, f.field_value1),
+        (f.field_name2, f.field_value2),
+        (f.field_name3, f.field_value3),
+    ];
+    if let Err(e) = st.roost.set_profile_fields(me, fields).await {
+        return back_with(&viewer, Err::<&str, _>(e), "/settings/profile")
+            .map(IntoResponse::into_response);
+    }
     let result = st
         .roost
         .update_profile(

@@ -8,7 +8,7 @@ use crate::WebState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use roost_core::model::Visibility;
-use roost_core::usecase::PostStatus;
+use roost_core::usecase::{PollRequest, PostStatus};
 use roost_core::{CoreError, CoreResult, Id};
 use serde::Deserialize;
 
@@ -82,6 +82,43 @@ pub struct ComposeForm {
     quote_of_id: String,
     #[serde(default)]
     spoiler_text: String,
+    #[serde(default)]
+    poll_option1: String,
+    #[serde(default)]
+    poll_option2: String,
+    #[serde(default)]
+    poll_option3: String,
+    #[serde(default)]
+    poll_option4: String,
+    #[serde(default)]
+    poll_duration: String,
+    #[serde(default)]
+    poll_multiple: String,
+}
+
+impl ComposeForm {
+    /// The poll section: absent when no choice was typed; the use case checks the rest.
+    fn poll(&self) -> Option<PollRequest> {
+        let options: Vec<String> = [
+            &self.poll_option1,
+            &self.poll_option2,
+            &self.poll_option3,
+            &self.poll_option4,
+        ]
+        .iter()
+        .map(|o| o.trim().to_string())
+        .filter(|o| !o.is_empty())
+        .collect();
+        if options.is_empty() {
+            return None;
+        }
+        Some(PollRequest {
+            options,
+            expires_in: Some(self.poll_duration.trim().parse().unwrap_or(86_400)),
+            multiple: !self.poll_multiple.is_empty(),
+            hide_totals: false,
+        })
+    }
 }
 
 pub async fn create(
@@ -109,7 +146,9 @@ pub async fn create(
         ),
     };
     let language = guess_language(&f.text).map(String::from);
+    let poll = f.poll();
     let req = PostStatus {
+        poll,
         language,
         text: f.text,
         in_reply_to_id,
@@ -181,4 +220,51 @@ mod tests {
         assert_eq!(guess_language("안녕하세요"), Some("ko"));
         assert_eq!(guess_language("hello"), None);
     }
+}
+
+/// The vote form of a poll card: a radio `choice=N`, or checkboxes `choiceN=on` (distinct
+/// names, as a plain form cannot repeat a key here).
+#[derive(Deserialize)]
+pub struct VoteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    back: String,
+    #[serde(default)]
+    choice: Option<String>,
+    #[serde(default)]
+    choice0: Option<String>,
+    #[serde(default)]
+    choice1: Option<String>,
+    #[serde(default)]
+    choice2: Option<String>,
+    #[serde(default)]
+    choice3: Option<String>,
+}
+
+pub async fn vote(
+    State(st): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    WebForm(f): WebForm<VoteForm>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id).ok_or(WebError::NotFound)?;
+    let back = local_path(&f.back, "/home");
+    let me = viewer.require(&back)?;
+    viewer.check_csrf(&f.csrf)?;
+    let mut choices: Vec<u32> = f
+        .choice
+        .iter()
+        .map(|c| c.trim().parse().unwrap_or(u32::MAX))
+        .collect();
+    for (i, c) in [&f.choice0, &f.choice1, &f.choice2, &f.choice3]
+        .into_iter()
+        .enumerate()
+    {
+        if c.is_some() {
+            choices.push(i as u32);
+        }
+    }
+    let result = st.roost.vote(id, me, &choices).await.map(|_| "Voted.");
+    back_with(&viewer, result, &back).map(IntoResponse::into_response)
 }

@@ -49,6 +49,62 @@ pub struct Card {
     pub focus: bool,
     /// "Filtered: <title>": the viewer's filters (warn or blur) collapse it.
     pub filtered: Option<String>,
+    pub poll: Option<PollCard>,
+}
+
+/// A poll on a card: results bars, or a vote form that works without JavaScript.
+pub struct PollCard {
+    pub options: Vec<PollOptionLine>,
+    pub multiple: bool,
+    /// Else the results are drawn (voted, own poll, ended, or signed out).
+    pub can_vote: bool,
+    /// "12 votes · ends 2026-12-01 18:00" or "… · ended".
+    pub summary: String,
+}
+
+pub struct PollOptionLine {
+    pub index: usize,
+    pub title: String,
+    /// Percent of votes, None while totals are hidden.
+    pub percent: Option<i64>,
+    pub mine: bool,
+}
+
+fn poll_card(
+    roost: &Roost,
+    p: &roost_core::model::Poll,
+    signed_in: bool,
+    transit: bool,
+) -> PollCard {
+    let expired = p.expired(jiff::Timestamp::now());
+    let hidden = p.hide_totals && !expired;
+    let total = p.votes_count();
+    let own = p.own_votes.clone().unwrap_or_default();
+    let voted = !own.is_empty() || p.viewer_is_author;
+    let options = p
+        .options
+        .iter()
+        .zip(&p.votes)
+        .enumerate()
+        .map(|(index, (title, n))| PollOptionLine {
+            index,
+            title: title.clone(),
+            percent: (!hidden).then(|| if total > 0 { n * 100 / total } else { 0 }),
+            mine: own.contains(&(index as u32)),
+        })
+        .collect();
+    let when = if expired {
+        "ended".to_string()
+    } else {
+        format!("ends {}", human_time(p.expires_at, roost))
+    };
+    let can_vote = signed_in && !transit && !expired && !voted;
+    PollCard {
+        options,
+        multiple: p.multiple,
+        can_vote,
+        summary: format!("{} · {when}", plural(total, "vote", "votes")),
+    }
 }
 
 /// An account as a link.
@@ -156,6 +212,10 @@ pub fn card(roost: &Roost, v: &StatusView, signed_in: Option<&Account>) -> Card 
         views_today: v.views.today,
         focus: false,
         filtered: None,
+        poll: v
+            .poll
+            .as_ref()
+            .map(|p| poll_card(roost, p, signed_in.is_some(), v.transit)),
         author,
     }
 }
@@ -259,6 +319,8 @@ pub fn notice(roost: &Roost, n: &NotificationView, me: &Account) -> NoticeLine {
         NotificationType::Update => "edited a post",
         NotificationType::AdminSignUp => "signed up",
         NotificationType::AdminReport => "was reported",
+        NotificationType::Poll => "ended a poll",
+        NotificationType::QuotedUpdate => "edited a post you quoted",
     };
     NoticeLine {
         who: who(roost, &n.account),

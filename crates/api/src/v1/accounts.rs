@@ -9,7 +9,7 @@ use crate::{path_id, AppState};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::Json;
-use roost_core::model::AccountStatusFilter;
+use roost_core::model::{AccountStatusFilter, Visibility};
 use roost_core::usecase::Registration;
 use roost_core::Id;
 use serde::Deserialize;
@@ -101,6 +101,14 @@ async fn credential_account(
         .unwrap_or_else(|| "en".into());
     let requests = st.roost.count_follow_requests(account.id).await?;
     let mut out = Mapper::new(&st.roost.cfg).credential_account(account, &locale, requests);
+    let defaults = st.roost.posting_defaults(account).await?;
+    if let Some(src) = out.source.as_mut() {
+        src.privacy = defaults.visibility.as_str();
+        src.sensitive = defaults.sensitive;
+        if let Some(l) = defaults.language {
+            src.language = l;
+        }
+    }
     out.role = Some(wire::Role::of(st.roost.role_of(account.id).await?));
     Ok(Json(out))
 }
@@ -117,6 +125,57 @@ pub struct UpdateParams {
     bot: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_bool")]
     discoverable: Option<bool>,
+    #[serde(default)]
+    source: Option<SourceParams>,
+    /// `fields_attributes[N][name|value]` (an object keyed by index) or a JSON array.
+    #[serde(default)]
+    fields_attributes: Option<serde_json::Value>,
+}
+
+/// The pairs of `fields_attributes`, in index order; 422 for any other shape.
+fn fields_of(v: &serde_json::Value) -> ApiResult<Vec<(String, String)>> {
+    use serde_json::Value;
+    let bad =
+        || ApiError::Unprocessable("Validation failed: fields_attributes is malformed".into());
+    let items: Vec<&Value> = match v {
+        Value::Array(a) => a.iter().collect(),
+        Value::Object(o) => {
+            let mut keyed: Vec<(u32, &Value)> = o
+                .iter()
+                .map(|(k, v)| k.parse::<u32>().map(|k| (k, v)).map_err(|_| bad()))
+                .collect::<ApiResult<_>>()?;
+            keyed.sort_by_key(|(k, _)| *k);
+            keyed.into_iter().map(|(_, v)| v).collect()
+        }
+        Value::Null => Vec::new(),
+        _ => return Err(bad()),
+    };
+    let text = |v: Option<&Value>| -> ApiResult<String> {
+        match v {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            Some(_) => Err(bad()),
+        }
+    };
+    items
+        .into_iter()
+        .map(|f| match f {
+            Value::Object(o) => Ok((text(o.get("name"))?, text(o.get("value"))?)),
+            _ => Err(bad()),
+        })
+        .collect()
+}
+
+/// `source[privacy]`, `source[sensitive]`, `source[language]`: posting defaults.
+#[derive(Deserialize, Default)]
+pub struct SourceParams {
+    #[serde(default, deserialize_with = "de::opt_string")]
+    privacy: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    sensitive: Option<bool>,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    language: Option<String>,
 }
 
 pub async fn update_credentials(
@@ -125,6 +184,28 @@ pub async fn update_credentials(
     Params(p): Params<UpdateParams>,
 ) -> ApiResult<Json<wire::Account>> {
     let me = auth.user("write:accounts")?;
+    if let Some(f) = &p.fields_attributes {
+        let fields = fields_of(f)?;
+        st.roost.set_profile_fields(me, fields).await?;
+    }
+    if let Some(src) = p.source {
+        let privacy = match src
+            .privacy
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            None => None,
+            Some(v) => Some(Visibility::parse(v).ok_or_else(|| {
+                ApiError::Unprocessable(format!(
+                    "Validation failed: Default privacy {v} is not included in the list"
+                ))
+            })?),
+        };
+        st.roost
+            .set_posting_defaults(me, privacy, src.sensitive, src.language)
+            .await?;
+    }
     let updated = st
         .roost
         .update_profile(me, p.display_name, p.note, p.locked, p.bot, p.discoverable)
@@ -293,8 +374,18 @@ pub async fn relationships(
         ));
     }
     let rels = st.roost.relationships(me.id, &p.id).await?;
+    let (notes, endorsed) = st.roost.relationship_extras(me.id, &p.id).await?;
     let m = Mapper::new(&st.roost.cfg);
     Ok(Json(
-        rels.iter().map(|(id, r)| m.relationship(*id, r)).collect(),
+        rels.iter()
+            .map(|(id, r)| {
+                let mut out = m.relationship(*id, r);
+                out.endorsed = endorsed.contains(id);
+                if let Some((_, n)) = notes.iter().find(|(t, _)| t == id) {
+                    out.note = n.clone();
+                }
+                out
+            })
+            .collect(),
     ))
 }

@@ -1,13 +1,18 @@
 //! `/api/v1/...`
 
+pub mod account_extras;
 pub mod accounts;
+pub mod announcements;
 pub mod apps;
 pub mod blocks;
 pub mod bookmarks;
 pub mod conversations;
+pub mod directory;
 pub mod domain_blocks;
+pub mod endorsements;
 pub mod favourites;
 pub mod filters;
+pub mod featured_tags;
 pub mod follow_requests;
 pub mod followed_tags;
 pub mod instance;
@@ -15,14 +20,17 @@ pub mod lists;
 pub mod markers;
 pub mod mutes;
 pub mod notifications;
+pub mod polls;
+pub mod preferences;
 pub mod reports;
+pub mod scheduled_statuses;
 pub mod statuses;
 pub mod streaming;
 pub mod tags;
 pub mod timelines;
 
 use crate::AppState;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
@@ -187,4 +195,65 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tags/{name}/follow", post(tags::follow))
         .route("/api/v1/tags/{name}/unfollow", post(tags::unfollow))
         .route("/api/v1/followed_tags", get(followed_tags::list))
+        // Polls, scheduled posts, account extras, instance documents (issue 13, part b).
+        .route("/api/v1/statuses/{id}/quotes", get(statuses::quotes))
+        .route("/api/v1/polls/{id}", get(polls::get))
+        .route("/api/v1/polls/{id}/votes", post(polls::votes))
+        .route("/api/v1/scheduled_statuses", get(scheduled_statuses::list))
+        .route(
+            "/api/v1/scheduled_statuses/{id}",
+            get(scheduled_statuses::get)
+                .put(scheduled_statuses::put)
+                .delete(scheduled_statuses::delete),
+        )
+        .route(
+            "/api/v1/featured_tags",
+            get(featured_tags::list).post(featured_tags::post),
+        )
+        .route(
+            "/api/v1/featured_tags/suggestions",
+            get(featured_tags::suggestions),
+        )
+        .route("/api/v1/featured_tags/{id}", delete(featured_tags::delete))
+        .route("/api/v1/endorsements", get(endorsements::list))
+        .route("/api/v1/accounts/{id}/pin", post(account_extras::pin))
+        .route("/api/v1/accounts/{id}/unpin", post(account_extras::unpin))
+        .route("/api/v1/accounts/{id}/note", post(account_extras::note))
+        .route(
+            "/api/v1/accounts/{id}/featured_tags",
+            get(account_extras::featured_tags),
+        )
+        .route(
+            "/api/v1/accounts/familiar_followers",
+            get(account_extras::familiar_followers),
+        )
+        .route("/api/v1/directory", get(directory::get))
+        .route("/api/v1/preferences", get(preferences::get))
+        .route("/api/v1/announcements", get(announcements::list))
+        .route(
+            "/api/v1/announcements/{id}/dismiss",
+            post(announcements::dismiss),
+        )
+        .route(
+            "/api/v1/announcements/{id}/reactions/{name}",
+            put(announcements::react).delete(announcements::unreact),
+        )
+        .route(
+            "/api/v1/instance/extended_description",
+            get(instance::extended_description),
+        )
+        .route(
+            "/api/v1/instance/privacy_policy",
+            get(instance::privacy_policy),
+        )
+        .route(
+            "/api/v1/instance/terms_of_service",
+            get(instance::terms_of_service),
+        )
+        .route("/api/v1/instance/activity", get(instance::activity))
+        .route("/api/v1/instance/languages", get(instance::languages))
+        .route(
+            "/api/v1/instance/translation_languages",
+            get(instance::translation_languages),
+        )
 }

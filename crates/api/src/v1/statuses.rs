@@ -7,9 +7,10 @@ use crate::wire::{self, Mapper};
 use crate::{path_id, AppState};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use roost_core::model::Visibility;
-use roost_core::usecase::{EditStatus, PostStatus};
+use roost_core::usecase::{EditStatus, PollRequest, PostStatus, Posted};
 use roost_core::Id;
 use serde::Deserialize;
 
@@ -31,6 +32,45 @@ pub struct PostParams {
     language: Option<String>,
     #[serde(default, deserialize_with = "de::strings")]
     media_ids: Vec<String>,
+    #[serde(default)]
+    poll: Option<PollParams>,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    scheduled_at: Option<String>,
+}
+
+/// `poll[options][]`, `poll[expires_in]`, `poll[multiple]`, `poll[hide_totals]`.
+#[derive(Deserialize, Default)]
+pub struct PollParams {
+    #[serde(default, deserialize_with = "de::strings")]
+    options: Vec<String>,
+    #[serde(default, deserialize_with = "de::opt_u64")]
+    expires_in: Option<u64>,
+    #[serde(default, deserialize_with = "de::bool")]
+    multiple: bool,
+    #[serde(default, deserialize_with = "de::bool")]
+    hide_totals: bool,
+}
+
+impl PollParams {
+    fn request(self) -> Option<PollRequest> {
+        // Some clients send an empty `poll` object with a post that has none.
+        if self.options.is_empty() && self.expires_in.is_none() {
+            return None;
+        }
+        Some(PollRequest {
+            options: self.options,
+            expires_in: self.expires_in.map(|n| n.min(i64::MAX as u64) as i64),
+            multiple: self.multiple,
+            hide_totals: self.hide_totals,
+        })
+    }
+}
+
+/// An ISO 8601 time with an offset, as Mastodon's `scheduled_at`.
+pub(crate) fn parse_time(field: &str, v: &str) -> ApiResult<jiff::Timestamp> {
+    v.trim().parse::<jiff::Timestamp>().map_err(|_| {
+        ApiError::Unprocessable(format!("Validation failed: {field} is not a valid time"))
+    })
 }
 
 fn visibility(v: Option<&str>) -> ApiResult<Option<Visibility>> {
@@ -49,7 +89,7 @@ pub async fn post(
     auth: Auth,
     headers: HeaderMap,
     Params(p): Params<PostParams>,
-) -> ApiResult<Json<wire::Status>> {
+) -> ApiResult<Response> {
     let me = auth.user("write:statuses")?;
     if !p.media_ids.is_empty() {
         return Err(ApiError::Unprocessable(
@@ -61,9 +101,15 @@ pub async fn post(
         .map(|v| v.to_str().map(String::from))
         .transpose()
         .map_err(|_| ApiError::BadRequest("Idempotency-Key must be text".into()))?;
-    let view = st
+    let scheduled_at = p
+        .scheduled_at
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| parse_time("Scheduled at", v))
+        .transpose()?;
+    let posted = st
         .roost
-        .post_status(
+        .post_or_schedule(
             me,
             PostStatus {
                 text: p.status.unwrap_or_default(),
@@ -74,10 +120,16 @@ pub async fn post(
                 sensitive: p.sensitive,
                 language: p.language,
                 idempotency_key,
+                poll: p.poll.and_then(PollParams::request),
+                scheduled_at,
             },
         )
         .await?;
-    Ok(Json(Mapper::new(&st.roost.cfg).status(&view)))
+    let m = Mapper::new(&st.roost.cfg);
+    Ok(match posted {
+        Posted::Now(view) => Json(m.status(&view)).into_response(),
+        Posted::Scheduled(s) => Json(m.scheduled_status(&s)).into_response(),
+    })
 }
 
 /// A single status: this counts as a view.
@@ -135,6 +187,8 @@ pub struct EditParams {
     language: Option<String>,
     #[serde(default, deserialize_with = "de::strings")]
     media_ids: Vec<String>,
+    #[serde(default)]
+    poll: Option<PollParams>,
 }
 
 pub async fn put(
@@ -159,6 +213,7 @@ pub async fn put(
                 spoiler_text: p.spoiler_text,
                 sensitive: p.sensitive,
                 language: p.language,
+                poll: p.poll.and_then(PollParams::request),
             },
         )
         .await?;
@@ -205,6 +260,22 @@ pub async fn source(
         text: view.status.text,
         spoiler_text: view.status.spoiler_text,
     }))
+}
+
+pub async fn quotes(
+    State(st): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<String>,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<Vec<wire::Status>>> {
+    let viewer = auth.viewer("read:statuses")?;
+    let views = st.roost.quotes(path_id(&id)?, viewer, p.page()).await?;
+    let bounds = crate::paging::bounds_of(&views, |v| v.status.id);
+    Ok(Paged(
+        Mapper::new(&st.roost.cfg).statuses(&views),
+        crate::paging::link(&st.roost.cfg.base_url, &uri, bounds),
+    ))
 }
 
 pub async fn reblogged_by(

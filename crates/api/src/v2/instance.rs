@@ -1,7 +1,9 @@
 //! `/api/v2/instance`.
 
 use crate::error::ApiResult;
-use crate::v1::instance::{version_string, MASTODON_API_VERSION};
+use crate::v1::instance::{
+    polls_configuration, version_string, MASTODON_API_VERSION, MAX_FEATURED_TAGS,
+};
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -24,7 +26,7 @@ pub async fn get(State(st): State<AppState>) -> ApiResult<Json<Value>> {
         "configuration": {
             "urls": { "streaming": streaming, "status": null },
             "vapid": { "public_key": "" },
-            "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 5 },
+            "accounts": { "max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": 5 },
             "statuses": {
                 "max_characters": cfg.max_status_chars,
                 "max_media_attachments": 0,
@@ -36,7 +38,7 @@ pub async fn get(State(st): State<AppState>) -> ApiResult<Json<Value>> {
                 "image_size_limit": 0, "image_matrix_limit": 0,
                 "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0,
             },
-            "polls": { "max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0 },
+            "polls": polls_configuration(),
             "translation": { "enabled": false },
             "timelines_access": {
                 "live_feeds": { "local": "public", "remote": "public" },

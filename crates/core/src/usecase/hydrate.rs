@@ -25,6 +25,8 @@ pub struct StatusView {
     /// The viewer's filters it matches (Mastodon's `filtered`), whatever the context:
     /// as in Mastodon, the client (or the web page) decides by each filter's context.
     pub filtered: Vec<crate::filtering::FilterMatch>,
+    /// Its poll, tallied, with the viewer's own votes.
+    pub poll: Option<crate::model::Poll>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,8 @@ struct Loaded {
     flags: HashMap<Id, ViewerFlags>,
     views: HashMap<Id, ViewCount>,
     visible_quotes: HashSet<Id>,
+    polls: HashMap<Id, crate::model::Poll>,
+    viewer: Option<Id>,
     has_viewer: bool,
 }
 
@@ -114,6 +118,7 @@ impl Roost {
             .collect();
         let flags: HashMap<Id, ViewerFlags> = b.flags.into_iter().collect();
         let visible_quotes: HashSet<Id> = b.visible_quotes.into_iter().collect();
+        let polls = b.polls.into_iter().map(|p| (p.status_id, p)).collect();
 
         let loaded = Loaded {
             statuses,
@@ -123,6 +128,8 @@ impl Roost {
             flags,
             views,
             visible_quotes,
+            polls,
+            viewer,
             has_viewer: viewer.is_some(),
         };
         let mut views: Vec<StatusView> = ids.iter().filter_map(|id| loaded.build(*id, 0)).collect();
@@ -240,6 +247,7 @@ impl Loaded {
             Some(r) => self.views.get(&r).copied().unwrap_or_default(),
             None => self.views.get(&id).copied().unwrap_or_default(),
         };
+        let p_author = status.account_id;
         Some(StatusView {
             tags: self.tags.get(&id).cloned().unwrap_or_default(),
             status,
@@ -251,6 +259,10 @@ impl Loaded {
             views,
             transit: false,
             filtered: Vec::new(),
+            poll: self.polls.get(&id).cloned().map(|mut p| {
+                p.viewer_is_author = self.viewer == Some(p_author);
+                p
+            }),
         })
     }
 }

@@ -188,6 +188,17 @@ impl Roost {
     /// An edit of a foreign status kept here, by its author.
     pub async fn receive_edit(&self, id: Id, author: Id, edit: StatusEdit) -> CoreResult<()> {
         match self.store.status(id).await? {
+            // An Update that changes nothing of the text only refreshes the poll's
+            // counts (see `receive_poll`): no edit is recorded.
+            Some(s)
+                if s.account_id == author
+                    && s.text == edit.text
+                    && s.spoiler_text == edit.spoiler_text
+                    && s.sensitive == edit.sensitive
+                    && s.language == edit.language =>
+            {
+                Ok(())
+            }
             Some(s) if s.account_id == author => {
                 self.store.edit_status(id, &edit).await?;
                 self.live_event(crate::live::Event::Edited { id });

@@ -1,7 +1,9 @@
 //! Use cases: what a user or client can do, independent of HTTP. Each file groups the
 //! use cases of one area; all of them are methods on [`Roost`].
 
+mod account_extras;
 mod accounts;
+mod announcements;
 mod auth;
 mod conversations;
 pub(crate) mod filters;
@@ -12,12 +14,15 @@ mod lists;
 mod moderation;
 pub mod notification_groups;
 mod notifications;
+pub mod polls;
 mod safety;
+mod scheduled;
 pub mod scopes;
 mod statuses;
 mod timelines;
 mod web;
 
+pub use account_extras::MAX_FIELDS;
 pub use accounts::{valid_username, AccountsPage, Registration};
 pub use auth::{constant_eq, AuthContext, GrantRequest, IssuedToken, NewApp, OAuthError};
 pub use conversations::ConversationView;
@@ -25,7 +30,9 @@ pub use filters::{FilterInput, KeywordChange};
 pub use followed_tags::TagView;
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
 pub use moderation::{AdminAction, AdminUndo, NewReport, ReportChange, Staff, NOT_ALLOWED};
+pub use polls::PollRequest;
 pub use safety::{DomainBlocksPage, MutesPage};
+pub use scheduled::Posted;
 pub use statuses::{content_class, transit_view, EditStatus, PostStatus};
 pub use web::{Neighbours, WebSession};
 
@@ -60,6 +67,10 @@ pub struct RoostConfig {
     pub title: String,
     pub description: String,
     pub contact_email: String,
+    /// The instance documents' texts (HTML, from the config).
+    pub extended_description: String,
+    pub privacy_policy: String,
+    pub terms_of_service: Option<String>,
     /// Every region of the deployment with its policy; a lone region is a cluster of one.
     pub cluster: Arc<Cluster>,
     /// Sign-in and sign-up attempts allowed per client address and per login.

@@ -23,6 +23,10 @@ pub struct PostStatus {
     pub sensitive: Option<bool>,
     pub language: Option<String>,
     pub idempotency_key: Option<String>,
+    pub poll: Option<super::polls::PollRequest>,
+    /// Publish then rather than now (at least five minutes ahead; a time already past
+    /// publishes now, as Mastodon does).
+    pub scheduled_at: Option<jiff::Timestamp>,
 }
 
 /// `PUT /api/v1/statuses/:id`.
@@ -32,9 +36,12 @@ pub struct EditStatus {
     pub spoiler_text: Option<String>,
     pub sensitive: Option<bool>,
     pub language: Option<String>,
+    /// As Mastodon: an edit without a poll removes the status's poll; changing the
+    /// options or `multiple` clears the votes.
+    pub poll: Option<super::polls::PollRequest>,
 }
 
-fn valid_language(l: &str) -> bool {
+pub(crate) fn valid_language(l: &str) -> bool {
     // ISO 639-1/639-3 with an optional region or script, e.g. `zh`, `zh-TW`, `yue`.
     let mut parts = l.split(['-', '_']);
     let lang = parts.next().unwrap_or("");
@@ -125,6 +132,30 @@ impl Roost {
     }
 
     pub async fn post_status(&self, author: &Account, req: PostStatus) -> CoreResult<StatusView> {
+        self.post_status_as(author, req, None).await
+    }
+
+    /// Posts; with `scheduled`, the scheduled post of that ID is consumed in the same
+    /// write (`NotFound` if it is gone: published or deleted meanwhile).
+    pub(crate) async fn post_status_as(
+        &self,
+        author: &Account,
+        req: PostStatus,
+        scheduled: Option<Id>,
+    ) -> CoreResult<StatusView> {
+        let poll = req.poll.as_ref().map(|p| p.to_new()).transpose()?;
+        // What the author set as defaults applies where the post does not say.
+        let defaults =
+            if req.visibility.is_none() || req.sensitive.is_none() || req.language.is_none() {
+                self.store.posting_defaults(author.id).await?
+            } else {
+                PostingDefaults::default()
+            };
+        let req = PostStatus {
+            sensitive: req.sensitive.or(Some(defaults.sensitive)),
+            language: req.language.or(defaults.language.clone()),
+            ..req
+        };
         let key = req
             .idempotency_key
             .as_deref()
@@ -146,7 +177,7 @@ impl Roost {
         let p = self
             .prepare_text(&req.text, req.spoiler_text, req.sensitive, req.language)
             .await?;
-        let mut visibility = req.visibility.unwrap_or(Visibility::Public);
+        let mut visibility = req.visibility.unwrap_or(defaults.visibility);
         let parent = match req.in_reply_to_id {
             Some(id) => Some(self.visible_status(id, Some(author.id)).await?),
             None => None,
@@ -212,7 +243,16 @@ impl Roost {
             tags: p.tags,
             idempotency_key: key.clone(),
         };
-        let status = match self.store.create_status(&new).await {
+        let created = match (scheduled, &poll) {
+            (Some(sid), p) => match self.store.publish_scheduled(sid, &new, p.as_ref()).await {
+                Ok(Some(s)) => Ok(s),
+                Ok(None) => return Err(CoreError::NotFound("scheduled_status")),
+                Err(e) => Err(e),
+            },
+            (None, Some(p)) => self.store.create_status_with_poll(&new, p).await,
+            (None, None) => self.store.create_status(&new).await,
+        };
+        let status = match created {
             Ok(s) => s,
             Err(StoreError::Missing(_)) => return Err(CoreError::NotFound("status")),
             Err(StoreError::Conflict(_)) if key.is_some() => {
@@ -387,6 +427,8 @@ impl Roost {
         let p = self
             .prepare_text(&edit.text, edit.spoiler_text, edit.sensitive, language)
             .await?;
+        let new_poll = edit.poll.as_ref().map(|p| p.to_new()).transpose()?;
+        let old_poll = self.store.polls(&[id], None).await?.pop();
         let old_mentions: Vec<Id> = self
             .store
             .mentions(&[id])
@@ -414,8 +456,26 @@ impl Roost {
                 StoreError::Missing(_) => CoreError::NotFound("status"),
                 e => e.into(),
             })?;
-        let sharers = self.store.sharers(id).await?;
-        self.notify_many(&sharers, NotificationType::Update, actor.id, Some(id))
+        if new_poll.is_some() || old_poll.is_some() {
+            let keep = match (&new_poll, &old_poll) {
+                (Some(n), Some(o)) => n.options == o.options && n.multiple == o.multiple,
+                _ => false,
+            };
+            self.store
+                .set_poll(id, new_poll.as_ref(), keep)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Missing(_) => CoreError::NotFound("status"),
+                    e => e.into(),
+                })?;
+        }
+        // Rebloggers hear `update`, those who quoted it `quoted_update` (Mastodon 4.5);
+        // someone who did both hears both.
+        let rebloggers = self.store.rebloggers(id).await?;
+        let quoters = self.store.quoters(id).await?;
+        self.notify_many(&rebloggers, NotificationType::Update, actor.id, Some(id))
+            .await?;
+        self.notify_many(&quoters, NotificationType::QuotedUpdate, actor.id, Some(id))
             .await?;
         let newly: Vec<Id> = mentions
             .into_iter()
@@ -715,6 +775,23 @@ impl Roost {
         self.cursored_accounts(rows).await
     }
 
+    /// `GET /api/v1/statuses/:id/quotes`: the statuses quoting one the viewer may see,
+    /// those the viewer may see, without what the viewer hides.
+    pub async fn quotes(
+        &self,
+        id: Id,
+        viewer: Option<Id>,
+        page: Page,
+    ) -> CoreResult<Vec<StatusView>> {
+        self.visible_status(id, viewer).await?;
+        let ids = self
+            .filtered_page(viewer, page, |p| async move {
+                Ok(self.store.quotes_of(id, viewer, p).await?)
+            })
+            .await?;
+        self.hydrate(&ids, viewer).await
+    }
+
     /// The viewer's favourites, with the (newest, oldest) favourite cursors.
     pub async fn favourites(
         &self,
@@ -773,6 +850,7 @@ pub fn transit_view(t: TransitStatus, has_viewer: bool) -> StatusView {
         views: t.views,
         transit: true,
         filtered: Vec::new(),
+        poll: None,
     }
 }
 

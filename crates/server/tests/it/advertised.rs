@@ -104,8 +104,69 @@ async fn every_advertised_url_and_feature_is_served() {
     // Features switched off are off in both documents and not served.
     for doc in [&v1, &v2] {
         assert_eq!(doc["configuration"]["statuses"]["max_media_attachments"], 0);
-        assert_eq!(doc["configuration"]["polls"]["max_options"], 0);
     }
+    // Polls as advertised: the limits pass, one past each fails; both documents agree.
+    let polls = &v2["configuration"]["polls"];
+    assert_eq!(v1["configuration"]["polls"], *polls);
+    let max_options = polls["max_options"].as_u64().unwrap() as usize;
+    let max_chars = polls["max_characters_per_option"].as_u64().unwrap() as usize;
+    let min_exp = polls["min_expiration"].as_i64().unwrap();
+    let max_exp = polls["max_expiration"].as_i64().unwrap();
+    assert!(max_options >= 2 && max_chars > 0 && min_exp > 0 && max_exp > min_exp);
+    let opts = |n: usize, len: usize| -> Vec<String> {
+        (0..n)
+            .map(|i| format!("{i}{}", "x".repeat(len - 1)))
+            .collect()
+    };
+    for (options, exp, ok) in [
+        (opts(max_options, max_chars), min_exp, true),
+        (opts(2, max_chars), max_exp, true),
+        (opts(max_options + 1, 3), min_exp, false),
+        (opts(2, max_chars + 1), min_exp, false),
+        (opts(2, 3), min_exp - 1, false),
+        (opts(2, 3), max_exp + 1, false),
+    ] {
+        let r = s
+            .post_status_raw(
+                &alice,
+                json!({"status": "poll", "poll": {"options": options, "expires_in": exp}}),
+            )
+            .await;
+        if ok {
+            r.ok();
+        } else {
+            r.error(422);
+        }
+    }
+    // Featured tags, up to the advertised number.
+    let max_featured = v2["configuration"]["accounts"]["max_featured_tags"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        v1["configuration"]["accounts"]["max_featured_tags"],
+        max_featured
+    );
+    for i in 0..=max_featured {
+        let r = s
+            .post(
+                "/api/v1/featured_tags",
+                Some(&alice.token),
+                json!({"name": format!("tag{i}")}),
+            )
+            .await;
+        if i < max_featured {
+            r.ok();
+        } else {
+            r.error(422);
+        }
+    }
+    // Translation is off and nothing is offered to translate.
+    assert_eq!(
+        s.get("/api/v1/instance/translation_languages", None)
+            .await
+            .ok(),
+        json!({})
+    );
     assert_eq!(v2["configuration"]["translation"]["enabled"], false);
     assert_eq!(
         status_of(&s, reqwest::Method::POST, &s.url("/api/v2/media")).await,

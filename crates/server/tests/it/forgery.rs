@@ -367,6 +367,34 @@ async fn like_as_another_regions_user_is_refused() {
 }
 
 #[tokio::test]
+async fn a_vote_as_another_regions_user_is_refused_and_a_fair_one_counts_once() {
+    let w = world().await;
+    let pid = id_of(
+        &w.y()
+            .post_status(
+                &w.budi,
+                json!({"status": "pick", "poll": {"options": ["a", "b"], "expires_in": 600}}),
+            )
+            .await,
+    );
+    let vote = |user: &User, home: &str| {
+        let mut act = w.forged("roost:Vote", user, home, json!(w.home_status("id", &pid)));
+        act["roost:choices"] = json!([1]);
+        act
+    };
+    for (user, home) in [(&w.dewi, "id"), (&w.asha, "in")] {
+        refused(w.send(&vote(user, home)).await);
+    }
+    let poll_path = format!("/api/v1/polls/{pid}");
+    assert_eq!(w.y().get(&poll_path, None).await.ok()["votes_count"], 0);
+    // The rogue region's own user may vote: once, however often it is sent.
+    for _ in 0..2 {
+        w.send(&vote(&w.chen, "cn")).await.expect(202);
+    }
+    assert_eq!(w.y().get(&poll_path, None).await.ok()["votes_count"], 1);
+}
+
+#[tokio::test]
 async fn announce_as_another_regions_user_or_id_is_refused() {
     let w = world().await;
     let pid = w.budi_post().await;

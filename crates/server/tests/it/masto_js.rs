@@ -170,3 +170,35 @@ async fn masto_js_lists_and_filters() {
         "the masto.js lists tests did not all run:\n{all}"
     );
 }
+
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn masto_js_polls() {
+    let Some(dir) = tokio::task::spawn_blocking(masto_tests).await.unwrap() else {
+        return;
+    };
+    let s = crate::support::TestServer::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let envs = [
+        ("ROOST_URL", s.base.clone()),
+        ("ALICE_TOKEN", alice.token.clone()),
+        ("BOB_TOKEN", bob.token.clone()),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(dir.join("node_modules/.bin/node"))
+            .args(["--test-reporter=spec", "--test-timeout=60000", "polls.mjs"])
+            .current_dir(&dir)
+            .envs(envs)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "masto.js poll tests failed:\n{all}");
+    assert!(
+        all.contains("pass 2") && all.contains("fail 0"),
+        "the masto.js poll tests did not run:\n{all}"
+    );
+}

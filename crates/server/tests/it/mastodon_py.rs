@@ -164,3 +164,14 @@ async fn mastodon_py_lists() {
     let envs = vec![("ROOST_URL", s.base.clone())];
     pytest(py, "test_mastodon_py_lists.py", envs, "3 passed").await;
 }
+
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_py_polls() {
+    let Some(py) = python_or_skip("polls test") else {
+        return;
+    };
+    let s = TestServer::start().await;
+    let envs = vec![("ROOST_URL", s.base.clone())];
+    pytest(py, "test_mastodon_py_polls.py", envs, "3 passed").await;
+}

@@ -16,8 +16,9 @@ use rusqlite::Row;
 pub struct Inventory {
     /// Foreign user data, named like ledger objects (`status:123`, `follow:1:2`, ...).
     pub items: Vec<ForeignItem>,
-    /// One line per identity row (user, token, authorization code) of a foreign account.
-    /// Identity never leaves home, so each is a violation on its own.
+    /// One line per identity row (user, token, authorization code) of a foreign account,
+    /// and per row of its private data (scheduled posts, notes...). Neither ever leaves
+    /// home, so each is a violation on its own.
     pub identity_abroad: Vec<String>,
 }
 
@@ -61,7 +62,7 @@ impl SqliteStore {
                     c,
                     "SELECT id, home_region FROM accounts \
                      WHERE home_region <> $1 \
-                       AND (display_name <> '' OR note_source <> '' OR note_html <> '') \
+                       AND (display_name <> '' OR note_source <> '' OR note_html <> '' OR fields <> '') \
                      ORDER BY id",
                     &[&local_region],
                     |r| Ok((col(r, 0)?, col(r, 1)?)),
@@ -116,6 +117,14 @@ impl SqliteStore {
                          WHERE a.home_region <> $1 ORDER BY b.id",
                         DataClass::SocialGraph,
                         "block",
+                    ),
+                    // A foreign voter's vote counted at the poll's home (once per voter).
+                    (
+                        "SELECT DISTINCT v.account_id, v.status_id, a.home_region \
+                         FROM poll_votes v JOIN accounts a ON a.id = v.account_id \
+                         WHERE a.home_region <> $1 ORDER BY v.status_id, v.account_id",
+                        DataClass::Engagement,
+                        "vote",
                     ),
                 ];
                 for (sql, class, kind) in pairs {
@@ -205,6 +214,30 @@ impl SqliteStore {
                     for (id, account, home) in found {
                         inv.identity_abroad
                             .push(format!("{kind} {id} of account {account} from {home}"));
+                    }
+                }
+                // The owner's private data (scheduled posts, posting defaults, notes,
+                // endorsements, featured tags) is never sent anywhere: like identity, any
+                // row of a foreign owner is a violation on its own.
+                let private = [
+                    ("scheduled_statuses", "scheduled post"),
+                    ("posting_defaults", "posting defaults"),
+                    ("account_notes", "private note"),
+                    ("endorsements", "endorsement"),
+                    ("featured_tags", "featured tag"),
+                ];
+                for (table, what) in private {
+                    let sql = format!(
+                        "SELECT x.account_id, a.home_region FROM {table} x \
+                         JOIN accounts a ON a.id = x.account_id \
+                         WHERE a.home_region <> $1 ORDER BY x.account_id"
+                    );
+                    let found: Vec<(i64, String)> = rows(c, &sql, &[&local_region], |r| {
+                        Ok((col(r, 0)?, col(r, 1)?))
+                    })?;
+                    for (account, home) in found {
+                        inv.identity_abroad
+                            .push(format!("{what} of account {account} from {home}"));
                     }
                 }
 

@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "organise_lists",
         include_str!("../../migrations/sqlite/0005_organise_lists.sql"),
     ),
+    (
+        6,
+        "organise_polls",
+        include_str!("../../migrations/sqlite/0006_organise_polls.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

@@ -7,9 +7,11 @@
 //! mode they run concurrently with the writer and see every committed write.
 
 mod accounts;
+mod announcements;
 mod cache;
 mod conversations;
 mod engine;
+mod extras;
 mod federation;
 mod filters;
 mod followed_tags;
@@ -22,6 +24,7 @@ mod migrate;
 mod misc;
 mod moderation;
 mod notifications;
+mod polls;
 mod safety;
 mod statuses;
 

@@ -310,7 +310,7 @@ fn push_scope(q: &mut Sql, scope: &RegionScope) {
     }
 }
 
-fn create_status_in(c: &Connection, new: &NewStatus) -> StoreResult<Status> {
+pub(super) fn create_status_in(c: &Connection, new: &NewStatus) -> StoreResult<Status> {
     // Referenced statuses must still exist.
     let reblogged_author = match new.reblog_of_id {
         Some(target) => {
@@ -952,6 +952,40 @@ impl StatusStore for SqliteStore {
         self.read_cursored(q, "f.id", page).await
     }
 
+    async fn quotes_of(&self, status: Id, viewer: Option<Id>, page: Page) -> StoreResult<Vec<Id>> {
+        let mut q = Sql::new("SELECT s.id FROM statuses s WHERE s.quote_of_id = ");
+        q.push_arg(status);
+        let v = q.arg(viewer);
+        q.push(" AND ").push(&visible("s", &v));
+        self.read_page(q, "s.id", page).await
+    }
+
+    async fn quoters(&self, status: Id) -> StoreResult<Vec<Id>> {
+        self.db
+            .read(move |c| {
+                rows(
+                    c,
+                    "SELECT DISTINCT account_id FROM statuses WHERE quote_of_id = $1",
+                    &[&status.0],
+                    |r| get::<i64>(r, "account_id").map(Id),
+                )
+            })
+            .await
+    }
+
+    async fn rebloggers(&self, status: Id) -> StoreResult<Vec<Id>> {
+        self.db
+            .read(move |c| {
+                rows(
+                    c,
+                    "SELECT DISTINCT account_id FROM statuses WHERE reblog_of_id = $1",
+                    &[&status.0],
+                    |r| get::<i64>(r, "account_id").map(Id),
+                )
+            })
+            .await
+    }
+
     async fn sharers(&self, status: Id) -> StoreResult<Vec<Id>> {
         self.db
             .read(move |c| {
@@ -1043,6 +1077,7 @@ fn bundle_in(
         None => Vec::new(),
     };
     let views = views_in(c, &all, day)?;
+    let polls = super::polls::polls_in(c, &all, viewer)?;
     Ok(StatusBundle {
         statuses,
         accounts,
@@ -1051,6 +1086,7 @@ fn bundle_in(
         flags,
         visible_quotes,
         views,
+        polls,
     })
 }
 
