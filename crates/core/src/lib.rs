@@ -7,6 +7,7 @@ pub mod error;
 pub mod id;
 pub mod limits;
 pub mod live;
+pub mod media;
 pub mod model;
 pub mod password;
 pub mod remote;

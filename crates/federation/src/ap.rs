@@ -191,6 +191,8 @@ pub fn address_account(id: Id, username: &str, region: &str) -> Account {
         last_status_at: None,
         suspended: false,
         silenced: false,
+        avatar: None,
+        header: None,
     }
 }
 

@@ -128,6 +128,14 @@ pub struct Settings {
     /// Benchmarks only: a delay added each way to every inter-region request.
     #[arg(long, global = true, env = "ROOST_INTER_REGION_DELAY_MS", hide = true)]
     pub inter_region_delay_ms: Option<u64>,
+    /// Public media (public posts' files, profile pictures) are linked under this base URL
+    /// (a CDN in front of `/media`) instead of the region's own.
+    #[arg(long, global = true, env = "ROOST_MEDIA_BASE_URL")]
+    pub media_base_url: Option<String>,
+    /// `POST /api/v2/media` answers 200 with URLs when processing ends within this time,
+    /// else 202 with `url: null` (Mastodon's contract); 0 always answers 202.
+    #[arg(long, global = true, env = "ROOST_MEDIA_READY_WAIT_MS")]
+    pub media_ready_wait_ms: Option<u64>,
 }
 
 impl Settings {
@@ -166,7 +174,9 @@ impl Settings {
             header_timeout_secs,
             idle_timeout_secs,
             bench_static_route,
-            inter_region_delay_ms
+            inter_region_delay_ms,
+            media_base_url,
+            media_ready_wait_ms
         )
     }
 }
@@ -210,6 +220,8 @@ pub struct Config {
     pub idle_timeout: std::time::Duration,
     /// Benchmarks only: `GET /health/static?bytes=N` is served.
     pub bench_static_route: bool,
+    pub media_base_url: Option<String>,
+    pub media_ready_wait: std::time::Duration,
 }
 
 impl Config {
@@ -356,6 +368,10 @@ impl Config {
             header_timeout: secs(s.header_timeout_secs.unwrap_or(10).max(1)),
             idle_timeout: secs(s.idle_timeout_secs.unwrap_or(60).max(1)),
             bench_static_route: s.bench_static_route.unwrap_or(false),
+            media_base_url: s
+                .media_base_url
+                .map(|u| u.trim_end_matches('/').to_string()),
+            media_ready_wait: ms(s.media_ready_wait_ms.unwrap_or(1500)),
         })
     }
 

@@ -71,6 +71,7 @@ pub fn roost_config(cfg: &Config, bound: SocketAddr) -> RoostConfig {
         contact_email: cfg.contact_email.clone(),
         cluster: Arc::new(Cluster::default()),
         limits: cfg.limits,
+        media_base_url: cfg.media_base_url.clone(),
     }
 }
 
@@ -174,13 +175,20 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         keys.public_pem(),
         cfg.transit_cache,
     ));
-    let roost = Arc::new(Roost::new(store_arc.clone(), rcfg, fed.clone()));
+    let media = roost_core::usecase::MediaPorts {
+        processor: Arc::new(roost_media::Pipeline::per_core()),
+        blobs: Arc::new(roost_media::FsBlobStore::new(cfg.data_dir.join("media"))),
+        signer: keys::media_url_signer(&keys),
+        limits: roost_core::media::MediaLimits::default(),
+    };
+    let roost = Arc::new(Roost::new(store_arc.clone(), rcfg, fed.clone()).with_media(media));
     tracing::info!(region = %cfg.region, %addr, key_id = %public.key_id(), "region ready");
 
     let state = AppState {
         roost: roost.clone(),
         fed: fed.clone(),
         max_body_bytes: cfg.max_body_bytes,
+        media_ready_wait: cfg.media_ready_wait,
     };
     let fed_routes = roost_federation::routes(FedState {
         roost: roost.clone(),

@@ -2838,6 +2838,8 @@ impl W<'_> {
             last_status_at: None,
             suspended: false,
             silenced: false,
+            avatar: None,
+            header: None,
         }
     }
 

@@ -298,6 +298,8 @@ fn remote(g: &IdGen, name: &str, region: &str, display_name: &str) -> Account {
         last_status_at: None,
         suspended: false,
         silenced: false,
+        avatar: None,
+        header: None,
     }
 }
 

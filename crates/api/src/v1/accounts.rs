@@ -122,9 +122,18 @@ pub struct UpdateParams {
 pub async fn update_credentials(
     State(st): State<AppState>,
     auth: Auth,
-    Params(p): Params<UpdateParams>,
+    mut form: crate::upload::Upload<UpdateParams>,
 ) -> ApiResult<Json<wire::Account>> {
     let me = auth.user("write:accounts")?;
+    for (field, role) in [
+        ("avatar", roost_core::media::MediaRole::Avatar),
+        ("header", roost_core::media::MediaRole::Header),
+    ] {
+        if let Some(bytes) = form.take(field) {
+            st.roost.set_profile_picture(me, role, bytes).await?;
+        }
+    }
+    let p = form.params;
     let updated = st
         .roost
         .update_profile(me, p.display_name, p.note, p.locked, p.bot, p.discoverable)

@@ -9,6 +9,7 @@ pub mod favourites;
 pub mod follow_requests;
 pub mod instance;
 pub mod markers;
+pub mod media;
 pub mod mutes;
 pub mod notifications;
 pub mod reports;
@@ -155,4 +156,10 @@ pub fn routes() -> Router<AppState> {
             get(streaming::hashtag_local),
         )
         .route("/api/v1/streaming/direct", get(streaming::direct))
+        // Media (uploads and one's own attachments).
+        .route("/api/v1/media", post(media::post))
+        .route(
+            "/api/v1/media/{id}",
+            get(media::get).put(media::put).delete(media::delete),
+        )
 }

@@ -33,6 +33,17 @@ pub struct PostParams {
     media_ids: Vec<String>,
 }
 
+/// Unknown IDs are the use case's 422 ("media not found"), not a 404.
+fn media_ids(ids: &[String]) -> ApiResult<Vec<Id>> {
+    ids.iter()
+        .map(|s| {
+            s.trim()
+                .parse::<Id>()
+                .map_err(|_| ApiError::Unprocessable("Validation failed: media not found".into()))
+        })
+        .collect()
+}
+
 fn visibility(v: Option<&str>) -> ApiResult<Option<Visibility>> {
     match v.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
@@ -51,11 +62,7 @@ pub async fn post(
     Params(p): Params<PostParams>,
 ) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:statuses")?;
-    if !p.media_ids.is_empty() {
-        return Err(ApiError::Unprocessable(
-            "Validation failed: media attachments are not supported".into(),
-        ));
-    }
+    let media_ids = media_ids(&p.media_ids)?;
     let idempotency_key = headers
         .get("idempotency-key")
         .map(|v| v.to_str().map(String::from))
@@ -74,6 +81,7 @@ pub async fn post(
                 sensitive: p.sensitive,
                 language: p.language,
                 idempotency_key,
+                media_ids,
             },
         )
         .await?;
@@ -135,6 +143,18 @@ pub struct EditParams {
     language: Option<String>,
     #[serde(default, deserialize_with = "de::strings")]
     media_ids: Vec<String>,
+    #[serde(default)]
+    media_attributes: Vec<MediaAttribute>,
+}
+
+/// `media_attributes[]`: a new description or focus for one of the post's attachments.
+#[derive(Deserialize)]
+pub struct MediaAttribute {
+    id: String,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    focus: Option<String>,
 }
 
 pub async fn put(
@@ -144,11 +164,14 @@ pub async fn put(
     Params(p): Params<EditParams>,
 ) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:statuses")?;
-    if !p.media_ids.is_empty() {
-        return Err(ApiError::Unprocessable(
-            "Validation failed: media attachments are not supported".into(),
-        ));
-    }
+    // Attachments stay as posted: `media_ids` of an edit is not read (only their
+    // descriptions and focus change, through `media_attributes`).
+    let _ = &p.media_ids;
+    let media_attributes = p
+        .media_attributes
+        .into_iter()
+        .map(|a| Ok((media_ids(&[a.id])?[0], a.description, a.focus)))
+        .collect::<ApiResult<Vec<_>>>()?;
     let view = st
         .roost
         .edit_status(
@@ -159,6 +182,7 @@ pub async fn put(
                 spoiler_text: p.spoiler_text,
                 sensitive: p.sensitive,
                 language: p.language,
+                media_attributes,
             },
         )
         .await?;

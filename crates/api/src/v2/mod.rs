@@ -1,6 +1,7 @@
 //! `/api/v2/...`
 
 pub mod instance;
+pub mod media;
 pub mod notifications;
 
 use crate::AppState;
@@ -24,4 +25,5 @@ pub fn routes() -> Router<AppState> {
             "/api/v2/notifications/{group_key}/dismiss",
             post(notifications::dismiss),
         )
+        .route("/api/v2/media", post(media::post))
 }

@@ -22,6 +22,8 @@ pub struct StatusView {
     pub views: ViewCount,
     /// Fetched live from its home region for this answer and kept nowhere here.
     pub transit: bool,
+    /// Attachments in order, with URLs this viewer may use.
+    pub media: Vec<super::media::MediaView>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +59,7 @@ struct Loaded {
     views: HashMap<Id, ViewCount>,
     visible_quotes: HashSet<Id>,
     has_viewer: bool,
+    media: HashMap<Id, Vec<super::media::MediaView>>,
 }
 
 impl Roost {
@@ -111,6 +114,7 @@ impl Roost {
             .collect();
         let flags: HashMap<Id, ViewerFlags> = b.flags.into_iter().collect();
         let visible_quotes: HashSet<Id> = b.visible_quotes.into_iter().collect();
+        let media = self.media_by_status(&statuses, viewer).await?;
 
         let loaded = Loaded {
             statuses,
@@ -121,6 +125,7 @@ impl Roost {
             views,
             visible_quotes,
             has_viewer: viewer.is_some(),
+            media,
         };
         Ok(ids.iter().filter_map(|id| loaded.build(*id, 0)).collect())
     }
@@ -239,6 +244,7 @@ impl Loaded {
             flags,
             views,
             transit: false,
+            media: self.media.get(&id).cloned().unwrap_or_default(),
         })
     }
 }

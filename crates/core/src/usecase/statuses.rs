@@ -23,6 +23,8 @@ pub struct PostStatus {
     pub sensitive: Option<bool>,
     pub language: Option<String>,
     pub idempotency_key: Option<String>,
+    /// Uploads to attach, in order (the author's own, unattached, processed; at most 4).
+    pub media_ids: Vec<Id>,
 }
 
 /// `PUT /api/v1/statuses/:id`.
@@ -32,6 +34,8 @@ pub struct EditStatus {
     pub spoiler_text: Option<String>,
     pub sensitive: Option<bool>,
     pub language: Option<String>,
+    /// `media_attributes[]`: (attachment, description, focus) of the post's own media.
+    pub media_attributes: Vec<(Id, Option<String>, Option<String>)>,
 }
 
 fn valid_language(l: &str) -> bool {
@@ -81,9 +85,11 @@ impl Roost {
         spoiler: Option<String>,
         sensitive: Option<bool>,
         language: Option<String>,
+        has_media: bool,
     ) -> CoreResult<Prepared> {
         let text = text::strip_forbidden(text).replace("\r\n", "\n");
-        if text.trim().is_empty() {
+        // A post of pictures alone may have no words (as Mastodon).
+        if text.trim().is_empty() && !has_media {
             return Err(CoreError::Validation(
                 "Validation failed: Text can't be blank".into(),
             ));
@@ -144,8 +150,15 @@ impl Roost {
             }
         }
         let p = self
-            .prepare_text(&req.text, req.spoiler_text, req.sensitive, req.language)
+            .prepare_text(
+                &req.text,
+                req.spoiler_text,
+                req.sensitive,
+                req.language,
+                !req.media_ids.is_empty(),
+            )
             .await?;
+        self.check_attachable(author, &req.media_ids).await?;
         let mut visibility = req.visibility.unwrap_or(Visibility::Public);
         let parent = match req.in_reply_to_id {
             Some(id) => Some(self.visible_status(id, Some(author.id)).await?),
@@ -229,6 +242,14 @@ impl Roost {
             }
             Err(e) => return Err(e.into()),
         };
+        if !req.media_ids.is_empty() {
+            if let Err(e) = self.attach(status.id, author, &req.media_ids).await {
+                // Another request took an upload between the check and now: the post
+                // goes too, as if it had never been made.
+                self.store.delete_status(status.id).await?;
+                return Err(e);
+            }
+        }
         let mentioned: Vec<Id> = new.mentions.clone();
         self.notify_many(
             &mentioned,
@@ -362,6 +383,10 @@ impl Roost {
             .delete_status(id)
             .await?
             .ok_or(CoreError::NotFound("status"))?;
+        // The rows went with the post; now the files nothing else names.
+        for m in &view.media {
+            self.drop_blobs(&m.attachment).await?;
+        }
         self.live_event(gone);
         self.publish(Outbound::Deleted {
             status: Box::new(status),
@@ -385,8 +410,15 @@ impl Roost {
         }
         let language = edit.language.or(status.language.clone());
         let p = self
-            .prepare_text(&edit.text, edit.spoiler_text, edit.sensitive, language)
+            .prepare_text(
+                &edit.text,
+                edit.spoiler_text,
+                edit.sensitive,
+                language,
+                !self.store.status_media(&[id]).await?.is_empty(),
+            )
             .await?;
+        self.update_attached(id, &edit.media_attributes).await?;
         let old_mentions: Vec<Id> = self
             .store
             .mentions(&[id])
@@ -772,6 +804,7 @@ pub fn transit_view(t: TransitStatus, has_viewer: bool) -> StatusView {
         flags: has_viewer.then(ViewerFlags::default),
         views: t.views,
         transit: true,
+        media: Vec::new(),
     }
 }
 

@@ -1,0 +1,571 @@
+//! Media: uploads of each type, processing states, limits, metadata stripping (judged by
+//! every stored byte), attach rules, descriptions and focus, deletion, `Range`, private
+//! media, avatars.
+
+use crate::support::{contains, raw_bytes, Resp, TestServer, User};
+use serde_json::{json, Value};
+use std::io::Cursor;
+
+/// Serial number and marker written into the test JPEG's EXIF block.
+const SERIAL: &str = "SN-CAMERA-7731";
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbaImage::from_fn(w, h, |x, y| {
+        image::Rgba([(x * 7) as u8, (y * 5) as u8, 90, 255])
+    });
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img =
+        image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 3) as u8, (y * 3) as u8, 200]));
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+fn gif_animated(w: u32, h: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = image::codecs::gif::GifEncoder::new(&mut out);
+        for i in 0..3u8 {
+            let f = image::RgbaImage::from_pixel(w, h, image::Rgba([i * 80, 0, 0, 255]));
+            enc.encode_frame(image::Frame::new(f)).unwrap();
+        }
+    }
+    out
+}
+
+/// An EXIF APP1 block (big-endian TIFF) with orientation 6 (rotate 90°), a GPS IFD
+/// (latitude 48°51'29.06" N) and a camera serial number, written out by hand.
+fn exif_app1() -> Vec<u8> {
+    let mut t: Vec<u8> = b"MM\0\x2a\0\0\0\x08".to_vec();
+    let entry = |t: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: [u8; 4]| {
+        t.extend(tag.to_be_bytes());
+        t.extend(kind.to_be_bytes());
+        t.extend(count.to_be_bytes());
+        t.extend(value);
+    };
+    // IFD0 at 8: 3 entries, ends at 8 + 2 + 36 + 4 = 50.
+    t.extend(3u16.to_be_bytes());
+    entry(&mut t, 0x0112, 3, 1, [0, 6, 0, 0]);
+    entry(&mut t, 0x8825, 4, 1, 50u32.to_be_bytes());
+    entry(
+        &mut t,
+        0xA431,
+        2,
+        SERIAL.len() as u32 + 1,
+        104u32.to_be_bytes(),
+    );
+    t.extend(0u32.to_be_bytes());
+    // GPS IFD at 50: 2 entries, ends at 80.
+    t.extend(2u16.to_be_bytes());
+    entry(&mut t, 0x0001, 2, 2, *b"N\0\0\0");
+    entry(&mut t, 0x0002, 5, 3, 80u32.to_be_bytes());
+    t.extend(0u32.to_be_bytes());
+    assert_eq!(t.len(), 80);
+    for (n, d) in [(48u32, 1u32), (51, 1), (2906, 100)] {
+        t.extend(n.to_be_bytes());
+        t.extend(d.to_be_bytes());
+    }
+    assert_eq!(t.len(), 104);
+    t.extend(SERIAL.as_bytes());
+    t.push(0);
+    let mut seg = vec![0xFF, 0xE1];
+    let len = (2 + 6 + t.len()) as u16;
+    seg.extend(len.to_be_bytes());
+    seg.extend(b"Exif\0\0");
+    seg.extend(t);
+    seg
+}
+
+/// A 40x20 JPEG carrying the EXIF block right after its start marker.
+fn jpeg_with_gps() -> Vec<u8> {
+    let plain = jpeg(40, 20);
+    let mut out = plain[..2].to_vec();
+    out.extend(exif_app1());
+    out.extend(&plain[2..]);
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+/// A tiny PNG whose header claims `w`x`h` pixels: a decompression bomb's shape.
+fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    let mut p = png(1, 1);
+    p[16..20].copy_from_slice(&w.to_be_bytes());
+    p[20..24].copy_from_slice(&h.to_be_bytes());
+    let crc = crc32(&p[12..29]);
+    p[29..33].copy_from_slice(&crc.to_be_bytes());
+    p
+}
+
+async fn upload_to(
+    s: &TestServer,
+    path: &str,
+    token: &str,
+    bytes: Vec<u8>,
+    name: &str,
+    fields: &[(&str, &str)],
+) -> Resp {
+    let mut form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_string())
+            .mime_str("image/jpeg")
+            .unwrap(),
+    );
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    s.send(s.http.post(s.url(path)).bearer_auth(token).multipart(form))
+        .await
+}
+
+async fn upload(s: &TestServer, u: &User, bytes: Vec<u8>, name: &str) -> Value {
+    upload_to(s, "/api/v2/media", &u.token, bytes, name, &[])
+        .await
+        .expect(200)
+}
+
+fn media_dir(s: &TestServer) -> std::path::PathBuf {
+    s.dir.path().join("data").join("media")
+}
+
+fn stored_files(s: &TestServer) -> usize {
+    crate::support::walk(&media_dir(s)).len()
+}
+
+async fn fetch(s: &TestServer, url: &str, range: Option<&str>) -> reqwest::Response {
+    let mut rb = s.http.get(url);
+    if let Some(r) = range {
+        rb = rb.header("range", r);
+    }
+    rb.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn uploads_each_type_strips_metadata_and_enforces_limits() {
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+
+    // JPEG with GPS EXIF, orientation 6: turned upright, and no trace left anywhere.
+    let exif = jpeg_with_gps();
+    assert!(contains(&exif, SERIAL) && contains(&exif, "Exif"));
+    let m = upload(&s, &alice, exif, "holiday.jpg").await;
+    assert_eq!(m["type"], "image");
+    assert_eq!(m["meta"]["original"]["width"], 20, "{m}");
+    assert_eq!(m["meta"]["original"]["height"], 40, "{m}");
+    assert!(m["blurhash"].as_str().is_some_and(|b| b.len() >= 6), "{m}");
+    assert!(m["url"].as_str().unwrap().contains("/media/"));
+    let body = fetch(&s, m["url"].as_str().unwrap(), None).await;
+    assert_eq!(body.status(), 200);
+    let bytes = body.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], &[0xFF, 0xD8, 0xFF]);
+    assert!(!contains(&bytes, SERIAL) && !contains(&bytes, "Exif"));
+    let stored = raw_bytes(&s.dir.path().join("data"));
+    assert!(
+        !contains(&stored, SERIAL),
+        "the serial number is stored somewhere"
+    );
+    assert!(
+        !contains(&stored, "Exif\0\0"),
+        "an EXIF block is stored somewhere"
+    );
+    assert!(stored_files(&s) >= 2, "original and preview are stored");
+
+    // PNG, animated GIF, video and audio (by content), each with its type.
+    let m = upload(&s, &alice, png(30, 30), "a.png").await;
+    assert_eq!(m["type"], "image");
+    assert_eq!(m["meta"]["small"]["width"], 30);
+    let m = upload(&s, &alice, gif_animated(8, 8), "a.gif").await;
+    assert_eq!(m["type"], "image");
+    let gif = fetch(&s, m["url"].as_str().unwrap(), None).await;
+    assert_eq!(gif.headers()["content-type"], "image/gif");
+    let mut mp4 = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2".to_vec();
+    mp4.extend(vec![0u8; 4000]);
+    let m = upload(&s, &alice, mp4.clone(), "clip.mp4").await;
+    assert_eq!(m["type"], "video");
+    assert!(
+        m["preview_url"].as_str().is_some(),
+        "a generic preview: {m}"
+    );
+    let mut mp3 = b"ID3\x04\0\0\0\0\0\0".to_vec();
+    mp3.extend(vec![0u8; 1000]);
+    assert_eq!(upload(&s, &alice, mp3, "song.mp3").await["type"], "audio");
+
+    // Judged by content, not name: an HTML page called photo.jpg is refused.
+    let r = upload_to(
+        &s,
+        "/api/v2/media",
+        &alice.token,
+        b"<html><script>alert(1)</script>".to_vec(),
+        "photo.jpg",
+        &[],
+    )
+    .await;
+    assert!(r.error(422).contains("content type"));
+    // A header claiming 20000x20000 pixels is refused before decoding.
+    let r = upload_to(
+        &s,
+        "/api/v2/media",
+        &alice.token,
+        png_claiming(20_000, 20_000),
+        "bomb.png",
+        &[],
+    )
+    .await;
+    assert!(r.error(422).contains("pixels"));
+    // Over the image size limit: 413.
+    let mut big = jpeg(8, 8);
+    big.resize(16 * 1024 * 1024 + 10, 0);
+    upload_to(&s, "/api/v2/media", &alice.token, big, "big.jpg", &[])
+        .await
+        .error(413);
+    // No file, no scope.
+    s.post_multipart("/api/v2/media", Some(&alice.token), &[("description", "x")])
+        .await
+        .error(422);
+    let read_only = s.scoped_token(&alice, "read").await;
+    upload_to(&s, "/api/v2/media", &read_only, png(2, 2), "a.png", &[])
+        .await
+        .error(403);
+    // v1 answers 200 once processed.
+    let m = upload_to(
+        &s,
+        "/api/v1/media",
+        &alice.token,
+        png(3, 3),
+        "a.png",
+        &[("description", "three")],
+    )
+    .await
+    .expect(200);
+    assert_eq!(m["description"], "three");
+}
+
+#[tokio::test]
+async fn v2_answers_202_then_the_media_is_ready() {
+    let s = TestServer::start_with(|c| c.media_ready_wait = std::time::Duration::ZERO).await;
+    let alice = s.register("alice").await;
+    let m = upload_to(&s, "/api/v2/media", &alice.token, png(64, 64), "a.png", &[])
+        .await
+        .expect(202);
+    assert!(m["url"].is_null(), "{m}");
+    let id = m["id"].as_str().unwrap().to_string();
+    let ready = crate::support::eventually(20, "media processed", || async {
+        let r = s
+            .get(&format!("/api/v1/media/{id}"), Some(&alice.token))
+            .await;
+        (r.status == 200).then_some(r.body)
+    })
+    .await;
+    assert!(ready["url"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn attach_rules_descriptions_focus_and_delete() {
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let m = upload(&s, &alice, png(10, 10), "a.png").await;
+        ids.push(m["id"].as_str().unwrap().to_string());
+    }
+    // Description and focus.
+    let m = s
+        .put(
+            &format!("/api/v1/media/{}", ids[0]),
+            Some(&alice.token),
+            json!({"description": "a red square", "focus": "0.5,-0.25"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(m["description"], "a red square");
+    assert_eq!(m["meta"]["focus"]["x"], 0.5);
+    assert_eq!(m["meta"]["focus"]["y"], -0.25);
+    s.put(
+        &format!("/api/v1/media/{}", ids[0]),
+        Some(&alice.token),
+        json!({"focus": "3,0"}),
+    )
+    .await
+    .error(422);
+    // Someone else's upload is not found, not theirs to use.
+    s.get(&format!("/api/v1/media/{}", ids[0]), Some(&bob.token))
+        .await
+        .error(404);
+    s.post_status_raw(&bob, json!({"status": "mine?", "media_ids": [ids[0]]}))
+        .await
+        .error(422);
+    // More than four.
+    s.post_status_raw(&alice, json!({"status": "many", "media_ids": ids}))
+        .await
+        .error(422);
+    // A post of pictures alone; the attachments in order with their description.
+    let st = s
+        .post_status(&alice, json!({"status": "", "media_ids": [ids[0], ids[1]]}))
+        .await;
+    let att = st["media_attachments"].as_array().unwrap();
+    assert_eq!(att.len(), 2);
+    assert_eq!(att[0]["id"], ids[0].as_str());
+    assert_eq!(att[0]["description"], "a red square");
+    // Attached twice: refused, and the failed post is not made.
+    let before = s.account_status_ids(&alice, Some(&alice)).await.len();
+    s.post_status_raw(&alice, json!({"status": "again", "media_ids": [ids[1]]}))
+        .await
+        .error(422);
+    assert_eq!(
+        s.account_status_ids(&alice, Some(&alice)).await.len(),
+        before
+    );
+    // Attached media cannot be deleted; its description changes through the post's edit.
+    s.delete(&format!("/api/v1/media/{}", ids[0]), Some(&alice.token))
+        .await
+        .error(422);
+    let sid = st["id"].as_str().unwrap();
+    let edited = s
+        .put(&format!("/api/v1/statuses/{sid}"), Some(&alice.token), json!({"status": "now with words", "media_attributes": [{"id": ids[1], "description": "second"}]}))
+        .await
+        .expect(200);
+    assert_eq!(edited["media_attachments"][1]["description"], "second");
+    // An unattached upload is deleted with its files.
+    let files = stored_files(&s);
+    s.delete(&format!("/api/v1/media/{}", ids[4]), Some(&alice.token))
+        .await
+        .expect(200);
+    s.get(&format!("/api/v1/media/{}", ids[4]), Some(&alice.token))
+        .await
+        .error(404);
+    // Five identical squares share their blobs: nothing was unreferenced yet.
+    assert_eq!(stored_files(&s), files);
+    // Deleting the post removes its attachments; files nothing names any more go.
+    for id in &ids[2..4] {
+        s.delete(&format!("/api/v1/media/{id}"), Some(&alice.token))
+            .await
+            .expect(200);
+    }
+    s.delete(&format!("/api/v1/statuses/{sid}"), Some(&alice.token))
+        .await
+        .expect(200);
+    assert_eq!(stored_files(&s), 0, "files left after the post went");
+}
+
+#[tokio::test]
+async fn files_are_served_with_type_nosniff_cache_and_ranges() {
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+    let mut mp4 = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2".to_vec();
+    mp4.extend((0..5000u32).map(|i| (i % 251) as u8));
+    let m = upload(&s, &alice, mp4.clone(), "clip.mp4").await;
+    let st = s
+        .post_status(&alice, json!({"status": "a clip", "media_ids": [m["id"]]}))
+        .await;
+    let url = st["media_attachments"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(url.ends_with(".mp4"), "{url}");
+    let r = fetch(&s, &url, None).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "video/mp4");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("public"));
+    assert_eq!(r.bytes().await.unwrap().as_ref(), mp4.as_slice());
+    let r = fetch(&s, &url, Some("bytes=10-19")).await;
+    assert_eq!(r.status(), 206);
+    let len = mp4.len();
+    assert_eq!(
+        r.headers()["content-range"],
+        format!("bytes 10-19/{len}").as_str()
+    );
+    assert_eq!(r.bytes().await.unwrap().as_ref(), &mp4[10..20]);
+    let r = fetch(&s, &url, Some("bytes=-5")).await;
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), &mp4[len - 5..]);
+    let r = fetch(&s, &url, Some(&format!("bytes={len}-"))).await;
+    assert_eq!(r.status(), 416);
+    // An unknown or malformed name is just not found.
+    assert_eq!(
+        fetch(&s, &s.url(&format!("/media/{}.mp4", "0".repeat(64))), None)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        fetch(&s, &s.url("/media/..%2f..%2fetc%2fpasswd"), None)
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn private_media_only_for_those_who_may_see_the_post() {
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let carol = s.register("carol").await;
+    s.follow(&bob, &alice).await;
+    // Unattached: only its uploader gets a URL that works.
+    let m = upload(&s, &alice, png(12, 12), "a.png").await;
+    let own_url = m["url"].as_str().unwrap().to_string();
+    assert!(own_url.contains("/media/p/"), "{own_url}");
+    assert_eq!(fetch(&s, &own_url, None).await.status(), 200);
+    let st = s
+        .post_status(
+            &alice,
+            json!({"status": "friends only", "visibility": "private", "media_ids": [m["id"]]}),
+        )
+        .await;
+    let sid = st["id"].as_str().unwrap();
+    // Bob (a follower) gets a URL signed for him that works.
+    let seen = s
+        .get(&format!("/api/v1/statuses/{sid}"), Some(&bob.token))
+        .await
+        .expect(200);
+    let url = seen["media_attachments"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let preview = seen["media_attachments"][0]["preview_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(url.contains(&format!("/{}/", bob.id)), "{url}");
+    let r = fetch(&s, &url, None).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("private"));
+    assert_eq!(fetch(&s, &preview, None).await.status(), 200);
+    // Carol may not see the post; the link rewritten for her is refused.
+    s.get(&format!("/api/v1/statuses/{sid}"), Some(&carol.token))
+        .await
+        .error(404);
+    let forged = url.replace(&format!("/{}/", bob.id), &format!("/{}/", carol.id));
+    assert_eq!(fetch(&s, &forged, None).await.status(), 403);
+    // No stable public URL serves the private file.
+    let stored = crate::support::walk(&media_dir(&s));
+    for f in stored {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        for ext in ["png", "jpg"] {
+            let r = fetch(&s, &s.url(&format!("/media/{name}.{ext}")), None).await;
+            assert_eq!(
+                r.status(),
+                404,
+                "private file {name} served at a stable URL"
+            );
+        }
+    }
+    // Once Bob unfollows, his link stops working.
+    s.post(
+        &format!("/api/v1/accounts/{}/unfollow", alice.id),
+        Some(&bob.token),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(fetch(&s, &url, None).await.status(), 404);
+}
+
+#[tokio::test]
+async fn avatars_and_headers_through_update_credentials() {
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+    let before = s
+        .get("/api/v1/accounts/verify_credentials", Some(&alice.token))
+        .await
+        .ok();
+    assert!(before["avatar"]
+        .as_str()
+        .unwrap()
+        .ends_with("/static/avatar.png"));
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "avatar",
+            reqwest::multipart::Part::bytes(jpeg_with_gps()).file_name("me.jpg"),
+        )
+        .part(
+            "header",
+            reqwest::multipart::Part::bytes(png(60, 20)).file_name("h.png"),
+        )
+        .text("display_name", "Alice A.");
+    let me = s
+        .send(
+            s.http
+                .patch(s.url("/api/v1/accounts/update_credentials"))
+                .bearer_auth(&alice.token)
+                .multipart(form),
+        )
+        .await
+        .expect(200);
+    assert_eq!(me["display_name"], "Alice A.");
+    let avatar = me["avatar"].as_str().unwrap().to_string();
+    assert!(
+        avatar.contains("/media/") && avatar.ends_with(".jpg"),
+        "{avatar}"
+    );
+    assert_eq!(me["avatar_static"], avatar.as_str());
+    let r = fetch(&s, &avatar, None).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert!(!contains(&r.bytes().await.unwrap(), SERIAL));
+    let header = me["header"].as_str().unwrap();
+    assert_eq!(fetch(&s, header, None).await.status(), 200);
+    // Everyone sees it on the account.
+    let other = s
+        .get(&format!("/api/v1/accounts/{}", alice.id), None)
+        .await
+        .ok();
+    assert_eq!(other["avatar"], avatar.as_str());
+    // A replaced avatar's old file goes.
+    let form = reqwest::multipart::Form::new().part(
+        "avatar",
+        reqwest::multipart::Part::bytes(png(16, 16)).file_name("me2.png"),
+    );
+    let me = s
+        .send(
+            s.http
+                .patch(s.url("/api/v1/accounts/update_credentials"))
+                .bearer_auth(&alice.token)
+                .multipart(form),
+        )
+        .await
+        .expect(200);
+    assert_ne!(me["avatar"], avatar.as_str());
+    assert_eq!(fetch(&s, &avatar, None).await.status(), 404);
+    // Not an image: refused.
+    let form = reqwest::multipart::Form::new().part(
+        "avatar",
+        reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("x.png"),
+    );
+    s.send(
+        s.http
+            .patch(s.url("/api/v1/accounts/update_credentials"))
+            .bearer_auth(&alice.token)
+            .multipart(form),
+    )
+    .await
+    .error(422);
+}
