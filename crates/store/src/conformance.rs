@@ -29,6 +29,10 @@ use roost_residency::{DataClass, Direction, Hash, Ledger, LedgerEntry};
 use std::collections::HashSet;
 use std::sync::Arc;
 
+// Media attachments' conformance behaviours.
+mod media;
+pub use media::*;
+
 /// A store under test and whatever must live as long as it (a temporary directory, a
 /// container handle...).
 pub trait Fixture: Send + Sync {
@@ -119,6 +123,9 @@ macro_rules! conformance_suite {
             moderation_flags_show_on_every_read,
             moderation_reports,
             moderation_domain_blocks,
+            media_rows_and_processing,
+            media_attach_rules_and_public_blobs,
+            media_profile_files,
         );
         $crate::__conformance_tests!(
             @fixture $make;
