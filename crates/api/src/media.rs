@@ -99,10 +99,10 @@ async fn send(st: &AppState, f: ServedFile, headers: &HeaderMap) -> ApiResult<Re
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
     {
-        return Ok(base
+        return base
             .status(StatusCode::NOT_MODIFIED)
             .body(Body::empty())
-            .map_err(|e| ApiError::Core(roost_core::CoreError::Internal(e.to_string())))?);
+            .map_err(|e| ApiError::Core(roost_core::CoreError::Internal(e.to_string())));
     }
     let range = headers
         .get(header::RANGE)
