@@ -103,6 +103,19 @@ impl MediaAttachment {
     }
 }
 
+/// A file of another region's post, as its note describes it.
+#[derive(Debug, Clone)]
+pub struct ForeignMedia {
+    pub id: Id,
+    pub kind: MediaKind,
+    pub mime: String,
+    pub sha256: String,
+    pub description: String,
+    pub focus: (f64, f64),
+    pub size: Option<(u32, u32)>,
+    pub blurhash: Option<String>,
+}
+
 /// What [`MediaProcessor::process`] made of an upload. Everything in it was re-encoded
 /// from pixels (images) or checked by content (video, audio).
 #[derive(Debug, Clone)]

@@ -251,6 +251,66 @@ pub struct Note {
     /// View counts at the home region; present on live (`transit`) fetches.
     #[serde(rename = "roost:views", default)]
     pub views: Option<Views>,
+    /// Media: each names its file by SHA-256; a region that may keep the post fetches
+    /// the file through its gate from the home region (`url`) and checks the hash.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachment: Vec<Attachment>,
+}
+
+/// An attachment of a note (ActivityStreams `Document`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub media_type: String,
+    /// The home region's gate-served address of the file.
+    pub url: String,
+    /// The description (alt text).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub blurhash: Option<String>,
+    #[serde(default)]
+    pub width: Option<u32>,
+    #[serde(default)]
+    pub height: Option<u32>,
+    #[serde(rename = "roost:id")]
+    pub id: String,
+    #[serde(rename = "roost:sha256")]
+    pub sha256: String,
+    #[serde(rename = "roost:mediaKind")]
+    pub media_kind: String,
+    #[serde(rename = "roost:focus", default)]
+    pub focus: Option<(f64, f64)>,
+}
+
+/// Where a region fetches another's media file through the gates.
+pub fn media_path(id: Id) -> String {
+    format!("/ap/roost/media/{id}")
+}
+
+/// The attachments of a note, from the status's media rows.
+pub fn attachments_of(base: &str, media: &[roost_core::media::MediaAttachment]) -> Vec<Attachment> {
+    media
+        .iter()
+        .filter_map(|m| {
+            let f = m.file.as_ref()?;
+            Some(Attachment {
+                kind: "Document".into(),
+                media_type: f.mime.clone(),
+                url: format!("{base}{}", media_path(m.id)),
+                name: Some(m.description.clone()).filter(|d| !d.is_empty()),
+                blurhash: m.blurhash.clone(),
+                width: m.size.map(|s| s.0),
+                height: m.size.map(|s| s.1),
+                id: m.id.to_string(),
+                sha256: f.hash.clone(),
+                media_kind: m.kind.as_str().to_string(),
+                focus: Some(m.focus),
+            })
+        })
+        .collect()
 }
 
 /// An activity; `object` is a URI or an embedded object depending on the type.
@@ -362,6 +422,7 @@ pub fn note_of(
         language: s.language.clone(),
         mentions: mentions.to_vec(),
         views,
+        attachment: Vec::new(),
     }
 }
 

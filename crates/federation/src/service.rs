@@ -264,7 +264,10 @@ impl Federation {
             .into_iter()
             .map(|(_, t)| t)
             .collect();
-        Ok(self.note_from_parts(s, author, &mentioned, &tags, views))
+        let mut note = self.note_from_parts(s, author, &mentioned, &tags, views);
+        let media = self.store.status_media(&[s.id]).await?;
+        note.attachment = ap::attachments_of(&self.base_of(&author.home_region), &media);
+        Ok(note)
     }
 
     /// A note from a status whose mentions and tags are already loaded (a hydrated view):
@@ -400,6 +403,7 @@ impl Federation {
         mention_ids.dedup();
         let accounts = self.store.accounts(&mention_ids).await?;
         let tags = self.store.tags(&kept).await?;
+        let media = self.store.status_media(&kept).await?;
         let mut items = Vec::new();
         for s in statuses {
             let mentioned: Vec<Account> = mentions
@@ -412,7 +416,13 @@ impl Federation {
                 .filter(|(sid, _)| *sid == s.id)
                 .map(|(_, t)| t.clone())
                 .collect();
-            let note = self.note_from_parts(&s, author, &mentioned, &tags, None);
+            let mut note = self.note_from_parts(&s, author, &mentioned, &tags, None);
+            let own: Vec<_> = media
+                .iter()
+                .filter(|m| m.status_id == Some(s.id))
+                .cloned()
+                .collect();
+            note.attachment = ap::attachments_of(&self.base_of(&author.home_region), &own);
             let act = self.note_activity("Create", format!("{}/activity", note.id), author, &note);
             items.push(self.item(
                 region,

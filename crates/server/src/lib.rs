@@ -175,9 +175,11 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         keys.public_pem(),
         cfg.transit_cache,
     ));
+    let blobs: Arc<dyn roost_core::media::BlobStore> =
+        Arc::new(roost_media::FsBlobStore::new(cfg.data_dir.join("media")));
     let media = roost_core::usecase::MediaPorts {
         processor: Arc::new(roost_media::Pipeline::per_core()),
-        blobs: Arc::new(roost_media::FsBlobStore::new(cfg.data_dir.join("media"))),
+        blobs: blobs.clone(),
         signer: keys::media_url_signer(&keys),
         limits: roost_core::media::MediaLimits::default(),
     };
@@ -248,8 +250,12 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         let every = cfg.purge_every;
         tokio::spawn(async move {
             loop {
-                match roost_federation::purge::purge_expired(store.as_ref(), jiff::Timestamp::now())
-                    .await
+                match roost_federation::purge::purge_expired_with(
+                    store.as_ref(),
+                    Some(blobs.as_ref()),
+                    jiff::Timestamp::now(),
+                )
+                .await
                 {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(items = n, "retention purge removed foreign items"),

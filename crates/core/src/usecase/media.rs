@@ -419,7 +419,12 @@ impl Roost {
             }
         };
         let url = url_of("original", &m.file);
-        let preview_url = url_of("small", &m.preview);
+        // A kept copy of another region's image has no preview of its own.
+        let preview_url = if m.preview.is_none() && m.kind == MediaKind::Image {
+            url.clone()
+        } else {
+            url_of("small", &m.preview)
+        };
         MediaView {
             attachment: m,
             url,
@@ -531,6 +536,91 @@ impl Roost {
                 })
             }
         }
+    }
+
+    /// A home region's file for another region's gate: the attachment's post (whose
+    /// class rules the transfer) and the bytes. Only files on this region's own posts.
+    pub async fn media_for_region(&self, id: Id) -> CoreResult<(Status, Vec<u8>)> {
+        let ports = self.ports()?;
+        let m = self
+            .store
+            .media(id)
+            .await?
+            .filter(|m| !self.is_foreign_id(m.id))
+            .ok_or(CoreError::NotFound("media"))?;
+        let status = match m.status_id {
+            Some(s) => self.store.status(s).await?,
+            None => None,
+        }
+        .ok_or(CoreError::NotFound("media"))?;
+        let file = m.file.ok_or(CoreError::NotFound("media"))?;
+        let bytes = ports
+            .blobs
+            .get(&file.hash)
+            .await
+            .map_err(blob_err)?
+            .ok_or(CoreError::NotFound("media"))?;
+        Ok((status, bytes))
+    }
+
+    /// A foreign post's file, fetched through the gate and admitted by it: checked
+    /// against the hash and type its note declared, then kept with its row.
+    pub async fn receive_media(
+        &self,
+        status: Id,
+        author: Id,
+        f: ForeignMedia,
+        bytes: Vec<u8>,
+    ) -> CoreResult<()> {
+        let ports = self.ports()?.clone();
+        if content_hash(&bytes) != f.sha256 {
+            return Err(CoreError::Validation(
+                "media does not match its hash".into(),
+            ));
+        }
+        let sniffed = ports
+            .processor
+            .check(&bytes, &ports.limits)
+            .map_err(from_media)?;
+        if sniffed.mime != f.mime {
+            return Err(CoreError::Validation(
+                "media is not of its declared type".into(),
+            ));
+        }
+        if self.store.media(f.id).await?.is_some() {
+            return Ok(());
+        }
+        let size = bytes.len() as u64;
+        let hash = ports.blobs.put(bytes).await.map_err(blob_err)?;
+        let row = MediaAttachment {
+            id: f.id,
+            account_id: author,
+            status_id: Some(status),
+            role: MediaRole::Attachment,
+            kind: f.kind,
+            file: None,
+            preview: None,
+            size: None,
+            small: None,
+            blurhash: None,
+            description: f.description,
+            focus: f.focus,
+            position: 0,
+            created_at: now(),
+        };
+        self.store.create_media(&row).await?;
+        let done = MediaAttachment {
+            file: Some(Blob {
+                hash,
+                mime: f.mime,
+                size,
+            }),
+            size: f.size,
+            blurhash: f.blurhash,
+            ..row
+        };
+        self.store.finish_media(&done).await?;
+        Ok(())
     }
 
     /// Length of a stored file.

@@ -569,3 +569,125 @@ async fn avatars_and_headers_through_update_credentials() {
     .await
     .error(422);
 }
+
+/// Every ledger entry of a region.
+async fn ledger(s: &TestServer) -> Vec<Value> {
+    let head = s.get("/api/roost/v1/ledger/head", None).await.ok();
+    let size = head["tree_size"]
+        .as_u64()
+        .or(head["head"]["tree_size"].as_u64())
+        .unwrap();
+    let mut out = Vec::new();
+    for i in 0..size {
+        let e = s
+            .get(&format!("/api/roost/v1/ledger/entries/{i}"), None)
+            .await
+            .ok();
+        out.push(e["entry"].clone());
+    }
+    out
+}
+
+fn blob_names(dir: &std::path::Path) -> Vec<String> {
+    crate::support::walk(&dir.join("media"))
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn across_regions_store_copies_through_the_gate_transit_and_deny_keep_nothing() {
+    use crate::support::{eventually, follow_across, id_of, policy_all, Regions};
+    use roost_residency::{Action, DataClass};
+    for action in ["store", "transit", "deny"] {
+        let r = Regions::start(move |code| {
+            let mut p = policy_all("store");
+            if code == "id" {
+                p.default
+                    .insert(DataClass::PublicContent, Action::parse(action).unwrap());
+            }
+            p
+        })
+        .await;
+        let (asha, budi) = r.asha_and_budi().await;
+        follow_across(&r, "in", &asha, "id", &budi).await;
+        let ids = r.get("id");
+        let m = upload(ids, &budi, jpeg_with_gps(), "x.jpg").await;
+        let st = ids
+            .post_status(
+                &budi,
+                json!({"status": "a picture from home", "media_ids": [m["id"]]}),
+            )
+            .await;
+        let pid = id_of(&st);
+        let home_url = st["media_attachments"][0]["url"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let hash = home_url
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .split('.')
+            .next()
+            .unwrap()
+            .to_string();
+        assert_eq!(hash.len(), 64, "{home_url}");
+        let ins = r.get("in");
+        match action {
+            "store" => {
+                let copy = eventually(10, "the post and its file kept in India", || async {
+                    let v = ins
+                        .get(&format!("/api/v1/statuses?id[]={pid}"), Some(&asha.token))
+                        .await
+                        .ok();
+                    let url = v[0]["media_attachments"][0]["url"].as_str()?.to_string();
+                    Some(url)
+                })
+                .await;
+                assert!(
+                    copy.starts_with(&ins.base),
+                    "served by India's copy: {copy}"
+                );
+                let got = fetch(ins, &copy, None).await.bytes().await.unwrap();
+                assert_eq!(roost_core::media::content_hash(&got), hash);
+                assert_eq!(blob_names(&r.data_dir("in")), vec![hash.clone()]);
+                assert!(!contains(&raw_bytes(&r.data_dir("in")), SERIAL));
+                // Both ledgers carry the file's hash: sent at home, stored in India.
+                let object = format!("media:{}", m["id"].as_str().unwrap());
+                let sent = ledger(ids).await.into_iter().any(|e| {
+                    e["object"] == object.as_str()
+                        && e["payload_sha256"] == hash.as_str()
+                        && e["direction"] == "sent"
+                });
+                assert!(sent, "no sent entry with the file's hash at home");
+                let stored = ledger(ins).await.into_iter().any(|e| {
+                    e["object"] == object.as_str()
+                        && e["payload_sha256"] == hash.as_str()
+                        && e["direction"] == "stored"
+                });
+                assert!(stored, "no stored entry with the file's hash in India");
+                // Deleting the post at home removes India's copy.
+                ids.delete(&format!("/api/v1/statuses/{pid}"), Some(&budi.token))
+                    .await
+                    .expect(200);
+                eventually(10, "India's copy removed", || async {
+                    blob_names(&r.data_dir("in")).is_empty().then_some(())
+                })
+                .await;
+            }
+            _ => {
+                tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+                assert!(
+                    blob_names(&r.data_dir("in")).is_empty(),
+                    "{action}: a file was kept in India"
+                );
+                assert!(
+                    !contains(&raw_bytes(&r.data_dir("in")), &hash),
+                    "{action}: the hash is known in India"
+                );
+            }
+        }
+        r.stop_all().await;
+    }
+}
