@@ -195,6 +195,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/ap/roost/status"),
     ("POST", "/ap/roost/live"),
     ("GET", "/ap/roost/holdings/{id}"),
+    ("GET", "/ap/roost/media/{id}"),
     ("GET", "/media/{file}"),
     ("GET", "/media/p/{media}/{variant}/{viewer}/{expires}/{sig}"),
     ("POST", "/api/v1/media"),

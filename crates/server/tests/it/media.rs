@@ -667,6 +667,41 @@ async fn across_regions_store_copies_through_the_gate_transit_and_deny_keep_noth
                         && e["direction"] == "stored"
                 });
                 assert!(stored, "no stored entry with the file's hash in India");
+                // The audit finds India's copy covered by the ledger and the policy.
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                let rep = crate::regions::audit(&r).await;
+                assert!(rep.is_clean(), "{}", rep.render());
+                assert!(
+                    rep.render().contains("in: 1 media file(s), 0 unreferenced"),
+                    "{}",
+                    rep.render()
+                );
+                // A file swapped on disk, and one no row names: caught and reported.
+                let path = crate::support::walk(&r.data_dir("in").join("media"))[0].clone();
+                let original = std::fs::read(&path).unwrap();
+                std::fs::write(&path, b"not the file the ledger recorded").unwrap();
+                let stray = roost_core::media::content_hash(b"stray");
+                let stray_dir = r
+                    .data_dir("in")
+                    .join("media")
+                    .join(&stray[0..2])
+                    .join(&stray[2..4]);
+                std::fs::create_dir_all(&stray_dir).unwrap();
+                std::fs::write(stray_dir.join(&stray), b"stray").unwrap();
+                let rep = crate::regions::audit(&r).await;
+                assert!(
+                    crate::regions::kinds(&rep).contains(&"UncoveredForeignItem".to_string()),
+                    "{}",
+                    rep.render()
+                );
+                assert!(
+                    rep.render()
+                        .contains(&format!("media file {stray} is named by no row")),
+                    "{}",
+                    rep.render()
+                );
+                std::fs::write(&path, original).unwrap();
+                std::fs::remove_file(stray_dir.join(&stray)).unwrap();
                 // Deleting the post at home removes India's copy.
                 ids.delete(&format!("/api/v1/statuses/{pid}"), Some(&budi.token))
                     .await

@@ -589,7 +589,7 @@ fn only_the_gate_holds_an_http_client() {
     }
 }
 
-async fn audit(r: &Regions) -> roost_server::audit::AuditReport {
+pub(crate) async fn audit(r: &Regions) -> roost_server::audit::AuditReport {
     let data_dirs = REGION_CODES
         .iter()
         .map(|c| (c.to_string(), r.data_dir(c)))
@@ -611,7 +611,7 @@ async fn db(r: &Regions, code: &str) -> sqlx::SqlitePool {
     sqlx::SqlitePool::connect(&url).await.unwrap()
 }
 
-fn kinds(rep: &roost_server::audit::AuditReport) -> Vec<String> {
+pub(crate) fn kinds(rep: &roost_server::audit::AuditReport) -> Vec<String> {
     rep.violations
         .iter()
         .map(|v| format!("{:?}", v.kind))
