@@ -61,6 +61,10 @@ pub fn router(state: AppState) -> Router {
             "/media/p/{media}/{variant}/{viewer}/{expires}/{sig}",
             get(media::signed),
         )
+        .route(
+            "/media/t/{media}/{viewer}/{expires}/{sig}",
+            get(media::relay),
+        )
         .merge(well_known::routes())
         .merge(oauth::routes())
         .merge(v1::routes())

@@ -42,6 +42,53 @@ pub async fn signed(
     send(&st, f, &headers).await
 }
 
+/// `GET /media/t/<media>/<viewer>/<expires>/<sig>.<ext>`: a file of another region's post
+/// shown here under `transit`, fetched through the gate from its home (which decides and
+/// records the crossing) and passed to the viewer from memory: nothing is written here.
+pub async fn relay(
+    State(st): State<AppState>,
+    Path((media, viewer, expires, sig)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let media = path_id(&media)?;
+    let expires: i64 = expires
+        .parse()
+        .map_err(|_| ApiError::NotFound("Record not found".into()))?;
+    let (region, mime) = st
+        .roost
+        .check_relay(media, path_id(&viewer)?, expires, &sig)?;
+    let bytes = st
+        .fed
+        .gate()
+        .fetch_media(&region, media)
+        .await
+        .map_err(|e| match e {
+            roost_federation::gate::GateError::Denied(d) => {
+                ApiError::Core(roost_core::CoreError::PolicyDenied(format!(
+                    "Withheld by the residency policy ({})",
+                    d.rule()
+                )))
+            }
+            roost_federation::gate::GateError::Refused { status: 404, .. } => {
+                ApiError::NotFound("Record not found".into())
+            }
+            e => ApiError::Core(roost_core::CoreError::Unavailable(format!(
+                "region {region} did not send the file: {e}"
+            ))),
+        })?;
+    let etag = format!("\"{}\"", roost_core::media::content_hash(&bytes));
+    respond(
+        Response::builder(),
+        mime,
+        &etag,
+        false,
+        headers,
+        bytes.len() as u64,
+        |a, b| async move { Ok(bytes[a as usize..=b as usize].to_vec()) },
+    )
+    .await
+}
+
 /// `bytes=a-b`, `bytes=a-`, `bytes=-n` (one range; several are answered whole, as allowed).
 fn parse_range(v: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
     let spec = v.trim().strip_prefix("bytes=")?;
@@ -78,17 +125,46 @@ async fn send(st: &AppState, f: ServedFile, headers: &HeaderMap) -> ApiResult<Re
         .await?
         .ok_or_else(|| ApiError::NotFound("Record not found".into()))?;
     let etag = format!("\"{}\"", f.hash);
-    let cache = if f.public {
+    let roost = st.roost.clone();
+    let hash = f.hash.clone();
+    respond(
+        Response::builder(),
+        &f.mime,
+        &etag,
+        f.public,
+        headers.clone(),
+        len,
+        |a, b| async move { Ok(roost.blob_range(&hash, a, b).await?) },
+    )
+    .await
+}
+
+/// The answer for a file of `len` bytes: whole, one range (206) or 416; `read` gives the
+/// bytes `a..=b`.
+async fn respond<F, Fut>(
+    mut base: axum::http::response::Builder,
+    mime: &str,
+    etag: &str,
+    public: bool,
+    headers: HeaderMap,
+    len: u64,
+    read: F,
+) -> ApiResult<Response>
+where
+    F: FnOnce(u64, u64) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Vec<u8>>>,
+{
+    let cache = if public {
         "public, max-age=31536000, immutable"
     } else {
         "private, max-age=3600"
     };
-    let mut base = Response::builder()
-        .header(header::CONTENT_TYPE, f.mime.as_str())
+    base = base
+        .header(header::CONTENT_TYPE, mime)
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
         .header(header::CACHE_CONTROL, cache)
         .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::ETAG, etag.as_str())
+        .header(header::ETAG, etag)
         // A stored file is never a page: nothing in it may run as this site.
         .header(
             header::CONTENT_SECURITY_POLICY,
@@ -126,7 +202,7 @@ async fn send(st: &AppState, f: ServedFile, headers: &HeaderMap) -> ApiResult<Re
     let bytes = if len == 0 {
         Vec::new()
     } else {
-        st.roost.blob_range(&f.hash, start, end).await?
+        read(start, end).await?
     };
     base.status(status)
         .header(header::CONTENT_LENGTH, bytes.len())

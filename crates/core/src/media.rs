@@ -267,6 +267,24 @@ pub fn extension(mime: &str) -> &'static str {
     }
 }
 
+/// The stored type of a URL's extension (the reverse of [`extension`]).
+pub fn mime_of_extension(ext: &str) -> Option<&'static str> {
+    Some(match ext {
+        "jpg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "mp4" => "video/mp4",
+        "mov" => "video/quicktime",
+        "webm" => "video/webm",
+        "mp3" => "audio/mpeg",
+        "ogg" => "audio/ogg",
+        "wav" => "audio/wav",
+        "m4a" => "audio/mp4",
+        _ => return None,
+    })
+}
+
 /// Signs and checks the URLs of private media: each names one viewer and an expiry,
 /// and carries an HMAC-SHA256 under a key only this region holds.
 #[derive(Clone)]

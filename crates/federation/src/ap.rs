@@ -285,6 +285,26 @@ pub struct Attachment {
     pub focus: Option<(f64, f64)>,
 }
 
+/// The files a note names, for the receiver (kept under `store`, relayed under `transit`).
+pub fn foreign_media(note: &Note) -> Vec<roost_core::media::ForeignMedia> {
+    note.attachment
+        .iter()
+        .take(4)
+        .filter_map(|a| {
+            Some(roost_core::media::ForeignMedia {
+                id: a.id.parse().ok()?,
+                kind: roost_core::media::MediaKind::parse(&a.media_kind)?,
+                mime: a.media_type.clone(),
+                sha256: a.sha256.clone(),
+                description: a.name.clone().unwrap_or_default(),
+                focus: a.focus.unwrap_or((0.0, 0.0)),
+                size: a.width.zip(a.height),
+                blurhash: a.blurhash.clone(),
+            })
+        })
+        .collect()
+}
+
 /// Where a region fetches another's media file through the gates.
 pub fn media_path(id: Id) -> String {
     format!("/ap/roost/media/{id}")

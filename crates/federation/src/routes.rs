@@ -180,7 +180,7 @@ async fn release_statuses(
         if !s.fed.gate.decide(region, class).allowed() {
             continue;
         }
-        let note = s.fed.note_from_parts(
+        let mut note = s.fed.note_from_parts(
             &v.status,
             &v.account,
             &v.mentions,
@@ -190,6 +190,8 @@ async fn release_statuses(
                 today: v.views.today,
             }),
         );
+        let media: Vec<_> = v.media.iter().map(|m| m.attachment.clone()).collect();
+        note.attachment = ap::attachments_of(&s.fed.base, &media);
         transfers.push(Transfer {
             counterpart: region.to_string(),
             class,

@@ -859,7 +859,13 @@ impl Federation {
                     today: v.today,
                 })
                 .unwrap_or_default();
+            // Only files minted by the post's home region.
+            let media = ap::foreign_media(&it.note)
+                .into_iter()
+                .filter(|m| m.id.region() == author_id.region())
+                .collect();
             out.push(TransitStatus {
+                media,
                 author: it.actor.to_account(author_id, true, &base),
                 status: p.status,
                 mentions,

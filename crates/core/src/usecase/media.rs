@@ -623,6 +623,95 @@ impl Roost {
         Ok(())
     }
 
+    /// A post fetched live (`transit`) with its files linked through this region's relay
+    /// (`/media/t/...`), signed for the viewer: the bytes pass through, nothing is kept.
+    pub(crate) fn transit_view_for(
+        &self,
+        mut t: crate::remote::TransitStatus,
+        viewer: Option<Id>,
+    ) -> super::StatusView {
+        let media = std::mem::take(&mut t.media);
+        let status = t.status.id;
+        let author = t.author.id;
+        let mut view = super::transit_view(t, viewer.is_some());
+        let Some(ports) = &self.media else {
+            return view;
+        };
+        // Anonymous readers see only public posts; their links name no one.
+        let who = viewer.unwrap_or(Id(0));
+        for f in media {
+            let ext = extension(&f.mime);
+            let (exp, sig) = ports
+                .signer
+                .sign(f.id, &format!("transit.{ext}"), who, now());
+            let url = format!(
+                "{}/media/t/{}/{who}/{exp}/{sig}.{ext}",
+                self.cfg.base_url, f.id
+            );
+            view.media.push(MediaView {
+                attachment: MediaAttachment {
+                    id: f.id,
+                    account_id: author,
+                    status_id: Some(status),
+                    role: MediaRole::Attachment,
+                    kind: f.kind,
+                    file: Some(Blob {
+                        hash: f.sha256,
+                        mime: f.mime,
+                        size: 0,
+                    }),
+                    preview: None,
+                    size: f.size,
+                    small: None,
+                    blurhash: f.blurhash,
+                    description: f.description,
+                    focus: f.focus,
+                    position: 0,
+                    created_at: now(),
+                },
+                preview_url: (f.kind == MediaKind::Image).then(|| url.clone()),
+                url: Some(url),
+            });
+        }
+        view
+    }
+
+    /// Whether a relay link is good: signed by this region for `viewer`, unexpired, and
+    /// naming a file of another region. Returns that region and the file's type.
+    pub fn check_relay(
+        &self,
+        media: Id,
+        viewer: Id,
+        expires: i64,
+        sig_and_ext: &str,
+    ) -> CoreResult<(String, &'static str)> {
+        let ports = self.ports()?;
+        let (sig, ext) = sig_and_ext
+            .split_once('.')
+            .ok_or(CoreError::NotFound("media"))?;
+        let mime = mime_of_extension(ext).ok_or(CoreError::NotFound("media"))?;
+        if !ports.signer.verify(
+            media,
+            &format!("transit.{ext}"),
+            viewer,
+            expires,
+            sig,
+            now(),
+        ) {
+            return Err(CoreError::Forbidden(
+                "This link has expired or is not valid".into(),
+            ));
+        }
+        if !self.is_foreign_id(media) {
+            return Err(CoreError::NotFound("media"));
+        }
+        let region = self
+            .region_of(media)
+            .ok_or(CoreError::NotFound("media"))?
+            .to_string();
+        Ok((region, mime))
+    }
+
     /// Length of a stored file.
     pub async fn blob_size(&self, hash: &str) -> CoreResult<Option<u64>> {
         self.ports()?.blobs.size(hash).await.map_err(blob_err)

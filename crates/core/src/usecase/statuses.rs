@@ -343,7 +343,7 @@ impl Roost {
                     .transit_status(viewer, id)
                     .await?
                     .ok_or(CoreError::NotFound("status"))?;
-                Ok(transit_view(t, viewer.is_some()))
+                Ok(self.transit_view_for(t, viewer))
             }
             Err(e) => Err(e),
         }

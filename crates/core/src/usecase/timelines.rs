@@ -39,7 +39,7 @@ impl Roost {
         let mut all: Vec<StatusView> = local;
         for t in transit {
             if !all.iter().any(|v| v.status.id == t.status.id) {
-                all.push(transit_view(t, true));
+                all.push(self.transit_view_for(t, Some(viewer)));
             }
         }
         // IDs are time-ordered across regions, so one sort merges the sources. A `min_id`

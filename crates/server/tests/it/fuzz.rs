@@ -198,6 +198,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/ap/roost/media/{id}"),
     ("GET", "/media/{file}"),
     ("GET", "/media/p/{media}/{variant}/{viewer}/{expires}/{sig}"),
+    ("GET", "/media/t/{media}/{viewer}/{expires}/{sig}"),
     ("POST", "/api/v1/media"),
     ("GET", "/api/v1/media/{id}"),
     ("PUT", "/api/v1/media/{id}"),

@@ -711,6 +711,49 @@ async fn across_regions_store_copies_through_the_gate_transit_and_deny_keep_noth
                 })
                 .await;
             }
+            "transit" => {
+                // Shown live: the file passes through India's relay and is kept nowhere.
+                let url = eventually(10, "the post live in Asha's home timeline", || async {
+                    let v = ins
+                        .get("/api/v1/timelines/home", Some(&asha.token))
+                        .await
+                        .ok();
+                    let s = v
+                        .as_array()?
+                        .iter()
+                        .find(|s| s["id"] == pid.as_str())?
+                        .clone();
+                    Some(s["media_attachments"][0]["url"].as_str()?.to_string())
+                })
+                .await;
+                assert!(url.starts_with(&format!("{}/media/t/", ins.base)), "{url}");
+                let r2 = fetch(ins, &url, None).await;
+                assert_eq!(r2.status(), 200);
+                assert_eq!(r2.headers()["content-type"], "image/jpeg");
+                assert_eq!(
+                    roost_core::media::content_hash(&r2.bytes().await.unwrap()),
+                    hash
+                );
+                let r3 = fetch(ins, &url, Some("bytes=0-3")).await;
+                assert_eq!(r3.status(), 206);
+                let forged = url.replace(&format!("/{}/", asha.id), "/1/");
+                assert_eq!(fetch(ins, &forged, None).await.status(), 403);
+                assert!(
+                    blob_names(&r.data_dir("in")).is_empty(),
+                    "transit: a file was kept in India"
+                );
+                let object = format!("media:{}", m["id"].as_str().unwrap());
+                let sent = ledger(ids).await.into_iter().any(|e| {
+                    e["object"] == object.as_str()
+                        && e["payload_sha256"] == hash.as_str()
+                        && e["decision"] == "transit"
+                });
+                assert!(sent, "no transit entry with the file's hash at home");
+                assert!(!ledger(ins)
+                    .await
+                    .iter()
+                    .any(|e| e["object"] == object.as_str()));
+            }
             _ => {
                 tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
                 assert!(
