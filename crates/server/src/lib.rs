@@ -35,6 +35,8 @@ pub enum StartError {
     Listen(SocketAddr, #[source] std::io::Error),
     #[error("cannot open the transfer ledger")]
     Ledger(#[from] roost_residency::LedgerError),
+    #[error("cannot reach the media bucket")]
+    Media(#[source] roost_core::media::BlobError),
     #[error("this region's key ({key_id}) is not listed for region {region} in the cluster file")]
     KeyNotInCluster { region: String, key_id: String },
 }
@@ -175,8 +177,14 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         keys.public_pem(),
         cfg.transit_cache,
     ));
-    let blobs: Arc<dyn roost_core::media::BlobStore> =
-        Arc::new(roost_media::FsBlobStore::new(cfg.data_dir.join("media")));
+    let blobs: Arc<dyn roost_core::media::BlobStore> = match &cfg.media_s3 {
+        Some(s3) => {
+            let store = roost_media::S3BlobStore::new(s3).map_err(StartError::Media)?;
+            store.create_bucket().await.map_err(StartError::Media)?;
+            Arc::new(store)
+        }
+        None => Arc::new(roost_media::FsBlobStore::new(cfg.data_dir.join("media"))),
+    };
     let media = roost_core::usecase::MediaPorts {
         processor: Arc::new(roost_media::Pipeline::per_core()),
         blobs: blobs.clone(),

@@ -1,7 +1,6 @@
 //! Home, public and hashtag timelines.
 
 use super::hydrate::StatusView;
-use super::statuses::transit_view;
 use super::{clamp_page, Roost};
 use crate::id::Id;
 use crate::model::{Page, RegionScope};

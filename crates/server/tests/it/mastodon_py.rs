@@ -43,7 +43,7 @@ fn python() -> Option<PathBuf> {
 }
 
 /// The Python to run pytest with, or None after saying SKIPPED (outside CI only).
-fn python_or_skip(what: &str) -> Option<PathBuf> {
+pub(crate) fn python_or_skip(what: &str) -> Option<PathBuf> {
     let py = python();
     if py.is_none() {
         assert!(

@@ -769,3 +769,109 @@ async fn across_regions_store_copies_through_the_gate_transit_and_deny_keep_noth
         r.stop_all().await;
     }
 }
+
+/// A local S3-compatible server (moto's server mode), stopped when dropped.
+struct Moto(std::process::Child);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_blob_store_upload_serve_delete() {
+    use roost_core::media::BlobStore as _;
+    let Some(py) = crate::mastodon_py::python_or_skip("S3 media test (moto)") else {
+        return;
+    };
+    let has_moto = std::process::Command::new(&py)
+        .args(["-c", "import moto.server"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_moto {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "moto[server] is required in CI"
+        );
+        eprintln!("SKIPPED: moto[server] is not installed; the S3 media test did not run");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _moto = Moto(
+        std::process::Command::new(&py)
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto starts"),
+    );
+    let endpoint = format!("http://127.0.0.1:{port}");
+    crate::support::eventually(30, "moto to listen", || async {
+        reqwest::get(&endpoint).await.ok().map(|_| ())
+    })
+    .await;
+    let settings = roost_media::S3Settings {
+        endpoint: endpoint.clone(),
+        bucket: "roost-in-media".into(),
+        region: "us-east-1".into(),
+        access_key: "test".into(),
+        secret_key: "test".into(),
+    };
+    let s = {
+        let settings = settings.clone();
+        TestServer::start_with(move |c| c.media_s3 = Some(settings)).await
+    };
+    let alice = s.register("alice").await;
+    let m = upload(&s, &alice, jpeg_with_gps(), "x.jpg").await;
+    let st = s
+        .post_status(
+            &alice,
+            json!({"status": "in the bucket", "media_ids": [m["id"]]}),
+        )
+        .await;
+    let url = st["media_attachments"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = fetch(&s, &url, None).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    let whole = r.bytes().await.unwrap();
+    assert!(!contains(&whole, SERIAL));
+    let r = fetch(&s, &url, Some("bytes=2-9")).await;
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), &whole[2..10]);
+    // The files are in the bucket, not under the data dir.
+    let bucket = roost_media::S3BlobStore::new(&settings).unwrap();
+    let listed = bucket.list().await.unwrap();
+    assert_eq!(listed.len(), 2, "original and preview: {listed:?}");
+    let hash = url.rsplit('/').next().unwrap().split('.').next().unwrap();
+    assert!(listed.iter().any(|h| h == hash));
+    for h in &listed {
+        let bytes = bucket.get(h).await.unwrap().unwrap();
+        assert!(!contains(&bytes, SERIAL) && !contains(&bytes, "Exif\0\0"));
+    }
+    assert_eq!(stored_files(&s), 0);
+    // Deleting the post empties the bucket.
+    s.delete(
+        &format!("/api/v1/statuses/{}", st["id"].as_str().unwrap()),
+        Some(&alice.token),
+    )
+    .await
+    .expect(200);
+    assert!(bucket.list().await.unwrap().is_empty());
+    assert_eq!(fetch(&s, &url, None).await.status(), 404);
+}

@@ -577,6 +577,20 @@ fn only_the_gate_holds_an_http_client() {
             );
         }
     }
+    // Media: only the S3 blob store talks HTTP, to the region's own bucket (never to
+    // another region); processing and the directory store do not.
+    let media = std::fs::read_to_string(root.join("crates/media/Cargo.toml")).unwrap();
+    assert!(media.contains("For the S3 blob store only (s3.rs)"));
+    for f in walk(&root.join("crates/media/src")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        if !f.ends_with("s3.rs") {
+            assert!(
+                !text.contains("reqwest"),
+                "{} uses an HTTP client outside the S3 store",
+                f.display()
+            );
+        }
+    }
     for f in walk(&root.join("crates/server/src")) {
         let text = std::fs::read_to_string(&f).unwrap();
         if !f.ends_with("audit.rs") && !f.ends_with("demo.rs") {
