@@ -875,3 +875,138 @@ async fn s3_blob_store_upload_serve_delete() {
     assert!(bucket.list().await.unwrap().is_empty());
     assert_eq!(fetch(&s, &url, None).await.status(), 404);
 }
+
+#[tokio::test]
+async fn web_pages_upload_show_and_feed_pictures() {
+    use crate::web_pages::Browser;
+    let s = TestServer::start().await;
+    let mut a = Browser::new(&s.base);
+    a.sign_up("painter").await;
+    let home = a.get("/home").await;
+    home.has("enctype=\"multipart/form-data\"")
+        .has("name=\"media1\"")
+        .has("name=\"alt4\"");
+    // Two pictures with descriptions, and an empty third file field.
+    let r = a
+        .submit_files(
+            "/statuses",
+            &[
+                ("text", "my paintings"),
+                ("visibility", "public"),
+                ("back", "/home"),
+                ("alt1", "a <red> square"),
+                ("alt2", ""),
+            ],
+            vec![
+                ("media1", "one.png", png(20, 20)),
+                ("media2", "two.jpg", jpeg_with_gps()),
+                ("media3", "", Vec::new()),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/home");
+    let home = a.get("/home").await;
+    home.has("Posted.")
+        .has("alt=\"a &#60;red&#62; square\"")
+        .has("loading=\"lazy\"");
+    let api = s
+        .get("/api/v1/accounts/lookup?acct=painter", None)
+        .await
+        .ok();
+    let statuses = s
+        .get(
+            &format!("/api/v1/accounts/{}/statuses", api["id"].as_str().unwrap()),
+            None,
+        )
+        .await
+        .ok();
+    let att = statuses[0]["media_attachments"].as_array().unwrap().clone();
+    assert_eq!(att.len(), 2);
+    assert_eq!(att[0]["description"], "a <red> square");
+    let permalink = format!("/@painter/{}", statuses[0]["id"].as_str().unwrap());
+    let page = a.get(&permalink).await;
+    page.has(att[0]["preview_url"].as_str().unwrap());
+    // Pictures alone are a post; five are refused with the reason and post nothing.
+    a.get("/home").await;
+    a.submit_files(
+        "/statuses",
+        &[("text", ""), ("visibility", "public"), ("back", "/home")],
+        vec![("media1", "one.png", png(8, 8))],
+    )
+    .await;
+    a.get("/home").await.has("Posted.");
+    a.submit_files(
+        "/statuses",
+        &[
+            ("text", "too many"),
+            ("visibility", "public"),
+            ("back", "/home"),
+        ],
+        vec![
+            ("media1", "a.png", png(8, 8)),
+            ("media2", "a.png", png(8, 8)),
+            ("media3", "a.png", png(8, 8)),
+            ("media4", "a.png", png(8, 8)),
+            ("media5", "a.png", png(8, 8)),
+        ],
+    )
+    .await;
+    a.get("/home")
+        .await
+        .has("role=\"alert\"")
+        .lacks("too many</p>");
+    // Not a picture: the reason comes back on the page.
+    a.submit_files(
+        "/statuses",
+        &[("text", "bad"), ("back", "/home")],
+        vec![("media1", "x.png", b"<svg/>".to_vec())],
+    )
+    .await;
+    a.get("/home").await.has("content type");
+    // The feed names the files as enclosures.
+    let rss = reqwest::get(s.url("/@painter.rss"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(rss.contains("<enclosure url=\""), "{rss}");
+    assert!(rss.contains("type=\"image/png\""), "{rss}");
+    // Avatar and header from the settings page; shown next to the name.
+    a.get("/settings/profile").await.has("name=\"avatar\"");
+    let r = a
+        .submit_files(
+            "/settings/profile",
+            &[("display_name", "Painter"), ("note", "")],
+            vec![
+                ("avatar", "me.png", png(40, 40)),
+                ("header", "h.jpg", jpeg(60, 20)),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/settings/profile");
+    let api = s
+        .get("/api/v1/accounts/lookup?acct=painter", None)
+        .await
+        .ok();
+    let avatar = api["avatar"].as_str().unwrap().to_string();
+    assert!(avatar.contains("/media/"), "{avatar}");
+    assert!(api["header"].as_str().unwrap().contains("/media/"));
+    a.get(&permalink).await.has(&format!("src=\"{avatar}\""));
+    // A followers-only post's pictures are not in the public page for strangers.
+    a.get("/home").await;
+    a.submit_files(
+        "/statuses",
+        &[
+            ("text", "friends only"),
+            ("visibility", "private"),
+            ("back", "/home"),
+        ],
+        vec![("media1", "p.png", png(9, 9))],
+    )
+    .await;
+    let mine = a.get("/home").await;
+    mine.has("/media/p/");
+    let mut stranger = Browser::new(&s.base);
+    stranger.get("/@painter").await.lacks("/media/p/");
+}
