@@ -1010,3 +1010,43 @@ async fn web_pages_upload_show_and_feed_pictures() {
     let mut stranger = Browser::new(&s.base);
     stranger.get("/@painter").await.lacks("/media/p/");
 }
+
+#[tokio::test]
+async fn retention_purge_removes_kept_copies_of_files() {
+    use crate::support::{eventually, follow_across, id_of, policy_all, Regions};
+    use roost_residency::{Action, DataClass};
+    let r = Regions::start(|code| {
+        let mut p = policy_all("store");
+        if code == "id" {
+            p.default.insert(
+                DataClass::PublicContent,
+                Action::Store { max_secs: Some(2) },
+            );
+        }
+        p
+    })
+    .await;
+    let (ins, ids) = (r.get("in"), r.get("id"));
+    let (asha, budi) = r.asha_and_budi().await;
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    let m = upload(ids, &budi, png(16, 16), "a.png").await;
+    let pid = id_of(
+        &ids.post_status(
+            &budi,
+            json!({"status": "short-lived picture", "media_ids": [m["id"]]}),
+        )
+        .await,
+    );
+    eventually(10, "the file kept in India", || async {
+        (!blob_names(&r.data_dir("in")).is_empty()).then_some(())
+    })
+    .await;
+    eventually(15, "the purge of the post and its file", || async {
+        (blob_names(&r.data_dir("in")).is_empty() && !ins.home_ids(&asha).await.contains(&pid))
+            .then_some(())
+    })
+    .await;
+    // Still at home, with its file.
+    assert!(!blob_names(&r.data_dir("id")).is_empty());
+    r.stop_all().await;
+}
