@@ -271,7 +271,7 @@ pub struct StatusEdit {
     pub created_at: String,
     pub account: Account,
     pub poll: Option<Empty>,
-    pub media_attachments: Vec<Empty>,
+    pub media_attachments: Vec<MediaAttachment>,
     pub emojis: Vec<Empty>,
 }
 
@@ -589,7 +589,14 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    pub fn edit(&self, account: &DAccount, r: &m::StatusRevision) -> StatusEdit {
+    /// One version; `media` is the post's attachments (an edit cannot change which files
+    /// a post has, so every version shows them).
+    pub fn edit(
+        &self,
+        account: &DAccount,
+        r: &m::StatusRevision,
+        media: &[MediaView],
+    ) -> StatusEdit {
         StatusEdit {
             content: r.content_html.clone(),
             spoiler_text: r.spoiler_text.clone(),
@@ -597,7 +604,7 @@ impl<'a> Mapper<'a> {
             created_at: datetime(r.created_at),
             account: self.account(account),
             poll: None,
-            media_attachments: vec![],
+            media_attachments: media.iter().map(|v| self.media(v)).collect(),
             emojis: vec![],
         }
     }

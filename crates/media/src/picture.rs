@@ -6,7 +6,6 @@
 use image::codecs::gif::{GifDecoder, GifEncoder, Repeat};
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
-use image::imageops::FilterType;
 use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use roost_core::media::{MediaError, MediaKind, MediaLimits, Processed, Sniffed};
 use std::io::Cursor;
@@ -143,7 +142,9 @@ pub fn process(bytes: &[u8], s: &Sniffed, l: &MediaLimits) -> Result<Processed, 
     };
     let (tw, th) = fit(img.width(), img.height(), l.original_pixels);
     if (tw, th) != (img.width(), img.height()) {
-        img = img.resize_exact(tw, th, FilterType::Triangle);
+        // Area averaging (`thumbnail_exact`) shrinks a 12 MP photo several times faster
+        // than a convolution filter, and looks the same when shrinking.
+        img = img.thumbnail_exact(tw, th);
     }
     let original = match animated {
         Some(gif) => (gif, "image/gif".to_string()),

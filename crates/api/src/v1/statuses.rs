@@ -212,7 +212,10 @@ pub async fn history(
     let (view, revisions) = st.roost.status_history(path_id(&id)?, viewer).await?;
     let m = Mapper::new(&st.roost.cfg);
     Ok(Json(
-        revisions.iter().map(|r| m.edit(&view.account, r)).collect(),
+        revisions
+            .iter()
+            .map(|r| m.edit(&view.account, r, &view.media))
+            .collect(),
     ))
 }
 

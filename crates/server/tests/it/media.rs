@@ -345,6 +345,18 @@ async fn attach_rules_descriptions_focus_and_delete() {
         .await
         .expect(200);
     assert_eq!(edited["media_attachments"][1]["description"], "second");
+    let history = s
+        .get(
+            &format!("/api/v1/statuses/{sid}/history"),
+            Some(&alice.token),
+        )
+        .await
+        .ok();
+    let versions = history.as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    for v in versions {
+        assert_eq!(v["media_attachments"].as_array().unwrap().len(), 2, "{v}");
+    }
     // An unattached upload is deleted with its files.
     let files = stored_files(&s);
     s.delete(&format!("/api/v1/media/{}", ids[4]), Some(&alice.token))

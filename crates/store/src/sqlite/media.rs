@@ -212,8 +212,10 @@ impl MediaStore for SqliteStore {
                     c,
                     &statuses,
                     |chunk| {
+                        // `IS NOT NULL` lets SQLite use the partial index `media_status`.
                         let mut q = Sql::new(&format!(
-                            "SELECT {MEDIA_COLS} FROM media m WHERE m.status_id IN ("
+                            "SELECT {MEDIA_COLS} FROM media m \
+                             WHERE m.status_id IS NOT NULL AND m.status_id IN ("
                         ));
                         q.push_ids(chunk).push(")");
                         q
