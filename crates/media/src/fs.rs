@@ -62,12 +62,19 @@ impl BlobStore for FsBlobStore {
             }
             let dir = path.parent().expect("blob paths have a parent");
             std::fs::create_dir_all(dir).map_err(io)?;
-            let tmp = dir.join(format!(".{h}.{}", std::process::id()));
+            // Unique per write: two uploads of the same bytes at once each write their own.
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tmp = dir.join(format!(".{h}.{}.{n}", std::process::id()));
             std::fs::write(&tmp, &bytes).map_err(io)?;
             std::fs::File::open(&tmp)
                 .and_then(|f| f.sync_all())
                 .map_err(io)?;
-            std::fs::rename(&tmp, &path).map_err(io)
+            let renamed = std::fs::rename(&tmp, &path);
+            if renamed.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            renamed.map_err(io)
         })
         .await?;
         Ok(hash)
@@ -153,5 +160,20 @@ mod tests {
         s.delete(&h).await.unwrap();
         assert!(s.get(&h).await.unwrap().is_none());
         assert!(s.get("../../etc/passwd").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_same_bytes_put_at_once_both_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = std::sync::Arc::new(FsBlobStore::new(dir.path()));
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let s = s.clone();
+            set.spawn(async move { s.put(vec![7u8; 100_000]).await });
+        }
+        while let Some(r) = set.join_next().await {
+            r.unwrap().unwrap();
+        }
+        assert_eq!(s.list().await.unwrap().len(), 1);
     }
 }
