@@ -4,7 +4,6 @@
 //! pixel limit, previewed in a square and blurhashed.
 
 use image::codecs::gif::{GifDecoder, GifEncoder, Repeat};
-use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use roost_core::media::{MediaError, MediaKind, MediaLimits, Processed, Sniffed};
@@ -52,13 +51,20 @@ const MAX_FRAMES: usize = 300;
 
 fn encode(img: &DynamicImage, png: bool, quality: u8) -> Result<(Vec<u8>, String), MediaError> {
     let mut out = Vec::new();
-    let r = if png {
+    if png {
         img.write_with_encoder(PngEncoder::new(&mut out))
+            .map_err(|e| MediaError::Backend(format!("encoding failed: {e}")))?;
     } else {
-        let rgb = DynamicImage::ImageRgb8(flatten(img));
-        rgb.write_with_encoder(JpegEncoder::new_with_quality(&mut out, quality))
-    };
-    r.map_err(|e| MediaError::Backend(format!("encoding failed: {e}")))?;
+        let rgb = flatten(img);
+        let (w, h) = (
+            u16::try_from(rgb.width()).map_err(|_| MediaError::Backend("too wide".into()))?,
+            u16::try_from(rgb.height()).map_err(|_| MediaError::Backend("too tall".into()))?,
+        );
+        // Given pixels only: the encoder writes no EXIF, XMP or ICC block.
+        jpeg_encoder::Encoder::new(&mut out, quality)
+            .encode(rgb.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
+            .map_err(|e| MediaError::Backend(format!("encoding failed: {e}")))?;
+    }
     Ok((
         out,
         if png { "image/png" } else { "image/jpeg" }.to_string(),
