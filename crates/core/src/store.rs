@@ -295,6 +295,8 @@ pub struct StatusBundle {
     pub visible_quotes: Vec<Id>,
     /// Stored counts as of the requested day (the caller adds what is not flushed yet).
     pub views: Vec<(Id, ViewCount)>,
+    /// The attachments of every status in the bundle, by status then position.
+    pub media: Vec<crate::media::MediaAttachment>,
 }
 
 /// Which IDs a bundle needs at each level, decided once for every implementation.
@@ -347,7 +349,7 @@ pub mod bundle {
 /// Loading a [`StatusBundle`] in one call. The default body is built from the fine
 /// methods (one store round trip each); an implementation overrides it to make one trip.
 #[async_trait]
-pub trait BundleStore: StatusStore + AccountStore + ViewStore {
+pub trait BundleStore: StatusStore + AccountStore + ViewStore + MediaStore {
     async fn status_bundle(
         &self,
         ids: &[Id],
@@ -380,7 +382,9 @@ pub trait BundleStore: StatusStore + AccountStore + ViewStore {
             None => Vec::new(),
         };
         let views = self.views(&all, day).await?;
+        let media = self.status_media(&all).await?;
         Ok(StatusBundle {
+            media,
             statuses,
             accounts,
             mentions,

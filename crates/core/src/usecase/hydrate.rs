@@ -114,7 +114,7 @@ impl Roost {
             .collect();
         let flags: HashMap<Id, ViewerFlags> = b.flags.into_iter().collect();
         let visible_quotes: HashSet<Id> = b.visible_quotes.into_iter().collect();
-        let media = self.media_by_status(&statuses, viewer).await?;
+        let media = self.media_by_status(&statuses, b.media, viewer);
 
         let loaded = Loaded {
             statuses,

@@ -358,24 +358,24 @@ impl Roost {
         Ok(())
     }
 
-    /// Attachments of a page's statuses, with URLs for `viewer`.
-    pub(crate) async fn media_by_status(
+    /// Attachments of a page's statuses (read with its bundle), with URLs for `viewer`.
+    pub(crate) fn media_by_status(
         &self,
         statuses: &HashMap<Id, Status>,
+        rows: Vec<MediaAttachment>,
         viewer: Option<Id>,
-    ) -> CoreResult<HashMap<Id, Vec<MediaView>>> {
+    ) -> HashMap<Id, Vec<MediaView>> {
         let mut out: HashMap<Id, Vec<MediaView>> = HashMap::new();
-        if self.media.is_none() || statuses.is_empty() {
-            return Ok(out);
+        if self.media.is_none() {
+            return out;
         }
-        let ids: Vec<Id> = statuses.keys().copied().collect();
-        for m in self.store.status_media(&ids).await? {
+        for m in rows {
             let Some(sid) = m.status_id else { continue };
             let visibility = statuses.get(&sid).map(|s| s.visibility);
             let v = self.media_view_for(m, viewer, visibility);
             out.entry(sid).or_default().push(v);
         }
-        Ok(out)
+        out
     }
 
     fn public_url(&self, b: &Blob) -> String {

@@ -115,6 +115,12 @@ pub async fn media_attach_rules_and_public_blobs(s: &dyn Store) {
         on.iter().map(|m| m.id).collect::<Vec<_>>(),
         vec![two.id, one.id]
     );
+    // A page's bundle carries them, read with the rest.
+    let bundle = s.status_bundle(&[private], Some(a), 0).await.unwrap();
+    assert_eq!(
+        bundle.media.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![two.id, one.id]
+    );
     // Attached once only.
     let public = w.post(a, Visibility::Public).await;
     assert!(matches!(

@@ -51,6 +51,33 @@ fn media_in(c: &rusqlite::Connection, id: Id) -> StoreResult<Option<MediaAttachm
     row(c, &sql, &[&id.0], media_from_row)
 }
 
+/// The attachments of these statuses, by status then position (also part of a page's
+/// status bundle, read on the same trip).
+pub(crate) fn status_media_in(
+    c: &rusqlite::Connection,
+    statuses: &[Id],
+) -> StoreResult<Vec<MediaAttachment>> {
+    if statuses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = per_chunk(
+        c,
+        statuses,
+        |chunk| {
+            // `IS NOT NULL` lets SQLite use the partial index `media_status`.
+            let mut q = Sql::new(&format!(
+                "SELECT {MEDIA_COLS} FROM media m \
+                 WHERE m.status_id IS NOT NULL AND m.status_id IN ("
+            ));
+            q.push_ids(chunk).push(")");
+            q
+        },
+        media_from_row,
+    )?;
+    out.sort_by_key(|m| (m.status_id, m.position));
+    Ok(out)
+}
+
 #[async_trait]
 impl MediaStore for SqliteStore {
     async fn create_media(&self, m: &MediaAttachment) -> StoreResult<()> {
@@ -206,26 +233,7 @@ impl MediaStore for SqliteStore {
             return Ok(Vec::new());
         }
         let statuses = statuses.to_vec();
-        self.db
-            .read(move |c| {
-                let mut out = per_chunk(
-                    c,
-                    &statuses,
-                    |chunk| {
-                        // `IS NOT NULL` lets SQLite use the partial index `media_status`.
-                        let mut q = Sql::new(&format!(
-                            "SELECT {MEDIA_COLS} FROM media m \
-                             WHERE m.status_id IS NOT NULL AND m.status_id IN ("
-                        ));
-                        q.push_ids(chunk).push(")");
-                        q
-                    },
-                    media_from_row,
-                )?;
-                out.sort_by_key(|m| (m.status_id, m.position));
-                Ok(out)
-            })
-            .await
+        self.db.read(move |c| status_media_in(c, &statuses)).await
     }
 
     async fn set_profile_file(

@@ -14,7 +14,7 @@ mod follows;
 mod identity;
 mod inventory;
 mod ledger;
-mod media;
+pub(crate) mod media;
 mod migrate;
 mod misc;
 mod moderation;

@@ -1032,7 +1032,9 @@ fn bundle_in(
         None => Vec::new(),
     };
     let views = views_in(c, &all, day)?;
+    let media = super::media::status_media_in(c, &all)?;
     Ok(StatusBundle {
+        media,
         statuses,
         accounts,
         mentions,
