@@ -331,6 +331,26 @@ test('log out and in, CSRF and not-found pages', { timeout: 120_000 }, async () 
     await other.context.close();
   });
 
+  await step('a picture with its description is posted from the compose form', c, async () => {
+    const words = `a picture ${run}`;
+    const alt = `a grey dot ${run}`;
+    await c.goto('/home');
+    const form = c.locator('form').filter({ has: c.getByLabel("What's on your mind?", { exact: true }) });
+    await form.getByLabel("What's on your mind?", { exact: true }).fill(words);
+    await form.getByLabel('Picture 1', { exact: true }).setInputFiles({
+      name: 'dot.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==', 'base64'),
+    });
+    await form.getByLabel('Description of picture 1', { exact: true }).fill(alt);
+    await form.getByRole('button', { name: 'Post', exact: true }).click();
+    const img = statusWith(c, words).getByRole('img', { name: alt, exact: true });
+    await img.waitFor();
+    assert.equal(await img.getAttribute('loading'), 'lazy');
+    const loaded = await img.evaluate((el) => el.complete ? el.naturalWidth : new Promise((ok) => { el.onload = () => ok(el.naturalWidth); el.onerror = () => ok(0); }));
+    assert.ok(loaded > 0, 'the picture loads under the page CSP');
+  });
+
   await step('a form with a tampered CSRF token gets the 403 page', c, async () => {
     const words = `不应出现 ${run}`;
     await c.goto('/home');

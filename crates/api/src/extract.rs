@@ -37,7 +37,11 @@ impl From<ParamsError> for ApiError {
 
 /// Folds one `key=value` pair into `obj`: `a[b][c]` nests, a trailing `[]` appends.
 /// Iterative, with the depth bounded, so no key can exhaust the stack.
-fn insert_pair(obj: &mut Map<String, Value>, key: &str, value: Value) -> Result<(), ParamsError> {
+pub(crate) fn insert_pair(
+    obj: &mut Map<String, Value>,
+    key: &str,
+    value: Value,
+) -> Result<(), ParamsError> {
     if key.len() > MAX_KEY_LEN {
         return Err(ParamsError(format!(
             "Parameter name is too long (maximum is {MAX_KEY_LEN} bytes)"

@@ -6,9 +6,11 @@
 pub mod admin;
 pub mod error;
 pub mod extract;
+pub mod media;
 pub mod oauth;
 pub mod paging;
 pub mod roost;
+pub mod upload;
 pub mod v1;
 pub mod v2;
 pub mod well_known;
@@ -30,6 +32,8 @@ pub struct AppState {
     pub fed: Arc<roost_federation::Federation>,
     /// Largest request body accepted; larger ones get 413.
     pub max_body_bytes: usize,
+    /// How long `POST /api/v2/media` waits for processing before answering 202.
+    pub media_ready_wait: std::time::Duration,
 }
 
 /// Keeps a connection's slot among the server's `max_connections` taken while held. The
@@ -52,6 +56,15 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/static/avatar.png", get(avatar))
         .route("/static/header.png", get(avatar))
+        .route("/media/{file}", get(media::public))
+        .route(
+            "/media/p/{media}/{variant}/{viewer}/{expires}/{sig}",
+            get(media::signed),
+        )
+        .route(
+            "/media/t/{media}/{viewer}/{expires}/{sig}",
+            get(media::relay),
+        )
         .merge(well_known::routes())
         .merge(oauth::routes())
         .merge(v1::routes())

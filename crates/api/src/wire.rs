@@ -2,7 +2,7 @@
 //! mapping from domain types. Kept apart from the domain so either can change alone.
 
 use roost_core::model::{self as m, Account as DAccount, Relationship as DRel};
-use roost_core::usecase::{NotificationView, QuoteState, RoostConfig, StatusView};
+use roost_core::usecase::{MediaView, NotificationView, QuoteState, RoostConfig, StatusView};
 use roost_core::Id;
 use serde::Serialize;
 
@@ -18,6 +18,21 @@ pub fn date(t: jiff::Timestamp) -> String {
 
 #[derive(Serialize)]
 pub struct Empty {}
+
+/// Mastodon's MediaAttachment.
+#[derive(Serialize)]
+pub struct MediaAttachment {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub url: Option<String>,
+    pub preview_url: Option<String>,
+    pub remote_url: Option<String>,
+    pub text_url: Option<String>,
+    pub meta: serde_json::Value,
+    pub description: Option<String>,
+    pub blurhash: Option<String>,
+}
 
 #[derive(Serialize)]
 pub struct Field {
@@ -179,7 +194,7 @@ pub struct Status {
     pub visibility: &'static str,
     pub sensitive: bool,
     pub spoiler_text: String,
-    pub media_attachments: Vec<Empty>,
+    pub media_attachments: Vec<MediaAttachment>,
     pub application: Option<serde_json::Value>,
     pub mentions: Vec<Mention>,
     pub tags: Vec<Tag>,
@@ -256,7 +271,7 @@ pub struct StatusEdit {
     pub created_at: String,
     pub account: Account,
     pub poll: Option<Empty>,
-    pub media_attachments: Vec<Empty>,
+    pub media_attachments: Vec<MediaAttachment>,
     pub emojis: Vec<Empty>,
 }
 
@@ -333,8 +348,21 @@ impl<'a> Mapper<'a> {
         let local = &self.cfg.base_url;
         let base = self.home_base(&a.home_region);
         let url = format!("{base}/@{}", a.username);
-        let avatar = format!("{local}/static/avatar.png");
-        let header = format!("{local}/static/header.png");
+        // A profile picture is linked where its account's home serves it; none set (or
+        // not kept here) is the placeholder.
+        let pictures = if a.home_region == self.cfg.region {
+            self.cfg.public_media_base()
+        } else {
+            format!("{base}/media")
+        };
+        let avatar = match &a.avatar {
+            Some(f) => format!("{pictures}/{f}"),
+            None => format!("{local}/static/avatar.png"),
+        };
+        let header = match &a.header {
+            Some(f) => format!("{pictures}/{f}"),
+            None => format!("{local}/static/header.png"),
+        };
         let mut out = Account {
             id: a.id.to_string(),
             username: a.username.clone(),
@@ -469,7 +497,7 @@ impl<'a> Mapper<'a> {
             visibility: s.visibility.as_str(),
             sensitive: s.sensitive,
             spoiler_text: s.spoiler_text.clone(),
-            media_attachments: vec![],
+            media_attachments: v.media.iter().map(|m| self.media(m)).collect(),
             application: None,
             mentions: v
                 .mentions
@@ -578,7 +606,14 @@ impl<'a> Mapper<'a> {
         }
     }
 
-    pub fn edit(&self, account: &DAccount, r: &m::StatusRevision) -> StatusEdit {
+    /// One version; `media` is the post's attachments (an edit cannot change which files
+    /// a post has, so every version shows them).
+    pub fn edit(
+        &self,
+        account: &DAccount,
+        r: &m::StatusRevision,
+        media: &[MediaView],
+    ) -> StatusEdit {
         StatusEdit {
             content: r.content_html.clone(),
             spoiler_text: r.spoiler_text.clone(),
@@ -586,8 +621,47 @@ impl<'a> Mapper<'a> {
             created_at: datetime(r.created_at),
             account: self.account(account),
             poll: None,
-            media_attachments: vec![],
+            media_attachments: media.iter().map(|v| self.media(v)).collect(),
             emojis: vec![],
+        }
+    }
+
+    pub fn media(&self, v: &MediaView) -> MediaAttachment {
+        let m = &v.attachment;
+        let dims = |(w, h): (u32, u32)| {
+            serde_json::json!({
+                "width": w, "height": h,
+                "size": format!("{w}x{h}"),
+                "aspect": if h == 0 { 0.0 } else { f64::from(w) / f64::from(h) },
+            })
+        };
+        let mut meta = serde_json::Map::new();
+        if let Some(s) = m.size {
+            meta.insert("original".into(), dims(s));
+        }
+        if let Some(s) = m.small {
+            meta.insert("small".into(), dims(s));
+        }
+        meta.insert(
+            "focus".into(),
+            serde_json::json!({ "x": m.focus.0, "y": m.focus.1 }),
+        );
+        // Video and audio have no preview of their own: a generic icon stands in.
+        let preview_url = v.preview_url.clone().or_else(|| {
+            v.url
+                .as_ref()
+                .map(|_| format!("{}/static/avatar.png", self.cfg.base_url))
+        });
+        MediaAttachment {
+            id: m.id.to_string(),
+            kind: m.kind.as_str(),
+            url: v.url.clone(),
+            preview_url,
+            remote_url: None,
+            text_url: None,
+            meta: serde_json::Value::Object(meta),
+            description: Some(m.description.clone()).filter(|d| !d.is_empty()),
+            blurhash: m.blurhash.clone(),
         }
     }
 

@@ -25,6 +25,9 @@ pub enum CoreError {
     /// The request is well-formed but clashes with current state.
     #[error("{0}")]
     Conflict(String),
+    /// An upload larger than its limit (413); the text names the limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("storage failed")]
     Store(#[from] StoreError),
     #[error("internal task failed: {0}")]

@@ -8,6 +8,7 @@ pub mod filtering;
 pub mod id;
 pub mod limits;
 pub mod live;
+pub mod media;
 pub mod model;
 pub mod password;
 pub mod remote;

@@ -62,6 +62,9 @@ pub struct Account {
     pub suspended: bool,
     /// Silenced (Mastodon's "limited"): kept out of public timelines.
     pub silenced: bool,
+    /// Profile pictures: the stored file's name (`<sha256>.<ext>`), public content.
+    pub avatar: Option<String>,
+    pub header: Option<String>,
     /// Profile fields (`fields_attributes`), up to four; part of the public profile.
     pub fields: Vec<ProfileField>,
 }

@@ -103,6 +103,8 @@ pub struct TransitStatus {
     pub mentions: Vec<Account>,
     pub tags: Vec<String>,
     pub views: ViewCount,
+    /// Its files, as the note describes them; shown through this region's relay.
+    pub media: Vec<crate::media::ForeignMedia>,
 }
 
 #[async_trait]

@@ -303,6 +303,8 @@ pub struct StatusBundle {
     pub views: Vec<(Id, ViewCount)>,
     /// The polls of the statuses that have one, with the viewer's own votes.
     pub polls: Vec<Poll>,
+    /// The attachments of every status in the bundle, by status then position.
+    pub media: Vec<crate::media::MediaAttachment>,
 }
 
 /// Which IDs a bundle needs at each level, decided once for every implementation.
@@ -355,7 +357,7 @@ pub mod bundle {
 /// Loading a [`StatusBundle`] in one call. The default body is built from the fine
 /// methods (one store round trip each); an implementation overrides it to make one trip.
 #[async_trait]
-pub trait BundleStore: StatusStore + AccountStore + ViewStore + PollStore {
+pub trait BundleStore: StatusStore + AccountStore + ViewStore + PollStore + MediaStore {
     async fn status_bundle(
         &self,
         ids: &[Id],
@@ -389,7 +391,9 @@ pub trait BundleStore: StatusStore + AccountStore + ViewStore + PollStore {
         };
         let views = self.views(&all, day).await?;
         let polls = self.polls(&all, viewer).await?;
+        let media = self.status_media(&all).await?;
         Ok(StatusBundle {
+            media,
             statuses,
             accounts,
             mentions,
@@ -423,6 +427,7 @@ pub trait Store:
     + ScheduledStore
     + AccountExtrasStore
     + AnnouncementStore
+    + MediaStore
     + roost_residency::LedgerStore
 {
 }
@@ -446,6 +451,7 @@ impl<T> Store for T where
         + ScheduledStore
         + AccountExtrasStore
         + AnnouncementStore
+        + MediaStore
         + roost_residency::LedgerStore
 {
 }
@@ -828,4 +834,49 @@ pub trait AnnouncementStore: Send + Sync {
         name: &str,
         on: bool,
     ) -> StoreResult<bool>;
+}
+
+/// Media attachments' rows (the bytes are in the `BlobStore`, by hash) and profile
+/// pictures. An attachment takes the data class of the post it is on.
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    async fn create_media(&self, media: &crate::media::MediaAttachment) -> StoreResult<()>;
+    async fn media(&self, id: Id) -> StoreResult<Option<crate::media::MediaAttachment>>;
+    /// Records what processing made (kind, files, sizes, blurhash). None if gone.
+    async fn finish_media(
+        &self,
+        done: &crate::media::MediaAttachment,
+    ) -> StoreResult<Option<crate::media::MediaAttachment>>;
+    /// None if gone.
+    async fn update_media(
+        &self,
+        id: Id,
+        description: Option<&str>,
+        focus: Option<(f64, f64)>,
+    ) -> StoreResult<Option<crate::media::MediaAttachment>>;
+    /// Deletes the row; returns it, None if there was none.
+    async fn delete_media(&self, id: Id) -> StoreResult<Option<crate::media::MediaAttachment>>;
+    /// Attaches `ids` to the status in this order, in one write, and only if every one of
+    /// them is `account`'s, unattached, processed and an attachment (not a profile
+    /// picture); otherwise nothing changes and `Conflict("media")` is returned.
+    async fn attach_media(&self, status: Id, account: Id, ids: &[Id]) -> StoreResult<()>;
+    /// The attachments of these statuses, by status then position.
+    async fn status_media(
+        &self,
+        statuses: &[Id],
+    ) -> StoreResult<Vec<crate::media::MediaAttachment>>;
+    /// Sets (or clears) an account's avatar or header file name; returns the previous one.
+    async fn set_profile_file(
+        &self,
+        account: Id,
+        role: crate::media::MediaRole,
+        file: Option<&str>,
+    ) -> StoreResult<Option<String>>;
+    /// Whether any row (attachment, preview or profile picture) still names the blob.
+    async fn blob_in_use(&self, hash: &str) -> StoreResult<bool>;
+    /// The type of the blob when something public names it (an attachment of a public or
+    /// unlisted post, or a profile picture): what may be served at a stable URL.
+    async fn public_blob(&self, hash: &str) -> StoreResult<Option<String>>;
+    /// Every blob hash some row names (the audit compares them with the blob store).
+    async fn referenced_blobs(&self) -> StoreResult<Vec<String>>;
 }

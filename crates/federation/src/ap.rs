@@ -192,6 +192,8 @@ pub fn address_account(id: Id, username: &str, region: &str) -> Account {
         last_status_at: None,
         suspended: false,
         silenced: false,
+        avatar: None,
+        header: None,
     }
 }
 
@@ -257,6 +259,10 @@ pub struct Note {
         skip_serializing_if = "Option::is_none"
     )]
     pub poll: Option<NotePoll>,
+    /// Media: each names its file by SHA-256; a region that may keep the post fetches
+    /// the file through its gate from the home region (`url`) and checks the hash.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachment: Vec<Attachment>,
 }
 
 /// A poll as its home region sends it: options, settings and counts.
@@ -273,6 +279,82 @@ pub struct NotePoll {
     pub votes: Vec<i64>,
     #[serde(default)]
     pub voters: i64,
+}
+
+/// An attachment of a note (ActivityStreams `Document`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub media_type: String,
+    /// The home region's gate-served address of the file.
+    pub url: String,
+    /// The description (alt text).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub blurhash: Option<String>,
+    #[serde(default)]
+    pub width: Option<u32>,
+    #[serde(default)]
+    pub height: Option<u32>,
+    #[serde(rename = "roost:id")]
+    pub id: String,
+    #[serde(rename = "roost:sha256")]
+    pub sha256: String,
+    #[serde(rename = "roost:mediaKind")]
+    pub media_kind: String,
+    #[serde(rename = "roost:focus", default)]
+    pub focus: Option<(f64, f64)>,
+}
+
+/// The files a note names, for the receiver (kept under `store`, relayed under `transit`).
+pub fn foreign_media(note: &Note) -> Vec<roost_core::media::ForeignMedia> {
+    note.attachment
+        .iter()
+        .take(4)
+        .filter_map(|a| {
+            Some(roost_core::media::ForeignMedia {
+                id: a.id.parse().ok()?,
+                kind: roost_core::media::MediaKind::parse(&a.media_kind)?,
+                mime: a.media_type.clone(),
+                sha256: a.sha256.clone(),
+                description: a.name.clone().unwrap_or_default(),
+                focus: a.focus.unwrap_or((0.0, 0.0)),
+                size: a.width.zip(a.height),
+                blurhash: a.blurhash.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Where a region fetches another's media file through the gates.
+pub fn media_path(id: Id) -> String {
+    format!("/ap/roost/media/{id}")
+}
+
+/// The attachments of a note, from the status's media rows.
+pub fn attachments_of(base: &str, media: &[roost_core::media::MediaAttachment]) -> Vec<Attachment> {
+    media
+        .iter()
+        .filter_map(|m| {
+            let f = m.file.as_ref()?;
+            Some(Attachment {
+                kind: "Document".into(),
+                media_type: f.mime.clone(),
+                url: format!("{base}{}", media_path(m.id)),
+                name: Some(m.description.clone()).filter(|d| !d.is_empty()),
+                blurhash: m.blurhash.clone(),
+                width: m.size.map(|s| s.0),
+                height: m.size.map(|s| s.1),
+                id: m.id.to_string(),
+                sha256: f.hash.clone(),
+                media_kind: m.kind.as_str().to_string(),
+                focus: Some(m.focus),
+            })
+        })
+        .collect()
 }
 
 /// An activity; `object` is a URI or an embedded object depending on the type.
@@ -392,6 +474,7 @@ pub fn note_of(
         mentions: mentions.to_vec(),
         views,
         poll: None,
+        attachment: Vec::new(),
     }
 }
 

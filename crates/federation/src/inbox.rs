@@ -422,6 +422,15 @@ async fn handle(
                 s.roost
                     .receive_status(convert::new_status(&p, mentions))
                     .await?;
+                crate::media_in::keep_attachments(
+                    s,
+                    origin,
+                    &note,
+                    p.status.id,
+                    p.status.account_id,
+                    class,
+                )
+                .await?;
             } else {
                 s.roost
                     .receive_edit(

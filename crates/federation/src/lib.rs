@@ -12,6 +12,7 @@ pub mod holdings;
 pub mod httpsig;
 mod inbox;
 mod live_push;
+mod media_in;
 pub mod outbox;
 pub mod purge;
 pub mod routes;

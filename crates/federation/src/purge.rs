@@ -1,11 +1,41 @@
 //! Retention: foreign items kept under `store` for at most N days are deleted when their
 //! time is up, and their inventory records with them.
 
-use roost_core::store::{Store, StoreResult};
+use roost_core::media::{BlobStore, MediaAttachment};
+use roost_core::store::{Store, StoreError, StoreResult};
 use roost_core::Id;
 
 /// Deletes expired foreign items; returns how many.
 pub async fn purge_expired(store: &dyn Store, now: jiff::Timestamp) -> StoreResult<usize> {
+    purge_expired_with(store, None, now).await
+}
+
+/// Removes the files of deleted media rows that nothing names any more.
+async fn drop_files(
+    store: &dyn Store,
+    blobs: Option<&dyn BlobStore>,
+    gone: &[MediaAttachment],
+) -> StoreResult<()> {
+    let Some(blobs) = blobs else { return Ok(()) };
+    for m in gone {
+        for b in [&m.file, &m.preview].into_iter().flatten() {
+            if !store.blob_in_use(&b.hash).await? {
+                blobs
+                    .delete(&b.hash)
+                    .await
+                    .map_err(|e| StoreError::Backend(Box::new(e)))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`purge_expired`], also removing the kept copies of expired posts' files.
+pub async fn purge_expired_with(
+    store: &dyn Store,
+    blobs: Option<&dyn BlobStore>,
+    now: jiff::Timestamp,
+) -> StoreResult<usize> {
     let mut done = 0;
     loop {
         let batch = store.expired_foreign(now, 200).await?;
@@ -18,7 +48,14 @@ pub async fn purge_expired(store: &dyn Store, now: jiff::Timestamp) -> StoreResu
             let ids: Vec<Id> = parts.filter_map(|p| p.parse().ok()).collect();
             match (kind, ids.as_slice()) {
                 ("status", [id]) => {
+                    let media = store.status_media(&[*id]).await?;
                     store.delete_status(*id).await?;
+                    drop_files(store, blobs, &media).await?;
+                }
+                ("media", [id]) => {
+                    if let Some(m) = store.delete_media(*id).await? {
+                        drop_files(store, blobs, &[m]).await?;
+                    }
                 }
                 ("account", [id]) => {
                     // The profile goes; the address stays, as follows still refer to it.

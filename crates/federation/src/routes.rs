@@ -37,6 +37,7 @@ pub fn routes(state: FedState) -> Router {
         .route("/ap/roost/status", post(status))
         .route("/ap/roost/live", post(live))
         .route("/ap/roost/holdings/{id}", get(holdings))
+        .route("/ap/roost/media/{id}", get(media))
         .with_state(state)
 }
 
@@ -179,7 +180,7 @@ async fn release_statuses(
         if !s.fed.gate.decide(region, class).allowed() {
             continue;
         }
-        let note = s.fed.note_from_parts(
+        let mut note = s.fed.note_from_parts(
             &v.status,
             &v.account,
             &v.mentions,
@@ -189,6 +190,8 @@ async fn release_statuses(
                 today: v.views.today,
             }),
         );
+        let media: Vec<_> = v.media.iter().map(|m| m.attachment.clone()).collect();
+        note.attachment = ap::attachments_of(&s.fed.base, &media);
         transfers.push(Transfer {
             counterpart: region.to_string(),
             class,
@@ -359,4 +362,28 @@ pub(crate) fn bad(m: impl Into<String>) -> FedError {
 
 pub(crate) fn note_of_value(v: &serde_json::Value) -> FedResult<Note> {
     serde_json::from_value(v.clone()).map_err(|e| bad(format!("bad note: {e}")))
+}
+
+/// A file of one of this region's posts, for another region's gate (`store` copies):
+/// released under the post's class, the ledger entry carrying the file's SHA-256.
+async fn media(
+    State(s): State<FedState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> FedResult<Released> {
+    let region = origin(&s, &method, &uri, &headers, None)?;
+    let id: Id = id
+        .parse()
+        .map_err(|_| FedError(StatusCode::NOT_FOUND, "media not found".into()))?;
+    let (status, bytes) = s.roost.media_for_region(id).await?;
+    let t = Transfer {
+        counterpart: region,
+        class: content_class(status.visibility),
+        subject: Some(status.account_id),
+        object: format!("media:{id}"),
+        purpose: "serve media".into(),
+    };
+    Ok(s.fed.gate.release(&[t], bytes).await?)
 }

@@ -279,6 +279,8 @@ impl Federation {
                 votes: p.votes,
                 options: p.options,
             });
+        let media = self.store.status_media(&[s.id]).await?;
+        note.attachment = ap::attachments_of(&self.base_of(&author.home_region), &media);
         Ok(note)
     }
 
@@ -415,6 +417,7 @@ impl Federation {
         mention_ids.dedup();
         let accounts = self.store.accounts(&mention_ids).await?;
         let tags = self.store.tags(&kept).await?;
+        let media = self.store.status_media(&kept).await?;
         let mut items = Vec::new();
         for s in statuses {
             let mentioned: Vec<Account> = mentions
@@ -427,7 +430,13 @@ impl Federation {
                 .filter(|(sid, _)| *sid == s.id)
                 .map(|(_, t)| t.clone())
                 .collect();
-            let note = self.note_from_parts(&s, author, &mentioned, &tags, None);
+            let mut note = self.note_from_parts(&s, author, &mentioned, &tags, None);
+            let own: Vec<_> = media
+                .iter()
+                .filter(|m| m.status_id == Some(s.id))
+                .cloned()
+                .collect();
+            note.attachment = ap::attachments_of(&self.base_of(&author.home_region), &own);
             let act = self.note_activity("Create", format!("{}/activity", note.id), author, &note);
             items.push(self.item(
                 region,
@@ -890,7 +899,13 @@ impl Federation {
                     today: v.today,
                 })
                 .unwrap_or_default();
+            // Only files minted by the post's home region.
+            let media = ap::foreign_media(&it.note)
+                .into_iter()
+                .filter(|m| m.id.region() == author_id.region())
+                .collect();
             out.push(TransitStatus {
+                media,
                 author: it.actor.to_account(author_id, true, &base),
                 status: p.status,
                 mentions,

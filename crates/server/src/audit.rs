@@ -150,6 +150,7 @@ pub async fn run(opts: &AuditOptions) -> anyhow::Result<AuditReport> {
     for r in &mut regions {
         read_ledger(r, &mut report).await;
         check_items(&opts.cluster, r, &mut report);
+        check_media_hashes(r, &mut report);
     }
     // Phase 4: what a region stored, its home must have sent.
     for holder in &regions {
@@ -277,8 +278,99 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
             ),
         ),
     }
+    scan_media(code, dir, &store, region.inventory.as_ref(), report).await;
     region.store = Some(store);
     region
+}
+
+/// The region's media directory: every file must be what its name says (its SHA-256);
+/// every foreign post's file must be on disk as the row names it; files no row names
+/// are reported. Whether each foreign file crossed the gate is checked with the other
+/// items (`media:ID` objects), and its hash against the ledger in [`check_media_hashes`].
+async fn scan_media(
+    code: &str,
+    dir: &std::path::Path,
+    store: &SqliteStore,
+    inv: Option<&Inventory>,
+    report: &mut AuditReport,
+) {
+    use roost_core::media::BlobStore as _;
+    use roost_core::store::MediaStore as _;
+    let blobs = roost_media::FsBlobStore::new(dir.join("media"));
+    let files = match blobs.list().await {
+        Ok(f) => f,
+        Err(e) => {
+            report.violation(
+                code,
+                ViolationKind::LedgerMismatch,
+                format!("media not audited: {e}"),
+            );
+            return;
+        }
+    };
+    let referenced: std::collections::BTreeSet<String> = match store.referenced_blobs().await {
+        Ok(r) => r.into_iter().collect(),
+        Err(e) => {
+            report.violation(
+                code,
+                ViolationKind::LedgerMismatch,
+                format!("media rows not audited: {}", roost_core::error::chain(&e)),
+            );
+            return;
+        }
+    };
+    let mut unreferenced = 0;
+    for f in &files {
+        match blobs.get(f).await {
+            Ok(Some(bytes)) if roost_core::media::content_hash(&bytes) == *f => {}
+            _ => report.violation(
+                code,
+                ViolationKind::UncoveredForeignItem,
+                format!("media file {f} is not what its name says"),
+            ),
+        }
+        if !referenced.contains(f) {
+            unreferenced += 1;
+            report.notes.push(format!(
+                "{code}: media file {f} is named by no row (unreferenced)"
+            ));
+        }
+    }
+    if let Some(inv) = inv {
+        let on_disk: std::collections::BTreeSet<&String> = files.iter().collect();
+        for (object, hash) in &inv.media_files {
+            if !on_disk.contains(hash) {
+                report.notes.push(format!(
+                    "{code}: {object} names file {hash}, which is not on disk"
+                ));
+            }
+        }
+    }
+    report.notes.push(format!(
+        "{code}: {} media file(s), {unreferenced} unreferenced",
+        files.len()
+    ));
+}
+
+/// Each foreign file kept must be the very file the ledger recorded storing.
+fn check_media_hashes(region: &Region, report: &mut AuditReport) {
+    let (Some(inv), Some(entries)) = (&region.inventory, &region.signed) else {
+        return;
+    };
+    for (object, hash) in &inv.media_files {
+        let recorded = entries.iter().any(|e| {
+            e.direction == roost_residency::Direction::Stored
+                && e.object == *object
+                && e.payload_sha256 == *hash
+        });
+        if !recorded {
+            report.violation(
+                &region.code,
+                ViolationKind::UncoveredForeignItem,
+                format!("{object}: file {hash} matches no stored ledger entry"),
+            );
+        }
+    }
 }
 
 /// Fetches the region's head, verifies its signature and that it extends the saved head.

@@ -141,6 +141,31 @@ pub struct Settings {
     /// Benchmarks only: a delay added each way to every inter-region request.
     #[arg(long, global = true, env = "ROOST_INTER_REGION_DELAY_MS", hide = true)]
     pub inter_region_delay_ms: Option<u64>,
+    /// Public media (public posts' files, profile pictures) are linked under this base URL
+    /// (a CDN in front of `/media`) instead of the region's own.
+    #[arg(long, global = true, env = "ROOST_MEDIA_BASE_URL")]
+    pub media_base_url: Option<String>,
+    /// `POST /api/v2/media` answers 200 with URLs when processing ends within this time,
+    /// else 202 with `url: null` (Mastodon's contract); 0 always answers 202.
+    #[arg(long, global = true, env = "ROOST_MEDIA_READY_WAIT_MS")]
+    pub media_ready_wait_ms: Option<u64>,
+    /// Media files in this region's S3-compatible bucket instead of the data dir: the
+    /// endpoint URL (with the bucket, region and keys below).
+    #[arg(long, global = true, env = "ROOST_MEDIA_S3_ENDPOINT")]
+    pub media_s3_endpoint: Option<String>,
+    #[arg(long, global = true, env = "ROOST_MEDIA_S3_BUCKET")]
+    pub media_s3_bucket: Option<String>,
+    #[arg(long, global = true, env = "ROOST_MEDIA_S3_REGION")]
+    pub media_s3_region: Option<String>,
+    #[arg(long, global = true, env = "ROOST_MEDIA_S3_ACCESS_KEY")]
+    pub media_s3_access_key: Option<String>,
+    #[arg(
+        long,
+        global = true,
+        env = "ROOST_MEDIA_S3_SECRET_KEY",
+        hide_env_values = true
+    )]
+    pub media_s3_secret_key: Option<String>,
 }
 
 impl Settings {
@@ -183,7 +208,14 @@ impl Settings {
             header_timeout_secs,
             idle_timeout_secs,
             bench_static_route,
-            inter_region_delay_ms
+            inter_region_delay_ms,
+            media_base_url,
+            media_ready_wait_ms,
+            media_s3_endpoint,
+            media_s3_bucket,
+            media_s3_region,
+            media_s3_access_key,
+            media_s3_secret_key
         )
     }
 }
@@ -232,6 +264,10 @@ pub struct Config {
     pub idle_timeout: std::time::Duration,
     /// Benchmarks only: `GET /health/static?bytes=N` is served.
     pub bench_static_route: bool,
+    pub media_base_url: Option<String>,
+    pub media_ready_wait: std::time::Duration,
+    /// The region's bucket for media files; None keeps them under the data dir.
+    pub media_s3: Option<roost_media::S3Settings>,
 }
 
 impl Config {
@@ -387,6 +423,26 @@ impl Config {
             header_timeout: secs(s.header_timeout_secs.unwrap_or(10).max(1)),
             idle_timeout: secs(s.idle_timeout_secs.unwrap_or(60).max(1)),
             bench_static_route: s.bench_static_route.unwrap_or(false),
+            media_base_url: s
+                .media_base_url
+                .map(|u| u.trim_end_matches('/').to_string()),
+            media_ready_wait: ms(s.media_ready_wait_ms.unwrap_or(1500)),
+            media_s3: match (s.media_s3_endpoint, s.media_s3_bucket) {
+                (Some(endpoint), Some(bucket)) => Some(roost_media::S3Settings {
+                    endpoint,
+                    bucket,
+                    region: s.media_s3_region.unwrap_or_else(|| "us-east-1".into()),
+                    access_key: s.media_s3_access_key.unwrap_or_default(),
+                    secret_key: s.media_s3_secret_key.unwrap_or_default(),
+                }),
+                (None, None) => None,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "media_s3_bucket",
+                        reason: "media_s3_endpoint and media_s3_bucket go together".into(),
+                    })
+                }
+            },
         })
     }
 

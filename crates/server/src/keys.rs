@@ -30,6 +30,12 @@ impl RegionKeys {
     }
 }
 
+/// The key private media URLs are signed with, derived from the region key (so every
+/// node of the region signs alike and a key rotation voids old links).
+pub fn media_url_signer(keys: &RegionKeys) -> roost_core::media::UrlSigner {
+    roost_core::media::UrlSigner::derive(&keys.signing.to_bytes())
+}
+
 /// Loads `keys/region.ed25519.pem` under `data_dir`, creating it on first start.
 pub fn load_or_create(data_dir: &Path) -> Result<RegionKeys, KeyError> {
     let dir = data_dir.join("keys");

@@ -35,6 +35,8 @@ pub enum StartError {
     Listen(SocketAddr, #[source] std::io::Error),
     #[error("cannot open the transfer ledger")]
     Ledger(#[from] roost_residency::LedgerError),
+    #[error("cannot reach the media bucket")]
+    Media(#[source] roost_core::media::BlobError),
     #[error("this region's key ({key_id}) is not listed for region {region} in the cluster file")]
     KeyNotInCluster { region: String, key_id: String },
 }
@@ -74,6 +76,7 @@ pub fn roost_config(cfg: &Config, bound: SocketAddr) -> RoostConfig {
         terms_of_service: cfg.terms_of_service.clone(),
         cluster: Arc::new(Cluster::default()),
         limits: cfg.limits,
+        media_base_url: cfg.media_base_url.clone(),
     }
 }
 
@@ -177,13 +180,28 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         keys.public_pem(),
         cfg.transit_cache,
     ));
-    let roost = Arc::new(Roost::new(store_arc.clone(), rcfg, fed.clone()));
+    let blobs: Arc<dyn roost_core::media::BlobStore> = match &cfg.media_s3 {
+        Some(s3) => {
+            let store = roost_media::S3BlobStore::new(s3).map_err(StartError::Media)?;
+            store.create_bucket().await.map_err(StartError::Media)?;
+            Arc::new(store)
+        }
+        None => Arc::new(roost_media::FsBlobStore::new(cfg.data_dir.join("media"))),
+    };
+    let media = roost_core::usecase::MediaPorts {
+        processor: Arc::new(roost_media::Pipeline::per_core()),
+        blobs: blobs.clone(),
+        signer: keys::media_url_signer(&keys),
+        limits: roost_core::media::MediaLimits::default(),
+    };
+    let roost = Arc::new(Roost::new(store_arc.clone(), rcfg, fed.clone()).with_media(media));
     tracing::info!(region = %cfg.region, %addr, key_id = %public.key_id(), "region ready");
 
     let state = AppState {
         roost: roost.clone(),
         fed: fed.clone(),
         max_body_bytes: cfg.max_body_bytes,
+        media_ready_wait: cfg.media_ready_wait,
     };
     let fed_routes = roost_federation::routes(FedState {
         roost: roost.clone(),
@@ -264,8 +282,12 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         let every = cfg.purge_every;
         tokio::spawn(async move {
             loop {
-                match roost_federation::purge::purge_expired(store.as_ref(), jiff::Timestamp::now())
-                    .await
+                match roost_federation::purge::purge_expired_with(
+                    store.as_ref(),
+                    Some(blobs.as_ref()),
+                    jiff::Timestamp::now(),
+                )
+                .await
                 {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(items = n, "retention purge removed foreign items"),

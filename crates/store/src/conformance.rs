@@ -35,6 +35,9 @@ pub use organise::*;
 // Polls, scheduled posts, account extras, quotes, announcements.
 mod polls;
 pub use polls::*;
+// Media attachments' conformance behaviours.
+mod media;
+pub use media::*;
 
 /// A store under test and whatever must live as long as it (a temporary directory, a
 /// container handle...).
@@ -144,6 +147,9 @@ macro_rules! conformance_suite {
             quotes_quoters_and_rebloggers,
             announcements_reads_and_reactions,
             polls_home_tally_replaces_local_counts,
+            media_rows_and_processing,
+            media_attach_rules_and_public_blobs,
+            media_profile_files,
         );
         $crate::__conformance_tests!(
             @fixture $make;
@@ -2864,6 +2870,8 @@ impl W<'_> {
             suspended: false,
             silenced: false,
             fields: Vec::new(),
+            avatar: None,
+            header: None,
         }
     }
 

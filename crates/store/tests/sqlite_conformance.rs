@@ -303,6 +303,8 @@ fn remote(g: &IdGen, name: &str, region: &str, display_name: &str) -> Account {
         suspended: false,
         silenced: false,
         fields: Vec::new(),
+        avatar: None,
+        header: None,
     }
 }
 

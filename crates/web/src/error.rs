@@ -91,6 +91,9 @@ impl IntoResponse for WebError {
                 "What you sent is too large for this form.".into(),
                 false,
             ),
+            WebError::Core(CoreError::TooLarge(m)) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "Too large", m.clone(), false)
+            }
             WebError::Core(CoreError::Validation(m)) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Cannot do that",

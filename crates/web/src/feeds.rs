@@ -20,6 +20,8 @@ pub struct Item {
     author: String,
     /// The post as HTML; escaped once more by the template, as both formats expect.
     html: String,
+    /// Its files: (URL, length, type); RSS names them as enclosures.
+    enclosures: Vec<(String, u64, String)>,
 }
 
 #[derive(Template)]
@@ -73,10 +75,39 @@ fn items(st: &WebState, views: &[StatusView]) -> Vec<Item> {
                     .unwrap_or(v.status.created_at)
                     .to_string(),
                 author: format!("@{author}"),
-                html: content_html(&st.roost, v),
+                html: {
+                    let mut html = content_html(&st.roost, v);
+                    for p in crate::view::pictures(v)
+                        .iter()
+                        .filter(|p| p.kind == "image")
+                    {
+                        html.push_str(&format!(
+                            "<p><img src=\"{}\" alt=\"{}\" loading=\"lazy\"></p>",
+                            html_attr(&p.preview),
+                            html_attr(&p.alt)
+                        ));
+                    }
+                    html
+                },
+                enclosures: v
+                    .media
+                    .iter()
+                    .filter_map(|m| {
+                        let f = m.attachment.file.as_ref()?;
+                        Some((m.url.clone()?, f.size, f.mime.clone()))
+                    })
+                    .collect(),
             }
         })
         .collect()
+}
+
+/// Text for an HTML attribute value.
+fn html_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn xml(content_type: &'static str, body: String) -> Response {

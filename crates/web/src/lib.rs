@@ -23,6 +23,7 @@ pub mod session;
 mod settings;
 mod statuses;
 mod tags;
+mod upload;
 mod view;
 mod your_data;
 

@@ -3,12 +3,14 @@
 
 use crate::error::WebError;
 use crate::layout::{render, Layout};
-use crate::session::{Viewer, WebForm};
+use crate::session::Viewer;
 use crate::statuses::back_with;
+use crate::upload::WebUpload;
 use crate::WebState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use roost_core::media::MediaRole;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -21,6 +23,7 @@ struct SettingsPage {
     locked: bool,
     /// Four (name, value) rows, empty ones included, for the form.
     fields: Vec<(usize, String, String)>,
+    avatar: String,
 }
 
 pub async fn get(State(st): State<WebState>, viewer: Viewer) -> Result<Response, WebError> {
@@ -39,6 +42,7 @@ pub async fn get(State(st): State<WebState>, viewer: Viewer) -> Result<Response,
                     None => (i, String::new(), String::new()),
                 })
                 .collect(),
+            avatar: crate::view::avatar_url(&st.roost, me),
         },
     )
 }
@@ -75,10 +79,23 @@ pub struct ProfileForm {
 pub async fn post(
     State(st): State<WebState>,
     viewer: Viewer,
-    WebForm(f): WebForm<ProfileForm>,
+    mut up: WebUpload<ProfileForm>,
 ) -> Result<Response, WebError> {
     let me = viewer.require("/settings/profile")?;
-    viewer.check_csrf(&f.csrf)?;
+    viewer.check_csrf(&up.form.csrf)?;
+    for (field, role) in [("avatar", MediaRole::Avatar), ("header", MediaRole::Header)] {
+        if let Some(bytes) = up.take(field) {
+            match st.roost.set_profile_picture(me, role, bytes).await {
+                Ok(()) => {}
+                Err(e @ roost_core::CoreError::TooLarge(_)) => return Err(e.into()),
+                Err(e) => {
+                    return back_with(&viewer, Err(e), "/settings/profile")
+                        .map(IntoResponse::into_response)
+                }
+            }
+        }
+    }
+    let f = up.form;
     let fields = vec![
         (f.field_name0, f.field_value0),
         (f.field_name1, f.field_value1),

@@ -4,11 +4,12 @@
 
 use crate::error::WebError;
 use crate::session::{flash_cookie, local_path, Flash, Viewer, WebForm};
+use crate::upload::WebUpload;
 use crate::WebState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use roost_core::model::Visibility;
-use roost_core::usecase::{PollRequest, PostStatus};
+use roost_core::usecase::{PollRequest, PostStatus, Upload};
 use roost_core::{CoreError, CoreResult, Id};
 use serde::Deserialize;
 
@@ -94,6 +95,15 @@ pub struct ComposeForm {
     poll_duration: String,
     #[serde(default)]
     poll_multiple: String,
+    /// Descriptions of the pictures `media1`..`media4`.
+    #[serde(default)]
+    alt1: String,
+    #[serde(default)]
+    alt2: String,
+    #[serde(default)]
+    alt3: String,
+    #[serde(default)]
+    alt4: String,
 }
 
 impl ComposeForm {
@@ -121,11 +131,61 @@ impl ComposeForm {
     }
 }
 
+/// The pictures of a compose form, uploaded (each with its description) in order.
+async fn upload_pictures(
+    st: &WebState,
+    me: &roost_core::model::Account,
+    up: &mut WebUpload<ComposeForm>,
+) -> CoreResult<Vec<Id>> {
+    let alts = [
+        up.form.alt1.clone(),
+        up.form.alt2.clone(),
+        up.form.alt3.clone(),
+        up.form.alt4.clone(),
+    ];
+    let mut ids = Vec::new();
+    for (i, alt) in alts.into_iter().enumerate() {
+        let Some(bytes) = up.take(&format!("media{}", i + 1)) else {
+            continue;
+        };
+        let m = st
+            .roost
+            .upload_media(
+                me,
+                Upload {
+                    bytes,
+                    description: Some(alt).filter(|a| !a.trim().is_empty()),
+                    focus: None,
+                },
+                None,
+            )
+            .await?;
+        ids.push(m.attachment.id);
+    }
+    if !up.files.is_empty() {
+        return Err(CoreError::Validation(
+            "At most 4 pictures, in the four picture fields.".into(),
+        ));
+    }
+    Ok(ids)
+}
+
 pub async fn create(
     State(st): State<WebState>,
     viewer: Viewer,
-    WebForm(f): WebForm<ComposeForm>,
+    mut up: WebUpload<ComposeForm>,
 ) -> Result<Response, WebError> {
+    let media_ids = {
+        let back = local_path(&up.form.back, "/home");
+        let me = viewer.require(&back)?;
+        viewer.check_csrf(&up.form.csrf)?;
+        match upload_pictures(&st, me, &mut up).await {
+            Ok(ids) => ids,
+            Err(e @ CoreError::TooLarge(_)) => return Err(e.into()),
+            Err(e) => return back_with(&viewer, Err(e), &back).map(IntoResponse::into_response),
+        }
+    };
+    let f = up.form;
     let back = local_path(&f.back, "/home");
     let me = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf)?;
@@ -155,6 +215,7 @@ pub async fn create(
         quoted_status_id,
         visibility,
         spoiler_text: Some(f.spoiler_text).filter(|s| !s.is_empty()),
+        media_ids,
         ..Default::default()
     };
     let msg = if in_reply_to_id.is_some() {

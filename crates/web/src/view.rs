@@ -47,6 +47,7 @@ pub struct Card {
     pub views_today: i64,
     /// The post a page is about (drawn emphasised).
     pub focus: bool,
+    pub media: Vec<Picture>,
     /// "Filtered: <title>": the viewer's filters (warn or blur) collapse it.
     pub filtered: Option<String>,
     pub poll: Option<PollCard>,
@@ -114,6 +115,43 @@ pub struct Who {
     pub url: String,
     pub foreign: bool,
     pub region: String,
+    /// The profile picture (the placeholder when none is set or kept here).
+    pub avatar: String,
+}
+
+/// An attachment as a card shows it.
+pub struct Picture {
+    pub url: String,
+    /// What the page shows (the preview for images).
+    pub preview: String,
+    /// The description; empty when the author gave none.
+    pub alt: String,
+    /// `image`, `gifv`, `video` or `audio`.
+    pub kind: &'static str,
+}
+
+/// The attachments of a view, with URLs the viewer may use.
+pub fn pictures(v: &StatusView) -> Vec<Picture> {
+    v.media
+        .iter()
+        .filter_map(|m| {
+            let url = m.url.clone()?;
+            Some(Picture {
+                preview: m.preview_url.clone().unwrap_or_else(|| url.clone()),
+                url,
+                alt: m.attachment.description.clone(),
+                kind: m.attachment.kind.as_str(),
+            })
+        })
+        .collect()
+}
+
+/// Where an account's picture is linked: its file here, or the placeholder.
+pub fn avatar_url(roost: &Roost, a: &Account) -> String {
+    match (&a.avatar, roost.is_local(a)) {
+        (Some(f), true) => format!("{}/{f}", roost.cfg.public_media_base()),
+        _ => "/static/avatar.png".to_string(),
+    }
 }
 
 pub fn who(roost: &Roost, a: &Account) -> Who {
@@ -129,6 +167,7 @@ pub fn who(roost: &Roost, a: &Account) -> Who {
         handle: format!("@{acct}"),
         foreign: !roost.is_local(a),
         region: a.home_region.clone(),
+        avatar: avatar_url(roost, a),
     }
 }
 
@@ -216,6 +255,7 @@ pub fn card(roost: &Roost, v: &StatusView, signed_in: Option<&Account>) -> Card 
             .poll
             .as_ref()
             .map(|p| poll_card(roost, p, signed_in.is_some(), v.transit)),
+        media: pictures(v),
         author,
     }
 }

@@ -181,9 +181,18 @@ pub struct SourceParams {
 pub async fn update_credentials(
     State(st): State<AppState>,
     auth: Auth,
-    Params(p): Params<UpdateParams>,
+    mut form: crate::upload::Upload<UpdateParams>,
 ) -> ApiResult<Json<wire::Account>> {
     let me = auth.user("write:accounts")?;
+    for (field, role) in [
+        ("avatar", roost_core::media::MediaRole::Avatar),
+        ("header", roost_core::media::MediaRole::Header),
+    ] {
+        if let Some(bytes) = form.take(field) {
+            st.roost.set_profile_picture(me, role, bytes).await?;
+        }
+    }
+    let p = form.params;
     if let Some(f) = &p.fields_attributes {
         let fields = fields_of(f)?;
         st.roost.set_profile_fields(me, fields).await?;

@@ -32,10 +32,33 @@ pub fn polls_configuration() -> Value {
     })
 }
 
+/// The media limits in force and the types accepted (all zero and none where uploads are
+/// not set up, so nothing is advertised that does not work).
+pub(crate) fn media_config(
+    st: &AppState,
+) -> (roost_core::media::MediaLimits, &'static [&'static str]) {
+    match st.roost.media_limits() {
+        Some(l) => (*l, roost_core::media::SUPPORTED_MIME_TYPES),
+        None => (
+            roost_core::media::MediaLimits {
+                image_size_limit: 0,
+                image_matrix_limit: 0,
+                video_size_limit: 0,
+                video_matrix_limit: 0,
+                video_frame_rate_limit: 0,
+                max_attachments: 0,
+                ..Default::default()
+            },
+            &[],
+        ),
+    }
+}
+
 pub async fn get(State(st): State<AppState>) -> ApiResult<Json<Value>> {
     let cfg = &st.roost.cfg;
     let stats = st.roost.instance_stats().await?;
     let streaming = cfg.base_url.replacen("http", "ws", 1);
+    let (media, mime_types) = media_config(&st);
     Ok(Json(json!({
         "uri": cfg.domain,
         "title": cfg.title,
@@ -54,13 +77,14 @@ pub async fn get(State(st): State<AppState>) -> ApiResult<Json<Value>> {
             "accounts": { "max_featured_tags": MAX_FEATURED_TAGS },
             "statuses": {
                 "max_characters": cfg.max_status_chars,
-                "max_media_attachments": 0,
+                "max_media_attachments": media.max_attachments,
                 "characters_reserved_per_url": roost_core::text::URL_CHAR_COST,
             },
             "media_attachments": {
-                "supported_mime_types": [],
-                "image_size_limit": 0, "image_matrix_limit": 0,
-                "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0,
+                "supported_mime_types": mime_types,
+                "image_size_limit": media.image_size_limit, "image_matrix_limit": media.image_matrix_limit,
+                "video_size_limit": media.video_size_limit, "video_frame_rate_limit": media.video_frame_rate_limit, "video_matrix_limit": media.video_matrix_limit,
+                "description_limit": media.description_limit,
             },
             "polls": polls_configuration(),
         },

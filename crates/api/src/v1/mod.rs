@@ -11,13 +11,14 @@ pub mod directory;
 pub mod domain_blocks;
 pub mod endorsements;
 pub mod favourites;
-pub mod filters;
 pub mod featured_tags;
+pub mod filters;
 pub mod follow_requests;
 pub mod followed_tags;
 pub mod instance;
 pub mod lists;
 pub mod markers;
+pub mod media;
 pub mod mutes;
 pub mod notifications;
 pub mod polls;
@@ -255,5 +256,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/instance/translation_languages",
             get(instance::translation_languages),
+        )
+        // Media (uploads and one's own attachments).
+        .route("/api/v1/media", post(media::post))
+        .route(
+            "/api/v1/media/{id}",
+            get(media::get).put(media::put).delete(media::delete),
         )
 }

@@ -73,6 +73,17 @@ pub(crate) fn parse_time(field: &str, v: &str) -> ApiResult<jiff::Timestamp> {
     })
 }
 
+/// Unknown IDs are the use case's 422 ("media not found"), not a 404.
+fn media_ids(ids: &[String]) -> ApiResult<Vec<Id>> {
+    ids.iter()
+        .map(|s| {
+            s.trim()
+                .parse::<Id>()
+                .map_err(|_| ApiError::Unprocessable("Validation failed: media not found".into()))
+        })
+        .collect()
+}
+
 fn visibility(v: Option<&str>) -> ApiResult<Option<Visibility>> {
     match v.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
@@ -91,11 +102,7 @@ pub async fn post(
     Params(p): Params<PostParams>,
 ) -> ApiResult<Response> {
     let me = auth.user("write:statuses")?;
-    if !p.media_ids.is_empty() {
-        return Err(ApiError::Unprocessable(
-            "Validation failed: media attachments are not supported".into(),
-        ));
-    }
+    let media_ids = media_ids(&p.media_ids)?;
     let idempotency_key = headers
         .get("idempotency-key")
         .map(|v| v.to_str().map(String::from))
@@ -122,6 +129,7 @@ pub async fn post(
                 idempotency_key,
                 poll: p.poll.and_then(PollParams::request),
                 scheduled_at,
+                media_ids,
             },
         )
         .await?;
@@ -189,6 +197,17 @@ pub struct EditParams {
     media_ids: Vec<String>,
     #[serde(default)]
     poll: Option<PollParams>,
+    media_attributes: Vec<MediaAttribute>,
+}
+
+/// `media_attributes[]`: a new description or focus for one of the post's attachments.
+#[derive(Deserialize)]
+pub struct MediaAttribute {
+    id: String,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    focus: Option<String>,
 }
 
 pub async fn put(
@@ -198,11 +217,14 @@ pub async fn put(
     Params(p): Params<EditParams>,
 ) -> ApiResult<Json<wire::Status>> {
     let me = auth.user("write:statuses")?;
-    if !p.media_ids.is_empty() {
-        return Err(ApiError::Unprocessable(
-            "Validation failed: media attachments are not supported".into(),
-        ));
-    }
+    // Attachments stay as posted: `media_ids` of an edit is not read (only their
+    // descriptions and focus change, through `media_attributes`).
+    let _ = &p.media_ids;
+    let media_attributes = p
+        .media_attributes
+        .into_iter()
+        .map(|a| Ok((media_ids(&[a.id])?[0], a.description, a.focus)))
+        .collect::<ApiResult<Vec<_>>>()?;
     let view = st
         .roost
         .edit_status(
@@ -214,6 +236,7 @@ pub async fn put(
                 sensitive: p.sensitive,
                 language: p.language,
                 poll: p.poll.and_then(PollParams::request),
+                media_attributes,
             },
         )
         .await?;
@@ -243,7 +266,10 @@ pub async fn history(
     let (view, revisions) = st.roost.status_history(path_id(&id)?, viewer).await?;
     let m = Mapper::new(&st.roost.cfg);
     Ok(Json(
-        revisions.iter().map(|r| m.edit(&view.account, r)).collect(),
+        revisions
+            .iter()
+            .map(|r| m.edit(&view.account, r, &view.media))
+            .collect(),
     ))
 }
 

@@ -13,6 +13,7 @@ pub async fn get(State(st): State<AppState>) -> ApiResult<Json<Value>> {
     let cfg = &st.roost.cfg;
     let stats = st.roost.instance_stats().await?;
     let streaming = cfg.base_url.replacen("http", "ws", 1);
+    let (media, mime_types) = crate::v1::instance::media_config(&st);
     Ok(Json(json!({
         "domain": cfg.domain,
         "title": cfg.title,
@@ -29,14 +30,14 @@ pub async fn get(State(st): State<AppState>) -> ApiResult<Json<Value>> {
             "accounts": { "max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": 5 },
             "statuses": {
                 "max_characters": cfg.max_status_chars,
-                "max_media_attachments": 0,
+                "max_media_attachments": media.max_attachments,
                 "characters_reserved_per_url": roost_core::text::URL_CHAR_COST,
             },
             "media_attachments": {
-                "supported_mime_types": [],
-                "description_limit": 1500,
-                "image_size_limit": 0, "image_matrix_limit": 0,
-                "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0,
+                "supported_mime_types": mime_types,
+                "description_limit": media.description_limit,
+                "image_size_limit": media.image_size_limit, "image_matrix_limit": media.image_matrix_limit,
+                "video_size_limit": media.video_size_limit, "video_frame_rate_limit": media.video_frame_rate_limit, "video_matrix_limit": media.video_matrix_limit,
             },
             "polls": polls_configuration(),
             "translation": { "enabled": false },

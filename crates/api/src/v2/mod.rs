@@ -2,6 +2,7 @@
 
 pub mod filters;
 pub mod instance;
+pub mod media;
 pub mod notifications;
 
 use crate::AppState;
@@ -60,4 +61,5 @@ pub fn routes() -> Router<AppState> {
             "/api/v2/filter_statuses/{id}",
             get(filters::get_status).delete(filters::delete_status),
         )
+        .route("/api/v2/media", post(media::post))
 }

@@ -27,6 +27,8 @@ pub struct StatusView {
     pub filtered: Vec<crate::filtering::FilterMatch>,
     /// Its poll, tallied, with the viewer's own votes.
     pub poll: Option<crate::model::Poll>,
+    /// Attachments in order, with URLs this viewer may use.
+    pub media: Vec<super::media::MediaView>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +66,7 @@ struct Loaded {
     polls: HashMap<Id, crate::model::Poll>,
     viewer: Option<Id>,
     has_viewer: bool,
+    media: HashMap<Id, Vec<super::media::MediaView>>,
 }
 
 impl Roost {
@@ -119,6 +122,7 @@ impl Roost {
         let flags: HashMap<Id, ViewerFlags> = b.flags.into_iter().collect();
         let visible_quotes: HashSet<Id> = b.visible_quotes.into_iter().collect();
         let polls = b.polls.into_iter().map(|p| (p.status_id, p)).collect();
+        let media = self.media_by_status(&statuses, b.media, viewer);
 
         let loaded = Loaded {
             statuses,
@@ -131,6 +135,7 @@ impl Roost {
             polls,
             viewer,
             has_viewer: viewer.is_some(),
+            media,
         };
         let mut views: Vec<StatusView> = ids.iter().filter_map(|id| loaded.build(*id, 0)).collect();
         if let Some(v) = viewer {
@@ -263,6 +268,7 @@ impl Loaded {
                 p.viewer_is_author = self.viewer == Some(p_author);
                 p
             }),
+            media: self.media.get(&id).cloned().unwrap_or_default(),
         })
     }
 }

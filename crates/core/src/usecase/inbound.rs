@@ -215,8 +215,13 @@ impl Roost {
         if let Some(s) = self.store.status(id).await? {
             if s.account_id == author {
                 let event = self.deletion_event(&s).await?;
+                let media = self.store.status_media(&[id]).await?;
                 if self.store.delete_status(id).await?.is_some() {
                     self.live_event(event);
+                }
+                // The kept copies of its files go with it.
+                for m in &media {
+                    self.drop_blobs(m).await?;
                 }
             }
         }

@@ -11,6 +11,7 @@ mod followed_tags;
 mod hydrate;
 mod inbound;
 mod lists;
+mod media;
 mod moderation;
 pub mod notification_groups;
 mod notifications;
@@ -29,6 +30,7 @@ pub use conversations::ConversationView;
 pub use filters::{FilterInput, KeywordChange};
 pub use followed_tags::TagView;
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
+pub use media::{FileKey, MediaPorts, MediaView, ServedFile, Upload};
 pub use moderation::{AdminAction, AdminUndo, NewReport, ReportChange, Staff, NOT_ALLOWED};
 pub use polls::PollRequest;
 pub use safety::{DomainBlocksPage, MutesPage};
@@ -75,6 +77,19 @@ pub struct RoostConfig {
     pub cluster: Arc<Cluster>,
     /// Sign-in and sign-up attempts allowed per client address and per login.
     pub limits: crate::limits::LimitsConfig,
+    /// Public media (public posts' attachments, profile pictures) are linked under this
+    /// base (a CDN) instead of the region's own `/media`.
+    pub media_base_url: Option<String>,
+}
+
+impl RoostConfig {
+    /// Where public media files are linked.
+    pub fn public_media_base(&self) -> String {
+        match &self.media_base_url {
+            Some(b) => b.trim_end_matches('/').to_string(),
+            None => format!("{}/media", self.base_url),
+        }
+    }
 }
 
 /// A region's roost: the use cases over one store.
@@ -99,6 +114,8 @@ pub struct Roost {
     pub live: Arc<crate::live::Live>,
     /// The region's domain blocks, kept in memory.
     pub(crate) moderation: moderation::ModerationState,
+    /// Processing and storage of uploads; None where media is not set up.
+    pub(crate) media: Option<MediaPorts>,
 }
 
 /// Mastodon's limits on `limit`.
@@ -121,6 +138,7 @@ impl Roost {
             foreign_views: Mutex::new(HashMap::new()),
             web_app: tokio::sync::OnceCell::new(),
             moderation: Default::default(),
+            media: None,
             live: Arc::new(crate::live::Live::new(Arc::new(
                 crate::live::LocalBus::new(),
             ))),

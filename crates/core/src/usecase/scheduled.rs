@@ -38,6 +38,12 @@ impl Roost {
         if at < now() + SCHEDULE_MIN_AHEAD {
             return Err(too_soon());
         }
+        // A scheduled row keeps no attachments yet: refused rather than posted without them.
+        if !req.media_ids.is_empty() {
+            return Err(CoreError::Validation(
+                "Scheduled posts cannot carry media yet; post it now or without the files".into(),
+            ));
+        }
         // Checked now so that a post that could never be published is refused now.
         self.check_postable(&req.text, req.spoiler_text.as_deref())?;
         if let Some(p) = &req.poll {
@@ -157,6 +163,7 @@ impl Roost {
                                 hide_totals: p.hide_totals,
                             }),
                             scheduled_at: None,
+                            media_ids: Vec::new(),
                         };
                         self.post_status_as(&a, req, Some(s.id)).await.map(|_| ())
                     }

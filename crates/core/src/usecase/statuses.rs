@@ -27,6 +27,8 @@ pub struct PostStatus {
     /// Publish then rather than now (at least five minutes ahead; a time already past
     /// publishes now, as Mastodon does).
     pub scheduled_at: Option<jiff::Timestamp>,
+    /// Uploads to attach, in order (the author's own, unattached, processed; at most 4).
+    pub media_ids: Vec<Id>,
 }
 
 /// `PUT /api/v1/statuses/:id`.
@@ -39,6 +41,8 @@ pub struct EditStatus {
     /// As Mastodon: an edit without a poll removes the status's poll; changing the
     /// options or `multiple` clears the votes.
     pub poll: Option<super::polls::PollRequest>,
+    /// `media_attributes[]`: (attachment, description, focus) of the post's own media.
+    pub media_attributes: Vec<(Id, Option<String>, Option<String>)>,
 }
 
 pub(crate) fn valid_language(l: &str) -> bool {
@@ -88,9 +92,11 @@ impl Roost {
         spoiler: Option<String>,
         sensitive: Option<bool>,
         language: Option<String>,
+        has_media: bool,
     ) -> CoreResult<Prepared> {
         let text = text::strip_forbidden(text).replace("\r\n", "\n");
-        if text.trim().is_empty() {
+        // A post of pictures alone may have no words (as Mastodon).
+        if text.trim().is_empty() && !has_media {
             return Err(CoreError::Validation(
                 "Validation failed: Text can't be blank".into(),
             ));
@@ -175,8 +181,15 @@ impl Roost {
             }
         }
         let p = self
-            .prepare_text(&req.text, req.spoiler_text, req.sensitive, req.language)
+            .prepare_text(
+                &req.text,
+                req.spoiler_text,
+                req.sensitive,
+                req.language,
+                !req.media_ids.is_empty(),
+            )
             .await?;
+        self.check_attachable(author, &req.media_ids).await?;
         let mut visibility = req.visibility.unwrap_or(defaults.visibility);
         let parent = match req.in_reply_to_id {
             Some(id) => Some(self.visible_status(id, Some(author.id)).await?),
@@ -269,6 +282,14 @@ impl Roost {
             }
             Err(e) => return Err(e.into()),
         };
+        if !req.media_ids.is_empty() {
+            if let Err(e) = self.attach(status.id, author, &req.media_ids).await {
+                // Another request took an upload between the check and now: the post
+                // goes too, as if it had never been made.
+                self.store.delete_status(status.id).await?;
+                return Err(e);
+            }
+        }
         let mentioned: Vec<Id> = new.mentions.clone();
         self.notify_many(
             &mentioned,
@@ -362,7 +383,7 @@ impl Roost {
                     .transit_status(viewer, id)
                     .await?
                     .ok_or(CoreError::NotFound("status"))?;
-                Ok(transit_view(t, viewer.is_some()))
+                Ok(self.transit_view_for(t, viewer))
             }
             Err(e) => Err(e),
         }
@@ -402,6 +423,10 @@ impl Roost {
             .delete_status(id)
             .await?
             .ok_or(CoreError::NotFound("status"))?;
+        // The rows went with the post; now the files nothing else names.
+        for m in &view.media {
+            self.drop_blobs(&m.attachment).await?;
+        }
         self.live_event(gone);
         self.publish(Outbound::Deleted {
             status: Box::new(status),
@@ -425,10 +450,17 @@ impl Roost {
         }
         let language = edit.language.or(status.language.clone());
         let p = self
-            .prepare_text(&edit.text, edit.spoiler_text, edit.sensitive, language)
+            .prepare_text(
+                &edit.text,
+                edit.spoiler_text,
+                edit.sensitive,
+                language,
+                !self.store.status_media(&[id]).await?.is_empty(),
+            )
             .await?;
         let new_poll = edit.poll.as_ref().map(|p| p.to_new()).transpose()?;
         let old_poll = self.store.polls(&[id], None).await?.pop();
+        self.update_attached(id, &edit.media_attributes).await?;
         let old_mentions: Vec<Id> = self
             .store
             .mentions(&[id])
@@ -851,6 +883,7 @@ pub fn transit_view(t: TransitStatus, has_viewer: bool) -> StatusView {
         transit: true,
         filtered: Vec::new(),
         poll: None,
+        media: Vec::new(),
     }
 }
 

@@ -1,7 +1,6 @@
 //! Home, public and hashtag timelines.
 
 use super::hydrate::StatusView;
-use super::statuses::transit_view;
 use super::{clamp_page, Roost};
 use crate::id::Id;
 use crate::model::{Page, RegionScope};
@@ -62,7 +61,7 @@ impl Roost {
         let filters = self.filters_for(viewer).await?;
         for t in transit {
             if !all.iter().any(|v| v.status.id == t.status.id) {
-                let mut v = transit_view(t, true);
+                let mut v = self.transit_view_for(t, Some(viewer));
                 super::filters::mark(&filters, &mut v);
                 all.push(v);
             }

@@ -101,10 +101,14 @@ async fn every_advertised_url_and_feature_is_served() {
     s.post_status_raw(&alice, json!({"status": "a".repeat(max + 1)}))
         .await
         .error(422);
-    // Features switched off are off in both documents and not served.
-    for doc in [&v1, &v2] {
-        assert_eq!(doc["configuration"]["statuses"]["max_media_attachments"], 0);
-    }
+    // Translation is switched off: said so, and no language pairs are offered.
+    assert_eq!(v2["configuration"]["translation"]["enabled"], false);
+    assert_eq!(
+        s.get("/api/v1/instance/translation_languages", None)
+            .await
+            .ok(),
+        json!({})
+    );
     // Polls as advertised: the limits pass, one past each fails; both documents agree.
     let polls = &v2["configuration"]["polls"];
     assert_eq!(v1["configuration"]["polls"], *polls);
@@ -168,9 +172,29 @@ async fn every_advertised_url_and_feature_is_served() {
         json!({})
     );
     assert_eq!(v2["configuration"]["translation"]["enabled"], false);
+    // Media as advertised: four attachments, the limits and types that uploads enforce.
+    for doc in [&v1, &v2] {
+        let c = &doc["configuration"];
+        assert_eq!(c["statuses"]["max_media_attachments"], 4);
+        let types = c["media_attachments"]["supported_mime_types"]
+            .as_array()
+            .unwrap();
+        for t in [
+            "image/jpeg",
+            "image/png",
+            "image/gif",
+            "image/webp",
+            "video/mp4",
+            "audio/mpeg",
+        ] {
+            assert!(types.iter().any(|x| x == t), "{t} not advertised");
+        }
+        assert_eq!(c["media_attachments"]["image_size_limit"], 16 * 1024 * 1024);
+        assert_eq!(c["media_attachments"]["image_matrix_limit"], 33_177_600);
+    }
     assert_eq!(
         status_of(&s, reqwest::Method::POST, &s.url("/api/v2/media")).await,
-        404
+        401
     );
 
     // Images named by the documents exist.

@@ -277,6 +277,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/ap/roost/status"),
     ("POST", "/ap/roost/live"),
     ("GET", "/ap/roost/holdings/{id}"),
+    ("GET", "/ap/roost/media/{id}"),
+    ("GET", "/media/{file}"),
+    ("GET", "/media/p/{media}/{variant}/{viewer}/{expires}/{sig}"),
+    ("GET", "/media/t/{media}/{viewer}/{expires}/{sig}"),
+    ("POST", "/api/v1/media"),
+    ("GET", "/api/v1/media/{id}"),
+    ("PUT", "/api/v1/media/{id}"),
+    ("DELETE", "/api/v1/media/{id}"),
+    ("POST", "/api/v2/media"),
 ];
 
 /// Every answer must come within this; generous, so only a hang or a blow-up trips it.

@@ -10,6 +10,7 @@ mod grouped_notifications;
 mod hardening;
 mod masto_js;
 mod mastodon_py;
+mod media;
 mod moderation;
 mod notifications;
 mod oauth;

@@ -171,7 +171,6 @@ async fn masto_js_lists_and_filters() {
     );
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn masto_js_polls() {
     let Some(dir) = tokio::task::spawn_blocking(masto_tests).await.unwrap() else {
@@ -200,5 +199,34 @@ async fn masto_js_polls() {
     assert!(
         all.contains("pass 2") && all.contains("fail 0"),
         "the masto.js poll tests did not run:\n{all}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn masto_js_uploads_media() {
+    let Some(dir) = tokio::task::spawn_blocking(masto_tests).await.unwrap() else {
+        return;
+    };
+    let s = crate::support::TestServer::start().await;
+    let alice = s.register("alice").await;
+    let envs = [
+        ("ROOST_URL", s.base.clone()),
+        ("ALICE_TOKEN", alice.token.clone()),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(dir.join("node_modules/.bin/node"))
+            .args(["--test-reporter=spec", "--test-timeout=60000", "media.mjs"])
+            .current_dir(&dir)
+            .envs(envs)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "masto.js media test failed:\n{all}");
+    assert!(
+        all.contains("pass 1") && all.contains("fail 0"),
+        "no masto.js test ran:\n{all}"
     );
 }

@@ -43,7 +43,7 @@ fn python() -> Option<PathBuf> {
 }
 
 /// The Python to run pytest with, or None after saying SKIPPED (outside CI only).
-fn python_or_skip(what: &str) -> Option<PathBuf> {
+pub(crate) fn python_or_skip(what: &str) -> Option<PathBuf> {
     let py = python();
     if py.is_none() {
         assert!(
@@ -165,7 +165,6 @@ async fn mastodon_py_lists() {
     pytest(py, "test_mastodon_py_lists.py", envs, "3 passed").await;
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mastodon_py_polls() {
     let Some(py) = python_or_skip("polls test") else {
@@ -174,4 +173,14 @@ async fn mastodon_py_polls() {
     let s = TestServer::start().await;
     let envs = vec![("ROOST_URL", s.base.clone())];
     pytest(py, "test_mastodon_py_polls.py", envs, "3 passed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_py_media() {
+    let Some(py) = python_or_skip("media test") else {
+        return;
+    };
+    let s = TestServer::start().await;
+    let envs = vec![("ROOST_URL", s.base.clone())];
+    pytest(py, "test_mastodon_py_media.py", envs, "1 passed").await;
 }

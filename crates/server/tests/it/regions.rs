@@ -577,6 +577,20 @@ fn only_the_gate_holds_an_http_client() {
             );
         }
     }
+    // Media: only the S3 blob store talks HTTP, to the region's own bucket (never to
+    // another region); processing and the directory store do not.
+    let media = std::fs::read_to_string(root.join("crates/media/Cargo.toml")).unwrap();
+    assert!(media.contains("For the S3 blob store only (s3.rs)"));
+    for f in walk(&root.join("crates/media/src")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        if !f.ends_with("s3.rs") {
+            assert!(
+                !text.contains("reqwest"),
+                "{} uses an HTTP client outside the S3 store",
+                f.display()
+            );
+        }
+    }
     for f in walk(&root.join("crates/server/src")) {
         let text = std::fs::read_to_string(&f).unwrap();
         if !f.ends_with("audit.rs") && !f.ends_with("demo.rs") {
@@ -589,7 +603,7 @@ fn only_the_gate_holds_an_http_client() {
     }
 }
 
-async fn audit(r: &Regions) -> roost_server::audit::AuditReport {
+pub(crate) async fn audit(r: &Regions) -> roost_server::audit::AuditReport {
     let data_dirs = REGION_CODES
         .iter()
         .map(|c| (c.to_string(), r.data_dir(c)))
@@ -611,7 +625,7 @@ async fn db(r: &Regions, code: &str) -> sqlx::SqlitePool {
     sqlx::SqlitePool::connect(&url).await.unwrap()
 }
 
-fn kinds(rep: &roost_server::audit::AuditReport) -> Vec<String> {
+pub(crate) fn kinds(rep: &roost_server::audit::AuditReport) -> Vec<String> {
     rep.violations
         .iter()
         .map(|v| format!("{:?}", v.kind))

@@ -77,9 +77,7 @@ const CALLS: &[(&str, &str)] = &[
 /// Paths served by other work in progress (lists, filters, conversations and followed
 /// tags; search, trends and suggestions; media): skipped here until those land, then
 /// this list is emptied.
-const OWNED_ELSEWHERE: &[&str] = &[
-    "/api/v1/trends/tags",
-];
+const OWNED_ELSEWHERE: &[&str] = &["/api/v1/trends/tags"];
 
 fn owned_elsewhere(path: &str) -> bool {
     let bare = path.split('?').next().unwrap_or(path);

@@ -122,6 +122,30 @@ impl Browser {
         self.finish(rb).await
     }
 
+    /// Posts a multipart form (fields and files) with the current CSRF token added.
+    pub(crate) async fn submit_files(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: Vec<(&str, &str, Vec<u8>)>,
+    ) -> Page {
+        let mut form = reqwest::multipart::Form::new().text("csrf", self.csrf.clone());
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        for (k, name, bytes) in files {
+            form = form.part(
+                k.to_string(),
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            );
+        }
+        let rb = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .multipart(form);
+        self.finish(rb).await
+    }
+
     pub(crate) async fn submit_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let rb = self.http.post(format!("{}{path}", self.base)).form(fields);
         self.finish(rb).await

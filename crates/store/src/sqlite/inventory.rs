@@ -20,6 +20,8 @@ pub struct Inventory {
     /// and per row of its private data (scheduled posts, notes...). Neither ever leaves
     /// home, so each is a violation on its own.
     pub identity_abroad: Vec<String>,
+    /// Foreign media files kept here: (ledger object `media:ID`, the file's SHA-256).
+    pub media_files: Vec<(String, String)>,
 }
 
 /// Statuses: the class depends on what the row is, as the federation classes it on send.
@@ -91,6 +93,29 @@ impl SqliteStore {
                         author,
                         format!("status:{id}"),
                     ));
+                }
+
+                // Files of foreign posts: the class of the post they are on.
+                let media: Vec<(i64, String, i64, String, Option<String>)> = rows(
+                    c,
+                    "SELECT m.id, s.visibility, a.id, a.home_region, m.file_hash \
+                     FROM media m JOIN accounts a ON a.id = m.account_id \
+                     JOIN statuses s ON s.id = m.status_id \
+                     WHERE a.home_region <> $1 ORDER BY m.id",
+                    &[&local_region],
+                    |r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?, col(r, 3)?, col(r, 4)?)),
+                )?;
+                for (id, visibility, author, home, hash) in media {
+                    let object = format!("media:{id}");
+                    inv.items.push(item(
+                        home,
+                        status_class(&visibility, false),
+                        author,
+                        object.clone(),
+                    ));
+                    if let Some(h) = hash {
+                        inv.media_files.push((object, h));
+                    }
                 }
 
                 // Pairs owned by a foreign account, each (owner, other): follows (pending

@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "organise_polls",
         include_str!("../../migrations/sqlite/0006_organise_polls.sql"),
     ),
+    (
+        8,
+        "media",
+        include_str!("../../migrations/sqlite/0008_media.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

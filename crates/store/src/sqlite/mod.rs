@@ -20,6 +20,7 @@ mod identity;
 mod inventory;
 mod ledger;
 mod lists;
+pub(crate) mod media;
 mod migrate;
 mod misc;
 mod moderation;

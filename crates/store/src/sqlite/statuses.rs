@@ -1078,7 +1078,9 @@ fn bundle_in(
     };
     let views = views_in(c, &all, day)?;
     let polls = super::polls::polls_in(c, &all, viewer)?;
+    let media = super::media::status_media_in(c, &all)?;
     Ok(StatusBundle {
+        media,
         statuses,
         accounts,
         mentions,
