@@ -10,6 +10,7 @@ pub mod live;
 pub mod model;
 pub mod password;
 pub mod remote;
+pub mod search;
 pub mod store;
 pub mod text;
 pub mod usecase;

@@ -4,9 +4,18 @@
 use roost_core::store::{Store, StoreResult};
 use roost_core::Id;
 
-/// Deletes expired foreign items; returns how many.
-pub async fn purge_expired(store: &dyn Store, now: jiff::Timestamp) -> StoreResult<usize> {
-    let mut done = 0;
+/// What a purge removed.
+#[derive(Debug, Default)]
+pub struct Purged {
+    /// Inventory records handled.
+    pub items: usize,
+    /// Statuses deleted, for the search index to drop.
+    pub statuses: Vec<Id>,
+}
+
+/// Deletes expired foreign items.
+pub async fn purge_expired(store: &dyn Store, now: jiff::Timestamp) -> StoreResult<Purged> {
+    let mut done = Purged::default();
     loop {
         let batch = store.expired_foreign(now, 200).await?;
         if batch.is_empty() {
@@ -19,6 +28,7 @@ pub async fn purge_expired(store: &dyn Store, now: jiff::Timestamp) -> StoreResu
             match (kind, ids.as_slice()) {
                 ("status", [id]) => {
                     store.delete_status(*id).await?;
+                    done.statuses.push(*id);
                 }
                 ("account", [id]) => {
                     // The profile goes; the address stays, as follows still refer to it.
@@ -44,7 +54,7 @@ pub async fn purge_expired(store: &dyn Store, now: jiff::Timestamp) -> StoreResu
                 ),
             }
             store.remove_foreign(&r.object).await?;
-            done += 1;
+            done.items += 1;
         }
     }
 }

@@ -2,6 +2,7 @@
 //! "where is my data".
 
 mod ledger;
+mod related;
 mod residency;
 
 use crate::AppState;
@@ -14,4 +15,5 @@ pub fn routes() -> Router<AppState> {
         .route("/api/roost/v1/ledger/entries/{index}", get(ledger::entry))
         .route("/api/roost/v1/ledger/consistency", get(ledger::consistency))
         .route("/api/roost/v1/residency/me", get(residency::me))
+        .route("/api/roost/v1/statuses/{id}/related", get(related::get))
 }

@@ -102,6 +102,11 @@ async fn credential_account(
     let requests = st.roost.count_follow_requests(account.id).await?;
     let mut out = Mapper::new(&st.roost.cfg).credential_account(account, &locale, requests);
     out.role = Some(wire::Role::of(st.roost.role_of(account.id).await?));
+    let indexable = st.roost.indexable(account.id).await?;
+    out.indexable = indexable;
+    if let Some(src) = out.source.as_mut() {
+        src.indexable = indexable;
+    }
     Ok(Json(out))
 }
 
@@ -117,6 +122,9 @@ pub struct UpdateParams {
     bot: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_bool")]
     discoverable: Option<bool>,
+    /// Mastodon 4.2's opt-in to full-text search of one's public posts.
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    indexable: Option<bool>,
 }
 
 pub async fn update_credentials(
@@ -129,6 +137,9 @@ pub async fn update_credentials(
         .roost
         .update_profile(me, p.display_name, p.note, p.locked, p.bot, p.discoverable)
         .await?;
+    if let Some(on) = p.indexable {
+        st.roost.set_indexable(me.id, on).await?;
+    }
     credential_account(&st, &updated).await
 }
 

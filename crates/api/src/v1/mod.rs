@@ -1,6 +1,7 @@
 //! `/api/v1/...`
 
 pub mod accounts;
+pub mod accounts_search;
 pub mod apps;
 pub mod blocks;
 pub mod bookmarks;
@@ -14,10 +15,12 @@ pub mod notifications;
 pub mod reports;
 pub mod statuses;
 pub mod streaming;
+pub mod suggestions;
 pub mod timelines;
+pub mod trends;
 
 use crate::AppState;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
@@ -155,4 +158,15 @@ pub fn routes() -> Router<AppState> {
             get(streaming::hashtag_local),
         )
         .route("/api/v1/streaming/direct", get(streaming::direct))
+        // Search, trends and suggestions.
+        .route("/api/v1/accounts/search", get(accounts_search::get))
+        .route("/api/v1/trends", get(trends::tags))
+        .route("/api/v1/trends/tags", get(trends::tags))
+        .route("/api/v1/trends/statuses", get(trends::statuses))
+        .route("/api/v1/trends/links", get(trends::links))
+        .route("/api/v1/suggestions", get(suggestions::list))
+        .route(
+            "/api/v1/suggestions/{account_id}",
+            delete(suggestions::dismiss),
+        )
 }

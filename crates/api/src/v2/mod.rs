@@ -2,6 +2,8 @@
 
 pub mod instance;
 pub mod notifications;
+pub mod search;
+pub mod suggestions;
 
 use crate::AppState;
 use axum::routing::{get, post};
@@ -24,4 +26,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v2/notifications/{group_key}/dismiss",
             post(notifications::dismiss),
         )
+        // Search and suggestions.
+        .route("/api/v2/search", get(search::get))
+        .route("/api/v2/suggestions", get(suggestions::list))
 }

@@ -10,8 +10,10 @@ pub mod notification_groups;
 mod notifications;
 mod safety;
 pub mod scopes;
+pub mod search;
 mod statuses;
 mod timelines;
+mod trends;
 mod web;
 
 pub use accounts::{valid_username, AccountsPage, Registration};
@@ -19,7 +21,9 @@ pub use auth::{constant_eq, AuthContext, GrantRequest, IssuedToken, NewApp, OAut
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
 pub use moderation::{AdminAction, AdminUndo, NewReport, ReportChange, Staff, NOT_ALLOWED};
 pub use safety::{DomainBlocksPage, MutesPage};
+pub use search::{IndexQueue, SearchKind, SearchRequest, SearchResults, TagDay, TagView};
 pub use statuses::{content_class, transit_view, EditStatus, PostStatus};
+pub use trends::{LinkTrend, Suggestion};
 pub use web::{Neighbours, WebSession};
 
 use crate::id::{Id, IdGen};
@@ -81,6 +85,8 @@ pub struct Roost {
     pub live: Arc<crate::live::Live>,
     /// The region's domain blocks, kept in memory.
     pub(crate) moderation: moderation::ModerationState,
+    /// The full-text index and its worker's queue, once attached.
+    pub(crate) search: search::SearchState,
 }
 
 /// Mastodon's limits on `limit`.
@@ -103,6 +109,7 @@ impl Roost {
             foreign_views: Mutex::new(HashMap::new()),
             web_app: tokio::sync::OnceCell::new(),
             moderation: Default::default(),
+            search: Default::default(),
             live: Arc::new(crate::live::Live::new(Arc::new(
                 crate::live::LocalBus::new(),
             ))),

@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "moderation",
         include_str!("../../migrations/sqlite/0004_moderation.sql"),
     ),
+    (
+        7,
+        "search",
+        include_str!("../../migrations/sqlite/0007_search.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod cache;
+mod discovery;
 mod engine;
 mod federation;
 mod follows;
