@@ -18,6 +18,7 @@ mod regions;
 mod restart;
 mod rogue;
 mod safety;
+mod search;
 mod smoke;
 mod statuses;
 mod streaming;
