@@ -119,6 +119,11 @@ macro_rules! conformance_suite {
             moderation_flags_show_on_every_read,
             moderation_reports,
             moderation_domain_blocks,
+            discovery_index_states_skip_reblogs,
+            discovery_searchable_follows_mastodon,
+            discovery_account_and_tag_search,
+            discovery_engaged_statuses,
+            discovery_suggestions,
         );
         $crate::__conformance_tests!(
             @fixture $make;
@@ -4487,3 +4492,9 @@ pub async fn moderation_domain_blocks(s: &dyn Store) {
         .iter()
         .any(|x| x.domain == domain));
 }
+
+// ---------------------------------------------------------------------------------------
+// Search, trends and suggestions (`DiscoveryStore`)
+
+mod discovery;
+pub use discovery::*;
