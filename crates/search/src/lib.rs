@@ -399,6 +399,33 @@ impl SearchIndex for TantivyIndex {
     }
 }
 
+/// What the index in `dir` holds (read from its files, beside a running writer); `None`
+/// when there is no index there. For the audit.
+pub fn read_states(dir: &Path) -> Result<Option<Vec<IndexState>>, SearchError> {
+    if !dir.join("meta.json").is_file() {
+        return Ok(None);
+    }
+    let index = Index::open_in_dir(dir).map_err(err)?;
+    let reader: IndexReader = index.reader().map_err(err)?;
+    let searcher = reader.searcher();
+    let mut out = Vec::new();
+    for seg in searcher.segment_readers() {
+        let ff = seg.fast_fields();
+        let id = ff.u64("id").map_err(err)?;
+        let foreign = ff.u64("foreign").map_err(err)?;
+        for doc in seg.doc_ids_alive() {
+            if let Some(i) = id.first(doc) {
+                out.push(IndexState {
+                    id: Id(i as i64),
+                    edited_at: None,
+                    foreign: foreign.first(doc).unwrap_or(0) == 1,
+                });
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
 /// The segment ID a file of the index belongs to (`<32 hex>.<ext>`).
 fn segment_stem(name: &str) -> Option<&str> {
     let (stem, _) = name.split_once('.')?;

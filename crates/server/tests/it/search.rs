@@ -603,3 +603,82 @@ async fn suggestions_come_from_the_follow_graph() {
     assert!(ids(&s.get("/api/v1/suggestions", Some(&a.token)).await.ok()).is_empty());
     s.get("/api/v2/suggestions", None).await.error(401);
 }
+
+#[tokio::test]
+async fn the_audit_checks_each_index_against_the_inventory() {
+    let mut r = Regions::start(|_| policy_all("store")).await;
+    let (ins, ids_) = (r.get("in"), r.get("id"));
+    let (asha, budi) = r.asha_and_budi().await;
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    let pid = post(ids_, &budi, json!({"status": "auditedword"})).await;
+    eventually(10, "delivery", || async {
+        ins.home_ids(&asha).await.contains(&pid).then_some(())
+    })
+    .await;
+    let index = r.data_dir("in").join("search");
+    eventually(5, "indexing", || async {
+        roost_search::holds_word(&index, "auditedword")
+            .unwrap()
+            .then_some(())
+    })
+    .await;
+    let index_violations = |report: &roost_server::audit::AuditReport| {
+        report
+            .violations
+            .iter()
+            .filter(|v| v.detail.contains("search index"))
+            .count()
+    };
+    let report = audit(&r).await;
+    assert_eq!(index_violations(&report), 0, "{}", report.render());
+    assert!(report.render().contains("1 foreign"), "{}", report.render());
+    // A foreign status in the index that the store does not hold is a violation.
+    r.stop("in").await;
+    let number = r.cluster.region("id").unwrap().number;
+    let stray = roost_core::Id::from_parts(jiff::Timestamp::now().as_millisecond(), number, 7);
+    {
+        use roost_core::search::{IndexDoc, SearchIndex};
+        let (idx, _) = roost_search::TantivyIndex::open(&index).unwrap();
+        idx.apply(
+            vec![IndexDoc {
+                id: stray,
+                author: roost_core::Id(budi.id.parse().unwrap()),
+                text: "stray".into(),
+                tags: vec![],
+                language: None,
+                reply: false,
+                sensitive: false,
+                link: false,
+                public: true,
+                created_at: jiff::Timestamp::now(),
+                edited_at: None,
+                foreign: true,
+            }],
+            &[],
+        )
+        .unwrap();
+    }
+    let report = audit(&r).await;
+    assert_eq!(index_violations(&report), 1, "{}", report.render());
+    // Restarted, the region reconciles its index with the store and drops the stray.
+    r.restart("in").await;
+    eventually(10, "reconciliation", || async {
+        (!roost_search::holds_word(&index, "stray").unwrap()).then_some(())
+    })
+    .await;
+    r.stop_all().await;
+}
+
+async fn audit(r: &Regions) -> roost_server::audit::AuditReport {
+    let data_dirs = REGION_CODES
+        .iter()
+        .map(|c| (c.to_string(), r.data_dir(c)))
+        .collect();
+    roost_server::audit::run(&roost_server::audit::AuditOptions {
+        cluster: (*r.cluster).clone(),
+        heads_file: r.root.path().join("audit-heads.json"),
+        data_dirs,
+    })
+    .await
+    .expect("audit runs")
+}
