@@ -154,3 +154,13 @@ async fn mastodon_py_safety() {
     let envs = vec![("ROOST_URL", s.base.clone())];
     pytest(py, "test_mastodon_py_safety.py", envs, "2 passed").await;
 }
+
+#[tokio::test]
+async fn mastodon_py_search() {
+    let Some(py) = python_or_skip("search test") else {
+        return;
+    };
+    let s = TestServer::start().await;
+    let envs = vec![("ROOST_URL", s.base.clone())];
+    pytest(py, "test_mastodon_py_search.py", envs, "1 passed").await;
+}
