@@ -682,3 +682,67 @@ async fn audit(r: &Regions) -> roost_server::audit::AuditReport {
     .await
     .expect("audit runs")
 }
+
+async fn page(s: &TestServer, path: &str, _cookie: Option<&str>) -> (u16, String) {
+    let r = s.http.get(s.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_web_search_page_trends_panel_and_tag_counts() {
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+    opt_in(&s, &alice).await;
+    let p = post(
+        &s,
+        &alice,
+        json!({"status": "网页搜索的测试 #网页 <b>bold</b>"}),
+    )
+    .await;
+    post(&s, &alice, json!({"status": "again #网页"})).await;
+    // Every page has the search box.
+    let (code, public) = page(&s, "/public", None).await;
+    assert_eq!(code, 200);
+    assert!(public.contains(r#"action="/search""#));
+    // The trends panel.
+    assert!(public.contains("Trending in this region"), "{public}");
+    assert!(public.contains("#网页"));
+    // Signed out: accounts and tags, posts need a session.
+    let (code, found) = page(&s, "/search?q=alice", None).await;
+    assert_eq!(code, 200);
+    assert!(found.contains("@alice"), "{found}");
+    let (_, found) = page(&s, &format!("/search?q={}", urlencode("#网页")), None).await;
+    assert!(found.contains("/tags/%E7%BD%91%E9%A1%B5"), "{found}");
+    assert!(found.contains("2 posts this week"), "{found}");
+    assert!(found.contains("Log in</a> to search posts"));
+    // Signed in, posts too, escaped.
+    let mut browser = crate::web_pages::Browser::new(&s.base);
+    browser.get("/login").await;
+    browser
+        .submit(
+            "/login",
+            &[("login", "alice"), ("password", "correct horse battery")],
+        )
+        .await;
+    let q = format!("/search?q={}", urlencode("搜索"));
+    let mut found = String::new();
+    for _ in 0..50 {
+        found = browser.get(&q).await.body;
+        if found.contains(&p) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(found.contains(&p), "{found}");
+    assert!(found.contains("网页搜索的测试"));
+    assert!(!found.contains("<b>bold</b>"));
+    browser
+        .get("/search?q=%3Cscript%3E")
+        .await
+        .lacks("<script>");
+    let (code, _) = page(&s, "/search", None).await;
+    assert_eq!(code, 200);
+    // The tag page counts its posts.
+    let (_, tag) = page(&s, "/tags/%E7%BD%91%E9%A1%B5", None).await;
+    assert!(tag.contains("2 posts this week, 2 today"), "{tag}");
+}
