@@ -131,3 +131,20 @@ fn filters_and_similarity() {
     let similar = idx.similar("手机操作系统", &[], Id(1), 5).unwrap();
     assert_eq!(similar, ids(&[2]));
 }
+
+#[test]
+fn a_removed_post_sharing_a_segment_leaves_no_bytes_either() {
+    let dir = tempfile::tempdir().unwrap();
+    let (idx, _) = TantivyIndex::open(dir.path()).unwrap();
+    idx.apply(
+        vec![doc(1, "keepsake 保留"), doc(2, "quuxzanzibar 秘密菠萝")],
+        &[],
+    )
+    .unwrap();
+    assert!(holds_word(dir.path(), "quuxzanzibar").unwrap());
+    idx.apply(Vec::new(), &[Id(2)]).unwrap();
+    assert!(!holds_word(dir.path(), "quuxzanzibar").unwrap());
+    assert!(!holds_word(dir.path(), "菠萝").unwrap());
+    assert_eq!(idx.query(&q("keepsake")).unwrap(), ids(&[1]));
+    assert!(!files(dir.path()).iter().any(|f| f.ends_with(".del")));
+}
