@@ -580,8 +580,9 @@ pub trait ModerationStore: Send + Sync {
     async fn delete_domain_block(&self, id: Id) -> StoreResult<bool>;
 }
 
-/// Uses of one tag on one day (UTC), for trends and Mastodon's `history`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Uses of one tag on one day (UTC), for trends and Mastodon's `history`. Counts with no
+/// person in them: `aggregate` class, the one form in which trends cross regions.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TagUse {
     pub tag: String,
     /// Days since the Unix epoch (UTC).

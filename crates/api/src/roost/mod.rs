@@ -4,6 +4,7 @@
 mod ledger;
 mod related;
 mod residency;
+mod trends;
 
 use crate::AppState;
 use axum::routing::get;
@@ -16,4 +17,5 @@ pub fn routes() -> Router<AppState> {
         .route("/api/roost/v1/ledger/consistency", get(ledger::consistency))
         .route("/api/roost/v1/residency/me", get(residency::me))
         .route("/api/roost/v1/statuses/{id}/related", get(related::get))
+        .route("/api/roost/v1/trends/tags", get(trends::tags))
 }

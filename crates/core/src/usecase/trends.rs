@@ -57,6 +57,30 @@ fn score(days: &[TagDay]) -> f64 {
         .sum()
 }
 
+/// Tags by [`score`] of their week.
+fn rank_tags(rows: &[TagUse], limit: u32, offset: u32) -> Vec<TagView> {
+    let mut by_tag: HashMap<&str, Vec<&TagUse>> = HashMap::new();
+    for r in rows {
+        by_tag.entry(r.tag.as_str()).or_default().push(r);
+    }
+    let mut tags: Vec<TagView> = by_tag
+        .into_iter()
+        .map(|(name, rows)| TagView {
+            name: name.to_string(),
+            history: week(&rows),
+        })
+        .collect();
+    tags.sort_by(|a, b| {
+        score(&b.history)
+            .total_cmp(&score(&a.history))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    tags.into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect()
+}
+
 impl Roost {
     /// Mastodon's `history` of each tag (normalised names): the last seven days (UTC),
     /// newest first, uses in public posts here and how many accounts made them. For
@@ -82,27 +106,43 @@ impl Roost {
     /// weighing more.
     pub async fn trending_tags(&self, limit: u32, offset: u32) -> CoreResult<Vec<TagView>> {
         let rows = self.store.tag_uses(since_days(TREND_DAYS), None).await?;
-        let mut by_tag: HashMap<&str, Vec<&TagUse>> = HashMap::new();
-        for r in &rows {
-            by_tag.entry(r.tag.as_str()).or_default().push(r);
-        }
-        let mut tags: Vec<TagView> = by_tag
-            .into_iter()
-            .map(|(name, rows)| TagView {
-                name: name.to_string(),
-                history: week(&rows),
-            })
+        Ok(rank_tags(&rows, limit, offset))
+    }
+
+    /// This region's tag counts of the last week, as another region may ask for them.
+    pub async fn local_tag_counts(&self) -> CoreResult<Vec<TagUse>> {
+        Ok(self.store.tag_uses(since_days(TREND_DAYS), None).await?)
+    }
+
+    /// `GET /api/roost/v1/trends/tags?scope=cluster`: trends over every region whose
+    /// policy lets its aggregate counts come here, asked through the gate (each answer is
+    /// ledgered there as an `aggregate` transfer); a region that cannot be reached is
+    /// left out. Only counts cross, never a post or an account.
+    pub async fn cluster_trending_tags(&self, limit: u32, offset: u32) -> CoreResult<Vec<TagView>> {
+        let mut rows = self.local_tag_counts().await?;
+        let others: Vec<String> = self
+            .cfg
+            .cluster
+            .regions
+            .keys()
+            .filter(|r| **r != self.cfg.region)
+            .cloned()
             .collect();
-        tags.sort_by(|a, b| {
-            score(&b.history)
-                .total_cmp(&score(&a.history))
-                .then_with(|| a.name.cmp(&b.name))
-        });
-        Ok(tags
-            .into_iter()
-            .skip(offset as usize)
-            .take(limit as usize)
-            .collect())
+        for region in others {
+            let d = self.cfg.cluster.decide(
+                &region,
+                &self.cfg.region,
+                roost_residency::DataClass::Aggregate,
+            );
+            if !d.allowed() {
+                continue;
+            }
+            match self.remote.tag_counts(&region).await {
+                Ok(theirs) => rows.extend(theirs),
+                Err(e) => tracing::warn!(region, error = %e, "tag counts unavailable"),
+            }
+        }
+        Ok(rank_tags(&rows, limit, offset))
     }
 
     /// `GET /api/v1/trends/statuses`: public posts of the last days by engagement.

@@ -140,6 +140,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/roost/v1/ledger/entries/{index}"),
     ("GET", "/api/roost/v1/ledger/consistency"),
     ("GET", "/api/roost/v1/statuses/{id}/related"),
+    ("GET", "/api/roost/v1/trends/tags"),
     ("GET", "/api/roost/v1/residency/me"),
     ("POST", "/api/v1/reports"),
     ("GET", "/api/v1/admin/accounts"),
@@ -205,6 +206,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/ap/roost/status"),
     ("POST", "/ap/roost/live"),
     ("GET", "/ap/roost/holdings/{id}"),
+    ("POST", "/ap/roost/tag_counts"),
 ];
 
 /// Every answer must come within this; generous, so only a hang or a blow-up trips it.

@@ -746,3 +746,55 @@ async fn the_web_search_page_trends_panel_and_tag_counts() {
     let (_, tag) = page(&s, "/tags/%E7%BD%91%E9%A1%B5", None).await;
     assert!(tag.contains("2 posts this week, 2 today"), "{tag}");
 }
+
+#[tokio::test]
+async fn cluster_trends_are_built_from_aggregate_counts_only() {
+    let r = Regions::start(|code| {
+        let mut p = policy_all("store");
+        // China's counts may not leave it.
+        if code == "cn" {
+            p.default.insert(DataClass::Aggregate, Action::Deny);
+        }
+        p
+    })
+    .await;
+    let (ins, ids_, cns) = (r.get("in"), r.get("id"), r.get("cn"));
+    let (asha, budi) = r.asha_and_budi().await;
+    let chen = cns.register("chen").await;
+    post(ins, &asha, json!({"status": "#跨区 from India"})).await;
+    post(ids_, &budi, json!({"status": "#跨区 from Indonesia"})).await;
+    post(ids_, &budi, json!({"status": "#跨区 again"})).await;
+    post(cns, &chen, json!({"status": "#跨区 from China"})).await;
+    let region = ins.get("/api/roost/v1/trends/tags", None).await.ok();
+    assert_eq!(region[0]["history"][0]["uses"], "1");
+    let cluster = ins
+        .get("/api/roost/v1/trends/tags?scope=cluster", None)
+        .await
+        .ok();
+    assert_eq!(cluster[0]["name"], "跨区");
+    assert_eq!(
+        cluster[0]["history"][0]["uses"], "3",
+        "India's and Indonesia's, not China's"
+    );
+    ins.get("/api/roost/v1/trends/tags?scope=galaxy", None)
+        .await
+        .error(422);
+    // Indonesia ledgered what it sent as aggregate, naming no one.
+    let head: roost_residency::SignedTreeHead =
+        serde_json::from_value(ids_.get("/api/roost/v1/ledger/head", None).await.ok()).unwrap();
+    let size = head.head.tree_size;
+    let mut sent = false;
+    for i in 0..size {
+        let e = ids_
+            .get(&format!("/api/roost/v1/ledger/entries/{i}"), None)
+            .await
+            .ok();
+        if e["entry"]["object"] == "tag-counts" {
+            assert_eq!(e["entry"]["class"], "aggregate", "{e}");
+            assert!(e["entry"]["subject"].is_null());
+            sent = true;
+        }
+    }
+    assert!(sent, "the counts were ledgered");
+    r.stop_all().await;
+}
