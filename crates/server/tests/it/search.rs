@@ -193,7 +193,7 @@ async fn operators_narrow_the_search() {
     // account_id, limit, offset, max_id.
     let page = s
         .get(
-            &format!("/api/v2/search?q=%E9%A6%99%E8%95%89&type=statuses&limit=1&offset=1"),
+            "/api/v2/search?q=%E9%A6%99%E8%95%89&type=statuses&limit=1&offset=1",
             Some(&alice.token),
         )
         .await
