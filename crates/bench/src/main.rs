@@ -417,12 +417,25 @@ async fn bench(o: Options) -> anyhow::Result<()> {
     // The search index is built from the store in the background at start: wait for it,
     // which gives the indexing rate.
     if o.only.is_empty() || o.only.iter().any(|x| x == "search") {
-        let log = out.join("server.log");
+        // Pages of the store are indexed oldest first: once the newest post is found,
+        // every post is.
+        let last = built.posts.len() - 1;
+        let probe = format!(
+            "{}/api/v2/search?q=number+{last}&type=statuses",
+            srv.base_url
+        );
         let deadline = Instant::now() + Duration::from_secs(3600);
-        while !std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .contains("search index reconciled")
-        {
+        loop {
+            let r: serde_json::Value = reqwest::Client::new()
+                .get(&probe)
+                .bearer_auth(&built.tokens[0])
+                .send()
+                .await?
+                .json()
+                .await?;
+            if r["statuses"].as_array().is_some_and(|a| !a.is_empty()) {
+                break;
+            }
             anyhow::ensure!(Instant::now() < deadline, "the search index was not built");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -169,7 +169,10 @@ pub async fn discovery_account_and_tag_search(s: &dyn Store) {
     assert_eq!(tags[0], tag, "exact first");
     assert_eq!(tags.len(), 3);
     let since = Timestamp::now() - jiff::SignedDuration::from_hours(24);
-    let uses = s.tag_uses(since, Some(std::slice::from_ref(&tag))).await.unwrap();
+    let uses = s
+        .tag_uses(since, Some(std::slice::from_ref(&tag)))
+        .await
+        .unwrap();
     assert_eq!(uses.len(), 1);
     assert_eq!((uses[0].uses, uses[0].accounts), (2, 2));
     let all = s.tag_uses(since, None).await.unwrap();
