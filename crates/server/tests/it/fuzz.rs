@@ -175,6 +175,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/public"),
     ("GET", "/public/local"),
     ("GET", "/tags/{name}"),
+    ("GET", "/search"),
     ("GET", "/notifications"),
     ("GET", "/your-data"),
     ("GET", "/settings/profile"),

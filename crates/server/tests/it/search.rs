@@ -468,11 +468,14 @@ async fn related_posts_come_from_the_index() {
     .await;
     assert!(!related.contains(&other));
     assert!(!related.contains(&main));
-    let v = s
-        .get(&format!("/api/roost/v1/statuses/{en}/related"), None)
-        .await
-        .ok();
-    assert_eq!(ids(&v).first(), Some(&en2));
+    eventually(5, "related English posts", || async {
+        let v = s
+            .get(&format!("/api/roost/v1/statuses/{en}/related"), None)
+            .await
+            .ok();
+        (ids(&v).first() == Some(&en2)).then_some(())
+    })
+    .await;
     s.get("/api/roost/v1/statuses/1/related", None)
         .await
         .error(404);
