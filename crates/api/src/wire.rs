@@ -1079,3 +1079,117 @@ impl<'a> Mapper<'a> {
         }
     }
 }
+
+// ---- Search, trends and suggestions ----
+
+/// One day of a tag's or link's use; Mastodon sends the numbers as strings.
+#[derive(Serialize)]
+pub struct History {
+    pub day: String,
+    pub uses: String,
+    pub accounts: String,
+}
+
+/// Tag with `history` (search results, trends).
+#[derive(Serialize)]
+pub struct TagStats {
+    pub name: String,
+    pub url: String,
+    pub history: Vec<History>,
+}
+
+#[derive(Serialize)]
+pub struct Search {
+    pub accounts: Vec<Account>,
+    pub statuses: Vec<Status>,
+    pub hashtags: Vec<TagStats>,
+}
+
+/// A trending link as a PreviewCard, from what roost knows (no page was fetched).
+#[derive(Serialize)]
+pub struct PreviewCard {
+    pub url: String,
+    pub title: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub author_name: String,
+    pub author_url: String,
+    pub provider_name: String,
+    pub provider_url: String,
+    pub html: String,
+    pub width: u32,
+    pub height: u32,
+    pub image: Option<String>,
+    pub embed_url: String,
+    pub blurhash: Option<String>,
+    pub history: Vec<History>,
+}
+
+#[derive(Serialize)]
+pub struct Suggestion {
+    pub source: &'static str,
+    pub sources: Vec<&'static str>,
+    pub account: Account,
+}
+
+fn history(days: &[roost_core::usecase::TagDay]) -> Vec<History> {
+    days.iter()
+        .map(|d| History {
+            day: d.day.to_string(),
+            uses: d.uses.to_string(),
+            accounts: d.accounts.to_string(),
+        })
+        .collect()
+}
+
+impl Mapper<'_> {
+    pub fn tag_stats(&self, t: &roost_core::usecase::TagView) -> TagStats {
+        TagStats {
+            url: format!("{}/tags/{}", self.cfg.base_url, urlencode(&t.name)),
+            name: t.name.clone(),
+            history: history(&t.history),
+        }
+    }
+
+    pub fn search(&self, r: &roost_core::usecase::SearchResults) -> Search {
+        Search {
+            accounts: self.accounts(&r.accounts),
+            statuses: self.statuses(&r.statuses),
+            hashtags: r.hashtags.iter().map(|t| self.tag_stats(t)).collect(),
+        }
+    }
+
+    pub fn link_card(&self, l: &roost_core::usecase::LinkTrend) -> PreviewCard {
+        PreviewCard {
+            url: l.url.clone(),
+            title: l.url.clone(),
+            description: String::new(),
+            kind: "link",
+            author_name: String::new(),
+            author_url: String::new(),
+            provider_name: l.host.clone(),
+            provider_url: String::new(),
+            html: String::new(),
+            width: 0,
+            height: 0,
+            image: None,
+            embed_url: String::new(),
+            blurhash: None,
+            history: history(&l.history),
+        }
+    }
+
+    pub fn suggestion(&self, s: &roost_core::usecase::Suggestion) -> Suggestion {
+        use roost_core::store::SuggestionSource as S;
+        let (source, sources) = match s.source {
+            S::FriendsOfFriends => ("past_interactions", vec!["friends_of_friends"]),
+            S::Popular => ("global", vec!["most_followed"]),
+        };
+        Suggestion {
+            source,
+            sources,
+            account: self.account(&s.account),
+        }
+    }
+}

@@ -253,6 +253,21 @@ fn scenarios(ctx: &Arc<Ctx>) -> Vec<Scenario> {
                 .json(&serde_json::json!({ "status": format!("bench post {n:x}: hello from the load generator") })),
         )
     });
+    // A third each: a word every post has, a post's own number, a tag of 1% of posts.
+    let search = make(|c, h, r| {
+        let q = match r.gen_range(0..3) {
+            0 => "weather".to_string(),
+            1 => format!("number {}", r.gen_range(0..c.built.posts.len())),
+            _ => format!("%23topic{}", r.gen_range(0..100) * 10 + 1),
+        };
+        untagged(
+            h.get(format!(
+                "{}/api/v2/search?q={q}&type=statuses&limit=20",
+                c.base
+            ))
+            .bearer_auth(c.token(c.any_user(r))),
+        )
+    });
     vec![
         ("ceiling", "GET /health", health),
         (
@@ -283,6 +298,7 @@ fn scenarios(ctx: &Arc<Ctx>) -> Vec<Scenario> {
             favourite,
         ),
         ("reblog", "POST /api/v1/statuses/:id/reblog", reblog),
+        ("search", "GET /api/v2/search?q=...&type=statuses", search),
         (
             "create status (~100 followers)",
             "POST /api/v1/statuses",
@@ -355,6 +371,14 @@ async fn bench(o: Options) -> anyhow::Result<()> {
         rep.build_secs
     );
 
+    // Every account opts in to search, so status searches return what they match.
+    {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await?;
+        sqlx::query("UPDATE accounts SET indexable = 1")
+            .execute(&pool)
+            .await?;
+        pool.close().await;
+    }
     let mut args: Vec<String> = vec![
         "--data-dir".into(),
         data.to_string_lossy().into_owned(),
@@ -390,6 +414,44 @@ async fn bench(o: Options) -> anyhow::Result<()> {
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     rep.server_rss_idle_mib = mib(srv.sample().rss_kib);
+    // The search index is built from the store in the background at start: wait for it,
+    // which gives the indexing rate.
+    if o.only.is_empty() || o.only.iter().any(|x| x == "search") {
+        // Pages of the store are indexed oldest first: once the newest post is found,
+        // every post is.
+        let last = built.posts.len() - 1;
+        let probe = format!(
+            "{}/api/v2/search?q=number+{last}&type=statuses",
+            srv.base_url
+        );
+        let deadline = Instant::now() + Duration::from_secs(3600);
+        loop {
+            let r: serde_json::Value = reqwest::Client::new()
+                .get(&probe)
+                .bearer_auth(&built.tokens[0])
+                .send()
+                .await?
+                .json()
+                .await?;
+            if r["statuses"].as_array().is_some_and(|a| !a.is_empty()) {
+                break;
+            }
+            anyhow::ensure!(Instant::now() < deadline, "the search index was not built");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let secs = srv.spawned.elapsed().as_secs_f64();
+        let figures = report::SearchIndexFigures {
+            posts: built.posts.len(),
+            build_secs: secs,
+            posts_per_sec: built.posts.len() as f64 / secs,
+            index_mib: mib(dir_size(&data.join("search")) / 1024),
+        };
+        eprintln!(
+            "search index: {} posts in {:.1} s ({:.0}/s), {:.1} MiB",
+            figures.posts, figures.build_secs, figures.posts_per_sec, figures.index_mib
+        );
+        rep.search_index = Some(figures);
+    }
 
     // Authors with about 100 followers (the account everyone follows is not one).
     let mut by_distance: Vec<usize> = (1..built.accounts.len()).collect();

@@ -108,6 +108,17 @@ pub struct Report {
     pub cross_region: Vec<CrossRow>,
     pub inter_region_delay_ms: u64,
     pub targets: Vec<Target>,
+    /// The search index: built from the store at start.
+    pub search_index: Option<SearchIndexFigures>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SearchIndexFigures {
+    pub posts: usize,
+    /// Spawn to "search index reconciled" in the server's log.
+    pub build_secs: f64,
+    pub posts_per_sec: f64,
+    pub index_mib: f64,
 }
 
 fn ms(v: f64) -> String {
@@ -145,6 +156,17 @@ impl Report {
                 self.build_secs,
                 self.server_rss_idle_mib,
                 self.server_rss_peak_mib
+            );
+        }
+        if let Some(x) = &self.search_index {
+            let _ = writeln!(
+                s,
+                "\nsearch index: {} posts indexed from the store in {:.1} s ({:.0} posts/s), {:.1} MiB on disk ({:.1} MiB per million posts)",
+                x.posts,
+                x.build_secs,
+                x.posts_per_sec,
+                x.index_mib,
+                x.index_mib * 1e6 / (x.posts.max(1) as f64)
             );
         }
         s.push_str("\n| scenario | request | req/s | p50 ms | p99 ms | p99.9 ms | errors | vs ceiling | server RSS MiB | server CPU % | CPU µs/req | ctx sw/req | KiB written/req |\n");

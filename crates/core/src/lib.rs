@@ -12,6 +12,7 @@ pub mod media;
 pub mod model;
 pub mod password;
 pub mod remote;
+pub mod search;
 pub mod store;
 pub mod text;
 pub mod usecase;

@@ -121,6 +121,11 @@ pub trait Remote: Send + Sync {
     /// A foreign status fetched live, if its home region lets the viewer see it.
     async fn transit_status(&self, viewer: Option<Id>, id: Id)
         -> CoreResult<Option<TransitStatus>>;
+    /// Another region's tag counts of the last days (`aggregate`: no person in them), for
+    /// the cluster's trends. Without a federation there is nothing to ask.
+    async fn tag_counts(&self, _region: &str) -> CoreResult<Vec<crate::store::TagUse>> {
+        Ok(Vec::new())
+    }
 }
 
 /// A region alone: nothing foreign exists, nothing is sent.

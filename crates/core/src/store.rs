@@ -428,6 +428,7 @@ pub trait Store:
     + AccountExtrasStore
     + AnnouncementStore
     + MediaStore
+    + DiscoveryStore
     + roost_residency::LedgerStore
 {
 }
@@ -452,6 +453,7 @@ impl<T> Store for T where
         + AccountExtrasStore
         + AnnouncementStore
         + MediaStore
+        + DiscoveryStore
         + roost_residency::LedgerStore
 {
 }
@@ -879,4 +881,81 @@ pub trait MediaStore: Send + Sync {
     async fn public_blob(&self, hash: &str) -> StoreResult<Option<String>>;
     /// Every blob hash some row names (the audit compares them with the blob store).
     async fn referenced_blobs(&self) -> StoreResult<Vec<String>>;
+}
+
+/// Uses of one tag on one day (UTC), for trends and Mastodon's `history`. Counts with no
+/// person in them: `aggregate` class, the one form in which trends cross regions.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TagUse {
+    pub tag: String,
+    /// Days since the Unix epoch (UTC).
+    pub day: i64,
+    pub uses: i64,
+    pub accounts: i64,
+}
+
+/// Where a suggested account comes from (Mastodon's `sources`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuggestionSource {
+    FriendsOfFriends,
+    Popular,
+}
+
+/// Search, trends and suggestions: the reads they need over statuses, tags, accounts and
+/// the follow graph, the `indexable` opt-in and dismissed suggestions.
+#[async_trait]
+pub trait DiscoveryStore: Send + Sync {
+    /// IDs and edit times of statuses that belong in the search index (no reblogs), after
+    /// `after` in ID order, oldest first; rebuild and catch-up read the store by these.
+    async fn index_states(
+        &self,
+        after: Id,
+        limit: u32,
+    ) -> StoreResult<Vec<(Id, Option<Timestamp>)>>;
+    /// Among `ids`, those `viewer` may find by full-text search (Mastodon 4.2): visible to
+    /// them and their own, liked, bookmarked or mentioning them (`Library`), or public posts
+    /// of accounts that opted in (`Public`); `None` allows both.
+    async fn searchable(
+        &self,
+        viewer: Id,
+        ids: &[Id],
+        scope: Option<crate::search::Scope>,
+    ) -> StoreResult<Vec<Id>>;
+    async fn set_indexable(&self, account: Id, indexable: bool) -> StoreResult<()>;
+    async fn indexable(&self, account: Id) -> StoreResult<bool>;
+    /// Findable accounts whose username starts with or display name contains `q`
+    /// (case-insensitive), exact username first, then by followers; without those the
+    /// viewer blocks, mutes or is blocked by; only accounts the viewer follows when
+    /// `following`.
+    async fn search_accounts(
+        &self,
+        q: &str,
+        viewer: Option<Id>,
+        following: bool,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Id>>;
+    /// Tags used here that start with `prefix` (normalised), most used first.
+    async fn search_tags(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<String>>;
+    /// Per tag and day, uses in public posts (no reblogs) since `since` and how many
+    /// accounts made them, leaving out suspended and silenced authors; only `tags` when given.
+    async fn tag_uses(&self, since: Timestamp, tags: Option<&[String]>)
+        -> StoreResult<Vec<TagUse>>;
+    /// Public posts (no reblogs, no replies) since `since` with any favourite, reblog or
+    /// reply, most engaged first.
+    async fn engaged_statuses(
+        &self,
+        since: Timestamp,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Id>>;
+    /// Up to `limit` discoverable accounts to suggest to `account`: followed by those it
+    /// follows, then popular local ones; never itself, one it follows or asked to follow,
+    /// one it blocks, mutes or is blocked by, or one it dismissed.
+    async fn suggestions(
+        &self,
+        account: Id,
+        limit: u32,
+    ) -> StoreResult<Vec<(Id, SuggestionSource)>>;
+    async fn dismiss_suggestion(&self, account: Id, target: Id) -> StoreResult<()>;
 }

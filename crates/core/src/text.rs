@@ -210,10 +210,12 @@ pub fn count_chars(text: &str) -> usize {
         .sum()
 }
 
-/// Normalizes a hashtag name for storage and lookup: lower-case (Unicode-aware).
-/// Used for `#Rust` and `/tags/RUST` alike (pass the name without `#`).
+/// Normalizes a hashtag name for storage and lookup: NFKC (full-width `Ｒｕｓｔ` is `Rust`),
+/// then lower-case (Unicode-aware). Used for `#Rust` and `/tags/RUST` alike (pass the name
+/// without `#`), so tag timelines, streams and search agree.
 pub fn normalize_tag(name: &str) -> String {
-    name.to_lowercase()
+    use unicode_normalization::UnicodeNormalization;
+    name.nfkc().collect::<String>().to_lowercase()
 }
 
 /// True if `name` is a valid hashtag name (what the parser would accept after `#`):
@@ -695,6 +697,8 @@ mod tests {
         assert_eq!(tags("#Rust is fun. #rust #RUST #Go!"), vec!["rust", "go"]);
         assert_eq!(normalize_tag("RUST"), "rust");
         assert_eq!(normalize_tag("Ÿö"), "ÿö");
+        assert_eq!(normalize_tag("Ｒｕｓｔ"), "rust");
+        assert_eq!(tags("#Ｒｕｓｔ and #rust"), vec!["rust"]);
     }
 
     #[test]

@@ -5,8 +5,17 @@ use roost_core::media::{BlobStore, MediaAttachment};
 use roost_core::store::{Store, StoreError, StoreResult};
 use roost_core::Id;
 
-/// Deletes expired foreign items; returns how many.
-pub async fn purge_expired(store: &dyn Store, now: jiff::Timestamp) -> StoreResult<usize> {
+/// What a purge removed.
+#[derive(Debug, Default)]
+pub struct Purged {
+    /// Inventory records handled.
+    pub items: usize,
+    /// Statuses deleted, for the search index to drop.
+    pub statuses: Vec<Id>,
+}
+
+/// Deletes expired foreign items.
+pub async fn purge_expired(store: &dyn Store, now: jiff::Timestamp) -> StoreResult<Purged> {
     purge_expired_with(store, None, now).await
 }
 
@@ -35,8 +44,8 @@ pub async fn purge_expired_with(
     store: &dyn Store,
     blobs: Option<&dyn BlobStore>,
     now: jiff::Timestamp,
-) -> StoreResult<usize> {
-    let mut done = 0;
+) -> StoreResult<Purged> {
+    let mut done = Purged::default();
     loop {
         let batch = store.expired_foreign(now, 200).await?;
         if batch.is_empty() {
@@ -51,6 +60,7 @@ pub async fn purge_expired_with(
                     let media = store.status_media(&[*id]).await?;
                     store.delete_status(*id).await?;
                     drop_files(store, blobs, &media).await?;
+                    done.statuses.push(*id);
                 }
                 ("media", [id]) => {
                     if let Some(m) = store.delete_media(*id).await? {
@@ -81,7 +91,7 @@ pub async fn purge_expired_with(
                 ),
             }
             store.remove_foreign(&r.object).await?;
-            done += 1;
+            done.items += 1;
         }
     }
 }

@@ -38,6 +38,7 @@ pub fn routes(state: FedState) -> Router {
         .route("/ap/roost/live", post(live))
         .route("/ap/roost/holdings/{id}", get(holdings))
         .route("/ap/roost/media/{id}", get(media))
+        .route("/ap/roost/tag_counts", post(tag_counts))
         .with_state(state)
 }
 
@@ -153,6 +154,28 @@ async fn actor(
         object: format!("account:{id}"),
         purpose: "serve actor".into(),
     };
+    Ok(s.fed.gate.release(&[t], body).await?)
+}
+
+/// This region's tag counts for another region's cluster trends: counts only, released
+/// through the gate as `aggregate` (ledgered as sent; denied by policy, nothing leaves).
+async fn tag_counts(
+    State(s): State<FedState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> FedResult<Released> {
+    let region = origin(&s, &method, &uri, &headers, Some(&body))?;
+    let counts = s.roost.local_tag_counts().await?;
+    let t = Transfer {
+        counterpart: region,
+        class: DataClass::Aggregate,
+        subject: None,
+        object: "tag-counts".into(),
+        purpose: "serve tag counts (cluster trends)".into(),
+    };
+    let body = serde_json::to_vec(&counts).unwrap_or_default();
     Ok(s.fed.gate.release(&[t], body).await?)
 }
 

@@ -1002,6 +1002,24 @@ impl Federation {
 
 #[async_trait]
 impl Remote for Federation {
+    async fn tag_counts(&self, region: &str) -> CoreResult<Vec<roost_core::store::TagUse>> {
+        let t = Transfer {
+            counterpart: region.to_string(),
+            class: DataClass::Aggregate,
+            subject: None,
+            object: "tag-counts-query".into(),
+            purpose: "cluster trends".into(),
+        };
+        let bytes = self
+            .gate
+            .query(&t, "/ap/roost/tag_counts", b"{}")
+            .await
+            .map_err(unavailable)?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            CoreError::Unavailable(format!("region {region} sent bad tag counts: {e}"))
+        })
+    }
+
     async fn resolve_account(&self, username: &str, region: &str) -> CoreResult<Account> {
         let spec = self
             .gate

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -267,6 +267,7 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
                     format!("stores {what}"),
                 );
             }
+            check_index(opts, code, dir, &inv, report);
             region.inventory = Some(inv);
         }
         Err(e) => unreadable(
@@ -368,6 +369,60 @@ fn check_media_hashes(region: &Region, report: &mut AuditReport) {
                 &region.code,
                 ViolationKind::UncoveredForeignItem,
                 format!("{object}: file {hash} matches no stored ledger entry"),
+            );
+        }
+    }
+}
+
+/// The search index is a copy: every foreign status in it must be a foreign item the store
+/// holds (and so one the ledger and policy cover, as `check_items` verifies).
+fn check_index(
+    opts: &AuditOptions,
+    code: &str,
+    dir: &Path,
+    inv: &Inventory,
+    report: &mut AuditReport,
+) {
+    let path = dir.join("search");
+    let states = match roost_search::read_states(&path) {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            report
+                .notes
+                .push(format!("{code}: no search index in {}", path.display()));
+            return;
+        }
+        Err(e) => {
+            report.violation(
+                code,
+                ViolationKind::LedgerMismatch,
+                format!("search index not audited: {e}"),
+            );
+            return;
+        }
+    };
+    let number = opts.cluster.region(code).map(|r| r.number);
+    let held: std::collections::HashSet<&str> =
+        inv.items.iter().map(|i| i.object.as_str()).collect();
+    let foreign: Vec<_> = states
+        .iter()
+        .filter(|s| s.foreign || Some(s.id.region()) != number)
+        .collect();
+    report.notes.push(format!(
+        "{code}: {} indexed status(es), {} foreign, in {}",
+        states.len(),
+        foreign.len(),
+        path.display()
+    ));
+    for s in foreign {
+        if !held.contains(format!("status:{}", s.id).as_str()) {
+            report.violation(
+                code,
+                ViolationKind::UncoveredForeignItem,
+                format!(
+                    "search index holds foreign status {} that the store does not hold",
+                    s.id
+                ),
             );
         }
     }

@@ -107,6 +107,9 @@ pub struct Settings {
     /// How often the retention purge runs.
     #[arg(long, global = true, env = "ROOST_PURGE_EVERY_SECS")]
     pub purge_every_secs: Option<u64>,
+    /// How often the search index is checked against the store (and caught up).
+    #[arg(long, global = true, env = "ROOST_SEARCH_RECONCILE_SECS")]
+    pub search_reconcile_secs: Option<u64>,
     /// How long live-fetched (`transit`) posts stay in the memory cache.
     #[arg(long, global = true, env = "ROOST_TRANSIT_CACHE_MS")]
     pub transit_cache_ms: Option<u64>,
@@ -198,6 +201,7 @@ impl Settings {
             outbox_retry_ms,
             outbox_give_up_secs,
             purge_every_secs,
+            search_reconcile_secs,
             transit_cache_ms,
             signature_skew_secs,
             peer_timeout_ms,
@@ -251,6 +255,7 @@ pub struct Config {
     pub outbox_retry: std::time::Duration,
     pub outbox_give_up: std::time::Duration,
     pub purge_every: std::time::Duration,
+    pub search_reconcile: std::time::Duration,
     pub transit_cache: std::time::Duration,
     pub signature_skew_secs: u64,
     pub peer_timeout: std::time::Duration,
@@ -404,6 +409,7 @@ impl Config {
             outbox_retry: ms(s.outbox_retry_ms.unwrap_or(2000).max(10)),
             outbox_give_up: secs(s.outbox_give_up_secs.unwrap_or(2 * 24 * 3600).max(1)),
             purge_every: secs(s.purge_every_secs.unwrap_or(60).max(1)),
+            search_reconcile: secs(s.search_reconcile_secs.unwrap_or(600).max(1)),
             transit_cache: ms(s.transit_cache_ms.unwrap_or(5000)),
             signature_skew_secs: s.signature_skew_secs.unwrap_or(300).max(1),
             peer_timeout: ms(s.peer_timeout_ms.unwrap_or(10_000).max(100)),

@@ -195,6 +195,20 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         limits: roost_core::media::MediaLimits::default(),
     };
     let roost = Arc::new(Roost::new(store_arc.clone(), rcfg, fed.clone()).with_media(media));
+    // The index is a copy of the store in the same data dir; one that cannot be opened
+    // is rebuilt from the store (search is down meanwhile, posting is not).
+    let index_queue = match roost_search::TantivyIndex::open(&cfg.data_dir.join("search")) {
+        Ok((index, fresh)) => {
+            if fresh {
+                tracing::info!("search index created; it is built from the store");
+            }
+            roost.attach_search(Arc::new(index))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "search index unavailable");
+            None
+        }
+    };
     tracing::info!(region = %cfg.region, %addr, key_id = %public.key_id(), "region ready");
 
     let state = AppState {
@@ -276,8 +290,16 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         };
         tokio::spawn(fed.clone().run_outbox(settings, rx.clone()))
     };
+    let indexer = index_queue.map(|q| {
+        tokio::spawn(
+            roost
+                .clone()
+                .run_indexer(q, cfg.search_reconcile, rx.clone()),
+        )
+    });
     let purger = {
         let store = store_arc.clone();
+        let roost = roost.clone();
         let mut rx = rx.clone();
         let every = cfg.purge_every;
         tokio::spawn(async move {
@@ -289,8 +311,11 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
                 )
                 .await
                 {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(items = n, "retention purge removed foreign items"),
+                    Ok(p) if p.items == 0 => {}
+                    Ok(p) => {
+                        roost.search_forget(&p.statuses);
+                        tracing::info!(items = p.items, "retention purge removed foreign items")
+                    }
                     Err(e) => tracing::warn!(error = %e, "retention purge failed"),
                 }
                 tokio::select! {
@@ -315,6 +340,9 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
             let _ = live.await;
             let _ = live_push.await;
             let _ = purger.await;
+            if let Some(i) = indexer {
+                let _ = i.await;
+            }
             // Last flush after the last request: no view of a clean shutdown is lost.
             // Views of foreign posts go to the outbox, which is durable.
             match roost.flush_views().await {

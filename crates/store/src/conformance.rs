@@ -150,6 +150,11 @@ macro_rules! conformance_suite {
             media_rows_and_processing,
             media_attach_rules_and_public_blobs,
             media_profile_files,
+            discovery_index_states_skip_reblogs,
+            discovery_searchable_follows_mastodon,
+            discovery_account_and_tag_search,
+            discovery_engaged_statuses,
+            discovery_suggestions,
         );
         $crate::__conformance_tests!(
             @fixture $make;
@@ -4521,3 +4526,9 @@ pub async fn moderation_domain_blocks(s: &dyn Store) {
         .iter()
         .any(|x| x.domain == domain));
 }
+
+// ---------------------------------------------------------------------------------------
+// Search, trends and suggestions (`DiscoveryStore`)
+
+mod discovery;
+pub use discovery::*;

@@ -19,6 +19,7 @@ mod post;
 mod profile;
 mod public;
 mod safety;
+mod search;
 pub mod session;
 mod settings;
 mod statuses;
@@ -67,6 +68,7 @@ pub fn router(state: WebState) -> Router {
         .route("/public", get(public::all))
         .route("/public/local", get(public::local))
         .route("/tags/{name}", get(tags::get))
+        .route("/search", get(search::get))
         .route("/notifications", get(notifications::get))
         .route("/your-data", get(your_data::get))
         .route("/settings/profile", get(settings::get).post(settings::post))

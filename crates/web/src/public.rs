@@ -23,6 +23,10 @@ pub(crate) struct TimelinePage {
     pub older: Option<String>,
     pub newer: Option<String>,
     pub empty: &'static str,
+    /// The region's trending tags (the panel beside the posts).
+    pub trends: Vec<crate::search::TagLine>,
+    /// A line under the heading (a tag page's counts).
+    pub summary: Option<String>,
 }
 
 /// Signed in, the front page is the home timeline; otherwise the public one.
@@ -71,6 +75,7 @@ async fn timeline(
         "/public"
     };
     let (older, newer) = q.links(path, &views);
+    let trends = trend_lines(&st).await?;
     render(
         &viewer,
         &TimelinePage {
@@ -91,6 +96,14 @@ async fn timeline(
             older,
             newer,
             empty: "No public posts yet.",
+            trends,
+            summary: None,
         },
     )
+}
+
+/// The trends panel: the region's top tags of the week.
+pub(crate) async fn trend_lines(st: &WebState) -> Result<Vec<crate::search::TagLine>, WebError> {
+    let tags = st.roost.trending_tags(5, 0).await?;
+    Ok(tags.iter().map(crate::search::tag_line).collect())
 }

@@ -48,6 +48,12 @@ pub async fn get(
     layout.og("og:title", format!("#{tag}"));
     layout.og("og:type", "website");
     layout.og("og:url", format!("{}{path}", st.roost.cfg.base_url));
+    let week = st.roost.tag_history(std::slice::from_ref(&tag)).await?;
+    let days = week.get(&tag).map(Vec::as_slice).unwrap_or_default();
+    let uses: i64 = days.iter().map(|d| d.uses).sum();
+    let today = days.first().map_or(0, |d| d.uses);
+    let people = days.iter().map(|d| d.accounts).max().unwrap_or(0);
+    let trends = crate::public::trend_lines(&st).await?;
     render(
         &viewer,
         &TimelinePage {
@@ -65,6 +71,10 @@ pub async fn get(
             older,
             newer,
             empty: "No public posts with this hashtag yet.",
+            trends,
+            summary: Some(format!(
+                "{uses} posts this week, {today} today, by up to {people} people a day"
+            )),
         },
     )
 }

@@ -2,7 +2,9 @@
 //! "where is my data".
 
 mod ledger;
+mod related;
 mod residency;
+mod trends;
 
 use crate::AppState;
 use axum::routing::get;
@@ -14,4 +16,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/roost/v1/ledger/entries/{index}", get(ledger::entry))
         .route("/api/roost/v1/ledger/consistency", get(ledger::consistency))
         .route("/api/roost/v1/residency/me", get(residency::me))
+        .route("/api/roost/v1/statuses/{id}/related", get(related::get))
+        .route("/api/roost/v1/trends/tags", get(trends::tags))
 }

@@ -110,6 +110,11 @@ async fn credential_account(
         }
     }
     out.role = Some(wire::Role::of(st.roost.role_of(account.id).await?));
+    let indexable = st.roost.indexable(account.id).await?;
+    out.indexable = indexable;
+    if let Some(src) = out.source.as_mut() {
+        src.indexable = indexable;
+    }
     Ok(Json(out))
 }
 
@@ -130,6 +135,9 @@ pub struct UpdateParams {
     /// `fields_attributes[N][name|value]` (an object keyed by index) or a JSON array.
     #[serde(default)]
     fields_attributes: Option<serde_json::Value>,
+    /// Mastodon 4.2's opt-in to full-text search of one's public posts.
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    indexable: Option<bool>,
 }
 
 /// The pairs of `fields_attributes`, in index order; 422 for any other shape.
@@ -219,6 +227,9 @@ pub async fn update_credentials(
         .roost
         .update_profile(me, p.display_name, p.note, p.locked, p.bot, p.discoverable)
         .await?;
+    if let Some(on) = p.indexable {
+        st.roost.set_indexable(me.id, on).await?;
+    }
     credential_account(&st, &updated).await
 }
 

@@ -3,6 +3,7 @@
 pub mod account_extras;
 pub mod accounts;
 pub mod announcements;
+pub mod accounts_search;
 pub mod apps;
 pub mod blocks;
 pub mod bookmarks;
@@ -28,7 +29,9 @@ pub mod scheduled_statuses;
 pub mod statuses;
 pub mod streaming;
 pub mod tags;
+pub mod suggestions;
 pub mod timelines;
+pub mod trends;
 
 use crate::AppState;
 use axum::routing::{delete, get, patch, post, put};
@@ -262,5 +265,16 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/media/{id}",
             get(media::get).put(media::put).delete(media::delete),
+        )
+        // Search, trends and suggestions.
+        .route("/api/v1/accounts/search", get(accounts_search::get))
+        .route("/api/v1/trends", get(trends::tags))
+        .route("/api/v1/trends/tags", get(trends::tags))
+        .route("/api/v1/trends/statuses", get(trends::statuses))
+        .route("/api/v1/trends/links", get(trends::links))
+        .route("/api/v1/suggestions", get(suggestions::list))
+        .route(
+            "/api/v1/suggestions/{account_id}",
+            delete(suggestions::dismiss),
         )
 }

@@ -59,6 +59,15 @@ pub async fn get(State(st): State<AppState>) -> ApiResult<Json<Value>> {
         "api_versions": { "mastodon": MASTODON_API_VERSION },
         "contact": { "email": cfg.contact_email, "account": null },
         "rules": [],
-        "roost": { "region": cfg.region, "region_number": cfg.region_number },
+        "roost": {
+            "region": cfg.region,
+            "region_number": cfg.region_number,
+            // Served: `/api/v2/search` (full-text statuses when signed in) and the
+            // region's trends (`/api/v1/trends/{tags,statuses,links}`).
+            "features": {
+                "full_text_search": st.roost.search_index().is_some(),
+                "trends": true,
+            },
+        },
     })))
 }

@@ -4,6 +4,8 @@ pub mod filters;
 pub mod instance;
 pub mod media;
 pub mod notifications;
+pub mod search;
+pub mod suggestions;
 
 use crate::AppState;
 use axum::routing::{get, post};
@@ -62,4 +64,7 @@ pub fn routes() -> Router<AppState> {
             get(filters::get_status).delete(filters::delete_status),
         )
         .route("/api/v2/media", post(media::post))
+        // Search and suggestions.
+        .route("/api/v2/search", get(search::get))
+        .route("/api/v2/suggestions", get(suggestions::list))
 }

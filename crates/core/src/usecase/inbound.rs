@@ -130,6 +130,7 @@ impl Roost {
         };
         let from = status.account_id;
         self.live_event(crate::live::Event::Status { id: status.id });
+        self.search_touch(status.id);
         if let Some(orig) = status.reblog_of_id {
             if let Some(o) = self.store.status(orig).await? {
                 self.notify(o.account_id, NotificationType::Reblog, from, Some(orig))
@@ -202,6 +203,7 @@ impl Roost {
             Some(s) if s.account_id == author => {
                 self.store.edit_status(id, &edit).await?;
                 self.live_event(crate::live::Event::Edited { id });
+                self.search_touch(id);
                 let sharers = self.store.sharers(id).await?;
                 self.notify_many(&sharers, NotificationType::Update, author, Some(id))
                     .await
@@ -218,6 +220,7 @@ impl Roost {
                 let media = self.store.status_media(&[id]).await?;
                 if self.store.delete_status(id).await?.is_some() {
                     self.live_event(event);
+                    self.search_touch(id);
                 }
                 // The kept copies of its files go with it.
                 for m in &media {

@@ -19,8 +19,10 @@ pub mod polls;
 mod safety;
 mod scheduled;
 pub mod scopes;
+pub mod search;
 mod statuses;
 mod timelines;
+mod trends;
 mod web;
 
 pub use account_extras::MAX_FIELDS;
@@ -35,7 +37,9 @@ pub use moderation::{AdminAction, AdminUndo, NewReport, ReportChange, Staff, NOT
 pub use polls::PollRequest;
 pub use safety::{DomainBlocksPage, MutesPage};
 pub use scheduled::Posted;
+pub use search::{IndexQueue, SearchKind, SearchRequest, SearchResults, TagDay, TagView};
 pub use statuses::{content_class, transit_view, EditStatus, PostStatus};
+pub use trends::{LinkTrend, Suggestion};
 pub use web::{Neighbours, WebSession};
 
 use crate::id::{Id, IdGen};
@@ -116,6 +120,8 @@ pub struct Roost {
     pub(crate) moderation: moderation::ModerationState,
     /// Processing and storage of uploads; None where media is not set up.
     pub(crate) media: Option<MediaPorts>,
+    /// The full-text index and its worker's queue, once attached.
+    pub(crate) search: search::SearchState,
 }
 
 /// Mastodon's limits on `limit`.
@@ -139,6 +145,7 @@ impl Roost {
             web_app: tokio::sync::OnceCell::new(),
             moderation: Default::default(),
             media: None,
+            search: Default::default(),
             live: Arc::new(crate::live::Live::new(Arc::new(
                 crate::live::LocalBus::new(),
             ))),

@@ -327,6 +327,7 @@ impl Roost {
             .await?;
         }
         self.live_event(Event::Status { id: status.id });
+        self.search_touch(status.id);
         self.publish(Outbound::Created { status: status.id })
             .await?;
         self.hydrate_one(status.id, Some(author.id))
@@ -428,6 +429,7 @@ impl Roost {
             self.drop_blobs(&m.attachment).await?;
         }
         self.live_event(gone);
+        self.search_touch(id);
         self.publish(Outbound::Deleted {
             status: Box::new(status),
             mentions,
@@ -516,6 +518,7 @@ impl Roost {
         self.notify_many(&newly, NotificationType::Mention, actor.id, Some(id))
             .await?;
         self.live_event(Event::Edited { id });
+        self.search_touch(id);
         self.publish(Outbound::Updated { status: id }).await?;
         self.hydrate_one(id, Some(actor.id))
             .await?

@@ -149,18 +149,6 @@ impl Roost {
             next: pick(&newer, &mut views),
         })
     }
-
-    /// Posts related to `status` that the viewer may see: those sharing its hashtags, then
-    /// its mentions, then the same author's; best first.
-    pub async fn related(
-        &self,
-        status: Id,
-        viewer: Option<Id>,
-        limit: u32,
-    ) -> CoreResult<Vec<StatusView>> {
-        let ids = self.store.related_statuses(status, viewer, limit).await?;
-        self.hydrate(&ids, viewer).await
-    }
 }
 
 fn session(account: Account, token: IssuedToken) -> WebSession {

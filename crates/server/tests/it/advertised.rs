@@ -72,6 +72,31 @@ async fn every_advertised_url_and_feature_is_served() {
         "no trends are served yet"
     );
 
+    // Search and trends, as the extension block says.
+    let features = &v2["roost"]["features"];
+    assert_eq!(features["full_text_search"], true);
+    assert_eq!(features["trends"], true);
+    s.post_status(&alice, json!({"status": "findable 可以找到 #advertised"}))
+        .await;
+    eventually(5, "full-text search", || async {
+        let r = s
+            .get(
+                "/api/v2/search?q=findable&type=statuses",
+                Some(&alice.token),
+            )
+            .await
+            .ok();
+        (!r["statuses"].as_array().unwrap().is_empty()).then_some(())
+    })
+    .await;
+    for path in [
+        "/api/v1/trends/tags",
+        "/api/v1/trends/statuses",
+        "/api/v1/trends/links",
+    ] {
+        s.get(path, None).await.expect(200);
+    }
+
     // The grouped notifications API, which apps use once `api_versions.mastodon >= 2`.
     let api = v2["api_versions"]["mastodon"].as_u64().unwrap();
     assert!(api >= 2);

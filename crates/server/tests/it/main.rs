@@ -22,6 +22,7 @@ mod regions;
 mod restart;
 mod rogue;
 mod safety;
+mod search;
 mod smoke;
 mod startup;
 mod statuses;

@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0006_organise_polls.sql"),
     ),
     (
+        7,
+        "search",
+        include_str!("../../migrations/sqlite/0007_search.sql"),
+    ),
+    (
         8,
         "media",
         include_str!("../../migrations/sqlite/0008_media.sql"),

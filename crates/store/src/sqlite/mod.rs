@@ -10,6 +10,7 @@ mod accounts;
 mod announcements;
 mod cache;
 mod conversations;
+mod discovery;
 mod engine;
 mod extras;
 mod federation;
