@@ -197,6 +197,7 @@ pub struct EditParams {
     media_ids: Vec<String>,
     #[serde(default)]
     poll: Option<PollParams>,
+    #[serde(default)]
     media_attributes: Vec<MediaAttribute>,
 }
 
