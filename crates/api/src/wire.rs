@@ -743,8 +743,7 @@ pub struct TagEntity {
     pub id: String,
     pub name: String,
     pub url: String,
-    // history: filled by the trends code
-    pub history: Vec<serde_json::Value>,
+    pub history: Vec<History>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub following: Option<bool>,
     /// Whether the viewer features it on their profile (featured-tag suggestions).
@@ -828,7 +827,7 @@ impl Mapper<'_> {
             id: t.name.clone(),
             url: format!("{}/tags/{}", self.cfg.base_url, urlencode(&t.name)),
             name: t.name.clone(),
-            history: Vec::new(),
+            history: history(&t.history),
             following: t.following,
             featuring: None,
         }

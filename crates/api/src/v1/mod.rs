@@ -2,8 +2,8 @@
 
 pub mod account_extras;
 pub mod accounts;
-pub mod announcements;
 pub mod accounts_search;
+pub mod announcements;
 pub mod apps;
 pub mod blocks;
 pub mod bookmarks;
@@ -28,8 +28,8 @@ pub mod reports;
 pub mod scheduled_statuses;
 pub mod statuses;
 pub mod streaming;
-pub mod tags;
 pub mod suggestions;
+pub mod tags;
 pub mod timelines;
 pub mod trends;
 

@@ -221,10 +221,12 @@ impl Roost {
     ) -> CoreResult<Vec<super::followed_tags::TagView>> {
         let names = self.store.tag_suggestions(me.id, 10).await?;
         let followed = self.store.following_tags(me.id, &names).await?;
+        let mut history = self.tag_history(&names).await?;
         Ok(names
             .into_iter()
             .map(|name| super::followed_tags::TagView {
                 following: Some(followed.contains(&name)),
+                history: history.remove(&name).unwrap_or_default(),
                 name,
             })
             .collect())

@@ -11,6 +11,8 @@ use crate::{CoreError, CoreResult};
 pub struct TagView {
     /// Normalised (the stored form).
     pub name: String,
+    /// Its last seven days of use here, newest first (Mastodon's `history`).
+    pub history: Vec<super::search::TagDay>,
     pub following: Option<bool>,
 }
 
@@ -39,7 +41,18 @@ impl Roost {
             ),
             None => None,
         };
-        Ok(TagView { name, following })
+        let history = self.history_of(&name).await?;
+        Ok(TagView {
+            name,
+            history,
+            following,
+        })
+    }
+
+    async fn history_of(&self, name: &str) -> CoreResult<Vec<super::search::TagDay>> {
+        let name = name.to_string();
+        let mut h = self.tag_history(std::slice::from_ref(&name)).await?;
+        Ok(h.remove(&name).unwrap_or_default())
     }
 
     pub async fn follow_tag(&self, me: Id, name: &str) -> CoreResult<TagView> {
@@ -55,6 +68,7 @@ impl Roost {
         }
         self.store.follow_tag(self.next_id(), me, &name).await?;
         Ok(TagView {
+            history: self.history_of(&name).await?,
             name,
             following: Some(true),
         })
@@ -64,6 +78,7 @@ impl Roost {
         let name = tag_of(name)?;
         self.store.unfollow_tag(me, &name).await?;
         Ok(TagView {
+            history: self.history_of(&name).await?,
             name,
             following: Some(false),
         })
@@ -80,10 +95,15 @@ impl Roost {
             .first()
             .zip(rows.last())
             .map(|(f, l)| (f.cursor, l.cursor));
+        let names: Vec<String> = rows.iter().map(|r| r.item.clone()).collect();
+        // One read for the whole page's histories.
+        let mut history = self.tag_history(&names).await?;
         Ok((
-            rows.into_iter()
-                .map(|r| TagView {
-                    name: r.item,
+            names
+                .into_iter()
+                .map(|name| TagView {
+                    history: history.remove(&name).unwrap_or_default(),
+                    name,
                     following: Some(true),
                 })
                 .collect(),

@@ -37,7 +37,7 @@ pub use moderation::{AdminAction, AdminUndo, NewReport, ReportChange, Staff, NOT
 pub use polls::PollRequest;
 pub use safety::{DomainBlocksPage, MutesPage};
 pub use scheduled::Posted;
-pub use search::{IndexQueue, SearchKind, SearchRequest, SearchResults, TagDay, TagView};
+pub use search::{IndexQueue, SearchKind, SearchRequest, SearchResults, TagDay};
 pub use statuses::{content_class, transit_view, EditStatus, PostStatus};
 pub use trends::{LinkTrend, Suggestion};
 pub use web::{Neighbours, WebSession};

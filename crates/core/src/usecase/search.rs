@@ -65,12 +65,7 @@ pub struct TagDay {
     pub accounts: i64,
 }
 
-/// A tag with its last seven days, newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagView {
-    pub name: String,
-    pub history: Vec<TagDay>,
-}
+pub use super::followed_tags::TagView;
 
 #[derive(Debug, Default)]
 pub struct SearchResults {
@@ -332,6 +327,7 @@ impl Roost {
             .map(|t| TagView {
                 history: history.remove(&t).unwrap_or_else(|| empty_week(today())),
                 name: t,
+                following: None,
             })
             .collect())
     }

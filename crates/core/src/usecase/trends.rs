@@ -68,6 +68,7 @@ fn rank_tags(rows: &[TagUse], limit: u32, offset: u32) -> Vec<TagView> {
         .map(|(name, rows)| TagView {
             name: name.to_string(),
             history: week(&rows),
+            following: None,
         })
         .collect();
     tags.sort_by(|a, b| {
