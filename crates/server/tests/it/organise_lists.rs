@@ -1291,7 +1291,14 @@ async fn followed_tags_endpoints_and_home_timeline() {
     let anon = s.get("/api/v1/tags/Rust", None).await.ok();
     assert_eq!(anon["name"], "rust");
     assert!(anon.get("following").is_none());
-    assert_eq!(anon["history"], json!([]));
+    // Mastodon's seven days of use, newest first: nobody has used it yet.
+    let days = anon["history"].as_array().expect("history").clone();
+    assert_eq!(days.len(), 7);
+    assert!(
+        days.iter()
+            .all(|d| d["uses"] == "0" && d["accounts"] == "0"),
+        "{days:?}"
+    );
     assert_eq!(
         s.get("/api/v1/tags/rust", Some(&alice.token)).await.ok()["following"],
         false
@@ -1346,6 +1353,10 @@ async fn followed_tags_endpoints_and_home_timeline() {
         home.contains(&tagged) && home.contains(&cat) && !home.contains(&quiet),
         "{home:?}"
     );
+    // Today's use shows in the tag's history: one account (bob).
+    let today = &s.get("/api/v1/tags/rust", None).await.ok()["history"][0];
+    assert_eq!(today["accounts"], "1", "{today}");
+    assert_ne!(today["uses"], "0", "{today}");
 
     let t = s
         .post("/api/v1/tags/rust/unfollow", Some(&alice.token), json!({}))
