@@ -230,3 +230,43 @@ async fn masto_js_uploads_media() {
         "no masto.js test ran:\n{all}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn masto_js_conversations() {
+    let Some(dir) = tokio::task::spawn_blocking(masto_tests).await.unwrap() else {
+        return;
+    };
+    let s = crate::support::TestServer::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let carol = s.register("carol").await;
+    let envs = [
+        ("ROOST_URL", s.base.clone()),
+        ("ALICE_TOKEN", alice.token.clone()),
+        ("BOB_TOKEN", bob.token.clone()),
+        ("CAROL_TOKEN", carol.token.clone()),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(dir.join("node_modules/.bin/node"))
+            .args([
+                "--test-reporter=spec",
+                "--test-timeout=60000",
+                "conversations.mjs",
+            ])
+            .current_dir(&dir)
+            .envs(envs)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let all = text(&out);
+    assert!(
+        out.status.success(),
+        "masto.js conversation tests failed:\n{all}"
+    );
+    assert!(
+        all.contains("pass 1") && all.contains("fail 0"),
+        "the masto.js conversation test did not run:\n{all}"
+    );
+}
