@@ -494,37 +494,52 @@ async fn bench(o: Options) -> anyhow::Result<()> {
         if !wanted(name) && name != "ceiling" {
             continue;
         }
-        let before = srv.sample();
-        let res = load::closed_loop(&client, o.connections, warm, dur, make.clone(), o.seed).await;
-        let after = srv.sample();
-        let rps = res.rate();
-        if name == "ceiling" {
-            ceiling = rps;
-        }
-        let answered = res.answered.max(1) as f64;
-        let row = Row {
-            scenario: name.into(),
-            request: request.into(),
-            rps,
-            p50_ms: res.ms(0.5),
-            p99_ms: res.ms(0.99),
-            p999_ms: res.ms(0.999),
-            ok: res.ok,
-            errors: res.errors,
-            first_error: res.first_error.clone(),
-            ratio_to_ceiling: if ceiling > 0.0 { rps / ceiling } else { 0.0 },
-            server_rss_mib: mib(after.rss_kib),
-            server_cpu_pct: before.cpu_percent_until(&after),
-            server_cpu_us_per_req: before.cpu_us_until(&after) / answered,
-            server_ctx_switches_per_req: after.ctx_switches.saturating_sub(before.ctx_switches)
-                as f64
-                / answered,
-            server_write_kib_per_req: after.write_bytes.saturating_sub(before.write_bytes) as f64
-                / 1024.0
-                / answered,
+        // Search is also run at 1 and 4 connections: unloaded latency apart from queueing.
+        let conns: Vec<usize> = if name == "search" {
+            let mut c = vec![1, 4, o.connections];
+            c.dedup();
+            c
+        } else {
+            vec![o.connections]
         };
-        eprintln!(
-            "{name:32} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  p99.9 {:>7.2} ms  cpu {:>5.0} us/req  ctx {:>5.1}/req  errors {}{}",
+        for conns in conns {
+            let label = if conns == o.connections {
+                name.to_string()
+            } else {
+                format!("{name} ({conns} conn)")
+            };
+            let before = srv.sample();
+            let res = load::closed_loop(&client, conns, warm, dur, make.clone(), o.seed).await;
+            let after = srv.sample();
+            let rps = res.rate();
+            if name == "ceiling" {
+                ceiling = rps;
+            }
+            let answered = res.answered.max(1) as f64;
+            let row = Row {
+                scenario: label.clone(),
+                request: request.into(),
+                rps,
+                p50_ms: res.ms(0.5),
+                p99_ms: res.ms(0.99),
+                p999_ms: res.ms(0.999),
+                ok: res.ok,
+                errors: res.errors,
+                first_error: res.first_error.clone(),
+                ratio_to_ceiling: if ceiling > 0.0 { rps / ceiling } else { 0.0 },
+                server_rss_mib: mib(after.rss_kib),
+                server_cpu_pct: before.cpu_percent_until(&after),
+                server_cpu_us_per_req: before.cpu_us_until(&after) / answered,
+                server_ctx_switches_per_req: after.ctx_switches.saturating_sub(before.ctx_switches)
+                    as f64
+                    / answered,
+                server_write_kib_per_req: after.write_bytes.saturating_sub(before.write_bytes)
+                    as f64
+                    / 1024.0
+                    / answered,
+            };
+            eprintln!(
+            "{label:32} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  p99.9 {:>7.2} ms  cpu {:>5.0} us/req  ctx {:>5.1}/req  errors {}{}",
             row.rps,
             row.p50_ms,
             row.p99_ms,
@@ -537,37 +552,41 @@ async fn bench(o: Options) -> anyhow::Result<()> {
                 .map(|e| format!(" (first: {e})"))
                 .unwrap_or_default()
         );
-        rep.rows.push(row);
-        if name == "status fetch (counts a view)" {
-            rep.views = Some(check_views(&client, &ctx, &db, &res).await?);
-        }
-        if name == "home timeline" && rps > 0.0 {
-            // Latency at half of the peak rate, open loop.
-            let rate = rps / 2.0;
-            let r = load::open_loop(
-                &client,
-                rate,
-                warm,
-                dur,
-                4 * o.connections,
-                make,
-                o.seed + 1,
-            )
-            .await;
-            let ol = OpenLoop {
-                scenario: name.into(),
-                rate,
-                achieved_rps: r.rate(),
-                p50_ms: r.ms(0.5),
-                p99_ms: r.ms(0.99),
-                p999_ms: r.ms(0.999),
-                errors: r.errors,
-            };
-            eprintln!(
+            rep.rows.push(row);
+            if conns != o.connections {
+                continue;
+            }
+            if name == "status fetch (counts a view)" {
+                rep.views = Some(check_views(&client, &ctx, &db, &res).await?);
+            }
+            if name == "home timeline" && rps > 0.0 {
+                // Latency at half of the peak rate, open loop.
+                let rate = rps / 2.0;
+                let r = load::open_loop(
+                    &client,
+                    rate,
+                    warm,
+                    dur,
+                    4 * o.connections,
+                    make.clone(),
+                    o.seed + 1,
+                )
+                .await;
+                let ol = OpenLoop {
+                    scenario: name.into(),
+                    rate,
+                    achieved_rps: r.rate(),
+                    p50_ms: r.ms(0.5),
+                    p99_ms: r.ms(0.99),
+                    p999_ms: r.ms(0.999),
+                    errors: r.errors,
+                };
+                eprintln!(
                 "home timeline open loop at {:.0} req/s: p50 {:.2} ms p99 {:.2} ms p99.9 {:.2} ms errors {}",
                 ol.rate, ol.p50_ms, ol.p99_ms, ol.p999_ms, ol.errors
             );
-            rep.open_loop.push(ol);
+                rep.open_loop.push(ol);
+            }
         }
     }
     if wanted("fan-out") {

@@ -22,6 +22,8 @@ pub struct IndexDoc {
     pub link: bool,
     /// Public visibility (`in:public`).
     pub public: bool,
+    /// What it carries (`has:media`, `has:image`, `has:poll`...).
+    pub has: Vec<Has>,
     pub created_at: Timestamp,
     /// Compared with the store's on catch-up, so an edit lost in a crash is re-indexed.
     pub edited_at: Option<Timestamp>,
@@ -43,6 +45,8 @@ pub struct IndexQuery {
     pub sensitive: Option<bool>,
     pub link: Option<bool>,
     pub public: Option<bool>,
+    /// What every hit must carry (`true`) or must not (`false`).
+    pub has: Vec<(Has, bool)>,
     /// Created at or after (inclusive) / before (exclusive).
     pub after: Option<Timestamp>,
     pub before: Option<Timestamp>,
@@ -56,6 +60,66 @@ impl IndexQuery {
     /// A query that asks nothing matches nothing (Mastodon answers an empty `q` emptily).
     pub fn is_empty(&self) -> bool {
         self.words.trim().is_empty() && self.tags.is_empty() && self.author.is_none()
+    }
+}
+
+/// Things a status can carry, as `has:` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Has {
+    /// Any attachment.
+    Media,
+    Image,
+    /// A video or a GIF-like video, as Mastodon counts them.
+    Video,
+    Audio,
+    Poll,
+}
+
+impl Has {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Has::Media => "media",
+            Has::Image => "image",
+            Has::Video => "video",
+            Has::Audio => "audio",
+            Has::Poll => "poll",
+        }
+    }
+
+    fn parse(v: &str) -> Option<Has> {
+        Some(match v {
+            "media" => Has::Media,
+            "image" | "images" => Has::Image,
+            "video" | "videos" => Has::Video,
+            "audio" => Has::Audio,
+            "poll" | "polls" => Has::Poll,
+            _ => return None,
+        })
+    }
+
+    /// What a status with these attachments (and a poll or not) carries.
+    pub fn of(kinds: &[crate::media::MediaKind], poll: bool) -> Vec<Has> {
+        use crate::media::MediaKind;
+        let mut has = Vec::new();
+        if !kinds.is_empty() {
+            has.push(Has::Media);
+        }
+        for (h, found) in [
+            (Has::Image, kinds.contains(&MediaKind::Image)),
+            (
+                Has::Video,
+                kinds
+                    .iter()
+                    .any(|k| matches!(k, MediaKind::Video | MediaKind::Gifv)),
+            ),
+            (Has::Audio, kinds.contains(&MediaKind::Audio)),
+            (Has::Poll, poll),
+        ] {
+            if found {
+                has.push(h);
+            }
+        }
+        has
     }
 }
 
@@ -104,7 +168,9 @@ pub struct Operators {
     /// `from:name` or `from:name@domain` (`from:me` is the viewer).
     pub from: Option<String>,
     pub has_link: bool,
-    /// `has:media`, `has:poll`...: what this region's posts cannot have; nothing matches.
+    /// `has:media`, `-has:poll`...
+    pub has: Vec<(Has, bool)>,
+    /// `has:` something this region's posts cannot have (`has:embed`); nothing matches.
     pub has_unknown: bool,
     pub reply: Option<bool>,
     pub sensitive: Option<bool>,
@@ -154,6 +220,9 @@ pub fn parse_operators(q: &str) -> Operators {
             "has" => {
                 match value.to_ascii_lowercase().as_str() {
                     "link" | "links" => ops.has_link = !neg,
+                    v if Has::parse(v).is_some() => {
+                        ops.has.extend(Has::parse(v).map(|h| (h, !neg)));
+                    }
                     _ if !neg => ops.has_unknown = true,
                     _ => {}
                 }
@@ -229,10 +298,33 @@ mod tests {
         let day: Timestamp = "2026-03-04T00:00:00Z".parse().unwrap();
         assert_eq!(o.after, Some(day));
         assert_eq!(o.before, Some(day + jiff::SignedDuration::from_hours(24)));
-        let o = parse_operators("after:2026-03-04 before:nonsense in:library has:poll");
+        let o = parse_operators("after:2026-03-04 before:nonsense in:library has:embed");
         assert_eq!(o.after, Some(day + jiff::SignedDuration::from_hours(24)));
         assert_eq!(o.words, "before:nonsense");
         assert_eq!(o.scope, Some(Scope::Library));
         assert!(o.has_unknown);
+    }
+
+    #[test]
+    fn has_names_media_and_polls() {
+        let o = parse_operators("cat has:media -has:poll has:Video has:audio has:image");
+        assert_eq!(o.words, "cat");
+        assert!(!o.has_unknown);
+        assert_eq!(
+            o.has,
+            vec![
+                (Has::Media, true),
+                (Has::Poll, false),
+                (Has::Video, true),
+                (Has::Audio, true),
+                (Has::Image, true)
+            ]
+        );
+        use crate::media::MediaKind;
+        assert_eq!(
+            Has::of(&[MediaKind::Gifv], true),
+            vec![Has::Media, Has::Video, Has::Poll]
+        );
+        assert!(Has::of(&[], false).is_empty());
     }
 }

@@ -20,7 +20,7 @@ use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocum
 use tokenize::{Mode, RoostTokenizer};
 
 /// Bump when the schema or the tokenizer changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: &str = "roost-search-1";
+const SCHEMA_VERSION: &str = "roost-search-2";
 const VERSION_FILE: &str = "roost-version";
 const WRITER_HEAP: usize = 20_000_000;
 /// Merges are run by `apply` itself (no background merge threads), so that under the
@@ -37,6 +37,8 @@ struct Fields {
     sensitive: Field,
     link: Field,
     public: Field,
+    /// `has:` names (media, image, video, audio, poll), one term each.
+    has: Field,
     foreign: Field,
     created: Field,
     edited: Field,
@@ -60,6 +62,7 @@ fn schema() -> (Schema, Fields) {
         sensitive: b.add_u64_field("sensitive", flag.clone()),
         link: b.add_u64_field("link", flag.clone()),
         public: b.add_u64_field("public", flag.clone()),
+        has: b.add_text_field("has", STRING),
         foreign: b.add_u64_field("foreign", flag),
         created: b.add_i64_field("created", INDEXED | FAST),
         edited: b.add_i64_field("edited", FAST),
@@ -142,6 +145,9 @@ impl TantivyIndex {
         doc.add_u64(f.sensitive, d.sensitive as u64);
         doc.add_u64(f.link, d.link as u64);
         doc.add_u64(f.public, d.public as u64);
+        for h in &d.has {
+            doc.add_text(f.has, h.as_str());
+        }
         doc.add_u64(f.foreign, d.foreign as u64);
         doc.add_i64(f.created, d.created_at.as_millisecond());
         doc.add_i64(f.edited, d.edited_at.map_or(0, |t| t.as_millisecond()));
@@ -309,13 +315,19 @@ impl SearchIndex for TantivyIndex {
             });
             must.push(Box::new(RangeQuery::new(lo, hi)));
         }
-        let query: Box<dyn Query> = if must.is_empty() {
-            Box::new(AllQuery)
-        } else {
-            Box::new(BooleanQuery::new(
-                must.into_iter().map(|m| (Occur::Must, m)).collect(),
-            ))
-        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            must.into_iter().map(|m| (Occur::Must, m)).collect();
+        for (h, yes) in &q.has {
+            let t: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(f.has, h.as_str()),
+                IndexRecordOption::Basic,
+            ));
+            clauses.push((if *yes { Occur::Must } else { Occur::MustNot }, t));
+        }
+        if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        let query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(q.limit).order_by_fast_field::<u64>("id", Order::Desc);
         let hits = searcher.search(&query, &top).map_err(err)?;

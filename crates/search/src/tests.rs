@@ -11,6 +11,7 @@ fn doc(id: i64, text: &str) -> IndexDoc {
         sensitive: false,
         link: false,
         public: true,
+        has: Vec::new(),
         created_at: jiff::Timestamp::from_millisecond(id * 1000).unwrap(),
         edited_at: None,
         foreign: false,
@@ -147,4 +148,28 @@ fn a_removed_post_sharing_a_segment_leaves_no_bytes_either() {
     assert!(!holds_word(dir.path(), "菠萝").unwrap());
     assert_eq!(idx.query(&q("keepsake")).unwrap(), ids(&[1]));
     assert!(!files(dir.path()).iter().any(|f| f.ends_with(".del")));
+}
+
+#[test]
+fn has_matches_what_a_post_carries() {
+    use roost_core::search::Has;
+    let dir = tempfile::tempdir().unwrap();
+    let (idx, _) = TantivyIndex::open(dir.path()).unwrap();
+    let mut a = doc(1, "cat picture");
+    a.has = vec![Has::Media, Has::Image];
+    let mut b = doc(2, "cat poll");
+    b.has = vec![Has::Poll];
+    let c = doc(3, "cat words");
+    idx.apply(vec![a, b, c], &[]).unwrap();
+    let with = |h: &[(Has, bool)]| {
+        let mut x = q("cat");
+        x.has = h.to_vec();
+        idx.query(&x).unwrap()
+    };
+    assert_eq!(with(&[(Has::Media, true)]), ids(&[1]));
+    assert_eq!(with(&[(Has::Image, true)]), ids(&[1]));
+    assert_eq!(with(&[(Has::Video, true)]), ids(&[]));
+    assert_eq!(with(&[(Has::Poll, true)]), ids(&[2]));
+    assert_eq!(with(&[(Has::Poll, false)]), ids(&[3, 1]));
+    assert_eq!(with(&[(Has::Media, false), (Has::Poll, false)]), ids(&[3]));
 }

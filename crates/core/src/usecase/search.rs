@@ -8,7 +8,7 @@ use super::hydrate::StatusView;
 use super::Roost;
 use crate::id::Id;
 use crate::model::{Account, Status, Visibility};
-use crate::search::{parse_operators, IndexDoc, IndexQuery, SearchError, SearchIndex};
+use crate::search::{parse_operators, Has, IndexDoc, IndexQuery, SearchError, SearchIndex};
 use crate::{CoreError, CoreResult};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -28,8 +28,11 @@ const BATCH_WINDOW: Duration = Duration::from_millis(100);
 const BATCH_MAX: usize = 1000;
 /// Store pages read by a rebuild or reconciliation.
 const RECONCILE_PAGE: u32 = 2000;
-/// Index candidates read per round of filtering, and how many rounds at most.
-const CANDIDATES: usize = 200;
+/// Index candidates of the first round of filtering (at least twice the page, so that
+/// most searches take one round with a small visibility check), the most of a later
+/// round (each doubles), and how many rounds at most.
+const CANDIDATES: usize = 40;
+const CANDIDATES_MAX: usize = 1000;
 const ROUNDS: usize = 5;
 
 /// The worker's side of the queue; [`Roost::run_indexer`] consumes it.
@@ -79,7 +82,12 @@ fn backend(e: SearchError) -> CoreError {
 }
 
 /// What the index keeps of a status (`None` for what it never holds: reblogs).
-pub(crate) fn index_doc(s: &Status, tags: Vec<String>, foreign: bool) -> Option<IndexDoc> {
+pub(crate) fn index_doc(
+    s: &Status,
+    tags: Vec<String>,
+    has: Vec<Has>,
+    foreign: bool,
+) -> Option<IndexDoc> {
     if s.reblog_of_id.is_some() {
         return None;
     }
@@ -99,6 +107,7 @@ pub(crate) fn index_doc(s: &Status, tags: Vec<String>, foreign: bool) -> Option<
         sensitive: s.sensitive,
         link,
         public: s.visibility == Visibility::Public,
+        has,
         created_at: s.created_at,
         edited_at: s.edited_at,
         foreign,
@@ -146,13 +155,32 @@ impl Roost {
         for (id, t) in self.store.tags(&ids).await? {
             tags.entry(id).or_default().push(t);
         }
+        // Attachments and polls of the whole batch, one read each.
+        let mut kinds: HashMap<Id, Vec<crate::media::MediaKind>> = HashMap::new();
+        for m in self.store.status_media(&ids).await? {
+            if let Some(s) = m.status_id {
+                kinds.entry(s).or_default().push(m.kind);
+            }
+        }
+        let polls: HashSet<Id> = self
+            .store
+            .polls(&ids, None)
+            .await?
+            .into_iter()
+            .map(|p| p.status_id)
+            .collect();
         let present: HashSet<Id> = found.iter().map(|s| s.id).collect();
         let upserts: Vec<IndexDoc> = found
             .iter()
             .filter_map(|s| {
+                let has = Has::of(
+                    kinds.get(&s.id).map_or(&[][..], |k| &k[..]),
+                    polls.contains(&s.id),
+                );
                 index_doc(
                     s,
                     tags.remove(&s.id).unwrap_or_default(),
+                    has,
                     self.is_foreign_id(s.id),
                 )
             })
@@ -367,16 +395,18 @@ impl Roost {
             sensitive: ops.sensitive,
             link: ops.has_link.then_some(true),
             public: (ops.scope == Some(crate::search::Scope::Public)).then_some(true),
+            has: ops.has.clone(),
             after: ops.after,
             before: ops.before,
             min_id: req.min_id,
             max_id: req.max_id,
-            limit: CANDIDATES,
+            limit: 0,
         };
         if query.is_empty() {
             return Ok(Vec::new());
         }
         let want = (req.offset + limit) as usize;
+        query.limit = (2 * want).clamp(CANDIDATES, CANDIDATES_MAX);
         let mut kept: Vec<Id> = Vec::new();
         for _ in 0..ROUNDS {
             let q = query.clone();
@@ -385,7 +415,7 @@ impl Roost {
                 .await
                 .map_err(|e| CoreError::Internal(e.to_string()))?
                 .map_err(backend)?;
-            let full = ids.len() == CANDIDATES;
+            let full = ids.len() == query.limit;
             let Some(&oldest) = ids.last() else { break };
             let ok: HashSet<Id> = self
                 .store
@@ -399,6 +429,7 @@ impl Roost {
                 break;
             }
             query.max_id = Some(oldest);
+            query.limit = (2 * query.limit).min(CANDIDATES_MAX);
         }
         let page: Vec<Id> = kept
             .into_iter()

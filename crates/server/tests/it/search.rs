@@ -170,6 +170,7 @@ async fn operators_narrow_the_search() {
     expect_found(&s, &alice, "香蕉 from:nobody", &[]).await;
     expect_found(&s, &alice, "香蕉 has:link", &[&b]).await;
     expect_found(&s, &alice, "香蕉 has:media", &[]).await;
+    expect_found(&s, &alice, "香蕉 has:embed", &[]).await;
     expect_found(&s, &alice, "香蕉 is:reply", &[&c]).await;
     expect_found(&s, &alice, "香蕉 -is:reply", &[&b, &a]).await;
     expect_found(&s, &alice, "香蕉 is:sensitive", &[&c]).await;
@@ -653,6 +654,7 @@ async fn the_audit_checks_each_index_against_the_inventory() {
                 sensitive: false,
                 link: false,
                 public: true,
+                has: vec![],
                 created_at: jiff::Timestamp::now(),
                 edited_at: None,
                 foreign: true,
@@ -800,4 +802,75 @@ async fn cluster_trends_are_built_from_aggregate_counts_only() {
     }
     assert!(sent, "the counts were ledgered");
     r.stop_all().await;
+}
+
+/// A small real PNG.
+fn png() -> Vec<u8> {
+    let img = image::RgbaImage::from_fn(4, 4, |x, y| {
+        image::Rgba([x as u8 * 60, y as u8 * 60, 9, 255])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn has_media_and_has_poll_find_what_a_post_carries() {
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(png())
+            .file_name("a.png")
+            .mime_str("image/png")
+            .unwrap(),
+    );
+    let media = s
+        .send(
+            s.http
+                .post(s.url("/api/v2/media"))
+                .bearer_auth(&alice.token)
+                .multipart(form),
+        )
+        .await
+        .expect(200);
+    assert_eq!(media["type"], "image");
+    let picture = post(
+        &s,
+        &alice,
+        json!({"status": "西瓜 picture", "media_ids": [media["id"]]}),
+    )
+    .await;
+    let poll = post(
+        &s,
+        &alice,
+        json!({"status": "西瓜 vote", "poll": {"options": ["a", "b"], "expires_in": 3600}}),
+    )
+    .await;
+    let plain = post(&s, &alice, json!({"status": "西瓜 words"})).await;
+    expect_found(&s, &alice, "西瓜", &[&plain, &poll, &picture]).await;
+    expect_found(&s, &alice, "西瓜 has:media", &[&picture]).await;
+    expect_found(&s, &alice, "西瓜 has:image", &[&picture]).await;
+    expect_found(&s, &alice, "西瓜 has:video", &[]).await;
+    expect_found(&s, &alice, "西瓜 has:audio", &[]).await;
+    expect_found(&s, &alice, "西瓜 has:poll", &[&poll]).await;
+    expect_found(&s, &alice, "西瓜 -has:poll", &[&plain, &picture]).await;
+    expect_found(&s, &alice, "西瓜 -has:media -has:poll", &[&plain]).await;
+    // An edit that adds a poll, or takes one away, is re-indexed.
+    s.put(
+        &format!("/api/v1/statuses/{plain}"),
+        Some(&alice.token),
+        json!({"status": "西瓜 words", "poll": {"options": ["x", "y"], "expires_in": 3600}}),
+    )
+    .await
+    .ok();
+    expect_found(&s, &alice, "西瓜 has:poll", &[&plain, &poll]).await;
+    s.put(
+        &format!("/api/v1/statuses/{poll}"),
+        Some(&alice.token),
+        json!({"status": "西瓜 vote"}),
+    )
+    .await
+    .ok();
+    expect_found(&s, &alice, "西瓜 has:poll", &[&plain]).await;
 }
