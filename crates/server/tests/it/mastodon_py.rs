@@ -184,3 +184,71 @@ async fn mastodon_py_media() {
     let envs = vec![("ROOST_URL", s.base.clone())];
     pytest(py, "test_mastodon_py_media.py", envs, "1 passed").await;
 }
+
+#[tokio::test]
+async fn mastodon_py_search() {
+    let Some(py) = python_or_skip("search test") else {
+        return;
+    };
+    let s = TestServer::start().await;
+    let envs = vec![("ROOST_URL", s.base.clone())];
+    pytest(py, "test_mastodon_py_search.py", envs, "1 passed").await;
+}
+
+/// `toot` (the command-line client) logs in with a password and searches.
+#[tokio::test]
+async fn toot_searches() {
+    let Some(py) = python_or_skip("toot test") else {
+        return;
+    };
+    let toot = py.parent().unwrap().join("toot");
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+    let post = s
+        .post_status(
+            &alice,
+            serde_json::json!({"status": "toot 搜索引擎 findme"}),
+        )
+        .await;
+    let home = tempfile::tempdir().unwrap();
+    // On the test's runtime the server must keep serving while toot waits for it.
+    let run = |args: &[&str]| {
+        let mut cmd = tokio::process::Command::new(&toot);
+        cmd.args(args)
+            .env("XDG_CONFIG_HOME", home.path())
+            .env("HOME", home.path())
+            .stdin(std::process::Stdio::null());
+        let shown = format!("{args:?}");
+        async move {
+            let out = cmd.output().await.expect("toot runs");
+            assert!(
+                out.status.success(),
+                "toot {shown} failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+    };
+    run(&[
+        "login_cli",
+        "-i",
+        &s.base,
+        "-e",
+        "alice@example.org",
+        "-p",
+        "correct horse battery",
+    ])
+    .await;
+    let mut found = String::new();
+    for _ in 0..50 {
+        found = run(&["search", "--json", "搜索"]).await;
+        if found.contains(post["id"].as_str().unwrap()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(found.contains(post["id"].as_str().unwrap()), "{found}");
+    let accounts = run(&["search", "alice"]).await;
+    assert!(accounts.contains("alice"), "{accounts}");
+}
