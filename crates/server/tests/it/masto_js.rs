@@ -86,6 +86,39 @@ fn masto_tests() -> Option<PathBuf> {
     Some(dir)
 }
 
+/// Runs one masto.js test file with the package's Node (masto.js 8 needs Node 22, not the
+/// system's) and asserts it passed with `passes` in its summary: node's runner exits 0 when
+/// a file defines no test at all. `timeout_ms` bounds the whole file. Returns the output.
+async fn run_masto(
+    dir: PathBuf,
+    file: &'static str,
+    timeout_ms: u32,
+    envs: Vec<(&'static str, String)>,
+    passes: &str,
+) -> String {
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(dir.join("node_modules/.bin/node"))
+            .args([
+                "--test-reporter=spec",
+                &format!("--test-timeout={timeout_ms}"),
+                file,
+            ])
+            .current_dir(&dir)
+            .envs(envs)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "masto.js {file} failed:\n{all}");
+    assert!(
+        all.contains(passes) && all.contains("fail 0"),
+        "the masto.js tests of {file} did not all run:\n{all}"
+    );
+    all
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn masto_js_streams_from_roost() {
     let Some(dir) = tokio::task::spawn_blocking(masto_tests).await.unwrap() else {
@@ -99,7 +132,7 @@ async fn masto_js_streams_from_roost() {
     s.follow(&alice, &bob).await;
     let budi = r.get("id").register("budi").await;
     follow_across(&r, "in", &alice, "id", &budi).await;
-    let envs = [
+    let envs = vec![
         ("ROOST_URL", s.base.clone()),
         ("ALICE_TOKEN", alice.token.clone()),
         ("BOB_TOKEN", bob.token.clone()),
@@ -107,32 +140,7 @@ async fn masto_js_streams_from_roost() {
         ("REMOTE_TOKEN", budi.token.clone()),
         ("REMOTE_ACCT", r.handle("id", "budi")),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        // The package's Node, not the system's: masto.js 8 needs Node 22.
-        Command::new(dir.join("node_modules/.bin/node"))
-            // Each wait for an event times out after 10 s; this bounds the whole file.
-            .args([
-                "--test-reporter=spec",
-                "--test-timeout=120000",
-                "stream.mjs",
-            ])
-            .current_dir(&dir)
-            .envs(envs)
-            .output()
-            .expect("node runs")
-    })
-    .await
-    .unwrap();
-    let all = text(&out);
-    assert!(
-        out.status.success(),
-        "masto.js streaming tests failed:\n{all}"
-    );
-    // node's runner exits 0 when a file defines no test at all.
-    assert!(
-        all.contains("pass ") && all.contains("fail 0"),
-        "no masto.js test ran:\n{all}"
-    );
+    let all = run_masto(dir, "stream.mjs", 120000, envs, "pass ").await;
     println!("{all}");
     r.stop_all().await;
 }
@@ -147,28 +155,13 @@ async fn masto_js_lists_and_filters() {
     let bob = s.register("bob").await;
     let carol = s.register("carol").await;
     s.follow(&alice, &bob).await;
-    let envs = [
+    let envs = vec![
         ("ROOST_URL", s.base.clone()),
         ("ALICE_TOKEN", alice.token.clone()),
         ("BOB_TOKEN", bob.token.clone()),
         ("CAROL_TOKEN", carol.token.clone()),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(dir.join("node_modules/.bin/node"))
-            .args(["--test-reporter=spec", "--test-timeout=120000", "lists.mjs"])
-            .current_dir(&dir)
-            .envs(envs)
-            .output()
-            .expect("node runs")
-    })
-    .await
-    .unwrap();
-    let all = text(&out);
-    assert!(out.status.success(), "masto.js lists tests failed:\n{all}");
-    assert!(
-        all.contains("pass 2") && all.contains("fail 0"),
-        "the masto.js lists tests did not all run:\n{all}"
-    );
+    run_masto(dir, "lists.mjs", 120000, envs, "pass 2").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,27 +172,12 @@ async fn masto_js_polls() {
     let s = crate::support::TestServer::start().await;
     let alice = s.register("alice").await;
     let bob = s.register("bob").await;
-    let envs = [
+    let envs = vec![
         ("ROOST_URL", s.base.clone()),
         ("ALICE_TOKEN", alice.token.clone()),
         ("BOB_TOKEN", bob.token.clone()),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(dir.join("node_modules/.bin/node"))
-            .args(["--test-reporter=spec", "--test-timeout=60000", "polls.mjs"])
-            .current_dir(&dir)
-            .envs(envs)
-            .output()
-            .expect("node runs")
-    })
-    .await
-    .unwrap();
-    let all = text(&out);
-    assert!(out.status.success(), "masto.js poll tests failed:\n{all}");
-    assert!(
-        all.contains("pass 2") && all.contains("fail 0"),
-        "the masto.js poll tests did not run:\n{all}"
-    );
+    run_masto(dir, "polls.mjs", 60000, envs, "pass 2").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,26 +187,11 @@ async fn masto_js_uploads_media() {
     };
     let s = crate::support::TestServer::start().await;
     let alice = s.register("alice").await;
-    let envs = [
+    let envs = vec![
         ("ROOST_URL", s.base.clone()),
         ("ALICE_TOKEN", alice.token.clone()),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(dir.join("node_modules/.bin/node"))
-            .args(["--test-reporter=spec", "--test-timeout=60000", "media.mjs"])
-            .current_dir(&dir)
-            .envs(envs)
-            .output()
-            .expect("node runs")
-    })
-    .await
-    .unwrap();
-    let all = text(&out);
-    assert!(out.status.success(), "masto.js media test failed:\n{all}");
-    assert!(
-        all.contains("pass 1") && all.contains("fail 0"),
-        "no masto.js test ran:\n{all}"
-    );
+    run_masto(dir, "media.mjs", 60000, envs, "pass 1").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,33 +203,11 @@ async fn masto_js_conversations() {
     let alice = s.register("alice").await;
     let bob = s.register("bob").await;
     let carol = s.register("carol").await;
-    let envs = [
+    let envs = vec![
         ("ROOST_URL", s.base.clone()),
         ("ALICE_TOKEN", alice.token.clone()),
         ("BOB_TOKEN", bob.token.clone()),
         ("CAROL_TOKEN", carol.token.clone()),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(dir.join("node_modules/.bin/node"))
-            .args([
-                "--test-reporter=spec",
-                "--test-timeout=60000",
-                "conversations.mjs",
-            ])
-            .current_dir(&dir)
-            .envs(envs)
-            .output()
-            .expect("node runs")
-    })
-    .await
-    .unwrap();
-    let all = text(&out);
-    assert!(
-        out.status.success(),
-        "masto.js conversation tests failed:\n{all}"
-    );
-    assert!(
-        all.contains("pass 1") && all.contains("fail 0"),
-        "the masto.js conversation test did not run:\n{all}"
-    );
+    run_masto(dir, "conversations.mjs", 60000, envs, "pass 1").await;
 }
