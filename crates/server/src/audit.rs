@@ -33,6 +33,9 @@ pub struct AuditOptions {
     pub heads_file: PathBuf,
     /// region code -> data dir (from the cluster file's data_dir unless overridden)
     pub data_dirs: BTreeMap<String, PathBuf>,
+    /// region code -> the region's media bucket, for regions that keep media files in
+    /// S3-compatible storage rather than under the data dir.
+    pub media_s3: BTreeMap<String, roost_media::S3Settings>,
 }
 
 /// The outcome: any violation fails the audit.
@@ -279,25 +282,45 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
             ),
         ),
     }
-    scan_media(code, dir, &store, region.inventory.as_ref(), report).await;
+    let blobs: Box<dyn roost_core::media::BlobStore> = match opts.media_s3.get(code) {
+        Some(settings) => match roost_media::S3BlobStore::new(settings) {
+            Ok(b) => Box::new(b),
+            Err(e) => {
+                report.violation(
+                    code,
+                    ViolationKind::LedgerMismatch,
+                    format!("media not audited: bucket {}: {e}", settings.bucket),
+                );
+                region.store = Some(store);
+                return region;
+            }
+        },
+        None => Box::new(roost_media::FsBlobStore::new(dir.join("media"))),
+    };
+    scan_media(
+        code,
+        blobs.as_ref(),
+        &store,
+        region.inventory.as_ref(),
+        report,
+    )
+    .await;
     region.store = Some(store);
     region
 }
 
-/// The region's media directory: every file must be what its name says (its SHA-256);
-/// every foreign post's file must be on disk as the row names it; files no row names
-/// are reported. Whether each foreign file crossed the gate is checked with the other
+/// The region's media (its directory or its bucket): every file must be what its name
+/// says (its SHA-256); every foreign post's file must be there as the row names it; files
+/// no row names are reported. Whether each foreign file crossed the gate is checked with the other
 /// items (`media:ID` objects), and its hash against the ledger in [`check_media_hashes`].
 async fn scan_media(
     code: &str,
-    dir: &std::path::Path,
+    blobs: &dyn roost_core::media::BlobStore,
     store: &SqliteStore,
     inv: Option<&Inventory>,
     report: &mut AuditReport,
 ) {
-    use roost_core::media::BlobStore as _;
     use roost_core::store::MediaStore as _;
-    let blobs = roost_media::FsBlobStore::new(dir.join("media"));
     let files = match blobs.list().await {
         Ok(f) => f,
         Err(e) => {
@@ -338,11 +361,11 @@ async fn scan_media(
         }
     }
     if let Some(inv) = inv {
-        let on_disk: std::collections::BTreeSet<&String> = files.iter().collect();
+        let present: std::collections::BTreeSet<&String> = files.iter().collect();
         for (object, hash) in &inv.media_files {
-            if !on_disk.contains(hash) {
+            if !present.contains(hash) {
                 report.notes.push(format!(
-                    "{code}: {object} names file {hash}, which is not on disk"
+                    "{code}: {object} names file {hash}, which is not in the media store"
                 ));
             }
         }

@@ -542,6 +542,7 @@ async fn seed_and_audit(
             .iter()
             .map(|r| (r.code.to_string(), root.join(r.code)))
             .collect(),
+        media_s3: Default::default(),
     })
     .await
     .context("auditing the demo cluster")?;

@@ -39,6 +39,10 @@ enum Command {
         /// `code=DIR`: a region's data dir, when not (or not correctly) in the cluster file.
         #[arg(long = "data-dir", value_parser = parse_pair)]
         data_dirs: Vec<(String, PathBuf)>,
+        /// `code=FILE`: the config file a region runs with. Its data dir and media bucket
+        /// (with the credentials in the file) are where that region's storage is audited.
+        #[arg(long = "region-config", value_parser = parse_pair)]
+        region_configs: Vec<(String, PathBuf)>,
     },
     /// Start three regions on loopback with seeded users; runs until interrupted.
     Demo {
@@ -150,7 +154,8 @@ async fn main() -> anyhow::Result<()> {
             cluster,
             heads,
             data_dirs,
-        } => audit(cluster, heads, data_dirs).await,
+            region_configs,
+        } => audit(cluster, heads, data_dirs, region_configs).await,
         Command::Demo {
             dir,
             users_per_region,
@@ -198,8 +203,27 @@ async fn audit(
     cluster: PathBuf,
     heads: PathBuf,
     dirs: Vec<(String, PathBuf)>,
+    region_configs: Vec<(String, PathBuf)>,
 ) -> anyhow::Result<()> {
     let c = roost_residency::Cluster::load(&cluster)?;
+    // Read as the region reads it (file only: this process's environment is not the
+    // region's).
+    let mut from_configs = Vec::new();
+    let mut media_s3 = std::collections::BTreeMap::new();
+    for (code, file) in region_configs {
+        let cfg = Config::load(Some(&file), Settings::default())
+            .with_context(|| format!("reading the config of region {code}"))?;
+        anyhow::ensure!(
+            cfg.region == code,
+            "{} is the config of region {}, not {code}",
+            file.display(),
+            cfg.region
+        );
+        from_configs.push((code.clone(), cfg.data_dir.clone()));
+        if let Some(s3) = cfg.media_s3 {
+            media_s3.insert(code, s3);
+        }
+    }
     let mut data_dirs: std::collections::BTreeMap<String, PathBuf> = c
         .regions
         .values()
@@ -209,11 +233,13 @@ async fn audit(
                 .map(|d| (r.code.clone(), PathBuf::from(d)))
         })
         .collect();
+    data_dirs.extend(from_configs);
     data_dirs.extend(dirs);
     let report = roost_server::audit::run(&roost_server::audit::AuditOptions {
         cluster: c,
         heads_file: heads,
         data_dirs,
+        media_s3,
     })
     .await?;
     print!("{}", report.render());

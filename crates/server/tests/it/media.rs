@@ -9,7 +9,7 @@ use std::io::Cursor;
 /// Serial number and marker written into the test JPEG's EXIF block.
 const SERIAL: &str = "SN-CAMERA-7731";
 
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbaImage::from_fn(w, h, |x, y| {
         image::Rgba([(x * 7) as u8, (y * 5) as u8, 90, 255])
     });
@@ -792,56 +792,69 @@ impl Drop for Moto {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s3_blob_store_upload_serve_delete() {
-    use roost_core::media::BlobStore as _;
-    let Some(py) = crate::mastodon_py::python_or_skip("S3 media test (moto)") else {
-        return;
-    };
-    let has_moto = std::process::Command::new(&py)
-        .args(["-c", "import moto.server"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_moto {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "moto[server] is required in CI"
+impl Moto {
+    /// Starts moto on a free port; None (after saying SKIPPED) when Python or moto is
+    /// missing outside CI.
+    async fn start() -> Option<(Moto, String)> {
+        let py = crate::mastodon_py::python_or_skip("S3 media test (moto)")?;
+        let has_moto = std::process::Command::new(&py)
+            .args(["-c", "import moto.server"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !has_moto {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "moto[server] is required in CI"
+            );
+            eprintln!("SKIPPED: moto[server] is not installed; the S3 media test did not run");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let moto = Moto(
+            std::process::Command::new(&py)
+                .args([
+                    "-m",
+                    "moto.server",
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("moto starts"),
         );
-        eprintln!("SKIPPED: moto[server] is not installed; the S3 media test did not run");
-        return;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        crate::support::eventually(30, "moto to listen", || async {
+            reqwest::get(&endpoint).await.ok().map(|_| ())
+        })
+        .await;
+        Some((moto, endpoint))
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _moto = Moto(
-        std::process::Command::new(&py)
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("moto starts"),
-    );
-    let endpoint = format!("http://127.0.0.1:{port}");
-    crate::support::eventually(30, "moto to listen", || async {
-        reqwest::get(&endpoint).await.ok().map(|_| ())
-    })
-    .await;
-    let settings = roost_media::S3Settings {
-        endpoint: endpoint.clone(),
-        bucket: "roost-in-media".into(),
+}
+
+fn bucket_settings(endpoint: &str, bucket: &str) -> roost_media::S3Settings {
+    roost_media::S3Settings {
+        endpoint: endpoint.into(),
+        bucket: bucket.into(),
         region: "us-east-1".into(),
         access_key: "test".into(),
         secret_key: "test".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_blob_store_upload_serve_delete() {
+    use roost_core::media::BlobStore as _;
+    let Some((_moto, endpoint)) = Moto::start().await else {
+        return;
     };
+    let settings = bucket_settings(&endpoint, "roost-in-media");
     let s = {
         let settings = settings.clone();
         TestServer::start_with(move |c| c.media_s3 = Some(settings)).await
@@ -886,6 +899,113 @@ async fn s3_blob_store_upload_serve_delete() {
     .expect(200);
     assert!(bucket.list().await.unwrap().is_empty());
     assert_eq!(fetch(&s, &url, None).await.status(), 404);
+}
+
+/// `roost audit` scans a region's bucket as it scans a media directory: India keeps its
+/// copy of an Indonesian post's picture in its own bucket; the audit finds it covered by
+/// the ledger, and finds a file swapped in the bucket and one that no row names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_scans_a_region_bucket() {
+    use crate::support::{eventually, follow_across, id_of, policy_all, Regions};
+    use roost_core::media::BlobStore as _;
+    let Some((_moto, endpoint)) = Moto::start().await else {
+        return;
+    };
+    let india = bucket_settings(&endpoint, "roost-in-media");
+    let r = {
+        let india = india.clone();
+        Regions::start_with(
+            |_| policy_all("store"),
+            move |cfg| {
+                if cfg.region == "in" {
+                    cfg.media_s3 = Some(india.clone());
+                }
+            },
+        )
+        .await
+    };
+    let (asha, budi) = r.asha_and_budi().await;
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    let ids = r.get("id");
+    let m = upload(ids, &budi, jpeg_with_gps(), "x.jpg").await;
+    let st = ids
+        .post_status(
+            &budi,
+            json!({"status": "to the bucket", "media_ids": [m["id"]]}),
+        )
+        .await;
+    let pid = id_of(&st);
+    let ins = r.get("in");
+    eventually(10, "India's copy of the file", || async {
+        let v = ins
+            .get(&format!("/api/v1/statuses?id[]={pid}"), Some(&asha.token))
+            .await
+            .ok();
+        v[0]["media_attachments"][0]["url"]
+            .as_str()
+            .filter(|u| u.starts_with(&ins.base))
+            .map(|_| ())
+    })
+    .await;
+    let bucket = roost_media::S3BlobStore::new(&india).unwrap();
+    let kept = bucket.list().await.unwrap();
+    assert_eq!(kept.len(), 1, "the copy is in the bucket: {kept:?}");
+    assert!(blob_names(&r.data_dir("in")).is_empty(), "and not on disk");
+
+    let buckets = || [("in".to_string(), india.clone())].into_iter().collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let rep = crate::regions::audit_with(&r, buckets()).await;
+    assert!(rep.is_clean(), "{}", rep.render());
+    assert!(
+        rep.render().contains("in: 1 media file(s), 0 unreferenced"),
+        "{}",
+        rep.render()
+    );
+    // Without the bucket the audit looks on disk, finds no file and says so.
+    let blind = crate::regions::audit(&r).await;
+    assert!(
+        blind.render().contains("which is not in the media store"),
+        "{}",
+        blind.render()
+    );
+
+    // Swap the copy's bytes in the bucket behind roost's back (a signed PUT of other
+    // bytes under the same name) and plant a file that no row names.
+    let raw = rusty_s3::Bucket::new(
+        endpoint.parse().unwrap(),
+        rusty_s3::UrlStyle::Path,
+        india.bucket.clone(),
+        india.region.clone(),
+    )
+    .unwrap();
+    let creds = rusty_s3::Credentials::new(india.access_key.clone(), india.secret_key.clone());
+    let put = rusty_s3::S3Action::sign(
+        &raw.put_object(Some(&creds), &kept[0]),
+        std::time::Duration::from_secs(60),
+    );
+    let swapped = reqwest::Client::new()
+        .put(put)
+        .body("not the file the ledger recorded")
+        .send()
+        .await
+        .unwrap();
+    assert!(swapped.status().is_success(), "{swapped:?}");
+    let stray = bucket.put(b"stray".to_vec()).await.unwrap();
+    let rep = crate::regions::audit_with(&r, buckets()).await;
+    assert!(
+        rep.render()
+            .contains(&format!("media file {} is not what its name says", kept[0])),
+        "{}",
+        rep.render()
+    );
+    assert!(
+        rep.render()
+            .contains(&format!("media file {stray} is named by no row")),
+        "{}",
+        rep.render()
+    );
+    assert!(!rep.is_clean());
+    r.stop_all().await;
 }
 
 #[tokio::test]

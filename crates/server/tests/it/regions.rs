@@ -604,6 +604,14 @@ fn only_the_gate_holds_an_http_client() {
 }
 
 pub(crate) async fn audit(r: &Regions) -> roost_server::audit::AuditReport {
+    audit_with(r, Default::default()).await
+}
+
+/// The audit, with the media buckets of the regions that keep media in one.
+pub(crate) async fn audit_with(
+    r: &Regions,
+    media_s3: std::collections::BTreeMap<String, roost_media::S3Settings>,
+) -> roost_server::audit::AuditReport {
     let data_dirs = REGION_CODES
         .iter()
         .map(|c| (c.to_string(), r.data_dir(c)))
@@ -612,6 +620,7 @@ pub(crate) async fn audit(r: &Regions) -> roost_server::audit::AuditReport {
         cluster: (*r.cluster).clone(),
         heads_file: r.root.path().join("audit-heads.json"),
         data_dirs,
+        media_s3,
     })
     .await
     .expect("audit runs")

@@ -626,17 +626,7 @@ async fn a_block_of_another_regions_user_holds_at_both_homes() {
         .error(403);
     // The kept block is Asha's social graph abroad: in the inventory, covered by the
     // ledgers (sent at `in`, stored at `id`), so the audit is clean.
-    let data_dirs = REGION_CODES
-        .iter()
-        .map(|c| (c.to_string(), r.data_dir(c)))
-        .collect();
-    let rep = roost_server::audit::run(&roost_server::audit::AuditOptions {
-        cluster: (*r.cluster).clone(),
-        heads_file: r.root.path().join("audit-heads.json"),
-        data_dirs,
-    })
-    .await
-    .expect("audit runs");
+    let rep = crate::regions::audit(&r).await;
     assert!(rep.is_clean(), "{}", rep.render());
     let inv = ids_
         .running
