@@ -195,13 +195,59 @@ async fn mastodon_py_search() {
     pytest(py, "test_mastodon_py_search.py", envs, "1 passed").await;
 }
 
-/// `toot` (the command-line client) logs in with a password and searches.
+/// `toot`, the command-line client, signed in as alice with her password in a config
+/// folder of its own.
+struct Toot {
+    exe: std::path::PathBuf,
+    home: tempfile::TempDir,
+}
+
+impl Toot {
+    async fn login(py: &std::path::Path, s: &TestServer) -> Toot {
+        let t = Toot {
+            exe: py.parent().unwrap().join("toot"),
+            home: tempfile::tempdir().unwrap(),
+        };
+        t.run(&[
+            "login_cli",
+            "-i",
+            &s.base,
+            "-e",
+            "alice@example.org",
+            "-p",
+            "correct horse battery",
+        ])
+        .await;
+        t
+    }
+
+    /// Runs one command; it must succeed. Async, so that the server on the test's runtime
+    /// keeps serving while toot waits for it.
+    async fn run(&self, args: &[&str]) -> String {
+        let out = tokio::process::Command::new(&self.exe)
+            .args(args)
+            .env("XDG_CONFIG_HOME", self.home.path())
+            .env("HOME", self.home.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await
+            .expect("toot runs");
+        assert!(
+            out.status.success(),
+            "toot {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// `toot search` finds a Chinese post by a word inside it, and accounts by name.
 #[tokio::test]
 async fn toot_searches() {
     let Some(py) = python_or_skip("toot test") else {
         return;
     };
-    let toot = py.parent().unwrap().join("toot");
     let s = TestServer::start().await;
     let alice = s.register("alice").await;
     let post = s
@@ -210,45 +256,62 @@ async fn toot_searches() {
             serde_json::json!({"status": "toot 搜索引擎 findme"}),
         )
         .await;
-    let home = tempfile::tempdir().unwrap();
-    // On the test's runtime the server must keep serving while toot waits for it.
-    let run = |args: &[&str]| {
-        let mut cmd = tokio::process::Command::new(&toot);
-        cmd.args(args)
-            .env("XDG_CONFIG_HOME", home.path())
-            .env("HOME", home.path())
-            .stdin(std::process::Stdio::null());
-        let shown = format!("{args:?}");
-        async move {
-            let out = cmd.output().await.expect("toot runs");
-            assert!(
-                out.status.success(),
-                "toot {shown} failed: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        }
-    };
-    run(&[
-        "login_cli",
-        "-i",
-        &s.base,
-        "-e",
-        "alice@example.org",
-        "-p",
-        "correct horse battery",
-    ])
-    .await;
+    let toot = Toot::login(&py, &s).await;
     let mut found = String::new();
     for _ in 0..50 {
-        found = run(&["search", "--json", "搜索"]).await;
+        found = toot.run(&["search", "--json", "搜索"]).await;
         if found.contains(post["id"].as_str().unwrap()) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(found.contains(post["id"].as_str().unwrap()), "{found}");
-    let accounts = run(&["search", "alice"]).await;
+    let accounts = toot.run(&["search", "alice"]).await;
     assert!(accounts.contains("alice"), "{accounts}");
+}
+
+/// `toot post --media`: toot uploads the file (v2, polling while it is processed), posts
+/// with its ID and the alt text; the post carries the processed picture.
+#[tokio::test]
+async fn toot_posts_a_picture_with_alt_text() {
+    let Some(py) = python_or_skip("toot media test") else {
+        return;
+    };
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+    let toot = Toot::login(&py, &s).await;
+    let file = toot.home.path().join("sunset.png");
+    std::fs::write(&file, crate::media::png(320, 200)).unwrap();
+    let out = toot
+        .run(&[
+            "post",
+            "--json",
+            "sunset from toot",
+            "--media",
+            file.to_str().unwrap(),
+            "--description",
+            "orange sky over the sea",
+        ])
+        .await;
+    let posted: serde_json::Value = serde_json::from_str(&out).expect("toot prints the status");
+    let id = posted["id"].as_str().expect("a status ID");
+    // What the server keeps, read back through the API.
+    let st = s
+        .get(&format!("/api/v1/statuses/{id}"), Some(&alice.token))
+        .await
+        .ok();
+    assert_eq!(st["content"], "<p>sunset from toot</p>");
+    let media = st["media_attachments"].as_array().unwrap();
+    assert_eq!(media.len(), 1, "{st}");
+    assert_eq!(media[0]["type"], "image");
+    assert_eq!(media[0]["description"], "orange sky over the sea");
+    assert_eq!(media[0]["meta"]["original"]["width"], 320);
+    assert_eq!(media[0]["meta"]["original"]["height"], 200);
+    let url = media[0]["url"].as_str().unwrap();
+    let r = reqwest::get(url).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    let bytes = r.bytes().await.unwrap();
+    let decoded = image::load_from_memory(&bytes).expect("the served file is a picture");
+    assert_eq!((decoded.width(), decoded.height()), (320, 200));
 }
