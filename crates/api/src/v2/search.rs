@@ -23,9 +23,8 @@ pub struct SearchParams {
     following: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_id")]
     account_id: Option<Id>,
-    /// Hashtags not reviewed for trends: none are reviewed here, the flag changes nothing.
+    /// Leaves out hashtags no moderator reviewed: all but the exact match here.
     #[serde(default, deserialize_with = "de::opt_bool")]
-    #[allow(dead_code)]
     exclude_unreviewed: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_u32")]
     limit: Option<u32>,
@@ -84,6 +83,7 @@ pub async fn get(
         offset: p.offset.unwrap_or(0),
         min_id: p.min_id,
         max_id: p.max_id,
+        exclude_unreviewed: p.exclude_unreviewed.unwrap_or(false),
     };
     let found = st.roost.search(viewer, &req).await?;
     Ok(Json(Mapper::new(&st.roost.cfg).search(&found)))

@@ -50,6 +50,10 @@ pub struct SearchRequest {
     pub offset: u32,
     pub min_id: Option<Id>,
     pub max_id: Option<Id>,
+    /// Mastodon's `exclude_unreviewed`: only hashtags a moderator reviewed, besides the
+    /// exact match. Tags are never reviewed here (trends need no review step), so this
+    /// leaves the exact match only.
+    pub exclude_unreviewed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,6 +312,10 @@ impl Roost {
         }
         if wants(SearchKind::Hashtags) && req.max_id.is_none() && req.min_id.is_none() {
             out.hashtags = self.search_tags(q, limit, req.offset).await?;
+            if req.exclude_unreviewed {
+                let exact = crate::text::normalize_tag(q.trim().trim_start_matches('#'));
+                out.hashtags.retain(|t| t.name == exact);
+            }
         }
         if wants(SearchKind::Statuses) {
             if let Some(v) = viewer {
