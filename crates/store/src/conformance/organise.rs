@@ -454,10 +454,19 @@ pub async fn conversations_follow_direct_statuses(s: &dyn Store) {
         .unwrap();
     assert_eq!(page2.iter().map(|c| c.id).collect::<Vec<_>>(), vec![first]);
 
-    // Deleting the newest status keeps the conversation, without a last status.
+    // Deleting the newest message moves each participant's conversation back to the
+    // thread's newest remaining one.
     s.delete_status(answer).await.unwrap();
-    let a = s.conversation(alice, first).await.unwrap().unwrap();
-    assert_eq!((a.last_id, a.last_status_id), (answer, None));
+    for who in [alice, bob] {
+        let c = s.conversation(who, first).await.unwrap().unwrap();
+        assert_eq!((c.last_id, c.last_status_id), (first, Some(first)));
+    }
+    // A thread with nothing left is no conversation: carol's goes when its only message
+    // does.
+    s.delete_status(other).await.unwrap();
+    assert!(s.conversation(carol, other).await.unwrap().is_none());
+    assert!(s.conversation(alice, other).await.unwrap().is_none());
+    assert_eq!(s.conversations(alice, page(5)).await.unwrap().len(), 1);
 
     // Deleted: gone for alice only; the next message opens it anew.
     assert!(s.delete_conversation(alice, first).await.unwrap());

@@ -488,6 +488,9 @@ fn delete_status_in(c: &Connection, id: Id) -> StoreResult<Option<Status>> {
     if let Some(quoted) = status.quote_of_id {
         bump(c, "quotes_count", quoted, -1)?;
     }
+    if status.visibility == Visibility::Direct {
+        super::conversations::before_delete_in(c, id)?;
+    }
     // Cascades to reblogs, timeline entries, notifications, favourites, bookmarks,
     // mentions, tags, history and views.
     exec(c, "DELETE FROM statuses WHERE id = $1", &[&id.0]).map_err(backend)?;
