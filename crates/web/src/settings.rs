@@ -1,5 +1,6 @@
-//! `/settings/profile`: display name, bio and whether follows need approval — the same
-//! rules as the API's `update_credentials`.
+//! `/settings/profile`: display name, bio, fields, pictures, whether follows need approval
+//! and whether public posts are searchable — the same rules as the API's
+//! `update_credentials`.
 
 use crate::error::WebError;
 use crate::layout::{render, Layout};
@@ -21,6 +22,8 @@ struct SettingsPage {
     display_name: String,
     note: String,
     locked: bool,
+    /// Public posts may be found by full-text search (Mastodon's `indexable`).
+    indexable: bool,
     /// Four (name, value) rows, empty ones included, for the form.
     fields: Vec<(usize, String, String)>,
     avatar: String,
@@ -36,6 +39,7 @@ pub async fn get(State(st): State<WebState>, viewer: Viewer) -> Result<Response,
             display_name: me.display_name.clone(),
             note: me.note_source.clone(),
             locked: me.locked,
+            indexable: st.roost.indexable(me.id).await?,
             fields: (0..roost_core::usecase::MAX_FIELDS)
                 .map(|i| match me.fields.get(i) {
                     Some(f) => (i, f.name.clone(), f.value_source.clone()),
@@ -58,6 +62,8 @@ pub struct ProfileForm {
     /// A checkbox: present when ticked.
     #[serde(default)]
     locked: Option<String>,
+    #[serde(default)]
+    indexable: Option<String>,
     #[serde(default)]
     field_name0: String,
     #[serde(default)]
@@ -103,6 +109,10 @@ pub async fn post(
         (f.field_name3, f.field_value3),
     ];
     if let Err(e) = st.roost.set_profile_fields(me, fields).await {
+        return back_with(&viewer, Err::<&str, _>(e), "/settings/profile")
+            .map(IntoResponse::into_response);
+    }
+    if let Err(e) = st.roost.set_indexable(me.id, f.indexable.is_some()).await {
         return back_with(&viewer, Err::<&str, _>(e), "/settings/profile")
             .map(IntoResponse::into_response);
     }

@@ -1,6 +1,6 @@
 //! Runs the browser tests in `tests/web` (Node, playwright-core, Debian's Chromium) against
-//! a real roost: `e2e.mjs` and `safety.mjs` (with a moderator) against one region,
-//! `regions.mjs` against two.
+//! a real roost: `e2e.mjs`, `discover.mjs` and `safety.mjs` (with a moderator) against one
+//! region, `regions.mjs` against two.
 //!
 //! `node_modules` is installed with `npm ci` when missing. Without `node`, `npm` or
 //! `/usr/bin/chromium` the tests say so and pass, unless `CI` is set, where they fail.
@@ -106,6 +106,16 @@ async fn web_pages_in_a_real_browser() {
     };
     let s = TestServer::start().await;
     node(dir, "e2e.mjs", vec![("ROOST_WEB_URL", s.base.clone())]).await;
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_search_trends_and_related_posts_in_a_real_browser() {
+    let Some(dir) = tokio::task::spawn_blocking(web_tests).await.unwrap() else {
+        return;
+    };
+    let s = TestServer::start().await;
+    node(dir, "discover.mjs", vec![("ROOST_WEB_URL", s.base.clone())]).await;
     s.stop().await;
 }
 
