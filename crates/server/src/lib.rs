@@ -237,7 +237,15 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         ))
         // After the panic handler, so that a panic on a page also becomes a page.
         .layer(axum::middleware::from_fn(roost_web::error::error_shape))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::http::Request<axum::body::Body>| {
+                    // The path only: query strings carry secrets (stream tokens, and
+                    // whatever a client wrongly puts there), which logs must not keep.
+                    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+                },
+            ),
+        )
         .layer(tower_http::cors::CorsLayer::permissive());
     // Trailing slashes are trimmed before routing, so `/api/v1/instance/` works too.
     let app = NormalizePathLayer::trim_trailing_slash().layer(app);

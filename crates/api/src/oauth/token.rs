@@ -6,9 +6,9 @@ use crate::oauth::basic_client;
 use crate::wire::Token;
 use crate::AppState;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::Json;
-use roost_core::usecase::{GrantRequest, IssuedToken};
+use roost_core::usecase::{GrantRequest, IssuedToken, OAuthError};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -45,12 +45,33 @@ pub fn token(t: &IssuedToken) -> Token {
     }
 }
 
+/// Parameters that are secrets: RFC 6749 keeps them out of the request URI (§2.3.1,
+/// §3.2), where proxies, browsers' histories and access logs would keep them.
+const SECRETS: [&str; 5] = [
+    "password",
+    "client_secret",
+    "refresh_token",
+    "code",
+    "code_verifier",
+];
+
 pub async fn post(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
+    uri: Uri,
     Params(p): Params<TokenParams>,
 ) -> ApiResult<Json<Token>> {
+    if let Some(q) = uri.query() {
+        let named =
+            url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| SECRETS.contains(&k.as_ref()));
+        if let Some((k, _)) = named {
+            return Err(ApiError::OAuth(OAuthError {
+                error: "invalid_request",
+                description: format!("{k} must be sent in the request body, not in the URL"),
+            }));
+        }
+    }
     // Each password grant costs an argon2 run: limited per address and per login.
     if p.grant_type.as_deref() == Some("password") {
         st.roost

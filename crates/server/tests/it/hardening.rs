@@ -442,3 +442,100 @@ async fn an_app_stored_with_a_bad_redirect_uri_gets_a_400_not_a_panic() {
     assert!(e.contains("redirect URI"), "{e}");
     alive(&s).await;
 }
+
+/// The probe's finding: with `RUST_LOG=debug`, a password grant with its credentials in
+/// the query string was accepted and the whole URI logged, password and client secret
+/// included. Now such a request is refused, and at debug level no secret of any request
+/// reaches the log (request spans name the path, never the query).
+#[tokio::test]
+async fn credentials_in_urls_are_refused_and_no_secret_is_logged() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("roost.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = crate::restart::roost_cmd()
+        .env("RUST_LOG", "debug")
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::from(log))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("roost starts");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("roost listening on ") {
+                return url.trim().to_string();
+            }
+        }
+        panic!("roost exited before listening");
+    })
+    .await
+    .expect("roost prints its address");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let s = TestServer::at(&base);
+    let user = s.register("alice").await;
+    let (id, secret) = s.app().await;
+    let password = "correct horse battery";
+
+    // Credentials in the URL: refused, in OAuth's convention, and no token issued.
+    let url = format!(
+        "/oauth/token?grant_type=password&username=alice&password={}&client_id={id}&client_secret={secret}&scope=read",
+        password.replace(' ', "+")
+    );
+    let r = s.post(&url, None, json!({})).await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert_eq!(r.body["error"], "invalid_request");
+    assert!(
+        r.body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("request body"),
+        "{:?}",
+        r.body
+    );
+    // The same grant in the body works.
+    let ok = s
+        .post_form(
+            "/oauth/token",
+            None,
+            &[
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", password),
+                ("client_id", &id),
+                ("client_secret", &secret),
+                ("scope", "read"),
+            ],
+        )
+        .await
+        .ok();
+    let token = ok["access_token"].as_str().unwrap().to_string();
+    // A token in a query string (as streaming clients send it) is not logged either.
+    s.get(
+        &format!("/api/v1/accounts/verify_credentials?access_token={token}"),
+        None,
+    )
+    .await;
+    s.get("/api/v1/accounts/verify_credentials", Some(&token))
+        .await
+        .expect(200);
+
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logged.contains("/oauth/token"),
+        "requests are logged at debug level:\n{logged}"
+    );
+    for (what, secret) in [
+        ("password", "correct+horse"),
+        ("password", password),
+        ("client secret", secret.as_str()),
+        ("access token", token.as_str()),
+        ("access token", user.token.as_str()),
+    ] {
+        assert!(!logged.contains(secret), "the {what} is in the log");
+    }
+}

@@ -170,7 +170,7 @@ struct Binary {
     base: String,
 }
 
-fn roost_cmd() -> tokio::process::Command {
+pub(crate) fn roost_cmd() -> tokio::process::Command {
     let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_roost"));
     // Keep the environment from changing the settings under test.
     for (k, _) in std::env::vars() {

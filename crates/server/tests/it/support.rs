@@ -512,6 +512,19 @@ impl Regions {
 }
 
 impl TestServer {
+    /// A client of a server running elsewhere (a spawned binary): nothing to stop.
+    pub fn at(base: &str) -> TestServer {
+        TestServer {
+            base: base.trim_end_matches('/').to_string(),
+            running: None,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
     pub fn wrap(running: Running) -> TestServer {
         TestServer {
             base: running.base_url.clone(),
