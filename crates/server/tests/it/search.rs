@@ -138,6 +138,40 @@ async fn english_is_stemmed_and_hashtags_are_nfkc() {
     assert_eq!(tags["hashtags"][0]["history"].as_array().unwrap().len(), 7);
     assert!(tags["accounts"].as_array().unwrap().is_empty());
     assert!(tags["statuses"].as_array().unwrap().is_empty());
+    // `exclude_unreviewed` (Mastodon's trends-safe search): no tag is reviewed here, so
+    // only the exact match is left.
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["hashtags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    post(&s, &alice, json!({"status": "also #rustacean"})).await;
+    let both = "/api/v2/search?q=%23rust&type=hashtags";
+    let mut all = Vec::new();
+    for _ in 0..50 {
+        all = names(&s.get(both, Some(&bob.token)).await.ok());
+        if all.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(all, vec!["rust", "rustacean"]);
+    let reviewed = s
+        .get(&format!("{both}&exclude_unreviewed=true"), Some(&bob.token))
+        .await
+        .ok();
+    assert_eq!(names(&reviewed), vec!["rust"]);
+    let none = s
+        .get(
+            "/api/v2/search?q=%23ru&type=hashtags&exclude_unreviewed=true",
+            Some(&bob.token),
+        )
+        .await
+        .ok();
+    assert!(names(&none).is_empty(), "{none}");
 }
 
 #[tokio::test]
@@ -633,7 +667,7 @@ async fn the_audit_checks_each_index_against_the_inventory() {
             .filter(|v| v.detail.contains("search index"))
             .count()
     };
-    let report = audit(&r).await;
+    let report = crate::regions::audit(&r).await;
     assert_eq!(index_violations(&report), 0, "{}", report.render());
     assert!(report.render().contains("1 foreign"), "{}", report.render());
     // A foreign status in the index that the store does not hold is a violation.
@@ -663,7 +697,7 @@ async fn the_audit_checks_each_index_against_the_inventory() {
         )
         .unwrap();
     }
-    let report = audit(&r).await;
+    let report = crate::regions::audit(&r).await;
     assert_eq!(index_violations(&report), 1, "{}", report.render());
     // Restarted, the region reconciles its index with the store and drops the stray.
     r.restart("in").await;
@@ -672,20 +706,6 @@ async fn the_audit_checks_each_index_against_the_inventory() {
     })
     .await;
     r.stop_all().await;
-}
-
-async fn audit(r: &Regions) -> roost_server::audit::AuditReport {
-    let data_dirs = REGION_CODES
-        .iter()
-        .map(|c| (c.to_string(), r.data_dir(c)))
-        .collect();
-    roost_server::audit::run(&roost_server::audit::AuditOptions {
-        cluster: (*r.cluster).clone(),
-        heads_file: r.root.path().join("audit-heads.json"),
-        data_dirs,
-    })
-    .await
-    .expect("audit runs")
 }
 
 async fn page(s: &TestServer, path: &str, _cookie: Option<&str>) -> (u16, String) {
