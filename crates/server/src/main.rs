@@ -122,6 +122,11 @@ enum AdminTask {
         #[arg(long)]
         id: String,
     },
+    /// The region's custom emoji.
+    Emoji {
+        #[command(subcommand)]
+        task: roost_server::emoji_cmd::EmojiTask,
+    },
     /// Give a local account a role: user, moderator, admin or owner.
     SetRole {
         #[arg(long)]
@@ -274,12 +279,17 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
         .await
         .context("opening the database")?;
     let rcfg = roost_server::roost_config(&cfg, cfg.listen);
+    let keys = roost_server::keys::load_or_create(&cfg.data_dir).context("reading the keys")?;
+    let media = roost_server::media_ports(&cfg, &keys)
+        .await
+        .context("opening the media store")?;
     // Offline tasks never reach other regions.
     let roost = roost_core::Roost::new(
         std::sync::Arc::new(store.clone()),
         rcfg,
         std::sync::Arc::new(roost_core::remote::NoRemote),
-    );
+    )
+    .with_media(media);
     let result = match task {
         AdminTask::CreateAccount {
             username,
@@ -322,6 +332,11 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
             println!("announcement {id} ended");
             Ok(())
         }
+        AdminTask::Emoji { task } => roost_server::emoji_cmd::run(&roost, task).await.map(|out| {
+            if !out.is_empty() {
+                println!("{out}");
+            }
+        }),
         AdminTask::ListAccounts { limit } => {
             let page = roost_core::model::Page {
                 limit,
