@@ -279,17 +279,20 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
         .await
         .context("opening the database")?;
     let rcfg = roost_server::roost_config(&cfg, cfg.listen);
-    let keys = roost_server::keys::load_or_create(&cfg.data_dir).context("reading the keys")?;
-    let media = roost_server::media_ports(&cfg, &keys)
-        .await
-        .context("opening the media store")?;
     // Offline tasks never reach other regions.
-    let roost = roost_core::Roost::new(
+    let mut roost = roost_core::Roost::new(
         std::sync::Arc::new(store.clone()),
         rcfg,
         std::sync::Arc::new(roost_core::remote::NoRemote),
-    )
-    .with_media(media);
+    );
+    // Only emoji need the media store (which may be a bucket the other tasks need not reach).
+    if matches!(task, AdminTask::Emoji { .. }) {
+        let keys = roost_server::keys::load_or_create(&cfg.data_dir).context("reading the keys")?;
+        let media = roost_server::media_ports(&cfg, &keys)
+            .await
+            .context("opening the media store")?;
+        roost = roost.with_media(media);
+    }
     let result = match task {
         AdminTask::CreateAccount {
             username,
