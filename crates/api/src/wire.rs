@@ -1,10 +1,12 @@
 //! Mastodon JSON entities (`mastodon/documentation`, `content/en/entities`) and the
 //! mapping from domain types. Kept apart from the domain so either can change alone.
 
+use roost_core::emoji::{self as m_emoji, EmojiSet};
 use roost_core::model::{self as m, Account as DAccount, Relationship as DRel};
 use roost_core::usecase::{MediaView, NotificationView, QuoteState, RoostConfig, StatusView};
 use roost_core::Id;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// `2019-12-08T03:48:33.901Z`, as Mastodon renders times.
 pub fn datetime(t: jiff::Timestamp) -> String {
@@ -18,6 +20,17 @@ pub fn date(t: jiff::Timestamp) -> String {
 
 #[derive(Serialize)]
 pub struct Empty {}
+
+/// Mastodon's CustomEmoji.
+#[derive(Serialize)]
+pub struct CustomEmoji {
+    pub shortcode: String,
+    pub url: String,
+    /// The same file: roost keeps no separate still of an animated emoji.
+    pub static_url: String,
+    pub visible_in_picker: bool,
+    pub category: Option<String>,
+}
 
 /// Mastodon's MediaAttachment.
 #[derive(Serialize)]
@@ -80,7 +93,7 @@ pub struct Account {
     pub last_status_at: Option<String>,
     pub hide_collections: bool,
     pub noindex: bool,
-    pub emojis: Vec<Empty>,
+    pub emojis: Vec<CustomEmoji>,
     pub roles: Vec<Empty>,
     pub fields: Vec<Field>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -198,7 +211,7 @@ pub struct Status {
     pub application: Option<serde_json::Value>,
     pub mentions: Vec<Mention>,
     pub tags: Vec<Tag>,
-    pub emojis: Vec<Empty>,
+    pub emojis: Vec<CustomEmoji>,
     pub reblogs_count: i64,
     pub favourites_count: i64,
     pub replies_count: i64,
@@ -272,7 +285,7 @@ pub struct StatusEdit {
     pub account: Account,
     pub poll: Option<Empty>,
     pub media_attachments: Vec<MediaAttachment>,
-    pub emojis: Vec<Empty>,
+    pub emojis: Vec<CustomEmoji>,
 }
 
 #[derive(Serialize)]
@@ -318,11 +331,46 @@ pub struct Marker {
 /// Maps domain values to wire entities; needs the region's URLs.
 pub struct Mapper<'a> {
     pub cfg: &'a RoostConfig,
+    /// The region's custom emoji, taken once per mapper (one atomic load per request),
+    /// so that statuses and accounts are matched against them without a query.
+    emojis: Arc<EmojiSet>,
 }
 
 impl<'a> Mapper<'a> {
     pub fn new(cfg: &'a RoostConfig) -> Self {
-        Mapper { cfg }
+        Mapper {
+            cfg,
+            emojis: cfg.emojis.snapshot(),
+        }
+    }
+
+    pub fn custom_emoji(&self, e: &m_emoji::CustomEmoji) -> CustomEmoji {
+        let url = self.cfg.emoji_url(e);
+        CustomEmoji {
+            shortcode: e.shortcode.clone(),
+            static_url: url.clone(),
+            url,
+            visible_in_picker: e.visible_in_picker,
+            category: e.category.clone(),
+        }
+    }
+
+    /// The local emoji named in these texts of a LOCAL account or post. Another region's
+    /// texts name that region's emoji, which only it knows (and serves): matching them
+    /// against ours would show the wrong pictures, so they get none here.
+    fn emojis_in<'t>(
+        &self,
+        home_region: &str,
+        texts: impl IntoIterator<Item = &'t str>,
+    ) -> Vec<CustomEmoji> {
+        if self.emojis.is_empty() || home_region != self.cfg.region {
+            return Vec::new();
+        }
+        self.emojis
+            .used_in(texts)
+            .into_iter()
+            .map(|e| self.custom_emoji(e))
+            .collect()
     }
 
     /// `name` for local accounts, `name@domain` (the home region's domain) otherwise.
@@ -388,7 +436,16 @@ impl<'a> Mapper<'a> {
             last_status_at: a.last_status_at.map(date),
             hide_collections: false,
             noindex: false,
-            emojis: vec![],
+            emojis: self.emojis_in(
+                &a.home_region,
+                [a.display_name.as_str(), a.note_source.as_str()]
+                    .into_iter()
+                    .chain(
+                        a.fields
+                            .iter()
+                            .flat_map(|f| [f.name.as_str(), f.value_source.as_str()]),
+                    ),
+            ),
             roles: vec![],
             fields: a
                 .fields
@@ -517,7 +574,10 @@ impl<'a> Mapper<'a> {
                     url: format!("{base}/tags/{}", urlencode(t)),
                 })
                 .collect(),
-            emojis: vec![],
+            emojis: self.emojis_in(
+                &v.account.home_region,
+                [s.text.as_str(), s.spoiler_text.as_str()],
+            ),
             reblogs_count: s.reblogs_count,
             favourites_count: s.favourites_count,
             replies_count: s.replies_count,
@@ -622,7 +682,11 @@ impl<'a> Mapper<'a> {
             account: self.account(account),
             poll: None,
             media_attachments: media.iter().map(|v| self.media(v)).collect(),
-            emojis: vec![],
+            // A version keeps only its HTML; shortcodes pass through it as typed.
+            emojis: self.emojis_in(
+                &account.home_region,
+                [r.content_html.as_str(), r.spoiler_text.as_str()],
+            ),
         }
     }
 
@@ -1047,7 +1111,7 @@ pub struct Announcement {
     pub mentions: Vec<Empty>,
     pub statuses: Vec<Empty>,
     pub tags: Vec<Empty>,
-    pub emojis: Vec<Empty>,
+    pub emojis: Vec<CustomEmoji>,
     pub reactions: Vec<AnnouncementReaction>,
 }
 
@@ -1065,7 +1129,8 @@ impl<'a> Mapper<'a> {
             mentions: vec![],
             statuses: vec![],
             tags: vec![],
-            emojis: vec![],
+            // The region's own text.
+            emojis: self.emojis_in(&self.cfg.region, [a.text.as_str()]),
             reactions: a
                 .reactions
                 .iter()

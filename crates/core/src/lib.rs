@@ -3,6 +3,7 @@
 //! through the traits in [`store`].
 
 pub mod cache;
+pub mod emoji;
 pub mod error;
 pub mod filtering;
 pub mod id;

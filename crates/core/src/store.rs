@@ -429,6 +429,7 @@ pub trait Store:
     + AnnouncementStore
     + MediaStore
     + DiscoveryStore
+    + EmojiStore
     + roost_residency::LedgerStore
 {
 }
@@ -454,6 +455,7 @@ impl<T> Store for T where
         + AnnouncementStore
         + MediaStore
         + DiscoveryStore
+        + EmojiStore
         + roost_residency::LedgerStore
 {
 }
@@ -874,10 +876,11 @@ pub trait MediaStore: Send + Sync {
         role: crate::media::MediaRole,
         file: Option<&str>,
     ) -> StoreResult<Option<String>>;
-    /// Whether any row (attachment, preview or profile picture) still names the blob.
+    /// Whether any row (attachment, preview, profile picture or custom emoji) still names
+    /// the blob.
     async fn blob_in_use(&self, hash: &str) -> StoreResult<bool>;
     /// The type of the blob when something public names it (an attachment of a public or
-    /// unlisted post, or a profile picture): what may be served at a stable URL.
+    /// unlisted post, a profile picture or a custom emoji): what may be served at a stable URL.
     async fn public_blob(&self, hash: &str) -> StoreResult<Option<String>>;
     /// Every blob hash some row names (the audit compares them with the blob store).
     async fn referenced_blobs(&self) -> StoreResult<Vec<String>>;
@@ -958,4 +961,19 @@ pub trait DiscoveryStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<(Id, SuggestionSource)>>;
     async fn dismiss_suggestion(&self, account: Id, target: Id) -> StoreResult<()>;
+}
+
+/// The region's custom emoji (public content of the region, owned by no user). Their files
+/// are blobs like attachments': `MediaStore::blob_in_use`, `public_blob` and
+/// `referenced_blobs` count them.
+#[async_trait]
+pub trait EmojiStore: Send + Sync {
+    /// `Conflict("emoji")` when the shortcode is taken.
+    async fn create_emoji(&self, emoji: &crate::emoji::CustomEmoji) -> StoreResult<()>;
+    async fn emoji(&self, shortcode: &str) -> StoreResult<Option<crate::emoji::CustomEmoji>>;
+    /// Every emoji, by shortcode.
+    async fn emojis(&self) -> StoreResult<Vec<crate::emoji::CustomEmoji>>;
+    /// Deletes it and returns the row; None if there was none.
+    async fn delete_emoji(&self, shortcode: &str)
+        -> StoreResult<Option<crate::emoji::CustomEmoji>>;
 }

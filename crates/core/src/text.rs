@@ -144,6 +144,22 @@ pub fn render(
     base_url: &str,
     resolve: &dyn Fn(&MentionRef) -> Option<ResolvedMention>,
 ) -> String {
+    render_with_emoji(text, base_url, resolve, None)
+}
+
+/// The URL of a known emoji's picture by its shortcode.
+pub type EmojiUrl<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Like [`render`], and each `:shortcode:` of plain text (never inside a link, mention or
+/// tag) for which `emoji` knows a picture becomes
+/// `<img class="emoji" alt=":code:" title=":code:" src="URL" draggable="false">`: the web
+/// pages' rendering. The API's `content` keeps the shortcodes; clients replace them.
+pub fn render_with_emoji(
+    text: &str,
+    base_url: &str,
+    resolve: &dyn Fn(&MentionRef) -> Option<ResolvedMention>,
+    emoji: Option<EmojiUrl<'_>>,
+) -> String {
     let text = normalize_newlines(text);
     let base_url = base_url.trim_end_matches('/');
     let mut out = String::with_capacity(text.len() + text.len() / 2 + 8);
@@ -151,7 +167,7 @@ pub fn render(
         out.push_str("<p>");
         for token in tokenize(paragraph) {
             match token {
-                Token::Text(s) => push_text(&mut out, s),
+                Token::Text(s) => push_text(&mut out, s, emoji),
                 Token::Link(url) => push_link(&mut out, url),
                 Token::Mention { raw, mention } => match resolve(&mention) {
                     Some(resolved) if is_http_url(&resolved.url) => {
@@ -537,13 +553,44 @@ fn push_escaped(out: &mut String, s: &str) {
 }
 
 /// Escaped text with newlines turned into `<br />`.
-fn push_text(out: &mut String, s: &str) {
+fn push_text(out: &mut String, s: &str, emoji: Option<EmojiUrl<'_>>) {
     for (i, line) in s.split('\n').enumerate() {
         if i > 0 {
             out.push_str("<br />");
         }
-        push_escaped(out, line);
+        match emoji {
+            Some(emoji) => push_escaped_emoji(out, line, emoji),
+            None => push_escaped(out, line),
+        }
     }
+}
+
+/// Escaped text with known emoji drawn (see [`render_with_emoji`]).
+fn push_escaped_emoji(out: &mut String, s: &str, emoji: EmojiUrl<'_>) {
+    let mut last = 0;
+    for (a, b) in crate::emoji::shortcode_spans(s) {
+        let Some(url) = emoji(&s[a + 1..b - 1]) else {
+            continue;
+        };
+        push_escaped(out, &s[last..a]);
+        let code = &s[a..b];
+        out.push_str(r#"<img class="emoji" alt=""#);
+        push_escaped(out, code);
+        out.push_str(r#"" title=""#);
+        push_escaped(out, code);
+        out.push_str(r#"" src=""#);
+        push_escaped(out, &url);
+        out.push_str(r#"" draggable="false">"#);
+        last = b;
+    }
+    push_escaped(out, &s[last..]);
+}
+
+/// A plain text (a display name) escaped, with known emoji drawn.
+pub fn escape_with_emoji(s: &str, emoji: EmojiUrl<'_>) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    push_escaped_emoji(&mut out, s, emoji);
+    out
 }
 
 fn is_http_url(url: &str) -> bool {
@@ -1177,5 +1224,38 @@ mod tests {
         assert_eq!(count_chars("@alice hi"), 9);
         assert_eq!(count_chars("@alice@example.org hi"), 9);
         assert_eq!(count_chars("bob@example.org"), 15); // e-mail, counted in full
+    }
+
+    #[test]
+    fn known_emoji_become_escaped_images_outside_links() {
+        let emoji =
+            |c: &str| (c == "ok").then(|| "https://local.test/media/a.png?x=\"1\"".to_string());
+        let html = render_with_emoji(
+            "<b>:ok: :nope: https://h.test/:ok: #tag\n:ok:",
+            BASE,
+            &no_resolve,
+            Some(&emoji),
+        );
+        assert_eq!(
+            html.matches(r#"<img class="emoji" alt=":ok:" title=":ok:""#)
+                .count(),
+            2,
+            "{html}"
+        );
+        assert!(html.starts_with("<p>&lt;b&gt;<img"), "{html}");
+        assert!(
+            html.contains(r#"src="https://local.test/media/a.png?x=&quot;1&quot;""#),
+            "{html}"
+        );
+        assert!(html.contains(":nope:"), "{html}");
+        assert!(html.contains("<br /><img"), "{html}");
+        assert_eq!(
+            render_with_emoji("a :ok: b", BASE, &no_resolve, None),
+            render("a :ok: b", BASE, &no_resolve)
+        );
+        assert_eq!(
+            escape_with_emoji("<i>Al</i> :ok:", &emoji),
+            r#"&lt;i&gt;Al&lt;/i&gt; <img class="emoji" alt=":ok:" title=":ok:" src="https://local.test/media/a.png?x=&quot;1&quot;" draggable="false">"#
+        );
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cluster_cmd;
 pub mod config;
 pub mod demo;
+pub mod emoji_cmd;
 pub mod keys;
 pub mod serve;
 
@@ -77,7 +78,32 @@ pub fn roost_config(cfg: &Config, bound: SocketAddr) -> RoostConfig {
         cluster: Arc::new(Cluster::default()),
         limits: cfg.limits,
         media_base_url: cfg.media_base_url.clone(),
+        emojis: Default::default(),
     }
+}
+
+/// How often a server reads the custom emoji again from its store.
+pub const EMOJI_RELOAD: Duration = Duration::from_secs(30);
+
+/// The region's media processing and file storage (its directory or its S3 bucket).
+pub async fn media_ports(
+    cfg: &Config,
+    keys: &keys::RegionKeys,
+) -> Result<roost_core::usecase::MediaPorts, StartError> {
+    let blobs: Arc<dyn roost_core::media::BlobStore> = match &cfg.media_s3 {
+        Some(s3) => {
+            let store = roost_media::S3BlobStore::new(s3).map_err(StartError::Media)?;
+            store.create_bucket().await.map_err(StartError::Media)?;
+            Arc::new(store)
+        }
+        None => Arc::new(roost_media::FsBlobStore::new(cfg.data_dir.join("media"))),
+    };
+    Ok(roost_core::usecase::MediaPorts {
+        processor: Arc::new(roost_media::Pipeline::per_core()),
+        blobs,
+        signer: keys::media_url_signer(keys),
+        limits: roost_core::media::MediaLimits::default(),
+    })
 }
 
 /// A running region.
@@ -180,21 +206,14 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         keys.public_pem(),
         cfg.transit_cache,
     ));
-    let blobs: Arc<dyn roost_core::media::BlobStore> = match &cfg.media_s3 {
-        Some(s3) => {
-            let store = roost_media::S3BlobStore::new(s3).map_err(StartError::Media)?;
-            store.create_bucket().await.map_err(StartError::Media)?;
-            Arc::new(store)
-        }
-        None => Arc::new(roost_media::FsBlobStore::new(cfg.data_dir.join("media"))),
-    };
-    let media = roost_core::usecase::MediaPorts {
-        processor: Arc::new(roost_media::Pipeline::per_core()),
-        blobs: blobs.clone(),
-        signer: keys::media_url_signer(&keys),
-        limits: roost_core::media::MediaLimits::default(),
-    };
+    let media = media_ports(&cfg, &keys).await?;
+    let blobs = media.blobs.clone();
     let roost = Arc::new(Roost::new(store_arc.clone(), rcfg, fed.clone()).with_media(media));
+    // Served from memory: loaded before the first request, then every EMOJI_RELOAD (an
+    // admin command run in another process changes only the store).
+    if let Err(e) = roost.reload_emojis().await {
+        tracing::error!(error = %e, "custom emoji not loaded; retried on the next reload");
+    }
     // The index is a copy of the store in the same data dir; one that cannot be opened
     // is rebuilt from the store (search is down meanwhile, posting is not).
     let index_queue = match roost_search::TantivyIndex::open(&cfg.data_dir.join("search")) {
@@ -288,6 +307,21 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
             }
         })
     };
+    let emoji_reloader = {
+        let roost = roost.clone();
+        let mut rx = rx.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(EMOJI_RELOAD) => {}
+                    _ = rx.changed() => break,
+                }
+                if let Err(e) = roost.reload_emojis().await {
+                    tracing::warn!(error = %e, "reloading custom emoji failed; the last set stays");
+                }
+            }
+        })
+    };
     let live = tokio::spawn(roost_core::live::run(roost.clone(), rx.clone()));
     let live_push = tokio::spawn(fed.clone().run_live_push(rx.clone()));
     let outbox = {
@@ -345,6 +379,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
             serve::serve(listener, app, limits, rx).await;
             let _ = flusher.await;
             let _ = jobs.await;
+            let _ = emoji_reloader.await;
             let _ = live.await;
             let _ = live_push.await;
             let _ = purger.await;

@@ -126,6 +126,11 @@ enum AdminTask {
         #[arg(long)]
         id: String,
     },
+    /// The region's custom emoji.
+    Emoji {
+        #[command(subcommand)]
+        task: roost_server::emoji_cmd::EmojiTask,
+    },
     /// Give a local account a role: user, moderator, admin or owner.
     SetRole {
         #[arg(long)]
@@ -301,11 +306,19 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
         .context("opening the database")?;
     let rcfg = roost_server::roost_config(&cfg, cfg.listen);
     // Offline tasks never reach other regions.
-    let roost = roost_core::Roost::new(
+    let mut roost = roost_core::Roost::new(
         std::sync::Arc::new(store.clone()),
         rcfg,
         std::sync::Arc::new(roost_core::remote::NoRemote),
     );
+    // Only emoji need the media store (which may be a bucket the other tasks need not reach).
+    if matches!(task, AdminTask::Emoji { .. }) {
+        let keys = roost_server::keys::load_or_create(&cfg.data_dir).context("reading the keys")?;
+        let media = roost_server::media_ports(&cfg, &keys)
+            .await
+            .context("opening the media store")?;
+        roost = roost.with_media(media);
+    }
     let result = match task {
         AdminTask::CreateAccount {
             username,
@@ -348,6 +361,11 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
             println!("announcement {id} ended");
             Ok(())
         }
+        AdminTask::Emoji { task } => roost_server::emoji_cmd::run(&roost, task).await.map(|out| {
+            if !out.is_empty() {
+                println!("{out}");
+            }
+        }),
         AdminTask::ListAccounts { limit } => {
             let page = roost_core::model::Page {
                 limit,

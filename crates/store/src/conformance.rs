@@ -38,6 +38,9 @@ pub use polls::*;
 // Media attachments' conformance behaviours.
 mod media;
 pub use media::*;
+// Custom emoji and their files.
+mod emoji;
+pub use emoji::*;
 
 /// A store under test and whatever must live as long as it (a temporary directory, a
 /// container handle...).
@@ -150,6 +153,8 @@ macro_rules! conformance_suite {
             media_rows_and_processing,
             media_attach_rules_and_public_blobs,
             media_profile_files,
+            emoji_rows_round_trip_and_conflict,
+            emoji_files_are_public_and_referenced,
             discovery_index_states_skip_reblogs,
             discovery_searchable_follows_mastodon,
             discovery_account_and_tag_search,

@@ -173,7 +173,11 @@ pub async fn get(
     let bio_html = if account.suspended {
         "<p>This account has been suspended.</p>".to_string()
     } else {
-        roost_core::text::render(&account.note_source, base, &|_| None)
+        let set = st.roost.custom_emojis();
+        let url = |code: &str| set.get(code).map(|e| st.roost.cfg.emoji_url(e));
+        let emoji: Option<roost_core::text::EmojiUrl<'_>> =
+            (st.roost.is_local(&account) && !set.is_empty()).then_some(&url);
+        roost_core::text::render_with_emoji(&account.note_source, base, &|_| None, emoji)
     };
     let fields = if account.suspended {
         Vec::new()

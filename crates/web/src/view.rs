@@ -111,6 +111,8 @@ fn poll_card(
 /// An account as a link.
 pub struct Who {
     pub name: String,
+    /// The name as safe HTML: escaped, with this region's emoji drawn (local accounts).
+    pub name_html: String,
     pub handle: String,
     pub url: String,
     pub foreign: bool,
@@ -161,7 +163,9 @@ pub fn who(roost: &Roost, a: &Account) -> Who {
     } else {
         a.display_name.clone()
     };
+    let local = roost.is_local(a);
     Who {
+        name_html: with_emoji(roost, local, &name),
         name,
         url: format!("/@{acct}"),
         handle: format!("@{acct}"),
@@ -169,6 +173,17 @@ pub fn who(roost: &Roost, a: &Account) -> Who {
         region: a.home_region.clone(),
         avatar: avatar_url(roost, a),
     }
+}
+
+/// `text` escaped; for a local text (`local`), each known emoji's `:shortcode:` drawn as
+/// its picture. Another region's texts name that region's emoji, not ours.
+pub fn with_emoji(roost: &Roost, local: bool, text: &str) -> String {
+    let set = roost.custom_emojis();
+    if !local || set.is_empty() {
+        return text::escape_with_emoji(text, &|_| None);
+    }
+    let url = |code: &str| set.get(code).map(|e| roost.cfg.emoji_url(e));
+    text::escape_with_emoji(text, &url)
 }
 
 /// Renders a post's source text for this site (see the module docs).
@@ -190,7 +205,11 @@ pub fn content_html(roost: &Roost, v: &StatusView) -> String {
             url: format!("{}/@{}", roost.cfg.base_url, roost.acct(found)),
         })
     };
-    text::render(&v.status.text, &roost.cfg.base_url, &resolve)
+    let set = roost.custom_emojis();
+    let url = |code: &str| set.get(code).map(|e| roost.cfg.emoji_url(e));
+    let emoji: Option<text::EmojiUrl<'_>> =
+        (roost.is_local(&v.account) && !set.is_empty()).then_some(&url);
+    text::render_with_emoji(&v.status.text, &roost.cfg.base_url, &resolve, emoji)
 }
 
 pub(crate) fn human_time(t: jiff::Timestamp, roost: &Roost) -> String {

@@ -102,11 +102,6 @@ pub async fn rules() -> Json<Vec<Value>> {
     Json(Vec::new())
 }
 
-/// Custom emoji arrive with media uploads; until then there are none.
-pub async fn custom_emojis() -> Json<Vec<Value>> {
-    Json(Vec::new())
-}
-
 pub async fn extended_description(State(st): State<AppState>) -> Json<Value> {
     Json(json!({
         "updated_at": started_at(),

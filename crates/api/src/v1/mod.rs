@@ -8,6 +8,7 @@ pub mod apps;
 pub mod blocks;
 pub mod bookmarks;
 pub mod conversations;
+pub mod custom_emojis;
 pub mod directory;
 pub mod domain_blocks;
 pub mod endorsements;
@@ -42,7 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/instance", get(instance::get))
         .route("/api/v1/instance/peers", get(instance::peers))
         .route("/api/v1/instance/rules", get(instance::rules))
-        .route("/api/v1/custom_emojis", get(instance::custom_emojis))
+        .route("/api/v1/custom_emojis", get(custom_emojis::get))
         .route("/api/v1/apps", post(apps::post))
         .route(
             "/api/v1/apps/verify_credentials",

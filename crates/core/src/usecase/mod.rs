@@ -6,6 +6,7 @@ mod accounts;
 mod announcements;
 mod auth;
 mod conversations;
+pub mod emoji;
 pub(crate) mod filters;
 mod followed_tags;
 mod hydrate;
@@ -29,6 +30,7 @@ pub use account_extras::MAX_FIELDS;
 pub use accounts::{valid_username, AccountsPage, Registration};
 pub use auth::{constant_eq, AuthContext, GrantRequest, IssuedToken, NewApp, OAuthError};
 pub use conversations::ConversationView;
+pub use emoji::{EmojiError, NewEmoji};
 pub use filters::{FilterInput, KeywordChange};
 pub use followed_tags::TagView;
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
@@ -84,6 +86,9 @@ pub struct RoostConfig {
     /// Public media (public posts' attachments, profile pictures) are linked under this
     /// base (a CDN) instead of the region's own `/media`.
     pub media_base_url: Option<String>,
+    /// The region's custom emoji, kept in memory and shared by every clone of the config
+    /// (the API's mapper reads it for each local status and account without a query).
+    pub emojis: crate::emoji::EmojiCatalog,
 }
 
 impl RoostConfig {
@@ -93,6 +98,16 @@ impl RoostConfig {
             Some(b) => b.trim_end_matches('/').to_string(),
             None => format!("{}/media", self.base_url),
         }
+    }
+
+    /// Where an emoji's picture is served (a public file: `/media/<sha256>.<ext>`).
+    pub fn emoji_url(&self, e: &crate::emoji::CustomEmoji) -> String {
+        format!(
+            "{}/{}.{}",
+            self.public_media_base(),
+            e.file.hash,
+            crate::media::extension(&e.file.mime)
+        )
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod advertised;
+mod emoji;
 mod errors;
 mod forgery;
 mod fuzz;

@@ -57,7 +57,12 @@ pub(crate) fn python_or_skip(what: &str) -> Option<PathBuf> {
 
 /// Runs one pytest file of `tests/clients` with `envs`; fails with its output unless it
 /// passed and its summary holds `expect` (e.g. "2 passed") and nothing was skipped.
-async fn pytest(py: PathBuf, file: &str, envs: Vec<(&'static str, String)>, expect: &str) {
+pub(crate) async fn pytest(
+    py: PathBuf,
+    file: &str,
+    envs: Vec<(&'static str, String)>,
+    expect: &str,
+) {
     let path = repo_root().join("tests/clients").join(file);
     let out = tokio::task::spawn_blocking(move || {
         Command::new(py)

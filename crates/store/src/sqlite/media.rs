@@ -279,7 +279,8 @@ impl MediaStore for SqliteStore {
                     "SELECT 1 WHERE EXISTS (SELECT 1 FROM media WHERE file_hash = $1) \
                      OR EXISTS (SELECT 1 FROM media WHERE preview_hash = $1) \
                      OR EXISTS (SELECT 1 FROM accounts WHERE avatar_file LIKE $2) \
-                     OR EXISTS (SELECT 1 FROM accounts WHERE header_file LIKE $2)",
+                     OR EXISTS (SELECT 1 FROM accounts WHERE header_file LIKE $2) \
+                     OR EXISTS (SELECT 1 FROM custom_emojis WHERE file_hash = $1)",
                     &[&hash, &prefix],
                 )?;
                 Ok(n.is_some())
@@ -301,6 +302,15 @@ impl MediaStore for SqliteStore {
                 )?;
                 if found.is_some() {
                     return Ok(found);
+                }
+                // The region's custom emoji are public content.
+                let emoji: Option<String> = scalar(
+                    c,
+                    "SELECT file_mime FROM custom_emojis WHERE file_hash = $1 LIMIT 1",
+                    &[&hash],
+                )?;
+                if emoji.is_some() {
+                    return Ok(emoji);
                 }
                 let prefix = format!("{hash}.%");
                 let file: Option<String> = scalar(
@@ -325,7 +335,8 @@ impl MediaStore for SqliteStore {
                     "SELECT file_hash FROM media WHERE file_hash IS NOT NULL \
                      UNION SELECT preview_hash FROM media WHERE preview_hash IS NOT NULL \
                      UNION SELECT substr(avatar_file, 1, 64) FROM accounts WHERE avatar_file IS NOT NULL \
-                     UNION SELECT substr(header_file, 1, 64) FROM accounts WHERE header_file IS NOT NULL",
+                     UNION SELECT substr(header_file, 1, 64) FROM accounts WHERE header_file IS NOT NULL \
+                     UNION SELECT file_hash FROM custom_emojis",
                     &[],
                     |r| at(r, 0),
                 )?;

@@ -50,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "media",
         include_str!("../../migrations/sqlite/0008_media.sql"),
     ),
+    (
+        9,
+        "custom_emoji",
+        include_str!("../../migrations/sqlite/0009_custom_emoji.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

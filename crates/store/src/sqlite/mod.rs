@@ -11,6 +11,7 @@ mod announcements;
 mod cache;
 mod conversations;
 mod discovery;
+mod emoji;
 mod engine;
 mod extras;
 mod federation;
