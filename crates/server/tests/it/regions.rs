@@ -617,7 +617,7 @@ pub(crate) async fn audit(r: &Regions) -> roost_server::audit::AuditReport {
     .expect("audit runs")
 }
 
-async fn db(r: &Regions, code: &str) -> sqlx::SqlitePool {
+pub(crate) async fn db(r: &Regions, code: &str) -> sqlx::SqlitePool {
     let url = format!(
         "sqlite://{}",
         r.data_dir(code).join("roost.sqlite").display()
