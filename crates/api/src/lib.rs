@@ -65,6 +65,10 @@ pub fn router(state: AppState) -> Router {
             "/media/t/{media}/{viewer}/{expires}/{sig}",
             get(media::relay),
         )
+        .route(
+            "/media/t/profile/{account}/{role}/{file}",
+            get(media::relay_picture),
+        )
         .merge(well_known::routes())
         .merge(oauth::routes())
         .merge(v1::routes())

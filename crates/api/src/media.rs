@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use roost_core::usecase::{FileKey, ServedFile};
+use roost_federation::ap::RegionFile;
 
 /// `GET /media/<hash>.<ext>`
 pub async fn public(
@@ -57,10 +58,34 @@ pub async fn relay(
     let (region, mime) = st
         .roost
         .check_relay(media, path_id(&viewer)?, expires, &sig)?;
-    let bytes = st
-        .fed
+    let bytes = through_gate(&st, &region, &RegionFile::Attachment(media)).await?;
+    let etag = format!("\"{}\"", roost_core::media::content_hash(&bytes));
+    relayed(bytes, mime, &etag, headers).await
+}
+
+/// `GET /media/t/profile/<account>/<avatar|header>/<sha256>.<ext>`: a foreign account's picture
+/// shown here under `transit`, fetched through the gate from its home on each request
+/// and passed on from memory. Only the file the link names: a picture changed at home
+/// since is 404 (the account's next read links the new one).
+pub async fn relay_picture(
+    State(st): State<AppState>,
+    Path((account, role, file)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let account = path_id(&account)?;
+    let (region, role, hash, mime) = st.roost.check_picture_relay(account, &role, &file)?;
+    let bytes = through_gate(&st, &region, &RegionFile::Picture(account, role)).await?;
+    if roost_core::media::content_hash(&bytes) != hash {
+        return Err(ApiError::NotFound("Record not found".into()));
+    }
+    relayed(bytes, mime, &format!("\"{hash}\""), headers).await
+}
+
+/// A file of another region, fetched through this region's gate.
+async fn through_gate(st: &AppState, region: &str, file: &RegionFile) -> ApiResult<Vec<u8>> {
+    st.fed
         .gate()
-        .fetch_media(&region, media)
+        .fetch_media(region, file)
         .await
         .map_err(|e| match e {
             roost_federation::gate::GateError::Denied(d) => {
@@ -75,12 +100,20 @@ pub async fn relay(
             e => ApiError::Core(roost_core::CoreError::Unavailable(format!(
                 "region {region} did not send the file: {e}"
             ))),
-        })?;
-    let etag = format!("\"{}\"", roost_core::media::content_hash(&bytes));
+        })
+}
+
+/// Relayed bytes, from memory, cached by the viewer only.
+async fn relayed(
+    bytes: Vec<u8>,
+    mime: &str,
+    etag: &str,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     respond(
         Response::builder(),
         mime,
-        &etag,
+        etag,
         false,
         headers,
         bytes.len() as u64,

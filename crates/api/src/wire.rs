@@ -2,6 +2,7 @@
 //! mapping from domain types. Kept apart from the domain so either can change alone.
 
 use roost_core::emoji::{self as m_emoji, EmojiSet};
+use roost_core::media::MediaRole;
 use roost_core::model::{self as m, Account as DAccount, Relationship as DRel};
 use roost_core::usecase::{MediaView, NotificationView, QuoteState, RoostConfig, StatusView};
 use roost_core::Id;
@@ -396,21 +397,15 @@ impl<'a> Mapper<'a> {
         let local = &self.cfg.base_url;
         let base = self.home_base(&a.home_region);
         let url = format!("{base}/@{}", a.username);
-        // A profile picture is linked where its account's home serves it; none set (or
-        // not kept here) is the placeholder.
-        let pictures = if a.home_region == self.cfg.region {
-            self.cfg.public_media_base()
-        } else {
-            format!("{base}/media")
+        // Served by this region (its own file, a kept copy, or its transit relay, as the
+        // home's policy says); none (or withheld) is the placeholder.
+        let picture = |role, placeholder: &str| {
+            self.cfg
+                .profile_picture_url(a, role)
+                .unwrap_or_else(|| format!("{local}/static/{placeholder}"))
         };
-        let avatar = match &a.avatar {
-            Some(f) => format!("{pictures}/{f}"),
-            None => format!("{local}/static/avatar.png"),
-        };
-        let header = match &a.header {
-            Some(f) => format!("{pictures}/{f}"),
-            None => format!("{local}/static/header.png"),
-        };
+        let avatar = picture(MediaRole::Avatar, "avatar.png");
+        let header = picture(MediaRole::Header, "header.png");
         let mut out = Account {
             id: a.id.to_string(),
             username: a.username.clone(),

@@ -126,6 +126,18 @@ pub trait Remote: Send + Sync {
     async fn tag_counts(&self, _region: &str) -> CoreResult<Vec<crate::store::TagUse>> {
         Ok(Vec::new())
     }
+    /// A foreign account's avatar or header, fetched from its home region and admitted
+    /// here (a `stored` ledger entry with the file's hash, an inventory record with its
+    /// retention deadline); Some only when its bytes hash to `hash` and the home's policy
+    /// lets this region keep them.
+    async fn fetch_profile_picture(
+        &self,
+        _account: Id,
+        _role: crate::media::MediaRole,
+        _hash: &str,
+    ) -> CoreResult<Option<Vec<u8>>> {
+        Ok(None)
+    }
 }
 
 /// A region alone: nothing foreign exists, nothing is sent.

@@ -6,6 +6,7 @@
 //! region (it names its home region). A region may only speak for URIs under its own base and IDs it minted
 //! (`convert::id_of_region`).
 
+use roost_core::media::MediaRole;
 use roost_core::model::{Account, Status, Visibility};
 use roost_core::Id;
 use serde::{Deserialize, Serialize};
@@ -96,6 +97,94 @@ pub struct Actor {
     /// `toot:suspended`, with the name set to the username and an empty summary).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suspended: bool,
+    /// Avatar and header: each names its file by SHA-256; a region that may keep the
+    /// profile fetches the file through its gate from the home region and checks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<Picture>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Picture>,
+    /// Profile fields (Mastodon's `PropertyValue`s), part of the public profile.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachment: Vec<PropertyValue>,
+}
+
+/// A profile picture of an actor (ActivityStreams `Image`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Picture {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub media_type: String,
+    /// The home region's gate-served address of the file.
+    pub url: String,
+    #[serde(rename = "roost:sha256")]
+    pub sha256: String,
+}
+
+impl Picture {
+    /// The picture of a stored file name (`<sha256>.<ext>`) of `account`.
+    fn of(base: &str, account: Id, role: MediaRole, file: Option<&String>) -> Option<Picture> {
+        let (hash, ext) = file?.split_once('.')?;
+        let mime = roost_core::media::mime_of_extension(ext)?;
+        Some(Picture {
+            kind: "Image".into(),
+            media_type: mime.into(),
+            url: format!("{base}{}", RegionFile::Picture(account, role).path()),
+            sha256: hash.into(),
+        })
+    }
+
+    /// The file name a receiver keeps it under, if it is a well-formed image reference
+    /// (the name becomes a path: only a hash and a known image extension).
+    pub fn file(&self) -> Option<String> {
+        if !roost_core::media::is_hash(&self.sha256) || !self.media_type.starts_with("image/") {
+            return None;
+        }
+        let ext = roost_core::media::extension(&self.media_type);
+        (ext != "bin").then(|| format!("{}.{ext}", self.sha256))
+    }
+}
+
+/// A profile field as Mastodon sends it: `value` is HTML for other servers; roost
+/// receivers render `value_source` instead, as they do the bio.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PropertyValue {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(rename = "roost:valueSource", default)]
+    pub value_source: String,
+}
+
+/// A file one region serves another through its gate: a post's attachment or an
+/// account's profile picture. Names the path it is fetched at and the ledger object both
+/// gates record it under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionFile {
+    Attachment(Id),
+    Picture(Id, MediaRole),
+}
+
+impl RegionFile {
+    pub fn path(&self) -> String {
+        match self {
+            RegionFile::Attachment(id) => format!("/ap/roost/media/{id}"),
+            RegionFile::Picture(account, role) => {
+                format!("/ap/roost/media/{account}/{}", role.as_str())
+            }
+        }
+    }
+
+    /// `media:ID`, `avatar:ACCOUNT`, `header:ACCOUNT`.
+    pub fn object(&self) -> String {
+        match self {
+            RegionFile::Attachment(id) => format!("media:{id}"),
+            RegionFile::Picture(account, role) => format!("{}:{account}", role.as_str()),
+        }
+    }
 }
 
 impl Actor {
@@ -138,14 +227,28 @@ impl Actor {
             },
             home_region: a.home_region.clone(),
             suspended: false,
+            icon: Picture::of(base, a.id, MediaRole::Avatar, a.avatar.as_ref()),
+            image: Picture::of(base, a.id, MediaRole::Header, a.header.as_ref()),
+            attachment: a
+                .fields
+                .iter()
+                .map(|f| PropertyValue {
+                    kind: "PropertyValue".into(),
+                    name: f.name.clone(),
+                    value: f.value_html.clone(),
+                    value_source: f.value_source.clone(),
+                })
+                .collect(),
             id,
         }
     }
 
     /// The account as kept by a receiver: with its profile when `with_profile`, else only
-    /// its address. The bio is rendered here from its source (tags linked to `home_base`,
-    /// the actor's home): HTML from another region is never kept. The display name is
-    /// plain text, as in Mastodon.
+    /// its address. The bio and the fields' values are rendered here from their source
+    /// (tags linked to `home_base`, the actor's home): HTML from another region is never
+    /// kept. The display name is plain text, as in Mastodon. Avatar and header are the
+    /// files the actor declares; whether a copy exists here is the receiver's business
+    /// (`Roost::keep_profile_pictures`).
     pub fn to_account(&self, id: Id, with_profile: bool, home_base: &str) -> Account {
         let mut a = address_account(id, &self.preferred_username, &self.home_region);
         a.locked = self.manually_approves_followers;
@@ -159,6 +262,15 @@ impl Actor {
             a.note_html = roost_core::text::render(&self.summary_source, home_base, &|_| None);
             a.note_source = self.summary_source.clone();
             a.discoverable = self.discoverable;
+            a.avatar = self.icon.as_ref().and_then(Picture::file);
+            a.header = self.image.as_ref().and_then(Picture::file);
+            a.fields = roost_core::usecase::foreign_fields(
+                self.attachment
+                    .iter()
+                    .filter(|p| p.kind == "PropertyValue")
+                    .map(|p| (p.name.as_str(), p.value_source.as_str())),
+                home_base,
+            );
         }
         a
     }
@@ -329,11 +441,6 @@ pub fn foreign_media(note: &Note) -> Vec<roost_core::media::ForeignMedia> {
         .collect()
 }
 
-/// Where a region fetches another's media file through the gates.
-pub fn media_path(id: Id) -> String {
-    format!("/ap/roost/media/{id}")
-}
-
 /// The attachments of a note, from the status's media rows.
 pub fn attachments_of(base: &str, media: &[roost_core::media::MediaAttachment]) -> Vec<Attachment> {
     media
@@ -343,7 +450,7 @@ pub fn attachments_of(base: &str, media: &[roost_core::media::MediaAttachment]) 
             Some(Attachment {
                 kind: "Document".into(),
                 media_type: f.mime.clone(),
-                url: format!("{base}{}", media_path(m.id)),
+                url: format!("{base}{}", RegionFile::Attachment(m.id).path()),
                 name: Some(m.description.clone()).filter(|d| !d.is_empty()),
                 blurhash: m.blurhash.clone(),
                 width: m.size.map(|s| s.0),
@@ -514,6 +621,57 @@ mod tests {
         assert_eq!(id_in(&note_uri(base, id), base, "statuses"), Some(id));
         assert_eq!(id_in(&note_uri(base, id), "http://other", "statuses"), None);
         assert_eq!(trailing_id(&note_uri(base, id)), Some(id));
+    }
+
+    #[test]
+    fn actors_carry_pictures_and_fields_receivers_render_again() {
+        let base = "http://id.example";
+        let hash = roost_core::media::content_hash(b"avatar");
+        let mut a = address_account(Id(77), "budi", "id");
+        a.avatar = Some(format!("{hash}.png"));
+        a.fields = vec![roost_core::model::ProfileField {
+            name: "Likes".into(),
+            value_source: "<b>tea</b> #cake".into(),
+            // What a sender claims as HTML is never kept.
+            value_html: "<script>x</script>".into(),
+        }];
+        let actor = Actor::from_account(&a, base, "pem");
+        let icon = actor.icon.clone().unwrap();
+        assert_eq!(icon.media_type, "image/png");
+        assert_eq!(icon.sha256, hash);
+        assert_eq!(icon.url, format!("{base}/ap/roost/media/77/avatar"));
+        assert!(actor.image.is_none());
+        let json = serde_json::to_value(&actor).unwrap();
+        assert_eq!(json["icon"]["roost:sha256"], hash.as_str());
+        assert_eq!(json["attachment"][0]["type"], "PropertyValue");
+        let back: Actor = serde_json::from_value(json).unwrap();
+        let kept = back.to_account(Id(77), true, base);
+        assert_eq!(kept.avatar, a.avatar);
+        assert_eq!(kept.fields.len(), 1);
+        let html = &kept.fields[0].value_html;
+        assert!(
+            html.starts_with("&lt;b&gt;tea&lt;/b&gt; <a href=\"http://id.example/tags/cake\""),
+            "{html}"
+        );
+        assert!(!html.contains("script"));
+        // Only the address: no pictures, no fields.
+        let bare = back.to_account(Id(77), false, base);
+        assert!(bare.avatar.is_none() && bare.fields.is_empty());
+        // A picture that is no image, or whose hash could be a path, is not named.
+        let mut odd = icon.clone();
+        odd.sha256 = "../../../etc/passwd".into();
+        assert_eq!(odd.file(), None);
+        let mut odd = icon;
+        odd.media_type = "text/html".into();
+        assert_eq!(odd.file(), None);
+    }
+
+    #[test]
+    fn region_files_name_paths_and_ledger_objects() {
+        let f = RegionFile::Picture(Id(5), MediaRole::Header);
+        assert_eq!(f.path(), "/ap/roost/media/5/header");
+        assert_eq!(f.object(), "header:5");
+        assert_eq!(RegionFile::Attachment(Id(6)).object(), "media:6");
     }
 
     #[test]

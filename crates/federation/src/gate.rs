@@ -224,16 +224,16 @@ impl Gate {
         self.send(region, reqwest::Method::GET, path, None).await
     }
 
-    /// A media file of a post kept here, from the post's home region: that region's gate
-    /// decides and records the transfer (its `sent` entry carries the file's SHA-256).
-    pub async fn fetch_media(&self, region: &str, id: Id) -> Result<Vec<u8>, GateError> {
-        self.send(
-            region,
-            reqwest::Method::GET,
-            &crate::ap::media_path(id),
-            None,
-        )
-        .await
+    /// A file of another region (a post's attachment, an account's picture), from that
+    /// region: its gate decides and records the transfer (its `sent` entry carries the
+    /// file's SHA-256).
+    pub async fn fetch_media(
+        &self,
+        region: &str,
+        file: &crate::ap::RegionFile,
+    ) -> Result<Vec<u8>, GateError> {
+        self.send(region, reqwest::Method::GET, &file.path(), None)
+            .await
     }
 
     /// Clears a response for a requesting region: each transfer it holds is decided and

@@ -376,9 +376,11 @@ async fn handle(
                     .map_err(CoreError::from)?
                     .is_some();
                 if known {
-                    s.fed
+                    let declared = s
+                        .fed
                         .keep_actor(origin, &a, raw, "receive Update Person")
                         .await?;
+                    s.roost.keep_profile_pictures(declared).await?;
                 }
                 return Ok(());
             }

@@ -3,7 +3,7 @@
 //! entry), checked against the SHA-256 its note declared, admitted (the `stored` entry
 //! carries that hash, the inventory its retention deadline) and only then written.
 
-use crate::ap::Note;
+use crate::ap::{Note, RegionFile};
 use crate::gate::Transfer;
 use crate::routes::{FedError, FedState};
 use roost_core::media::{ForeignMedia, MediaKind};
@@ -35,7 +35,8 @@ pub(crate) async fn keep_attachments(
         let Some(kind) = MediaKind::parse(&a.media_kind) else {
             continue;
         };
-        let bytes = match s.fed.gate.fetch_media(origin, id).await {
+        let file = RegionFile::Attachment(id);
+        let bytes = match s.fed.gate.fetch_media(origin, &file).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(media = %id, error = %e, "could not fetch a foreign post's media");
@@ -50,7 +51,7 @@ pub(crate) async fn keep_attachments(
             counterpart: origin.to_string(),
             class,
             subject: Some(author),
-            object: format!("media:{id}"),
+            object: file.object(),
             purpose: "receive media".into(),
         };
         let d = s.fed.gate.admit(origin, &t, &bytes).await?;

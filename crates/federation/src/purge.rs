@@ -1,7 +1,7 @@
 //! Retention: foreign items kept under `store` for at most N days are deleted when their
 //! time is up, and their inventory records with them.
 
-use roost_core::media::{BlobStore, MediaAttachment};
+use roost_core::media::{BlobStore, MediaAttachment, MediaRole};
 use roost_core::store::{Store, StoreError, StoreResult};
 use roost_core::Id;
 
@@ -39,7 +39,31 @@ async fn drop_files(
     Ok(())
 }
 
-/// [`purge_expired`], also removing the kept copies of expired posts' files.
+/// Clears a foreign account's kept picture and removes its file once no row names it.
+async fn drop_picture(
+    store: &dyn Store,
+    blobs: Option<&dyn BlobStore>,
+    account: Id,
+    role: MediaRole,
+) -> StoreResult<()> {
+    let old = match store.set_profile_file(account, role, None).await {
+        Err(StoreError::Missing(_)) => return Ok(()),
+        r => r?,
+    };
+    let hash = old.as_deref().and_then(|f| f.split('.').next());
+    if let (Some(blobs), Some(hash)) = (blobs, hash) {
+        if roost_core::media::is_hash(hash) && !store.blob_in_use(hash).await? {
+            blobs
+                .delete(hash)
+                .await
+                .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        }
+    }
+    Ok(())
+}
+
+/// [`purge_expired`], also removing the kept copies of expired posts' files and
+/// profile pictures.
 pub async fn purge_expired_with(
     store: &dyn Store,
     blobs: Option<&dyn BlobStore>,
@@ -68,12 +92,22 @@ pub async fn purge_expired_with(
                     }
                 }
                 ("account", [id]) => {
-                    // The profile goes; the address stays, as follows still refer to it.
+                    // The profile goes, fields and pictures with it; the address stays,
+                    // as follows still refer to it.
                     if let Some(mut a) = store.account(*id).await? {
                         a.display_name.clear();
                         a.note_source.clear();
                         a.note_html.clear();
                         store.upsert_remote_account(&a).await?;
+                        store.set_profile_fields(*id, &[]).await?;
+                        for role in [MediaRole::Avatar, MediaRole::Header] {
+                            drop_picture(store, blobs, *id, role).await?;
+                        }
+                    }
+                }
+                (kind @ ("avatar" | "header"), [id]) => {
+                    if let Some(role) = MediaRole::parse(kind) {
+                        drop_picture(store, blobs, *id, role).await?;
                     }
                 }
                 ("follow", [follower, target]) => {

@@ -38,6 +38,7 @@ pub fn routes(state: FedState) -> Router {
         .route("/ap/roost/live", post(live))
         .route("/ap/roost/holdings/{id}", get(holdings))
         .route("/ap/roost/media/{id}", get(media))
+        .route("/ap/roost/media/{id}/{role}", get(profile_picture))
         .route("/ap/roost/tag_counts", post(tag_counts))
         .with_state(state)
 }
@@ -401,11 +402,53 @@ async fn media(
         .parse()
         .map_err(|_| FedError(StatusCode::NOT_FOUND, "media not found".into()))?;
     let (status, bytes) = s.roost.media_for_region(id).await?;
+    let class = content_class(status.visibility);
+    release_file(
+        &s,
+        region,
+        ap::RegionFile::Attachment(id),
+        class,
+        status.account_id,
+        bytes,
+    )
+    .await
+}
+
+/// A local account's avatar or header, for another region's gate: `public_content` of
+/// the account (kept there under `store`, relayed under `transit`).
+async fn profile_picture(
+    State(s): State<FedState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path((id, role)): Path<(String, String)>,
+) -> FedResult<Released> {
+    let region = origin(&s, &method, &uri, &headers, None)?;
+    let missing = || FedError(StatusCode::NOT_FOUND, "media not found".into());
+    let id: Id = id.parse().map_err(|_| missing())?;
+    let role = roost_core::media::MediaRole::parse(&role)
+        .filter(|r| *r != roost_core::media::MediaRole::Attachment)
+        .ok_or_else(missing)?;
+    let bytes = s.roost.profile_picture_for_region(id, role).await?;
+    let file = ap::RegionFile::Picture(id, role);
+    release_file(&s, region, file, DataClass::PublicContent, id, bytes).await
+}
+
+/// A file's bytes cleared by the gate for `region` (the `sent` entry's payload hash is
+/// the file's SHA-256, which the receiver's `stored` entry matches).
+async fn release_file(
+    s: &FedState,
+    region: String,
+    file: ap::RegionFile,
+    class: DataClass,
+    owner: Id,
+    bytes: Vec<u8>,
+) -> FedResult<Released> {
     let t = Transfer {
         counterpart: region,
-        class: content_class(status.visibility),
-        subject: Some(status.account_id),
-        object: format!("media:{id}"),
+        class,
+        subject: Some(owner),
+        object: file.object(),
         purpose: "serve media".into(),
     };
     Ok(s.fed.gate.release(&[t], bytes).await?)

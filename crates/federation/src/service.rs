@@ -860,6 +860,9 @@ impl Federation {
         let home_base = self.base_of(origin);
         let kept = actor.to_account(id, d.persist(), &home_base);
         self.store.upsert_remote_account(&kept).await?;
+        // Fields go with the rest of the profile (none when only the address is kept);
+        // the pictures are copied by the caller (`Roost::keep_profile_pictures`).
+        self.store.set_profile_fields(id, &kept.fields).await?;
         let mut shown = actor.to_account(id, d.allowed(), &home_base);
         if let Some(stored) = self.store.account(id).await? {
             shown.followers_count = stored.followers_count;
@@ -1052,6 +1055,42 @@ impl Remote for Federation {
             }
             r => r,
         }
+    }
+
+    async fn fetch_profile_picture(
+        &self,
+        account: Id,
+        role: roost_core::media::MediaRole,
+        hash: &str,
+    ) -> CoreResult<Option<Vec<u8>>> {
+        let region = self
+            .home_of(account)
+            .filter(|r| *r != self.region)
+            .ok_or(CoreError::NotFound("account"))?;
+        let file = ap::RegionFile::Picture(account, role);
+        let bytes = self
+            .gate
+            .fetch_media(&region, &file)
+            .await
+            .map_err(unavailable)?;
+        // Only the file the actor declared is admitted (and so ledgered as stored).
+        if roost_core::media::content_hash(&bytes) != hash {
+            tracing::warn!(%account, "foreign profile picture does not match its hash");
+            return Ok(None);
+        }
+        let t = Transfer {
+            counterpart: region.clone(),
+            class: DataClass::PublicContent,
+            subject: Some(account),
+            object: file.object(),
+            purpose: "receive profile picture".into(),
+        };
+        let d = self
+            .gate
+            .admit(&region, &t, &bytes)
+            .await
+            .map_err(unavailable)?;
+        Ok(d.persist().then_some(bytes))
     }
 
     async fn fetch_account(&self, id: Id) -> CoreResult<Account> {

@@ -310,9 +310,10 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
 }
 
 /// The region's media (its directory or its bucket): every file must be what its name
-/// says (its SHA-256); every foreign post's file must be there as the row names it; files
-/// no row names are reported. Whether each foreign file crossed the gate is checked with the other
-/// items (`media:ID` objects), and its hash against the ledger in [`check_media_hashes`].
+/// says (its SHA-256); every foreign file (a post's, a profile picture) must be there as
+/// the row names it; files no row names are reported. Whether each foreign file crossed
+/// the gate is checked with the other items (`media:ID`, `avatar:ACCOUNT`,
+/// `header:ACCOUNT` objects), and its hash against the ledger in [`check_media_hashes`].
 async fn scan_media(
     code: &str,
     blobs: &dyn roost_core::media::BlobStore,

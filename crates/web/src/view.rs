@@ -148,12 +148,12 @@ pub fn pictures(v: &StatusView) -> Vec<Picture> {
         .collect()
 }
 
-/// Where an account's picture is linked: its file here, or the placeholder.
+/// Where an account's picture is linked (as the API links it), or the placeholder.
 pub fn avatar_url(roost: &Roost, a: &Account) -> String {
-    match (&a.avatar, roost.is_local(a)) {
-        (Some(f), true) => format!("{}/{f}", roost.cfg.public_media_base()),
-        _ => "/static/avatar.png".to_string(),
-    }
+    roost
+        .cfg
+        .profile_picture_url(a, roost_core::media::MediaRole::Avatar)
+        .unwrap_or_else(|| "/static/avatar.png".to_string())
 }
 
 pub fn who(roost: &Roost, a: &Account) -> Who {

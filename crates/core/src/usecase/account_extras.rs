@@ -19,6 +19,46 @@ pub const MAX_FIELDS: usize = 4;
 const MAX_FIELD_NAME: usize = 255;
 const MAX_FIELD_VALUE: usize = 255;
 
+/// A field's name and value without forbidden characters and surrounding space; None
+/// when both are empty (such pairs are dropped).
+fn clean_field(name: &str, value: &str) -> Option<(String, String)> {
+    let name = crate::text::strip_forbidden(name).trim().to_string();
+    let value = crate::text::strip_forbidden(value).trim().to_string();
+    (!name.is_empty() || !value.is_empty()).then_some((name, value))
+}
+
+fn within_limits(name: &str, value: &str) -> bool {
+    name.chars().count() <= MAX_FIELD_NAME && value.chars().count() <= MAX_FIELD_VALUE
+}
+
+/// A field value is one line: the paragraph the renderer wraps it in goes.
+fn one_line(html: String) -> String {
+    html.strip_prefix("<p>")
+        .and_then(|h| h.strip_suffix("</p>"))
+        .map(str::to_string)
+        .unwrap_or(html)
+}
+
+/// Another region's profile fields as its actor sends them (name, value source): cleaned
+/// and rendered as local fields are, with links and tags to `home_base`, the account's
+/// home. What a local edit would refuse (too many, too long) is left out.
+pub fn foreign_fields<'a>(
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+    home_base: &str,
+) -> Vec<ProfileField> {
+    fields
+        .into_iter()
+        .filter_map(|(n, v)| clean_field(n, v))
+        .filter(|(n, v)| within_limits(n, v))
+        .take(MAX_FIELDS)
+        .map(|(name, value)| ProfileField {
+            value_html: one_line(crate::text::render(&value, home_base, &|_| None)),
+            name,
+            value_source: value,
+        })
+        .collect()
+}
+
 impl Roost {
     /// `fields_attributes`: up to four name/value pairs; pairs with both empty are
     /// dropped; values are rendered like a bio (links and mentions, all else escaped).
@@ -28,37 +68,22 @@ impl Roost {
         fields: Vec<(String, String)>,
     ) -> CoreResult<Account> {
         let fields: Vec<(String, String)> = fields
-            .into_iter()
-            .map(|(n, v)| {
-                (
-                    crate::text::strip_forbidden(&n).trim().to_string(),
-                    crate::text::strip_forbidden(&v).trim().to_string(),
-                )
-            })
-            .filter(|(n, v)| !n.is_empty() || !v.is_empty())
+            .iter()
+            .filter_map(|(n, v)| clean_field(n, v))
             .collect();
         if fields.len() > MAX_FIELDS {
             return Err(CoreError::Validation(format!(
                 "Validation failed: Fields can hold at most {MAX_FIELDS} items"
             )));
         }
-        if fields
-            .iter()
-            .any(|(n, v)| n.chars().count() > MAX_FIELD_NAME || v.chars().count() > MAX_FIELD_VALUE)
-        {
+        if fields.iter().any(|(n, v)| !within_limits(n, v)) {
             return Err(CoreError::Validation(
                 "Validation failed: Fields are too long (maximum is 255 characters each)".into(),
             ));
         }
         let mut out = Vec::with_capacity(fields.len());
         for (name, value) in fields {
-            let html = self.render_text(&value).await?;
-            // A field value is one line: the paragraph the renderer wraps it in goes.
-            let html = html
-                .strip_prefix("<p>")
-                .and_then(|h| h.strip_suffix("</p>"))
-                .map(str::to_string)
-                .unwrap_or(html);
+            let html = one_line(self.render_text(&value).await?);
             out.push(ProfileField {
                 name,
                 value_source: value,

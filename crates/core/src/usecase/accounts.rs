@@ -248,7 +248,8 @@ impl Roost {
         if let Some(a) = self.store.account_by_handle(name, region).await? {
             return Ok(a);
         }
-        self.remote.resolve_account(name, region).await
+        let a = self.remote.resolve_account(name, region).await?;
+        self.keep_profile_pictures(a).await
     }
 
     pub async fn update_profile(

@@ -80,7 +80,7 @@ fn from_media(e: MediaError) -> CoreError {
     }
 }
 
-fn blob_err(e: BlobError) -> CoreError {
+pub(super) fn blob_err(e: BlobError) -> CoreError {
     CoreError::Internal(e.to_string())
 }
 
@@ -461,13 +461,7 @@ impl Roost {
             .store
             .set_profile_file(me.id, role, Some(&file))
             .await?;
-        if let Some(old) = old.filter(|o| *o != file) {
-            let old_hash = old.split('.').next().unwrap_or_default();
-            if is_hash(old_hash) && !self.store.blob_in_use(old_hash).await? {
-                ports.blobs.delete(old_hash).await.map_err(blob_err)?;
-            }
-        }
-        Ok(())
+        self.drop_profile_file(old.filter(|o| *o != file)).await
     }
 
     /// Whether this request may have the file: public files when something public names

@@ -17,6 +17,7 @@ mod moderation;
 pub mod notification_groups;
 mod notifications;
 pub mod polls;
+mod profile_pictures;
 mod safety;
 mod scheduled;
 pub mod scopes;
@@ -26,7 +27,7 @@ mod timelines;
 mod trends;
 mod web;
 
-pub use account_extras::MAX_FIELDS;
+pub use account_extras::{foreign_fields, MAX_FIELDS};
 pub use accounts::{valid_username, AccountsPage, Registration};
 pub use auth::{constant_eq, AuthContext, GrantRequest, IssuedToken, NewApp, OAuthError};
 pub use conversations::ConversationView;
@@ -293,7 +294,8 @@ impl Roost {
             return Ok(a);
         }
         if self.is_foreign_id(id) && self.region_of(id).is_some() {
-            return self.remote.fetch_account(id).await;
+            let a = self.remote.fetch_account(id).await?;
+            return self.keep_profile_pictures(a).await;
         }
         Err(CoreError::NotFound("account"))
     }

@@ -19,6 +19,7 @@ mod organise_lists;
 mod organise_polls;
 mod policy_matrix;
 mod polls_regions;
+mod profiles_regions;
 mod regions;
 mod restart;
 mod rogue;

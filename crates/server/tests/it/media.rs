@@ -151,7 +151,7 @@ fn stored_files(s: &TestServer) -> usize {
     crate::support::walk(&media_dir(s)).len()
 }
 
-async fn fetch(s: &TestServer, url: &str, range: Option<&str>) -> reqwest::Response {
+pub(crate) async fn fetch(s: &TestServer, url: &str, range: Option<&str>) -> reqwest::Response {
     let mut rb = s.http.get(url);
     if let Some(r) = range {
         rb = rb.header("range", r);
@@ -583,7 +583,7 @@ async fn avatars_and_headers_through_update_credentials() {
 }
 
 /// Every ledger entry of a region.
-async fn ledger(s: &TestServer) -> Vec<Value> {
+pub(crate) async fn ledger(s: &TestServer) -> Vec<Value> {
     let head = s.get("/api/roost/v1/ledger/head", None).await.ok();
     let size = head["tree_size"]
         .as_u64()
@@ -600,7 +600,7 @@ async fn ledger(s: &TestServer) -> Vec<Value> {
     out
 }
 
-fn blob_names(dir: &std::path::Path) -> Vec<String> {
+pub(crate) fn blob_names(dir: &std::path::Path) -> Vec<String> {
     crate::support::walk(&dir.join("media"))
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().to_string())

@@ -626,7 +626,7 @@ pub(crate) async fn audit_with(
     .expect("audit runs")
 }
 
-async fn db(r: &Regions, code: &str) -> sqlx::SqlitePool {
+pub(crate) async fn db(r: &Regions, code: &str) -> sqlx::SqlitePool {
     let url = format!(
         "sqlite://{}",
         r.data_dir(code).join("roost.sqlite").display()

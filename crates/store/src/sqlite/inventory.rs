@@ -1,5 +1,5 @@
 //! The audit's view of a region's storage: every foreign item found in the real tables
-//! (accounts, statuses, follows, favourites, blocks) and any identity row of a foreign account
+//! (accounts and their pictures, statuses and their files, follows, favourites, blocks) and any identity row of a foreign account
 //! (users, tokens, codes, and the private lists, filters, followed tags and conversations).
 //! It deliberately ignores the `foreign_items` table, which is the region's own claim about
 //! what it keeps; the audit has to see what is actually there. Read-only.
@@ -20,7 +20,8 @@ pub struct Inventory {
     /// and per row of its private data (scheduled posts, notes...). Neither ever leaves
     /// home, so each is a violation on its own.
     pub identity_abroad: Vec<String>,
-    /// Foreign media files kept here: (ledger object `media:ID`, the file's SHA-256).
+    /// Foreign media files kept here: (ledger object `media:ID`, `avatar:ACCOUNT` or
+    /// `header:ACCOUNT`; the file's SHA-256).
     pub media_files: Vec<(String, String)>,
 }
 
@@ -115,6 +116,32 @@ impl SqliteStore {
                     ));
                     if let Some(h) = hash {
                         inv.media_files.push((object, h));
+                    }
+                }
+
+                // Profile pictures kept of foreign accounts: public content, each file
+                // named by its account and role as both gates ledger it.
+                let pictures: Vec<(i64, String, Option<String>, Option<String>)> = rows(
+                    c,
+                    "SELECT id, home_region, avatar_file, header_file FROM accounts \
+                     WHERE home_region <> $1 \
+                       AND (avatar_file IS NOT NULL OR header_file IS NOT NULL) ORDER BY id",
+                    &[&local_region],
+                    |r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?, col(r, 3)?)),
+                )?;
+                for (id, home, avatar, header) in pictures {
+                    for (role, file) in [("avatar", avatar), ("header", header)] {
+                        let Some(file) = file else { continue };
+                        let object = format!("{role}:{id}");
+                        inv.items.push(item(
+                            home.clone(),
+                            DataClass::PublicContent,
+                            id,
+                            object.clone(),
+                        ));
+                        // The name is `<sha256>.<ext>`; anything else matches no entry.
+                        let hash = file.split('.').next().unwrap_or_default().to_string();
+                        inv.media_files.push((object, hash));
                     }
                 }
 
