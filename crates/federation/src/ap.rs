@@ -106,6 +106,11 @@ pub struct Actor {
     /// Profile fields (Mastodon's `PropertyValue`s), part of the public profile.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachment: Vec<PropertyValue>,
+    /// Mastodon's `indexable`: the account lets its public posts be found by full-text
+    /// search, in every region that keeps them. Absent (None) on the actors that come with
+    /// live posts, which are never indexed; a receiver changes nothing then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indexable: Option<bool>,
 }
 
 /// A profile picture of an actor (ActivityStreams `Image`).
@@ -239,6 +244,7 @@ impl Actor {
                     value_source: f.value_source.clone(),
                 })
                 .collect(),
+            indexable: None,
             id,
         }
     }

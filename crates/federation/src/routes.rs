@@ -146,7 +146,8 @@ async fn actor(
     if !s.roost.is_local(&a) {
         return Err(FedError(StatusCode::NOT_FOUND, "account not found".into()));
     }
-    let actor = Actor::from_account(&a, &s.fed.base, &s.fed.public_key_pem);
+    let mut actor = Actor::from_account(&a, &s.fed.base, &s.fed.public_key_pem);
+    actor.indexable = Some(s.roost.indexable(a.id).await?);
     let body = serde_json::to_vec(&actor).unwrap_or_default();
     let t = Transfer {
         counterpart: region,

@@ -666,7 +666,8 @@ impl Federation {
                     .await?
                     .into_iter()
                     .collect();
-                let actor = Actor::from_account(&a, &self.base, &self.public_key_pem);
+                let mut actor = Actor::from_account(&a, &self.base, &self.public_key_pem);
+                actor.indexable = Some(self.store.indexable(account).await?);
                 let act = self.activity(
                     "Update",
                     self.fresh_activity_id(),
@@ -863,6 +864,10 @@ impl Federation {
         // Fields go with the rest of the profile (none when only the address is kept);
         // the pictures are copied by the caller (`Roost::keep_profile_pictures`).
         self.store.set_profile_fields(id, &kept.fields).await?;
+        // The search opt-in goes with the profile: without it, only the address is kept.
+        if let Some(on) = actor.indexable {
+            self.store.set_indexable(id, on && d.persist()).await?;
+        }
         let mut shown = actor.to_account(id, d.allowed(), &home_base);
         if let Some(stored) = self.store.account(id).await? {
             shown.followers_count = stored.followers_count;

@@ -223,13 +223,14 @@ pub async fn update_credentials(
             .set_posting_defaults(me, privacy, src.sensitive, src.language)
             .await?;
     }
+    // Before the profile update, whose `Update` to other regions carries the flag.
+    if let Some(on) = p.indexable {
+        st.roost.set_indexable(me.id, on).await?;
+    }
     let updated = st
         .roost
         .update_profile(me, p.display_name, p.note, p.locked, p.bot, p.discoverable)
         .await?;
-    if let Some(on) = p.indexable {
-        st.roost.set_indexable(me.id, on).await?;
-    }
     credential_account(&st, &updated).await
 }
 

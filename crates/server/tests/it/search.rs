@@ -412,6 +412,45 @@ async fn foreign_posts_are_indexed_only_under_store_and_leave_at_retention() {
     r.stop_all().await;
 }
 
+/// `indexable` travels with the profile: an Indonesian who opts in can be found by anyone
+/// in India, where her public posts are kept; opting out there again hides them.
+#[tokio::test]
+async fn the_search_opt_in_of_a_foreign_account_is_honoured_where_its_posts_are_kept() {
+    let r = Regions::start(|_| policy_all("store")).await;
+    let (ins, ids_) = (r.get("in"), r.get("id"));
+    let (asha, budi) = r.asha_and_budi().await;
+    let chitra = ins.register("chitra").await;
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    let word = "rambutanoptinword";
+    let pid = post(ids_, &budi, json!({"status": word})).await;
+    eventually(10, "delivery", || async {
+        ins.home_ids(&asha).await.contains(&pid).then_some(())
+    })
+    .await;
+    let index = r.data_dir("in").join("search");
+    eventually(10, "India's index to hold the post", || async {
+        roost_search::holds_word(&index, word)
+            .unwrap()
+            .then_some(())
+    })
+    .await;
+    // Not opted in: in the index, but not found by a stranger.
+    assert!(found(ins, &chitra, word).await.is_empty());
+    opt_in(ids_, &budi).await;
+    expect_found(ins, &chitra, word, &[&pid]).await;
+    let off = ids_
+        .patch(
+            "/api/v1/accounts/update_credentials",
+            Some(&budi.token),
+            json!({"indexable": false}),
+        )
+        .await
+        .ok();
+    assert_eq!(off["indexable"], false);
+    expect_found(ins, &chitra, word, &[]).await;
+    r.stop_all().await;
+}
+
 #[tokio::test]
 async fn transit_posts_are_never_indexed_and_resolve_goes_through_the_gate() {
     let r = Regions::start(|code| {
