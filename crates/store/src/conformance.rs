@@ -70,9 +70,23 @@ impl Fixture for Arc<dyn Store> {
 /// [`Fixture`]). The calling crate needs `tokio` with the `macros` and `rt` features.
 #[macro_export]
 macro_rules! conformance_suite {
+    (optional: $make:expr) => {
+        $crate::__conformance_list!(optional; $make);
+    };
     ($make:expr) => {
+        $crate::__conformance_list!(plain; $make);
+    };
+}
+
+/// The behaviours, listed once for both forms of [`conformance_suite!`]. (`optional:`
+/// takes a future of an `Option` of a fixture: `None` means the backend is not there, and
+/// the fixture maker has said so; the test returns.)
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_list {
+    ($mode:ident; $make:expr) => {
         $crate::__conformance_tests!(
-            $make;
+            $mode store $make;
             account_create_get_and_lookup,
             account_conflicts,
             account_update_profile,
@@ -157,7 +171,7 @@ macro_rules! conformance_suite {
             discovery_suggestions,
         );
         $crate::__conformance_tests!(
-            @fixture $make;
+            $mode fixture $make;
             ledger_over_store_proofs,
         );
     };
@@ -166,7 +180,7 @@ macro_rules! conformance_suite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_tests {
-    (@fixture $make:expr; $($name:ident),* $(,)?) => {
+    (plain fixture $make:expr; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $name() {
@@ -175,11 +189,29 @@ macro_rules! __conformance_tests {
             }
         )*
     };
-    ($make:expr; $($name:ident),* $(,)?) => {
+    (plain store $make:expr; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $name() {
                 let fixture = $make.await;
+                $crate::conformance::$name($crate::conformance::Fixture::store(&fixture)).await;
+            }
+        )*
+    };
+    (optional fixture $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let Some(fixture) = $make.await else { return };
+                $crate::conformance::$name(&fixture).await;
+            }
+        )*
+    };
+    (optional store $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let Some(fixture) = $make.await else { return };
                 $crate::conformance::$name($crate::conformance::Fixture::store(&fixture)).await;
             }
         )*

@@ -25,7 +25,7 @@ pub struct Inventory {
 }
 
 /// Statuses: the class depends on what the row is, as the federation classes it on send.
-fn status_class(visibility: &str, is_reblog: bool) -> DataClass {
+pub(crate) fn status_class(visibility: &str, is_reblog: bool) -> DataClass {
     if is_reblog {
         DataClass::Engagement
     } else if matches!(visibility, "public" | "unlisted") {
