@@ -3,17 +3,13 @@
 use super::{at, backend, exec, get, ms, opt_ts, row, scalar, ts, write_err, PgStore};
 use super::{no_row, pg_read, pg_write, Db};
 use crate::sql::{newest_first, Sql, ID_CHUNK};
+pub(crate) use crate::sqlite::accounts::{decode_fields, encode_fields, fold_case, ACCOUNT_COLS};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{Account, InstanceStats, NewAccount, Page, ProfileUpdate, User};
 use roost_core::store::{AccountStore, StoreError, StoreResult};
 use roost_core::Id;
 use tokio_postgres::Row;
-
-pub(crate) const ACCOUNT_COLS: &str = "a.id, a.username, a.home_region, a.display_name, \
-    a.note_source, a.note_html, a.locked, a.bot, a.discoverable, a.created_at, \
-    a.followers_count, a.following_count, a.statuses_count, a.last_status_at, \
-    a.suspended_at IS NOT NULL, a.silenced_at IS NOT NULL, a.fields, a.avatar_file, a.header_file";
 
 /// Decodes by position, in [`ACCOUNT_COLS`] order (looking columns up by name cost a
 /// tenth of a home page's CPU).
@@ -41,47 +37,6 @@ pub(crate) fn account_from_row(row: &Row) -> StoreResult<Account> {
     })
 }
 
-const FIELD_SEP: char = '\u{1f}';
-const ROW_SEP: char = '\u{1e}';
-
-pub(crate) fn encode_fields(fields: &[roost_core::model::ProfileField]) -> String {
-    let clean = |s: &str| s.replace([FIELD_SEP, ROW_SEP], "");
-    fields
-        .iter()
-        .map(|f| {
-            format!(
-                "{}{FIELD_SEP}{}{FIELD_SEP}{}",
-                clean(&f.name),
-                clean(&f.value_source),
-                clean(&f.value_html)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(&ROW_SEP.to_string())
-}
-
-fn decode_fields(s: &str) -> Vec<roost_core::model::ProfileField> {
-    if s.is_empty() {
-        return Vec::new();
-    }
-    s.split(ROW_SEP)
-        .map(|f| {
-            let mut parts = f.split(FIELD_SEP);
-            let mut next = || parts.next().unwrap_or_default().to_string();
-            roost_core::model::ProfileField {
-                name: next(),
-                value_source: next(),
-                value_html: next(),
-            }
-        })
-        .collect()
-}
-
-/// The key under which usernames and e-mail addresses are unique and looked up.
-pub(crate) fn fold_case(s: &str) -> String {
-    s.to_lowercase()
-}
-
 /// One account by id, on whichever connection the caller is using.
 async fn account_in(c: &impl Db, id: Id) -> StoreResult<Option<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.id = $1");
@@ -101,7 +56,7 @@ pub(crate) async fn accounts_in(c: &impl Db, ids: &[Id]) -> StoreResult<Vec<Acco
     Ok(out)
 }
 
-/// Creates an account (and its user row) on the writer's connection: the body of
+/// Creates an account (and its user row) in the caller's transaction: the body of
 /// `create_account`, shared with writes that must do more in the same transaction.
 pub(crate) async fn create_account_in(
     c: &impl Db,
@@ -109,8 +64,8 @@ pub(crate) async fn create_account_in(
     user: Option<&User>,
 ) -> StoreResult<Account> {
     let username_key = fold_case(&account.username);
-    // All writes are serialised on one connection, so checking first is
-    // race-free and tells which rule was hit.
+    // Checking first tells which rule was hit; a concurrent insert that slips past the
+    // check still meets the unique index (mapped to the same conflicts below).
     let taken: Option<i64> = scalar(
         c,
         "SELECT 1 FROM accounts WHERE username_key = $1",
@@ -232,7 +187,7 @@ impl AccountStore for PgStore {
             if n == 0 {
                 return Err(StoreError::Missing("account"));
             }
-            // Read back on the writer: it has certainly seen its own write.
+            // Read back in the same transaction: it has certainly seen its own write.
             account_in(c, id)
                 .await?
                 .ok_or(StoreError::Missing("account"))

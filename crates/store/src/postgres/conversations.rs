@@ -4,14 +4,12 @@
 use super::{backend, corrupt, exec, get, per_chunk, PgStore};
 use super::{pg_read, pg_write, Db};
 use crate::sql::{newest_first, Sql};
+use crate::sqlite::conversations::COLS;
 use async_trait::async_trait;
 use roost_core::model::{Conversation, NewStatus, Page, Visibility};
 use roost_core::store::{ConversationStore, StoreResult};
 use roost_core::Id;
 use tokio_postgres::Row;
-
-const COLS: &str =
-    "c.account_id, c.id, c.root_id, c.last_id, c.last_status_id, c.participants, c.unread";
 
 fn conversation_of(r: &Row) -> StoreResult<Conversation> {
     let participants: String = get(r, "participants")?;

@@ -4,37 +4,12 @@
 use super::{at, backend, exec, ms, opt_ts, per_chunk, scalar, PgStore};
 use super::{pg_read, pg_write, Db};
 use crate::sql::{shuns, visible, Sql};
+pub(crate) use crate::sqlite::discovery::{like_escape, suggestible, DAY_MS};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::search::Scope;
 use roost_core::store::{DiscoveryStore, StoreResult, SuggestionSource, TagUse};
 use roost_core::Id;
-
-const DAY_MS: i64 = 86_400_000;
-
-/// `s` for a LIKE pattern, with its wildcards escaped (`ESCAPE '\'`).
-fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Accounts that may be suggested to `$1` at all (`now` is a placeholder).
-fn suggestible(a: &str, now: &str) -> String {
-    let shun = shuns("$1", &format!("{a}.id"), now, false);
-    format!(
-        "{a}.id <> $1 AND {a}.discoverable = 1 AND {a}.suspended_at IS NULL \
-         AND NOT EXISTS (SELECT 1 FROM follows mf WHERE mf.follower_id = $1 AND mf.target_id = {a}.id) \
-         AND NOT EXISTS (SELECT 1 FROM suggestion_dismissals d WHERE d.account_id = $1 AND d.target_id = {a}.id) \
-         AND NOT EXISTS (SELECT 1 FROM users pu WHERE pu.account_id = {a}.id AND pu.approved = 0) \
-         AND NOT {shun}"
-    )
-}
 
 #[async_trait]
 impl DiscoveryStore for PgStore {

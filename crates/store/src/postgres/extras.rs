@@ -4,6 +4,7 @@
 use super::{backend, exec, get, ms, opt_ts, per_chunk, rows, ts, write_err, PgStore};
 use super::{no_row, pg_read, pg_write, Db};
 use crate::sql::Sql;
+use crate::sqlite::extras::FEATURED_COLS;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{
@@ -12,14 +13,6 @@ use roost_core::model::{
 use roost_core::store::{AccountExtrasStore, StoreError, StoreResult};
 use roost_core::Id;
 use tokio_postgres::Row;
-
-const FEATURED_COLS: &str = "f.id, f.account_id, f.name, f.created_at, \
-     (SELECT COUNT(*) FROM status_tags t JOIN statuses s ON s.id = t.status_id \
-      WHERE t.tag = f.name AND s.account_id = f.account_id AND s.visibility = 'public' \
-      AND s.reblog_of_id IS NULL) AS statuses_count, \
-     (SELECT MAX(s.created_at) FROM status_tags t JOIN statuses s ON s.id = t.status_id \
-      WHERE t.tag = f.name AND s.account_id = f.account_id AND s.visibility = 'public' \
-      AND s.reblog_of_id IS NULL) AS last_status_at";
 
 fn featured_from_row(r: &Row) -> StoreResult<FeaturedTag> {
     Ok(FeaturedTag {

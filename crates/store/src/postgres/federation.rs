@@ -1,31 +1,18 @@
 //! `FederationStore`: foreign accounts, the durable outbox, the inbox replay guard and the
 //! inventory of foreign items.
 
-use super::accounts::{account_from_row, fold_case, ACCOUNT_COLS};
+use super::accounts::{account_from_row, ACCOUNT_COLS};
 use super::{backend, exec, get, ms, opt_ts, row, rows, scalar, ts, PgStore};
 use super::{pg_read, pg_write, Db};
+pub(crate) use crate::sqlite::federation::{class_of, handle_key, OUTBOX_COLS};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{Account, ForeignRecord, OutboxItem, OutboxState};
 use roost_core::store::{FederationStore, StoreResult};
 use roost_core::Id;
-use roost_residency::DataClass;
 use tokio_postgres::Row;
 
 use super::corrupt;
-
-/// Foreign accounts are unique per home region: `name@region` cannot clash with a local
-/// username (which never contains `@`).
-pub(crate) fn handle_key(username: &str, region: &str) -> String {
-    format!("{}@{}", fold_case(username), region)
-}
-
-const OUTBOX_COLS: &str = "id, destination, class, subject, object, purpose, body, created_at, \
-    next_attempt_at, attempts, state, last_error, ledger_index";
-
-fn class_of(s: &str) -> StoreResult<DataClass> {
-    DataClass::parse(s).ok_or_else(|| corrupt(format!("data class {s}")))
-}
 
 fn outbox_from_row(row: &Row) -> StoreResult<OutboxItem> {
     let state: String = get(row, "state")?;

@@ -3,19 +3,11 @@
 
 use super::{backend, corrupt, exec, get, ms, opt_ts, rows, scalar, ts, write_err, PgStore};
 use super::{pg_read, pg_write, Db};
+use crate::sqlite::filters::contexts;
 use async_trait::async_trait;
-use roost_core::model::{
-    Filter, FilterAction, FilterContext, FilterKeyword, FilterPart, FilterStatus,
-};
+use roost_core::model::{Filter, FilterAction, FilterKeyword, FilterPart, FilterStatus};
 use roost_core::store::{FilterStore, StoreError, StoreResult};
 use roost_core::Id;
-
-fn contexts(s: &str) -> StoreResult<Vec<FilterContext>> {
-    s.split(',')
-        .filter(|c| !c.is_empty())
-        .map(|c| FilterContext::parse(c).ok_or_else(|| corrupt(format!("filter context {c:?}"))))
-        .collect()
-}
 
 /// The filters matching `cond` (on `f`, with `$1` the owner), keywords and statuses
 /// included: three statements whatever the number of filters.

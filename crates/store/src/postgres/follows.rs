@@ -4,14 +4,12 @@
 use super::{backend, exec, get, id_of, per_chunk, rows, scalar, write_err, PgStore};
 use super::{pg_read, pg_write, Db};
 use crate::sql::{Sql, ID_CHUNK};
+use crate::sqlite::follows::BACKFILL;
 use async_trait::async_trait;
 use roost_core::model::{Cursored, FollowState, Page, Relationship};
 use roost_core::store::{FollowStore, StoreResult};
 use roost_core::Id;
 use std::collections::HashMap;
-
-/// How many of the target's recent statuses a new follow copies into the follower's home.
-const BACKFILL: i64 = 40;
 
 /// Counts an accepted follow (delta 1) or its end (delta -1).
 pub(crate) async fn count_follow(

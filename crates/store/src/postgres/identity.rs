@@ -3,23 +3,14 @@
 use super::accounts::fold_case;
 use super::{backend, exec, get, ms, opt_id, row, ts, write_err, PgStore};
 use super::{pg_read, pg_write, Db};
+pub(crate) use crate::sqlite::identity::{
+    APP_COLS, CODE_COLS, TOKEN_COLS, TOKEN_PENDING, USER_COLS,
+};
 use async_trait::async_trait;
 use roost_core::model::{App, AuthCode, Token, User};
 use roost_core::store::{IdentityStore, StoreResult};
 use roost_core::Id;
 use tokio_postgres::Row;
-
-const USER_COLS: &str =
-    "u.account_id, u.email, u.password_hash, u.locale, u.created_at, u.sign_up_ip";
-const APP_COLS: &str =
-    "id, name, website, redirect_uris, scopes, client_id, client_secret, created_at";
-pub(super) const TOKEN_COLS: &str =
-    "id, app_id, account_id, scopes, access_hash, refresh_hash, created_at, revoked";
-/// Whether the token's user awaits approval (NULL for an app's own token).
-pub(super) const TOKEN_PENDING: &str =
-    "(SELECT u.approved = 0 FROM users u WHERE u.account_id = tokens.account_id) AS pending";
-const CODE_COLS: &str = "code_hash, app_id, account_id, redirect_uri, scopes, code_challenge, \
-    code_challenge_method, expires_at";
 
 fn user_from_row(row: &Row) -> StoreResult<User> {
     Ok(User {
@@ -228,7 +219,7 @@ impl IdentityStore for PgStore {
     }
 
     async fn take_auth_code(&self, code_hash: &str) -> StoreResult<Option<AuthCode>> {
-        // DELETE ... RETURNING on the single writer: two redemptions cannot both succeed.
+        // DELETE ... RETURNING: of two concurrent redemptions, the second deletes nothing.
         let code_hash = code_hash.to_owned();
         pg_write!(self, c, {
             let sql = format!("DELETE FROM auth_codes WHERE code_hash = $1 RETURNING {CODE_COLS}");

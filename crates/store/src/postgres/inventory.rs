@@ -1,4 +1,5 @@
-//! The audit's view of a PostgreSQL region's storage (the same scan as `sqlite/inventory.rs`, the same [`Inventory`]): every foreign item found in the real tables
+//! The audit's view of a PostgreSQL region's storage (the scan of `sqlite/inventory.rs`,
+//! giving the same [`Inventory`]): every foreign item found in the real tables
 //! (accounts, statuses, follows, favourites, blocks) and any identity row of a foreign account
 //! (users, tokens, codes, and the private lists, filters, followed tags and conversations).
 //! It deliberately ignores the `foreign_items` table, which is the region's own claim about

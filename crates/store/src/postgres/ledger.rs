@@ -8,17 +8,13 @@
 
 use super::{backend, exec, get, rows, scalar, PgStore};
 use super::{pg_read, pg_write, Db};
+use crate::sqlite::ledger::err;
 use async_trait::async_trait;
-use roost_core::store::StoreError;
 use roost_residency::ledger_log::{LedgerStore, LedgerStoreError};
 use roost_residency::{Hash, LedgerEntry};
 
 /// The advisory lock key appends hold (any constant; "roost-lg" in ASCII).
 const LEDGER_LOCK: i64 = 0x726f_6f73_742d_6c67;
-
-fn err(e: StoreError) -> LedgerStoreError {
-    LedgerStoreError::backend(e)
-}
 
 #[async_trait]
 impl LedgerStore for PgStore {

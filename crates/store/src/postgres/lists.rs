@@ -4,16 +4,12 @@
 use super::{backend, corrupt, exec, get, id_of, ms, per_chunk, row, rows, scalar, ts, PgStore};
 use super::{pg_read, pg_write, Db};
 use crate::sql::Sql;
+pub(crate) use crate::sqlite::lists::{shows_reply, BACKFILL, LIST_COLS};
 use async_trait::async_trait;
 use roost_core::model::{Cursored, List, NewStatus, Page, RepliesPolicy, Visibility};
 use roost_core::store::{ListStore, StoreError, StoreResult};
 use roost_core::Id;
 use tokio_postgres::Row;
-
-/// How many of a new member's latest posts join the list (as a follow backfills home).
-const BACKFILL: i64 = 40;
-
-const LIST_COLS: &str = "l.id, l.account_id, l.title, l.replies_policy, l.exclusive, l.created_at";
 
 fn list_of(r: &Row) -> StoreResult<List> {
     let policy: String = get(r, "replies_policy")?;
@@ -26,19 +22,6 @@ fn list_of(r: &Row) -> StoreResult<List> {
         exclusive: get(r, "exclusive")?,
         created_at: ts(get(r, "created_at")?)?,
     })
-}
-
-/// Whether the list `l` shows a status by `author` replying to `replied` (SQL
-/// expressions), by Mastodon's rule: a member's own threads and replies to the owner
-/// always; else replies to accounts the owner follows (`followed`) or to members (`list`).
-fn shows_reply(author: &str, replied: &str) -> String {
-    format!(
-        "({replied} IS NULL OR {replied} = {author} OR {replied} = l.account_id \
-         OR (l.replies_policy = 'followed' AND EXISTS (SELECT 1 FROM follows rf \
-             WHERE rf.follower_id = l.account_id AND rf.target_id = {replied} AND rf.accepted = 1)) \
-         OR (l.replies_policy = 'list' AND EXISTS (SELECT 1 FROM list_accounts rm \
-             WHERE rm.list_id = l.id AND rm.account_id = {replied})))"
-    )
 }
 
 /// The owners whose exclusive lists hold `author`: the home fan-out skips them.

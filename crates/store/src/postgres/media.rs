@@ -4,28 +4,12 @@
 use super::{at, backend, corrupt, exec, ms, per_chunk, row, rows, scalar, ts, PgStore};
 use super::{pg_read, pg_write, Db};
 use crate::sql::Sql;
+pub(crate) use crate::sqlite::media::{blob, mime_of_extension, pair, MEDIA_COLS};
 use async_trait::async_trait;
-use roost_core::media::{Blob, MediaAttachment, MediaKind, MediaRole};
+use roost_core::media::{MediaAttachment, MediaKind, MediaRole};
 use roost_core::store::{MediaStore, StoreError, StoreResult};
 use roost_core::Id;
 use tokio_postgres::Row;
-
-const MEDIA_COLS: &str = "m.id, m.account_id, m.status_id, m.role, m.kind, m.file_hash, \
-    m.file_mime, m.file_size, m.preview_hash, m.preview_mime, m.preview_size, m.width, \
-    m.height, m.small_width, m.small_height, m.blurhash, m.description, m.focus_x, \
-    m.focus_y, m.position, m.created_at";
-
-fn blob(hash: Option<String>, mime: Option<String>, size: Option<i64>) -> Option<Blob> {
-    Some(Blob {
-        hash: hash?,
-        mime: mime?,
-        size: size? as u64,
-    })
-}
-
-fn pair(w: Option<i64>, h: Option<i64>) -> Option<(u32, u32)> {
-    Some((w? as u32, h? as u32))
-}
 
 fn media_from_row(r: &Row) -> StoreResult<MediaAttachment> {
     let role: String = at(r, 3)?;
@@ -66,7 +50,7 @@ pub(crate) async fn status_media_in(
         c,
         statuses,
         |chunk| {
-            // `IS NOT NULL` lets SQLite use the partial index `media_status`.
+            // `IS NOT NULL` matches the partial index `media_status`.
             let mut q = Sql::new(&format!(
                 "SELECT {MEDIA_COLS} FROM media m \
                  WHERE m.status_id IS NOT NULL AND m.status_id IN ("
@@ -219,8 +203,8 @@ impl MediaStore for PgStore {
                 .await
                 .map_err(|e| super::write_err(e, "media", "status"))?;
                 if n != 1 {
-                    // The writer runs each job in its own savepoint: failing undoes
-                    // the attachments made so far.
+                    // Failing rolls the transaction back: the attachments made so
+                    // far are undone.
                     return Err(StoreError::Conflict("media"));
                 }
             }
@@ -331,15 +315,5 @@ impl MediaStore for PgStore {
             out.dedup();
             Ok(out)
         })
-    }
-}
-
-fn mime_of_extension(ext: &str) -> &'static str {
-    match ext {
-        "jpg" => "image/jpeg",
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        _ => "application/octet-stream",
     }
 }

@@ -81,8 +81,8 @@ impl ViewStore for PgStore {
             for &(status, day, count) in &batch {
                 // The stored day only moves forward: a newer day restarts its count, an
                 // older one only adds to the total. Views of deleted statuses find no row
-                // to join. Sums saturate at i64::MAX: SQLite would turn an overflowing
-                // sum into a REAL that no longer reads back as a count.
+                // to join. Sums saturate at i64::MAX (PostgreSQL would fail the
+                // statement on overflow).
                 exec(
                     c,
                     "INSERT INTO status_views (status_id, total, day, day_count) \

@@ -1,9 +1,8 @@
 //! `ModerationStore`: roles and standing of local users, moderation marks on account rows,
 //! reports and the region's domain blocks.
 //!
-//! Marks live on the `accounts` row, so the writer's update hook drops the cached row
-//! (`cache.rs`) with every change: a suspension is seen by the next read, whatever node
-//! cached the account before.
+//! Marks live on the `accounts` row, so every account read carries them (this store
+//! caches no rows: a suspension is seen by the next read on any node).
 
 use super::accounts::{account_from_row, accounts_in, create_account_in, fold_case, ACCOUNT_COLS};
 use super::identity::{token_from_row, TOKEN_COLS, TOKEN_PENDING};
@@ -11,20 +10,13 @@ use super::PgStore;
 use super::{backend, corrupt, exec, get, ms, opt_id, opt_ts, row, rows, ts, write_err};
 use super::{pg_read, pg_write, Db};
 use crate::sql::{newest_first, Sql, ID_CHUNK};
+pub(crate) use crate::sqlite::moderation::{BLOCK_COLS, REPORT_COLS, USER_MOD_COLS};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::*;
 use roost_core::store::{ModerationStore, StoreResult};
 use roost_core::Id;
 use tokio_postgres::Row;
-
-const USER_MOD_COLS: &str = "u.account_id, u.email, u.locale, u.role, u.approved, u.disabled, \
-    u.sign_up_reason, u.sign_up_ip, u.created_at";
-const REPORT_COLS: &str = "id, account_id, target_account_id, category, comment, rule_ids, \
-    forwarded, origin_region, assigned_account_id, action_taken_by, action_taken_at, \
-    created_at, updated_at";
-const BLOCK_COLS: &str = "id, domain, severity, reject_media, reject_reports, private_comment, \
-    public_comment, obfuscate, created_at";
 
 fn user_mod_from_row(r: &Row) -> StoreResult<UserModeration> {
     let role: String = get(r, "role")?;

@@ -3,13 +3,12 @@
 use super::{backend, corrupt, exec, get, ms, opt_id, row, scalar, ts, write_err, PgStore};
 use super::{pg_read, pg_write, Db};
 use crate::sql::{newest_first, shuns, Sql};
+pub(crate) use crate::sqlite::notifications::{push_kinds, COLS};
 use async_trait::async_trait;
 use roost_core::model::{Notification, NotificationFilter, NotificationType, Page};
 use roost_core::store::{NotificationStore, StoreResult};
 use roost_core::Id;
 use tokio_postgres::Row;
-
-const COLS: &str = "n.id, n.account_id, n.kind, n.from_account_id, n.status_id, n.created_at";
 
 fn notification_from_row(row: &Row) -> StoreResult<Notification> {
     let kind: String = get(row, "kind")?;
@@ -22,15 +21,6 @@ fn notification_from_row(row: &Row) -> StoreResult<Notification> {
         status_id: opt_id(get(row, "status_id")?),
         created_at: ts(get(row, "created_at")?)?,
     })
-}
-
-fn push_kinds(q: &mut Sql, kinds: &[NotificationType]) {
-    for (i, k) in kinds.iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.push_arg(k.as_str());
-    }
 }
 
 /// Inserts notifications; duplicates are skipped, and so are notifications about a

@@ -6,6 +6,7 @@ use super::statuses::create_status_in;
 use super::{backend, exec, get, ms, opt_id, per_chunk, rows, scalar, ts, write_err, PgStore};
 use super::{pg_read, pg_write, Db};
 use crate::sql::{newest_first, Sql};
+pub(crate) use crate::sqlite::polls::{SCHEDULED_COLS, SEP};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{
@@ -16,9 +17,6 @@ use roost_core::store::{PollStore, ScheduledStore, StoreError, StoreResult};
 use roost_core::Id;
 use std::collections::HashMap;
 use tokio_postgres::Row;
-
-/// Joins poll options of a scheduled post; the character is stripped from titles.
-const SEP: char = '\u{1f}';
 
 async fn insert_poll(c: &impl Db, status: Id, poll: &NewPoll) -> StoreResult<()> {
     exec(
@@ -298,10 +296,6 @@ impl PollStore for PgStore {
         })
     }
 }
-
-const SCHEDULED_COLS: &str = "id, account_id, scheduled_at, text, visibility, spoiler_text, \
-     sensitive, language, in_reply_to_id, quoted_status_id, poll_options, poll_expires_in, \
-     poll_multiple, poll_hide_totals, idempotency_key, created_at";
 
 fn scheduled_from_row(r: &Row) -> StoreResult<ScheduledStatus> {
     let visibility: Option<String> = get(r, "visibility")?;

@@ -5,19 +5,12 @@ use super::follows::count_follow;
 use super::{backend, exec, get, id_of, ms, opt_ts, per_chunk, scalar, PgStore};
 use super::{pg_read, pg_write, Db};
 use crate::sql::{newest_first, shuns, Sql, ID_CHUNK};
+pub(crate) use crate::sqlite::safety::{now_ms, MAX_DEPTH};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{Cursored, Mute, Page, SafetyRelation, Shun};
 use roost_core::store::{SafetyStore, StoreResult};
 use roost_core::Id;
-
-/// How far up a thread [`root_in`] walks.
-const MAX_DEPTH: usize = 256;
-
-/// The store's clock for mute expiry.
-pub(crate) fn now_ms() -> i64 {
-    ms(Timestamp::now())
-}
 
 /// The root of `status`'s thread (see `SafetyStore::thread_root`).
 pub(crate) async fn root_in(c: &impl Db, status: Id) -> StoreResult<Id> {
@@ -54,7 +47,7 @@ pub(crate) async fn blocked_between(c: &impl Db, a: Id, b: Id) -> StoreResult<bo
 
 /// Whether `recipient` is to hear of `from`'s act about `status`: what
 /// `Roost::notifiable` decides from `shunning` and `conversation_muters`, in one
-/// connection's statements (the writer's, when a like writes its notification).
+/// connection's statements (the like's transaction, when it writes its notification).
 pub(crate) async fn hears_of(
     c: &impl Db,
     recipient: Id,

@@ -12,6 +12,9 @@ use super::{
 use super::{pg_read, pg_write, Db};
 use crate::sql::{newest_first, visible, visible_with_reblog, Arg, Sql};
 use crate::sqlite::cache::StatusParts;
+pub(crate) use crate::sqlite::statuses::{
+    depth_first, push_scope, DESCENDANTS_SCAN_CAP, STATUS_COLS,
+};
 use async_trait::async_trait;
 use roost_core::model::{
     AccountStatusFilter, Cursored, NewStatus, Notification, Page, RegionScope, Status, StatusEdit,
@@ -23,14 +26,6 @@ use roost_core::store::{
 use roost_core::Id;
 use std::collections::HashMap;
 use tokio_postgres::Row;
-
-pub(crate) const STATUS_COLS: &str = "s.id, s.account_id, s.text, s.content_html, s.spoiler_text, \
-    s.visibility, s.sensitive, s.language, s.in_reply_to_id, s.in_reply_to_account_id, \
-    s.reblog_of_id, s.quote_of_id, s.created_at, s.edited_at, s.replies_count, s.reblogs_count, \
-    s.favourites_count, s.quotes_count, s.pinned";
-
-/// How many of a thread's descendants are read before ordering them, at most.
-const DESCENDANTS_SCAN_CAP: i64 = 4096;
 
 /// Decodes by position, in [`STATUS_COLS`] order (looking columns up by name cost a
 /// tenth of a home page's CPU).
@@ -108,32 +103,6 @@ async fn write_mentions_and_tags(
         .map_err(backend)?;
     }
     Ok(())
-}
-
-/// Orders a thread's replies depth first, each level by ID (thread order).
-fn depth_first(root: Id, edges: &[(Id, Id)], limit: usize) -> Vec<Id> {
-    let mut children: HashMap<Id, Vec<Id>> = HashMap::new();
-    for &(id, parent) in edges {
-        children.entry(parent).or_default().push(id);
-    }
-    for v in children.values_mut() {
-        v.sort_unstable();
-    }
-    let mut out = Vec::new();
-    let mut stack: Vec<Id> = children
-        .get(&root)
-        .map(|v| v.iter().rev().copied().collect())
-        .unwrap_or_default();
-    while let Some(id) = stack.pop() {
-        if out.len() >= limit {
-            break;
-        }
-        out.push(id);
-        if let Some(kids) = children.get(&id) {
-            stack.extend(kids.iter().rev().copied());
-        }
-    }
-    out
 }
 
 pub(crate) async fn statuses_in(c: &impl Db, ids: &[Id]) -> StoreResult<Vec<Status>> {
@@ -313,19 +282,6 @@ impl PgStore {
         ));
         q.push_arg(account);
         self.read_cursored(q, "x.id", page).await
-    }
-}
-
-/// Adds the region-scope condition on the author (joined as `a`).
-fn push_scope(q: &mut Sql, scope: &RegionScope) {
-    match scope {
-        RegionScope::All => {}
-        RegionScope::Only(r) => {
-            q.push(" AND a.home_region = ").push_arg(r.as_str());
-        }
-        RegionScope::Except(r) => {
-            q.push(" AND a.home_region <> ").push_arg(r.as_str());
-        }
     }
 }
 
@@ -1064,7 +1020,7 @@ async fn parts_in(c: &impl Db, ids: &[Id]) -> StoreResult<Vec<StatusParts>> {
     Ok(by_id.into_values().collect())
 }
 
-/// The whole bundle in one trip to a reader: the same levels as the trait's default
+/// The whole bundle on one connection: the same levels as the trait's default
 /// body, each a statement or two on the same connection.
 async fn bundle_in(
     c: &impl Db,
@@ -1124,26 +1080,5 @@ impl BundleStore for PgStore {
     ) -> StoreResult<StatusBundle> {
         let ids = ids.to_vec();
         pg_read!(self, c, bundle_in(c, &ids, viewer, day).await)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn depth_first_orders_threads() {
-        // 1 <- 2 <- 4, 1 <- 3, 2 <- 5
-        let edges = [
-            (Id(2), Id(1)),
-            (Id(3), Id(1)),
-            (Id(4), Id(2)),
-            (Id(5), Id(2)),
-        ];
-        assert_eq!(
-            depth_first(Id(1), &edges, 10),
-            vec![Id(2), Id(4), Id(5), Id(3)]
-        );
-        assert_eq!(depth_first(Id(1), &edges, 2), vec![Id(2), Id(4)]);
     }
 }

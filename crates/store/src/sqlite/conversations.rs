@@ -9,7 +9,7 @@ use roost_core::store::{ConversationStore, StoreResult};
 use roost_core::Id;
 use rusqlite::{Connection, Row};
 
-const COLS: &str =
+pub(crate) const COLS: &str =
     "c.account_id, c.id, c.root_id, c.last_id, c.last_status_id, c.participants, c.unread";
 
 fn conversation_of(r: &Row<'_>) -> StoreResult<Conversation> {
