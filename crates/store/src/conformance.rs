@@ -10,6 +10,9 @@
 //! ```ignore
 //! async fn fresh() -> (tempfile::TempDir, SqliteStore) { ... }
 //! roost_store::conformance_suite!(fresh());
+//! // A backend that may not be there: `None` skips.
+//! async fn fresh_pg() -> Option<(TestDb, PgStore)> { ... }
+//! roost_store::conformance_suite!(optional: fresh_pg());
 //! ```
 //!
 //! The expression is evaluated (and awaited) once per test and must give a [`Fixture`]:
@@ -68,6 +71,10 @@ impl Fixture for Arc<dyn Store> {
 /// Expands to one `#[tokio::test]` per conformance behaviour, each running against a
 /// fixture made by evaluating and awaiting `$make` (an expression giving a future of a
 /// [`Fixture`]). The calling crate needs `tokio` with the `macros` and `rt` features.
+///
+/// `conformance_suite!(optional: make())` is for a backend that may be absent (a database
+/// server): `make()` gives a future of an `Option` of a fixture, and each test returns at
+/// once on `None` (the maker says why, e.g. SKIPPED).
 #[macro_export]
 macro_rules! conformance_suite {
     (optional: $make:expr) => {
