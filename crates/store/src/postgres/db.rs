@@ -222,19 +222,27 @@ fn numeric(raw: &[u8]) -> Result<Val, BoxError> {
     if sign == 0xC000 {
         return Ok(Val::Float(f64::NAN));
     }
+    let negative = sign == 0x4000;
+    if ndigits as i32 <= weight + 1 {
+        // Whole (roost's sums are counts): exact, in integers.
+        let mut v: i128 = 0;
+        for i in 0..=weight.max(-1) {
+            let d = if (i as usize) < ndigits {
+                i128::from(word(8 + 2 * i as usize)?)
+            } else {
+                0
+            };
+            v = v * 10000 + d;
+        }
+        let v = if negative { -v } else { v };
+        return Ok(i64::try_from(v).map_or(Val::Float(v as f64), Val::Int));
+    }
     let mut v = 0f64;
     for i in 0..ndigits {
         let d = f64::from(word(8 + 2 * i)?);
         v += d * 10000f64.powi(weight - i as i32);
     }
-    if sign == 0x4000 {
-        v = -v;
-    }
-    if v.fract() == 0.0 && v.abs() < 9.0e18 {
-        Ok(Val::Int(v as i64))
-    } else {
-        Ok(Val::Float(v))
-    }
+    Ok(Val::Float(if negative { -v } else { v }))
 }
 
 /// The Rust types a column decodes into, with SQLite's conversions (integer 0/1 to
@@ -499,4 +507,100 @@ pub(crate) fn cursored_of(r: &Row) -> StoreResult<roost_core::model::Cursored<Id
 /// A row the statement must have returned was not there.
 pub(crate) fn no_row() -> StoreError {
     super::corrupt("a row the statement must return is missing")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connection to the local test server, or `None` (outside CI) when there is none.
+    async fn server() -> Option<tokio_postgres::Client> {
+        let url = std::env::var("ROOST_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+            Ok((c, conn)) => {
+                tokio::spawn(conn);
+                Some(c)
+            }
+            Err(e) if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0") => {
+                panic!("CI is set and there is no PostgreSQL at {url}: {e}")
+            }
+            Err(_) => {
+                println!("SKIPPED: no PostgreSQL at {url}");
+                None
+            }
+        }
+    }
+
+    async fn one(c: &tokio_postgres::Client, sql: &str) -> Val {
+        c.query_one(sql, &[]).await.unwrap().get::<_, Val>(0)
+    }
+
+    #[tokio::test]
+    async fn numerics_flags_and_nulls_decode_as_sqlite_gives_them() {
+        let Some(c) = server().await else { return };
+        assert_eq!(
+            one(
+                &c,
+                "SELECT SUM(x) FROM (VALUES (9007199254740993::bigint), (7)) t(x)"
+            )
+            .await,
+            Val::Int(9_007_199_254_741_000)
+        );
+        assert_eq!(
+            one(&c, "SELECT -123456789012::numeric").await,
+            Val::Int(-123_456_789_012)
+        );
+        assert_eq!(one(&c, "SELECT 0::numeric").await, Val::Int(0));
+        assert_eq!(one(&c, "SELECT 2.5::numeric").await, Val::Float(2.5));
+        assert_eq!(
+            one(
+                &c,
+                "SELECT SUM(x) FROM (VALUES (1::bigint)) t(x) WHERE false"
+            )
+            .await,
+            Val::Null
+        );
+        assert!(bool::from_val(one(&c, "SELECT 1::int4").await).unwrap());
+        assert_eq!(u32::from_val(one(&c, "SELECT 7::int8").await), Ok(7));
+        assert!(u32::from_val(one(&c, "SELECT (-1)::int8").await).is_err());
+        assert_eq!(i64::from_val(one(&c, "SELECT true").await), Ok(1));
+        assert_eq!(
+            Option::<String>::from_val(one(&c, "SELECT NULL::text").await),
+            Ok(None)
+        );
+    }
+
+    #[tokio::test]
+    async fn values_bind_to_the_inferred_column_types() {
+        let Some(c) = server().await else { return };
+        c.batch_execute(
+            "CREATE TEMP TABLE t (i INTEGER, b BIGINT, s TEXT, f DOUBLE PRECISION, y BYTEA)",
+        )
+        .await
+        .unwrap();
+        let args = bound(&[&true, &(1i64 << 40), &"x", &0.5f64, &[1u8, 2].as_slice()]);
+        let st = c
+            .prepare_typed("INSERT INTO t VALUES ($1, $2, $3, $4, $5)", &types(&args))
+            .await
+            .unwrap();
+        c.execute(&st, &refs(&args)).await.unwrap();
+        // A NULL of a known kind lets the server type `$1 IS NULL`.
+        let none: Option<&str> = None;
+        let args = bound(&[&none]);
+        let st = c
+            .prepare_typed(
+                "SELECT i, b FROM t WHERE $1 IS NULL OR s = $1",
+                &types(&args),
+            )
+            .await
+            .unwrap();
+        let r = c.query_one(&st, &refs(&args)).await.unwrap();
+        assert_eq!(r.get::<_, Val>(0), Val::Int(1));
+        assert_eq!(r.get::<_, Val>(1), Val::Int(1 << 40));
+        // An integer too large for an INTEGER column is refused, not truncated.
+        let args = bound(&[&(1i64 << 40)]);
+        let st = c.prepare("UPDATE t SET i = $1").await.unwrap();
+        assert!(c.execute(&st, &refs(&args)).await.is_err());
+    }
 }
