@@ -375,13 +375,30 @@ fn unspecified() -> Type {
     .clone()
 }
 
+/// Statements with at most this many placeholders stay prepared on their connection.
+/// Longer ones are ID lists (`IN ($1, ..., $n)`), whose every length would be a statement
+/// of its own in a cache that never forgets; they are prepared for the one use.
+const CACHED_ARGS: usize = 24;
+
+async fn prepare(
+    c: &impl Db,
+    sql: &str,
+    args: &[Arg],
+) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
+    if args.len() <= CACHED_ARGS {
+        c.prepare_typed_cached(sql, &types(args)).await
+    } else {
+        c.prepare_typed(sql, &types(args)).await
+    }
+}
+
 /// Runs a statement already bound; the number of rows changed.
 pub(crate) async fn exec_args(
     c: &impl Db,
     sql: &str,
     args: &[Arg],
 ) -> Result<usize, tokio_postgres::Error> {
-    let st = c.prepare_typed_cached(sql, &types(args)).await?;
+    let st = prepare(c, sql, args).await?;
     let n = c.execute(&st, &refs(args)).await?;
     Ok(n as usize)
 }
@@ -392,7 +409,7 @@ pub(crate) async fn query_args(
     sql: &str,
     args: &[Arg],
 ) -> Result<Vec<Row>, tokio_postgres::Error> {
-    let st = c.prepare_typed_cached(sql, &types(args)).await?;
+    let st = prepare(c, sql, args).await?;
     c.query(&st, &refs(args)).await
 }
 
