@@ -7,11 +7,11 @@
 //! mode they run concurrently with the writer and see every committed write.
 
 pub(crate) mod accounts;
-pub(crate) mod announcements;
+mod announcements;
 pub(crate) mod cache;
 pub(crate) mod conversations;
 pub(crate) mod discovery;
-pub(crate) mod engine;
+mod engine;
 pub(crate) mod extras;
 pub(crate) mod federation;
 pub(crate) mod filters;
@@ -22,8 +22,8 @@ pub(crate) mod inventory;
 pub(crate) mod ledger;
 pub(crate) mod lists;
 pub(crate) mod media;
-pub(crate) mod migrate;
-pub(crate) mod misc;
+mod migrate;
+mod misc;
 pub(crate) mod moderation;
 pub(crate) mod notifications;
 pub(crate) mod polls;
