@@ -10,6 +10,9 @@
 //! ```ignore
 //! async fn fresh() -> (tempfile::TempDir, SqliteStore) { ... }
 //! roost_store::conformance_suite!(fresh());
+//! // A backend that may not be there: `None` skips.
+//! async fn fresh_pg() -> Option<(TestDb, PgStore)> { ... }
+//! roost_store::conformance_suite!(optional: fresh_pg());
 //! ```
 //!
 //! The expression is evaluated (and awaited) once per test and must give a [`Fixture`]:
@@ -71,11 +74,29 @@ impl Fixture for Arc<dyn Store> {
 /// Expands to one `#[tokio::test]` per conformance behaviour, each running against a
 /// fixture made by evaluating and awaiting `$make` (an expression giving a future of a
 /// [`Fixture`]). The calling crate needs `tokio` with the `macros` and `rt` features.
+///
+/// `conformance_suite!(optional: make())` is for a backend that may be absent (a database
+/// server): `make()` gives a future of an `Option` of a fixture, and each test returns at
+/// once on `None` (the maker says why, e.g. SKIPPED).
 #[macro_export]
 macro_rules! conformance_suite {
+    (optional: $make:expr) => {
+        $crate::__conformance_list!(optional; $make);
+    };
     ($make:expr) => {
+        $crate::__conformance_list!(plain; $make);
+    };
+}
+
+/// The behaviours, listed once for both forms of [`conformance_suite!`]. (`optional:`
+/// takes a future of an `Option` of a fixture: `None` means the backend is not there, and
+/// the fixture maker has said so; the test returns.)
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_list {
+    ($mode:ident; $make:expr) => {
         $crate::__conformance_tests!(
-            $make;
+            $mode store $make;
             account_create_get_and_lookup,
             account_conflicts,
             account_update_profile,
@@ -162,7 +183,7 @@ macro_rules! conformance_suite {
             discovery_suggestions,
         );
         $crate::__conformance_tests!(
-            @fixture $make;
+            $mode fixture $make;
             ledger_over_store_proofs,
         );
     };
@@ -171,7 +192,7 @@ macro_rules! conformance_suite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_tests {
-    (@fixture $make:expr; $($name:ident),* $(,)?) => {
+    (plain fixture $make:expr; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $name() {
@@ -180,11 +201,29 @@ macro_rules! __conformance_tests {
             }
         )*
     };
-    ($make:expr; $($name:ident),* $(,)?) => {
+    (plain store $make:expr; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $name() {
                 let fixture = $make.await;
+                $crate::conformance::$name($crate::conformance::Fixture::store(&fixture)).await;
+            }
+        )*
+    };
+    (optional fixture $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let Some(fixture) = $make.await else { return };
+                $crate::conformance::$name(&fixture).await;
+            }
+        )*
+    };
+    (optional store $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let Some(fixture) = $make.await else { return };
                 $crate::conformance::$name($crate::conformance::Fixture::store(&fixture)).await;
             }
         )*

@@ -9,20 +9,30 @@ use roost_core::Id;
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, Row, ToSql};
 
-/// A bound value.
+/// A bound value, typed as SQLite types values (the PostgreSQL store converts it to the
+/// type the server inferred for its placeholder: `postgres/db.rs`).
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
+    /// A NULL of no known type.
+    Null,
+    /// A NULL in place of text.
+    NullText,
     Int(i64),
     OptInt(Option<i64>),
+    Float(f64),
     Text(String),
+    Bytes(Vec<u8>),
 }
 
 impl ToSql for Arg {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         match self {
+            Arg::Null | Arg::NullText => Ok(ToSqlOutput::from(rusqlite::types::Null)),
             Arg::Int(v) => v.to_sql(),
             Arg::OptInt(v) => v.to_sql(),
+            Arg::Float(v) => v.to_sql(),
             Arg::Text(v) => v.to_sql(),
+            Arg::Bytes(v) => v.to_sql(),
         }
     }
 }
@@ -121,6 +131,11 @@ impl Sql {
         self.text
             .push_str(&format!(" ORDER BY {col} {dir} LIMIT {limit}"));
         ascending
+    }
+
+    /// The arguments, in placeholder order.
+    pub fn args(&self) -> &[Arg] {
+        &self.args
     }
 
     fn bound(&self) -> Vec<&dyn ToSql> {

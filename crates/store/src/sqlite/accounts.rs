@@ -40,8 +40,8 @@ pub(crate) fn account_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Account> 
     })
 }
 
-const FIELD_SEP: char = '\u{1f}';
-const ROW_SEP: char = '\u{1e}';
+pub(crate) const FIELD_SEP: char = '\u{1f}';
+pub(crate) const ROW_SEP: char = '\u{1e}';
 
 pub(crate) fn encode_fields(fields: &[roost_core::model::ProfileField]) -> String {
     let clean = |s: &str| s.replace([FIELD_SEP, ROW_SEP], "");
@@ -59,7 +59,7 @@ pub(crate) fn encode_fields(fields: &[roost_core::model::ProfileField]) -> Strin
         .join(&ROW_SEP.to_string())
 }
 
-fn decode_fields(s: &str) -> Vec<roost_core::model::ProfileField> {
+pub(crate) fn decode_fields(s: &str) -> Vec<roost_core::model::ProfileField> {
     if s.is_empty() {
         return Vec::new();
     }

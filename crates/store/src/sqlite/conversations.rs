@@ -9,7 +9,7 @@ use roost_core::store::{ConversationStore, StoreResult};
 use roost_core::Id;
 use rusqlite::{Connection, Row};
 
-const COLS: &str =
+pub(crate) const COLS: &str =
     "c.account_id, c.id, c.root_id, c.last_id, c.last_status_id, c.participants, c.unread";
 
 fn conversation_of(r: &Row<'_>) -> StoreResult<Conversation> {
@@ -78,43 +78,38 @@ pub(crate) fn fan_out_in(c: &Connection, new: &NewStatus) -> StoreResult<()> {
     Ok(())
 }
 
+/// The conversations a status is the newest message of.
+pub(crate) const POINTING_AT: &str =
+    "SELECT account_id, root_id FROM conversations WHERE last_status_id = $1";
+/// The newest direct status of thread `$2`, other than `$3`, that account `$1` wrote or
+/// was addressed in.
+pub(crate) const NEWEST_LEFT: &str = "WITH RECURSIVE thread (id) AS ( \
+       SELECT $2 \
+       UNION ALL \
+       SELECT s.id FROM statuses s JOIN thread t ON s.in_reply_to_id = t.id \
+     ) SELECT MAX(s.id) FROM statuses s JOIN thread t ON s.id = t.id \
+     WHERE s.id <> $3 AND s.visibility = 'direct' AND s.reblog_of_id IS NULL \
+       AND (s.account_id = $1 OR EXISTS (SELECT 1 FROM status_mentions m \
+            WHERE m.status_id = s.id AND m.account_id = $1))";
+pub(crate) const MOVE_BACK: &str = "UPDATE conversations SET last_id = $3, last_status_id = $3 \
+     WHERE account_id = $1 AND root_id = $2";
+pub(crate) const DROP_EMPTY: &str =
+    "DELETE FROM conversations WHERE account_id = $1 AND root_id = $2";
+
 /// Before a status is deleted: each conversation it is the newest message of falls back to
 /// the newest other direct status of its thread that the participant wrote or was
 /// addressed in; one with nothing left is removed (as Mastodon does). Worked out before
 /// the row goes, while the thread's replies still point at it.
 pub(crate) fn before_delete_in(c: &Connection, status: Id) -> StoreResult<()> {
-    let pointing = super::rows(
-        c,
-        "SELECT account_id, root_id FROM conversations WHERE last_status_id = $1",
-        &[&status.0],
-        |r| Ok((get::<i64>(r, "account_id")?, get::<i64>(r, "root_id")?)),
-    )?;
+    let pointing = super::rows(c, POINTING_AT, &[&status.0], |r| {
+        Ok((get::<i64>(r, "account_id")?, get::<i64>(r, "root_id")?))
+    })?;
     for (account, root) in pointing {
-        let newest = super::scalar::<Option<i64>>(
-            c,
-            "WITH RECURSIVE thread (id) AS ( \
-               SELECT $2 \
-               UNION ALL \
-               SELECT s.id FROM statuses s JOIN thread t ON s.in_reply_to_id = t.id \
-             ) SELECT MAX(s.id) FROM statuses s JOIN thread t ON s.id = t.id \
-             WHERE s.id <> $3 AND s.visibility = 'direct' AND s.reblog_of_id IS NULL \
-               AND (s.account_id = $1 OR EXISTS (SELECT 1 FROM status_mentions m \
-                    WHERE m.status_id = s.id AND m.account_id = $1))",
-            &[&account, &root, &status.0],
-        )?
-        .flatten();
+        let newest =
+            super::scalar::<Option<i64>>(c, NEWEST_LEFT, &[&account, &root, &status.0])?.flatten();
         match newest {
-            Some(last) => exec(
-                c,
-                "UPDATE conversations SET last_id = $3, last_status_id = $3 \
-                 WHERE account_id = $1 AND root_id = $2",
-                &[&account, &root, &last],
-            ),
-            None => exec(
-                c,
-                "DELETE FROM conversations WHERE account_id = $1 AND root_id = $2",
-                &[&account, &root],
-            ),
+            Some(last) => exec(c, MOVE_BACK, &[&account, &root, &last]),
+            None => exec(c, DROP_EMPTY, &[&account, &root]),
         }
         .map_err(backend)?;
     }

@@ -9,10 +9,10 @@ use roost_core::search::Scope;
 use roost_core::store::{DiscoveryStore, StoreResult, SuggestionSource, TagUse};
 use roost_core::Id;
 
-const DAY_MS: i64 = 86_400_000;
+pub(crate) const DAY_MS: i64 = 86_400_000;
 
 /// `s` for a LIKE pattern, with its wildcards escaped (`ESCAPE '\'`).
-fn like_escape(s: &str) -> String {
+pub(crate) fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -24,7 +24,7 @@ fn like_escape(s: &str) -> String {
 }
 
 /// Accounts that may be suggested to `$1` at all (`now` is a placeholder).
-fn suggestible(a: &str, now: &str) -> String {
+pub(crate) fn suggestible(a: &str, now: &str) -> String {
     let shun = shuns("$1", &format!("{a}.id"), now, false);
     format!(
         "{a}.id <> $1 AND {a}.discoverable = 1 AND {a}.suspended_at IS NULL \

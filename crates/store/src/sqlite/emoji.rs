@@ -6,7 +6,7 @@ use roost_core::emoji::CustomEmoji;
 use roost_core::media::Blob;
 use roost_core::store::{EmojiStore, StoreResult};
 
-const COLS: &str =
+pub(crate) const COLS: &str =
     "shortcode, file_hash, file_mime, file_size, category, visible_in_picker, created_at";
 
 fn emoji_from_row(r: &rusqlite::Row<'_>) -> StoreResult<CustomEmoji> {

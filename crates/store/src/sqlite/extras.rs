@@ -12,7 +12,7 @@ use roost_core::store::{AccountExtrasStore, StoreError, StoreResult};
 use roost_core::Id;
 use rusqlite::Connection;
 
-const FEATURED_COLS: &str = "f.id, f.account_id, f.name, f.created_at, \
+pub(crate) const FEATURED_COLS: &str = "f.id, f.account_id, f.name, f.created_at, \
      (SELECT COUNT(*) FROM status_tags t JOIN statuses s ON s.id = t.status_id \
       WHERE t.tag = f.name AND s.account_id = f.account_id AND s.visibility = 'public' \
       AND s.reblog_of_id IS NULL) AS statuses_count, \

@@ -19,10 +19,11 @@ pub(crate) fn handle_key(username: &str, region: &str) -> String {
     format!("{}@{}", fold_case(username), region)
 }
 
-const OUTBOX_COLS: &str = "id, destination, class, subject, object, purpose, body, created_at, \
+pub(crate) const OUTBOX_COLS: &str =
+    "id, destination, class, subject, object, purpose, body, created_at, \
     next_attempt_at, attempts, state, last_error, ledger_index";
 
-fn class_of(s: &str) -> StoreResult<DataClass> {
+pub(crate) fn class_of(s: &str) -> StoreResult<DataClass> {
     DataClass::parse(s).ok_or_else(|| corrupt(format!("data class {s}")))
 }
 

@@ -10,7 +10,7 @@ use roost_core::store::{FilterStore, StoreError, StoreResult};
 use roost_core::Id;
 use rusqlite::Connection;
 
-fn contexts(s: &str) -> StoreResult<Vec<FilterContext>> {
+pub(crate) fn contexts(s: &str) -> StoreResult<Vec<FilterContext>> {
     s.split(',')
         .filter(|c| !c.is_empty())
         .map(|c| FilterContext::parse(c).ok_or_else(|| corrupt(format!("filter context {c:?}"))))

@@ -11,7 +11,7 @@ use rusqlite::Connection;
 use std::collections::HashMap;
 
 /// How many of the target's recent statuses a new follow copies into the follower's home.
-const BACKFILL: i64 = 40;
+pub(crate) const BACKFILL: i64 = 40;
 
 /// Counts an accepted follow (delta 1) or its end (delta -1).
 pub(crate) fn count_follow(

@@ -8,16 +8,17 @@ use roost_core::store::{IdentityStore, StoreResult};
 use roost_core::Id;
 use rusqlite::Connection;
 
-const USER_COLS: &str =
+pub(crate) const USER_COLS: &str =
     "u.account_id, u.email, u.password_hash, u.locale, u.created_at, u.sign_up_ip";
-const APP_COLS: &str =
+pub(crate) const APP_COLS: &str =
     "id, name, website, redirect_uris, scopes, client_id, client_secret, created_at";
-pub(super) const TOKEN_COLS: &str =
+pub(crate) const TOKEN_COLS: &str =
     "id, app_id, account_id, scopes, access_hash, refresh_hash, created_at, revoked";
 /// Whether the token's user awaits approval (NULL for an app's own token).
-pub(super) const TOKEN_PENDING: &str =
+pub(crate) const TOKEN_PENDING: &str =
     "(SELECT u.approved = 0 FROM users u WHERE u.account_id = tokens.account_id) AS pending";
-const CODE_COLS: &str = "code_hash, app_id, account_id, redirect_uri, scopes, code_challenge, \
+pub(crate) const CODE_COLS: &str =
+    "code_hash, app_id, account_id, redirect_uri, scopes, code_challenge, \
     code_challenge_method, expires_at";
 
 fn user_from_row(row: &rusqlite::Row<'_>) -> StoreResult<User> {

@@ -26,7 +26,7 @@ pub struct Inventory {
 }
 
 /// Statuses: the class depends on what the row is, as the federation classes it on send.
-fn status_class(visibility: &str, is_reblog: bool) -> DataClass {
+pub(crate) fn status_class(visibility: &str, is_reblog: bool) -> DataClass {
     if is_reblog {
         DataClass::Engagement
     } else if matches!(visibility, "public" | "unlisted") {
@@ -34,6 +34,37 @@ fn status_class(visibility: &str, is_reblog: bool) -> DataClass {
     } else {
         // private, direct, or anything unexpected: treat as the stricter class.
         DataClass::PrivateContent
+    }
+}
+
+/// Profile pictures kept of foreign accounts: (account, home, avatar file, header file).
+pub(crate) const FOREIGN_PICTURES: &str =
+    "SELECT id, home_region, avatar_file, header_file FROM accounts \
+     WHERE home_region <> $1 \
+       AND (avatar_file IS NOT NULL OR header_file IS NOT NULL) ORDER BY id";
+
+/// Each kept picture is public content, its file named by its account and role as both
+/// gates ledger it (`avatar:ID`, `header:ID`).
+pub(crate) fn add_pictures(
+    inv: &mut Inventory,
+    holder: &str,
+    pictures: Vec<(i64, String, Option<String>, Option<String>)>,
+) {
+    for (id, home, avatar, header) in pictures {
+        for (role, file) in [("avatar", avatar), ("header", header)] {
+            let Some(file) = file else { continue };
+            let object = format!("{role}:{id}");
+            inv.items.push(ForeignItem {
+                holder: holder.to_string(),
+                home: home.clone(),
+                class: DataClass::PublicContent,
+                subject: Some(id.to_string()),
+                object: object.clone(),
+            });
+            // The name is `<sha256>.<ext>`; anything else matches no entry.
+            let hash = file.split('.').next().unwrap_or_default().to_string();
+            inv.media_files.push((object, hash));
+        }
     }
 }
 
@@ -119,31 +150,10 @@ impl SqliteStore {
                     }
                 }
 
-                // Profile pictures kept of foreign accounts: public content, each file
-                // named by its account and role as both gates ledger it.
-                let pictures: Vec<(i64, String, Option<String>, Option<String>)> = rows(
-                    c,
-                    "SELECT id, home_region, avatar_file, header_file FROM accounts \
-                     WHERE home_region <> $1 \
-                       AND (avatar_file IS NOT NULL OR header_file IS NOT NULL) ORDER BY id",
-                    &[&local_region],
-                    |r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?, col(r, 3)?)),
-                )?;
-                for (id, home, avatar, header) in pictures {
-                    for (role, file) in [("avatar", avatar), ("header", header)] {
-                        let Some(file) = file else { continue };
-                        let object = format!("{role}:{id}");
-                        inv.items.push(item(
-                            home.clone(),
-                            DataClass::PublicContent,
-                            id,
-                            object.clone(),
-                        ));
-                        // The name is `<sha256>.<ext>`; anything else matches no entry.
-                        let hash = file.split('.').next().unwrap_or_default().to_string();
-                        inv.media_files.push((object, hash));
-                    }
-                }
+                let pictures = rows(c, FOREIGN_PICTURES, &[&local_region], |r| {
+                    Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?, col(r, 3)?))
+                })?;
+                add_pictures(&mut inv, &local_region, pictures);
 
                 // Pairs owned by a foreign account, each (owner, other): follows (pending
                 // requests count: they are as much social graph as accepted ones), likes,

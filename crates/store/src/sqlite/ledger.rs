@@ -6,7 +6,7 @@ use roost_core::store::StoreError;
 use roost_residency::ledger_log::{LedgerStore, LedgerStoreError};
 use roost_residency::{Hash, LedgerEntry};
 
-fn err(e: StoreError) -> LedgerStoreError {
+pub(crate) fn err(e: StoreError) -> LedgerStoreError {
     LedgerStoreError::backend(e)
 }
 

@@ -12,9 +12,10 @@ use roost_core::Id;
 use rusqlite::{Connection, Row};
 
 /// How many of a new member's latest posts join the list (as a follow backfills home).
-const BACKFILL: i64 = 40;
+pub(crate) const BACKFILL: i64 = 40;
 
-const LIST_COLS: &str = "l.id, l.account_id, l.title, l.replies_policy, l.exclusive, l.created_at";
+pub(crate) const LIST_COLS: &str =
+    "l.id, l.account_id, l.title, l.replies_policy, l.exclusive, l.created_at";
 
 fn list_of(r: &Row<'_>) -> StoreResult<List> {
     let policy: String = get(r, "replies_policy")?;
@@ -32,7 +33,7 @@ fn list_of(r: &Row<'_>) -> StoreResult<List> {
 /// Whether the list `l` shows a status by `author` replying to `replied` (SQL
 /// expressions), by Mastodon's rule: a member's own threads and replies to the owner
 /// always; else replies to accounts the owner follows (`followed`) or to members (`list`).
-fn shows_reply(author: &str, replied: &str) -> String {
+pub(crate) fn shows_reply(author: &str, replied: &str) -> String {
     format!(
         "({replied} IS NULL OR {replied} = {author} OR {replied} = l.account_id \
          OR (l.replies_policy = 'followed' AND EXISTS (SELECT 1 FROM follows rf \

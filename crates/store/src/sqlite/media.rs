@@ -8,12 +8,13 @@ use roost_core::media::{Blob, MediaAttachment, MediaKind, MediaRole};
 use roost_core::store::{MediaStore, StoreError, StoreResult};
 use roost_core::Id;
 
-const MEDIA_COLS: &str = "m.id, m.account_id, m.status_id, m.role, m.kind, m.file_hash, \
+pub(crate) const MEDIA_COLS: &str =
+    "m.id, m.account_id, m.status_id, m.role, m.kind, m.file_hash, \
     m.file_mime, m.file_size, m.preview_hash, m.preview_mime, m.preview_size, m.width, \
     m.height, m.small_width, m.small_height, m.blurhash, m.description, m.focus_x, \
     m.focus_y, m.position, m.created_at";
 
-fn blob(hash: Option<String>, mime: Option<String>, size: Option<i64>) -> Option<Blob> {
+pub(crate) fn blob(hash: Option<String>, mime: Option<String>, size: Option<i64>) -> Option<Blob> {
     Some(Blob {
         hash: hash?,
         mime: mime?,
@@ -21,7 +22,7 @@ fn blob(hash: Option<String>, mime: Option<String>, size: Option<i64>) -> Option
     })
 }
 
-fn pair(w: Option<i64>, h: Option<i64>) -> Option<(u32, u32)> {
+pub(crate) fn pair(w: Option<i64>, h: Option<i64>) -> Option<(u32, u32)> {
     Some((w? as u32, h? as u32))
 }
 
@@ -348,7 +349,7 @@ impl MediaStore for SqliteStore {
     }
 }
 
-fn mime_of_extension(ext: &str) -> &'static str {
+pub(crate) fn mime_of_extension(ext: &str) -> &'static str {
     match ext {
         "jpg" => "image/jpeg",
         "png" => "image/png",

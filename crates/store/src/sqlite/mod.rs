@@ -6,30 +6,30 @@
 //! commits queued jobs together. Reads run on read-only connections of their own; in WAL
 //! mode they run concurrently with the writer and see every committed write.
 
-mod accounts;
+pub(crate) mod accounts;
 mod announcements;
-mod cache;
-mod conversations;
-mod discovery;
-mod emoji;
+pub(crate) mod cache;
+pub(crate) mod conversations;
+pub(crate) mod discovery;
+pub(crate) mod emoji;
 mod engine;
-mod extras;
-mod federation;
-mod filters;
-mod followed_tags;
-mod follows;
-mod identity;
-mod inventory;
-mod ledger;
-mod lists;
+pub(crate) mod extras;
+pub(crate) mod federation;
+pub(crate) mod filters;
+pub(crate) mod followed_tags;
+pub(crate) mod follows;
+pub(crate) mod identity;
+pub(crate) mod inventory;
+pub(crate) mod ledger;
+pub(crate) mod lists;
 pub(crate) mod media;
 mod migrate;
 mod misc;
-mod moderation;
-mod notifications;
-mod polls;
-mod safety;
-mod statuses;
+pub(crate) mod moderation;
+pub(crate) mod notifications;
+pub(crate) mod polls;
+pub(crate) mod safety;
+pub(crate) mod statuses;
 
 pub(crate) use engine::{at, exec, get, row, rows, scalar};
 use engine::{Engine, EngineConfig};

@@ -17,12 +17,15 @@ use roost_core::store::{ModerationStore, StoreResult};
 use roost_core::Id;
 use rusqlite::Connection;
 
-const USER_MOD_COLS: &str = "u.account_id, u.email, u.locale, u.role, u.approved, u.disabled, \
+pub(crate) const USER_MOD_COLS: &str =
+    "u.account_id, u.email, u.locale, u.role, u.approved, u.disabled, \
     u.sign_up_reason, u.sign_up_ip, u.created_at";
-const REPORT_COLS: &str = "id, account_id, target_account_id, category, comment, rule_ids, \
+pub(crate) const REPORT_COLS: &str =
+    "id, account_id, target_account_id, category, comment, rule_ids, \
     forwarded, origin_region, assigned_account_id, action_taken_by, action_taken_at, \
     created_at, updated_at";
-const BLOCK_COLS: &str = "id, domain, severity, reject_media, reject_reports, private_comment, \
+pub(crate) const BLOCK_COLS: &str =
+    "id, domain, severity, reject_media, reject_reports, private_comment, \
     public_comment, obfuscate, created_at";
 
 fn user_mod_from_row(r: &rusqlite::Row<'_>) -> StoreResult<UserModeration> {

@@ -8,7 +8,8 @@ use roost_core::store::{NotificationStore, StoreResult};
 use roost_core::Id;
 use rusqlite::Connection;
 
-const COLS: &str = "n.id, n.account_id, n.kind, n.from_account_id, n.status_id, n.created_at";
+pub(crate) const COLS: &str =
+    "n.id, n.account_id, n.kind, n.from_account_id, n.status_id, n.created_at";
 
 fn notification_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Notification> {
     let kind: String = get(row, "kind")?;
@@ -23,7 +24,7 @@ fn notification_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Notification> {
     })
 }
 
-fn push_kinds(q: &mut Sql, kinds: &[NotificationType]) {
+pub(crate) fn push_kinds(q: &mut Sql, kinds: &[NotificationType]) {
     for (i, k) in kinds.iter().enumerate() {
         if i > 0 {
             q.push(", ");

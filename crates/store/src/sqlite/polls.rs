@@ -17,7 +17,7 @@ use rusqlite::Connection;
 use std::collections::HashMap;
 
 /// Joins poll options of a scheduled post; the character is stripped from titles.
-const SEP: char = '\u{1f}';
+pub(crate) const SEP: char = '\u{1f}';
 
 fn insert_poll(c: &Connection, status: Id, poll: &NewPoll) -> StoreResult<()> {
     exec(
@@ -298,7 +298,8 @@ impl PollStore for SqliteStore {
     }
 }
 
-const SCHEDULED_COLS: &str = "id, account_id, scheduled_at, text, visibility, spoiler_text, \
+pub(crate) const SCHEDULED_COLS: &str =
+    "id, account_id, scheduled_at, text, visibility, spoiler_text, \
      sensitive, language, in_reply_to_id, quoted_status_id, poll_options, poll_expires_in, \
      poll_multiple, poll_hide_totals, idempotency_key, created_at";
 

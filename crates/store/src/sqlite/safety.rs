@@ -12,7 +12,7 @@ use roost_core::Id;
 use rusqlite::Connection;
 
 /// How far up a thread [`root_in`] walks.
-const MAX_DEPTH: usize = 256;
+pub(crate) const MAX_DEPTH: usize = 256;
 
 /// The store's clock for mute expiry.
 pub(crate) fn now_ms() -> i64 {

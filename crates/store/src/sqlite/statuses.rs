@@ -29,7 +29,7 @@ pub(crate) const STATUS_COLS: &str = "s.id, s.account_id, s.text, s.content_html
     s.favourites_count, s.quotes_count, s.pinned";
 
 /// How many of a thread's descendants are read before ordering them, at most.
-const DESCENDANTS_SCAN_CAP: i64 = 4096;
+pub(crate) const DESCENDANTS_SCAN_CAP: i64 = 4096;
 
 /// Decodes by position, in [`STATUS_COLS`] order (looking columns up by name cost a
 /// tenth of a home page's CPU).
@@ -105,7 +105,7 @@ fn write_mentions_and_tags(
 }
 
 /// Orders a thread's replies depth first, each level by ID (thread order).
-fn depth_first(root: Id, edges: &[(Id, Id)], limit: usize) -> Vec<Id> {
+pub(crate) fn depth_first(root: Id, edges: &[(Id, Id)], limit: usize) -> Vec<Id> {
     let mut children: HashMap<Id, Vec<Id>> = HashMap::new();
     for &(id, parent) in edges {
         children.entry(parent).or_default().push(id);
@@ -298,7 +298,7 @@ impl SqliteStore {
 }
 
 /// Adds the region-scope condition on the author (joined as `a`).
-fn push_scope(q: &mut Sql, scope: &RegionScope) {
+pub(crate) fn push_scope(q: &mut Sql, scope: &RegionScope) {
     match scope {
         RegionScope::All => {}
         RegionScope::Only(r) => {

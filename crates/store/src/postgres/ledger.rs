@@ -1,0 +1,113 @@
+//! `LedgerStore`: the transfer ledger's leaves, append-only.
+//!
+//! Several roost nodes may append to one region's ledger: each append takes a
+//! transaction-scoped advisory lock first, so appends are serialised across processes and
+//! the next index is read under the lock (the primary key on `idx` would turn a race into
+//! a failure, never into a gap or a fork). The in-memory `Ledger` of each node still needs
+//! telling about leaves another node appended; that is the multi-node work, not this file.
+
+use super::{backend, exec, get, rows, scalar, PgStore};
+use super::{pg_read, pg_write, Db};
+use crate::sqlite::ledger::err;
+use async_trait::async_trait;
+use roost_residency::ledger_log::{LedgerStore, LedgerStoreError};
+use roost_residency::{Hash, LedgerEntry};
+
+/// The advisory lock key appends hold (any constant; "roost-lg" in ASCII).
+const LEDGER_LOCK: i64 = 0x726f_6f73_742d_6c67;
+
+#[async_trait]
+impl LedgerStore for PgStore {
+    async fn append_leaves(&self, leaves: &[(Vec<u8>, Hash)]) -> Result<u64, LedgerStoreError> {
+        let leaves = leaves.to_vec();
+        let first = pg_write!(self, c, {
+            exec(c, "SELECT pg_advisory_xact_lock($1)", &[&LEDGER_LOCK])
+                .await
+                .map_err(backend)?;
+            let first: i64 = scalar(
+                c,
+                "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves",
+                &[],
+            )
+            .await?
+            .unwrap_or(0);
+            for (i, (leaf, hash)) in leaves.iter().enumerate() {
+                // The subject is copied out for "where is my data" lookups.
+                let subject: Option<i64> = LedgerEntry::from_leaf_bytes(leaf)
+                    .ok()
+                    .and_then(|e| e.subject)
+                    .and_then(|s| s.parse().ok());
+                exec(
+                    c,
+                    "INSERT INTO ledger_leaves (idx, leaf, hash, subject) VALUES ($1, $2, $3, $4)",
+                    &[
+                        &(first + i as i64),
+                        &leaf.as_slice(),
+                        &hash.as_slice(),
+                        &subject,
+                    ],
+                )
+                .await
+                .map_err(backend)?;
+            }
+            Ok(first)
+        })
+        .map_err(err)?;
+        Ok(first as u64)
+    }
+
+    async fn leaf_hashes(&self) -> Result<Vec<Hash>, LedgerStoreError> {
+        let rows: Vec<(i64, Vec<u8>)> = pg_read!(self, c, {
+            rows(
+                c,
+                "SELECT idx, hash FROM ledger_leaves ORDER BY idx",
+                &[],
+                |r| Ok((get(r, "idx")?, get(r, "hash")?)),
+            )
+            .await
+        })
+        .map_err(err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (expected, (idx, h)) in rows.into_iter().enumerate() {
+            if idx != expected as i64 {
+                return Err(LedgerStoreError::Corrupt(format!(
+                    "leaf index {idx} where {expected} was expected"
+                )));
+            }
+            let h: Hash = h
+                .try_into()
+                .map_err(|_| LedgerStoreError::Corrupt(format!("leaf {idx} hash length")))?;
+            out.push(h);
+        }
+        Ok(out)
+    }
+
+    async fn leaf(&self, index: u64) -> Result<Option<Vec<u8>>, LedgerStoreError> {
+        pg_read!(self, c, {
+            scalar(
+                c,
+                "SELECT leaf FROM ledger_leaves WHERE idx = $1",
+                &[&(index as i64)],
+            )
+            .await
+        })
+        .map_err(err)
+    }
+
+    async fn leaves(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>, LedgerStoreError> {
+        // Clamped, not wrapped: `to = u64::MAX` means "to the end", not an empty range.
+        let from = i64::try_from(from).unwrap_or(i64::MAX);
+        let to = i64::try_from(to).unwrap_or(i64::MAX);
+        let rows: Vec<(i64, Vec<u8>)> = pg_read!(self, c, {
+            rows(
+                c,
+                "SELECT idx, leaf FROM ledger_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                &[&from, &to],
+                |r| Ok((get(r, "idx")?, get(r, "leaf")?)),
+            )
+            .await
+        })
+        .map_err(err)?;
+        Ok(rows.into_iter().map(|(i, l)| (i as u64, l)).collect())
+    }
+}

@@ -1,0 +1,828 @@
+//! The conformance suite against PostgreSQL (a fresh database per test, so the tests run
+//! in parallel), plus the checks the SQLite file has that hold here too: reopening,
+//! concurrent writers, the audit's inventory scan.
+//!
+//! The server is `ROOST_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/postgres`;
+//! the user must be allowed to create databases). Without a reachable server the tests say
+//! SKIPPED and pass, except under CI (`CI` set), where they fail.
+
+use roost_core::model::NewPoll;
+use roost_core::model::{
+    Account, App, AuthCode, FollowState, ForeignRecord, NewAccount, NewStatus, OutboxItem,
+    OutboxState, Page, Token, User, Visibility,
+};
+use roost_core::store::{
+    AccountExtrasStore, AccountStore, FederationStore, FollowStore, IdentityStore, PollStore,
+    StatusStore,
+};
+use roost_core::IdGen;
+use roost_residency::audit::ForeignItem;
+use roost_residency::ledger_log::LedgerStore;
+use roost_residency::{DataClass, Direction, Ledger, LedgerEntry};
+use roost_store::{PgOptions, PgStore};
+use std::sync::Arc;
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+fn server_url() -> String {
+    std::env::var("ROOST_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
+/// Under CI a missing server is a failure, never a skip.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// A database of one test's own, dropped (its connections ended) when the test is done.
+struct TestDb {
+    server: String,
+    url: String,
+    name: String,
+}
+
+impl TestDb {
+    /// Creates it, or `None` (having said SKIPPED) when no server answers outside CI.
+    async fn create() -> Option<TestDb> {
+        let server = server_url();
+        let admin = match tokio_postgres::connect(&server, tokio_postgres::NoTls).await {
+            Ok((client, conn)) => {
+                tokio::spawn(conn);
+                client
+            }
+            Err(e) => {
+                if in_ci() {
+                    panic!("CI is set and there is no PostgreSQL at {server}: {e}");
+                }
+                println!("SKIPPED: no PostgreSQL at {server} ({e})");
+                return None;
+            }
+        };
+        let name = format!("roost_t_{:016x}", rand::random::<u64>());
+        // Commits not flushed before they are answered (as the SQLite suite runs with
+        // NORMAL sync): the suite writes tens of thousands of rows, and durability on
+        // power loss is not what it tests.
+        for sql in [
+            format!("CREATE DATABASE {name}"),
+            format!("ALTER DATABASE {name} SET synchronous_commit = off"),
+        ] {
+            admin
+                .batch_execute(&sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql} on {server}: {e:?}"));
+        }
+        let mut url = url::Url::parse(&server).expect("ROOST_TEST_POSTGRES is a URL");
+        url.set_path(&format!("/{name}"));
+        Some(TestDb {
+            server,
+            url: url.to_string(),
+            name,
+        })
+    }
+
+    async fn open(&self) -> PgStore {
+        let opts = PgOptions { max_connections: 4 };
+        PgStore::connect(&self.url, opts).await.expect("connect")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Drop runs inside the test's runtime, which cannot block on itself: a thread of
+        // its own with a small runtime does the DROP (FORCE ends the store's connections).
+        let (server, name) = (self.server.clone(), self.name.clone());
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Ok((client, conn)) =
+                    tokio_postgres::connect(&server, tokio_postgres::NoTls).await
+                {
+                    tokio::spawn(conn);
+                    let _ = client
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            })
+        });
+        let _ = done.join();
+    }
+}
+
+/// A store on a database of its own, or `None` when there is no server (outside CI).
+async fn fresh() -> Option<(TestDb, PgStore)> {
+    let db = TestDb::create().await?;
+    let store = db.open().await;
+    Some((db, store))
+}
+
+roost_store::conformance_suite!(optional: fresh());
+
+fn account(g: &IdGen, name: &str) -> NewAccount {
+    NewAccount {
+        id: g.next(),
+        username: name.into(),
+        home_region: "in".into(),
+        display_name: name.into(),
+        created_at: jiff::Timestamp::now(),
+    }
+}
+
+fn status(g: &IdGen, author: roost_core::Id) -> NewStatus {
+    NewStatus {
+        id: g.next(),
+        account_id: author,
+        text: "hello".into(),
+        content_html: "<p>hello</p>".into(),
+        spoiler_text: String::new(),
+        visibility: Visibility::Public,
+        sensitive: false,
+        language: None,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        reblog_of_id: None,
+        quote_of_id: None,
+        created_at: jiff::Timestamp::now(),
+        mentions: vec![],
+        tags: vec![],
+        idempotency_key: None,
+    }
+}
+
+#[tokio::test]
+async fn data_survives_close_and_reopen() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let g = IdGen::new(1);
+    let store = db.open().await;
+    let a = store
+        .create_account(&account(&g, "keeper"), None)
+        .await
+        .unwrap();
+    let st = store.create_status(&status(&g, a.id)).await.unwrap();
+    store.close().await;
+
+    // Migrations are applied once; connecting again finds everything.
+    let store = db.open().await;
+    assert_eq!(
+        store
+            .account_by_username("KEEPER")
+            .await
+            .unwrap()
+            .unwrap()
+            .statuses_count,
+        1
+    );
+    assert_eq!(store.status(st.id).await.unwrap().unwrap(), st);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_and_readers_do_not_fail() {
+    let Some((_db, store)) = fresh().await else {
+        return;
+    };
+    let store = Arc::new(store);
+    let g = Arc::new(IdGen::new(1));
+    let star = store
+        .create_account(&account(&g, "star"), None)
+        .await
+        .unwrap()
+        .id;
+    let post = store.create_status(&status(&g, star)).await.unwrap().id;
+
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let (store, g) = (store.clone(), g.clone());
+        tasks.push(tokio::spawn(async move {
+            let me = store
+                .create_account(&account(&g, &format!("fan{i}")), None)
+                .await
+                .unwrap()
+                .id;
+            store
+                .follow(g.next(), me, star, FollowState::Accepted, false, true)
+                .await
+                .unwrap();
+            store.favourite(g.next(), me, post, None).await.unwrap();
+            let mine = store.create_status(&status(&g, me)).await.unwrap().id;
+            store.home_timeline(me, Page::default()).await.unwrap();
+            store.visible_ids(Some(me), &[post, mine]).await.unwrap();
+            store.account(star).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let star_acct = store.account(star).await.unwrap().unwrap();
+    assert_eq!(star_acct.followers_count, 32);
+    assert_eq!(
+        store.status(post).await.unwrap().unwrap().favourites_count,
+        32
+    );
+    store.close().await;
+}
+
+fn at(ms: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(ms).unwrap()
+}
+
+/// The key type is whatever `Ledger::open` takes (this crate does not name ed25519-dalek).
+fn ledger_key<K: From<[u8; 32]>>() -> K {
+    K::from([3; 32])
+}
+
+fn outbox_item(g: &IdGen, due_ms: i64) -> OutboxItem {
+    let id = g.next();
+    OutboxItem {
+        id,
+        destination: "id".into(),
+        class: DataClass::PublicContent,
+        subject: None,
+        object: format!("status:{id}"),
+        purpose: "deliver Create".into(),
+        body: format!("{{\"id\":\"{id}\"}}"),
+        created_at: at(due_ms),
+        next_attempt_at: at(due_ms),
+        attempts: 0,
+        state: OutboxState::Pending,
+        last_error: None,
+        ledger_index: None,
+    }
+}
+
+fn ledger_entry(n: u64) -> LedgerEntry {
+    LedgerEntry {
+        time_ms: 1_000_000_000_000 + n as i64,
+        direction: Direction::Sent,
+        class: DataClass::PublicContent,
+        subject: Some("45".into()),
+        object: format!("status:{n}"),
+        counterpart: "id".into(),
+        purpose: "deliver Create".into(),
+        payload_sha256: roost_residency::ledger::sha256_hex(&n.to_be_bytes()),
+        decision: "store".into(),
+    }
+}
+
+/// A restart: what the outbox worker, the inbox guard, the purge and the ledger rely on
+/// is still there when the file is opened again.
+#[tokio::test]
+async fn federation_state_survives_close_and_reopen() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let g = IdGen::new(1);
+    let t0 = 1_000_000_000_000;
+    let store = db.open().await;
+    let retried = OutboxItem {
+        attempts: 2,
+        last_error: Some("timeout".into()),
+        ledger_index: Some(0),
+        next_attempt_at: at(t0 + 8_000),
+        ..outbox_item(&g, t0)
+    };
+    let delivered = OutboxItem {
+        state: OutboxState::Delivered,
+        attempts: 1,
+        ledger_index: Some(1),
+        ..outbox_item(&g, t0 + 10)
+    };
+    let fresh_item = outbox_item(&g, t0 + 20);
+    store
+        .enqueue(&[retried.clone(), delivered.clone(), fresh_item.clone()])
+        .await
+        .unwrap();
+    assert!(store
+        .mark_activity_seen("https://id.example/a/1", at(t0))
+        .await
+        .unwrap());
+    let record = ForeignRecord {
+        object: "status:77".into(),
+        home_region: "id".into(),
+        class: DataClass::PublicContent,
+        subject: Some(roost_core::Id(45)),
+        stored_at: at(t0),
+        expires_at: Some(at(t0 + 86_400_000)),
+    };
+    store.record_foreign(&record).await.unwrap();
+    let ledger = Ledger::open("in".into(), ledger_key(), Arc::new(store.clone()))
+        .await
+        .unwrap();
+    let entries = [ledger_entry(1), ledger_entry(2), ledger_entry(3)];
+    ledger.append(&entries).await.unwrap();
+    let root = ledger.head().await.head.root_hash;
+    drop(ledger);
+    store.close().await;
+
+    let store = db.open().await;
+    assert_eq!(
+        store.outbox_items(None).await.unwrap(),
+        vec![retried.clone(), delivered, fresh_item.clone()]
+    );
+    assert_eq!(
+        store.due_outbox(at(t0 + 60_000), 10).await.unwrap(),
+        vec![fresh_item.clone(), retried.clone()],
+        "by next attempt"
+    );
+    assert_eq!(
+        store.next_outbox_due().await.unwrap(),
+        Some(fresh_item.next_attempt_at)
+    );
+    assert!(!store
+        .mark_activity_seen("https://id.example/a/1", at(t0 + 1))
+        .await
+        .unwrap());
+    assert_eq!(
+        store.foreign_records(None).await.unwrap(),
+        vec![record.clone()]
+    );
+    assert_eq!(
+        store
+            .expired_foreign(at(t0 + 86_400_000), 10)
+            .await
+            .unwrap(),
+        vec![record]
+    );
+    let ledger = Ledger::open("in".into(), ledger_key(), Arc::new(store.clone()))
+        .await
+        .unwrap();
+    assert_eq!(ledger.size().await, 3);
+    assert_eq!(ledger.head().await.head.root_hash, root);
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(store.leaf(i as u64).await.unwrap(), Some(e.leaf_bytes()));
+    }
+    assert_eq!(
+        store
+            .ledger_indices_about(roost_core::Id(45))
+            .await
+            .unwrap(),
+        vec![0, 1, 2]
+    );
+    drop(ledger);
+    store.close().await;
+}
+
+fn remote(g: &IdGen, name: &str, region: &str, display_name: &str) -> Account {
+    Account {
+        id: g.next(),
+        username: name.into(),
+        home_region: region.into(),
+        display_name: display_name.into(),
+        note_source: String::new(),
+        note_html: String::new(),
+        locked: false,
+        bot: false,
+        discoverable: true,
+        created_at: jiff::Timestamp::now(),
+        followers_count: 0,
+        following_count: 0,
+        statuses_count: 0,
+        last_status_at: None,
+        suspended: false,
+        silenced: false,
+        fields: Vec::new(),
+        avatar: None,
+        header: None,
+    }
+}
+
+/// The audit's scan reads the real tables, whatever `foreign_items` claims.
+#[tokio::test]
+async fn inventory_scan_finds_foreign_rows() {
+    let Some((_db, store)) = fresh().await else {
+        return;
+    };
+    let g = IdGen::new(1);
+    let na = account(&g, "alice");
+    let alice_user = User {
+        account_id: na.id,
+        email: "alice@example.com".into(),
+        password_hash: "$argon2id$alice-secret".into(),
+        locale: "en".into(),
+        created_at: na.created_at,
+        sign_up_ip: None,
+    };
+    let alice = store
+        .create_account(&na, Some(&alice_user))
+        .await
+        .unwrap()
+        .id;
+    let empty = store.foreign_inventory("in").await.unwrap();
+    assert!(empty.items.is_empty() && empty.identity_abroad.is_empty());
+
+    // A profile is content; an account with none is only an address.
+    let budi = remote(&g, "budi", "id", "Budi");
+    store.upsert_remote_account(&budi).await.unwrap();
+    let chandra = remote(&g, "chandra", "sg", "");
+    store.upsert_remote_account(&chandra).await.unwrap();
+    let (budi, chandra) = (budi.id, chandra.id);
+
+    let mine = store.create_status(&status(&g, alice)).await.unwrap().id;
+    let public = store.create_status(&status(&g, budi)).await.unwrap().id;
+    let private = store
+        .create_status(&NewStatus {
+            visibility: Visibility::Private,
+            ..status(&g, budi)
+        })
+        .await
+        .unwrap()
+        .id;
+    let reblog = store
+        .create_status(&NewStatus {
+            reblog_of_id: Some(mine),
+            ..status(&g, budi)
+        })
+        .await
+        .unwrap()
+        .id;
+    store
+        .follow(g.next(), budi, alice, FollowState::Accepted, false, true)
+        .await
+        .unwrap();
+    store
+        .follow(
+            g.next(),
+            chandra,
+            alice,
+            FollowState::Requested,
+            false,
+            true,
+        )
+        .await
+        .unwrap();
+    store
+        .follow(g.next(), alice, budi, FollowState::Accepted, false, true)
+        .await
+        .unwrap();
+    store.favourite(g.next(), budi, mine, None).await.unwrap();
+    store
+        .favourite(g.next(), alice, public, None)
+        .await
+        .unwrap();
+    // A claim with no row behind it is not found by the scan.
+    store
+        .record_foreign(&ForeignRecord {
+            object: "status:999".into(),
+            home_region: "id".into(),
+            class: DataClass::PublicContent,
+            subject: Some(budi),
+            stored_at: jiff::Timestamp::now(),
+            expires_at: None,
+        })
+        .await
+        .unwrap();
+
+    // Identity rows of a foreign account: each one a violation.
+    let dewi_na = NewAccount {
+        home_region: "id".into(),
+        ..account(&g, "dewi")
+    };
+    let dewi_user = User {
+        account_id: dewi_na.id,
+        email: "dewi@example.com".into(),
+        password_hash: "$argon2id$dewi-secret".into(),
+        locale: "id".into(),
+        created_at: dewi_na.created_at,
+        sign_up_ip: Some("192.0.2.7".into()),
+    };
+    let dewi = store
+        .create_account(&dewi_na, Some(&dewi_user))
+        .await
+        .unwrap()
+        .id;
+    let app = App {
+        id: g.next(),
+        name: "client".into(),
+        website: None,
+        redirect_uris: vec!["urn:ietf:wg:oauth:2.0:oob".into()],
+        scopes: "read".into(),
+        client_id: "client-id".into(),
+        client_secret: "client-secret".into(),
+        created_at: jiff::Timestamp::now(),
+    };
+    store.create_app(&app).await.unwrap();
+    let token = Token {
+        id: g.next(),
+        app_id: app.id,
+        account_id: Some(budi),
+        scopes: "read".into(),
+        access_hash: "budi-access-hash".into(),
+        refresh_hash: None,
+        created_at: jiff::Timestamp::now(),
+        revoked: false,
+        pending: false,
+    };
+    store.create_token(&token).await.unwrap();
+    store
+        .create_token(&Token {
+            id: g.next(),
+            account_id: Some(alice),
+            access_hash: "alice-access-hash".into(),
+            ..token.clone()
+        })
+        .await
+        .unwrap();
+    store
+        .create_auth_code(&AuthCode {
+            code_hash: "budi-code-hash".into(),
+            app_id: app.id,
+            account_id: budi,
+            redirect_uri: "urn:ietf:wg:oauth:2.0:oob".into(),
+            scopes: "read".into(),
+            code_challenge: None,
+            code_challenge_method: None,
+            expires_at: jiff::Timestamp::now() + jiff::SignedDuration::from_secs(600),
+        })
+        .await
+        .unwrap();
+
+    let inv = store.foreign_inventory("in").await.unwrap();
+    let item = |home: &str, class, subject: roost_core::Id, object: String| ForeignItem {
+        holder: "in".into(),
+        home: home.into(),
+        class,
+        subject: Some(subject.to_string()),
+        object,
+    };
+    let mut expected = vec![
+        item(
+            "id",
+            DataClass::PublicContent,
+            budi,
+            format!("account:{budi}"),
+        ),
+        item(
+            "id",
+            DataClass::PublicContent,
+            dewi,
+            format!("account:{dewi}"),
+        ),
+        item(
+            "id",
+            DataClass::PublicContent,
+            budi,
+            format!("status:{public}"),
+        ),
+        item(
+            "id",
+            DataClass::PrivateContent,
+            budi,
+            format!("status:{private}"),
+        ),
+        item(
+            "id",
+            DataClass::Engagement,
+            budi,
+            format!("status:{reblog}"),
+        ),
+        item(
+            "id",
+            DataClass::SocialGraph,
+            budi,
+            format!("follow:{budi}:{alice}"),
+        ),
+        item(
+            "sg",
+            DataClass::SocialGraph,
+            chandra,
+            format!("follow:{chandra}:{alice}"),
+        ),
+        item(
+            "id",
+            DataClass::Engagement,
+            budi,
+            format!("favourite:{budi}:{mine}"),
+        ),
+    ];
+    let mut got = inv.items.clone();
+    expected.sort_by(|a, b| a.object.cmp(&b.object));
+    got.sort_by(|a, b| a.object.cmp(&b.object));
+    assert_eq!(got, expected);
+
+    assert_eq!(inv.identity_abroad.len(), 3, "{:?}", inv.identity_abroad);
+    let text = inv.identity_abroad.join("\n");
+    assert!(text.contains(&format!("account {dewi} from id")), "{text}");
+    assert!(
+        text.contains(&format!("token {} of account {budi} from id", token.id)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("code of account {budi} from id")),
+        "{text}"
+    );
+    for secret in [
+        "dewi@example.com",
+        "dewi-secret",
+        "budi-access-hash",
+        "budi-code-hash",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+
+    // The new kinds: a foreign voter's vote is engagement; a foreign owner's private
+    // data (none can arrive: nothing sends it) is flagged like identity.
+    let poll_status = store
+        .create_status_with_poll(
+            &status(&g, alice),
+            &NewPoll {
+                options: vec!["a".into(), "b".into()],
+                expires_at: jiff::Timestamp::now() + jiff::SignedDuration::from_secs(600),
+                multiple: false,
+                hide_totals: false,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    store
+        .vote(poll_status, budi, &[1], jiff::Timestamp::now())
+        .await
+        .unwrap();
+    store.set_note(budi, alice, "planted").await.unwrap();
+    let inv = store.foreign_inventory("in").await.unwrap();
+    assert!(inv
+        .items
+        .iter()
+        .any(|i| i.object == format!("vote:{budi}:{poll_status}")
+            && i.class == DataClass::Engagement
+            && i.home == "id"));
+    assert!(
+        inv.identity_abroad
+            .iter()
+            .any(|l| l == &format!("private note of account {budi} from id")),
+        "{:?}",
+        inv.identity_abroad
+    );
+
+    // Seen from `id`, the same rows are local; alice's are the foreign ones.
+    let from_id = store.foreign_inventory("id").await.unwrap();
+    assert!(from_id.items.iter().all(|i| i.home != "id"));
+    assert!(from_id
+        .items
+        .iter()
+        .any(|i| i.object == format!("favourite:{alice}:{public}") && i.home == "in"));
+    store.close().await;
+}
+
+/// Lists, filters and followed tags are their owner's private data: one owned by an
+/// account of another region is flagged like identity abroad (the use cases only ever
+/// write them for local users; a direct status opens conversations for local users only).
+#[tokio::test]
+async fn inventory_flags_private_organising_rows_of_foreign_owners() {
+    use roost_core::model::{Filter, FilterAction, FilterContext, List, RepliesPolicy};
+    use roost_core::store::{ConversationStore, FilterStore, FollowedTagStore, ListStore};
+    let Some((_db, store)) = fresh().await else {
+        return;
+    };
+    let g = IdGen::new(1);
+    let na = account(&g, "alice");
+    let user = User {
+        account_id: na.id,
+        email: "alice@example.com".into(),
+        password_hash: "$argon2id$alice".into(),
+        locale: "en".into(),
+        created_at: na.created_at,
+        sign_up_ip: None,
+    };
+    let alice = store.create_account(&na, Some(&user)).await.unwrap().id;
+    let budi = remote(&g, "budi", "id", "");
+    store.upsert_remote_account(&budi).await.unwrap();
+    let list = |owner| List {
+        id: g.next(),
+        account_id: owner,
+        title: "l".into(),
+        replies_policy: RepliesPolicy::List,
+        exclusive: false,
+        created_at: jiff::Timestamp::now(),
+    };
+    let filter = |owner| Filter {
+        id: g.next(),
+        account_id: owner,
+        title: "f".into(),
+        context: vec![FilterContext::Home],
+        action: FilterAction::Warn,
+        expires_at: None,
+        created_at: jiff::Timestamp::now(),
+        keywords: Vec::new(),
+        statuses: Vec::new(),
+    };
+    // Alice's own: nothing to flag.
+    store.create_list(&list(alice)).await.unwrap();
+    store.save_filter(&filter(alice)).await.unwrap();
+    store.follow_tag(g.next(), alice, "rust").await.unwrap();
+    let mut dm = status(&g, alice);
+    dm.visibility = Visibility::Direct;
+    dm.mentions = vec![budi.id];
+    store.create_status(&dm).await.unwrap();
+    assert!(store
+        .conversations(budi.id, Page::default())
+        .await
+        .unwrap()
+        .is_empty());
+    let inv = store.foreign_inventory("in").await.unwrap();
+    assert!(inv.identity_abroad.is_empty(), "{:?}", inv.identity_abroad);
+
+    // Rows about a foreign owner, written past the use cases: each one is flagged.
+    store.create_list(&list(budi.id)).await.unwrap();
+    store.save_filter(&filter(budi.id)).await.unwrap();
+    store.follow_tag(g.next(), budi.id, "rust").await.unwrap();
+    let inv = store.foreign_inventory("in").await.unwrap();
+    let text = inv.identity_abroad.join("\n");
+    assert_eq!(inv.identity_abroad.len(), 3, "{text}");
+    for kind in ["list", "filter", "followed tag"] {
+        assert!(text.contains(&format!("{kind} ")), "{kind} in {text}");
+    }
+    assert!(
+        text.contains(&format!("of account {} from id", budi.id)),
+        "{text}"
+    );
+}
+
+/// Nodes of one region start together: each connects (and migrates) at once, and every
+/// one finds the schema applied once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_connecting_together_migrate_once() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let url = Arc::new(db.url.clone());
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            PgStore::connect(&url, PgOptions { max_connections: 2 })
+                .await
+                .expect("connect")
+        }));
+    }
+    let mut stores = Vec::new();
+    for t in tasks {
+        stores.push(t.await.unwrap());
+    }
+    let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let versions: Vec<i64> = client
+        .query(
+            "SELECT version FROM schema_migrations ORDER BY version",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    // Each migration file once, whatever number of nodes raced to apply them.
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count() as i64;
+    assert_eq!(versions, (1..=files).collect::<Vec<i64>>());
+    for s in stores {
+        s.close().await;
+    }
+}
+
+/// Two nodes (two pools) appending to one ledger at once: every leaf gets its own index,
+/// with no gap, and each batch stays contiguous.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ledger_appends_from_two_nodes_interleave_without_gaps() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let (a, b) = (db.open().await, db.open().await);
+    let mut tasks = Vec::new();
+    for (node, store) in [(0u64, a.clone()), (1u64, b.clone())] {
+        tasks.push(tokio::spawn(async move {
+            let mut firsts = Vec::new();
+            for i in 0..20u64 {
+                let batch: Vec<(Vec<u8>, roost_residency::Hash)> = (0..3u64)
+                    .map(|k| {
+                        let e = ledger_entry(node * 1_000 + i * 10 + k);
+                        let leaf = e.leaf_bytes();
+                        let hash = roost_residency::merkle::leaf_hash(&leaf);
+                        (leaf, hash)
+                    })
+                    .collect();
+                firsts.push((store.append_leaves(&batch).await.unwrap(), batch));
+            }
+            firsts
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let mut starts: Vec<u64> = all.iter().map(|(f, _)| *f).collect();
+    starts.sort();
+    assert_eq!(starts, (0..40).map(|i| i * 3).collect::<Vec<u64>>());
+    for (first, batch) in &all {
+        for (k, (leaf, _)) in batch.iter().enumerate() {
+            assert_eq!(a.leaf(first + k as u64).await.unwrap().as_ref(), Some(leaf));
+        }
+    }
+    assert_eq!(b.leaf_hashes().await.unwrap().len(), 120);
+}
