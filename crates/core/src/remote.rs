@@ -105,6 +105,8 @@ pub struct TransitStatus {
     pub views: ViewCount,
     /// Its files, as the note describes them; shown through this region's relay.
     pub media: Vec<crate::media::ForeignMedia>,
+    /// Its poll as the home tallies it (the viewer's own votes are not known here).
+    pub poll: Option<crate::model::Poll>,
 }
 
 #[async_trait]

@@ -399,6 +399,20 @@ pub struct NotePoll {
     pub voters: i64,
 }
 
+impl NotePoll {
+    /// A poll as its home tallies it (options, counts, settings; never who voted).
+    pub fn of(p: &roost_core::model::Poll) -> NotePoll {
+        NotePoll {
+            expires_at: p.expires_at.to_string(),
+            multiple: p.multiple,
+            hide_totals: p.hide_totals,
+            voters: p.voters_count,
+            votes: p.votes.clone(),
+            options: p.options.clone(),
+        }
+    }
+}
+
 /// An attachment of a note (ActivityStreams `Document`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]

@@ -217,6 +217,7 @@ async fn release_statuses(
         );
         let media: Vec<_> = v.media.iter().map(|m| m.attachment.clone()).collect();
         note.attachment = ap::attachments_of(&s.fed.base, &media);
+        note.poll = v.poll.as_ref().map(ap::NotePoll::of);
         transfers.push(Transfer {
             counterpart: region.to_string(),
             class,

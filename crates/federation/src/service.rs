@@ -271,14 +271,7 @@ impl Federation {
             .polls(&[s.id], None)
             .await?
             .pop()
-            .map(|p| ap::NotePoll {
-                expires_at: p.expires_at.to_string(),
-                multiple: p.multiple,
-                hide_totals: p.hide_totals,
-                voters: p.voters_count,
-                votes: p.votes,
-                options: p.options,
-            });
+            .map(|p| ap::NotePoll::of(&p));
         let media = self.store.status_media(&[s.id]).await?;
         note.attachment = ap::attachments_of(&self.base_of(&author.home_region), &media);
         Ok(note)
@@ -912,7 +905,20 @@ impl Federation {
                 .into_iter()
                 .filter(|m| m.id.region() == author_id.region())
                 .collect();
+            // The poll with its home's counts, shown as they are: votes go to the home.
+            let poll = convert::poll_of(&it.note).map(|(new, votes, voters)| Poll {
+                status_id: p.status.id,
+                options: new.options,
+                votes,
+                voters_count: voters,
+                multiple: new.multiple,
+                hide_totals: new.hide_totals,
+                expires_at: new.expires_at,
+                own_votes: None,
+                viewer_is_author: false,
+            });
             out.push(TransitStatus {
+                poll,
                 media,
                 author: it.actor.to_account(author_id, true, &base),
                 status: p.status,

@@ -885,7 +885,7 @@ pub fn transit_view(t: TransitStatus, has_viewer: bool) -> StatusView {
         views: t.views,
         transit: true,
         filtered: Vec::new(),
-        poll: None,
+        poll: t.poll,
         media: Vec::new(),
     }
 }

@@ -137,3 +137,58 @@ async fn a_vote_is_refused_when_the_policy_denies_engagement_there() {
     assert_eq!(home["votes_count"], 0);
     r.stop_all().await;
 }
+
+/// Under `transit` a poll is shown with its post, as its home tallies it, and nothing of
+/// it is kept in the reader's region.
+#[tokio::test]
+async fn a_poll_seen_live_under_transit_carries_the_homes_counts() {
+    let r = Regions::start(|code| {
+        let mut p = policy_all("store");
+        if code == "id" {
+            p.default.insert(DataClass::PublicContent, Action::Transit);
+        }
+        p
+    })
+    .await;
+    let (ins, ids) = (r.get("in"), r.get("id"));
+    let (asha, budi) = r.asha_and_budi().await;
+    let dewi = ids.register("dewi").await;
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    let word = "sateataubakso";
+    let post = ids
+        .post_status(
+            &budi,
+            json!({"status": word, "poll": {"options": ["sate", "bakso"], "expires_in": 3600}}),
+        )
+        .await;
+    let pid = id_of(&post);
+    ids.post(
+        &format!("/api/v1/polls/{pid}/votes"),
+        Some(&dewi.token),
+        json!({"choices": ["1"]}),
+    )
+    .await
+    .ok();
+    let live = eventually(10, "the post live in India's home timeline", || async {
+        let page = ins
+            .get("/api/v1/timelines/home", Some(&asha.token))
+            .await
+            .ok();
+        page.as_array()?
+            .iter()
+            .find(|s| s["id"] == pid.as_str())
+            .cloned()
+    })
+    .await;
+    let poll = &live["poll"];
+    assert_eq!(poll["options"][0]["title"], "sate", "{live}");
+    assert_eq!(poll["options"][1]["title"], "bakso");
+    assert_eq!(poll["options"][1]["votes_count"], 1);
+    assert_eq!(poll["votes_count"], 1);
+    assert_eq!(poll["voters_count"], 1);
+    assert_eq!(poll["expired"], false);
+    // Nothing of it was written in India.
+    assert!(!contains(&raw_bytes(&r.data_dir("in")), word));
+    assert!(!contains(&raw_bytes(&r.data_dir("in")), "bakso"));
+    r.stop_all().await;
+}
