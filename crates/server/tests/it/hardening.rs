@@ -449,7 +449,6 @@ async fn an_app_stored_with_a_bad_redirect_uri_gets_a_400_not_a_panic() {
 /// reaches the log (request spans name the path, never the query).
 #[tokio::test]
 async fn credentials_in_urls_are_refused_and_no_secret_is_logged() {
-    use tokio::io::AsyncBufReadExt;
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("roost.log");
     let log = std::fs::File::create(&log_path).unwrap();
@@ -462,18 +461,7 @@ async fn credentials_in_urls_are_refused_and_no_secret_is_logged() {
         .kill_on_drop(true)
         .spawn()
         .expect("roost starts");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.strip_prefix("roost listening on ") {
-                return url.trim().to_string();
-            }
-        }
-        panic!("roost exited before listening");
-    })
-    .await
-    .expect("roost prints its address");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let base = crate::restart::listening(&mut child).await;
     let s = TestServer::at(&base);
     let user = s.register("alice").await;
     let (id, secret) = s.app().await;

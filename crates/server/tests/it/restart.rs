@@ -198,7 +198,14 @@ async fn spawn_binary(data_dir: &Path, log: &Path) -> Binary {
         .kill_on_drop(true)
         .spawn()
         .expect("roost binary starts");
-    let stdout = child.stdout.take().unwrap();
+    let base = listening(&mut child).await;
+    Binary { child, base }
+}
+
+/// The base URL a spawned `roost serve` (stdout piped) prints once it listens; its stdout
+/// is drained from then on, so the child never blocks on a full pipe.
+pub(crate) async fn listening(child: &mut tokio::process::Child) -> String {
+    let stdout = child.stdout.take().expect("stdout is piped");
     let mut lines = BufReader::new(stdout).lines();
     let base = tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(line) = lines.next_line().await.unwrap() {
@@ -210,9 +217,8 @@ async fn spawn_binary(data_dir: &Path, log: &Path) -> Binary {
     })
     .await
     .expect("roost prints its address");
-    // Keep draining stdout so the child never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Binary { child, base }
+    base
 }
 
 async fn sigterm_and_wait(mut b: Binary) {
