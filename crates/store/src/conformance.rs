@@ -4576,3 +4576,7 @@ pub async fn moderation_domain_blocks(s: &dyn Store) {
 
 mod discovery;
 pub use discovery::*;
+
+// The audit's inventory scan.
+mod inventory;
+pub use inventory::*;

@@ -22,3 +22,33 @@ mod sqlite;
 
 pub use postgres::{PgOptions, PgStore};
 pub use sqlite::{Inventory, SqliteOptions, SqliteStore};
+
+/// The audit's view of a store: every foreign item in its real tables, whatever the
+/// store's own records claim (`foreign_items`). Both backends scan their tables.
+#[async_trait::async_trait]
+pub trait ForeignInventory {
+    async fn foreign_inventory(
+        &self,
+        local_region: &str,
+    ) -> Result<Inventory, roost_core::store::StoreError>;
+}
+
+#[async_trait::async_trait]
+impl ForeignInventory for SqliteStore {
+    async fn foreign_inventory(
+        &self,
+        local_region: &str,
+    ) -> Result<Inventory, roost_core::store::StoreError> {
+        SqliteStore::foreign_inventory(self, local_region).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ForeignInventory for PgStore {
+    async fn foreign_inventory(
+        &self,
+        local_region: &str,
+    ) -> Result<Inventory, roost_core::store::StoreError> {
+        PgStore::foreign_inventory(self, local_region).await
+    }
+}
