@@ -10,8 +10,10 @@ use roost_core::Id;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
-use tantivy::collector::TopDocs;
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::collector::{Collector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STRING,
 };
@@ -190,79 +192,10 @@ impl TantivyIndex {
         terms
     }
 
-    fn ids_of(&self, hits: Vec<(f32, tantivy::DocAddress)>) -> Result<Vec<Id>, SearchError> {
-        let searcher = self.reader.searcher();
-        let mut out = Vec::with_capacity(hits.len());
-        for (_, addr) in hits {
-            let col = searcher
-                .segment_reader(addr.segment_ord)
-                .fast_fields()
-                .u64("id")
-                .map_err(err)?;
-            if let Some(id) = col.first(addr.doc_id) {
-                out.push(Id(id as i64));
-            }
-        }
-        Ok(out)
-    }
-}
-
-fn term_u64(field: Field, v: bool) -> Box<dyn Query> {
-    Box::new(TermQuery::new(
-        Term::from_field_u64(field, v as u64),
-        IndexRecordOption::Basic,
-    ))
-}
-
-impl SearchIndex for TantivyIndex {
-    fn apply(&self, upserts: Vec<IndexDoc>, removes: &[Id]) -> Result<(), SearchError> {
-        if upserts.is_empty() && removes.is_empty() {
-            return Ok(());
-        }
-        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        for id in removes {
-            w.delete_term(Term::from_field_u64(self.f.id, id.0 as u64));
-        }
-        for d in upserts {
-            w.delete_term(Term::from_field_u64(self.f.id, d.id.0 as u64));
-            w.add_document(self.doc(d)).map_err(err)?;
-        }
-        w.commit().map_err(err)?;
-        let metas = self.index.searchable_segment_metas().map_err(err)?;
-        // Deleted documents stay in their segment until it is merged: rewrite every
-        // segment with deletions now; and keep the number of segments small.
-        let mut merge: Vec<_> = metas
-            .iter()
-            .filter(|m| !removes.is_empty() && m.has_deletes())
-            .map(|m| m.id())
-            .collect();
-        if metas.len() > MAX_SEGMENTS {
-            let mut by_size: Vec<_> = metas.iter().collect();
-            by_size.sort_by_key(|m| m.num_docs());
-            merge.extend(
-                by_size[..metas.len() - MAX_SEGMENTS / 2]
-                    .iter()
-                    .map(|m| m.id()),
-            );
-            merge.sort();
-            merge.dedup();
-        }
-        if !merge.is_empty() {
-            w.merge(&merge).wait().map_err(err)?;
-        }
-        if !removes.is_empty() {
-            self.reader.reload().map_err(err)?;
-            w.garbage_collect_files().wait().map_err(err)?;
-            self.sweep()?;
-        }
-        drop(w);
-        self.reader.reload().map_err(err)?;
-        Ok(())
-    }
-
-    fn query(&self, q: &IndexQuery) -> Result<Vec<Id>, SearchError> {
+    /// The query's matches, newest first, and how many segments were read for them.
+    fn newest_first(&self, q: &IndexQuery) -> Result<(Vec<Id>, usize), SearchError> {
         if q.is_empty() || q.limit == 0 {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), 0));
         }
         let f = &self.f;
         let mut must: Vec<Box<dyn Query>> = Vec::new();
@@ -330,8 +263,149 @@ impl SearchIndex for TantivyIndex {
         let query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(q.limit).order_by_fast_field::<u64>("id", Order::Desc);
-        let hits = searcher.search(&query, &top).map_err(err)?;
-        Ok(hits.into_iter().map(|(id, _)| Id(id as i64)).collect())
+        let weight = query
+            .weight(EnableScoring::disabled_from_searcher(&searcher))
+            .map_err(err)?;
+        // Newest segment first, stopping once a page is full of IDs newer than anything
+        // the next segment holds: a word found in every post reads the newest few
+        // segments, not a million postings. (tantivy's own search visits every segment.)
+        let mut order = Vec::new();
+        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+            let col = seg.fast_fields().u64("id").map_err(err)?;
+            if seg.num_docs() == 0 {
+                continue;
+            }
+            order.push((col.max_value(), col.min_value(), ord));
+        }
+        order.sort_unstable_by(|a, b| b.cmp(a));
+        let (lo, hi) = (q.min_id.map(|i| i.0 as u64), q.max_id.map(|i| i.0 as u64));
+        let mut found: Vec<u64> = Vec::new();
+        let mut read = 0;
+        for (max, min, ord) in order {
+            if hi.is_some_and(|hi| min >= hi) || lo.is_some_and(|lo| max <= lo) {
+                continue;
+            }
+            if found.len() >= q.limit && found[q.limit - 1] >= max {
+                break;
+            }
+            let seg = searcher.segment_reader(ord as u32);
+            let fruit = top
+                .collect_segment(weight.as_ref(), ord as u32, seg)
+                .map_err(err)?;
+            read += 1;
+            let page = top.merge_fruits(vec![fruit]).map_err(err)?;
+            found.extend(page.into_iter().map(|(id, _)| id));
+            found.sort_unstable_by(|a, b| b.cmp(a));
+            found.truncate(q.limit);
+        }
+        Ok((found.into_iter().map(|id| Id(id as i64)).collect(), read))
+    }
+
+    fn ids_of(&self, hits: Vec<(f32, tantivy::DocAddress)>) -> Result<Vec<Id>, SearchError> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::with_capacity(hits.len());
+        for (_, addr) in hits {
+            let col = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .u64("id")
+                .map_err(err)?;
+            if let Some(id) = col.first(addr.doc_id) {
+                out.push(Id(id as i64));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Runs of neighbouring segments (given oldest first, by document count) to merge so
+/// that `keep` remain: the neighbours with the fewest documents together go first, so
+/// old posts gather in a few large segments and the newest stay in small ones, which a
+/// newest-first query reads alone. Returns only runs of two or more, oldest first.
+fn merge_runs(sizes: &[u32], keep: usize) -> Vec<Vec<usize>> {
+    let mut runs: Vec<(Vec<usize>, u64)> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (vec![i], u64::from(*n)))
+        .collect();
+    while runs.len() > keep.max(1) {
+        let i = (0..runs.len() - 1)
+            .min_by_key(|&i| runs[i].1 + runs[i + 1].1)
+            .expect("at least two runs");
+        let (next, n) = runs.remove(i + 1);
+        runs[i].0.extend(next);
+        runs[i].1 += n;
+    }
+    runs.into_iter()
+        .map(|(r, _)| r)
+        .filter(|r| r.len() > 1)
+        .collect()
+}
+
+fn term_u64(field: Field, v: bool) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_u64(field, v as u64),
+        IndexRecordOption::Basic,
+    ))
+}
+
+impl SearchIndex for TantivyIndex {
+    fn apply(&self, upserts: Vec<IndexDoc>, removes: &[Id]) -> Result<(), SearchError> {
+        if upserts.is_empty() && removes.is_empty() {
+            return Ok(());
+        }
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        for id in removes {
+            w.delete_term(Term::from_field_u64(self.f.id, id.0 as u64));
+        }
+        for d in upserts {
+            w.delete_term(Term::from_field_u64(self.f.id, d.id.0 as u64));
+            w.add_document(self.doc(d)).map_err(err)?;
+        }
+        w.commit().map_err(err)?;
+        let metas = self.index.searchable_segment_metas().map_err(err)?;
+        // Deleted documents stay in their segment until it is merged: rewrite every
+        // segment with deletions now; and keep the number of segments small.
+        let mut merge: Vec<_> = metas
+            .iter()
+            .filter(|m| !removes.is_empty() && m.has_deletes())
+            .map(|m| m.id())
+            .collect();
+        let mut groups: Vec<Vec<tantivy::index::SegmentId>> = Vec::new();
+        if metas.len() > MAX_SEGMENTS {
+            // Segments in order of their newest ID; only neighbours are merged, so each
+            // segment keeps a range of IDs of its own and queries can stop early.
+            self.reader.reload().map_err(err)?;
+            let searcher = self.reader.searcher();
+            let mut spans: Vec<(u64, tantivy::index::SegmentId, u32)> = Vec::new();
+            for seg in searcher.segment_readers() {
+                let col = seg.fast_fields().u64("id").map_err(err)?;
+                spans.push((col.max_value(), seg.segment_id(), seg.num_docs()));
+            }
+            spans.sort_unstable_by_key(|s| s.0);
+            let sizes: Vec<u32> = spans.iter().map(|s| s.2).collect();
+            for run in merge_runs(&sizes, MAX_SEGMENTS / 2) {
+                groups.push(run.into_iter().map(|i| spans[i].1).collect());
+            }
+        }
+        // A segment with deletions is rewritten alone unless a run already takes it.
+        merge.retain(|id| !groups.iter().flatten().any(|g| g == id));
+        groups.extend(merge.into_iter().map(|id| vec![id]));
+        for g in &groups {
+            w.merge(g).wait().map_err(err)?;
+        }
+        if !removes.is_empty() {
+            self.reader.reload().map_err(err)?;
+            w.garbage_collect_files().wait().map_err(err)?;
+            self.sweep()?;
+        }
+        drop(w);
+        self.reader.reload().map_err(err)?;
+        Ok(())
+    }
+
+    fn query(&self, q: &IndexQuery) -> Result<Vec<Id>, SearchError> {
+        Ok(self.newest_first(q)?.0)
     }
 
     fn similar(

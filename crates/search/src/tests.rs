@@ -173,3 +173,72 @@ fn has_matches_what_a_post_carries() {
     assert_eq!(with(&[(Has::Poll, false)]), ids(&[3, 1]));
     assert_eq!(with(&[(Has::Media, false), (Has::Poll, false)]), ids(&[3]));
 }
+
+#[test]
+fn merge_runs_join_only_neighbours_smallest_first() {
+    assert!(merge_runs(&[5, 5, 5], 3).is_empty());
+    // Old large segments stay; the small new ones gather.
+    assert_eq!(
+        merge_runs(&[1000, 900, 3, 2, 2, 1], 3),
+        vec![vec![2, 3, 4, 5]]
+    );
+    let runs = merge_runs(&[7, 1, 9, 1, 1, 8, 2, 2, 6], 4);
+    let mut all: Vec<usize> = runs.iter().flatten().copied().collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), runs.iter().map(Vec::len).sum::<usize>());
+    for r in &runs {
+        assert!(r.windows(2).all(|w| w[1] == w[0] + 1), "{r:?} is not a run");
+    }
+    assert_eq!(9 - runs.iter().map(|r| r.len() - 1).sum::<usize>(), 4);
+}
+
+/// A word in every post reads only the newest segments, and the answer is the one a
+/// full scan gives, also with IDs that arrived out of order and across pages.
+#[test]
+fn a_broad_query_reads_the_newest_segments_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (idx, _) = TantivyIndex::open(dir.path()).unwrap();
+    // 40 commits of 25 posts: more segments than are kept, so merges run too.
+    let mut expected: Vec<i64> = Vec::new();
+    for batch in 0..40i64 {
+        let docs: Vec<IndexDoc> = (0..25)
+            .map(|i| doc(1000 + batch * 25 + i, "common word"))
+            .collect();
+        expected.extend(docs.iter().map(|d| d.id.0));
+        idx.apply(docs, &[]).unwrap();
+    }
+    // A post with an old ID indexed last (a late arrival), and an old one edited.
+    idx.apply(vec![doc(500, "common late")], &[]).unwrap();
+    idx.apply(vec![doc(1001, "common edited")], &[]).unwrap();
+    expected.push(500);
+    expected.sort_unstable_by(|a, b| b.cmp(a));
+
+    let segments = idx.reader.searcher().segment_readers().len();
+    assert!(segments > 3 && segments <= MAX_SEGMENTS, "{segments}");
+    let (page, read) = idx.newest_first(&q("common")).unwrap();
+    assert_eq!(page, ids(&expected[..20]));
+    assert!(read < segments, "read {read} of {segments} segments");
+    assert!(read <= 3, "read {read} of {segments} segments");
+
+    // Paging down to the oldest, through the late arrival.
+    let mut all = Vec::new();
+    let mut max_id = None;
+    loop {
+        let mut x = q("common");
+        x.max_id = max_id;
+        let (page, _) = idx.newest_first(&x).unwrap();
+        let Some(last) = page.last() else { break };
+        max_id = Some(*last);
+        all.extend(page);
+    }
+    assert_eq!(all, ids(&expected));
+    let (edited, _) = idx.newest_first(&q("edited")).unwrap();
+    assert_eq!(edited, ids(&[1001]));
+    let mut x = q("common");
+    x.min_id = Some(Id(1990));
+    assert_eq!(
+        idx.newest_first(&x).unwrap().0,
+        ids(&[1999, 1998, 1997, 1996, 1995, 1994, 1993, 1992, 1991])
+    );
+}
