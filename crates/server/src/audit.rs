@@ -17,8 +17,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use roost_residency::audit::{self, SavedHeads, Violation, ViolationKind};
-use roost_residency::{Cluster, Hash, LedgerEntry, LedgerStore, SignedTreeHead};
-use roost_store::{Inventory, SqliteOptions, SqliteStore};
+use roost_residency::{Cluster, Hash, LedgerEntry, SignedTreeHead};
+use roost_store::{
+    ForeignInventory as _, Inventory, PgOptions, PgStore, RegionStore, SqliteOptions, SqliteStore,
+};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -36,6 +38,10 @@ pub struct AuditOptions {
     /// region code -> the region's media bucket, for regions that keep media files in
     /// S3-compatible storage rather than under the data dir.
     pub media_s3: BTreeMap<String, roost_media::S3Settings>,
+    /// region code -> the region's PostgreSQL database, for regions that keep their rows
+    /// there rather than in `roost.sqlite` under the data dir (which still holds the
+    /// search index and, without a bucket, the media).
+    pub databases: BTreeMap<String, String>,
 }
 
 /// The outcome: any violation fails the audit.
@@ -100,7 +106,7 @@ impl AuditReport {
 /// One region's evidence as the audit gathers it.
 struct Region {
     code: String,
-    store: Option<SqliteStore>,
+    store: Option<RegionStore>,
     /// When the storage was scanned: the moment retention is judged at.
     scanned_ms: i64,
     inventory: Option<Inventory>,
@@ -234,23 +240,10 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
         );
         return region;
     };
-    let path = dir.join("roost.sqlite");
-    // Opening would create an empty database; a missing one must not look clean.
-    if !path.is_file() {
-        unreadable(report, format!("{} does not exist", path.display()));
-        return region;
-    }
-    let store = match SqliteStore::open(&path, SqliteOptions::default()).await {
+    let (store, place) = match open_region_store(opts, code, dir).await {
         Ok(s) => s,
-        Err(e) => {
-            unreadable(
-                report,
-                format!(
-                    "cannot open {}: {}",
-                    path.display(),
-                    roost_core::error::chain(&e)
-                ),
-            );
+        Err(why) => {
+            unreadable(report, why);
             return region;
         }
     };
@@ -258,10 +251,9 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
     match store.foreign_inventory(code).await {
         Ok(inv) => {
             report.notes.push(format!(
-                "{code}: {} foreign item(s) and {} foreign identity row(s) in {}",
+                "{code}: {} foreign item(s) and {} foreign identity row(s) in {place}",
                 inv.items.len(),
                 inv.identity_abroad.len(),
-                path.display()
             ));
             for what in &inv.identity_abroad {
                 report.violation(
@@ -275,11 +267,7 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
         }
         Err(e) => unreadable(
             report,
-            format!(
-                "scanning {} failed: {}",
-                path.display(),
-                roost_core::error::chain(&e)
-            ),
+            format!("scanning {place} failed: {}", roost_core::error::chain(&e)),
         ),
     }
     let blobs: Box<dyn roost_core::media::BlobStore> = match opts.media_s3.get(code) {
@@ -309,6 +297,38 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
     region
 }
 
+/// The region's store, as its config names it, and how to name it in the report. A
+/// region whose rows are nowhere to be found is an error, not an empty store: opening a
+/// missing SQLite file would create one, and an empty region must not look clean.
+async fn open_region_store(
+    opts: &AuditOptions,
+    code: &str,
+    dir: &Path,
+) -> Result<(RegionStore, String), String> {
+    if let Some(url) = opts.databases.get(code) {
+        let place = format!("the PostgreSQL database of {code}");
+        return match PgStore::connect(url, PgOptions { max_connections: 2 }).await {
+            Ok(s) => Ok((RegionStore::Postgres(s), place)),
+            Err(e) => Err(format!(
+                "cannot open {place}: {}",
+                roost_core::error::chain(&e)
+            )),
+        };
+    }
+    let path = dir.join("roost.sqlite");
+    if !path.is_file() {
+        return Err(format!("{} does not exist", path.display()));
+    }
+    match SqliteStore::open(&path, SqliteOptions::default()).await {
+        Ok(s) => Ok((RegionStore::Sqlite(s), path.display().to_string())),
+        Err(e) => Err(format!(
+            "cannot open {}: {}",
+            path.display(),
+            roost_core::error::chain(&e)
+        )),
+    }
+}
+
 /// The region's media (its directory or its bucket): every file must be what its name
 /// says (its SHA-256); every foreign file (a post's, a profile picture) must be there as
 /// the row names it; files no row names are reported. Whether each foreign file crossed
@@ -317,11 +337,10 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
 async fn scan_media(
     code: &str,
     blobs: &dyn roost_core::media::BlobStore,
-    store: &SqliteStore,
+    store: &RegionStore,
     inv: Option<&Inventory>,
     report: &mut AuditReport,
 ) {
-    use roost_core::store::MediaStore as _;
     let files = match blobs.list().await {
         Ok(f) => f,
         Err(e) => {
@@ -333,17 +352,18 @@ async fn scan_media(
             return;
         }
     };
-    let referenced: std::collections::BTreeSet<String> = match store.referenced_blobs().await {
-        Ok(r) => r.into_iter().collect(),
-        Err(e) => {
-            report.violation(
-                code,
-                ViolationKind::LedgerMismatch,
-                format!("media rows not audited: {}", roost_core::error::chain(&e)),
-            );
-            return;
-        }
-    };
+    let referenced: std::collections::BTreeSet<String> =
+        match store.store().referenced_blobs().await {
+            Ok(r) => r.into_iter().collect(),
+            Err(e) => {
+                report.violation(
+                    code,
+                    ViolationKind::LedgerMismatch,
+                    format!("media rows not audited: {}", roost_core::error::chain(&e)),
+                );
+                return;
+            }
+        };
     let mut unreferenced = 0;
     for f in &files {
         match blobs.get(f).await {
@@ -586,6 +606,7 @@ async fn read_ledger(region: &mut Region, report: &mut AuditReport) {
         report.violation(&code, ViolationKind::LedgerMismatch, detail);
     };
     // A gap in the indices (a removed row) shows here; the hash check below shows it too.
+    let store = store.ledger();
     match store.leaf_hashes().await {
         Ok(hashes) => {
             if let Some(head) = &region.head {

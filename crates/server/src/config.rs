@@ -35,6 +35,25 @@ pub enum Registrations {
     Closed,
 }
 
+/// Where a region's rows live.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// `roost.sqlite` in the data dir: one process serves the region.
+    Sqlite,
+    /// A PostgreSQL database that any number of nodes of the region share.
+    Postgres { url: String, max_connections: usize },
+}
+
+impl std::fmt::Debug for Database {
+    // The URL may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite => f.write_str("Sqlite"),
+            Database::Postgres { .. } => f.write_str("Postgres"),
+        }
+    }
+}
+
 /// Settings as they may appear in the file or on the command line: all optional.
 #[derive(Debug, Clone, Default, Deserialize, Args)]
 #[serde(deny_unknown_fields)]
@@ -45,6 +64,18 @@ pub struct Settings {
     /// Folder for the database and keys; created on first start.
     #[arg(long, global = true, env = "ROOST_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The region's PostgreSQL database (`postgres://user@host:port/db`) instead of the
+    /// SQLite file in the data dir; every node of a region names the same one.
+    #[arg(
+        long,
+        global = true,
+        env = "ROOST_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Connections each node keeps to PostgreSQL at most.
+    #[arg(long, global = true, env = "ROOST_DATABASE_MAX_CONNECTIONS")]
+    pub database_max_connections: Option<usize>,
     /// Short code of this region, e.g. `in`.
     #[arg(long, global = true, env = "ROOST_REGION")]
     pub region: Option<String>,
@@ -180,6 +211,8 @@ impl Settings {
         pick!(
             listen,
             data_dir,
+            database_url,
+            database_max_connections,
             region,
             region_number,
             domain,
@@ -229,6 +262,8 @@ impl Settings {
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// Where the region's rows live.
+    pub database: Database,
     pub region: String,
     pub region_number: u16,
     /// None: derived from the bound address once listening.
@@ -374,11 +409,28 @@ impl Config {
                 });
             }
         }
+        let database = match s.database_url.filter(|u| !u.trim().is_empty()) {
+            None => Database::Sqlite,
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Database::Postgres {
+                    url,
+                    max_connections: s.database_max_connections.unwrap_or(16).max(1),
+                }
+            }
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "database_url",
+                    reason: "must start with postgres:// (leave it out for SQLite in the data dir)"
+                        .into(),
+                })
+            }
+        };
         Ok(Config {
             listen: s
                 .listen
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             data_dir: s.data_dir.unwrap_or_else(|| PathBuf::from("roost-data")),
+            database,
             region,
             region_number,
             domain: s.domain,

@@ -543,6 +543,7 @@ async fn seed_and_audit(
             .map(|r| (r.code.to_string(), root.join(r.code)))
             .collect(),
         media_s3: Default::default(),
+        databases: Default::default(),
     })
     .await
     .context("auditing the demo cluster")?;

@@ -15,7 +15,7 @@ use roost_api::AppState;
 use roost_core::{Roost, RoostConfig};
 use roost_federation::{FedState, Federation, Gate, OutboxSettings};
 use roost_residency::{Cluster, Ledger, PublicKey};
-use roost_store::{SqliteOptions, SqliteStore};
+use roost_store::{PgOptions, PgStore, RegionStore, SqliteOptions, SqliteStore};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,15 +42,29 @@ pub enum StartError {
     KeyNotInCluster { region: String, key_id: String },
 }
 
-/// Opens the region's store in its data dir (creating both on first start).
-pub async fn open_store(cfg: &Config) -> Result<SqliteStore, StartError> {
+/// Opens the region's store: the SQLite file in its data dir (creating both on first
+/// start), or the PostgreSQL database the config names. Either way migrations run first.
+pub async fn open_store(cfg: &Config) -> Result<RegionStore, StartError> {
     keys::create_private_dir(&cfg.data_dir)
         .map_err(|e| StartError::DataDir(cfg.data_dir.clone(), e))?;
-    let opts = SqliteOptions {
-        synchronous_full: cfg.sqlite_sync_full,
-        ..SqliteOptions::default()
-    };
-    Ok(SqliteStore::open(&cfg.data_dir.join("roost.sqlite"), opts).await?)
+    Ok(match &cfg.database {
+        config::Database::Sqlite => {
+            let opts = SqliteOptions {
+                synchronous_full: cfg.sqlite_sync_full,
+                ..SqliteOptions::default()
+            };
+            RegionStore::Sqlite(SqliteStore::open(&cfg.data_dir.join("roost.sqlite"), opts).await?)
+        }
+        config::Database::Postgres {
+            url,
+            max_connections,
+        } => {
+            let opts = PgOptions {
+                max_connections: *max_connections,
+            };
+            RegionStore::Postgres(PgStore::connect(url, opts).await?)
+        }
+    })
 }
 
 /// The use-case settings, once the public address is known.
@@ -181,15 +195,9 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
     };
     rcfg.cluster = cluster.clone();
     let base_url = rcfg.base_url.clone();
-    let store_arc: Arc<dyn roost_core::store::Store> = Arc::new(store.clone());
-    let ledger = Arc::new(
-        Ledger::open(
-            cfg.region.clone(),
-            keys.signing.clone(),
-            Arc::new(store.clone()),
-        )
-        .await?,
-    );
+    let store_arc = store.store();
+    let ledger =
+        Arc::new(Ledger::open(cfg.region.clone(), keys.signing.clone(), store.ledger()).await?);
     let gate = Arc::new(Gate::new(
         cfg.region.clone(),
         cluster,
@@ -228,7 +236,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
             None
         }
     };
-    tracing::info!(region = %cfg.region, %addr, key_id = %public.key_id(), "region ready");
+    tracing::info!(region = %cfg.region, %addr, key_id = %public.key_id(), store = store.backend_name(), "region ready");
 
     let state = AppState {
         roost: roost.clone(),

@@ -215,6 +215,7 @@ async fn audit(
     // region's).
     let mut from_configs = Vec::new();
     let mut media_s3 = std::collections::BTreeMap::new();
+    let mut databases = std::collections::BTreeMap::new();
     for (code, file) in region_configs {
         let cfg = Config::load(Some(&file), Settings::default())
             .with_context(|| format!("reading the config of region {code}"))?;
@@ -225,6 +226,9 @@ async fn audit(
             cfg.region
         );
         from_configs.push((code.clone(), cfg.data_dir.clone()));
+        if let roost_server::config::Database::Postgres { url, .. } = cfg.database {
+            databases.insert(code.clone(), url);
+        }
         if let Some(s3) = cfg.media_s3 {
             media_s3.insert(code, s3);
         }
@@ -245,6 +249,7 @@ async fn audit(
         heads_file: heads,
         data_dirs,
         media_s3,
+        databases,
     })
     .await?;
     print!("{}", report.render());
@@ -307,7 +312,7 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
     let rcfg = roost_server::roost_config(&cfg, cfg.listen);
     // Offline tasks never reach other regions.
     let mut roost = roost_core::Roost::new(
-        std::sync::Arc::new(store.clone()),
+        store.store(),
         rcfg,
         std::sync::Arc::new(roost_core::remote::NoRemote),
     );

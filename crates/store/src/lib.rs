@@ -52,3 +52,57 @@ impl ForeignInventory for PgStore {
         PgStore::foreign_inventory(self, local_region).await
     }
 }
+
+/// A region's store on whichever backend its config names: what the server and the
+/// audit hold, so neither needs to know which one it is.
+#[derive(Debug, Clone)]
+pub enum RegionStore {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl RegionStore {
+    /// The store traits, for the use cases.
+    pub fn store(&self) -> std::sync::Arc<dyn roost_core::store::Store> {
+        match self {
+            RegionStore::Sqlite(s) => std::sync::Arc::new(s.clone()),
+            RegionStore::Postgres(s) => std::sync::Arc::new(s.clone()),
+        }
+    }
+
+    /// Where the transfer ledger's leaves are kept.
+    pub fn ledger(&self) -> std::sync::Arc<dyn roost_residency::LedgerStore> {
+        match self {
+            RegionStore::Sqlite(s) => std::sync::Arc::new(s.clone()),
+            RegionStore::Postgres(s) => std::sync::Arc::new(s.clone()),
+        }
+    }
+
+    /// `sqlite` or `postgres`, for logs and reports.
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            RegionStore::Sqlite(_) => "sqlite",
+            RegionStore::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            RegionStore::Sqlite(s) => s.close().await,
+            RegionStore::Postgres(s) => s.close().await,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ForeignInventory for RegionStore {
+    async fn foreign_inventory(
+        &self,
+        local_region: &str,
+    ) -> Result<Inventory, roost_core::store::StoreError> {
+        match self {
+            RegionStore::Sqlite(s) => s.foreign_inventory(local_region).await,
+            RegionStore::Postgres(s) => PgStore::foreign_inventory(s, local_region).await,
+        }
+    }
+}

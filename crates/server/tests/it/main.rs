@@ -3,6 +3,7 @@
 
 mod accounts;
 mod advertised;
+mod backend;
 mod emoji;
 mod errors;
 mod forgery;

@@ -664,7 +664,7 @@ async fn across_regions_store_copies_through_the_gate_transit_and_deny_keep_noth
                 let got = fetch(ins, &copy, None).await.bytes().await.unwrap();
                 assert_eq!(roost_core::media::content_hash(&got), hash);
                 assert_eq!(blob_names(&r.data_dir("in")), vec![hash.clone()]);
-                assert!(!contains(&raw_bytes(&r.data_dir("in")), SERIAL));
+                assert!(!contains(&r.disk_bytes("in").await, SERIAL));
                 // Both ledgers carry the file's hash: sent at home, stored in India.
                 let object = format!("media:{}", m["id"].as_str().unwrap());
                 let sent = ledger(ids).await.into_iter().any(|e| {
@@ -773,7 +773,7 @@ async fn across_regions_store_copies_through_the_gate_transit_and_deny_keep_noth
                     "{action}: a file was kept in India"
                 );
                 assert!(
-                    !contains(&raw_bytes(&r.data_dir("in")), &hash),
+                    !contains(&r.disk_bytes("in").await, &hash),
                     "{action}: the hash is known in India"
                 );
             }

@@ -31,7 +31,7 @@ async fn content_case(visibility: &str, class: DataClass) {
         // Give delivery time, then look at what India shows and keeps.
         tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
         let home = r.get("in").home_ids(&asha).await;
-        let on_disk = contains(&raw_bytes(&r.data_dir("in")), &text);
+        let on_disk = contains(&r.disk_bytes("in").await, &text);
         match action {
             "store" => assert!(home.contains(&pid) && on_disk, "{visibility} store"),
             "transit" => assert!(home.contains(&pid) && !on_disk, "{visibility} transit"),

@@ -188,7 +188,7 @@ async fn a_poll_seen_live_under_transit_carries_the_homes_counts() {
     assert_eq!(poll["voters_count"], 1);
     assert_eq!(poll["expired"], false);
     // Nothing of it was written in India.
-    assert!(!contains(&raw_bytes(&r.data_dir("in")), word));
-    assert!(!contains(&raw_bytes(&r.data_dir("in")), "bakso"));
+    assert!(!contains(&r.disk_bytes("in").await, word));
+    assert!(!contains(&r.disk_bytes("in").await, "bakso"));
     r.stop_all().await;
 }

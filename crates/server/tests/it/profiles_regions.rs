@@ -5,9 +5,7 @@
 //! nothing leaves. Judged by the files and raw bytes in India's data dir.
 
 use crate::media::{blob_names, fetch, ledger};
-use crate::support::{
-    eventually, follow_across, id_of, policy_all, raw_bytes, Regions, TestServer, User,
-};
+use crate::support::{eventually, follow_across, id_of, policy_all, Regions, TestServer, User};
 use roost_core::media::content_hash;
 use roost_residency::{Action, DataClass};
 use serde_json::Value;
@@ -177,12 +175,14 @@ async fn foreign_profiles_store_copies_transit_relays_and_deny_keeps_nothing() {
                 std::fs::create_dir_all(dir(&stray)).unwrap();
                 std::fs::write(dir(&stray).join(&stray), b"stray").unwrap();
                 let db = crate::regions::db(&r, "in").await;
-                sqlx::query("UPDATE accounts SET avatar_file = $1 WHERE id = $2")
-                    .bind(format!("{p_hash}.png"))
-                    .bind(budi.id.parse::<i64>().unwrap())
-                    .execute(&db)
-                    .await
-                    .unwrap();
+                db.exec(
+                    "UPDATE accounts SET avatar_file = $1 WHERE id = $2",
+                    &[
+                        crate::backend::Val::T(format!("{p_hash}.png")),
+                        crate::backend::Val::I(budi.id.parse::<i64>().unwrap()),
+                    ],
+                )
+                .await;
                 let rep = crate::regions::audit(&r).await;
                 let text = rep.render();
                 assert!(
@@ -195,12 +195,14 @@ async fn foreign_profiles_store_copies_transit_relays_and_deny_keeps_nothing() {
                     text.contains(&format!("media file {stray} is named by no row")),
                     "{text}"
                 );
-                sqlx::query("UPDATE accounts SET avatar_file = $1 WHERE id = $2")
-                    .bind(format!("{a_hash}.png"))
-                    .bind(budi.id.parse::<i64>().unwrap())
-                    .execute(&db)
-                    .await
-                    .unwrap();
+                db.exec(
+                    "UPDATE accounts SET avatar_file = $1 WHERE id = $2",
+                    &[
+                        crate::backend::Val::T(format!("{a_hash}.png")),
+                        crate::backend::Val::I(budi.id.parse::<i64>().unwrap()),
+                    ],
+                )
+                .await;
                 db.close().await;
                 std::fs::remove_file(dir(&p_hash).join(&p_hash)).unwrap();
                 std::fs::remove_file(dir(&stray).join(&stray)).unwrap();
@@ -264,7 +266,7 @@ async fn foreign_profiles_store_copies_transit_relays_and_deny_keeps_nothing() {
                 assert_eq!(fields(&author), home_fields, "fields rendered as at home");
                 // Nothing of the pictures written in India, not even their names.
                 assert!(blob_names(&r.data_dir("in")).is_empty(), "a file was kept");
-                let raw = raw_bytes(&r.data_dir("in"));
+                let raw = r.disk_bytes("in").await;
                 assert!(!crate::support::contains(&raw, &a_hash), "the hash is kept");
                 let middle = a_bytes.len() / 2;
                 assert!(
@@ -302,7 +304,7 @@ async fn foreign_profiles_store_copies_transit_relays_and_deny_keeps_nothing() {
                 assert_eq!(ins.get(&forged, None).await.status, 403);
                 assert!(blob_names(&r.data_dir("in")).is_empty(), "a file was kept");
                 assert!(!crate::support::contains(
-                    &raw_bytes(&r.data_dir("in")),
+                    &r.disk_bytes("in").await,
                     &a_hash
                 ));
                 assert!(ledgered(ids, &a_obj, &a_hash, "sent").await.is_none());

@@ -1,6 +1,7 @@
 //! Three regions in one cluster: cross-region use through the Mastodon API, the policy
 //! gate, the transfer ledger and its proofs, the outbox across downtime, and the audit.
 
+use crate::backend::Val;
 use crate::support::*;
 use roost_residency::{merkle, Action, DataClass, SignedTreeHead};
 use serde_json::{json, Value};
@@ -307,14 +308,14 @@ async fn a_transit_post_shows_in_the_home_timeline_but_never_reaches_the_readers
     assert!(one["content"].as_str().unwrap().contains("雅加达"));
     // Give any stray write a chance to land, then search India's files.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let bytes = raw_bytes(&r.data_dir("in"));
+    let bytes = r.disk_bytes("in").await;
     assert!(!bytes.is_empty());
     assert!(
         !contains(&bytes, "transit-only-secret-7f3a"),
         "transit text found on in's disk"
     );
     assert!(contains(
-        &raw_bytes(&r.data_dir("id")),
+        &r.disk_bytes("id").await,
         "transit-only-secret-7f3a"
     ));
     // Indonesia's ledger recorded the transfer as transit.
@@ -621,17 +622,14 @@ pub(crate) async fn audit_with(
         heads_file: r.root.path().join("audit-heads.json"),
         data_dirs,
         media_s3,
+        databases: r.databases(),
     })
     .await
     .expect("audit runs")
 }
 
-pub(crate) async fn db(r: &Regions, code: &str) -> sqlx::SqlitePool {
-    let url = format!(
-        "sqlite://{}",
-        r.data_dir(code).join("roost.sqlite").display()
-    );
-    sqlx::SqlitePool::connect(&url).await.unwrap()
+pub(crate) async fn db(r: &Regions, code: &str) -> crate::backend::RawDb {
+    crate::backend::RawDb::open(&r.data_dir(code), r.databases().get(code)).await
 }
 
 pub(crate) fn kinds(rep: &roost_server::audit::AuditReport) -> Vec<String> {
@@ -673,15 +671,12 @@ async fn the_audit_passes_a_clean_cluster_and_catches_planted_data_and_ledger_ta
     //    crossed the gate.
     let pool = db(&r, "in").await;
     let planted: i64 = pid.parse::<i64>().unwrap() + 1;
-    sqlx::query(
+    pool.exec(
         "INSERT INTO statuses (id, account_id, text, content_html, visibility, created_at) \
          VALUES ($1, $2, 'planted', '<p>planted</p>', 'public', 0)",
+        &[Val::I(planted), Val::I(budi.id.parse::<i64>().unwrap())],
     )
-    .bind(planted)
-    .bind(budi.id.parse::<i64>().unwrap())
-    .execute(&pool)
-    .await
-    .unwrap();
+    .await;
     let rep = audit(&r).await;
     assert!(
         kinds(&rep).contains(&"UncoveredForeignItem".to_string()),
@@ -693,50 +688,45 @@ async fn the_audit_passes_a_clean_cluster_and_catches_planted_data_and_ledger_ta
         "{}",
         rep.render()
     );
-    sqlx::query("DELETE FROM statuses WHERE id = $1")
-        .bind(planted)
-        .execute(&pool)
-        .await
-        .unwrap();
+    pool.exec("DELETE FROM statuses WHERE id = $1", &[Val::I(planted)])
+        .await;
 
     // 2. An identity field abroad: a user row (e-mail, password hash) for Budi in India.
-    sqlx::query(
+    pool.exec(
         "INSERT INTO users (account_id, email, email_key, password_hash, locale, created_at) \
          VALUES ($1, 'budi@example.org', 'budi@example.org', 'x', 'en', 0)",
+        &[Val::I(budi.id.parse::<i64>().unwrap())],
     )
-    .bind(budi.id.parse::<i64>().unwrap())
-    .execute(&pool)
-    .await
-    .unwrap();
+    .await;
     let rep = audit(&r).await;
     assert!(
         kinds(&rep).contains(&"IdentityAbroad".to_string()),
         "{}",
         rep.render()
     );
-    sqlx::query("DELETE FROM users WHERE account_id = $1")
-        .bind(budi.id.parse::<i64>().unwrap())
-        .execute(&pool)
-        .await
-        .unwrap();
+    pool.exec(
+        "DELETE FROM users WHERE account_id = $1",
+        &[Val::I(budi.id.parse::<i64>().unwrap())],
+    )
+    .await;
     let rep = audit(&r).await;
     assert!(rep.is_clean(), "{}", rep.render());
 
     // 3. One ledger entry altered: the leaves no longer match the signed head.
     let pool_id = db(&r, "id").await;
-    let leaf: Vec<u8> = sqlx::query_scalar("SELECT leaf FROM ledger_leaves WHERE idx = 0")
-        .fetch_one(&pool_id)
-        .await
-        .unwrap();
+    let leaf: Vec<u8> = pool_id
+        .bytes("SELECT leaf FROM ledger_leaves WHERE idx = 0", &[])
+        .await;
     let altered = String::from_utf8(leaf.clone())
         .unwrap()
         .replace("\"in\"", "\"cn\"");
     assert_ne!(altered.as_bytes(), leaf.as_slice());
-    sqlx::query("UPDATE ledger_leaves SET leaf = $1 WHERE idx = 0")
-        .bind(altered.as_bytes())
-        .execute(&pool_id)
-        .await
-        .unwrap();
+    pool_id
+        .exec(
+            "UPDATE ledger_leaves SET leaf = $1 WHERE idx = 0",
+            &[Val::B(altered.as_bytes().to_vec())],
+        )
+        .await;
     let rep = audit(&r).await;
     assert!(
         kinds(&rep).contains(&"LedgerMismatch".to_string()),
@@ -744,22 +734,17 @@ async fn the_audit_passes_a_clean_cluster_and_catches_planted_data_and_ledger_ta
         rep.render()
     );
     assert!(!rep.is_clean());
-    sqlx::query("UPDATE ledger_leaves SET leaf = $1 WHERE idx = 0")
-        .bind(leaf.as_slice())
-        .execute(&pool_id)
-        .await
-        .unwrap();
+    pool_id
+        .exec(
+            "UPDATE ledger_leaves SET leaf = $1 WHERE idx = 0",
+            &[Val::B(leaf.as_slice().to_vec())],
+        )
+        .await;
 
     // 4. One ledger entry removed (the last one of India's).
-    let n: i64 = sqlx::query_scalar("SELECT MAX(idx) FROM ledger_leaves")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM ledger_leaves WHERE idx = $1")
-        .bind(n)
-        .execute(&pool)
-        .await
-        .unwrap();
+    let n: i64 = pool.i64("SELECT MAX(idx) FROM ledger_leaves", &[]).await;
+    pool.exec("DELETE FROM ledger_leaves WHERE idx = $1", &[Val::I(n)])
+        .await;
     let rep = audit(&r).await;
     assert!(!rep.is_clean(), "{}", rep.render());
     assert!(
@@ -845,7 +830,7 @@ async fn a_follow_across_regions_brings_recent_posts_where_policy_lets_them_stay
     assert_eq!(kept.status.as_u16(), 200);
     assert!(!ins.home_ids(&asha).await.contains(&direct));
     assert!(ins.home_ids(&asha).await.contains(&from_cn), "shown live");
-    let on_disk = raw_bytes(&r.data_dir("in"));
+    let on_disk = r.disk_bytes("in").await;
     assert!(contains(&on_disk, "before the follow"));
     assert!(
         !contains(&on_disk, "早 from cn"),

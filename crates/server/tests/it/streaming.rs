@@ -656,7 +656,7 @@ async fn a_transit_post_is_pushed_to_connected_followers_and_kept_nowhere() {
 
     // Nothing of it reached India's disk; Indonesia's ledger has the push as transit.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let bytes = raw_bytes(&r.data_dir("in"));
+    let bytes = r.disk_bytes("in").await;
     assert!(!bytes.windows(text.len()).any(|w| w == text.as_bytes()));
     let head: roost_residency::SignedTreeHead =
         serde_json::from_value(ids.get("/api/roost/v1/ledger/head", None).await.ok()).unwrap();

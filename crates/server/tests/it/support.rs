@@ -7,6 +7,8 @@ use roost_server::Running;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
+use crate::backend;
+
 pub struct TestServer {
     pub running: Option<Running>,
     pub base: String,
@@ -79,6 +81,7 @@ impl TestServer {
 
     pub async fn start_in(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> TestServer {
         let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+        cfg.database = backend::database_for(&dir.path().join("database-url")).await;
         cfg.view_flush_secs = 1;
         test_limits(&mut cfg);
         tweak(&mut cfg);
@@ -440,7 +443,8 @@ impl Regions {
         );
         let mut servers = std::collections::BTreeMap::new();
         for (code, l) in REGION_CODES.iter().zip(listeners) {
-            let cfg = Self::config(&cluster, code, root.path(), &tweak);
+            let mut cfg = Self::config(&cluster, code, root.path(), &tweak);
+            cfg.database = Self::database(root.path(), code).await;
             let running = roost_server::start_on(cfg, l).await.expect("region starts");
             servers.insert(code.to_string(), TestServer::wrap(running));
         }
@@ -487,6 +491,33 @@ impl Regions {
         format!("{username}@{}", self.cluster.region(code).unwrap().domain())
     }
 
+    /// The region's database: its SQLite file, or under `ROOST_TEST_BACKEND=postgres` a
+    /// PostgreSQL database of its own (the same one again on restart).
+    async fn database(root: &std::path::Path, code: &str) -> roost_server::config::Database {
+        backend::database_for(&root.join(format!("{code}.database-url"))).await
+    }
+
+    /// Every byte the region keeps on disk: its data dir and, on PostgreSQL, the files of
+    /// its database (after a checkpoint, so nothing waits in shared memory).
+    pub async fn disk_bytes(&self, code: &str) -> Vec<u8> {
+        let mut out = raw_bytes(&self.data_dir(code));
+        if let Some(url) = self.databases().get(code) {
+            out.extend(backend::database_files(url).await);
+        }
+        out
+    }
+
+    /// Region code -> PostgreSQL URL of the regions that run on PostgreSQL, for the audit.
+    pub fn databases(&self) -> std::collections::BTreeMap<String, String> {
+        REGION_CODES
+            .iter()
+            .filter_map(|c| {
+                let f = self.root.path().join(format!("{c}.database-url"));
+                std::fs::read_to_string(f).ok().map(|u| (c.to_string(), u))
+            })
+            .collect()
+    }
+
     /// Stops one region (its port is free again until `restart`).
     pub async fn stop(&mut self, code: &str) {
         let s = self.servers.remove(code).unwrap();
@@ -495,7 +526,8 @@ impl Regions {
 
     /// Starts a stopped region again on its own port with its data.
     pub async fn restart(&mut self, code: &str) {
-        let cfg = Self::config(&self.cluster, code, self.root.path(), &|_| {});
+        let mut cfg = Self::config(&self.cluster, code, self.root.path(), &|_| {});
+        cfg.database = Self::database(self.root.path(), code).await;
         let running = roost_server::start(cfg).await.expect("region restarts");
         self.servers
             .insert(code.to_string(), TestServer::wrap(running));
