@@ -131,6 +131,14 @@ enum AdminTask {
         #[command(subcommand)]
         task: roost_server::emoji_cmd::EmojiTask,
     },
+    /// Move this region from its SQLite file to an empty PostgreSQL database, every row
+    /// checked by count and hash on both sides before the copy is kept. Stop the region
+    /// first; afterwards start it with `database_url` set to the same URL.
+    MigrateStore {
+        /// The target: `postgres://user@host:port/db`.
+        #[arg(long)]
+        to: String,
+    },
     /// Give a local account a role: user, moderator, admin or owner.
     SetRole {
         #[arg(long)]
@@ -138,6 +146,34 @@ enum AdminTask {
         #[arg(long, value_parser = parse_role)]
         role: roost_core::model::Role,
     },
+}
+
+async fn migrate_store(cfg: &Config, to: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        cfg.database == roost_server::config::Database::Sqlite,
+        "this region already runs on PostgreSQL (database_url is set); migrate-store moves a \
+         region from its SQLite file"
+    );
+    anyhow::ensure!(
+        to.starts_with("postgres://") || to.starts_with("postgresql://"),
+        "--to must be a postgres:// URL"
+    );
+    let file = cfg.data_dir.join("roost.sqlite");
+    anyhow::ensure!(file.is_file(), "{} does not exist", file.display());
+    let report = roost_store::copy::sqlite_to_postgres(&file, to)
+        .await
+        .with_context(|| format!("moving {} to PostgreSQL", file.display()))?;
+    for t in &report.tables {
+        println!("{:<28} {:>10} rows  sha256 {}", t.table, t.rows, t.sha256);
+    }
+    println!(
+        "copied {} rows in {} tables; every table matched by count and hash. Start the \
+         region with database_url set to the target; {} is no longer read.",
+        report.rows(),
+        report.tables.len(),
+        file.display()
+    );
+    Ok(())
 }
 
 fn parse_role(s: &str) -> Result<roost_core::model::Role, String> {
@@ -306,6 +342,9 @@ async fn shutdown_signal() {
 }
 
 async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
+    if let AdminTask::MigrateStore { to } = &task {
+        return migrate_store(&cfg, to).await;
+    }
     let store = roost_server::open_store(&cfg)
         .await
         .context("opening the database")?;
@@ -337,6 +376,8 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
             println!("created {} (id {})", a.username, a.id);
             Ok(())
         }
+        // Moved before the store is opened (above): it must not open it through roost.
+        AdminTask::MigrateStore { .. } => Ok(()),
         AdminTask::SetRole { username, role } => {
             let a = roost
                 .admin_set_role(&username, role)

@@ -16,6 +16,7 @@
 //! `migrations/sqlite` and `migrations/postgres` (the same versions, the same columns).
 
 pub mod conformance;
+pub mod copy;
 mod postgres;
 mod sql;
 mod sqlite;

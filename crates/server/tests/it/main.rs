@@ -13,6 +13,7 @@ mod hardening;
 mod masto_js;
 mod mastodon_py;
 mod media;
+mod migrate_store;
 mod moderation;
 mod notifications;
 mod oauth;
