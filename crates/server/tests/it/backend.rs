@@ -245,3 +245,75 @@ pub async fn fresh_postgres() -> Option<String> {
         Database::Sqlite => unreachable!("a PostgreSQL database was asked for"),
     }
 }
+
+/// The HTTP test groups the PostgreSQL backend must pass as SQLite does, run again by this
+/// test in a child process of this same binary with `ROOST_TEST_BACKEND=postgres`, so that
+/// the one test command covers both backends. (Test names match by substring:
+/// `regions::` also takes `polls_regions::` and `profiles_regions::`.)
+const ON_POSTGRES: [&str; 5] = [
+    "regions::",
+    "timelines::",
+    "statuses::",
+    "notifications::",
+    "visibility::",
+];
+
+#[test]
+fn the_http_groups_pass_on_postgres() {
+    if postgres() {
+        return; // This is the child run.
+    }
+    let url = server_url();
+    let reachable = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .is_ok()
+            })
+    })
+    .join()
+    .unwrap();
+    if !reachable {
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+        assert!(
+            !ci,
+            "CI is set and there is no PostgreSQL at {}",
+            server_url()
+        );
+        println!("SKIPPED: no PostgreSQL at {}", server_url());
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(ON_POSTGRES)
+        .env("ROOST_TEST_BACKEND", "postgres")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary = stdout
+        .lines()
+        .find(|l| l.starts_with("test result:"))
+        .unwrap_or("no summary");
+    assert!(
+        out.status.success(),
+        "on PostgreSQL: {summary}\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A filter that matched nothing would pass without testing anything.
+    let passed: usize = summary
+        .split(';')
+        .find_map(|p| {
+            p.trim()
+                .strip_prefix("test result: ok. ")?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0);
+    assert!(passed >= 40, "on PostgreSQL: {summary}");
+    println!("on PostgreSQL: {summary}");
+}
