@@ -45,6 +45,17 @@ async fn snapshot(s: &TestServer, alice: &User, bob: &User, ids: &[String]) -> V
     serde_json::from_str(&text).unwrap()
 }
 
+/// `roost admin migrate-store` on a stopped region's data dir.
+async fn migrate(data: &std::path::Path, url: &str) -> std::process::Output {
+    crate::restart::roost_cmd()
+        .args(["admin", "--data-dir"])
+        .arg(data)
+        .args(["migrate-store", "--to", url])
+        .output()
+        .await
+        .unwrap()
+}
+
 fn strip(v: &mut Value, key: &str) {
     match v {
         Value::Object(m) => {
@@ -113,13 +124,7 @@ async fn a_region_moves_from_sqlite_to_postgres_without_losing_a_row() {
     let dir = s.stop().await;
     let data = dir.path().join("data");
 
-    let out = crate::restart::roost_cmd()
-        .args(["admin", "--data-dir"])
-        .arg(&data)
-        .args(["migrate-store", "--to", &url])
-        .output()
-        .await
-        .unwrap();
+    let out = migrate(&data, &url).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -152,13 +157,7 @@ async fn a_region_moves_from_sqlite_to_postgres_without_losing_a_row() {
     assert_eq!(statuses, 4, "{stdout}");
 
     // A second move into the same database is refused and changes nothing.
-    let again = crate::restart::roost_cmd()
-        .args(["admin", "--data-dir"])
-        .arg(&data)
-        .args(["migrate-store", "--to", &url])
-        .output()
-        .await
-        .unwrap();
+    let again = migrate(&data, &url).await;
     assert!(!again.status.success());
     assert!(
         String::from_utf8_lossy(&again.stderr).contains("already holds rows"),
