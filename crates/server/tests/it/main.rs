@@ -5,6 +5,7 @@ mod accounts;
 mod advertised;
 mod backend;
 mod emoji;
+mod erasure;
 mod errors;
 mod forgery;
 mod fuzz;
