@@ -3,6 +3,7 @@
 
 mod accounts;
 mod advertised;
+mod audit_references;
 mod backend;
 mod emoji;
 mod erasure;
