@@ -330,6 +330,81 @@ pub fn check_consistency(
     }
 }
 
+// --- Rows that name foreign data ----------------------------------------------------------
+
+/// A row that names a status or an account of another region: a bookmark, a like, a
+/// notification, a timeline entry, a mention, a conversation, a file's row. The row is the
+/// holder's own; what it names must be something the holder may keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignReference {
+    /// The table and row, for the report, e.g. `bookmarks row of account 12`.
+    pub row: String,
+    /// What the row names, as ledger objects are named: `status:ID` or `account:ID`.
+    pub object: String,
+    /// The home region of what it names: the held row's, or (not held) the region the ID
+    /// names. `None`: the ID names no region of the cluster.
+    pub home: Option<String>,
+    /// Whether the holder holds the named row.
+    pub held: bool,
+    /// The class of the named item when held (a status); `None` for an account, whose
+    /// address any region may keep.
+    pub class: Option<DataClass>,
+}
+
+/// Every row of `holder` that names foreign data must name something the holder holds
+/// (a row pointing at a post it does not have says it had it, or was given its ID off
+/// the ledger) and that the home's policy lets it keep.
+pub fn check_references(
+    cluster: &Cluster,
+    holder: &str,
+    refs: &[ForeignReference],
+) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for r in refs {
+        let Some(home) = r.home.as_deref() else {
+            out.push(violation(
+                holder,
+                ViolationKind::UncoveredForeignItem,
+                format!(
+                    "{} names {}, whose ID names no region of the cluster",
+                    r.row, r.object
+                ),
+            ));
+            continue;
+        };
+        if home == holder {
+            continue;
+        }
+        if !r.held {
+            out.push(violation(
+                holder,
+                ViolationKind::UncoveredForeignItem,
+                format!(
+                    "{} names {} from {home}, which {holder} does not hold",
+                    r.row, r.object
+                ),
+            ));
+            continue;
+        }
+        if let Some(class) = r.class {
+            let decision = cluster.decide(home, holder, class);
+            if !decision.persist() {
+                out.push(violation(
+                    holder,
+                    ViolationKind::PolicyViolation,
+                    format!(
+                        "{} names {} ({class}) from {home}, but the policy is {}",
+                        r.row,
+                        r.object,
+                        decision.rule()
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -670,5 +745,49 @@ public_keys = ["{k3}"]
             serde_json::to_value(&v).unwrap(),
             serde_json::json!({"region": "id", "kind": "NoMatchingSend", "detail": "x"})
         );
+    }
+
+    #[test]
+    fn references_to_foreign_data() {
+        let c = cluster();
+        let r = |object: &str, home: Option<&str>, held: bool, class: Option<DataClass>| {
+            ForeignReference {
+                row: "bookmarks row of account 1".into(),
+                object: object.into(),
+                home: home.map(String::from),
+                held,
+                class,
+            }
+        };
+        let refs = [
+            // Clean: held and storable, an account address, something of the holder's own.
+            r("status:1", Some("in"), true, Some(DataClass::PublicContent)),
+            r("account:2", Some("in"), true, None),
+            r("status:3", Some("id"), false, None),
+            // Not held, forbidden by policy (nothing private may leave India), minted
+            // nowhere.
+            r("status:4", Some("in"), false, None),
+            r("account:5", Some("in"), false, None),
+            r(
+                "status:6",
+                Some("in"),
+                true,
+                Some(DataClass::PrivateContent),
+            ),
+            r("status:7", None, false, None),
+        ];
+        let v = check_references(&c, "id", &refs);
+        assert_eq!(
+            kinds(&v),
+            vec![
+                ViolationKind::UncoveredForeignItem,
+                ViolationKind::UncoveredForeignItem,
+                ViolationKind::PolicyViolation,
+                ViolationKind::UncoveredForeignItem,
+            ],
+            "{v:?}"
+        );
+        assert!(v[0].detail.contains("status:4"));
+        assert!(v[2].detail.contains("status:6"));
     }
 }

@@ -160,6 +160,7 @@ pub async fn run(opts: &AuditOptions) -> anyhow::Result<AuditReport> {
         read_ledger(r, &mut report).await;
         check_items(&opts.cluster, r, &mut report);
         check_media_hashes(r, &mut report);
+        check_references(&opts.cluster, r, &mut report).await;
     }
     // Phase 4: what a region stored, its home must have sent.
     for holder in &regions {
@@ -395,6 +396,60 @@ async fn scan_media(
         "{code}: {} media file(s), {unreferenced} unreferenced",
         files.len()
     ));
+}
+
+// --- Rows that name foreign data ----------------------------------------------------------
+
+/// Rows of the region's own (bookmarks, likes, notifications, timelines, mentions,
+/// conversations, files' rows) that name another region's status or account: each must
+/// name something the region holds and may keep. A named row that is missing has its home
+/// read from its ID.
+async fn check_references(cluster: &Cluster, region: &Region, report: &mut AuditReport) {
+    let code = region.code.as_str();
+    let refs = match &region.store {
+        Some(RegionStore::Sqlite(s)) => s.foreign_references(code).await,
+        Some(RegionStore::Postgres(_)) => {
+            report.notes.push(format!(
+                "{code}: rows naming foreign data are not scanned on PostgreSQL yet"
+            ));
+            return;
+        }
+        None => return,
+    };
+    let mut refs = match refs {
+        Ok(r) => r,
+        Err(e) => {
+            report.violation(
+                code,
+                ViolationKind::LedgerMismatch,
+                format!(
+                    "rows naming foreign data not audited: {}",
+                    roost_core::error::chain(&e)
+                ),
+            );
+            return;
+        }
+    };
+    for r in refs.iter_mut().filter(|r| r.home.is_none()) {
+        let number = r
+            .object
+            .split(':')
+            .nth(1)
+            .and_then(|id| id.parse::<i64>().ok())
+            .map(|id| roost_core::Id(id).region());
+        r.home = cluster
+            .regions
+            .iter()
+            .find(|(_, spec)| Some(spec.number) == number)
+            .map(|(c, _)| c.clone());
+    }
+    report.notes.push(format!(
+        "{code}: {} row(s) name another region's status or account",
+        refs.len()
+    ));
+    report
+        .violations
+        .extend(audit::check_references(cluster, code, &refs));
 }
 
 /// Each foreign file kept must be the very file the ledger recorded storing.

@@ -3,8 +3,10 @@
 
 mod accounts;
 mod advertised;
+mod audit_references;
 mod backend;
 mod emoji;
+mod erasure;
 mod errors;
 mod forgery;
 mod fuzz;

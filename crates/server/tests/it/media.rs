@@ -115,7 +115,7 @@ fn png_claiming(w: u32, h: u32) -> Vec<u8> {
     p
 }
 
-async fn upload_to(
+pub(crate) async fn upload_to(
     s: &TestServer,
     path: &str,
     token: &str,

@@ -215,6 +215,7 @@ impl AccountStore for SqliteStore {
         let update = update.clone();
         self.db
             .write(move |c| {
+                super::engine::overwrote_text();
                 let n = exec(
                     c,
                     "UPDATE accounts SET \

@@ -12,6 +12,12 @@
 //!   means durable, and under load many writes share one fsync. A job that arrives alone
 //!   is committed at once: nothing waits for a batch to fill.
 //!
+//! - **Erasure** leaves no readable bytes: the writer runs with `secure_delete`, so a
+//!   deleted or overwritten cell is zeroed in the page it leaves, and after a batch that
+//!   deleted a row or overwrote text (see [`overwrote_text`]) it folds the WAL back and
+//!   truncates it within [`SCRUB_DELAY`] (the log still holds every earlier version of
+//!   the pages it rewrote).
+//!
 //! Hand-written because no crate pairs a synchronous SQLite binding with this batching;
 //! the channels (flume) and the binding (rusqlite) are the field's usual ones.
 
@@ -31,6 +37,26 @@ use tokio::sync::oneshot;
 const MAX_BATCH: usize = 512;
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
+/// At most this long after a batch that erased something, the WAL is checkpointed and
+/// truncated. Not at once: a purge or a thread's deletion is many small jobs, and one
+/// checkpoint after them costs less than one per job.
+pub(crate) const SCRUB_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
+thread_local! {
+    /// Set on the writer thread by a job (or the update hook) that erased something.
+    static ERASED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Called by a write job that overwrites user text in place (an edit, a profile), so that
+/// the old text also leaves the WAL soon. Deleting a row needs no call: the update hook
+/// sees it.
+pub(crate) fn overwrote_text() {
+    ERASED.with(|e| e.set(true));
+}
+
+fn take_erased() -> bool {
+    ERASED.with(|e| e.replace(false))
+}
 
 /// How connections are opened.
 #[derive(Debug, Clone)]
@@ -111,7 +137,7 @@ impl Engine {
         };
         w.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
-             PRAGMA busy_timeout = 5000; PRAGMA cache_size = -{};",
+             PRAGMA busy_timeout = 5000; PRAGMA cache_size = -{}; PRAGMA secure_delete = ON;",
             cfg.write_cache_kib
         ))
         .map_err(super::backend)?;
@@ -124,7 +150,10 @@ impl Engine {
         {
             let touched = touched.clone();
             w.update_hook(Some(
-                move |_: rusqlite::hooks::Action, _: &str, table: &str, rowid: i64| {
+                move |action: rusqlite::hooks::Action, _: &str, table: &str, rowid: i64| {
+                    if action == rusqlite::hooks::Action::SQLITE_DELETE {
+                        overwrote_text();
+                    }
                     if let Some(t) = Table::named(table) {
                         touched
                             .lock()
@@ -284,12 +313,27 @@ fn writer(
     wal_limit: u64,
 ) {
     let mut pending: Option<WriteMsg> = None;
+    // When the WAL must next be scrubbed: set by a batch that erased something.
+    let mut scrub_at: Option<std::time::Instant> = None;
     loop {
         let first = match pending.take() {
             Some(m) => m,
-            None => match rx.recv() {
-                Ok(m) => m,
-                Err(_) => return,
+            None => match scrub_at {
+                None => match rx.recv() {
+                    Ok(m) => m,
+                    Err(_) => return,
+                },
+                Some(at) => match rx.recv_deadline(at) {
+                    Ok(m) => m,
+                    Err(flume::RecvTimeoutError::Timeout) => {
+                        scrub_at = scrub(&conn);
+                        continue;
+                    }
+                    Err(flume::RecvTimeoutError::Disconnected) => {
+                        scrub(&conn);
+                        return;
+                    }
+                },
             },
         };
         let mut jobs = match first {
@@ -312,6 +356,12 @@ fn writer(
             }
         }
         run_batch(&conn, jobs, &invalidate);
+        if take_erased() && scrub_at.is_none() {
+            scrub_at = Some(std::time::Instant::now() + SCRUB_DELAY);
+        }
+        if scrub_at.is_some_and(|at| at <= std::time::Instant::now()) {
+            scrub_at = scrub(&conn);
+        }
         // SQLite's own checkpoints at commit copy frames but can start the log over only at
         // a moment no reader needs it, which back-to-back batches under load never leave:
         // the log grew to hundreds of MiB under the kill test, and recovering it after a
@@ -321,6 +371,27 @@ fn writer(
             if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
                 tracing::warn!(error = %e, "WAL checkpoint failed");
             }
+        }
+    }
+}
+
+/// Folds the WAL into the database file and truncates it, so that earlier versions of
+/// erased pages are gone from both (the file's pages were zeroed by `secure_delete`).
+/// Waits (busy timeout) for readers to leave the log. Returns when to try again if a
+/// reader held on past that.
+fn scrub(conn: &Connection) -> Option<std::time::Instant> {
+    let busy = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        r.get::<_, i64>(0)
+    });
+    match busy {
+        Ok(0) => None,
+        Ok(_) => {
+            tracing::warn!("WAL scrub after an erasure was blocked by a reader; retrying");
+            Some(std::time::Instant::now() + SCRUB_DELAY)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "WAL scrub after an erasure failed; retrying");
+            Some(std::time::Instant::now() + SCRUB_DELAY)
         }
     }
 }

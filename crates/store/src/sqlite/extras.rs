@@ -48,6 +48,7 @@ impl AccountExtrasStore for SqliteStore {
         let encoded = super::accounts::encode_fields(fields);
         self.db
             .write(move |c| {
+                super::engine::overwrote_text();
                 let n = exec(
                     c,
                     "UPDATE accounts SET fields = $2 WHERE id = $1",

@@ -82,6 +82,8 @@ impl FederationStore for SqliteStore {
         let a = a.clone();
         self.db
             .write(move |c| {
+                // A refreshed profile overwrites the text kept before.
+                super::engine::overwrote_text();
                 exec(
                     c,
                     "INSERT INTO accounts (id, username, username_key, home_region, display_name, \

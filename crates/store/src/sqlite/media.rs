@@ -171,6 +171,7 @@ impl MediaStore for SqliteStore {
         self.db
             .write(move |c| {
                 if let Some(d) = &description {
+                    super::engine::overwrote_text();
                     exec(
                         c,
                         "UPDATE media SET description = $2 WHERE id = $1",

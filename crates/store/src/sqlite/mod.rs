@@ -28,6 +28,7 @@ mod misc;
 pub(crate) mod moderation;
 pub(crate) mod notifications;
 pub(crate) mod polls;
+mod references;
 pub(crate) mod safety;
 pub(crate) mod statuses;
 
