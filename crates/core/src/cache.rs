@@ -1,18 +1,21 @@
 //! In-memory caches of what nearly every request reads, and the one way to drop an entry
 //! when the data behind it changes ([`Invalidation`]).
 //!
-//! Today one process serves a region, so [`Caches`] is its own invalidation: a change
-//! made here drops the entry here. The store's own caches of rows take the same
-//! [`Change`]s through the same trait (the SQLite store feeds its cache from the writer's
-//! view of every changed row). Several nodes in front of one database (PostgreSQL) will
-//! need an implementation that also tells the other nodes; everything goes through
-//! [`Invalidation::changed`], so that is the one thing to swap.
+//! On one node [`Caches`] is its own invalidation: a change made here drops the entry
+//! here. The store's own caches of rows take the same [`Change`]s through the same trait
+//! (the SQLite store feeds its cache from the writer's view of every changed row).
+//! Several nodes in front of one database (PostgreSQL) swap in an implementation that
+//! also tells the other nodes ([`Roost::with_invalidation`]); everything goes through
+//! [`Invalidation::changed`], and a [`Change`] is serde so it can travel.
 
 use crate::model::Token;
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::usecase::Roost;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// What changed, in terms the caches understand.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Change {
     /// A token stopped working (revoked, rotated, signed out).
     TokenRevoked { access_hash: String },
@@ -45,6 +48,9 @@ pub struct Caches {
     /// Bumped before every invalidation, so that a read racing a revocation cannot put
     /// the revoked row back (see [`Caches::remember_token`]).
     epoch: AtomicU64,
+    /// While set, nothing is served or kept: a node that cannot hear the other nodes'
+    /// changes reads the store every time rather than trust what it holds.
+    bypass: AtomicBool,
 }
 
 impl Default for Caches {
@@ -53,17 +59,39 @@ impl Default for Caches {
             tokens: quick_cache::sync::Cache::new(TOKEN_CAPACITY),
             filters: quick_cache::sync::Cache::new(FILTERS_CAPACITY),
             epoch: AtomicU64::new(0),
+            bypass: AtomicBool::new(false),
         }
     }
 }
 
 impl Caches {
+    /// Drops every entry, for when changes may have been missed (a node that lost its
+    /// link to the others cannot know which entries went stale).
+    pub fn clear(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.tokens.clear();
+        self.filters.clear();
+    }
+
+    /// Stops (true) or resumes serving and keeping entries. Set before [`Caches::clear`]
+    /// when changes stop being heard; cleared once they are heard again.
+    pub fn set_bypass(&self, on: bool) {
+        self.bypass.store(on, Ordering::SeqCst);
+    }
+
+    fn bypassed(&self) -> bool {
+        self.bypass.load(Ordering::SeqCst)
+    }
+
     /// Call before reading the store; pass the value to [`Caches::remember_token`].
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::SeqCst)
     }
 
     pub fn token(&self, access_hash: &str) -> Option<Token> {
+        if self.bypassed() {
+            return None;
+        }
         self.tokens.get(access_hash)
     }
 
@@ -72,6 +100,9 @@ impl Caches {
     /// bumps the epoch before it removes, so either it removes this entry or this check
     /// sees the bump.
     pub fn remember_token(&self, epoch: u64, token: Token) {
+        if self.bypassed() {
+            return;
+        }
         let key = token.access_hash.clone();
         self.tokens.insert(key.clone(), token);
         if self.epoch.load(Ordering::SeqCst) != epoch {
@@ -85,6 +116,9 @@ impl Caches {
         &self,
         account: crate::id::Id,
     ) -> Option<std::sync::Arc<Vec<crate::model::Filter>>> {
+        if self.bypassed() {
+            return None;
+        }
         self.filters.get(&account)
     }
 
@@ -95,6 +129,9 @@ impl Caches {
         account: crate::id::Id,
         filters: std::sync::Arc<Vec<crate::model::Filter>>,
     ) {
+        if self.bypassed() {
+            return;
+        }
         self.filters.insert(account, filters);
         if self.epoch.load(Ordering::SeqCst) != epoch {
             self.filters.remove(&account);
@@ -115,6 +152,18 @@ impl Invalidation for Caches {
             }
             Change::Status(_) | Change::Account(_) => {}
         }
+    }
+}
+
+impl Roost {
+    /// Replaces the invalidation every change goes through; `wrap` gets this node's own
+    /// caches, which the new one must still drop entries from.
+    pub fn with_invalidation(
+        mut self,
+        wrap: impl FnOnce(Arc<Caches>) -> Arc<dyn Invalidation>,
+    ) -> Roost {
+        self.invalidation = wrap(self.caches.clone());
+        self
     }
 }
 
@@ -155,5 +204,41 @@ mod tests {
         });
         c.remember_token(before, token("b"));
         assert!(c.token("b").is_none());
+    }
+
+    #[test]
+    fn clear_drops_everything_and_a_racing_read_too() {
+        let c = Caches::default();
+        let e = c.epoch();
+        c.remember_token(e, token("a"));
+        let before = c.epoch();
+        c.clear();
+        assert!(c.token("a").is_none());
+        c.remember_token(before, token("b"));
+        assert!(c.token("b").is_none(), "read before the clear, not kept");
+
+        c.set_bypass(true);
+        c.remember_token(c.epoch(), token("c"));
+        assert!(c.token("c").is_none(), "nothing kept while bypassed");
+        c.set_bypass(false);
+        c.remember_token(c.epoch(), token("c"));
+        assert!(c.token("c").is_some());
+        c.set_bypass(true);
+        assert!(c.token("c").is_none(), "nothing served while bypassed");
+    }
+
+    #[test]
+    fn a_change_survives_a_trip_through_json() {
+        for ch in [
+            Change::TokenRevoked {
+                access_hash: "h".into(),
+            },
+            Change::Status(Id(5)),
+            Change::Account(Id(6)),
+            Change::Filters(Id(7)),
+        ] {
+            let back: Change = serde_json::from_str(&serde_json::to_string(&ch).unwrap()).unwrap();
+            assert_eq!(back, ch);
+        }
     }
 }

@@ -1,8 +1,10 @@
 //! Limits on attempts that cost a password hash or create an account: per client address,
 //! and per login name whatever the address (spreading guesses over many addresses does
-//! not help). One set per process, shared by the web pages and the API, so alternating
-//! between them does not double anyone's budget. Kept in memory only: client addresses
-//! are identity data and are never written.
+//! not help). One set per region, shared by the web pages and the API, so alternating
+//! between them does not double anyone's budget. The counting is a port
+//! ([`AttemptCounter`]): in memory on one node ([`MemoryCounter`], addresses never
+//! written), in the shared database where several nodes serve a region, so that each
+//! node does not add a budget of its own.
 
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
@@ -11,6 +13,7 @@ use governor::{Quota, RateLimiter};
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Attempts per minute; the whole minute's worth may come at once.
@@ -75,37 +78,118 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
     }
 }
 
-/// The process's attempt limits.
-pub struct Limits {
-    sign_in_ip: Limiter<IpAddr>,
-    sign_in_login: Limiter<String>,
-    sign_up_ip: Limiter<IpAddr>,
+/// Which budget an attempt counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Budget {
+    SignInIp,
+    SignInLogin,
+    SignUpIp,
 }
 
-impl Limits {
-    pub fn new(cfg: LimitsConfig) -> Limits {
-        Limits {
+impl Budget {
+    /// Its name, for keys kept outside the process.
+    pub fn name(self) -> &'static str {
+        match self {
+            Budget::SignInIp => "sign_in_ip",
+            Budget::SignInLogin => "sign_in_login",
+            Budget::SignUpIp => "sign_up_ip",
+        }
+    }
+
+    /// Attempts per minute under `cfg` (at least 1).
+    pub fn per_minute(self, cfg: &LimitsConfig) -> u32 {
+        match self {
+            Budget::SignInIp => cfg.sign_in_per_ip,
+            Budget::SignInLogin => cfg.sign_in_per_login,
+            Budget::SignUpIp => cfg.sign_up_per_ip,
+        }
+        .max(1)
+    }
+}
+
+/// Counts attempts: each budget allows its per-minute number at once, then one more
+/// every minute / that number (a generic cell rate, as governor's).
+#[async_trait::async_trait]
+pub trait AttemptCounter: Send + Sync {
+    /// Counts one attempt of `key` against `budget`, or says how long until one is allowed.
+    async fn hit(&self, budget: Budget, key: &str) -> Result<(), Limited>;
+}
+
+/// The counters of one process, in memory.
+pub struct MemoryCounter {
+    sign_in_ip: Limiter<String>,
+    sign_in_login: Limiter<String>,
+    sign_up_ip: Limiter<String>,
+}
+
+impl MemoryCounter {
+    pub fn new(cfg: LimitsConfig) -> MemoryCounter {
+        MemoryCounter {
             sign_in_ip: Limiter::new(cfg.sign_in_per_ip),
             sign_in_login: Limiter::new(cfg.sign_in_per_login),
             sign_up_ip: Limiter::new(cfg.sign_up_per_ip),
         }
     }
 
+    /// [`AttemptCounter::hit`] without awaiting (nothing here waits).
+    pub fn hit_now(&self, budget: Budget, key: &str) -> Result<(), Limited> {
+        let key = key.to_owned();
+        match budget {
+            Budget::SignInIp => self.sign_in_ip.check(&key),
+            Budget::SignInLogin => self.sign_in_login.check(&key),
+            Budget::SignUpIp => self.sign_up_ip.check(&key),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl AttemptCounter for MemoryCounter {
+    async fn hit(&self, budget: Budget, key: &str) -> Result<(), Limited> {
+        self.hit_now(budget, key)
+    }
+}
+
+/// The region's attempt limits.
+pub struct Limits {
+    counter: Arc<dyn AttemptCounter>,
+}
+
+impl Limits {
+    /// Counted in this process's memory.
+    pub fn new(cfg: LimitsConfig) -> Limits {
+        Limits::counted_by(Arc::new(MemoryCounter::new(cfg)))
+    }
+
+    /// Counted by `counter` (the shared one of a region of several nodes).
+    pub fn counted_by(counter: Arc<dyn AttemptCounter>) -> Limits {
+        Limits { counter }
+    }
+
     /// Counts one sign-in attempt for `login` from `ip` (None when the address is not
     /// known, as for in-process callers).
-    pub fn sign_in(&self, ip: Option<IpAddr>, login: &str) -> Result<(), Limited> {
+    pub async fn sign_in(&self, ip: Option<IpAddr>, login: &str) -> Result<(), Limited> {
         if let Some(ip) = ip {
-            self.sign_in_ip.check(&ip)?;
+            self.counter.hit(Budget::SignInIp, &ip.to_string()).await?;
         }
-        self.sign_in_login.check(&login.trim().to_lowercase())
+        self.counter
+            .hit(Budget::SignInLogin, &login.trim().to_lowercase())
+            .await
     }
 
     /// Counts one sign-up from `ip`.
-    pub fn sign_up(&self, ip: Option<IpAddr>) -> Result<(), Limited> {
+    pub async fn sign_up(&self, ip: Option<IpAddr>) -> Result<(), Limited> {
         match ip {
-            Some(ip) => self.sign_up_ip.check(&ip),
+            Some(ip) => self.counter.hit(Budget::SignUpIp, &ip.to_string()).await,
             None => Ok(()),
         }
+    }
+}
+
+impl crate::usecase::Roost {
+    /// Counts attempts with `counter` instead of this process's memory.
+    pub fn with_attempt_counter(mut self, counter: Arc<dyn AttemptCounter>) -> Self {
+        self.limits = Limits::counted_by(counter);
+        self
     }
 }
 
@@ -113,8 +197,8 @@ impl Limits {
 mod tests {
     use super::*;
 
-    #[test]
-    fn limits_per_address_and_per_login() {
+    #[tokio::test]
+    async fn limits_per_address_and_per_login() {
         let l = Limits::new(LimitsConfig {
             sign_in_per_ip: 3,
             sign_in_per_login: 2,
@@ -122,18 +206,18 @@ mod tests {
         });
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        assert!(l.sign_in(Some(a), "alice").is_ok());
-        assert!(l.sign_in(Some(b), "Alice ").is_ok());
+        assert!(l.sign_in(Some(a), "alice").await.is_ok());
+        assert!(l.sign_in(Some(b), "Alice ").await.is_ok());
         // A third guess at alice fails whatever the address.
-        let over = l.sign_in(Some(b), "alice").unwrap_err();
+        let over = l.sign_in(Some(b), "alice").await.unwrap_err();
         assert_eq!(over.limit, 2);
         assert!(over.retry_after > Duration::ZERO);
         // a has used 1 of 3; bob is fresh.
-        assert!(l.sign_in(Some(a), "bob").is_ok());
-        assert!(l.sign_in(Some(a), "carol").is_ok());
-        assert!(l.sign_in(Some(a), "dave").is_err());
-        assert!(l.sign_up(Some(a)).is_ok());
-        assert!(l.sign_up(Some(a)).is_err());
-        assert!(l.sign_up(Some(b)).is_ok());
+        assert!(l.sign_in(Some(a), "bob").await.is_ok());
+        assert!(l.sign_in(Some(a), "carol").await.is_ok());
+        assert!(l.sign_in(Some(a), "dave").await.is_err());
+        assert!(l.sign_up(Some(a)).await.is_ok());
+        assert!(l.sign_up(Some(a)).await.is_err());
+        assert!(l.sign_up(Some(b)).await.is_ok());
     }
 }

@@ -72,6 +72,12 @@ pub struct Deleted {
 pub trait EventBus: Send + Sync {
     fn publish(&self, event: Event);
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
+    /// Whether other nodes' hubs hear what is published here. Then an event cannot be
+    /// cut to the connections of this node (a deletion names every holder, not only
+    /// those connected here).
+    fn spans_nodes(&self) -> bool {
+        false
+    }
 }
 
 /// Events of up to this many use cases may wait for the hub before it loses some.
@@ -659,6 +665,12 @@ fn replies_to_other(s: &Status) -> bool {
 }
 
 impl Roost {
+    /// Puts this node's hub on `bus` (one between nodes, where several share a database).
+    pub fn with_bus(mut self, bus: Arc<dyn EventBus>) -> Roost {
+        self.live = Arc::new(Live::new(bus));
+        self
+    }
+
     /// Publishes an event for the live hubs.
     pub(crate) fn live_event(&self, event: Event) {
         self.live.publish(event);
@@ -668,7 +680,10 @@ impl Roost {
     /// while the home-timeline rows still exist.
     pub(crate) async fn deletion_event(&self, s: &Status) -> CoreResult<Event> {
         let online = self.live.online();
-        let holders = if online.is_empty() {
+        let holders = if self.live.bus.spans_nodes() {
+            // Who is connected to the other nodes is not known here.
+            self.store.home_holders(s.id, None).await?
+        } else if online.is_empty() {
             Vec::new()
         } else {
             self.home_holders(s, &online).await?

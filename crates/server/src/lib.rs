@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod emoji_cmd;
 pub mod keys;
+mod nodes;
 pub mod serve;
 
 use config::Config;
@@ -216,7 +217,8 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
     ));
     let media = media_ports(&cfg, &keys).await?;
     let blobs = media.blobs.clone();
-    let roost = Arc::new(Roost::new(store_arc.clone(), rcfg, fed.clone()).with_media(media));
+    let roost = Roost::new(store_arc.clone(), rcfg, fed.clone()).with_media(media);
+    let roost = Arc::new(nodes::join(roost, &store, &cfg, &keys).await?);
     // Served from memory: loaded before the first request, then every EMOJI_RELOAD (an
     // admin command run in another process changes only the store).
     if let Err(e) = roost.reload_emojis().await {

@@ -21,7 +21,7 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-pub use postgres::{PgOptions, PgStore};
+pub use postgres::{PgAttempts, PgNodes, PgOptions, PgStore};
 pub use sqlite::{Inventory, SqliteOptions, SqliteStore};
 
 /// The audit's view of a store: every foreign item in its real tables, whatever the

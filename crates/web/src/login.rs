@@ -83,6 +83,7 @@ pub async fn login(
     st.roost
         .limits
         .sign_in(viewer.ip, &f.login)
+        .await
         .map_err(|_| WebError::TooManyAttempts)?;
     let next = local_path(&f.next, "/home");
     match st.roost.web_sign_in(&f.login, &f.password).await? {
@@ -146,6 +147,7 @@ pub async fn signup(
     st.roost
         .limits
         .sign_up(viewer.ip)
+        .await
         .map_err(|_| WebError::TooManyAttempts)?;
     let reg = Registration {
         username: f.username.clone(),

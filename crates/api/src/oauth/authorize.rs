@@ -222,7 +222,7 @@ pub async fn post(
     let login = p.username.as_deref().unwrap_or("");
     let password = p.password.as_deref().unwrap_or("");
     // The sign-in form is a page: over the limit it is shown again with a 429.
-    if st.roost.limits.sign_in(ip, login).is_err() {
+    if st.roost.limits.sign_in(ip, login).await.is_err() {
         return Ok(form(
             &title,
             &app.name,

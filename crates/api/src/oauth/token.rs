@@ -77,6 +77,7 @@ pub async fn post(
         st.roost
             .limits
             .sign_in(ip, p.username.as_deref().unwrap_or_default())
+            .await
             .map_err(ApiError::TooManyRequests)?;
     }
     let (client_id, client_secret) = match basic_client(&headers) {

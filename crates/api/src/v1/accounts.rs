@@ -47,6 +47,7 @@ pub async fn register(
     st.roost
         .limits
         .sign_up(client_ip)
+        .await
         .map_err(ApiError::TooManyRequests)?;
     let ip = headers
         .get("x-forwarded-for")

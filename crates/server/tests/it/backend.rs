@@ -68,9 +68,37 @@ async fn database_for_any(marker: &Path) -> Database {
             max_connections: 4,
         };
     }
+    let url = create_database(admin().await).await;
+    std::fs::write(marker, &url).expect("write the database marker");
+    Database::Postgres {
+        url,
+        max_connections: 4,
+    }
+}
+
+/// A new PostgreSQL database whatever the backend, for tests that need one (several
+/// nodes on one database); None, said SKIPPED, when no server answers outside CI.
+pub async fn own_database() -> Option<String> {
+    let url = server_url();
+    let client = match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+        Ok((client, conn)) => {
+            tokio::spawn(conn);
+            client
+        }
+        Err(e) if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false") => {
+            panic!("CI is set and there is no PostgreSQL at {url}: {e}")
+        }
+        Err(e) => {
+            println!("SKIPPED: no PostgreSQL at {url} ({e})");
+            return None;
+        }
+    };
+    Some(create_database(client).await)
+}
+
+async fn create_database(client: tokio_postgres::Client) -> String {
     static SWEPT: OnceCell<()> = OnceCell::const_new();
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let client = admin().await;
     SWEPT.get_or_init(|| sweep_old(&client)).await;
     let name = format!(
         "{PREFIX}{}_{}",
@@ -90,12 +118,7 @@ async fn database_for_any(marker: &Path) -> Database {
     }
     let mut url = url::Url::parse(&server_url()).expect("ROOST_TEST_POSTGRES is a URL");
     url.set_path(&format!("/{name}"));
-    let url = url.to_string();
-    std::fs::write(marker, &url).expect("write the database marker");
-    Database::Postgres {
-        url,
-        max_connections: 4,
-    }
+    url.to_string()
 }
 
 /// The raw bytes of every file of the database at `url` (its tables, indexes, TOAST and

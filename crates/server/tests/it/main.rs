@@ -17,6 +17,7 @@ mod mastodon_py;
 mod media;
 mod migrate_store;
 mod moderation;
+mod nodes;
 mod notifications;
 mod oauth;
 mod organise_lists;

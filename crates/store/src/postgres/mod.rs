@@ -10,11 +10,13 @@
 //!
 //! Writes run in one transaction each, where the SQLite store runs one writer job (its
 //! savepoint): counters, fan-out and cascades commit together or not at all. There is no
-//! row cache here: several nodes write the same rows, and a cache would need the cross-node
-//! invalidation this store does not have yet.
+//! row cache here: several nodes write the same rows. What the nodes must tell each other
+//! (live events, cache changes) goes over `nodes.rs`; attempt limits are counted in the
+//! database (`attempts.rs`).
 
 mod accounts;
 mod announcements;
+mod attempts;
 mod conversations;
 mod db;
 mod discovery;
@@ -32,16 +34,19 @@ mod media;
 mod migrate;
 mod misc;
 mod moderation;
+mod nodes;
 mod notifications;
 mod polls;
 mod safety;
 mod statuses;
 
 pub(crate) use crate::sqlite::{backend, corrupt, ms, opt_id, opt_ts, ts};
+pub use attempts::PgAttempts;
 pub(crate) use db::{
     at, cursored_of, exec, get, id_of, no_row, per_chunk, row, rows, scalar, write_err, Db,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+pub use nodes::PgNodes;
 pub(crate) use roost_core::store::StoreResult;
 
 /// How the pool is built.
