@@ -64,10 +64,38 @@ pub async fn database_for(marker: &Path) -> Database {
             max_connections: 4,
         };
     }
+    let url = create_database(&admin().await).await;
+    std::fs::write(marker, &url).expect("write the database marker");
+    Database::Postgres {
+        url,
+        max_connections: 4,
+    }
+}
+
+/// A new PostgreSQL database's URL whatever `ROOST_TEST_BACKEND` says, for tests that
+/// need several nodes on one database; `None` (having said SKIPPED) when no server
+/// answers, except under CI, where that fails.
+pub async fn shared_postgres() -> Option<String> {
+    let url = server_url();
+    let client = match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+        Ok((client, conn)) => {
+            tokio::spawn(conn);
+            client
+        }
+        Err(e) => {
+            let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+            assert!(!ci, "CI is set and there is no PostgreSQL at {url}: {e}");
+            println!("SKIPPED: no PostgreSQL at {url} ({e})");
+            return None;
+        }
+    };
+    Some(create_database(&client).await)
+}
+
+async fn create_database(client: &tokio_postgres::Client) -> String {
     static SWEPT: OnceCell<()> = OnceCell::const_new();
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let client = admin().await;
-    SWEPT.get_or_init(|| sweep_old(&client)).await;
+    SWEPT.get_or_init(|| sweep_old(client)).await;
     let name = format!(
         "{PREFIX}{}_{}",
         std::process::id(),
@@ -86,12 +114,7 @@ pub async fn database_for(marker: &Path) -> Database {
     }
     let mut url = url::Url::parse(&server_url()).expect("ROOST_TEST_POSTGRES is a URL");
     url.set_path(&format!("/{name}"));
-    let url = url.to_string();
-    std::fs::write(marker, &url).expect("write the database marker");
-    Database::Postgres {
-        url,
-        max_connections: 4,
-    }
+    url.to_string()
 }
 
 /// The raw bytes of every file of the database at `url` (its tables, indexes, TOAST and

@@ -14,6 +14,7 @@ mod masto_js;
 mod mastodon_py;
 mod media;
 mod moderation;
+mod nodes;
 mod notifications;
 mod oauth;
 mod organise_lists;
