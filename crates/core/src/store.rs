@@ -285,6 +285,23 @@ pub trait ViewStore: Send + Sync {
     async fn views(&self, ids: &[Id], day: i32) -> StoreResult<Vec<(Id, ViewCount)>>;
 }
 
+/// Leases on the region's periodic jobs, so that of several nodes on one database one
+/// runs each job per round, not every node.
+#[async_trait]
+pub trait JobLeaseStore: Send + Sync {
+    /// Takes `job` for `holder` until `until`, if no one holds it past `now` or `holder`
+    /// does already (a renewal); true if `holder` holds it now. Atomic across nodes.
+    async fn take_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Gives the lease up if `holder` has it, so another node takes it at once.
+    async fn release_lease(&self, job: &str, holder: &str) -> StoreResult<()>;
+}
+
 /// Everything a page of statuses needs to be shown: the statuses, those they reblog and
 /// quote, their authors and mentioned accounts, tags, the viewer's flags and stored view
 /// counts. Lists in no particular order.
@@ -416,6 +433,7 @@ pub trait Store:
     + NotificationStore
     + MarkerStore
     + ViewStore
+    + JobLeaseStore
     + FederationStore
     + SafetyStore
     + ModerationStore
@@ -442,6 +460,7 @@ impl<T> Store for T where
         + NotificationStore
         + MarkerStore
         + ViewStore
+        + JobLeaseStore
         + FederationStore
         + SafetyStore
         + ModerationStore
@@ -474,11 +493,24 @@ pub trait FederationStore: Send + Sync {
     /// Foreign accounts (home region other than `local`) that `account` follows, accepted.
     async fn followed_foreign(&self, account: Id, local: &str) -> StoreResult<Vec<Account>>;
     async fn enqueue(&self, items: &[OutboxItem]) -> StoreResult<()>;
-    /// Pending items whose next attempt is due, oldest first.
+    /// Pending items whose next attempt is due and that no worker holds a lease on,
+    /// oldest first.
     async fn due_outbox(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<OutboxItem>>;
-    /// Earliest next attempt among pending items.
+    /// Takes up to `limit` of the items `due_outbox` would give, leased until
+    /// `lease_until`: no other claim gets them before then, so each is attempted by one
+    /// worker of the region, and a crashed worker's items come back when the lease ends.
+    /// Oldest first.
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxItem>>;
+    /// Earliest time a pending item may be attempted (its next attempt, or the end of
+    /// its lease if later).
     async fn next_outbox_due(&self) -> StoreResult<Option<Timestamp>>;
-    /// Writes back state, attempts, next attempt, last error and ledger index.
+    /// Writes back state, attempts, next attempt, last error and ledger index, and ends
+    /// the item's lease.
     async fn update_outbox(&self, item: &OutboxItem) -> StoreResult<()>;
     async fn outbox_items(&self, state: Option<OutboxState>) -> StoreResult<Vec<OutboxItem>>;
     /// Records an inbound activity ID; false if it was already recorded (a replay).

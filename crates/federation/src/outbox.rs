@@ -19,6 +19,9 @@ pub struct OutboxSettings {
     pub give_up_after: Duration,
     /// Items attempted at once.
     pub batch: u32,
+    /// How long a claimed item is this worker's: longer than an attempt takes (the
+    /// peer timeout), short enough that a crashed node's items are soon retried.
+    pub lease: Duration,
 }
 
 impl Default for OutboxSettings {
@@ -28,6 +31,7 @@ impl Default for OutboxSettings {
             max_backoff: Duration::from_secs(600),
             give_up_after: Duration::from_secs(2 * 24 * 3600),
             batch: 64,
+            lease: Duration::from_secs(120),
         }
     }
 }
@@ -76,15 +80,16 @@ impl Federation {
         }
     }
 
-    /// One pass over the due items; returns how many were attempted.
+    /// One pass over the due items this worker claims; returns how many were attempted.
     pub async fn deliver_due(
         &self,
         settings: &OutboxSettings,
     ) -> Result<usize, roost_core::store::StoreError> {
-        let due = self
-            .store
-            .due_outbox(Timestamp::now(), settings.batch)
-            .await?;
+        // Claimed, not just read: other nodes of the region work the same outbox.
+        let now = Timestamp::now();
+        let lease = SignedDuration::try_from(settings.lease).unwrap_or(SignedDuration::MAX);
+        let until = now.checked_add(lease).unwrap_or(Timestamp::MAX);
+        let due = self.store.claim_outbox(now, until, settings.batch).await?;
         let n = due.len();
         let attempts = due.into_iter().map(|item| self.attempt(item, settings));
         for r in futures::future::join_all(attempts).await {

@@ -23,6 +23,65 @@ pub trait LedgerStore: Send + Sync {
     async fn leaf(&self, index: u64) -> Result<Option<Vec<u8>>, LedgerStoreError>;
     /// Leaves [from, to) as (index, bytes).
     async fn leaves(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>, LedgerStoreError>;
+
+    /// How many leaves are stored: a cheap check of whether another node appended.
+    async fn leaf_count(&self) -> Result<u64, LedgerStoreError> {
+        Ok(self.leaf_hashes().await?.len() as u64)
+    }
+
+    /// Leaf hashes from index `from` to the end, in order.
+    async fn leaf_hashes_from(&self, from: u64) -> Result<Vec<Hash>, LedgerStoreError> {
+        let all = self.leaf_hashes().await?;
+        Ok(usize::try_from(from)
+            .ok()
+            .and_then(|f| all.get(f..))
+            .unwrap_or_default()
+            .to_vec())
+    }
+
+    /// Appends `leaves` to a ledger whose caller knows the first `known`: returns the
+    /// hashes of the leaves others appended since (`known..first`) and the index of the
+    /// first new leaf. A store that several processes append to reads and appends under
+    /// one lock, so nothing lands in between; this default is for stores one process owns.
+    async fn append_leaves_after(
+        &self,
+        known: u64,
+        leaves: &[(Vec<u8>, Hash)],
+    ) -> Result<Appended, LedgerStoreError> {
+        let missed = self.leaf_hashes_from(known).await?;
+        let first = self.append_leaves(leaves).await?;
+        Ok(Appended { missed, first })
+    }
+}
+
+/// What [`LedgerStore::append_leaves_after`] found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// Hashes of the leaves appended by others since the caller's size, in order.
+    pub missed: Vec<Hash>,
+    /// Index of the first leaf appended now.
+    pub first: u64,
+}
+
+/// Checks that rows read as (index, hash) from `from` on are contiguous and well formed.
+pub fn hashes_in_order(
+    from: u64,
+    rows: impl IntoIterator<Item = (i64, Vec<u8>)>,
+) -> Result<Vec<Hash>, LedgerStoreError> {
+    let mut out = Vec::new();
+    for (k, (idx, h)) in rows.into_iter().enumerate() {
+        let expected = from + k as u64;
+        if u64::try_from(idx).ok() != Some(expected) {
+            return Err(LedgerStoreError::Corrupt(format!(
+                "leaf index {idx} where {expected} was expected"
+            )));
+        }
+        let h: Hash = h
+            .try_into()
+            .map_err(|_| LedgerStoreError::Corrupt(format!("leaf {idx} hash length")))?;
+        out.push(h);
+    }
+    Ok(out)
 }
 
 /// A `LedgerStore` failure.
@@ -66,6 +125,15 @@ struct State {
     frontier: Frontier,
     /// Last signed head, reused while the size is unchanged so heads are stable.
     head: Option<SignedTreeHead>,
+}
+
+impl State {
+    fn extend(&mut self, hashes: &[Hash]) {
+        for h in hashes {
+            self.hashes.push(*h);
+            self.frontier.push(*h);
+        }
+    }
 }
 
 /// The region's ledger. Leaf hashes live in memory so proofs for any past size are cheap.
@@ -119,11 +187,15 @@ impl Ledger {
             .collect();
         // Held across the write so concurrent appends get the indices the store gives them.
         let mut st = self.state.lock().await;
-        let expected = st.hashes.len() as u64;
         if leaves.is_empty() {
-            return Ok(expected);
+            self.catch_up(&mut st).await?;
+            return Ok(st.hashes.len() as u64);
         }
-        let first = self.store.append_leaves(&leaves).await?;
+        // Other nodes of the region append to the same store: their leaves come back
+        // with ours, read under the store's append lock, and go in first.
+        let known = st.hashes.len() as u64;
+        let Appended { missed, first } = self.store.append_leaves_after(known, &leaves).await?;
+        let expected = known + missed.len() as u64;
         if first != expected {
             // Memory and store disagree: refuse rather than serve wrong proofs.
             return Err(LedgerError::IndexMismatch {
@@ -131,20 +203,41 @@ impl Ledger {
                 got: first,
             });
         }
-        for (_, h) in &leaves {
-            st.hashes.push(*h);
-            st.frontier.push(*h);
-        }
+        st.extend(&missed);
+        let hashes: Vec<Hash> = leaves.iter().map(|(_, h)| *h).collect();
+        st.extend(&hashes);
         Ok(first)
     }
 
+    /// Brings the in-memory tree up to what the store holds (leaves other nodes
+    /// appended); one count query when nothing is new.
+    async fn catch_up(&self, st: &mut State) -> Result<(), LedgerError> {
+        let known = st.hashes.len() as u64;
+        if self.store.leaf_count().await? <= known {
+            return Ok(());
+        }
+        let new = self.store.leaf_hashes_from(known).await?;
+        st.extend(&new);
+        Ok(())
+    }
+
+    /// Catches up, or on a store failure keeps what memory holds: a smaller tree is still
+    /// a true prefix of the ledger, only not the newest.
+    async fn caught_up(&self) -> tokio::sync::MutexGuard<'_, State> {
+        let mut st = self.state.lock().await;
+        if let Err(e) = self.catch_up(&mut st).await {
+            tracing::warn!(error = %e, size = st.hashes.len(), "ledger not caught up with its store; answering from memory");
+        }
+        st
+    }
+
     pub async fn size(&self) -> u64 {
-        self.state.lock().await.hashes.len() as u64
+        self.caught_up().await.hashes.len() as u64
     }
 
     /// A head signed over the current size; the same head is returned until the size changes.
     pub async fn head(&self) -> SignedTreeHead {
-        let mut st = self.state.lock().await;
+        let mut st = self.caught_up().await;
         let size = st.hashes.len() as u64;
         if let Some(h) = &st.head {
             if h.head.tree_size == size {
@@ -196,7 +289,11 @@ impl Ledger {
 
     /// Copies the first `tree_size` hashes so proofs are computed without holding the lock.
     async fn prefix(&self, tree_size: u64) -> Result<Vec<Hash>, LedgerError> {
-        let st = self.state.lock().await;
+        let mut st = self.state.lock().await;
+        if tree_size > st.hashes.len() as u64 {
+            // A size another node's head named.
+            self.catch_up(&mut st).await?;
+        }
         let size = st.hashes.len() as u64;
         if tree_size > size {
             return Err(LedgerError::TreeSizeTooLarge {
@@ -271,6 +368,23 @@ impl LedgerStore for MemoryLedgerStore {
         let v = self.lock();
         let to = to.min(v.len() as u64);
         Ok((from..to).map(|i| (i, v[i as usize].0.clone())).collect())
+    }
+
+    async fn leaf_count(&self) -> Result<u64, LedgerStoreError> {
+        Ok(self.lock().len() as u64)
+    }
+
+    async fn append_leaves_after(
+        &self,
+        known: u64,
+        leaves: &[(Vec<u8>, Hash)],
+    ) -> Result<Appended, LedgerStoreError> {
+        let mut v = self.lock();
+        let from = usize::try_from(known).unwrap_or(usize::MAX).min(v.len());
+        let missed = v[from..].iter().map(|(_, h)| *h).collect();
+        let first = v.len() as u64;
+        v.extend_from_slice(leaves);
+        Ok(Appended { missed, first })
     }
 }
 
@@ -464,7 +578,9 @@ mod tests {
                 got: 1
             })
         ));
-        assert_eq!(ledger.size().await, 0);
+        // The refused append added nothing to memory; the tree then follows what the
+        // store holds (the leaf it did keep), as it follows other nodes' appends.
+        assert_eq!(ledger.size().await, 1);
     }
 
     #[tokio::test]

@@ -300,21 +300,28 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
     // timer. Both are exactly-once by their own writes, so a run cut short is redone.
     let jobs = {
         let roost = roost.clone();
+        let store = store_arc.clone();
+        let data_dir = cfg.data_dir.clone();
         let mut rx = rx.clone();
         let every = cfg.jobs_every;
         tokio::spawn(async move {
+            // Once per region: of the nodes on one database, the lease's holder runs them.
+            let lease = JobLease::new("scheduled-and-polls", every, &data_dir);
             loop {
-                if let Err(e) = roost.publish_due_scheduled().await {
-                    tracing::warn!(error = %e, "publishing scheduled posts failed; retried next run");
-                }
-                if let Err(e) = roost.finish_ended_polls().await {
-                    tracing::warn!(error = %e, "announcing ended polls failed; retried next run");
+                if lease.hold(store.as_ref()).await {
+                    if let Err(e) = roost.publish_due_scheduled().await {
+                        tracing::warn!(error = %e, "publishing scheduled posts failed; retried next run");
+                    }
+                    if let Err(e) = roost.finish_ended_polls().await {
+                        tracing::warn!(error = %e, "announcing ended polls failed; retried next run");
+                    }
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(every) => {}
                     _ = rx.changed() => break,
                 }
             }
+            lease.release(store.as_ref()).await;
         })
     };
     let emoji_reloader = {
@@ -354,15 +361,21 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         let roost = roost.clone();
         let mut rx = rx.clone();
         let every = cfg.purge_every;
+        let data_dir = cfg.data_dir.clone();
         tokio::spawn(async move {
+            let lease = JobLease::new("retention-purge", every, &data_dir);
             loop {
-                match roost_federation::purge::purge_expired_with(
-                    store.as_ref(),
-                    Some(blobs.as_ref()),
-                    jiff::Timestamp::now(),
-                )
-                .await
-                {
+                let purged = if lease.hold(store.as_ref()).await {
+                    roost_federation::purge::purge_expired_with(
+                        store.as_ref(),
+                        Some(blobs.as_ref()),
+                        jiff::Timestamp::now(),
+                    )
+                    .await
+                } else {
+                    Ok(Default::default())
+                };
+                match purged {
                     Ok(p) if p.items == 0 => {}
                     Ok(p) => {
                         roost.search_forget(&p.statuses);
@@ -375,6 +388,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
                     _ = rx.changed() => break,
                 }
             }
+            lease.release(store.as_ref()).await;
         })
     };
 
@@ -414,6 +428,82 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         shutdown: tx,
         task,
     })
+}
+
+/// This node's hold on one periodic job (`JobLeaseStore`). The lease outlasts a few
+/// rounds, so the holder keeps it by renewing each round, and another node takes over
+/// within those rounds if the holder stops.
+struct JobLease {
+    job: &'static str,
+    /// The node's ID, kept in its data dir: a node restarted after a crash is the same
+    /// holder and goes on at once instead of waiting out its own lease.
+    holder: String,
+    length: Duration,
+}
+
+impl JobLease {
+    fn new(job: &'static str, every: Duration, data_dir: &std::path::Path) -> JobLease {
+        JobLease {
+            job,
+            holder: node_id(data_dir),
+            length: every.saturating_mul(3).max(Duration::from_secs(1)),
+        }
+    }
+
+    /// Takes or renews the lease; false (this round is another node's) if it is held
+    /// elsewhere or the store cannot say.
+    async fn hold(&self, store: &dyn roost_core::store::Store) -> bool {
+        let now = jiff::Timestamp::now();
+        let until = jiff::SignedDuration::try_from(self.length)
+            .ok()
+            .and_then(|d| now.checked_add(d).ok())
+            .unwrap_or(jiff::Timestamp::MAX);
+        match store.take_lease(self.job, &self.holder, now, until).await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(job = self.job, error = %e, "job lease not taken; skipping this round");
+                false
+            }
+        }
+    }
+
+    /// On shutdown: another node need not wait for the lease to run out.
+    async fn release(&self, store: &dyn roost_core::store::Store) {
+        if let Err(e) = store.release_lease(self.job, &self.holder).await {
+            tracing::warn!(job = self.job, error = %e, "job lease not released; it runs out");
+        }
+    }
+}
+
+/// This node's ID among the region's nodes (`<data dir>/node-id`, made on first use).
+/// Nodes sharing a database each have a data dir of their own, so each its own ID.
+fn node_id(data_dir: &std::path::Path) -> String {
+    use std::io::Write;
+    let path = data_dir.join("node-id");
+    let read = || {
+        std::fs::read_to_string(&path)
+            .ok()
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty())
+    };
+    if let Some(id) = read() {
+        return id;
+    }
+    let id = format!("{:016x}", rand::random::<u64>());
+    // `create_new`: of two loops starting at once, the first one's ID is the node's.
+    match std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(id.as_bytes()))
+    {
+        Ok(()) => id,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read().unwrap_or(id),
+        Err(e) => {
+            tracing::warn!(error = %e, "node ID not saved; this process's ID is used until restart");
+            id
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]

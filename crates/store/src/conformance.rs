@@ -44,6 +44,10 @@ pub use media::*;
 // Custom emoji and their files.
 mod emoji;
 pub use emoji::*;
+// Several nodes of one region on one database: outbox claims, job leases, the ledger,
+// view counts.
+mod nodes;
+pub use nodes::*;
 
 /// A store under test and whatever must live as long as it (a temporary directory, a
 /// container handle...).
@@ -51,7 +55,18 @@ pub trait Fixture: Send + Sync {
     fn store(&self) -> &dyn Store;
     /// An owned handle on the same data, for code that keeps its store (the `Ledger`).
     fn shared(&self) -> Arc<dyn Store>;
+    /// Another node of the region on the same data: a store of its own (its own pool)
+    /// where the backend serves several nodes; by default another handle on this one (an
+    /// SQLite file belongs to one process, whose workers share its store).
+    fn other_node(&self) -> NodeFuture<'_> {
+        let s = self.shared();
+        Box::pin(async move { s })
+    }
 }
+
+/// What [`Fixture::other_node`] gives: opening a second store may take a connection.
+pub type NodeFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Arc<dyn Store>> + Send + 'a>>;
 
 impl<G: Send + Sync, S: Store + Clone + 'static> Fixture for (G, S) {
     fn store(&self) -> &dyn Store {
@@ -185,6 +200,10 @@ macro_rules! __conformance_list {
         $crate::__conformance_tests!(
             $mode fixture $make;
             ledger_over_store_proofs,
+            outbox_claims_once_across_nodes,
+            ledger_agrees_across_nodes,
+            job_lease_held_by_one_node,
+            views_from_two_nodes_add_up,
         );
     };
 }
@@ -3567,6 +3586,19 @@ impl LedgerStore for Leaves {
     }
     async fn leaves(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>, LedgerStoreError> {
         self.0.leaves(from, to).await
+    }
+    async fn leaf_count(&self) -> Result<u64, LedgerStoreError> {
+        self.0.leaf_count().await
+    }
+    async fn leaf_hashes_from(&self, from: u64) -> Result<Vec<Hash>, LedgerStoreError> {
+        self.0.leaf_hashes_from(from).await
+    }
+    async fn append_leaves_after(
+        &self,
+        known: u64,
+        leaves: &[(Vec<u8>, Hash)],
+    ) -> Result<roost_residency::ledger_log::Appended, LedgerStoreError> {
+        self.0.append_leaves_after(known, leaves).await
     }
 }
 

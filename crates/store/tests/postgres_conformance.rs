@@ -26,7 +26,31 @@ async fn fresh() -> Option<(TestDb, PgStore)> {
     Some((db, store))
 }
 
-roost_store::conformance_suite!(optional: fresh());
+/// The suite's fixture: one node's store, and the database to open more nodes on.
+struct Node {
+    db: TestDb,
+    store: PgStore,
+}
+
+impl roost_store::conformance::Fixture for Node {
+    fn store(&self) -> &dyn roost_core::store::Store {
+        &self.store
+    }
+    fn shared(&self) -> Arc<dyn roost_core::store::Store> {
+        Arc::new(self.store.clone())
+    }
+    /// A second node: a pool of its own on the same database.
+    fn other_node(&self) -> roost_store::conformance::NodeFuture<'_> {
+        Box::pin(async move { Arc::new(self.db.open().await) as Arc<dyn roost_core::store::Store> })
+    }
+}
+
+async fn node() -> Option<Node> {
+    let (db, store) = fresh().await?;
+    Some(Node { db, store })
+}
+
+roost_store::conformance_suite!(optional: node());
 
 fn account(g: &IdGen, name: &str) -> NewAccount {
     NewAccount {

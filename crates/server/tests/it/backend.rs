@@ -249,26 +249,6 @@ fn pg_params(vals: &[Val]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
         .collect()
 }
 
-/// A new, empty PostgreSQL database for a test that needs one whatever the backend of
-/// the others; `None` (having said SKIPPED) when no server answers, except under CI.
-pub async fn fresh_postgres() -> Option<String> {
-    let url = server_url();
-    if tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .is_err()
-    {
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-        assert!(!ci, "CI is set and there is no PostgreSQL at {url}");
-        println!("SKIPPED: no PostgreSQL at {url}");
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    match database_for_any(&dir.path().join("marker")).await {
-        Database::Postgres { url, .. } => Some(url),
-        Database::Sqlite => unreachable!("a PostgreSQL database was asked for"),
-    }
-}
-
 /// The HTTP test groups the PostgreSQL backend must pass as SQLite does, run again by this
 /// test in a child process of this same binary with `ROOST_TEST_BACKEND=postgres`, so that
 /// the one test command covers both backends. (Test names match by substring:

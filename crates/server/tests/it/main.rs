@@ -18,6 +18,7 @@ mod media;
 mod migrate_store;
 mod moderation;
 mod nodes;
+mod nodes_jobs;
 mod notifications;
 mod oauth;
 mod organise_lists;

@@ -69,7 +69,7 @@ fn strip(v: &mut Value, key: &str) {
 
 #[tokio::test]
 async fn a_region_moves_from_sqlite_to_postgres_without_losing_a_row() {
-    let Some(url) = crate::backend::fresh_postgres().await else {
+    let Some(url) = crate::backend::own_database().await else {
         return;
     };
     let s = TestServer::start_with(|c| c.database = Database::Sqlite).await;

@@ -4,7 +4,7 @@
 use super::accounts::{account_from_row, ACCOUNT_COLS};
 use super::{backend, exec, get, ms, opt_ts, row, rows, scalar, ts, PgStore};
 use super::{pg_read, pg_write, Db};
-pub(crate) use crate::sqlite::federation::{class_of, handle_key, OUTBOX_COLS};
+pub(crate) use crate::sqlite::federation::{class_of, handle_key, OUTBOX_COLS, OUTBOX_DUE};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{Account, ForeignRecord, OutboxItem, OutboxState};
@@ -154,22 +154,51 @@ impl FederationStore for PgStore {
     async fn due_outbox(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<OutboxItem>> {
         pg_read!(self, c, {
             rows(
-                    c,
-                    &format!(
-                        "SELECT {OUTBOX_COLS} FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 \
+                c,
+                &format!(
+                    "SELECT {OUTBOX_COLS} FROM outbox WHERE {OUTBOX_DUE} \
                          ORDER BY next_attempt_at, id LIMIT $2"
-                    ),
-                    &[&ms(now), &(limit as i64)],
-                    outbox_from_row,
-                ).await
+                ),
+                &[&ms(now), &(limit as i64)],
+                outbox_from_row,
+            )
+            .await
         })
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxItem>> {
+        // Rows another node's claim has locked are skipped, not waited for; a row whose
+        // lease that claim set is then no longer due (the condition is checked again on
+        // the locked row), so no row goes to two nodes.
+        let mut items = pg_write!(self, c, {
+            rows(
+                c,
+                &format!(
+                    "UPDATE outbox SET claimed_until = $3 WHERE id IN ( \
+                       SELECT id FROM outbox WHERE {OUTBOX_DUE} \
+                       ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+                     RETURNING {OUTBOX_COLS}"
+                ),
+                &[&ms(now), &(limit as i64), &ms(lease_until)],
+                outbox_from_row,
+            )
+            .await
+        })?;
+        items.sort_by_key(|i| (i.next_attempt_at, i.id));
+        Ok(items)
     }
 
     async fn next_outbox_due(&self) -> StoreResult<Option<Timestamp>> {
         pg_read!(self, c, {
             let t: Option<i64> = scalar::<Option<i64>>(
                 c,
-                "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'",
+                "SELECT MIN(GREATEST(next_attempt_at, COALESCE(claimed_until, 0))) \
+                 FROM outbox WHERE state = 'pending'",
                 &[],
             )
             .await?
@@ -184,7 +213,7 @@ impl FederationStore for PgStore {
             exec(
                 c,
                 "UPDATE outbox SET state = $2, attempts = $3, next_attempt_at = $4, \
-                       last_error = $5, ledger_index = $6 WHERE id = $1",
+                       last_error = $5, ledger_index = $6, claimed_until = NULL WHERE id = $1",
                 &[
                     &i.id.0,
                     &i.state.as_str(),

@@ -3,24 +3,47 @@
 //! Several roost nodes may append to one region's ledger: each append takes a
 //! transaction-scoped advisory lock first, so appends are serialised across processes and
 //! the next index is read under the lock (the primary key on `idx` would turn a race into
-//! a failure, never into a gap or a fork). The in-memory `Ledger` of each node still needs
-//! telling about leaves another node appended; that is the multi-node work, not this file.
+//! a failure, never into a gap or a fork). Under the same lock an append first reads the
+//! hashes of leaves other nodes appended since its caller's size (`append_leaves_after`),
+//! so each node's in-memory tree extends from what the database holds.
 
 use super::{backend, exec, get, rows, scalar, PgStore};
 use super::{pg_read, pg_write, Db};
 use crate::sqlite::ledger::err;
 use async_trait::async_trait;
-use roost_residency::ledger_log::{LedgerStore, LedgerStoreError};
+use roost_residency::ledger_log::{hashes_in_order, Appended, LedgerStore, LedgerStoreError};
 use roost_residency::{Hash, LedgerEntry};
 
 /// The advisory lock key appends hold (any constant; "roost-lg" in ASCII).
 const LEDGER_LOCK: i64 = 0x726f_6f73_742d_6c67;
 
+async fn hashes_from(
+    c: &impl Db,
+    from: u64,
+) -> roost_core::store::StoreResult<Vec<(i64, Vec<u8>)>> {
+    let from = i64::try_from(from).unwrap_or(i64::MAX);
+    rows(
+        c,
+        "SELECT idx, hash FROM ledger_leaves WHERE idx >= $1 ORDER BY idx",
+        &[&from],
+        |r| Ok((get(r, "idx")?, get(r, "hash")?)),
+    )
+    .await
+}
+
 #[async_trait]
 impl LedgerStore for PgStore {
     async fn append_leaves(&self, leaves: &[(Vec<u8>, Hash)]) -> Result<u64, LedgerStoreError> {
+        Ok(self.append_leaves_after(u64::MAX, leaves).await?.first)
+    }
+
+    async fn append_leaves_after(
+        &self,
+        known: u64,
+        leaves: &[(Vec<u8>, Hash)],
+    ) -> Result<Appended, LedgerStoreError> {
         let leaves = leaves.to_vec();
-        let first = pg_write!(self, c, {
+        let (missed, first) = pg_write!(self, c, {
             exec(c, "SELECT pg_advisory_xact_lock($1)", &[&LEDGER_LOCK])
                 .await
                 .map_err(backend)?;
@@ -31,6 +54,12 @@ impl LedgerStore for PgStore {
             )
             .await?
             .unwrap_or(0);
+            // What other nodes appended since the caller last knew, under the same lock.
+            let missed = if known < first as u64 {
+                hashes_from(c, known).await?
+            } else {
+                Vec::new()
+            };
             for (i, (leaf, hash)) in leaves.iter().enumerate() {
                 // The subject is copied out for "where is my data" lookups.
                 let subject: Option<i64> = LedgerEntry::from_leaf_bytes(leaf)
@@ -50,10 +79,32 @@ impl LedgerStore for PgStore {
                 .await
                 .map_err(backend)?;
             }
-            Ok(first)
+            Ok((missed, first))
         })
         .map_err(err)?;
-        Ok(first as u64)
+        Ok(Appended {
+            missed: hashes_in_order(known.min(first as u64), missed)?,
+            first: first as u64,
+        })
+    }
+
+    async fn leaf_count(&self) -> Result<u64, LedgerStoreError> {
+        let n: i64 = pg_read!(self, c, {
+            scalar(
+                c,
+                "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves",
+                &[],
+            )
+            .await
+        })
+        .map_err(err)?
+        .unwrap_or(0);
+        Ok(n as u64)
+    }
+
+    async fn leaf_hashes_from(&self, from: u64) -> Result<Vec<Hash>, LedgerStoreError> {
+        let rows = pg_read!(self, c, hashes_from(c, from).await).map_err(err)?;
+        hashes_in_order(from, rows)
     }
 
     async fn leaf_hashes(&self) -> Result<Vec<Hash>, LedgerStoreError> {

@@ -53,6 +53,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "custom_emoji",
         include_str!("../../migrations/postgres/0009_custom_emoji.sql"),
     ),
+    (
+        10,
+        "outbox_claims",
+        include_str!("../../migrations/postgres/0010_outbox_claims.sql"),
+    ),
+    (
+        11,
+        "job_leases",
+        include_str!("../../migrations/postgres/0011_job_leases.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold (any constant; "roost-mg" in ASCII).

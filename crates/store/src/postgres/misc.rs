@@ -6,7 +6,7 @@ use crate::sql::{Sql, ID_CHUNK};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{Marker, ViewCount};
-use roost_core::store::{MarkerStore, StoreError, StoreResult, ViewStore};
+use roost_core::store::{JobLeaseStore, MarkerStore, StoreError, StoreResult, ViewStore};
 use roost_core::Id;
 use tokio_postgres::Row;
 
@@ -76,7 +76,10 @@ impl ViewStore for PgStore {
         if batch.is_empty() {
             return Ok(());
         }
-        let batch = batch.to_vec();
+        let mut batch = batch.to_vec();
+        // Rows locked in one order by every node: two nodes flushing overlapping batches
+        // at once wait for each other instead of deadlocking (which fails one flush).
+        batch.sort_by_key(|&(status, day, _)| (status, day));
         pg_write!(self, c, {
             for &(status, day, count) in &batch {
                 // The stored day only moves forward: a newer day restarts its count, an
@@ -144,4 +147,43 @@ pub(crate) async fn views_in(
         );
     }
     Ok(out)
+}
+
+#[async_trait]
+impl JobLeaseStore for PgStore {
+    async fn take_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<bool> {
+        let (job, holder) = (job.to_owned(), holder.to_owned());
+        // One statement: two nodes inserting at once meet on the key, and the second
+        // sees the first's lease in its WHERE.
+        pg_write!(self, c, {
+            let got = rows(
+                c,
+                crate::sqlite::misc::TAKE_LEASE,
+                &[&job, &holder, &ms(now), &ms(until)],
+                |r| get::<String>(r, "holder"),
+            )
+            .await?;
+            Ok(!got.is_empty())
+        })
+    }
+
+    async fn release_lease(&self, job: &str, holder: &str) -> StoreResult<()> {
+        let (job, holder) = (job.to_owned(), holder.to_owned());
+        pg_write!(self, c, {
+            exec(
+                c,
+                "DELETE FROM job_leases WHERE job = $1 AND holder = $2",
+                &[&job, &holder],
+            )
+            .await
+            .map_err(backend)?;
+            Ok(())
+        })
+    }
 }

@@ -23,6 +23,10 @@ pub(crate) const OUTBOX_COLS: &str =
     "id, destination, class, subject, object, purpose, body, created_at, \
     next_attempt_at, attempts, state, last_error, ledger_index";
 
+/// A pending row that is due (`$1` = now) and not leased to a worker past now.
+pub(crate) const OUTBOX_DUE: &str = "state = 'pending' AND next_attempt_at <= $1 \
+    AND (claimed_until IS NULL OR claimed_until <= $1)";
+
 pub(crate) fn class_of(s: &str) -> StoreResult<DataClass> {
     DataClass::parse(s).ok_or_else(|| corrupt(format!("data class {s}")))
 }
@@ -182,7 +186,7 @@ impl FederationStore for SqliteStore {
                 rows(
                     c,
                     &format!(
-                        "SELECT {OUTBOX_COLS} FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 \
+                        "SELECT {OUTBOX_COLS} FROM outbox WHERE {OUTBOX_DUE} \
                          ORDER BY next_attempt_at, id LIMIT $2"
                     ),
                     &[&ms(now), &(limit as i64)],
@@ -192,12 +196,41 @@ impl FederationStore for SqliteStore {
             .await
     }
 
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxItem>> {
+        // On the writer: the select and the lease are one step, so no two claims
+        // (of this process's workers) get the same row.
+        let mut items = self
+            .db
+            .write(move |c| {
+                rows(
+                    c,
+                    &format!(
+                        "UPDATE outbox SET claimed_until = $3 WHERE id IN ( \
+                           SELECT id FROM outbox WHERE {OUTBOX_DUE} \
+                           ORDER BY next_attempt_at, id LIMIT $2) \
+                         RETURNING {OUTBOX_COLS}"
+                    ),
+                    &[&ms(now), &(limit as i64), &ms(lease_until)],
+                    outbox_from_row,
+                )
+            })
+            .await?;
+        items.sort_by_key(|i| (i.next_attempt_at, i.id));
+        Ok(items)
+    }
+
     async fn next_outbox_due(&self) -> StoreResult<Option<Timestamp>> {
         self.db
             .read(move |c| {
                 let t: Option<i64> = scalar::<Option<i64>>(
                     c,
-                    "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'",
+                    "SELECT MIN(MAX(next_attempt_at, COALESCE(claimed_until, 0))) \
+                     FROM outbox WHERE state = 'pending'",
                     &[],
                 )?
                 .flatten();
@@ -213,7 +246,7 @@ impl FederationStore for SqliteStore {
                 exec(
                     c,
                     "UPDATE outbox SET state = $2, attempts = $3, next_attempt_at = $4, \
-                       last_error = $5, ledger_index = $6 WHERE id = $1",
+                       last_error = $5, ledger_index = $6, claimed_until = NULL WHERE id = $1",
                     &[
                         &i.id.0,
                         &i.state.as_str(),

@@ -3,23 +3,51 @@
 use super::{backend, exec, get, rows, scalar, SqliteStore};
 use async_trait::async_trait;
 use roost_core::store::StoreError;
-use roost_residency::ledger_log::{LedgerStore, LedgerStoreError};
+use roost_residency::ledger_log::{hashes_in_order, Appended, LedgerStore, LedgerStoreError};
 use roost_residency::{Hash, LedgerEntry};
 
 pub(crate) fn err(e: StoreError) -> LedgerStoreError {
     LedgerStoreError::backend(e)
 }
 
+fn hashes_from(
+    c: &rusqlite::Connection,
+    from: u64,
+) -> roost_core::store::StoreResult<Vec<(i64, Vec<u8>)>> {
+    let from = i64::try_from(from).unwrap_or(i64::MAX);
+    rows(
+        c,
+        "SELECT idx, hash FROM ledger_leaves WHERE idx >= $1 ORDER BY idx",
+        &[&from],
+        |r| Ok((get(r, "idx")?, get(r, "hash")?)),
+    )
+}
+
 #[async_trait]
 impl LedgerStore for SqliteStore {
     async fn append_leaves(&self, leaves: &[(Vec<u8>, Hash)]) -> Result<u64, LedgerStoreError> {
+        Ok(self.append_leaves_after(u64::MAX, leaves).await?.first)
+    }
+
+    async fn append_leaves_after(
+        &self,
+        known: u64,
+        leaves: &[(Vec<u8>, Hash)],
+    ) -> Result<Appended, LedgerStoreError> {
         let leaves = leaves.to_vec();
-        let first = self
+        // One writer job: no other append (of any `Ledger` on this store) lands between
+        // the read and the insert.
+        let (missed, first) = self
             .db
             .write(move |c| {
                 let first: i64 =
                     scalar(c, "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves", &[])?
                         .unwrap_or(0);
+                let missed = if known < first as u64 {
+                    hashes_from(c, known)?
+                } else {
+                    Vec::new()
+                };
                 for (i, (leaf, hash)) in leaves.iter().enumerate() {
                     // The subject is copied out for "where is my data" lookups.
                     let subject: Option<i64> = LedgerEntry::from_leaf_bytes(leaf)
@@ -33,11 +61,39 @@ impl LedgerStore for SqliteStore {
                     )
                     .map_err(backend)?;
                 }
-                Ok(first)
+                Ok((missed, first))
             })
             .await
             .map_err(err)?;
-        Ok(first as u64)
+        Ok(Appended {
+            missed: hashes_in_order(known.min(first as u64), missed)?,
+            first: first as u64,
+        })
+    }
+
+    async fn leaf_count(&self) -> Result<u64, LedgerStoreError> {
+        let n: i64 = self
+            .db
+            .read(|c| {
+                scalar(
+                    c,
+                    "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves",
+                    &[],
+                )
+            })
+            .await
+            .map_err(err)?
+            .unwrap_or(0);
+        Ok(n as u64)
+    }
+
+    async fn leaf_hashes_from(&self, from: u64) -> Result<Vec<Hash>, LedgerStoreError> {
+        let rows = self
+            .db
+            .read(move |c| hashes_from(c, from))
+            .await
+            .map_err(err)?;
+        hashes_in_order(from, rows)
     }
 
     async fn leaf_hashes(&self) -> Result<Vec<Hash>, LedgerStoreError> {

@@ -55,6 +55,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "custom_emoji",
         include_str!("../../migrations/sqlite/0009_custom_emoji.sql"),
     ),
+    (
+        10,
+        "outbox_claims",
+        include_str!("../../migrations/sqlite/0010_outbox_claims.sql"),
+    ),
+    (
+        11,
+        "job_leases",
+        include_str!("../../migrations/sqlite/0011_job_leases.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

@@ -5,7 +5,7 @@ use crate::sql::{Sql, ID_CHUNK};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{Marker, ViewCount};
-use roost_core::store::{MarkerStore, StoreError, StoreResult, ViewStore};
+use roost_core::store::{JobLeaseStore, MarkerStore, StoreError, StoreResult, ViewStore};
 use roost_core::Id;
 use rusqlite::Connection;
 
@@ -142,6 +142,50 @@ pub(crate) fn views_in(c: &Connection, ids: &[Id], day: i32) -> StoreResult<Vec<
         })?);
     }
     Ok(out)
+}
+
+/// Taken when free, expired or already the holder's; nothing is returned when another
+/// holder's lease is still running.
+pub(crate) const TAKE_LEASE: &str =
+    "INSERT INTO job_leases (job, holder, held_until) VALUES ($1, $2, $4) \
+     ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until \
+     WHERE job_leases.held_until <= $3 OR job_leases.holder = excluded.holder \
+     RETURNING holder";
+
+#[async_trait]
+impl JobLeaseStore for SqliteStore {
+    async fn take_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<bool> {
+        let (job, holder) = (job.to_owned(), holder.to_owned());
+        self.db
+            .write(move |c| {
+                let got = rows(c, TAKE_LEASE, &[&job, &holder, &ms(now), &ms(until)], |r| {
+                    get::<String>(r, "holder")
+                })?;
+                Ok(!got.is_empty())
+            })
+            .await
+    }
+
+    async fn release_lease(&self, job: &str, holder: &str) -> StoreResult<()> {
+        let (job, holder) = (job.to_owned(), holder.to_owned());
+        self.db
+            .write(move |c| {
+                exec(
+                    c,
+                    "DELETE FROM job_leases WHERE job = $1 AND holder = $2",
+                    &[&job, &holder],
+                )
+                .map_err(backend)?;
+                Ok(())
+            })
+            .await
+    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub(crate) mod ledger;
 pub(crate) mod lists;
 pub(crate) mod media;
 mod migrate;
-mod misc;
+pub(crate) mod misc;
 pub(crate) mod moderation;
 pub(crate) mod notifications;
 pub(crate) mod polls;
