@@ -298,15 +298,18 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
     };
     // Scheduled posts and ended polls: at start (what fell due while down), then on a
     // timer. Both are exactly-once by their own writes, so a run cut short is redone.
+    // Decided once, before the loops start: two loops each making the file could take
+    // different IDs.
+    let node = node_id(&cfg.data_dir);
     let jobs = {
         let roost = roost.clone();
         let store = store_arc.clone();
-        let data_dir = cfg.data_dir.clone();
+        let node = node.clone();
         let mut rx = rx.clone();
         let every = cfg.jobs_every;
         tokio::spawn(async move {
             // Once per region: of the nodes on one database, the lease's holder runs them.
-            let lease = JobLease::new("scheduled-and-polls", every, &data_dir);
+            let lease = JobLease::new("scheduled-and-polls", every, node);
             loop {
                 if lease.hold(store.as_ref()).await {
                     if let Err(e) = roost.publish_due_scheduled().await {
@@ -361,9 +364,8 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         let roost = roost.clone();
         let mut rx = rx.clone();
         let every = cfg.purge_every;
-        let data_dir = cfg.data_dir.clone();
         tokio::spawn(async move {
-            let lease = JobLease::new("retention-purge", every, &data_dir);
+            let lease = JobLease::new("retention-purge", every, node);
             loop {
                 let purged = if lease.hold(store.as_ref()).await {
                     roost_federation::purge::purge_expired_with(
@@ -442,10 +444,10 @@ struct JobLease {
 }
 
 impl JobLease {
-    fn new(job: &'static str, every: Duration, data_dir: &std::path::Path) -> JobLease {
+    fn new(job: &'static str, every: Duration, holder: String) -> JobLease {
         JobLease {
             job,
-            holder: node_id(data_dir),
+            holder,
             length: every.saturating_mul(3).max(Duration::from_secs(1)),
         }
     }

