@@ -220,3 +220,7 @@ pub(crate) fn visible_with_reblog(s: &str, viewer: &str) -> String {
          WHERE vt.id = {s}.reblog_of_id AND {target})))"
     )
 }
+
+/// The ledger's size: one past its last leaf's index (leaves are numbered from 0 with no
+/// gaps), 0 when empty. Both backends' appends and size checks read it.
+pub(crate) const LEDGER_SIZE: &str = "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves";

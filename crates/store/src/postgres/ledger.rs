@@ -47,13 +47,7 @@ impl LedgerStore for PgStore {
             exec(c, "SELECT pg_advisory_xact_lock($1)", &[&LEDGER_LOCK])
                 .await
                 .map_err(backend)?;
-            let first: i64 = scalar(
-                c,
-                "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves",
-                &[],
-            )
-            .await?
-            .unwrap_or(0);
+            let first: i64 = scalar(c, crate::sql::LEDGER_SIZE, &[]).await?.unwrap_or(0);
             // What other nodes appended since the caller last knew, under the same lock.
             let missed = if known < first as u64 {
                 hashes_from(c, known).await?
@@ -89,16 +83,9 @@ impl LedgerStore for PgStore {
     }
 
     async fn leaf_count(&self) -> Result<u64, LedgerStoreError> {
-        let n: i64 = pg_read!(self, c, {
-            scalar(
-                c,
-                "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves",
-                &[],
-            )
-            .await
-        })
-        .map_err(err)?
-        .unwrap_or(0);
+        let n: i64 = pg_read!(self, c, scalar(c, crate::sql::LEDGER_SIZE, &[]).await)
+            .map_err(err)?
+            .unwrap_or(0);
         Ok(n as u64)
     }
 

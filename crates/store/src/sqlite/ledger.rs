@@ -41,7 +41,7 @@ impl LedgerStore for SqliteStore {
             .db
             .write(move |c| {
                 let first: i64 =
-                    scalar(c, "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves", &[])?
+                    scalar(c, crate::sql::LEDGER_SIZE, &[])?
                         .unwrap_or(0);
                 let missed = if known < first as u64 {
                     hashes_from(c, known)?
@@ -74,13 +74,7 @@ impl LedgerStore for SqliteStore {
     async fn leaf_count(&self) -> Result<u64, LedgerStoreError> {
         let n: i64 = self
             .db
-            .read(|c| {
-                scalar(
-                    c,
-                    "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves",
-                    &[],
-                )
-            })
+            .read(|c| scalar(c, crate::sql::LEDGER_SIZE, &[]))
             .await
             .map_err(err)?
             .unwrap_or(0);
