@@ -60,6 +60,7 @@ impl ApiError {
             // Mastodon has no residency errors; 403 with the rule named is the closest.
             A::Core(C::PolicyDenied(m)) => (StatusCode::FORBIDDEN, m.clone()),
             A::Core(C::Unavailable(m)) => (StatusCode::BAD_GATEWAY, m.clone()),
+            A::Core(C::NotNow(m)) => (StatusCode::SERVICE_UNAVAILABLE, m.clone()),
             A::Core(C::TooLarge(m)) => (StatusCode::PAYLOAD_TOO_LARGE, m.clone()),
             A::Core(C::Store(_)) | A::Core(C::Internal(_)) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -22,6 +22,10 @@ pub enum CoreError {
     /// Another region could not be reached or answered badly.
     #[error("{0}")]
     Unavailable(String),
+    /// This node cannot serve the request for now (it holds no node number); another node
+    /// of the region, or this one in a moment, can (503).
+    #[error("{0}")]
+    NotNow(String),
     /// The request is well-formed but clashes with current state.
     #[error("{0}")]
     Conflict(String),

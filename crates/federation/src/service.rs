@@ -115,7 +115,7 @@ impl Federation {
     pub fn new(
         gate: Arc<Gate>,
         store: Arc<dyn Store>,
-        region_number: u16,
+        ids: IdGen,
         public_key_pem: String,
         transit_ttl: Duration,
     ) -> Federation {
@@ -146,7 +146,9 @@ impl Federation {
             base,
             public_key_pem,
             // Outbox and activity IDs are only unique among themselves.
-            ids: IdGen::new(region_number),
+            // Outbox and activity IDs are only unique among themselves (and, on a
+            // region of several nodes, carry this node's number).
+            ids,
             outbox_wake: Arc::new(Notify::new()),
             cache: Mutex::new(TransitCache {
                 entries: HashMap::new(),
@@ -206,8 +208,15 @@ impl Federation {
         }
     }
 
-    fn fresh_activity_id(&self) -> String {
-        ap::activity_uri(&self.base, self.ids.next())
+    /// An ID for an outbox row or an activity; fails on a node holding no node number.
+    fn mint(&self) -> CoreResult<Id> {
+        self.ids
+            .next()
+            .map_err(|e| CoreError::NotNow(e.to_string()))
+    }
+
+    fn fresh_activity_id(&self) -> CoreResult<String> {
+        Ok(ap::activity_uri(&self.base, self.mint()?))
     }
 
     fn item(
@@ -218,10 +227,10 @@ impl Federation {
         object: String,
         purpose: &str,
         body: &impl Serialize,
-    ) -> OutboxItem {
+    ) -> CoreResult<OutboxItem> {
         let now = Timestamp::now();
-        OutboxItem {
-            id: self.ids.next(),
+        Ok(OutboxItem {
+            id: self.mint()?,
             destination: destination.to_string(),
             class,
             subject,
@@ -234,7 +243,7 @@ impl Federation {
             state: OutboxState::Pending,
             last_error: None,
             ledger_index: None,
-        }
+        })
     }
 
     pub(crate) async fn account(&self, id: Id) -> CoreResult<Account> {
@@ -348,7 +357,7 @@ impl Federation {
         object: &str,
         purpose: &str,
         body: &Activity,
-    ) -> Vec<OutboxItem> {
+    ) -> CoreResult<Vec<OutboxItem>> {
         dests
             .iter()
             .filter(|d| self.gate.decide(d, class).persist())
@@ -438,7 +447,7 @@ impl Federation {
                 format!("status:{}", s.id),
                 "deliver Create (backfill)",
                 &act,
-            ));
+            )?);
         }
         Ok(items)
     }
@@ -456,11 +465,11 @@ impl Federation {
                     "object": ap::actor_uri(&self.base_of(&t.home_region), target),
                 });
                 let act = if undo {
-                    self.activity("Undo", self.fresh_activity_id(), &f, follow)
+                    self.activity("Undo", self.fresh_activity_id()?, &f, follow)
                 } else {
                     let mut a = self.activity(
                         "Follow",
-                        self.fresh_activity_id(),
+                        self.fresh_activity_id()?,
                         &f,
                         follow["object"].clone(),
                     );
@@ -479,7 +488,7 @@ impl Federation {
                     format!("follow:{follower}:{target}"),
                     purpose,
                     &act,
-                )]
+                )?]
             }
             Outbound::AcceptFollow { follower, target }
             | Outbound::RejectFollow { follower, target } => {
@@ -492,7 +501,7 @@ impl Federation {
                     "object": ap::actor_uri(&self.base, target),
                 });
                 let kind = if accept { "Accept" } else { "Reject" };
-                let act = self.activity(kind, self.fresh_activity_id(), &t, follow);
+                let act = self.activity(kind, self.fresh_activity_id()?, &t, follow);
                 let mut items = vec![self.item(
                     &f.home_region,
                     DataClass::SocialGraph,
@@ -500,7 +509,7 @@ impl Federation {
                     format!("follow:{follower}:{target}"),
                     &format!("deliver {kind}"),
                     &act,
-                )];
+                )?];
                 if accept {
                     items.extend(self.backfill(&t, follower, &f.home_region).await?);
                 }
@@ -534,18 +543,18 @@ impl Federation {
                     if s.visibility == Visibility::Private {
                         act.to = vec![ap::followers_uri(&self.base, author.id)];
                     }
-                    return Ok(self.fan(
+                    return self.fan(
                         &dests,
                         DataClass::Engagement,
                         author.id,
                         &format!("status:{}", s.id),
                         "deliver Announce",
                         &act,
-                    ));
+                    );
                 }
                 let note = self.note_for(&s, &author, None).await?;
                 let (kind, id) = if update {
-                    ("Update", self.fresh_activity_id())
+                    ("Update", self.fresh_activity_id()?)
                 } else {
                     ("Create", format!("{}/activity", note.id))
                 };
@@ -557,7 +566,7 @@ impl Federation {
                     &format!("status:{}", s.id),
                     &format!("deliver {kind}"),
                     &act,
-                )
+                )?
             }
             Outbound::Deleted { status, mentions } => {
                 let author = self.account(status.account_id).await?;
@@ -575,11 +584,11 @@ impl Federation {
                         "actor": ap::actor_uri(&self.base, author.id),
                         "object": ap::note_uri(&self.base_of(&home), orig),
                     });
-                    self.activity("Undo", self.fresh_activity_id(), &author, announce)
+                    self.activity("Undo", self.fresh_activity_id()?, &author, announce)
                 } else {
                     self.activity(
                         "Delete",
-                        self.fresh_activity_id(),
+                        self.fresh_activity_id()?,
                         &author,
                         serde_json::json!(ap::note_uri(&self.base, status.id)),
                     )
@@ -591,7 +600,7 @@ impl Federation {
                     &format!("status:{}", status.id),
                     "deliver Delete",
                     &act,
-                )
+                )?
             }
             Outbound::Favourited { account, status }
             | Outbound::Unfavourited { account, status } => {
@@ -607,9 +616,14 @@ impl Federation {
                     "object": ap::note_uri(&self.base_of(&home), status),
                 });
                 let act = if undo {
-                    self.activity("Undo", self.fresh_activity_id(), &a, like)
+                    self.activity("Undo", self.fresh_activity_id()?, &a, like)
                 } else {
-                    self.activity("Like", self.fresh_activity_id(), &a, like["object"].clone())
+                    self.activity(
+                        "Like",
+                        self.fresh_activity_id()?,
+                        &a,
+                        like["object"].clone(),
+                    )
                 };
                 let dests = BTreeSet::from([home]);
                 self.fan(
@@ -623,7 +637,7 @@ impl Federation {
                         "deliver Like"
                     },
                     &act,
-                )
+                )?
             }
             Outbound::Voted {
                 account,
@@ -636,7 +650,7 @@ impl Federation {
                 let a = self.account(account).await?;
                 let mut act = self.activity(
                     "roost:Vote",
-                    self.fresh_activity_id(),
+                    self.fresh_activity_id()?,
                     &a,
                     serde_json::json!(ap::note_uri(&self.base_of(&home), status)),
                 );
@@ -649,7 +663,7 @@ impl Federation {
                     &format!("vote:{account}:{status}"),
                     "deliver Vote",
                     &act,
-                )
+                )?
             }
             Outbound::ProfileUpdated { account } => {
                 let a = self.account(account).await?;
@@ -663,7 +677,7 @@ impl Federation {
                 actor.indexable = Some(self.store.indexable(account).await?);
                 let act = self.activity(
                     "Update",
-                    self.fresh_activity_id(),
+                    self.fresh_activity_id()?,
                     &a,
                     serde_json::to_value(&actor).unwrap_or_default(),
                 );
@@ -674,7 +688,7 @@ impl Federation {
                     &format!("account:{account}"),
                     "deliver Update Person",
                     &act,
-                )
+                )?
             }
             Outbound::Block { account, target } | Outbound::UndoBlock { account, target } => {
                 let undo = matches!(event, Outbound::UndoBlock { .. });
@@ -695,11 +709,11 @@ impl Federation {
                     "object": ap::actor_uri(&self.base_of(&t.home_region), target),
                 });
                 let act = if undo {
-                    self.activity("Undo", self.fresh_activity_id(), &a, block)
+                    self.activity("Undo", self.fresh_activity_id()?, &a, block)
                 } else {
                     self.activity(
                         "Block",
-                        self.fresh_activity_id(),
+                        self.fresh_activity_id()?,
                         &a,
                         block["object"].clone(),
                     )
@@ -715,13 +729,13 @@ impl Federation {
                         "deliver Block"
                     },
                     &act,
-                )]
+                )?]
             }
             Outbound::Views { region, counts } => {
                 if !self.gate.decide(&region, DataClass::Aggregate).allowed() {
                     return Ok(Vec::new());
                 }
-                let n = self.ids.next();
+                let n = self.mint()?;
                 let body = serde_json::json!({
                     "@context": ap::AS_CONTEXT,
                     "id": ap::activity_uri(&self.base, n),
@@ -738,7 +752,7 @@ impl Federation {
                     format!("views:{n}"),
                     "deliver view counts",
                     &body,
-                )]
+                )?]
             }
             Outbound::Suspended { account } | Outbound::Unsuspended { account } => {
                 let lift = matches!(event, Outbound::Unsuspended { .. });
@@ -762,7 +776,7 @@ impl Federation {
                 };
                 let act = self.activity(
                     kind,
-                    self.fresh_activity_id(),
+                    self.fresh_activity_id()?,
                     &a,
                     serde_json::json!(ap::actor_uri(&self.base, account)),
                 );
@@ -773,7 +787,7 @@ impl Federation {
                     &format!("suspension:{account}"),
                     &format!("deliver {kind}"),
                     &act,
-                )
+                )?
             }
             Outbound::ReportForwarded {
                 report,
@@ -818,7 +832,7 @@ impl Federation {
                     format!("report:{report}"),
                     "forward report",
                     &body,
-                )]
+                )?]
             }
         })
     }

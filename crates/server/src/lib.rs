@@ -13,7 +13,7 @@ pub mod serve;
 
 use config::Config;
 use roost_api::AppState;
-use roost_core::{Roost, RoostConfig};
+use roost_core::{IdGen, Roost, RoostConfig};
 use roost_federation::{FedState, Federation, Gate, OutboxSettings};
 use roost_residency::{Cluster, Ledger, PublicKey};
 use roost_store::{PgOptions, PgStore, RegionStore, SqliteOptions, SqliteStore};
@@ -41,6 +41,8 @@ pub enum StartError {
     Media(#[source] roost_core::media::BlobError),
     #[error("this region's key ({key_id}) is not listed for region {region} in the cluster file")]
     KeyNotInCluster { region: String, key_id: String },
+    #[error("all {0} node numbers of this region are held by running nodes")]
+    NoNodeNumber(u16),
 }
 
 /// Opens the region's store: the SQLite file in its data dir (creating both on first
@@ -208,17 +210,26 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         cfg.peer_timeout,
         cfg.inter_region_delay,
     ));
+    let (tx, rx) = watch::channel(false);
+    // Decided once, before the loops that use it start: two loops each making the file
+    // could take different IDs.
+    let node = node_id(&cfg.data_dir);
+    let number = nodes::take_node_number(&store, &node, rx.clone()).await?;
+    let fed_ids = match &number {
+        Some(n) => IdGen::on_node(cfg.region_number, n.clone()),
+        None => IdGen::new(cfg.region_number),
+    };
     let fed = Arc::new(Federation::new(
         gate,
         store_arc.clone(),
-        cfg.region_number,
+        fed_ids,
         keys.public_pem(),
         cfg.transit_cache,
     ));
     let media = media_ports(&cfg, &keys).await?;
     let blobs = media.blobs.clone();
     let roost = Roost::new(store_arc.clone(), rcfg, fed.clone()).with_media(media);
-    let roost = Arc::new(nodes::join(roost, &store, &cfg, &keys).await?);
+    let roost = Arc::new(nodes::join(roost, &store, &cfg, &keys, number).await?);
     // Served from memory: loaded before the first request, then every EMOJI_RELOAD (an
     // admin command run in another process changes only the store).
     if let Err(e) = roost.reload_emojis().await {
@@ -278,7 +289,6 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         .layer(tower_http::cors::CorsLayer::permissive());
     // Trailing slashes are trimmed before routing, so `/api/v1/instance/` works too.
     let app = NormalizePathLayer::trim_trailing_slash().layer(app);
-    let (tx, rx) = watch::channel(false);
 
     let flusher = {
         let roost = roost.clone();
@@ -298,9 +308,6 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
     };
     // Scheduled posts and ended polls: at start (what fell due while down), then on a
     // timer. Both are exactly-once by their own writes, so a run cut short is redone.
-    // Decided once, before the loops start: two loops each making the file could take
-    // different IDs.
-    let node = node_id(&cfg.data_dir);
     let jobs = {
         let roost = roost.clone();
         let store = store_arc.clone();

@@ -277,12 +277,12 @@ struct W<'a> {
 impl<'a> W<'a> {
     fn new(s: &'a dyn Store) -> W<'a> {
         let g = IdGen::new(1);
-        let tag = format!("{}", g.next().0);
+        let tag = format!("{}", g.next().unwrap().0);
         W { s, g, tag }
     }
 
     fn id(&self) -> Id {
-        self.g.next()
+        self.g.next().unwrap()
     }
 
     /// A name unique to this test.

@@ -30,7 +30,7 @@ roost_store::conformance_suite!(fresh());
 
 fn account(g: &IdGen, name: &str) -> NewAccount {
     NewAccount {
-        id: g.next(),
+        id: g.next().unwrap(),
         username: name.into(),
         home_region: "in".into(),
         display_name: name.into(),
@@ -40,7 +40,7 @@ fn account(g: &IdGen, name: &str) -> NewAccount {
 
 fn status(g: &IdGen, author: roost_core::Id) -> NewStatus {
     NewStatus {
-        id: g.next(),
+        id: g.next().unwrap(),
         account_id: author,
         text: "hello".into(),
         content_html: "<p>hello</p>".into(),
@@ -113,10 +113,20 @@ async fn concurrent_writers_and_readers_do_not_fail() {
                 .unwrap()
                 .id;
             store
-                .follow(g.next(), me, star, FollowState::Accepted, false, true)
+                .follow(
+                    g.next().unwrap(),
+                    me,
+                    star,
+                    FollowState::Accepted,
+                    false,
+                    true,
+                )
                 .await
                 .unwrap();
-            store.favourite(g.next(), me, post, None).await.unwrap();
+            store
+                .favourite(g.next().unwrap(), me, post, None)
+                .await
+                .unwrap();
             let mine = store.create_status(&status(&g, me)).await.unwrap().id;
             store.home_timeline(me, Page::default()).await.unwrap();
             store.visible_ids(Some(me), &[post, mine]).await.unwrap();
@@ -145,7 +155,7 @@ fn ledger_key<K: From<[u8; 32]>>() -> K {
 }
 
 fn outbox_item(g: &IdGen, due_ms: i64) -> OutboxItem {
-    let id = g.next();
+    let id = g.next().unwrap();
     OutboxItem {
         id,
         destination: "id".into(),

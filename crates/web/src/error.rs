@@ -124,6 +124,12 @@ impl IntoResponse for WebError {
                 "The region this belongs to could not be reached. Try again in a moment.".into(),
                 false,
             ),
+            WebError::Core(CoreError::NotNow(_)) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Not right now",
+                "This server cannot take that just now. Try again in a moment.".into(),
+                false,
+            ),
             WebError::Core(CoreError::Store(_) | CoreError::Internal(_))
             | WebError::Template(_) => {
                 tracing::error!(error = %roost_core::error::chain(&self), "page failed");

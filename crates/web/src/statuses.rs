@@ -38,7 +38,8 @@ pub fn back_with(
             | CoreError::Forbidden(m)
             | CoreError::PolicyDenied(m)
             | CoreError::Conflict(m)
-            | CoreError::Unavailable(m),
+            | CoreError::Unavailable(m)
+            | CoreError::NotNow(m),
         ) => Flash {
             error: true,
             text: m,

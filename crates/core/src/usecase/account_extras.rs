@@ -189,7 +189,7 @@ impl Roost {
                     "Validation failed: You can only endorse accounts you follow".into(),
                 ));
             }
-            self.store.endorse(self.next_id(), me.id, target).await?;
+            self.store.endorse(self.next_id()?, me.id, target).await?;
         } else {
             self.store.unendorse(me.id, target).await?;
         }
@@ -223,7 +223,7 @@ impl Roost {
         }
         match self
             .store
-            .feature_tag(self.next_id(), me.id, &name, now())
+            .feature_tag(self.next_id()?, me.id, &name, now())
             .await
         {
             Err(StoreError::Conflict(_)) => Err(CoreError::Validation(

@@ -103,7 +103,7 @@ impl Roost {
         }
         let password_hash = password::hash(reg.password.clone()).await?;
         let created_at = now();
-        let id = self.next_id();
+        let id = self.next_id()?;
         let account = NewAccount {
             id,
             username: username.clone(),
@@ -171,7 +171,7 @@ impl Roost {
             return Err(validation("Password", "must be 8 to 72 characters long"));
         }
         let created_at = now();
-        let id = self.next_id();
+        let id = self.next_id()?;
         let user = User {
             account_id: id,
             email: email.to_string(),
@@ -494,7 +494,7 @@ impl Roost {
         let state = self
             .store
             .follow(
-                self.next_id(),
+                self.next_id()?,
                 follower.id,
                 target.id,
                 wanted,

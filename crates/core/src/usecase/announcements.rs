@@ -23,7 +23,7 @@ impl Roost {
         }
         let at = now();
         let a = Announcement {
-            id: self.next_id(),
+            id: self.next_id()?,
             content_html: self.render_text(&text).await?,
             text,
             starts_at: None,

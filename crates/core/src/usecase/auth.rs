@@ -171,7 +171,7 @@ impl Roost {
         let scopes = Scopes::parse(&new.scopes)
             .map_err(|e| CoreError::Validation(format!("Validation failed: {e}")))?;
         let app = App {
-            id: self.next_id(),
+            id: self.next_id()?,
             name: name.to_string(),
             website: new.website.filter(|w| !w.trim().is_empty()),
             redirect_uris: new.redirect_uris,
@@ -281,7 +281,7 @@ impl Roost {
         let created_at = now();
         self.store
             .create_token(&Token {
-                id: self.next_id(),
+                id: self.next_id()?,
                 app_id,
                 account_id,
                 scopes: scopes.as_string(),

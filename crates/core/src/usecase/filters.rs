@@ -122,7 +122,7 @@ impl Roost {
             return Err(invalid("Too many filters"));
         }
         let mut f = Filter {
-            id: self.next_id(),
+            id: self.next_id()?,
             account_id: me,
             title: String::new(),
             context: Vec::new(),
@@ -214,7 +214,7 @@ impl Roost {
                 }
                 None if k.destroy => {}
                 None => f.keywords.push(FilterKeyword {
-                    id: self.next_id(),
+                    id: self.next_id()?,
                     keyword: check_keyword(k.keyword.as_deref().unwrap_or(""))?,
                     // Mastodon's default.
                     whole_word: k.whole_word.unwrap_or(true),
@@ -246,7 +246,7 @@ impl Roost {
     ) -> CoreResult<FilterKeyword> {
         let mut f = self.filter(me, filter).await?;
         let k = FilterKeyword {
-            id: self.next_id(),
+            id: self.next_id()?,
             keyword: check_keyword(keyword.as_deref().unwrap_or(""))?,
             whole_word: whole_word.unwrap_or(true),
         };
@@ -327,7 +327,7 @@ impl Roost {
             return Err(invalid("Too many statuses"));
         }
         let s = FilterStatus {
-            id: self.next_id(),
+            id: self.next_id()?,
             status_id: status,
         };
         f.statuses.push(s.clone());

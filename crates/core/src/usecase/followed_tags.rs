@@ -66,7 +66,7 @@ impl Roost {
                 "Validation failed: Too many followed hashtags".into(),
             ));
         }
-        self.store.follow_tag(self.next_id(), me, &name).await?;
+        self.store.follow_tag(self.next_id()?, me, &name).await?;
         Ok(TagView {
             history: self.history_of(&name).await?,
             name,

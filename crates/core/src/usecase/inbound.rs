@@ -51,7 +51,7 @@ impl Roost {
         };
         let state = self
             .store
-            .follow(self.next_id(), follower, target.id, wanted, false, true)
+            .follow(self.next_id()?, follower, target.id, wanted, false, true)
             .await?;
         if !current.following && !current.requested {
             let kind = match state {
@@ -250,7 +250,7 @@ impl Roost {
             self.store.unblock(blocker, target.id).await?;
         } else {
             self.store
-                .block(self.next_id(), blocker, target.id, now())
+                .block(self.next_id()?, blocker, target.id, now())
                 .await?;
         }
         Ok(())
@@ -278,12 +278,12 @@ impl Roost {
                 NotificationType::Favourite,
                 account,
                 Some(status),
-            );
+            )?;
             // A block either way refuses it in the write; the sender's region learns
             // nothing (as a local refusal).
             match self
                 .store
-                .favourite(self.next_id(), account, status, note.as_ref())
+                .favourite(self.next_id()?, account, status, note.as_ref())
                 .await
             {
                 Ok(Favourited::New { notified: true }) => {

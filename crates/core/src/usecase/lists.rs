@@ -64,7 +64,7 @@ impl Roost {
             return Err(invalid("Too many lists"));
         }
         let list = List {
-            id: self.next_id(),
+            id: self.next_id()?,
             account_id: me,
             title,
             replies_policy,
@@ -152,7 +152,10 @@ impl Roost {
         if now_in.len() + wanted.len() > MAX_MEMBERS {
             return Err(invalid("Too many accounts in this list"));
         }
-        let entries: Vec<(Id, Id)> = wanted.iter().map(|a| (self.next_id(), *a)).collect();
+        let entries: Vec<(Id, Id)> = wanted
+            .iter()
+            .map(|a| Ok((self.next_id()?, *a)))
+            .collect::<CoreResult<_>>()?;
         match self.store.add_list_members(id, &entries).await {
             Ok(()) => Ok(()),
             Err(StoreError::Missing(_)) => Err(CoreError::NotFound("account")),

@@ -156,7 +156,7 @@ impl Roost {
             None => (0.0, 0.0),
         };
         let row = MediaAttachment {
-            id: self.next_id(),
+            id: self.next_id()?,
             account_id: me.id,
             status_id: None,
             role,

@@ -235,8 +235,18 @@ impl Roost {
         &self.store
     }
 
-    pub fn next_id(&self) -> Id {
-        self.ids.next()
+    /// One of several nodes of the region: IDs carry the node's number and are minted only
+    /// while it holds one.
+    pub fn with_node_number(mut self, node: Arc<crate::id::NodeNumber>) -> Roost {
+        self.ids = IdGen::on_node(self.cfg.region_number, node);
+        self
+    }
+
+    /// A fresh ID of this region; fails (503) on a node that holds no node number now.
+    pub fn next_id(&self) -> CoreResult<Id> {
+        self.ids
+            .next()
+            .map_err(|e| CoreError::NotNow(e.to_string()))
     }
 
     /// Writes buffered view counts, and sends views of foreign statuses to their home

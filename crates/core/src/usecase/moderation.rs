@@ -277,7 +277,7 @@ impl Roost {
         }
         let at = now();
         let report = Report {
-            id: self.next_id(),
+            id: self.next_id()?,
             account_id: Some(reporter.id),
             target_account_id: target.id,
             category,
@@ -582,7 +582,7 @@ impl Roost {
             return Err(validation("Domain cannot be this server"));
         }
         block.domain = domain;
-        block.id = self.next_id();
+        block.id = self.next_id()?;
         block.created_at = now();
         match self.store.create_domain_block(&block).await {
             Ok(()) => {}
@@ -640,7 +640,7 @@ impl Roost {
         status_ids.sort_unstable();
         let at = now();
         let report = Report {
-            id: self.next_id(),
+            id: self.next_id()?,
             account_id: None,
             target_account_id: target,
             category: ReportCategory::parse(category).unwrap_or(ReportCategory::Other),

@@ -32,15 +32,18 @@ impl Roost {
         kind: NotificationType,
         from: Id,
         status: Option<Id>,
-    ) -> Option<Notification> {
-        (account != from && !self.is_foreign_id(account)).then(|| Notification {
-            id: self.next_id(),
+    ) -> CoreResult<Option<Notification>> {
+        if account == from || self.is_foreign_id(account) {
+            return Ok(None);
+        }
+        Ok(Some(Notification {
+            id: self.next_id()?,
             account_id: account,
             kind,
             from_account_id: from,
             status_id: status,
             created_at: now(),
-        })
+        }))
     }
 
     /// Tells the recipient's live streams of a notification just stored.
@@ -60,10 +63,10 @@ impl Roost {
     ) -> CoreResult<()> {
         // None for those who block, are blocked by, or mute the actor, or muted the thread.
         let accounts = self.notifiable(accounts, from, status).await?;
-        let items: Vec<Notification> = accounts
-            .iter()
-            .filter_map(|a| self.notification_for(*a, kind, from, status))
-            .collect();
+        let mut items = Vec::with_capacity(accounts.len());
+        for a in &accounts {
+            items.extend(self.notification_for(*a, kind, from, status)?);
+        }
         if !items.is_empty() {
             self.store.create_notifications(&items).await?;
             for n in &items {

@@ -251,17 +251,19 @@ impl Roost {
                 }
                 to.sort_unstable();
                 to.dedup();
-                let items: Vec<Notification> = to
+                let items = to
                     .into_iter()
-                    .map(|account| Notification {
-                        id: self.next_id(),
-                        account_id: account,
-                        kind: NotificationType::Poll,
-                        from_account_id: p.author,
-                        status_id: Some(p.status_id),
-                        created_at: now(),
+                    .map(|account| {
+                        Ok(Notification {
+                            id: self.next_id()?,
+                            account_id: account,
+                            kind: NotificationType::Poll,
+                            from_account_id: p.author,
+                            status_id: Some(p.status_id),
+                            created_at: now(),
+                        })
                     })
-                    .collect();
+                    .collect::<CoreResult<Vec<_>>>()?;
                 if self.store.finish_poll(p.status_id, &items).await? {
                     for n in &items {
                         self.notified(n);

@@ -46,7 +46,7 @@ impl Roost {
         }
         if self
             .store
-            .block(self.next_id(), actor.id, target.id, now())
+            .block(self.next_id()?, actor.id, target.id, now())
             .await?
             && !self.is_local(&target)
         {
@@ -120,7 +120,7 @@ impl Roost {
         };
         self.store
             .mute(
-                self.next_id(),
+                self.next_id()?,
                 actor.id,
                 target.id,
                 notifications,
@@ -185,7 +185,7 @@ impl Roost {
             ));
         }
         self.store
-            .block_domain(self.next_id(), actor.id, &domain, region.as_deref(), now())
+            .block_domain(self.next_id()?, actor.id, &domain, region.as_deref(), now())
             .await?;
         Ok(())
     }

@@ -50,7 +50,7 @@ impl Roost {
             p.validate()?;
         }
         let s = ScheduledStatus {
-            id: self.next_id(),
+            id: self.next_id()?,
             account_id: author.id,
             scheduled_at: at,
             text: req.text,

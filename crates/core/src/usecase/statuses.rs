@@ -239,7 +239,7 @@ impl Roost {
             }
         }
         let new = NewStatus {
-            id: self.next_id(),
+            id: self.next_id()?,
             account_id: author.id,
             text: p.text,
             content_html: p.content_html,
@@ -601,7 +601,7 @@ impl Roost {
             v => v,
         };
         let new = NewStatus {
-            id: self.next_id(),
+            id: self.next_id()?,
             account_id: actor.id,
             text: String::new(),
             content_html: String::new(),
@@ -690,11 +690,11 @@ impl Roost {
             NotificationType::Favourite,
             actor.id,
             Some(target.id),
-        );
+        )?;
         let target = target.id;
         let done = match self
             .store
-            .favourite(self.next_id(), actor.id, target, note.as_ref())
+            .favourite(self.next_id()?, actor.id, target, note.as_ref())
             .await
         {
             Err(StoreError::Blocked) => return Err(not_allowed()),
@@ -738,7 +738,7 @@ impl Roost {
     pub async fn bookmark(&self, id: Id, actor: &Account) -> CoreResult<StatusView> {
         let target = self.interaction_target(id, actor).await?;
         self.store
-            .bookmark(self.next_id(), actor.id, target)
+            .bookmark(self.next_id()?, actor.id, target)
             .await?;
         self.status(target, Some(actor.id)).await
     }

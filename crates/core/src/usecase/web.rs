@@ -44,7 +44,7 @@ impl Roost {
             return Ok(app);
         }
         let app = App {
-            id: self.next_id(),
+            id: self.next_id()?,
             name: "Web".into(),
             website: Some(self.cfg.base_url.clone()),
             redirect_uris: vec![format!("{}/home", self.cfg.base_url)],

@@ -148,3 +148,76 @@ async fn two_nodes_count_one_budget_of_password_guesses() {
     assert!(r.body["error"].is_string());
     a.post("/oauth/token", None, grant).await.error(429);
 }
+
+/// The node number in an ID: the top bits of its 12-bit sequence (`roost_core::id`).
+fn node_bits(id: &str) -> i64 {
+    let id: i64 = id.parse().unwrap();
+    (id >> (12 - roost_core::id::NODE_BITS)) & (i64::from(roost_core::id::MAX_NODES) - 1)
+}
+
+#[tokio::test]
+async fn nodes_mint_ids_under_numbers_of_their_own() {
+    let Some([a, b]) = two_nodes(|_| {}).await else {
+        return;
+    };
+    let alice = a.register("alice").await;
+    let on_a = a.post_status(&alice, json!({"status": "on a"})).await;
+    let on_b = b.post_status(&alice, json!({"status": "on b"})).await;
+    // Without numbers both sequences start at 0 each millisecond, and two posts made in
+    // the same one would get one ID.
+    assert_ne!(node_bits(&id_of(&on_a)), node_bits(&id_of(&on_b)));
+    // Outbox rows and activities are minted under the number too; and both posts are there.
+    let ids = a.account_status_ids(&alice, None).await;
+    assert!(
+        ids.contains(&id_of(&on_a)) && ids.contains(&id_of(&on_b)),
+        "{ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_node_does_not_start_when_every_number_is_held() {
+    let Some(url) = crate::backend::own_database().await else {
+        return;
+    };
+    let database = Database::Postgres {
+        url: url.clone(),
+        max_connections: 4,
+    };
+    // A first node makes the schema; then sixteen running nodes hold every number.
+    let a = TestServer::start_with(|c| c.database = database.clone()).await;
+    let alice = a.register("alice").await;
+    let raw = crate::backend::RawDb::open(&a.dir.path().join("data"), Some(&url)).await;
+    let until = jiff::Timestamp::now().as_millisecond() + 3_600_000;
+    raw.exec("DELETE FROM job_leases WHERE job LIKE 'node-number-%'", &[])
+        .await;
+    for n in 0..roost_core::id::MAX_NODES {
+        raw.exec(
+            "INSERT INTO job_leases (job, holder, held_until) VALUES ($1, $2, $3)",
+            &[
+                crate::backend::Val::T(format!("node-number-{n}")),
+                crate::backend::Val::T(format!("other-{n}")),
+                crate::backend::Val::I(until),
+            ],
+        )
+        .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = roost_server::config::Config::for_data_dir(&dir.path().join("data"));
+    cfg.database = database.clone();
+    cfg.listen = "127.0.0.1:0".parse().unwrap();
+    let err = roost_server::start(cfg).await.err().expect("no 17th node");
+    assert!(
+        matches!(err, roost_server::StartError::NoNodeNumber(16)),
+        "{err}"
+    );
+    // The running node mints no IDs once its own number is another's: it answers 503
+    // rather than risk an ID the other could make too.
+    eventually(20, "the node stops minting", || async {
+        let r = a
+            .post_status_raw(&alice, json!({"status": "after losing the number"}))
+            .await;
+        (r.status.as_u16() == 503).then_some(r)
+    })
+    .await;
+    raw.close().await;
+}

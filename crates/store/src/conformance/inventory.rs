@@ -15,7 +15,7 @@ use roost_residency::DataClass;
 
 fn account(g: &IdGen, name: &str) -> NewAccount {
     NewAccount {
-        id: g.next(),
+        id: g.next().unwrap(),
         username: name.into(),
         home_region: "in".into(),
         display_name: name.into(),
@@ -25,7 +25,7 @@ fn account(g: &IdGen, name: &str) -> NewAccount {
 
 fn status(g: &IdGen, author: roost_core::Id) -> NewStatus {
     NewStatus {
-        id: g.next(),
+        id: g.next().unwrap(),
         account_id: author,
         text: "hello".into(),
         content_html: "<p>hello</p>".into(),
@@ -46,7 +46,7 @@ fn status(g: &IdGen, author: roost_core::Id) -> NewStatus {
 
 fn remote(g: &IdGen, name: &str, region: &str, display_name: &str) -> Account {
     Account {
-        id: g.next(),
+        id: g.next().unwrap(),
         username: name.into(),
         home_region: region.into(),
         display_name: display_name.into(),
@@ -114,12 +114,19 @@ pub async fn inventory_scan_finds_foreign_rows<S: Store + ForeignInventory>(stor
         .unwrap()
         .id;
     store
-        .follow(g.next(), budi, alice, FollowState::Accepted, false, true)
+        .follow(
+            g.next().unwrap(),
+            budi,
+            alice,
+            FollowState::Accepted,
+            false,
+            true,
+        )
         .await
         .unwrap();
     store
         .follow(
-            g.next(),
+            g.next().unwrap(),
             chandra,
             alice,
             FollowState::Requested,
@@ -129,12 +136,22 @@ pub async fn inventory_scan_finds_foreign_rows<S: Store + ForeignInventory>(stor
         .await
         .unwrap();
     store
-        .follow(g.next(), alice, budi, FollowState::Accepted, false, true)
+        .follow(
+            g.next().unwrap(),
+            alice,
+            budi,
+            FollowState::Accepted,
+            false,
+            true,
+        )
         .await
         .unwrap();
-    store.favourite(g.next(), budi, mine, None).await.unwrap();
     store
-        .favourite(g.next(), alice, public, None)
+        .favourite(g.next().unwrap(), budi, mine, None)
+        .await
+        .unwrap();
+    store
+        .favourite(g.next().unwrap(), alice, public, None)
         .await
         .unwrap();
     // A claim with no row behind it is not found by the scan.
@@ -169,7 +186,7 @@ pub async fn inventory_scan_finds_foreign_rows<S: Store + ForeignInventory>(stor
         .unwrap()
         .id;
     let app = App {
-        id: g.next(),
+        id: g.next().unwrap(),
         name: "client".into(),
         website: None,
         redirect_uris: vec!["urn:ietf:wg:oauth:2.0:oob".into()],
@@ -180,7 +197,7 @@ pub async fn inventory_scan_finds_foreign_rows<S: Store + ForeignInventory>(stor
     };
     store.create_app(&app).await.unwrap();
     let token = Token {
-        id: g.next(),
+        id: g.next().unwrap(),
         app_id: app.id,
         account_id: Some(budi),
         scopes: "read".into(),
@@ -193,7 +210,7 @@ pub async fn inventory_scan_finds_foreign_rows<S: Store + ForeignInventory>(stor
     store.create_token(&token).await.unwrap();
     store
         .create_token(&Token {
-            id: g.next(),
+            id: g.next().unwrap(),
             account_id: Some(alice),
             access_hash: "alice-access-hash".into(),
             ..token.clone()
@@ -364,7 +381,7 @@ pub async fn inventory_flags_private_organising_rows_of_foreign_owners<
     let budi = remote(&g, "budi", "id", "");
     store.upsert_remote_account(&budi).await.unwrap();
     let list = |owner| List {
-        id: g.next(),
+        id: g.next().unwrap(),
         account_id: owner,
         title: "l".into(),
         replies_policy: RepliesPolicy::List,
@@ -372,7 +389,7 @@ pub async fn inventory_flags_private_organising_rows_of_foreign_owners<
         created_at: jiff::Timestamp::now(),
     };
     let filter = |owner| Filter {
-        id: g.next(),
+        id: g.next().unwrap(),
         account_id: owner,
         title: "f".into(),
         context: vec![FilterContext::Home],
@@ -385,7 +402,10 @@ pub async fn inventory_flags_private_organising_rows_of_foreign_owners<
     // Alice's own: nothing to flag.
     store.create_list(&list(alice)).await.unwrap();
     store.save_filter(&filter(alice)).await.unwrap();
-    store.follow_tag(g.next(), alice, "rust").await.unwrap();
+    store
+        .follow_tag(g.next().unwrap(), alice, "rust")
+        .await
+        .unwrap();
     let mut dm = status(&g, alice);
     dm.visibility = Visibility::Direct;
     dm.mentions = vec![budi.id];
@@ -401,7 +421,10 @@ pub async fn inventory_flags_private_organising_rows_of_foreign_owners<
     // Rows about a foreign owner, written past the use cases: each one is flagged.
     store.create_list(&list(budi.id)).await.unwrap();
     store.save_filter(&filter(budi.id)).await.unwrap();
-    store.follow_tag(g.next(), budi.id, "rust").await.unwrap();
+    store
+        .follow_tag(g.next().unwrap(), budi.id, "rust")
+        .await
+        .unwrap();
     let inv = store.foreign_inventory("in").await.unwrap();
     let text = inv.identity_abroad.join("\n");
     assert_eq!(inv.identity_abroad.len(), 3, "{text}");

@@ -202,7 +202,7 @@ mod tests {
             .unwrap();
         let ids = roost_core::IdGen::new(1);
         let now = Timestamp::now();
-        let author = ids.next();
+        let author = ids.next().unwrap();
         let new = NewAccount {
             id: author,
             username: "a".into(),
@@ -211,7 +211,7 @@ mod tests {
             created_at: now,
         };
         s.create_account(&new, None).await.unwrap();
-        let st = ids.next();
+        let st = ids.next().unwrap();
         let post = NewStatus {
             id: st,
             account_id: author,
