@@ -19,6 +19,7 @@ mod migrate_store;
 mod moderation;
 mod nodes;
 mod nodes_jobs;
+mod nodes_kill;
 mod notifications;
 mod oauth;
 mod organise_lists;
