@@ -99,6 +99,16 @@ struct Options {
     /// Posts timed in the streaming scenario.
     #[arg(long, default_value_t = 50)]
     stream_posts: usize,
+    /// Runs the region on this PostgreSQL database instead of SQLite: the data set is
+    /// built in SQLite, then copied in with `roost admin migrate-store` (so the database
+    /// must be empty). The fan-out, view-count check and streaming scenarios read the
+    /// SQLite file and are left out, and so are the cross-region setups.
+    #[arg(long)]
+    database: Option<String>,
+    /// Nodes of the region on `--database` (each its own process and data dir); the load
+    /// is spread over them at random, request by request.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
 }
 
 fn shape(p: Preset) -> dataset::Shape {
@@ -168,7 +178,8 @@ fn roost_bin(o: &Options) -> anyhow::Result<PathBuf> {
 
 /// Everything a scenario's requests are drawn from.
 struct Ctx {
-    base: String,
+    /// One base URL per node.
+    bases: Vec<String>,
     built: dataset::Built,
     /// Authors with about 100 followers.
     authors: Vec<usize>,
@@ -177,6 +188,14 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// A node for the next request (draws nothing from `rng` with one node, so runs of
+    /// one node repeat the same requests as before there could be several).
+    fn base(&self, rng: &mut StdRng) -> &str {
+        match self.bases.len() {
+            1 => &self.bases[0],
+            n => &self.bases[rng.gen_range(0..n)],
+        }
+    }
     fn token(&self, i: usize) -> &str {
         &self.built.tokens[i]
     }
@@ -198,29 +217,38 @@ fn scenarios(ctx: &Arc<Ctx>) -> Vec<Scenario> {
     fn untagged(req: reqwest::RequestBuilder) -> Job {
         Job { req, tag: None }
     }
-    let health = make(|c, h, _| untagged(h.get(format!("{}/health", c.base))));
-    let instance = make(|c, h, _| untagged(h.get(format!("{}/api/v1/instance", c.base))));
-    let same_bytes =
-        make(|c, h, _| untagged(h.get(format!("{}/health/static?bytes={}", c.base, c.home_bytes))));
+    let health = make(|c, h, r| untagged(h.get(format!("{}/health", c.base(r)))));
+    let instance = make(|c, h, r| untagged(h.get(format!("{}/api/v1/instance", c.base(r)))));
+    let same_bytes = make(|c, h, r| {
+        untagged(h.get(format!(
+            "{}/health/static?bytes={}",
+            c.base(r),
+            c.home_bytes
+        )))
+    });
     let home = make(|c, h, r| {
         untagged(
-            h.get(format!("{}/api/v1/timelines/home?limit=20", c.base))
+            h.get(format!("{}/api/v1/timelines/home?limit=20", c.base(r)))
                 .bearer_auth(c.token(c.any_user(r))),
         )
     });
     let public =
-        make(|c, h, _| untagged(h.get(format!("{}/api/v1/timelines/public?limit=20", c.base))));
+        make(|c, h, r| untagged(h.get(format!("{}/api/v1/timelines/public?limit=20", c.base(r)))));
     let status = make(|c, h, r| {
         let p = c.any_post(r);
         Job {
-            req: h.get(format!("{}/api/v1/statuses/{}", c.base, c.built.posts[p])),
+            req: h.get(format!(
+                "{}/api/v1/statuses/{}",
+                c.base(r),
+                c.built.posts[p]
+            )),
             tag: Some(p as u32),
         }
     });
     let lookup = make(|c, h, r| {
         untagged(h.get(format!(
             "{}/api/v1/accounts/lookup?acct={}",
-            c.base,
+            c.base(r),
             c.built.usernames[c.any_user(r)]
         )))
     });
@@ -228,7 +256,7 @@ fn scenarios(ctx: &Arc<Ctx>) -> Vec<Scenario> {
         untagged(
             h.post(format!(
                 "{}/api/v1/statuses/{}/favourite",
-                c.base,
+                c.base(r),
                 c.built.posts[c.any_post(r)]
             ))
             .bearer_auth(c.token(c.any_user(r))),
@@ -238,7 +266,7 @@ fn scenarios(ctx: &Arc<Ctx>) -> Vec<Scenario> {
         untagged(
             h.post(format!(
                 "{}/api/v1/statuses/{}/reblog",
-                c.base,
+                c.base(r),
                 c.built.posts[c.any_post(r)]
             ))
             .bearer_auth(c.token(c.any_user(r))),
@@ -248,7 +276,7 @@ fn scenarios(ctx: &Arc<Ctx>) -> Vec<Scenario> {
         let a = c.authors[r.gen_range(0..c.authors.len())];
         let n: u64 = r.gen();
         untagged(
-            h.post(format!("{}/api/v1/statuses", c.base))
+            h.post(format!("{}/api/v1/statuses", c.base(r)))
                 .bearer_auth(c.token(a))
                 .json(&serde_json::json!({ "status": format!("bench post {n:x}: hello from the load generator") })),
         )
@@ -263,7 +291,7 @@ fn scenarios(ctx: &Arc<Ctx>) -> Vec<Scenario> {
         untagged(
             h.get(format!(
                 "{}/api/v2/search?q={q}&type=statuses&limit=20",
-                c.base
+                c.base(r)
             ))
             .bearer_auth(c.token(c.any_user(r))),
         )
@@ -319,8 +347,16 @@ fn dir_size(p: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-async fn bench(o: Options) -> anyhow::Result<()> {
+async fn bench(mut o: Options) -> anyhow::Result<()> {
     let bin = roost_bin(&o)?;
+    if o.nodes == 0 || (o.nodes > 1 && o.database.is_none()) {
+        bail!("--nodes above 1 needs --database (nodes of one region share a PostgreSQL database)");
+    }
+    if o.database.is_some() {
+        // These read the SQLite file or start regions of their own.
+        o.only.retain(|n| n != "fan-out" && n != "streaming");
+        o.skip_cross_region = true;
+    }
     let preset = format!("{:?}", o.preset).to_lowercase();
     let out = o
         .out
@@ -379,9 +415,27 @@ async fn bench(o: Options) -> anyhow::Result<()> {
             .await?;
         pool.close().await;
     }
+    if let Some(url) = &o.database {
+        let t = Instant::now();
+        let out = std::process::Command::new(&bin)
+            .arg("admin")
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["migrate-store", "--to", url])
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "migrate-store: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!(
+            "data set copied to PostgreSQL in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        // The rows are in the database now; the SQLite file must not be read again.
+        std::fs::remove_file(&db)?;
+    }
     let mut args: Vec<String> = vec![
-        "--data-dir".into(),
-        data.to_string_lossy().into_owned(),
         "--listen".into(),
         "127.0.0.1:0".into(),
         "--view-flush-secs".into(),
@@ -392,8 +446,37 @@ async fn bench(o: Options) -> anyhow::Result<()> {
         "--max-connections".into(),
         (o.idle_sockets + 2 * o.connections + 1024).to_string(),
     ];
+    if let Some(url) = &o.database {
+        args.extend(["--database-url".into(), url.clone()]);
+    }
     args.extend(o.server_args.iter().cloned());
-    let srv = server::Server::start(&bin, &args, &out.join("server.log")).await?;
+    let node_args = |dir: &Path| {
+        let mut a = vec!["--data-dir".to_string(), dir.to_string_lossy().into_owned()];
+        a.extend(args.iter().cloned());
+        a
+    };
+    let srv = server::Server::start(&bin, &node_args(&data), &out.join("server.log")).await?;
+    // Further nodes: a data dir each, holding a copy of the region's keys.
+    let mut others = Vec::new();
+    for n in 2..=o.nodes {
+        let dir = out.join(format!("data-node{n}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("keys"))?;
+        for e in std::fs::read_dir(data.join("keys"))? {
+            let e = e?;
+            std::fs::copy(e.path(), dir.join("keys").join(e.file_name()))?;
+        }
+        let log = out.join(format!("server-node{n}.log"));
+        others.push(server::Server::start(&bin, &node_args(&dir), &log).await?);
+    }
+    let sample = |srv: &server::Server, others: &[server::Server]| {
+        server::Proc::sum(
+            std::iter::once(srv)
+                .chain(others)
+                .map(|s| s.sample())
+                .chain(o.database.as_ref().map(|_| server::Proc::postgres())),
+        )
+    };
     // Cold start: from spawning the process to the first answered home timeline (the
     // operating system's file cache is warm from building the data set).
     let first = reqwest::Client::new()
@@ -422,24 +505,23 @@ async fn bench(o: Options) -> anyhow::Result<()> {
         // Pages of the store are indexed oldest first: once the newest post is found,
         // every post is.
         let last = built.posts.len() - 1;
-        let probe = format!(
-            "{}/api/v2/search?q=number+{last}&type=statuses",
-            srv.base_url
-        );
         let deadline = Instant::now() + Duration::from_secs(3600);
-        loop {
-            let r: serde_json::Value = reqwest::Client::new()
-                .get(&probe)
-                .bearer_auth(&built.tokens[0])
-                .send()
-                .await?
-                .json()
-                .await?;
-            if r["statuses"].as_array().is_some_and(|a| !a.is_empty()) {
-                break;
+        for base in std::iter::once(&srv).chain(&others).map(|s| &s.base_url) {
+            let probe = format!("{base}/api/v2/search?q=number+{last}&type=statuses");
+            loop {
+                let r: serde_json::Value = reqwest::Client::new()
+                    .get(&probe)
+                    .bearer_auth(&built.tokens[0])
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                if r["statuses"].as_array().is_some_and(|a| !a.is_empty()) {
+                    break;
+                }
+                anyhow::ensure!(Instant::now() < deadline, "the search index was not built");
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            anyhow::ensure!(Instant::now() < deadline, "the search index was not built");
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let secs = srv.spawned.elapsed().as_secs_f64();
         let figures = report::SearchIndexFigures {
@@ -483,7 +565,10 @@ async fn bench(o: Options) -> anyhow::Result<()> {
         .len();
     eprintln!("a home page is {home_bytes} bytes");
     let ctx = Arc::new(Ctx {
-        base: srv.base_url.clone(),
+        bases: std::iter::once(&srv)
+            .chain(&others)
+            .map(|s| s.base_url.clone())
+            .collect(),
         built,
         authors,
         home_bytes,
@@ -510,9 +595,9 @@ async fn bench(o: Options) -> anyhow::Result<()> {
             } else {
                 format!("{name} ({conns} conn)")
             };
-            let before = srv.sample();
+            let before = sample(&srv, &others);
             let res = load::closed_loop(&client, conns, warm, dur, make.clone(), o.seed).await;
-            let after = srv.sample();
+            let after = sample(&srv, &others);
             let rps = res.rate();
             if name == "ceiling" {
                 ceiling = rps;
@@ -558,7 +643,7 @@ async fn bench(o: Options) -> anyhow::Result<()> {
             if conns != o.connections {
                 continue;
             }
-            if name == "status fetch (counts a view)" {
+            if name == "status fetch (counts a view)" && o.database.is_none() {
                 rep.views = Some(check_views(&client, &ctx, &db, &res).await?);
             }
             if name == "home timeline" && rps > 0.0 {
@@ -591,10 +676,10 @@ async fn bench(o: Options) -> anyhow::Result<()> {
             }
         }
     }
-    if wanted("fan-out") {
+    if wanted("fan-out") && o.database.is_none() {
         rep.fanout = Some(fanout(&client, &ctx, &db).await?);
     }
-    if wanted("streaming") {
+    if wanted("streaming") && o.database.is_none() {
         // This process holds one end of every socket too.
         rlimit::increase_nofile_limit(u64::MAX)?;
         let c = ctx.built.celebrity;
@@ -613,6 +698,9 @@ async fn bench(o: Options) -> anyhow::Result<()> {
     }
     rep.server_rss_peak_mib = mib(srv.sample().hwm_kib);
     srv.stop().await?;
+    for s in others {
+        s.stop().await?;
+    }
 
     if !o.skip_cross_region {
         let co = cross::CrossOptions {
@@ -694,7 +782,7 @@ async fn check_views(
         let v: serde_json::Value = client
             .get(format!(
                 "{}/api/v1/statuses/{}",
-                ctx.base, ctx.built.posts[*p as usize]
+                ctx.bases[0], ctx.built.posts[*p as usize]
             ))
             .send()
             .await?
@@ -736,7 +824,7 @@ async fn fanout(client: &reqwest::Client, ctx: &Ctx, db: &Path) -> anyhow::Resul
         tokio::time::sleep(Duration::from_millis(500)).await;
         let t0 = Instant::now();
         let v: serde_json::Value = client
-            .post(format!("{}/api/v1/statuses", ctx.base))
+            .post(format!("{}/api/v1/statuses", ctx.bases[0]))
             .bearer_auth(b.tokens[author].as_str())
             .json(&serde_json::json!({ "status": format!("fan-out test {n}") }))
             .send()
@@ -760,7 +848,7 @@ async fn fanout(client: &reqwest::Client, ctx: &Ctx, db: &Path) -> anyhow::Resul
             let mut seen = 0;
             for u in &sample {
                 let page: serde_json::Value = client
-                    .get(format!("{}/api/v1/timelines/home?limit=1", ctx.base))
+                    .get(format!("{}/api/v1/timelines/home?limit=1", ctx.bases[0]))
                     .bearer_auth(b.tokens[*u].as_str())
                     .send()
                     .await?

@@ -118,6 +118,39 @@ fn read_proc(path: &str) -> String {
 }
 
 impl Proc {
+    /// Several processes as one: their memory, CPU time, switches and writes added up.
+    pub fn sum(procs: impl Iterator<Item = Proc>) -> Proc {
+        let mut total = Proc {
+            rss_kib: 0,
+            hwm_kib: 0,
+            cpu_ticks: 0,
+            ctx_switches: 0,
+            write_bytes: 0,
+            at: Instant::now(),
+        };
+        for p in procs {
+            total.rss_kib += p.rss_kib;
+            total.hwm_kib += p.hwm_kib;
+            total.cpu_ticks += p.cpu_ticks;
+            total.ctx_switches += p.ctx_switches;
+            total.write_bytes += p.write_bytes;
+            total.at = total.at.min(p.at);
+        }
+        total
+    }
+
+    /// Every PostgreSQL server process on this machine, as one: on `--database` the
+    /// database's CPU is part of what a request costs. (A backend that exits takes its
+    /// CPU time with it; the nodes' pools keep theirs open.)
+    pub fn postgres() -> Proc {
+        let pids = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| read_proc(&format!("/proc/{pid}/comm")).trim() == "postgres");
+        Proc::sum(pids.collect::<Vec<_>>().into_iter().map(Proc::read))
+    }
+
     pub fn read(pid: u32) -> Proc {
         let status = read_proc(&format!("/proc/{pid}/status"));
         let stat = read_proc(&format!("/proc/{pid}/stat"));
