@@ -51,6 +51,9 @@ pub struct Caches {
     /// While set, nothing is served or kept: a node that cannot hear the other nodes'
     /// changes reads the store every time rather than trust what it holds.
     bypass: AtomicBool,
+    /// The search index's queue: a status written on any node (told through
+    /// [`Change::Status`]) is indexed on every node that hears of it.
+    status_listener: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<crate::id::Id>>,
 }
 
 impl Default for Caches {
@@ -60,11 +63,17 @@ impl Default for Caches {
             filters: quick_cache::sync::Cache::new(FILTERS_CAPACITY),
             epoch: AtomicU64::new(0),
             bypass: AtomicBool::new(false),
+            status_listener: Default::default(),
         }
     }
 }
 
 impl Caches {
+    /// Sends the IDs of changed statuses to `tx` from now on. Once.
+    pub fn listen_statuses(&self, tx: tokio::sync::mpsc::UnboundedSender<crate::id::Id>) {
+        let _ = self.status_listener.set(tx);
+    }
+
     /// Drops every entry, for when changes may have been missed (a node that lost its
     /// link to the others cannot know which entries went stale).
     pub fn clear(&self) {
@@ -141,6 +150,14 @@ impl Caches {
 
 impl Invalidation for Caches {
     fn changed(&self, change: &Change) {
+        if let Change::Status(id) = change {
+            // Nothing cached here depends on a status: no epoch bump, which would make
+            // every racing token read under a stream of posts go uncached.
+            if let Some(tx) = self.status_listener.get() {
+                let _ = tx.send(*id);
+            }
+            return;
+        }
         self.epoch.fetch_add(1, Ordering::SeqCst);
         match change {
             Change::TokenRevoked { access_hash } => {

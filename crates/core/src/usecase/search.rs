@@ -1,11 +1,13 @@
 //! Search (`/api/v2/search`, account and tag search) and keeping the status index in step
-//! with the store: the use cases queue the IDs of statuses they wrote, a worker reads them
+//! with the store: the use cases announce the IDs of statuses they wrote as
+//! [`Change::Status`] (heard by every node of the region), each node's worker reads them
 //! back and applies them to the index off the request path; at start and periodically
 //! the index is reconciled with the store, so a crash or a removal by another path
 //! (retention, an account's deletion) leaves it behind only until then.
 
 use super::hydrate::StatusView;
 use super::Roost;
+use crate::cache::Change;
 use crate::id::Id;
 use crate::model::{Account, Status, Visibility};
 use crate::search::{parse_operators, Has, IndexDoc, IndexQuery, SearchError, SearchIndex};
@@ -15,11 +17,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-/// The index and the queue to its worker, set once by the server.
+/// The index, set once by the server; its worker's queue is fed by the caches.
 #[derive(Default)]
 pub(crate) struct SearchState {
     index: OnceLock<Arc<dyn SearchIndex>>,
-    queue: OnceLock<mpsc::UnboundedSender<Id>>,
 }
 
 /// How long the worker gathers IDs before one index commit: the bound on how long an
@@ -123,7 +124,7 @@ impl Roost {
     pub fn attach_search(&self, index: Arc<dyn SearchIndex>) -> Option<IndexQueue> {
         let (tx, rx) = mpsc::unbounded_channel();
         self.search.index.set(index).ok()?;
-        self.search.queue.set(tx).ok()?;
+        self.caches.listen_statuses(tx);
         Some(IndexQueue(rx))
     }
 
@@ -131,11 +132,10 @@ impl Roost {
         self.search.index.get()
     }
 
-    /// Queues a status written, edited or deleted here for the index.
+    /// Queues a status written, edited or deleted for the index of this node and, on a
+    /// region of several nodes, of the others.
     pub(crate) fn search_touch(&self, id: Id) {
-        if let Some(q) = self.search.queue.get() {
-            let _ = q.send(id);
-        }
+        self.invalidation.changed(&Change::Status(id));
     }
 
     /// Queues statuses removed by a path outside the use cases (retention).

@@ -221,3 +221,46 @@ async fn a_node_does_not_start_when_every_number_is_held() {
     .await;
     raw.close().await;
 }
+
+#[tokio::test]
+async fn a_post_made_on_one_node_is_found_by_search_on_the_other() {
+    // Reconciling the index would find it too, but not for an hour.
+    let Some([a, b]) =
+        two_nodes(|c| c.search_reconcile = std::time::Duration::from_secs(3600)).await
+    else {
+        return;
+    };
+    let alice = a.register("alice").await;
+    crate::search::opt_in(&a, &alice).await;
+    let bob = b.register("bob").await;
+    let post = a
+        .post_status(&alice, json!({"status": "quokkas on the other node"}))
+        .await;
+    let found = eventually(10, "node b's index has the post", || async {
+        let r = b
+            .get(
+                "/api/v2/search?q=quokkas&type=statuses&resolve=false",
+                Some(&bob.token),
+            )
+            .await
+            .ok();
+        (!r["statuses"].as_array().unwrap().is_empty()).then_some(r)
+    })
+    .await;
+    assert_eq!(ids(&found["statuses"]), vec![id_of(&post)]);
+    // And a deletion leaves both indexes.
+    a.delete(
+        &format!("/api/v1/statuses/{}", id_of(&post)),
+        Some(&alice.token),
+    )
+    .await
+    .ok();
+    eventually(10, "node b's index forgets it", || async {
+        let r = b
+            .get("/api/v2/search?q=quokkas&type=statuses", Some(&bob.token))
+            .await
+            .ok();
+        r["statuses"].as_array().unwrap().is_empty().then_some(())
+    })
+    .await;
+}

@@ -7,7 +7,7 @@ use roost_residency::{Action, DataClass};
 use serde_json::{json, Value};
 
 /// Lets `user`'s public posts be found by anyone's search.
-async fn opt_in(s: &TestServer, user: &User) {
+pub(crate) async fn opt_in(s: &TestServer, user: &User) {
     let me = s
         .patch(
             "/api/v1/accounts/update_credentials",
