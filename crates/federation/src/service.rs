@@ -185,7 +185,7 @@ impl Federation {
         }
     }
 
-    fn activity(
+    pub(crate) fn activity(
         &self,
         kind: &str,
         id: String,
@@ -206,11 +206,11 @@ impl Federation {
         }
     }
 
-    fn fresh_activity_id(&self) -> String {
+    pub(crate) fn fresh_activity_id(&self) -> String {
         ap::activity_uri(&self.base, self.ids.next())
     }
 
-    fn item(
+    pub(crate) fn item(
         &self,
         destination: &str,
         class: DataClass,
@@ -775,6 +775,11 @@ impl Federation {
                     &act,
                 )
             }
+            Outbound::Erased {
+                account,
+                username,
+                regions,
+            } => self.erasure_items(account, &username, &regions),
             Outbound::ReportForwarded {
                 report,
                 target,
@@ -1016,6 +1021,10 @@ impl Federation {
 
 #[async_trait]
 impl Remote for Federation {
+    async fn erasure_regions(&self, account: Id) -> CoreResult<Vec<String>> {
+        self.erasure_regions_of(account).await
+    }
+
     async fn tag_counts(&self, region: &str) -> CoreResult<Vec<roost_core::store::TagUse>> {
         let t = Transfer {
             counterpart: region.to_string(),

@@ -160,6 +160,35 @@ pub async fn start(cfg: Config) -> Result<Running, StartError> {
     start_on(cfg, listener).await
 }
 
+/// The region's federation for an offline command (`roost admin delete-account`): its
+/// ledger and gate over the store, so that what the command queues waits in the durable
+/// outbox for the running region's worker. Nothing is sent from here.
+pub async fn offline_federation(
+    cfg: &Config,
+    store: &RegionStore,
+    cluster: Arc<Cluster>,
+) -> Result<Arc<Federation>, StartError> {
+    let keys = keys::load_or_create(&cfg.data_dir)?;
+    let ledger =
+        Arc::new(Ledger::open(cfg.region.clone(), keys.signing.clone(), store.ledger()).await?);
+    let gate = Arc::new(Gate::new(
+        cfg.region.clone(),
+        cluster,
+        ledger,
+        store.store(),
+        keys.signing.clone(),
+        cfg.peer_timeout,
+        None,
+    ));
+    Ok(Arc::new(Federation::new(
+        gate,
+        store.store(),
+        cfg.region_number,
+        keys.public_pem(),
+        cfg.transit_cache,
+    )))
+}
+
 /// Like [`start`] on a listener bound by the caller (tests and `demo` bind every region's
 /// port first, so that the cluster file can name them all).
 pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, StartError> {
