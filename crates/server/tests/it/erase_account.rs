@@ -282,3 +282,44 @@ async fn deleting_an_account_erases_it_in_every_region_with_signed_acknowledgeme
     assert!(rep.is_clean(), "{}", rep.render());
     r.stop_all().await;
 }
+
+#[tokio::test]
+async fn the_settings_page_deletes_the_account_with_the_password() {
+    use crate::web_pages::Browser;
+    use reqwest::StatusCode;
+    let s = TestServer::start().await;
+    let mut a = Browser::new(&s.base);
+    a.sign_up("leaver").await;
+    a.get("/settings/profile")
+        .await
+        .has("action=\"/settings/delete\"")
+        .has("Delete account");
+    // Without the CSRF token, or with a wrong password: nothing changes.
+    let p = a
+        .submit_raw("/settings/delete", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = a
+        .submit("/settings/delete", &[("password", "wrong horse battery")])
+        .await;
+    assert_eq!(p.location(), "/settings/profile");
+    a.get("/settings/profile")
+        .await
+        .has("role=\"alert\"")
+        .has("Invalid password");
+    s.get("/api/v1/accounts/lookup?acct=leaver", None)
+        .await
+        .expect(200);
+    let p = a
+        .submit("/settings/delete", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location(), "/");
+    s.get("/api/v1/accounts/lookup?acct=leaver", None)
+        .await
+        .error(404);
+    // Signed out: the session went with the account.
+    let home = a.get("/home").await;
+    assert_ne!(home.status, StatusCode::OK, "{}", home.body);
+    s.stop().await;
+}
