@@ -323,3 +323,60 @@ async fn the_settings_page_deletes_the_account_with_the_password() {
     assert_ne!(home.status, StatusCode::OK, "{}", home.body);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn roost_admin_delete_account_erases_and_lists_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_roost"));
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ROOST_")) {
+            c.env_remove(k);
+        }
+        let out = c
+            .arg("admin")
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (ok, _) = run(&[
+        "create-account",
+        "--username",
+        "yara",
+        "--email",
+        "yara@example.org",
+        "--password",
+        PASSWORD,
+    ]);
+    assert!(ok);
+    let (ok, out) = run(&["delete-account", "yara"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("erased yara"), "{out}");
+    assert!(out.contains("no other region"), "{out}");
+    let (ok, _) = run(&["delete-account", "yara"]);
+    assert!(!ok, "an erased account is gone");
+    let (ok, out) = run(&["erasures"]);
+    assert!(ok);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let (ok, _) = run(&[
+        "create-account",
+        "--username",
+        "Yara",
+        "--email",
+        "yara2@example.org",
+        "--password",
+        PASSWORD,
+    ]);
+    assert!(!ok, "the handle stays taken");
+    let s = TestServer::start_in(dir, |_| {}).await;
+    s.get("/api/v1/accounts/lookup?acct=yara", None)
+        .await
+        .error(404);
+    s.stop().await;
+}
