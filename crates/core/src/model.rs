@@ -978,3 +978,39 @@ pub struct Announcement {
     /// (emoji, count, whether the viewer reacted so), by first reaction.
     pub reactions: Vec<(String, i64, bool)>,
 }
+
+/// What erasing an account removed from the store that lives on outside it: the statuses
+/// to drop from the search index and the blobs its rows named (each deleted once nothing
+/// else names it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErasedRows {
+    pub statuses: Vec<Id>,
+    pub blobs: Vec<String>,
+}
+
+/// The home region's record of an erased account: kept with no personal data (the ID,
+/// when, and which regions were told and have acknowledged), so the ID and the handle
+/// are never given out again and the audit can show that every region forgot them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    pub account_id: Id,
+    pub erased_at: Timestamp,
+    /// Every region told, by code.
+    pub regions: Vec<ErasureRegion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasureRegion {
+    pub region: String,
+    /// When its signed acknowledgement arrived; None while it has not.
+    pub acknowledged_at: Option<Timestamp>,
+    /// The ledger entry that recorded the acknowledgement.
+    pub ledger_index: Option<u64>,
+}
+
+impl Erasure {
+    /// Whether every region told has acknowledged.
+    pub fn complete(&self) -> bool {
+        self.regions.iter().all(|r| r.acknowledged_at.is_some())
+    }
+}

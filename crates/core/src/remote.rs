@@ -92,6 +92,14 @@ pub enum Outbound {
         category: String,
         comment: String,
     },
+    /// A local account was erased (its rows are gone): each region in `regions` is told
+    /// to remove all it holds of them and acknowledges. Carries what the rows no longer
+    /// can.
+    Erased {
+        account: Id,
+        username: String,
+        regions: Vec<String>,
+    },
 }
 
 /// A foreign status fetched live (policy `transit`): shown, cached briefly in memory,
@@ -125,6 +133,11 @@ pub trait Remote: Send + Sync {
         -> CoreResult<Option<TransitStatus>>;
     /// Another region's tag counts of the last days (`aggregate`: no person in them), for
     /// the cluster's trends. Without a federation there is nothing to ask.
+    /// The regions other than this one that hold, or may hold, anything of the local
+    /// account: every counterpart the ledger names it with. Asked before it is erased.
+    async fn erasure_regions(&self, _account: Id) -> CoreResult<Vec<String>> {
+        Ok(Vec::new())
+    }
     async fn tag_counts(&self, _region: &str) -> CoreResult<Vec<crate::store::TagUse>> {
         Ok(Vec::new())
     }

@@ -448,6 +448,7 @@ pub trait Store:
     + MediaStore
     + DiscoveryStore
     + EmojiStore
+    + ErasureStore
     + roost_residency::LedgerStore
 {
 }
@@ -475,8 +476,39 @@ impl<T> Store for T where
         + MediaStore
         + DiscoveryStore
         + EmojiStore
+        + ErasureStore
         + roost_residency::LedgerStore
 {
+}
+
+/// Erasing an account: everything naming it goes in one write, and the home keeps a
+/// record of it with no personal data (`Erasure`).
+#[async_trait]
+pub trait ErasureStore: Send + Sync {
+    /// Removes the account and every row that is theirs or names them (statuses with
+    /// their edits, media rows, follows both ways, favourites, reblogs, votes,
+    /// notifications to and from, list memberships, blocks and mutes both ways, tokens,
+    /// the user row, inventory records, the bodies of queued activities about them),
+    /// keeping every other account's and status's counters exact, in one write. With
+    /// `record` (at home) the erasure record is written in the same write and the
+    /// handle is never given out again. None if there was no such account.
+    async fn erase_account(
+        &self,
+        account: Id,
+        record: Option<&Erasure>,
+    ) -> StoreResult<Option<ErasedRows>>;
+    async fn erasure(&self, account: Id) -> StoreResult<Option<Erasure>>;
+    /// The newest erasures first.
+    async fn erasures(&self, limit: u32) -> StoreResult<Vec<Erasure>>;
+    /// Records `region`'s acknowledgement; false if that region was not told of the
+    /// erasure or has already acknowledged it.
+    async fn acknowledge_erasure(
+        &self,
+        account: Id,
+        region: &str,
+        at: Timestamp,
+        ledger_index: u64,
+    ) -> StoreResult<bool>;
 }
 
 /// What crossing regions needs kept: foreign accounts, the durable outbox, the inbox's

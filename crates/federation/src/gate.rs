@@ -295,6 +295,35 @@ impl Gate {
         Ok(d)
     }
 
+    /// Another region's signed answer about one of this region's users (an erasure's
+    /// acknowledgement): a `stored` entry under the subject's home rule, so the audit can
+    /// match it with that region's `sent` entry. Returns its ledger index.
+    pub async fn record_receipt(&self, t: &Transfer, payload: &[u8]) -> Result<u64, GateError> {
+        let home = t
+            .subject
+            .and_then(|s| self.cluster.region_by_number(s.region()))
+            .map(|r| r.code.as_str())
+            .unwrap_or(&self.region);
+        let d = self.cluster.decide(home, &self.region, t.class);
+        if !d.persist() {
+            return Err(GateError::Denied(d));
+        }
+        Ok(self
+            .ledger
+            .append(&[LedgerEntry {
+                time_ms: Timestamp::now().as_millisecond(),
+                direction: Direction::Stored,
+                class: t.class,
+                subject: t.subject.map(|s| s.to_string()),
+                object: t.object.clone(),
+                counterpart: t.counterpart.clone(),
+                purpose: t.purpose.clone(),
+                payload_sha256: roost_residency::ledger::sha256_hex(payload),
+                decision: d.action.to_string(),
+            }])
+            .await?)
+    }
+
     async fn send(
         &self,
         region: &str,

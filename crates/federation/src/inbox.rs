@@ -80,11 +80,11 @@ impl<'a> Sender<'a> {
         if !act.id.starts_with(&format!("{}/", self.base)) {
             return Err(forbidden("activity is not of the signing region"));
         }
-        if (act.kind == "roost:Views" || act.kind == "Flag")
+        if (act.kind == "roost:Views" || act.kind == "Flag" || act.kind == crate::erasure::ERASED)
             && act.actor != format!("{}/ap/actor", self.base)
         {
             return Err(forbidden(
-                "views can only be reported by the signing region",
+                "this activity can only come from the signing region's actor",
             ));
         }
         Ok(())
@@ -124,7 +124,7 @@ pub(crate) async fn receive(s: &FedState, origin: &str, act: &Activity, raw: &[u
     let from = Sender::new(s, origin)?;
     from.check(act)?;
     let actor = match act.kind.as_str() {
-        "roost:Views" | "Flag" => None,
+        "roost:Views" | "Flag" | crate::erasure::ERASED => None,
         _ => Some(from.actor(act)?),
     };
     let seen = s
@@ -454,11 +454,19 @@ async fn handle(
                 .as_str()
                 .or_else(|| act.object["id"].as_str())
                 .unwrap_or_default();
+            if uri == act.actor {
+                // The account itself: erased at home.
+                return crate::erasure::receive_delete_person(s, origin, who).await;
+            }
             // Only the author's own posts: `receive_delete` also checks the author.
             let id = from.own(uri, "statuses")?;
             s.roost.receive_delete(id, who).await?;
             forget_foreign(s, &format!("status:{id}")).await?;
             Ok(())
+        }
+        crate::erasure::ERASED => {
+            let account = local_account(s, act.object.as_str().unwrap_or_default())?;
+            crate::erasure::receive_ack(s, origin, account, raw).await
         }
         "roost:Suspend" | "roost:Unsuspend" => {
             // The home region speaks for its own user: the actor is the account itself.

@@ -3,10 +3,11 @@
 //! consults the residency policy and writes the transfer ledger. Layout: `ap` (wire
 //! types), `convert` (wire → domain), `service` (the core's `Remote` port: what to send
 //! where), `outbox` (durable delivery), `routes` + `inbox` (what other regions call),
-//! `holdings` ("where is my data"), `purge` (retention), `httpsig` (signatures).
+//! `holdings` ("where is my data"), `erasure` (an erased account across regions), `purge` (retention), `httpsig` (signatures).
 
 pub mod ap;
 pub mod convert;
+mod erasure;
 pub mod gate;
 pub mod holdings;
 pub mod httpsig;

@@ -187,7 +187,7 @@ impl Federation {
         }
     }
 
-    fn activity(
+    pub(crate) fn activity(
         &self,
         kind: &str,
         id: String,
@@ -215,11 +215,11 @@ impl Federation {
             .map_err(|e| CoreError::NotNow(e.to_string()))
     }
 
-    fn fresh_activity_id(&self) -> CoreResult<String> {
+    pub(crate) fn fresh_activity_id(&self) -> CoreResult<String> {
         Ok(ap::activity_uri(&self.base, self.mint()?))
     }
 
-    fn item(
+    pub(crate) fn item(
         &self,
         destination: &str,
         class: DataClass,
@@ -789,6 +789,11 @@ impl Federation {
                     &act,
                 )?
             }
+            Outbound::Erased {
+                account,
+                username,
+                regions,
+            } => self.erasure_items(account, &username, &regions)?,
             Outbound::ReportForwarded {
                 report,
                 target,
@@ -1030,6 +1035,10 @@ impl Federation {
 
 #[async_trait]
 impl Remote for Federation {
+    async fn erasure_regions(&self, account: Id) -> CoreResult<Vec<String>> {
+        self.erasure_regions_of(account).await
+    }
+
     async fn tag_counts(&self, region: &str) -> CoreResult<Vec<roost_core::store::TagUse>> {
         let t = Transfer {
             counterpart: region.to_string(),

@@ -162,6 +162,51 @@ pub async fn start(cfg: Config) -> Result<Running, StartError> {
     start_on(cfg, listener).await
 }
 
+/// The region's federation for an offline command (`roost admin delete-account`): its
+/// ledger and gate over the store, so that what the command queues waits in the durable
+/// outbox for the running region's worker. Nothing is sent from here.
+pub async fn offline_federation(
+    cfg: &Config,
+    store: &RegionStore,
+    cluster: Arc<Cluster>,
+    number: Option<Arc<roost_core::id::NodeNumber>>,
+) -> Result<Arc<Federation>, StartError> {
+    let keys = keys::load_or_create(&cfg.data_dir)?;
+    let ledger =
+        Arc::new(Ledger::open(cfg.region.clone(), keys.signing.clone(), store.ledger()).await?);
+    let gate = Arc::new(Gate::new(
+        cfg.region.clone(),
+        cluster,
+        ledger,
+        store.store(),
+        keys.signing.clone(),
+        cfg.peer_timeout,
+        None,
+    ));
+    let ids = match number {
+        Some(n) => IdGen::on_node(cfg.region_number, n),
+        None => IdGen::new(cfg.region_number),
+    };
+    Ok(Arc::new(Federation::new(
+        gate,
+        store.store(),
+        ids,
+        keys.public_pem(),
+        cfg.transit_cache,
+    )))
+}
+
+/// A node number for an offline command on PostgreSQL, whose IDs must not meet those of
+/// the running nodes: held under a holder of its own (not the data dir's node ID, which a
+/// running node may hold) while the returned sender lives.
+pub async fn offline_node_number(
+    store: &RegionStore,
+) -> Result<(Option<Arc<roost_core::id::NodeNumber>>, watch::Sender<bool>), StartError> {
+    let (tx, rx) = watch::channel(false);
+    let holder = format!("offline-{:016x}", rand::random::<u64>());
+    Ok((nodes::take_node_number(store, &holder, rx).await?, tx))
+}
+
 /// Like [`start`] on a listener bound by the caller (tests and `demo` bind every region's
 /// port first, so that the cluster file can name them all).
 pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, StartError> {

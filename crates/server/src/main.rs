@@ -139,6 +139,17 @@ enum AdminTask {
         #[arg(long)]
         to: String,
     },
+    /// Delete a local account and everything of it, here and (through the outbox, once
+    /// the region runs) in every region that holds any of it.
+    DeleteAccount {
+        /// The local account's username.
+        username: String,
+    },
+    /// The region's erasure records: which regions were told and which acknowledged.
+    Erasures {
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
     /// Give a local account a role: user, moderator, admin or owner.
     SetRole {
         #[arg(long)]
@@ -174,6 +185,25 @@ async fn migrate_store(cfg: &Config, to: &str) -> anyhow::Result<()> {
         file.display()
     );
     Ok(())
+}
+
+/// `in (acknowledged), cn (waiting)`, or `no other region`.
+fn told(e: &roost_core::model::Erasure) -> String {
+    if e.regions.is_empty() {
+        return "no other region".into();
+    }
+    e.regions
+        .iter()
+        .map(|r| {
+            let state = if r.acknowledged_at.is_some() {
+                "acknowledged"
+            } else {
+                "waiting"
+            };
+            format!("{} ({state})", r.region)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_role(s: &str) -> Result<roost_core::model::Role, String> {
@@ -349,14 +379,30 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
         .await
         .context("opening the database")?;
     let rcfg = roost_server::roost_config(&cfg, cfg.listen);
-    // Offline tasks never reach other regions.
-    let mut roost = roost_core::Roost::new(
-        store.store(),
-        rcfg,
-        std::sync::Arc::new(roost_core::remote::NoRemote),
-    );
-    // Only emoji need the media store (which may be a bucket the other tasks need not reach).
-    if matches!(task, AdminTask::Emoji { .. }) {
+    let (number, _keep_number) = roost_server::offline_node_number(&store)
+        .await
+        .context("taking a node number")?;
+    // Offline tasks never reach other regions; an erasure queues its Deletes in the
+    // outbox, which the running region delivers.
+    let remote: std::sync::Arc<dyn roost_core::remote::Remote> = match (&task, cfg.cluster.clone())
+    {
+        (AdminTask::DeleteAccount { .. }, Some(cluster)) => {
+            roost_server::offline_federation(&cfg, &store, cluster, number.clone())
+                .await
+                .context("opening the ledger")?
+        }
+        _ => std::sync::Arc::new(roost_core::remote::NoRemote),
+    };
+    let mut roost = roost_core::Roost::new(store.store(), rcfg, remote);
+    if let Some(n) = number {
+        roost = roost.with_node_number(n);
+    }
+    // Only emoji and erasures need the media store (which may be a bucket the other
+    // tasks need not reach).
+    if matches!(
+        task,
+        AdminTask::Emoji { .. } | AdminTask::DeleteAccount { .. }
+    ) {
         let keys = roost_server::keys::load_or_create(&cfg.data_dir).context("reading the keys")?;
         let media = roost_server::media_ports(&cfg, &keys)
             .await
@@ -412,6 +458,29 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
                 println!("{out}");
             }
         }),
+        AdminTask::DeleteAccount { username } => {
+            let e = roost
+                .admin_delete_account(&username)
+                .await
+                .context("deleting the account")?;
+            println!(
+                "erased {username} (id {}); told: {}",
+                e.account_id,
+                told(&e)
+            );
+            Ok(())
+        }
+        AdminTask::Erasures { limit } => {
+            for e in roost.erasures(limit).await? {
+                println!(
+                    "{}\t{}\t{}",
+                    e.account_id,
+                    roost_api::wire::datetime(e.erased_at),
+                    told(&e)
+                );
+            }
+            Ok(())
+        }
         AdminTask::ListAccounts { limit } => {
             let page = roost_core::model::Page {
                 limit,

@@ -44,6 +44,9 @@ pub use media::*;
 // Custom emoji and their files.
 mod emoji;
 pub use emoji::*;
+// Erasing an account, and the erasure records.
+mod erasure;
+pub use erasure::*;
 // Several nodes of one region on one database: outbox claims, job leases, the ledger,
 // view counts.
 mod nodes;
@@ -189,6 +192,8 @@ macro_rules! __conformance_list {
             media_rows_and_processing,
             media_attach_rules_and_public_blobs,
             media_profile_files,
+            erasure_removes_the_account_and_keeps_other_counts,
+            erasure_acknowledgements_count_once_per_told_region,
             emoji_rows_round_trip_and_conflict,
             emoji_files_are_public_and_referenced,
             discovery_index_states_skip_reblogs,

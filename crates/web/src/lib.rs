@@ -22,6 +22,7 @@ mod safety;
 mod search;
 pub mod session;
 mod settings;
+mod settings_delete;
 mod statuses;
 mod tags;
 mod upload;
@@ -72,6 +73,7 @@ pub fn router(state: WebState) -> Router {
         .route("/notifications", get(notifications::get))
         .route("/your-data", get(your_data::get))
         .route("/settings/profile", get(settings::get).post(settings::post))
+        .route("/settings/delete", post(settings_delete::post))
         .route("/admin/reports", get(admin::reports))
         .route("/admin/reports/{id}/{action}", post(admin::report_action))
         .route("/admin/accounts", get(admin::accounts))

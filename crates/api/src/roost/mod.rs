@@ -1,13 +1,15 @@
 //! roost's extension API (`/api/roost/v1/...`): the transfer ledger with its proofs, and
-//! "where is my data".
+//! "where is my data", deleting one's account and the erasure records.
 
+mod accounts;
+mod erasures;
 mod ledger;
 mod related;
 mod residency;
 mod trends;
 
 use crate::AppState;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
@@ -16,6 +18,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/roost/v1/ledger/entries/{index}", get(ledger::entry))
         .route("/api/roost/v1/ledger/consistency", get(ledger::consistency))
         .route("/api/roost/v1/residency/me", get(residency::me))
+        .route("/api/roost/v1/accounts/delete", post(accounts::delete))
+        .route("/api/roost/v1/admin/erasures", get(erasures::list))
+        .route("/api/roost/v1/admin/erasures/{id}", get(erasures::get))
         .route("/api/roost/v1/statuses/{id}/related", get(related::get))
         .route("/api/roost/v1/trends/tags", get(trends::tags))
 }

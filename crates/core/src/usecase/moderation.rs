@@ -487,7 +487,7 @@ impl Roost {
         Ok(())
     }
 
-    async fn revoke_all_tokens(&self, account: Id) -> CoreResult<()> {
+    pub(crate) async fn revoke_all_tokens(&self, account: Id) -> CoreResult<()> {
         for t in self.store.tokens_of(account).await? {
             self.revoke_token(&t).await?;
         }

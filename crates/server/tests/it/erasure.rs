@@ -12,7 +12,7 @@ use roost_residency::{Action, DataClass};
 use serde_json::json;
 
 /// The files under `dir` that hold `marker`, for the failure message.
-fn files_holding(dir: &std::path::Path, marker: &str) -> Vec<String> {
+pub(crate) fn files_holding(dir: &std::path::Path, marker: &str) -> Vec<String> {
     walk(dir)
         .into_iter()
         .filter(|f| contains(&std::fs::read(f).unwrap_or_default(), marker))
@@ -22,7 +22,7 @@ fn files_holding(dir: &std::path::Path, marker: &str) -> Vec<String> {
 
 /// Waits (a bounded time: the store folds its log back soon after a deletion) until no
 /// marker is readable in the region's files; panics naming the files that still hold one.
-async fn no_marker_left(r: &Regions, code: &str, markers: &[&str]) {
+pub(crate) async fn no_marker_left(r: &Regions, code: &str, markers: &[&str]) {
     let until = std::time::Instant::now() + std::time::Duration::from_secs(8);
     loop {
         let raw = r.disk_bytes(code).await;
@@ -42,7 +42,7 @@ async fn no_marker_left(r: &Regions, code: &str, markers: &[&str]) {
 }
 
 /// Waits until every marker is on the region's disk (as it must be before the erasure).
-async fn all_kept(r: &Regions, code: &str, markers: &[&str]) {
+pub(crate) async fn all_kept(r: &Regions, code: &str, markers: &[&str]) {
     let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
         let raw = r.disk_bytes(code).await;

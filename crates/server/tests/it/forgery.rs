@@ -2,7 +2,8 @@
 //! key it sends activities that claim to act for users of `id` (the receiver) or `in` (a
 //! third region), and `id` must refuse each one (403) and change nothing. Also: requests
 //! replayed to another region, markup in other regions' notes, and view counts out of
-//! range. The last test is the control: the same activities for `cn`'s own user pass.
+//! range, and erasures. The control (`the_signing_regions_own_user_is_accepted`): the
+//! same activities for `cn`'s own user pass.
 
 use crate::rogue::{base, mint, Rogue};
 use crate::support::*;
@@ -633,4 +634,33 @@ async fn the_signing_regions_own_user_is_accepted() {
 
     // Accept: Budi's follow of Chen is answered by `cn` itself.
     follow_across(&w.r, "id", &w.budi, "cn", chen).await;
+}
+
+#[tokio::test]
+async fn erasure_of_another_regions_user_is_refused_and_so_is_an_unasked_acknowledgement() {
+    let w = world().await;
+    let foreign = w.asha_post_at_y().await;
+    // A Delete of Budi (of `id`) and of Asha (of `in`), each as itself.
+    for (user, home) in [(&w.budi, "id"), (&w.asha, "in")] {
+        let object = json!(w.home_user(home, user));
+        refused(w.send(&w.forged("Delete", user, home, object)).await);
+    }
+    w.y()
+        .get("/api/v1/accounts/verify_credentials", Some(&w.budi.token))
+        .await
+        .ok();
+    w.status(&foreign).await.ok();
+    // An acknowledgement of an erasure `id` never asked `cn` for, and one in the name
+    // of region `in`.
+    let ack = |actor: String| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": w.rogue.activity_id(&w.r),
+            "type": "roost:Erased",
+            "actor": actor,
+            "object": w.home_user("id", &w.budi),
+        })
+    };
+    refused(w.send(&ack(format!("{}/ap/actor", w.rogue.base))).await);
+    refused(w.send(&ack(format!("{}/ap/actor", base(&w.r, "in")))).await);
 }

@@ -6,6 +6,7 @@ mod advertised;
 mod audit_references;
 mod backend;
 mod emoji;
+mod erase_account;
 mod erasure;
 mod errors;
 mod forgery;

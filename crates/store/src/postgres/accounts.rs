@@ -75,6 +75,16 @@ pub(crate) async fn create_account_in(
     if taken.is_some() {
         return Err(StoreError::Conflict("username"));
     }
+    // An erased account's handle stays taken (its tombstone keeps only the hash).
+    let erased: Option<i64> = scalar(
+        c,
+        crate::sqlite::erasure::HANDLE_ERASED,
+        &[&crate::sqlite::erasure::handle_hash(&username_key)],
+    )
+    .await?;
+    if erased.is_some() {
+        return Err(StoreError::Conflict("username"));
+    }
     if let Some(u) = user {
         let taken: Option<i64> = scalar(
             c,

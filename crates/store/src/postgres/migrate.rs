@@ -63,6 +63,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "job_leases",
         include_str!("../../migrations/postgres/0011_job_leases.sql"),
     ),
+    (
+        12,
+        "erasures",
+        include_str!("../../migrations/postgres/0012_erasures.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold (any constant; "roost-mg" in ASCII).

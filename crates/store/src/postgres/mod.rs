@@ -21,6 +21,7 @@ mod conversations;
 mod db;
 mod discovery;
 mod emoji;
+mod erasure;
 mod extras;
 mod federation;
 mod filters;

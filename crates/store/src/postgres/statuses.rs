@@ -448,7 +448,7 @@ pub(super) async fn create_status_in(c: &impl Db, new: &NewStatus) -> StoreResul
         .ok_or(StoreError::Missing("status"))
 }
 
-async fn delete_status_in(c: &impl Db, id: Id) -> StoreResult<Option<Status>> {
+pub(crate) async fn delete_status_in(c: &impl Db, id: Id) -> StoreResult<Option<Status>> {
     let Some(status) = status_in(c, id).await? else {
         return Ok(None);
     };

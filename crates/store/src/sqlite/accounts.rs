@@ -118,6 +118,15 @@ pub(crate) fn create_account_in(
     if taken.is_some() {
         return Err(StoreError::Conflict("username"));
     }
+    // An erased account's handle stays taken (its tombstone keeps only the hash).
+    let erased: Option<i64> = scalar(
+        c,
+        crate::sqlite::erasure::HANDLE_ERASED,
+        &[&crate::sqlite::erasure::handle_hash(&username_key)],
+    )?;
+    if erased.is_some() {
+        return Err(StoreError::Conflict("username"));
+    }
     if let Some(u) = user {
         let taken: Option<i64> = scalar(
             c,

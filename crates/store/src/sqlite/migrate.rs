@@ -65,6 +65,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "job_leases",
         include_str!("../../migrations/sqlite/0011_job_leases.sql"),
     ),
+    (
+        12,
+        "erasures",
+        include_str!("../../migrations/sqlite/0012_erasures.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

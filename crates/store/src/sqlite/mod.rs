@@ -13,6 +13,7 @@ pub(crate) mod conversations;
 pub(crate) mod discovery;
 pub(crate) mod emoji;
 mod engine;
+pub(crate) mod erasure;
 pub(crate) mod extras;
 pub(crate) mod federation;
 pub(crate) mod filters;

@@ -460,7 +460,7 @@ pub(super) fn create_status_in(c: &Connection, new: &NewStatus) -> StoreResult<S
     status_in(c, new.id)?.ok_or(StoreError::Missing("status"))
 }
 
-fn delete_status_in(c: &Connection, id: Id) -> StoreResult<Option<Status>> {
+pub(crate) fn delete_status_in(c: &Connection, id: Id) -> StoreResult<Option<Status>> {
     let Some(status) = status_in(c, id)? else {
         return Ok(None);
     };

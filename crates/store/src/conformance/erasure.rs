@@ -1,0 +1,181 @@
+//! Conformance: `ErasureStore` (an account erased in one write with every other count
+//! kept exact, the tombstone that keeps its handle taken, acknowledgements).
+
+use super::{T0, W};
+use roost_core::media::{Blob, MediaAttachment, MediaKind, MediaRole};
+use roost_core::model::*;
+use roost_core::store::{Store, StoreError};
+use roost_residency::DataClass;
+
+pub async fn erasure_removes_the_account_and_keeps_other_counts(s: &dyn Store) {
+    let w = W::new(s);
+    let gone = w.account("gone").await;
+    let fan = w.account("fan").await;
+    let friend = w.account("friend").await;
+    w.follow(fan, gone).await;
+    w.follow(gone, friend).await;
+    let p = w.post(gone, Visibility::Public).await;
+    let q = w.post(friend, Visibility::Public).await;
+    w.reply(gone, q, Visibility::Public).await;
+    w.reblog(gone, q).await;
+    s.favourite(w.id(), gone, q, None).await.unwrap();
+    s.favourite(w.id(), fan, p, None).await.unwrap();
+    s.bookmark(w.id(), fan, p).await.unwrap();
+    let fans_reply = w.reply(fan, p, Visibility::Public).await;
+    let q_before = w.status(q).await;
+    assert_eq!(
+        (
+            q_before.replies_count,
+            q_before.reblogs_count,
+            q_before.favourites_count
+        ),
+        (1, 1, 1)
+    );
+    let file = "ab".repeat(32);
+    let m = MediaAttachment {
+        id: w.id(),
+        account_id: gone,
+        status_id: None,
+        role: MediaRole::Attachment,
+        kind: MediaKind::Image,
+        file: None,
+        preview: None,
+        size: None,
+        small: None,
+        blurhash: None,
+        description: "described".into(),
+        focus: (0.0, 0.0),
+        position: 0,
+        created_at: super::at(T0),
+    };
+    s.create_media(&m).await.unwrap();
+    s.finish_media(&MediaAttachment {
+        file: Some(Blob {
+            hash: file.clone(),
+            mime: "image/png".into(),
+            size: 10,
+        }),
+        ..m
+    })
+    .await
+    .unwrap();
+    let avatar = "cd".repeat(32);
+    s.set_profile_file(gone, MediaRole::Avatar, Some(&format!("{avatar}.png")))
+        .await
+        .unwrap();
+    let mut queued = w.outbox_item("far", T0);
+    queued.subject = Some(gone);
+    queued.body = "about them".into();
+    s.enqueue(std::slice::from_ref(&queued)).await.unwrap();
+    s.record_foreign(&ForeignRecord {
+        object: format!("follow:{gone}:{friend}"),
+        home_region: "far".into(),
+        class: DataClass::SocialGraph,
+        subject: Some(gone),
+        stored_at: super::at(T0),
+        expires_at: None,
+    })
+    .await
+    .unwrap();
+    let username = w.acct(gone).await.username;
+
+    let record = Erasure {
+        account_id: gone,
+        erased_at: super::at(T0),
+        regions: ["far", "near"]
+            .iter()
+            .map(|r| ErasureRegion {
+                region: r.to_string(),
+                acknowledged_at: None,
+                ledger_index: None,
+            })
+            .collect(),
+    };
+    let rows = s
+        .erase_account(gone, Some(&record))
+        .await
+        .unwrap()
+        .expect("erased");
+    assert_eq!(rows.statuses.len(), 3, "post, reply and reblog");
+    assert!(rows.statuses.contains(&p));
+    let mut blobs = vec![file, avatar];
+    blobs.sort();
+    assert_eq!(rows.blobs, blobs);
+
+    assert!(s.account(gone).await.unwrap().is_none());
+    assert!(s.status(p).await.unwrap().is_none());
+    let q_after = w.status(q).await;
+    assert_eq!(
+        (
+            q_after.replies_count,
+            q_after.reblogs_count,
+            q_after.favourites_count
+        ),
+        (0, 0, 0)
+    );
+    assert_eq!(w.acct(fan).await.following_count, 0);
+    assert_eq!(w.acct(friend).await.followers_count, 0);
+    assert!(s
+        .bookmarks_of(fan, super::page(10))
+        .await
+        .unwrap()
+        .is_empty());
+    // The fan's own reply stays theirs.
+    assert!(s.status(fans_reply).await.unwrap().is_some());
+    assert!(!s.blob_in_use(&blobs[0]).await.unwrap());
+    assert!(!s.blob_in_use(&blobs[1]).await.unwrap());
+    assert!(s.foreign_records(Some(gone)).await.unwrap().is_empty());
+    let left = s.outbox_items(None).await.unwrap();
+    let item = left.iter().find(|i| i.id == queued.id).expect("kept");
+    assert_eq!(item.body, "");
+    assert_eq!(item.state, OutboxState::Expired);
+
+    // The tombstone: the record, and the handle stays taken.
+    assert_eq!(s.erasure(gone).await.unwrap().as_ref(), Some(&record));
+    let mut again = w.new_account("x", &w.region());
+    again.username = username.to_uppercase();
+    assert!(matches!(
+        s.create_account(&again, None).await,
+        Err(StoreError::Conflict("username"))
+    ));
+    assert!(s.erase_account(gone, None).await.unwrap().is_none());
+}
+
+pub async fn erasure_acknowledgements_count_once_per_told_region(s: &dyn Store) {
+    let w = W::new(s);
+    let gone = w.account("gone").await;
+    let record = Erasure {
+        account_id: gone,
+        erased_at: super::at(T0 + 5),
+        regions: vec![ErasureRegion {
+            region: "far".into(),
+            acknowledged_at: None,
+            ledger_index: None,
+        }],
+    };
+    s.erase_account(gone, Some(&record)).await.unwrap().unwrap();
+    assert!(!s.erasure(gone).await.unwrap().unwrap().complete());
+    assert!(!s
+        .acknowledge_erasure(gone, "elsewhere", super::at(T0 + 6), 3)
+        .await
+        .unwrap());
+    assert!(s
+        .acknowledge_erasure(gone, "far", super::at(T0 + 7), 4)
+        .await
+        .unwrap());
+    assert!(!s
+        .acknowledge_erasure(gone, "far", super::at(T0 + 8), 5)
+        .await
+        .unwrap());
+    let done = s.erasure(gone).await.unwrap().unwrap();
+    assert!(done.complete());
+    assert_eq!(done.regions[0].acknowledged_at, Some(super::at(T0 + 7)));
+    assert_eq!(done.regions[0].ledger_index, Some(4));
+    assert!(s
+        .erasures(1000)
+        .await
+        .unwrap()
+        .iter()
+        .any(|e| e.account_id == gone));
+    assert!(s.erasure(w.id()).await.unwrap().is_none());
+}

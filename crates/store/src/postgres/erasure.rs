@@ -1,0 +1,137 @@
+//! `ErasureStore` on PostgreSQL: the statements of `sqlite/erasure.rs`, in one
+//! transaction.
+
+use super::statuses::delete_status_in;
+use super::{backend, exec, get, ms, rows, scalar, ts, PgStore};
+use super::{pg_read, pg_write, Db};
+use crate::sqlite::erasure::{
+    blob_of_file, handle_hash, ERASE, ERASED_BLOBS, ERASED_STATUSES, ERASURES_NEWEST, ERASURE_ACK,
+    ERASURE_BY_ID, ERASURE_INSERT, ERASURE_REGIONS, ERASURE_REGION_INSERT,
+};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use roost_core::model::{ErasedRows, Erasure, ErasureRegion};
+use roost_core::store::{ErasureStore, StoreResult};
+use roost_core::Id;
+
+async fn erase_in(
+    c: &impl Db,
+    id: Id,
+    record: Option<&Erasure>,
+) -> StoreResult<Option<ErasedRows>> {
+    let Some(key) = scalar::<String>(
+        c,
+        "SELECT username_key FROM accounts WHERE id = $1",
+        &[&id.0],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let mut blobs: Vec<String> = rows(c, ERASED_BLOBS, &[&id.0], |r| get::<String>(r, "b"))
+        .await?
+        .iter()
+        .map(|b| blob_of_file(b))
+        .collect();
+    blobs.sort();
+    blobs.dedup();
+    let statuses: Vec<Id> = rows(c, ERASED_STATUSES, &[&id.0], |r| Ok(Id(get(r, "id")?))).await?;
+    for s in &statuses {
+        delete_status_in(c, *s).await?;
+    }
+    for step in ERASE {
+        exec(c, step, &[&id.0]).await.map_err(backend)?;
+    }
+    if let Some(r) = record {
+        exec(
+            c,
+            ERASURE_INSERT,
+            &[&id.0, &handle_hash(&key), &ms(r.erased_at)],
+        )
+        .await
+        .map_err(backend)?;
+        for region in &r.regions {
+            exec(c, ERASURE_REGION_INSERT, &[&id.0, &region.region])
+                .await
+                .map_err(backend)?;
+        }
+    }
+    Ok(Some(ErasedRows { statuses, blobs }))
+}
+
+async fn erasure_in(c: &impl Db, id: Id, erased_at: i64) -> StoreResult<Erasure> {
+    let regions = rows(c, ERASURE_REGIONS, &[&id.0], |r| {
+        let at: Option<i64> = get(r, "acknowledged_at")?;
+        let index: Option<i64> = get(r, "ledger_index")?;
+        Ok(ErasureRegion {
+            region: get(r, "region")?,
+            acknowledged_at: at.map(ts).transpose()?,
+            ledger_index: index.map(|i| i as u64),
+        })
+    })
+    .await?;
+    Ok(Erasure {
+        account_id: id,
+        erased_at: ts(erased_at)?,
+        regions,
+    })
+}
+
+#[async_trait]
+impl ErasureStore for PgStore {
+    async fn erase_account(
+        &self,
+        account: Id,
+        record: Option<&Erasure>,
+    ) -> StoreResult<Option<ErasedRows>> {
+        let record = record.cloned();
+        pg_write!(self, c, erase_in(c, account, record.as_ref()).await)
+    }
+
+    async fn erasure(&self, account: Id) -> StoreResult<Option<Erasure>> {
+        pg_read!(self, c, {
+            let found = rows(c, ERASURE_BY_ID, &[&account.0], |r| {
+                get::<i64>(r, "erased_at")
+            })
+            .await?;
+            match found.first() {
+                Some(at) => Ok(Some(erasure_in(c, account, *at).await?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    async fn erasures(&self, limit: u32) -> StoreResult<Vec<Erasure>> {
+        pg_read!(self, c, {
+            let found = rows(c, ERASURES_NEWEST, &[&(limit as i64)], |r| {
+                Ok((Id(get(r, "account_id")?), get::<i64>(r, "erased_at")?))
+            })
+            .await?;
+            let mut out = Vec::with_capacity(found.len());
+            for (id, at) in found {
+                out.push(erasure_in(c, id, at).await?);
+            }
+            Ok(out)
+        })
+    }
+
+    async fn acknowledge_erasure(
+        &self,
+        account: Id,
+        region: &str,
+        at: Timestamp,
+        ledger_index: u64,
+    ) -> StoreResult<bool> {
+        let region = region.to_owned();
+        pg_write!(self, c, {
+            let n = exec(
+                c,
+                ERASURE_ACK,
+                &[&account.0, &region, &ms(at), &(ledger_index as i64)],
+            )
+            .await
+            .map_err(backend)?;
+            Ok(n > 0)
+        })
+    }
+}
