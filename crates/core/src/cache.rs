@@ -25,6 +25,8 @@ pub enum Change {
     Account(crate::id::Id),
     /// An account's filters changed (created, edited, deleted).
     Filters(crate::id::Id),
+    /// The region's domain blocks changed: each node reads them again.
+    DomainBlocks,
 }
 
 /// Told of every change that may leave a cached entry wrong.
@@ -54,6 +56,9 @@ pub struct Caches {
     /// The search index's queue: a status written on any node (told through
     /// [`Change::Status`]) is indexed on every node that hears of it.
     status_listener: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<crate::id::Id>>,
+    /// Bumped by every [`Change::DomainBlocks`]; the domain blocks held in memory are
+    /// read again when it moved since they were loaded.
+    domain_blocks: AtomicU64,
 }
 
 impl Default for Caches {
@@ -64,11 +69,17 @@ impl Default for Caches {
             epoch: AtomicU64::new(0),
             bypass: AtomicBool::new(false),
             status_listener: Default::default(),
+            domain_blocks: AtomicU64::new(0),
         }
     }
 }
 
 impl Caches {
+    /// How many times the domain blocks changed since start.
+    pub fn domain_blocks_version(&self) -> u64 {
+        self.domain_blocks.load(Ordering::SeqCst)
+    }
+
     /// Sends the IDs of changed statuses to `tx` from now on. Once.
     pub fn listen_statuses(&self, tx: tokio::sync::mpsc::UnboundedSender<crate::id::Id>) {
         let _ = self.status_listener.set(tx);
@@ -166,6 +177,9 @@ impl Invalidation for Caches {
             // Rows are cached by the store, not here.
             Change::Filters(account) => {
                 self.filters.remove(account);
+            }
+            Change::DomainBlocks => {
+                self.domain_blocks.fetch_add(1, Ordering::SeqCst);
             }
             Change::Status(_) | Change::Account(_) => {}
         }

@@ -700,10 +700,13 @@ impl Roost {
         };
         let local = !self.is_foreign_id(s.account_id);
         let streamed = self.live.streamed_lists();
-        let lists = if streamed.is_empty() {
+        let lists = if self.live.bus.spans_nodes() {
+            // Which lists the other nodes stream is not known here either.
+            self.store.list_holders(s.id, None).await?
+        } else if streamed.is_empty() {
             Vec::new()
         } else {
-            self.store.list_holders(s.id, &streamed).await?
+            self.store.list_holders(s.id, Some(&streamed)).await?
         };
         Ok(Event::Deleted(Deleted {
             id: s.id,
@@ -853,7 +856,7 @@ impl Roost {
         if !streamed.is_empty() {
             keys.extend(
                 self.store
-                    .list_holders(s.id, &streamed)
+                    .list_holders(s.id, Some(&streamed))
                     .await?
                     .into_iter()
                     .map(Key::List),

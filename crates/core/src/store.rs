@@ -707,8 +707,8 @@ pub trait ListStore: Send + Sync {
     async fn lists_with_member(&self, owner: Id, member: Id) -> StoreResult<Vec<List>>;
     /// One range read of the materialised timeline, newest first.
     async fn list_timeline(&self, list: Id, page: Page) -> StoreResult<Vec<Id>>;
-    /// Which of `lists` hold the status (the list streams it goes to).
-    async fn list_holders(&self, status: Id, lists: &[Id]) -> StoreResult<Vec<Id>>;
+    /// Which of `lists` (all lists with None) hold the status: the list streams it goes to.
+    async fn list_holders(&self, status: Id, lists: Option<&[Id]>) -> StoreResult<Vec<Id>>;
 }
 
 /// Filters with their keywords and statuses. Owner's private data.

@@ -34,6 +34,8 @@ fn validation(msg: &str) -> CoreError {
 #[derive(Default)]
 pub(crate) struct ModerationState {
     blocks: tokio::sync::OnceCell<RwLock<Vec<DomainBlock>>>,
+    /// The caches' domain-block version the blocks were read at.
+    version: std::sync::atomic::AtomicU64,
 }
 
 /// `POST /api/v1/reports`.
@@ -205,14 +207,26 @@ impl Roost {
             .any(|b| b.reject_reports && b.domain.eq_ignore_ascii_case(&domain))
     }
 
-    /// Loads the domain blocks once; [`Roost::hides`] reads them without waiting.
+    /// Loads the domain blocks, and again after they changed (on any node: a
+    /// [`crate::cache::Change::DomainBlocks`]); [`Roost::hides`] reads them without waiting.
     pub(crate) async fn load_moderation(&self) -> CoreResult<()> {
-        self.moderation
+        use std::sync::atomic::Ordering;
+        // Read before the store, so a change during the read is caught by the next call.
+        let version = self.caches.domain_blocks_version();
+        let mut fresh = false;
+        let lock = self
+            .moderation
             .blocks
             .get_or_try_init(|| async {
+                fresh = true;
                 Ok::<_, CoreError>(RwLock::new(self.store.domain_blocks().await?))
             })
             .await?;
+        if !fresh && self.moderation.version.load(Ordering::SeqCst) != version {
+            let blocks = self.store.domain_blocks().await?;
+            *lock.write().unwrap_or_else(|p| p.into_inner()) = blocks;
+        }
+        self.moderation.version.store(version, Ordering::SeqCst);
         Ok(())
     }
 
@@ -601,13 +615,11 @@ impl Roost {
         self.reload_domain_blocks().await
     }
 
+    /// Tells every node (this one too) to read the domain blocks again.
     async fn reload_domain_blocks(&self) -> CoreResult<()> {
-        self.load_moderation().await?;
-        let fresh = self.store.domain_blocks().await?;
-        if let Some(lock) = self.moderation.blocks.get() {
-            *lock.write().unwrap_or_else(|p| p.into_inner()) = fresh;
-        }
-        Ok(())
+        self.invalidation
+            .changed(&crate::cache::Change::DomainBlocks);
+        self.load_moderation().await
     }
 
     /// A report forwarded by another region's moderators about a user of this region:

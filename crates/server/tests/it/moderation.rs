@@ -18,7 +18,7 @@ pub async fn staff_token(s: &TestServer, user: &User, role: Role) -> String {
 }
 
 /// A password-grant token with the admin scopes (whatever the user's role).
-async fn admin_token(s: &TestServer, user: &User) -> String {
+pub(crate) async fn admin_token(s: &TestServer, user: &User) -> String {
     let app = s
         .post(
             "/api/v1/apps",

@@ -264,3 +264,53 @@ async fn a_post_made_on_one_node_is_found_by_search_on_the_other() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_deletion_reaches_a_list_streamed_on_the_other_node() {
+    let Some([a, b]) = two_nodes(|_| {}).await else {
+        return;
+    };
+    let alice = a.register("alice").await;
+    let bob = b.register("bob").await;
+    b.follow(&bob, &alice).await;
+    let list = b
+        .post(
+            "/api/v1/lists",
+            Some(&bob.token),
+            json!({"title": "friends"}),
+        )
+        .await
+        .ok();
+    let list = id_of(&list);
+    b.post(
+        &format!("/api/v1/lists/{list}/accounts"),
+        Some(&bob.token),
+        json!({"account_ids": [alice.id]}),
+    )
+    .await
+    .ok();
+    let mut ws = connect(
+        &b,
+        &format!("?access_token={}&stream=list&list={list}", bob.token),
+    )
+    .await;
+    settle(&b, 1).await;
+    let post = a
+        .post_status(&alice, json!({"status": "for the list"}))
+        .await;
+    let frames = events_until(&mut ws, &id_of(&post)).await;
+    assert!(
+        frames.iter().all(|f| f.stream == ["list", list.as_str()]),
+        "{frames:?}"
+    );
+    a.delete(
+        &format!("/api/v1/statuses/{}", id_of(&post)),
+        Some(&alice.token),
+    )
+    .await
+    .ok();
+    // The deleting node streams no list: who holds the post is read from the store.
+    let f = next_event(&mut ws).await;
+    assert_eq!(f.event, "delete", "{f:?}");
+    assert_eq!(f.payload.to_string(), id_of(&post));
+}

@@ -225,6 +225,58 @@ async fn two_nodes_and_a_region_abroad_lose_nothing_when_one_node_is_killed() {
     .ok();
     let seen = a.get(&format!("/api/v1/statuses/{pid}"), None).await.ok();
     assert_eq!(seen["favourites_count"], 1, "{seen}");
+    // A domain block made through A holds on B: ravi follows budi, and once A's admin
+    // suspends the region abroad, budi's post leaves ravi's home timeline on B too.
+    let budi_here = b
+        .lookup(
+            &ravi,
+            &format!("budi@{}", cluster.region("id").unwrap().domain()),
+        )
+        .await;
+    b.post(
+        &format!("/api/v1/accounts/{}/follow", id_of(&budi_here)),
+        Some(&ravi.token),
+        json!({}),
+    )
+    .await
+    .ok();
+    let from_id = abroad
+        .post_status(&budi, json!({"status": "from jakarta"}))
+        .await;
+    let fid = id_of(&from_id);
+    eventually(20, "budi's post in ravi's home on b", || async {
+        b.home_ids(&ravi).await.contains(&fid).then_some(())
+    })
+    .await;
+    let out = roost_cmd()
+        .arg("admin")
+        .arg("--cluster")
+        .arg(&cluster_file)
+        .args(["--region", "in", "--database-url", &url, "--data-dir"])
+        .arg(&dir_a)
+        .args(["set-role", "--username", "asha", "--role", "admin"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let admin = crate::moderation::admin_token(&a, &asha).await;
+    a.post(
+        "/api/v1/admin/domain_blocks",
+        Some(&admin),
+        json!({"domain": cluster.region("id").unwrap().domain(), "severity": "suspend"}),
+    )
+    .await
+    .ok();
+    assert!(!a.home_ids(&ravi).await.contains(&fid), "hidden on a");
+    eventually(10, "the block holds on b", || async {
+        (!b.home_ids(&ravi).await.contains(&fid)).then_some(())
+    })
+    .await;
+
     let (ha, hb) = (head(&a).await, head(&b).await);
     assert_eq!(ha.head.tree_size, hb.head.tree_size, "one ledger");
     assert_eq!(ha.head.root_hash, hb.head.root_hash, "one ledger");

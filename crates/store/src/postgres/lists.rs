@@ -298,9 +298,14 @@ impl ListStore for PgStore {
         })
     }
 
-    async fn list_holders(&self, status: Id, lists: &[Id]) -> StoreResult<Vec<Id>> {
-        let lists = lists.to_vec();
+    async fn list_holders(&self, status: Id, lists: Option<&[Id]>) -> StoreResult<Vec<Id>> {
+        let lists = lists.map(<[Id]>::to_vec);
         pg_read!(self, c, {
+            let Some(lists) = lists else {
+                let mut q = Sql::new("SELECT list_id AS id FROM list_timeline WHERE status_id = ");
+                q.push_arg(status);
+                return q.fetch(c, id_of).await;
+            };
             per_chunk(
                 c,
                 &lists,

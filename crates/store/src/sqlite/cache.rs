@@ -185,7 +185,7 @@ impl Invalidation for RowCache {
         match change {
             Change::Status(id) => self.drop_row(Table::Statuses, id.0),
             Change::Account(id) => self.drop_row(Table::Accounts, id.0),
-            Change::TokenRevoked { .. } | Change::Filters(_) => {}
+            Change::TokenRevoked { .. } | Change::Filters(_) | Change::DomainBlocks => {}
         }
     }
 }

@@ -321,10 +321,16 @@ impl ListStore for SqliteStore {
             .await
     }
 
-    async fn list_holders(&self, status: Id, lists: &[Id]) -> StoreResult<Vec<Id>> {
-        let lists = lists.to_vec();
+    async fn list_holders(&self, status: Id, lists: Option<&[Id]>) -> StoreResult<Vec<Id>> {
+        let lists = lists.map(<[Id]>::to_vec);
         self.db
             .read(move |c| {
+                let Some(lists) = lists else {
+                    let mut q =
+                        Sql::new("SELECT list_id AS id FROM list_timeline WHERE status_id = ");
+                    q.push_arg(status);
+                    return q.rows(c, id_of);
+                };
                 per_chunk(
                     c,
                     &lists,
