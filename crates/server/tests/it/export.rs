@@ -402,3 +402,44 @@ async fn the_archive_needs_a_user_token_that_may_read_the_account() {
     }
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_long_history_is_read_page_by_page() {
+    let s = TestServer::start().await;
+    let alice = s.register("alice").await;
+    // More than one page (40) of posts and of likes.
+    let mut posted = Vec::new();
+    for n in 0..41 {
+        let st = s
+            .post_status(&alice, json!({"status": format!("post {n}")}))
+            .await;
+        let id = st["id"].as_str().unwrap().to_string();
+        s.post(
+            &format!("/api/v1/statuses/{id}/favourite"),
+            Some(&alice.token),
+            json!({}),
+        )
+        .await
+        .ok();
+        posted.push(id);
+    }
+    let (_, bytes) = export(&s, &alice.token).await;
+    let files = unzip(&bytes);
+    let outbox = json_of(&files, "outbox.json");
+    let items = outbox["orderedItems"].as_array().unwrap();
+    assert_eq!(outbox["totalItems"], 41);
+    let got: Vec<String> = items
+        .iter()
+        .map(|i| i["object"]["id"].as_str().unwrap().to_string())
+        .collect();
+    let want: Vec<String> = posted
+        .iter()
+        .rev()
+        .map(|id| format!("{}/ap/statuses/{id}", s.base))
+        .collect();
+    assert_eq!(got, want, "every post once, newest first");
+    let likes = json_of(&files, "likes.json");
+    assert_eq!(likes["totalItems"], 41);
+    assert_eq!(likes["orderedItems"], json!(want));
+    s.stop().await;
+}
