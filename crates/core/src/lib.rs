@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod emoji;
 pub mod error;
+pub mod export;
 pub mod filtering;
 pub mod id;
 pub mod limits;

@@ -87,3 +87,29 @@ pub async fn report(roost: &Roost, ledger: &Ledger, subject: Id) -> CoreResult<H
         entries,
     })
 }
+
+impl crate::Federation {
+    /// "Where is my data" for a local account, as `/api/roost/v1/residency/me` and the
+    /// archive's `residency.json` give it: this region's holdings and every other
+    /// region's answer (a region that cannot answer is shown as such, not hidden).
+    pub async fn residency_report(
+        &self,
+        roost: &Roost,
+        account: &roost_core::model::Account,
+    ) -> CoreResult<serde_json::Value> {
+        let regions: Vec<serde_json::Value> = self
+            .holdings_everywhere(roost, account.id)
+            .await?
+            .into_iter()
+            .map(|(region, answer)| match answer {
+                Ok(h) => serde_json::to_value(&h).unwrap_or_default(),
+                Err(e) => serde_json::json!({ "region": region, "error": e.to_string() }),
+            })
+            .collect();
+        Ok(serde_json::json!({
+            "account_id": account.id.to_string(),
+            "home_region": account.home_region,
+            "regions": regions,
+        }))
+    }
+}

@@ -3,9 +3,10 @@
 //! consults the residency policy and writes the transfer ledger. Layout: `ap` (wire
 //! types), `convert` (wire → domain), `service` (the core's `Remote` port: what to send
 //! where), `outbox` (durable delivery), `routes` + `inbox` (what other regions call),
-//! `holdings` ("where is my data"), `erasure` (an erased account across regions), `purge` (retention), `httpsig` (signatures).
+//! `holdings` ("where is my data"), `archive` (a user's archive), `erasure` (an erased account across regions), `purge` (retention), `httpsig` (signatures).
 
 pub mod ap;
+pub mod archive;
 pub mod convert;
 mod erasure;
 pub mod gate;

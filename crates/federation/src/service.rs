@@ -73,6 +73,9 @@ pub struct Federation {
     /// (see `live_push.rs`); None when no region is such.
     pub(crate) live_push: Option<tokio::sync::mpsc::Sender<Id>>,
     pub(crate) live_push_rx: Mutex<Option<tokio::sync::mpsc::Receiver<Id>>>,
+    /// Account archives written at once (each reads every row and file of an account);
+    /// more wait their turn.
+    pub(crate) exports: tokio::sync::Semaphore,
 }
 
 fn unavailable(e: GateError) -> CoreError {
@@ -157,6 +160,7 @@ impl Federation {
             inbound_transit,
             live_push,
             live_push_rx: Mutex::new(live_push_rx),
+            exports: tokio::sync::Semaphore::new(crate::archive::AT_ONCE),
         }
     }
 
@@ -172,7 +176,7 @@ impl Federation {
             .unwrap_or_else(|| self.base.clone())
     }
 
-    fn home_of(&self, id: Id) -> Option<String> {
+    pub(crate) fn home_of(&self, id: Id) -> Option<String> {
         self.gate
             .cluster()
             .region_by_number(id.region())
@@ -365,8 +369,32 @@ impl Federation {
             .collect()
     }
 
+    /// The `Announce` of a reblog by a local author; None when the reblogged status's
+    /// home is not in the cluster.
+    pub(crate) fn announce_of(&self, s: &Status, author: &Account) -> Option<Activity> {
+        let orig = s.reblog_of_id?;
+        let home = self.home_of(orig)?;
+        let mut act = self.activity(
+            "Announce",
+            format!("{}/activity", ap::note_uri(&self.base, s.id)),
+            author,
+            serde_json::json!(ap::note_uri(&self.base_of(&home), orig)),
+        );
+        act.published = Some(s.created_at.to_string());
+        if s.visibility == Visibility::Private {
+            act.to = vec![ap::followers_uri(&self.base, author.id)];
+        }
+        Some(act)
+    }
+
     /// A Create or Update of a note, addressed as the note is.
-    fn note_activity(&self, kind: &str, id: String, author: &Account, note: &Note) -> Activity {
+    pub(crate) fn note_activity(
+        &self,
+        kind: &str,
+        id: String,
+        author: &Account,
+        note: &Note,
+    ) -> Activity {
         let mut act = self.activity(
             kind,
             id,
@@ -529,20 +557,10 @@ impl Federation {
                     .map(|(_, a)| a)
                     .collect();
                 let dests = self.status_destinations(&s, &mentions).await?;
-                if let Some(orig) = s.reblog_of_id {
-                    let Some(home) = self.home_of(orig) else {
+                if s.reblog_of_id.is_some() {
+                    let Some(act) = self.announce_of(&s, &author) else {
                         return Ok(Vec::new());
                     };
-                    let mut act = self.activity(
-                        "Announce",
-                        format!("{}/activity", ap::note_uri(&self.base, s.id)),
-                        &author,
-                        serde_json::json!(ap::note_uri(&self.base_of(&home), orig)),
-                    );
-                    act.published = Some(s.created_at.to_string());
-                    if s.visibility == Visibility::Private {
-                        act.to = vec![ap::followers_uri(&self.base, author.id)];
-                    }
                     return self.fan(
                         &dests,
                         DataClass::Engagement,

@@ -23,6 +23,7 @@ mod search;
 pub mod session;
 mod settings;
 mod settings_delete;
+mod settings_export;
 mod statuses;
 mod tags;
 mod upload;
@@ -74,6 +75,7 @@ pub fn router(state: WebState) -> Router {
         .route("/your-data", get(your_data::get))
         .route("/settings/profile", get(settings::get).post(settings::post))
         .route("/settings/delete", post(settings_delete::post))
+        .route("/settings/export", get(settings_export::get))
         .route("/admin/reports", get(admin::reports))
         .route("/admin/reports/{id}/{action}", post(admin::report_action))
         .route("/admin/accounts", get(admin::accounts))

@@ -1,7 +1,8 @@
 //! roost's extension API (`/api/roost/v1/...`): the transfer ledger with its proofs, and
-//! "where is my data", deleting one's account and the erasure records.
+//! "where is my data", one's archive, deleting one's account and the erasure records.
 
 mod accounts;
+mod accounts_export;
 mod erasures;
 mod ledger;
 mod related;
@@ -19,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/roost/v1/ledger/consistency", get(ledger::consistency))
         .route("/api/roost/v1/residency/me", get(residency::me))
         .route("/api/roost/v1/accounts/delete", post(accounts::delete))
+        .route("/api/roost/v1/accounts/export", get(accounts_export::get))
         .route("/api/roost/v1/admin/erasures", get(erasures::list))
         .route("/api/roost/v1/admin/erasures/{id}", get(erasures::get))
         .route("/api/roost/v1/statuses/{id}/related", get(related::get))

@@ -7,24 +7,9 @@ use crate::extract::Auth;
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub async fn me(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
     let me = auth.user("read:accounts")?;
-    let regions: Vec<Value> = st
-        .fed
-        .holdings_everywhere(&st.roost, me.id)
-        .await?
-        .into_iter()
-        .map(|(region, answer)| match answer {
-            Ok(h) => serde_json::to_value(&h).unwrap_or(Value::Null),
-            // A region that cannot answer is shown as such, not hidden.
-            Err(e) => json!({ "region": region, "error": e.to_string() }),
-        })
-        .collect();
-    Ok(Json(json!({
-        "account_id": me.id.to_string(),
-        "home_region": me.home_region,
-        "regions": regions,
-    })))
+    Ok(Json(st.fed.residency_report(&st.roost, me).await?))
 }

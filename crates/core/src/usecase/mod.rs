@@ -8,6 +8,7 @@ mod auth;
 mod conversations;
 pub mod emoji;
 mod erasure;
+mod export;
 pub(crate) mod filters;
 mod followed_tags;
 mod hydrate;

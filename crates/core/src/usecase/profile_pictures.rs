@@ -22,7 +22,7 @@ fn file_of(a: &Account, role: MediaRole) -> Option<&String> {
 }
 
 /// `<sha256>.<ext>` split, when the name is one this region would build a path from.
-fn hash_and_ext(file: &str) -> Option<(&str, &str)> {
+pub(super) fn hash_and_ext(file: &str) -> Option<(&str, &str)> {
     let (hash, ext) = file.split_once('.')?;
     (is_hash(hash) && mime_of_extension(ext).is_some_and(|m| m.starts_with("image/")))
         .then_some((hash, ext))

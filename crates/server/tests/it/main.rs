@@ -9,6 +9,7 @@ mod emoji;
 mod erase_account;
 mod erasure;
 mod errors;
+mod export;
 mod forgery;
 mod fuzz;
 mod grouped_notifications;

@@ -113,6 +113,19 @@ impl Browser {
         self.finish(rb).await
     }
 
+    /// A download: status, headers and the body's bytes as sent.
+    pub(crate) async fn get_bytes(&mut self, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        (status, headers, resp.bytes().await.unwrap().to_vec())
+    }
+
     /// Posts a form with the current CSRF token added.
     pub(crate) async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
