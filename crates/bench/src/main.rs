@@ -596,8 +596,10 @@ async fn bench(mut o: Options) -> anyhow::Result<()> {
                 format!("{name} ({conns} conn)")
             };
             let before = sample(&srv, &others);
+            let db_before = o.database.as_ref().map(|_| server::Proc::postgres());
             let res = load::closed_loop(&client, conns, warm, dur, make.clone(), o.seed).await;
             let after = sample(&srv, &others);
+            let db_after = o.database.as_ref().map(|_| server::Proc::postgres());
             let rps = res.rate();
             if name == "ceiling" {
                 ceiling = rps;
@@ -624,6 +626,9 @@ async fn bench(mut o: Options) -> anyhow::Result<()> {
                     as f64
                     / 1024.0
                     / answered,
+                database_cpu_us_per_req: db_before
+                    .zip(db_after)
+                    .map(|(b, a)| b.cpu_us_until(&a) / answered),
             };
             eprintln!(
             "{label:32} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  p99.9 {:>7.2} ms  cpu {:>5.0} us/req  ctx {:>5.1}/req  errors {}{}",
@@ -639,6 +644,9 @@ async fn bench(mut o: Options) -> anyhow::Result<()> {
                 .map(|e| format!(" (first: {e})"))
                 .unwrap_or_default()
         );
+            if let Some(db) = row.database_cpu_us_per_req {
+                eprintln!("{label:32} of which PostgreSQL {db:.0} us/req");
+            }
             rep.rows.push(row);
             if conns != o.connections {
                 continue;

@@ -26,6 +26,8 @@ pub struct Row {
     pub server_ctx_switches_per_req: f64,
     /// KiB the server wrote to storage per successful request (WAL, checkpoints).
     pub server_write_kib_per_req: f64,
+    /// On `--database`: the PostgreSQL processes' share of the CPU time above.
+    pub database_cpu_us_per_req: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1493,7 +1493,7 @@ pub async fn account_statuses_filters(s: &dyn Store) {
         })
         .await
         .is_empty(),
-        "no media yet"
+        "no post of theirs has a file"
     );
 
     assert!(list(AccountStatusFilter {

@@ -168,6 +168,9 @@ pub async fn sqlite_to_postgres(sqlite: &Path, url: &str) -> Result<CopyReport, 
             return Err(e);
         }
     }
+    // A bulk load leaves the planner without statistics until autovacuum comes round, and
+    // meanwhile it sorts every public post for a page of 20: gather them now.
+    pg.batch_execute("ANALYZE").await?;
     drop(pg);
     let _ = conn.await;
     Ok(report)

@@ -155,6 +155,17 @@ async fn a_region_moves_from_sqlite_to_postgres_without_losing_a_row() {
         .and_then(|n| n.parse().ok())
         .unwrap();
     assert_eq!(statuses, 4, "{stdout}");
+    // The planner has statistics at once (without them it sorts every public post for
+    // the public timeline's first page).
+    let raw = crate::backend::RawDb::open(&data, Some(&url)).await;
+    let analyzed = raw
+        .i64(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('statuses', 'accounts', 'home_timeline') AND last_analyze IS NOT NULL",
+            &[],
+        )
+        .await;
+    assert_eq!(analyzed, 3, "tables analyzed after the copy");
+    raw.close().await;
 
     // A second move into the same database is refused and changes nothing.
     let again = migrate(&data, &url).await;

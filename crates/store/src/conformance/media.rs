@@ -3,7 +3,7 @@
 
 use super::{T0, W};
 use roost_core::media::{Blob, MediaAttachment, MediaKind, MediaRole};
-use roost_core::model::Visibility;
+use roost_core::model::{AccountStatusFilter, Visibility};
 use roost_core::store::{Store, StoreError};
 use roost_core::Id;
 
@@ -140,6 +140,18 @@ pub async fn media_attach_rules_and_public_blobs(s: &dyn Store) {
         Some("image/jpeg")
     );
     assert_eq!(s.public_blob(&hash(4)).await.unwrap(), None);
+    // A profile's media tab: the posts with files of their own, newest first.
+    w.post(a, Visibility::Public).await;
+    let only_media = AccountStatusFilter {
+        only_media: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        s.account_statuses(a, Some(a), &only_media, super::page(40))
+            .await
+            .unwrap(),
+        vec![public, private]
+    );
     // Deleting the post takes its attachments' rows.
     s.delete_status(public).await.unwrap();
     assert!(s.media(three.id).await.unwrap().is_none());

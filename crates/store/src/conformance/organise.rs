@@ -206,7 +206,7 @@ pub async fn list_timeline_fanout_and_replies_policy(s: &dyn Store) {
     // Every list, for a deletion whose streams may be on other nodes.
     assert_eq!(
         set(&s.list_holders(public, None).await.unwrap()),
-        set(&[by_list.id, by_none.id])
+        set(&[by_list.id, by_followed.id, by_none.id])
     );
 
     // Leaving the list takes the member's posts with them; deleting a status, that one.

@@ -770,10 +770,6 @@ impl StatusStore for PgStore {
         filter: &AccountStatusFilter,
         page: Page,
     ) -> StoreResult<Vec<Id>> {
-        if filter.only_media {
-            // Statuses carry no media (yet): nothing matches.
-            return Ok(Vec::new());
-        }
         let mut q = Sql::new("SELECT s.id FROM statuses s WHERE s.account_id = ");
         q.push_arg(account);
         let v = q.arg(viewer);
@@ -784,6 +780,10 @@ impl StatusStore for PgStore {
         }
         if filter.exclude_reblogs {
             q.push(" AND s.reblog_of_id IS NULL");
+        }
+        if filter.only_media {
+            // A post's own files (a reblog has none), as Mastodon's media tab shows.
+            q.push(" AND EXISTS (SELECT 1 FROM media m WHERE m.status_id = s.id)");
         }
         if filter.pinned {
             q.push(" AND s.pinned = 1");
