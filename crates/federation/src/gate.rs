@@ -145,20 +145,23 @@ impl Gate {
         self.cluster.decide(&self.region, destination, class)
     }
 
+    /// The region whose policy rules a transfer: its subject's home (this region, for
+    /// local users; the home, for a foreign copy passing through or data going back home).
+    fn home_of(&self, t: &Transfer) -> &str {
+        t.subject
+            .and_then(|s| self.cluster.region_by_number(s.region()))
+            .map_or(&self.region, |r| &r.code)
+    }
+
     /// Decides and, if allowed, records the transfers (one ledger batch). Every path out
     /// goes through here.
     async fn clear(&self, transfers: &[(Transfer, &[u8])]) -> Result<Option<u64>, GateError> {
         let now = Timestamp::now().as_millisecond();
         let mut entries = Vec::with_capacity(transfers.len());
         for (t, payload) in transfers {
-            // The subject's home region's policy rules (this region's, for local users;
-            // the home's, for a foreign copy passing through or data going back home).
-            let home = t
-                .subject
-                .and_then(|s| self.cluster.region_by_number(s.region()))
-                .map(|r| r.code.as_str())
-                .unwrap_or(&self.region);
-            let d = self.cluster.decide(home, &t.counterpart, t.class);
+            let d = self
+                .cluster
+                .decide(self.home_of(t), &t.counterpart, t.class);
             if !d.allowed() {
                 return Err(GateError::Denied(d));
             }
@@ -299,12 +302,7 @@ impl Gate {
     /// acknowledgement): a `stored` entry under the subject's home rule, so the audit can
     /// match it with that region's `sent` entry. Returns its ledger index.
     pub async fn record_receipt(&self, t: &Transfer, payload: &[u8]) -> Result<u64, GateError> {
-        let home = t
-            .subject
-            .and_then(|s| self.cluster.region_by_number(s.region()))
-            .map(|r| r.code.as_str())
-            .unwrap_or(&self.region);
-        let d = self.cluster.decide(home, &self.region, t.class);
+        let d = self.cluster.decide(self.home_of(t), &self.region, t.class);
         if !d.persist() {
             return Err(GateError::Denied(d));
         }

@@ -172,6 +172,19 @@ pub async fn offline_federation(
     number: Option<Arc<roost_core::id::NodeNumber>>,
 ) -> Result<Arc<Federation>, StartError> {
     let keys = keys::load_or_create(&cfg.data_dir)?;
+    federation(cfg, store, cluster, &keys, number, None).await
+}
+
+/// The region's ledger, gate and federation over its store; outbox and activity IDs are
+/// minted under the node's number when it has one.
+async fn federation(
+    cfg: &Config,
+    store: &RegionStore,
+    cluster: Arc<Cluster>,
+    keys: &keys::RegionKeys,
+    number: Option<Arc<roost_core::id::NodeNumber>>,
+    inter_region_delay: Option<Duration>,
+) -> Result<Arc<Federation>, StartError> {
     let ledger =
         Arc::new(Ledger::open(cfg.region.clone(), keys.signing.clone(), store.ledger()).await?);
     let gate = Arc::new(Gate::new(
@@ -181,7 +194,7 @@ pub async fn offline_federation(
         store.store(),
         keys.signing.clone(),
         cfg.peer_timeout,
-        None,
+        inter_region_delay,
     ));
     let ids = match number {
         Some(n) => IdGen::on_node(cfg.region_number, n),
@@ -244,33 +257,20 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
     rcfg.cluster = cluster.clone();
     let base_url = rcfg.base_url.clone();
     let store_arc = store.store();
-    let ledger =
-        Arc::new(Ledger::open(cfg.region.clone(), keys.signing.clone(), store.ledger()).await?);
-    let gate = Arc::new(Gate::new(
-        cfg.region.clone(),
-        cluster,
-        ledger,
-        store_arc.clone(),
-        keys.signing.clone(),
-        cfg.peer_timeout,
-        cfg.inter_region_delay,
-    ));
     let (tx, rx) = watch::channel(false);
     // Decided once, before the loops that use it start: two loops each making the file
     // could take different IDs.
     let node = node_id(&cfg.data_dir);
     let number = nodes::take_node_number(&store, &node, rx.clone()).await?;
-    let fed_ids = match &number {
-        Some(n) => IdGen::on_node(cfg.region_number, n.clone()),
-        None => IdGen::new(cfg.region_number),
-    };
-    let fed = Arc::new(Federation::new(
-        gate,
-        store_arc.clone(),
-        fed_ids,
-        keys.public_pem(),
-        cfg.transit_cache,
-    ));
+    let fed = federation(
+        &cfg,
+        &store,
+        cluster,
+        &keys,
+        number.clone(),
+        cfg.inter_region_delay,
+    )
+    .await?;
     let media = media_ports(&cfg, &keys).await?;
     let blobs = media.blobs.clone();
     let roost = Roost::new(store_arc.clone(), rcfg, fed.clone()).with_media(media);

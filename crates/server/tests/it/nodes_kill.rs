@@ -368,17 +368,7 @@ async fn two_nodes_and_a_region_abroad_lose_nothing_when_one_node_is_killed() {
         )
         .await
         .ok();
-    let proof: Vec<merkle::Hash> = c["consistency_proof"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            hex::decode(h.as_str().unwrap())
-                .unwrap()
-                .try_into()
-                .unwrap()
-        })
-        .collect();
+    let proof = crate::regions::hexes(&c["consistency_proof"]);
     merkle::verify_consistency(
         ha.head.tree_size,
         later.head.tree_size,

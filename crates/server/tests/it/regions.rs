@@ -427,7 +427,7 @@ async fn ledger_heads_are_signed_and_proofs_verify() {
     r.stop_all().await;
 }
 
-fn hexes(v: &Value) -> Vec<merkle::Hash> {
+pub(crate) fn hexes(v: &Value) -> Vec<merkle::Hash> {
     v.as_array()
         .unwrap()
         .iter()
