@@ -104,14 +104,27 @@ struct Plan {
 /// write made to the SQLite file meanwhile would not be in the copy.
 pub async fn sqlite_to_postgres(sqlite: &Path, url: &str) -> Result<CopyReport, CopyError> {
     // Opening runs each side's migrations, so the two schemas are of the same version.
-    SqliteStore::open(sqlite, SqliteOptions::default())
-        .await?
-        .close()
-        .await;
-    PgStore::connect(url, PgOptions { max_connections: 1 })
-        .await?
-        .close()
-        .await;
+    SqliteStore::open(
+        sqlite,
+        SqliteOptions {
+            // Rows are copied as stored, sealed fields and wrapped keys alike.
+            keys: Some(std::sync::Arc::new(roost_residency::Keyring::ephemeral())),
+            ..SqliteOptions::default()
+        },
+    )
+    .await?
+    .close()
+    .await;
+    PgStore::connect(
+        url,
+        PgOptions {
+            max_connections: 1,
+            ..PgOptions::default()
+        },
+    )
+    .await?
+    .close()
+    .await;
 
     let (mut pg, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     let conn = tokio::spawn(conn);

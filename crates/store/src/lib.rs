@@ -18,10 +18,12 @@
 pub mod conformance;
 pub mod copy;
 mod postgres;
+mod sealing;
 mod sql;
 mod sqlite;
 
 pub use postgres::{PgAttempts, PgNodes, PgOptions, PgStore};
+pub use sealing::KekUse;
 pub use sqlite::{Inventory, SqliteOptions, SqliteStore};
 
 /// The audit's view of a store: every foreign item in its real tables, whatever the
@@ -84,6 +86,30 @@ impl RegionStore {
         match self {
             RegionStore::Sqlite(_) => "sqlite",
             RegionStore::Postgres(_) => "postgres",
+        }
+    }
+
+    /// See [`SqliteStore::check_keys`].
+    pub async fn check_keys(&self) -> Result<(), roost_core::store::StoreError> {
+        match self {
+            RegionStore::Sqlite(s) => s.check_keys().await,
+            RegionStore::Postgres(s) => s.check_keys().await,
+        }
+    }
+
+    /// How many data keys each KEK wraps.
+    pub async fn keks_in_use(&self) -> Result<Vec<KekUse>, roost_core::store::StoreError> {
+        match self {
+            RegionStore::Sqlite(s) => s.keks_in_use().await,
+            RegionStore::Postgres(s) => s.keks_in_use().await,
+        }
+    }
+
+    /// Re-wraps every data key under the keyring's current KEK; returns how many.
+    pub async fn rewrap_keys(&self) -> Result<u64, roost_core::store::StoreError> {
+        match self {
+            RegionStore::Sqlite(s) => s.rewrap_keys(500).await,
+            RegionStore::Postgres(s) => s.rewrap_keys(500).await,
         }
     }
 

@@ -341,9 +341,15 @@ async fn nodes_connecting_together_migrate_once() {
     for _ in 0..4 {
         let url = url.clone();
         tasks.push(tokio::spawn(async move {
-            PgStore::connect(&url, PgOptions { max_connections: 2 })
-                .await
-                .expect("connect")
+            PgStore::connect(
+                &url,
+                PgOptions {
+                    max_connections: 2,
+                    ..PgOptions::default()
+                },
+            )
+            .await
+            .expect("connect")
         }));
     }
     let mut stores = Vec::new();

@@ -3,7 +3,9 @@
 use super::{at, backend, exec, get, ms, opt_ts, row, scalar, ts, write_err, PgStore};
 use super::{no_row, pg_read, pg_write, Db};
 use crate::sql::{newest_first, Sql, ID_CHUNK};
-pub(crate) use crate::sqlite::accounts::{decode_fields, encode_fields, fold_case, ACCOUNT_COLS};
+pub(crate) use crate::sqlite::accounts::{
+    decode_fields, encode_sealed_fields, fold_case, ACCOUNT_COLS,
+};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{Account, InstanceStats, NewAccount, Page, ProfileUpdate, User};
@@ -40,7 +42,7 @@ pub(crate) fn account_from_row(row: &Row) -> StoreResult<Account> {
 /// One account by id, on whichever connection the caller is using.
 async fn account_in(c: &impl Db, id: Id) -> StoreResult<Option<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.id = $1");
-    row(c, &sql, &[&id.0], account_from_row).await
+    super::keys::opened(c, row(c, &sql, &[&id.0], account_from_row).await?).await
 }
 
 /// The accounts with these ids (in no particular order; unknown ids are skipped).
@@ -53,7 +55,7 @@ pub(crate) async fn accounts_in(c: &impl Db, ids: &[Id]) -> StoreResult<Vec<Acco
         q.push_ids(chunk).push(")");
         out.extend(q.fetch(c, account_from_row).await?);
     }
-    Ok(out)
+    super::keys::opened_all(c, out).await
 }
 
 /// Creates an account (and its user row) in the caller's transaction: the body of
@@ -156,7 +158,7 @@ impl AccountStore for PgStore {
         let key = fold_case(username);
         pg_read!(self, c, {
             let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.username_key = $1");
-            row(c, &sql, &[&key], account_from_row).await
+            super::keys::opened(c, row(c, &sql, &[&key], account_from_row).await?).await
         })
     }
 
@@ -165,7 +167,9 @@ impl AccountStore for PgStore {
             "SELECT {ACCOUNT_COLS} FROM accounts a WHERE 1 = 1"
         ));
         let asc = q.push_page("a.id", &page);
-        let accounts = pg_read!(self, c, q.fetch(c, account_from_row).await)?;
+        let accounts = pg_read!(self, c, {
+            super::keys::opened_all(c, q.fetch(c, account_from_row).await?).await
+        })?;
         Ok(newest_first(accounts, asc))
     }
 
@@ -176,17 +180,13 @@ impl AccountStore for PgStore {
                 c,
                 "UPDATE accounts SET \
                        display_name = COALESCE($2, display_name), \
-                       note_source = COALESCE($3, note_source), \
-                       note_html = COALESCE($4, note_html), \
-                       locked = COALESCE($5, locked), \
-                       bot = COALESCE($6, bot), \
-                       discoverable = COALESCE($7, discoverable) \
+                       locked = COALESCE($3, locked), \
+                       bot = COALESCE($4, bot), \
+                       discoverable = COALESCE($5, discoverable) \
                      WHERE id = $1",
                 &[
                     &id.0,
                     &update.display_name.as_deref(),
-                    &update.note_source.as_deref(),
-                    &update.note_html.as_deref(),
                     &update.locked,
                     &update.bot,
                     &update.discoverable,
@@ -196,6 +196,18 @@ impl AccountStore for PgStore {
             .map_err(backend)?;
             if n == 0 {
                 return Err(StoreError::Missing("account"));
+            }
+            if update.note_source.is_some() || update.note_html.is_some() {
+                // Sealed with the account's key, which needs the account row first.
+                let key = super::keys::write_key(c, id).await?;
+                let seal = |v: &Option<String>| v.as_deref().map(|t| key.seal(t));
+                exec(
+                    c,
+                    crate::sealing::NOTE_UPDATE,
+                    &[&id.0, &seal(&update.note_source), &seal(&update.note_html)],
+                )
+                .await
+                .map_err(backend)?;
             }
             // Read back in the same transaction: it has certainly seen its own write.
             account_in(c, id)

@@ -42,6 +42,8 @@ async fn erase_in(
     for step in ERASE {
         exec(c, step, &[&id.0]).await.map_err(backend)?;
     }
+    // The account row's deletion took its data key with it (see the SQLite store).
+    crate::sealing::keyring()?.forget(id.0);
     if let Some(r) = record {
         exec(
             c,

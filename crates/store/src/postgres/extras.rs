@@ -1,7 +1,7 @@
 //! `AccountExtrasStore`: posting defaults, private notes, endorsements, featured tags, and
 //! the directory and familiar-followers lists.
 
-use super::{backend, exec, get, ms, opt_ts, per_chunk, rows, ts, write_err, PgStore};
+use super::{backend, exec, get, ms, opt_ts, per_chunk, rows, scalar, ts, write_err, PgStore};
 use super::{no_row, pg_read, pg_write, Db};
 use crate::sql::Sql;
 use crate::sqlite::extras::FEATURED_COLS;
@@ -39,8 +39,16 @@ impl AccountExtrasStore for PgStore {
         account: Id,
         fields: &[ProfileField],
     ) -> StoreResult<Account> {
-        let encoded = super::accounts::encode_fields(fields);
+        let fields = fields.to_vec();
         pg_write!(self, c, {
+            if scalar::<i64>(c, "SELECT id FROM accounts WHERE id = $1", &[&account.0])
+                .await?
+                .is_none()
+            {
+                return Err(StoreError::Missing("account"));
+            }
+            let key = super::keys::write_key(c, account).await?;
+            let encoded = super::accounts::encode_sealed_fields(&key, &fields);
             let n = exec(
                 c,
                 "UPDATE accounts SET fields = $2 WHERE id = $1",
@@ -55,9 +63,12 @@ impl AccountExtrasStore for PgStore {
                 "SELECT {} FROM accounts a WHERE a.id = $1",
                 super::accounts::ACCOUNT_COLS
             );
-            super::row(c, &sql, &[&account.0], super::accounts::account_from_row)
-                .await?
-                .ok_or(StoreError::Missing("account"))
+            super::keys::opened(
+                c,
+                super::row(c, &sql, &[&account.0], super::accounts::account_from_row).await?,
+            )
+            .await?
+            .ok_or(StoreError::Missing("account"))
         })
     }
 

@@ -58,7 +58,7 @@ impl FederationStore for PgStore {
         let key = handle_key(username, region);
         pg_read!(self, c, {
             let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.username_key = $1");
-            row(c, &sql, &[&key], account_from_row).await
+            super::keys::opened(c, row(c, &sql, &[&key], account_from_row).await?).await
         })
     }
 
@@ -66,28 +66,30 @@ impl FederationStore for PgStore {
         let a = a.clone();
         pg_write!(self, c, {
             exec(
-                    c,
-                    "INSERT INTO accounts (id, username, username_key, home_region, display_name, \
-                       note_source, note_html, locked, bot, discoverable, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                     ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, \
-                       note_source = excluded.note_source, note_html = excluded.note_html, \
-                       locked = excluded.locked, bot = excluded.bot, discoverable = excluded.discoverable",
-                    &[
-                        &a.id.0,
-                        &a.username,
-                        &handle_key(&a.username, &a.home_region),
-                        &a.home_region,
-                        &a.display_name,
-                        &a.note_source,
-                        &a.note_html,
-                        &a.locked,
-                        &a.bot,
-                        &a.discoverable,
-                        &ms(a.created_at),
-                    ],
-                ).await
-                .map_err(backend)?;
+                c,
+                crate::sqlite::federation::REMOTE_ACCOUNT_UPSERT,
+                &[
+                    &a.id.0,
+                    &a.username,
+                    &handle_key(&a.username, &a.home_region),
+                    &a.home_region,
+                    &a.display_name,
+                    &a.locked,
+                    &a.bot,
+                    &a.discoverable,
+                    &ms(a.created_at),
+                ],
+            )
+            .await
+            .map_err(backend)?;
+            let key = super::keys::write_key(c, a.id).await?;
+            exec(
+                c,
+                crate::sealing::NOTE_UPDATE,
+                &[&a.id.0, &key.seal(&a.note_source), &key.seal(&a.note_html)],
+            )
+            .await
+            .map_err(backend)?;
             Ok(())
         })
     }
@@ -113,7 +115,11 @@ impl FederationStore for PgStore {
                 "SELECT {ACCOUNT_COLS} FROM follows f JOIN accounts a ON a.id = f.target_id \
                      WHERE f.follower_id = $1 AND f.accepted = 1 AND a.home_region <> $2"
             );
-            rows(c, &sql, &[&account.0, &local], account_from_row).await
+            super::keys::opened_all(
+                c,
+                rows(c, &sql, &[&account.0, &local], account_from_row).await?,
+            )
+            .await
         })
     }
 
@@ -125,6 +131,7 @@ impl FederationStore for PgStore {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
             );
             for i in &items {
+                let body = super::keys::seal_outbox_body(c, i.subject, &i.body).await?;
                 exec(
                     c,
                     &sql,
@@ -135,7 +142,7 @@ impl FederationStore for PgStore {
                         &i.subject.map(|s| s.0),
                         &i.object,
                         &i.purpose,
-                        &i.body,
+                        &body,
                         &ms(i.created_at),
                         &ms(i.next_attempt_at),
                         &(i.attempts as i64),
@@ -153,14 +160,18 @@ impl FederationStore for PgStore {
 
     async fn due_outbox(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<OutboxItem>> {
         pg_read!(self, c, {
-            rows(
+            super::keys::open_outbox(
                 c,
-                &format!(
-                    "SELECT {OUTBOX_COLS} FROM outbox WHERE {OUTBOX_DUE} \
+                rows(
+                    c,
+                    &format!(
+                        "SELECT {OUTBOX_COLS} FROM outbox WHERE {OUTBOX_DUE} \
                          ORDER BY next_attempt_at, id LIMIT $2"
-                ),
-                &[&ms(now), &(limit as i64)],
-                outbox_from_row,
+                    ),
+                    &[&ms(now), &(limit as i64)],
+                    outbox_from_row,
+                )
+                .await?,
             )
             .await
         })
@@ -176,16 +187,20 @@ impl FederationStore for PgStore {
         // lease that claim set is then no longer due (the condition is checked again on
         // the locked row), so no row goes to two nodes.
         let mut items = pg_write!(self, c, {
-            rows(
+            super::keys::open_outbox(
                 c,
-                &format!(
-                    "UPDATE outbox SET claimed_until = $3 WHERE id IN ( \
+                rows(
+                    c,
+                    &format!(
+                        "UPDATE outbox SET claimed_until = $3 WHERE id IN ( \
                        SELECT id FROM outbox WHERE {OUTBOX_DUE} \
                        ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
                      RETURNING {OUTBOX_COLS}"
-                ),
-                &[&ms(now), &(limit as i64), &ms(lease_until)],
-                outbox_from_row,
+                    ),
+                    &[&ms(now), &(limit as i64), &ms(lease_until)],
+                    outbox_from_row,
+                )
+                .await?,
             )
             .await
         })?;
@@ -232,13 +247,17 @@ impl FederationStore for PgStore {
     async fn outbox_items(&self, state: Option<OutboxState>) -> StoreResult<Vec<OutboxItem>> {
         let state: Option<&'static str> = state.map(|s| s.as_str());
         pg_read!(self, c, {
-            rows(
+            super::keys::open_outbox(
                 c,
-                &format!(
+                rows(
+                    c,
+                    &format!(
                     "SELECT {OUTBOX_COLS} FROM outbox WHERE $1 IS NULL OR state = $1 ORDER BY id"
                 ),
-                &[&state],
-                outbox_from_row,
+                    &[&state],
+                    outbox_from_row,
+                )
+                .await?,
             )
             .await
         })

@@ -34,7 +34,11 @@ fn media_from_row(r: &Row) -> StoreResult<MediaAttachment> {
 
 async fn media_in(c: &impl Db, id: Id) -> StoreResult<Option<MediaAttachment>> {
     let sql = format!("SELECT {MEDIA_COLS} FROM media m WHERE m.id = $1");
-    row(c, &sql, &[&id.0], media_from_row).await
+    let mut found = row(c, &sql, &[&id.0], media_from_row).await?;
+    if let Some(m) = found.as_mut() {
+        super::keys::open_media(c, std::slice::from_mut(m)).await?;
+    }
+    Ok(found)
 }
 
 /// The attachments of these statuses, by status then position (also part of a page's
@@ -62,6 +66,7 @@ pub(crate) async fn status_media_in(
     )
     .await?;
     out.sort_by_key(|m| (m.status_id, m.position));
+    super::keys::open_media(c, &mut out).await?;
     Ok(out)
 }
 
@@ -81,7 +86,9 @@ impl MediaStore for PgStore {
                     &m.status_id.map(|i| i.0),
                     &m.role.as_str(),
                     &m.kind.as_str(),
-                    &m.description,
+                    &super::keys::write_key(c, m.account_id)
+                        .await?
+                        .seal(&m.description),
                     &m.focus.0,
                     &m.focus.1,
                     &m.position,
@@ -153,11 +160,14 @@ impl MediaStore for PgStore {
     ) -> StoreResult<Option<MediaAttachment>> {
         let description = description.map(String::from);
         pg_write!(self, c, {
-            if let Some(d) = &description {
+            let owner =
+                scalar::<i64>(c, "SELECT account_id FROM media WHERE id = $1", &[&id.0]).await?;
+            if let (Some(d), Some(owner)) = (&description, owner) {
+                let sealed = super::keys::write_key(c, Id(owner)).await?.seal(d);
                 exec(
                     c,
                     "UPDATE media SET description = $2 WHERE id = $1",
-                    &[&id.0, d],
+                    &[&id.0, &sealed],
                 )
                 .await
                 .map_err(backend)?;

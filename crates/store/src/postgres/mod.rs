@@ -29,6 +29,7 @@ mod followed_tags;
 mod follows;
 mod identity;
 mod inventory;
+mod keys;
 mod ledger;
 mod lists;
 mod media;
@@ -55,12 +56,16 @@ pub(crate) use roost_core::store::StoreResult;
 pub struct PgOptions {
     /// Connections kept open at most (each PostgreSQL connection is a server process).
     pub max_connections: usize,
+    /// The region's keys (`crate::sealing`); every node of a region needs the same KEK.
+    /// `None`: a random in-memory KEK, for tests and for stores opened only to copy rows.
+    pub keys: Option<std::sync::Arc<roost_residency::Keyring>>,
 }
 
 impl Default for PgOptions {
     fn default() -> Self {
         PgOptions {
             max_connections: 16,
+            keys: None,
         }
     }
 }
@@ -69,6 +74,8 @@ impl Default for PgOptions {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// Put in scope for every query (`crate::sealing`).
+    pub(crate) keys: std::sync::Arc<roost_residency::Keyring>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -98,11 +105,22 @@ impl PgStore {
             .max_size(opts.max_connections.max(1))
             .build()
             .map_err(|e| backend(Setup(e.to_string())))?;
-        let store = PgStore { pool };
+        let keys = opts
+            .keys
+            .clone()
+            .unwrap_or_else(|| std::sync::Arc::new(roost_residency::Keyring::ephemeral()));
+        let store = PgStore { pool, keys };
         let mut c = store.conn().await?;
         migrate::run(&mut c).await?;
+        drop(c);
         tracing::debug!("opened PostgreSQL store");
         Ok(store)
+    }
+
+    /// Fails when the keyring cannot unwrap every data key the store holds (see the SQLite
+    /// store); every node of a region needs the same KEK.
+    pub async fn check_keys(&self) -> StoreResult<()> {
+        crate::sealing::check_keks(&self.keys, &self.keks_in_use().await?)
     }
 
     /// Closes the pool: idle connections now, busy ones when they come back. The store
@@ -124,13 +142,14 @@ impl PgStore {
 /// `?` returns from the body) with `c` a pooled connection.
 macro_rules! pg_read {
     ($store:expr, $c:ident, $body:expr) => {{
-        let __r: $crate::postgres::StoreResult<_> = async {
-            let __conn = $store.conn().await?;
-            let $c = &__conn;
-            let __b: $crate::postgres::StoreResult<_> = async { $body }.await;
-            __b
-        }
-        .await;
+        let __r: $crate::postgres::StoreResult<_> = $crate::sealing::KEYRING
+            .scope($store.keys.clone(), async {
+                let __conn = $store.conn().await?;
+                let $c = &__conn;
+                let __b: $crate::postgres::StoreResult<_> = async { $body }.await;
+                __b
+            })
+            .await;
         __r
     }};
 }
@@ -138,21 +157,22 @@ macro_rules! pg_read {
 /// body succeeds and rolled back when it fails (as a writer job's savepoint on SQLite).
 macro_rules! pg_write {
     ($store:expr, $c:ident, $body:expr) => {{
-        let __r: $crate::postgres::StoreResult<_> = async {
-            let mut __conn = $store.conn().await?;
-            let __tx = __conn
-                .transaction()
-                .await
-                .map_err($crate::postgres::backend)?;
-            let __b: $crate::postgres::StoreResult<_> = {
-                let $c = &__tx;
-                async { $body }.await
-            };
-            let __out = __b?;
-            __tx.commit().await.map_err($crate::postgres::backend)?;
-            Ok(__out)
-        }
-        .await;
+        let __r: $crate::postgres::StoreResult<_> = $crate::sealing::KEYRING
+            .scope($store.keys.clone(), async {
+                let mut __conn = $store.conn().await?;
+                let __tx = __conn
+                    .transaction()
+                    .await
+                    .map_err($crate::postgres::backend)?;
+                let __b: $crate::postgres::StoreResult<_> = {
+                    let $c = &__tx;
+                    async { $body }.await
+                };
+                let __out = __b?;
+                __tx.commit().await.map_err($crate::postgres::backend)?;
+                Ok(__out)
+            })
+            .await;
         __r
     }};
 }

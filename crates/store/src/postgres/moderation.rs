@@ -99,7 +99,7 @@ impl ModerationStore for PgStore {
                      AND NOT EXISTS (SELECT 1 FROM users u \
                                      WHERE u.account_id = a.id AND u.approved = 0)"
             );
-            row(c, &sql, &[&key], account_from_row).await
+            super::keys::opened(c, row(c, &sql, &[&key], account_from_row).await?).await
         })
     }
 

@@ -57,7 +57,11 @@ pub(crate) fn status_from_row(row: &Row) -> StoreResult<Status> {
 
 pub(crate) async fn status_in(c: &impl Db, id: Id) -> StoreResult<Option<Status>> {
     let sql = format!("SELECT {STATUS_COLS} FROM statuses s WHERE s.id = $1");
-    row(c, &sql, &[&id.0], status_from_row).await
+    let mut found = row(c, &sql, &[&id.0], status_from_row).await?;
+    if let Some(s) = found.as_mut() {
+        super::keys::open_statuses(c, std::slice::from_mut(s)).await?;
+    }
+    Ok(found)
 }
 
 /// The author of a status, if it exists.
@@ -106,7 +110,7 @@ async fn write_mentions_and_tags(
 }
 
 pub(crate) async fn statuses_in(c: &impl Db, ids: &[Id]) -> StoreResult<Vec<Status>> {
-    per_chunk(
+    let mut found = per_chunk(
         c,
         ids,
         |chunk| {
@@ -118,7 +122,9 @@ pub(crate) async fn statuses_in(c: &impl Db, ids: &[Id]) -> StoreResult<Vec<Stat
         },
         status_from_row,
     )
-    .await
+    .await?;
+    super::keys::open_statuses(c, &mut found).await?;
+    Ok(found)
 }
 
 async fn visible_in(c: &impl Db, viewer: Option<Id>, ids: &[Id]) -> StoreResult<Vec<Id>> {
@@ -331,6 +337,7 @@ pub(super) async fn create_status_in(c: &impl Db, new: &NewStatus) -> StoreResul
         }
     }
 
+    let key = super::keys::write_key(c, new.account_id).await?;
     exec(
         c,
         "INSERT INTO statuses (id, account_id, text, content_html, spoiler_text, visibility, \
@@ -340,9 +347,9 @@ pub(super) async fn create_status_in(c: &impl Db, new: &NewStatus) -> StoreResul
         &[
             &new.id.0,
             &new.account_id.0,
-            &new.text,
-            &new.content_html,
-            &new.spoiler_text,
+            &key.seal(&new.text),
+            &key.seal(&new.content_html),
+            &key.seal(&new.spoiler_text),
             &new.visibility.as_str(),
             &new.sensitive,
             &new.language,
@@ -503,6 +510,7 @@ async fn edit_status_in(c: &impl Db, id: Id, edit: &StatusEdit) -> StoreResult<S
     let Some(old) = status_in(c, id).await? else {
         return Err(StoreError::Missing("status"));
     };
+    let key = super::keys::write_key(c, old.account_id).await?;
     let next_seq = scalar::<i64>(
         c,
         "SELECT COALESCE(MAX(seq) + 1, 0) FROM status_edits WHERE status_id = $1",
@@ -521,8 +529,8 @@ async fn edit_status_in(c: &impl Db, id: Id, edit: &StatusEdit) -> StoreResult<S
             &[
                 &id.0,
                 &0i64,
-                &old.content_html,
-                &old.spoiler_text,
+                &key.seal(&old.content_html),
+                &key.seal(&old.spoiler_text),
                 &old.sensitive,
                 &ms(old.created_at),
             ],
@@ -537,8 +545,8 @@ async fn edit_status_in(c: &impl Db, id: Id, edit: &StatusEdit) -> StoreResult<S
         &[
             &id.0,
             &seq,
-            &edit.content_html,
-            &edit.spoiler_text,
+            &key.seal(&edit.content_html),
+            &key.seal(&edit.spoiler_text),
             &edit.sensitive,
             &ms(edit.edited_at),
         ],
@@ -551,9 +559,9 @@ async fn edit_status_in(c: &impl Db, id: Id, edit: &StatusEdit) -> StoreResult<S
            language = $6, edited_at = $7 WHERE id = $1",
         &[
             &id.0,
-            &edit.text,
-            &edit.content_html,
-            &edit.spoiler_text,
+            &key.seal(&edit.text),
+            &key.seal(&edit.content_html),
+            &key.seal(&edit.spoiler_text),
             &edit.sensitive,
             &edit.language,
             &ms(edit.edited_at),
@@ -711,7 +719,7 @@ impl StatusStore for PgStore {
 
     async fn history(&self, id: Id) -> StoreResult<Vec<StatusRevision>> {
         pg_read!(self, c, {
-            rows(
+            let mut versions = rows(
                     c,
                     "SELECT status_id, content_html, spoiler_text, sensitive, created_at FROM status_edits \
                      WHERE status_id = $1 ORDER BY seq",
@@ -725,7 +733,14 @@ impl StatusStore for PgStore {
                             created_at: ts(get(r, "created_at")?)?,
                         })
                     },
-                ).await
+                ).await?;
+            if let (Some(_), Some(author)) = (versions.first(), author_of(c, id).await?) {
+                let key = super::keys::read_key(c, author).await?;
+                for v in &mut versions {
+                    crate::sealing::open_revision(key.as_deref(), v)?;
+                }
+            }
+            Ok(versions)
         })
     }
 

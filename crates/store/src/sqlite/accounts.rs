@@ -43,8 +43,13 @@ pub(crate) fn account_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Account> 
 pub(crate) const FIELD_SEP: char = '\u{1f}';
 pub(crate) const ROW_SEP: char = '\u{1e}';
 
-pub(crate) fn encode_fields(fields: &[roost_core::model::ProfileField]) -> String {
-    let clean = |s: &str| s.replace([FIELD_SEP, ROW_SEP], "");
+/// Profile fields as stored: the separators taken out of each part, each part sealed with
+/// the account's data key.
+pub(crate) fn encode_sealed_fields(
+    key: &roost_residency::keys::DataKey,
+    fields: &[roost_core::model::ProfileField],
+) -> String {
+    let clean = |s: &str| key.seal(&s.replace([FIELD_SEP, ROW_SEP], ""));
     fields
         .iter()
         .map(|f| {
@@ -81,10 +86,26 @@ pub(crate) fn fold_case(s: &str) -> String {
     s.to_lowercase()
 }
 
+/// Writes a new bio, sealed with the account's key (which needs the account row first).
+fn seal_note(c: &Connection, id: Id, update: &ProfileUpdate) -> StoreResult<()> {
+    if update.note_source.is_none() && update.note_html.is_none() {
+        return Ok(());
+    }
+    let key = super::keys::write_key(c, id)?;
+    let seal = |v: &Option<String>| v.as_deref().map(|t| key.seal(t));
+    exec(
+        c,
+        crate::sealing::NOTE_UPDATE,
+        &[&id.0, &seal(&update.note_source), &seal(&update.note_html)],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
 /// One account by id, on whichever connection the caller is using.
 fn account_in(c: &Connection, id: Id) -> StoreResult<Option<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.id = $1");
-    row(c, &sql, &[&id.0], account_from_row)
+    super::keys::opened(c, row(c, &sql, &[&id.0], account_from_row)?)
 }
 
 /// The accounts with these ids (in no particular order; unknown ids are skipped).
@@ -97,7 +118,7 @@ pub(crate) fn accounts_in(c: &Connection, ids: &[Id]) -> StoreResult<Vec<Account
         q.push_ids(chunk).push(")");
         out.extend(q.rows(c, account_from_row)?);
     }
-    Ok(out)
+    super::keys::opened_all(c, out)
 }
 
 /// Creates an account (and its user row) on the writer's connection: the body of
@@ -206,7 +227,7 @@ impl AccountStore for SqliteStore {
             .read(move |c| {
                 let sql =
                     format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.username_key = $1");
-                row(c, &sql, &[&key], account_from_row)
+                super::keys::opened(c, row(c, &sql, &[&key], account_from_row)?)
             })
             .await
     }
@@ -216,7 +237,10 @@ impl AccountStore for SqliteStore {
             "SELECT {ACCOUNT_COLS} FROM accounts a WHERE 1 = 1"
         ));
         let asc = q.push_page("a.id", &page);
-        let accounts = self.db.read(move |c| q.rows(c, account_from_row)).await?;
+        let accounts = self
+            .db
+            .read(move |c| super::keys::opened_all(c, q.rows(c, account_from_row)?))
+            .await?;
         Ok(newest_first(accounts, asc))
     }
 
@@ -229,17 +253,13 @@ impl AccountStore for SqliteStore {
                     c,
                     "UPDATE accounts SET \
                        display_name = COALESCE($2, display_name), \
-                       note_source = COALESCE($3, note_source), \
-                       note_html = COALESCE($4, note_html), \
-                       locked = COALESCE($5, locked), \
-                       bot = COALESCE($6, bot), \
-                       discoverable = COALESCE($7, discoverable) \
+                       locked = COALESCE($3, locked), \
+                       bot = COALESCE($4, bot), \
+                       discoverable = COALESCE($5, discoverable) \
                      WHERE id = $1",
                     &[
                         &id.0,
                         &update.display_name.as_deref(),
-                        &update.note_source.as_deref(),
-                        &update.note_html.as_deref(),
                         &update.locked,
                         &update.bot,
                         &update.discoverable,
@@ -249,6 +269,7 @@ impl AccountStore for SqliteStore {
                 if n == 0 {
                     return Err(StoreError::Missing("account"));
                 }
+                seal_note(c, id, &update)?;
                 // Read back on the writer: it has certainly seen its own write.
                 account_in(c, id)?.ok_or(StoreError::Missing("account"))
             })

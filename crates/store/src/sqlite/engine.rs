@@ -67,6 +67,8 @@ pub(crate) struct EngineConfig {
     pub read_cache_kib: i64,
     /// Past this many bytes of WAL the writer checkpoints and truncates it between batches.
     pub wal_limit: u64,
+    /// Set on every engine thread (`crate::sealing::keyring`).
+    pub keys: Arc<roost_residency::Keyring>,
 }
 
 type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
@@ -182,10 +184,12 @@ impl Engine {
             .map_err(super::backend)?;
             c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             let rx = read_rx.clone();
+            let keys = cfg.keys.clone();
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("roost-db-read-{i}"))
                     .spawn(move || {
+                        crate::sealing::set_thread_keyring(keys);
                         while let Ok(ReadMsg::Job(job)) = rx.recv() {
                             // A panicking job drops its answer channel (the caller sees
                             // `Unanswered`); the thread and its connection carry on.
@@ -208,7 +212,13 @@ impl Engine {
         threads.push(
             std::thread::Builder::new()
                 .name("roost-db-write".into())
-                .spawn(move || writer(w, write_rx, invalidate, wal, wal_limit))
+                .spawn({
+                    let keys = cfg.keys.clone();
+                    move || {
+                        crate::sealing::set_thread_keyring(keys);
+                        writer(w, write_rx, invalidate, wal, wal_limit)
+                    }
+                })
                 .map_err(super::backend)?,
         );
         Ok(Arc::new(Engine {
@@ -568,6 +578,7 @@ mod tests {
             write_cache_kib: 1024,
             read_cache_kib: 1024,
             wal_limit: 256 << 10,
+            keys: Arc::new(roost_residency::Keyring::ephemeral()),
         };
         Engine::open(&dir.join("t.sqlite"), &cfg, |c| {
             c.execute_batch("CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")

@@ -106,6 +106,9 @@ fn erase_in(c: &Connection, id: Id, record: Option<&Erasure>) -> StoreResult<Opt
     for step in ERASE {
         exec(c, step, &[&id.0]).map_err(backend)?;
     }
+    // The account row's deletion took its data key with it: whatever sealed copy is
+    // left anywhere (free pages, an old backup) no longer opens.
+    crate::sealing::keyring()?.forget(id.0);
     if let Some(r) = record {
         exec(
             c,

@@ -1,7 +1,7 @@
 //! `AccountExtrasStore`: posting defaults, private notes, endorsements, featured tags, and
 //! the directory and familiar-followers lists.
 
-use super::{backend, exec, get, ms, opt_ts, per_chunk, rows, ts, write_err, SqliteStore};
+use super::{backend, exec, get, ms, opt_ts, per_chunk, rows, scalar, ts, write_err, SqliteStore};
 use crate::sql::Sql;
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -45,10 +45,17 @@ impl AccountExtrasStore for SqliteStore {
         account: Id,
         fields: &[ProfileField],
     ) -> StoreResult<Account> {
-        let encoded = super::accounts::encode_fields(fields);
+        let fields = fields.to_vec();
         self.db
             .write(move |c| {
                 super::engine::overwrote_text();
+                if scalar::<i64>(c, "SELECT id FROM accounts WHERE id = $1", &[&account.0])?
+                    .is_none()
+                {
+                    return Err(StoreError::Missing("account"));
+                }
+                let key = super::keys::write_key(c, account)?;
+                let encoded = super::accounts::encode_sealed_fields(&key, &fields);
                 let n = exec(
                     c,
                     "UPDATE accounts SET fields = $2 WHERE id = $1",
@@ -62,8 +69,11 @@ impl AccountExtrasStore for SqliteStore {
                     "SELECT {} FROM accounts a WHERE a.id = $1",
                     super::accounts::ACCOUNT_COLS
                 );
-                super::row(c, &sql, &[&account.0], super::accounts::account_from_row)?
-                    .ok_or(StoreError::Missing("account"))
+                super::keys::opened(
+                    c,
+                    super::row(c, &sql, &[&account.0], super::accounts::account_from_row)?,
+                )?
+                .ok_or(StoreError::Missing("account"))
             })
             .await
     }

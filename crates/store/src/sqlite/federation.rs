@@ -65,6 +65,15 @@ fn foreign_from_row(row: &Row<'_>) -> StoreResult<ForeignRecord> {
     })
 }
 
+/// A foreign account's profile as its home region sent it. The bio is written after, sealed
+/// (`NOTE_UPDATE`): the account's key needs the row first.
+pub(crate) const REMOTE_ACCOUNT_UPSERT: &str =
+    "INSERT INTO accounts (id, username, username_key, home_region, display_name, \
+       note_source, note_html, locked, bot, discoverable, created_at) \
+     VALUES ($1, $2, $3, $4, $5, '', '', $6, $7, $8, $9) \
+     ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, \
+       locked = excluded.locked, bot = excluded.bot, discoverable = excluded.discoverable";
+
 #[async_trait]
 impl FederationStore for SqliteStore {
     async fn account_by_handle(
@@ -77,7 +86,7 @@ impl FederationStore for SqliteStore {
             .read(move |c| {
                 let sql =
                     format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.username_key = $1");
-                row(c, &sql, &[&key], account_from_row)
+                super::keys::opened(c, row(c, &sql, &[&key], account_from_row)?)
             })
             .await
     }
@@ -90,25 +99,26 @@ impl FederationStore for SqliteStore {
                 super::engine::overwrote_text();
                 exec(
                     c,
-                    "INSERT INTO accounts (id, username, username_key, home_region, display_name, \
-                       note_source, note_html, locked, bot, discoverable, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                     ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, \
-                       note_source = excluded.note_source, note_html = excluded.note_html, \
-                       locked = excluded.locked, bot = excluded.bot, discoverable = excluded.discoverable",
+                    REMOTE_ACCOUNT_UPSERT,
                     &[
                         &a.id.0,
                         &a.username,
                         &handle_key(&a.username, &a.home_region),
                         &a.home_region,
                         &a.display_name,
-                        &a.note_source,
-                        &a.note_html,
                         &a.locked,
                         &a.bot,
                         &a.discoverable,
                         &ms(a.created_at),
                     ],
+                )
+                .map_err(backend)?;
+                // The bio is sealed with the account's key, which needs the row first.
+                let key = super::keys::write_key(c, a.id)?;
+                exec(
+                    c,
+                    crate::sealing::NOTE_UPDATE,
+                    &[&a.id.0, &key.seal(&a.note_source), &key.seal(&a.note_html)],
                 )
                 .map_err(backend)?;
                 Ok(())
@@ -140,7 +150,7 @@ impl FederationStore for SqliteStore {
                     "SELECT {ACCOUNT_COLS} FROM follows f JOIN accounts a ON a.id = f.target_id \
                      WHERE f.follower_id = $1 AND f.accepted = 1 AND a.home_region <> $2"
                 );
-                rows(c, &sql, &[&account.0, &local], account_from_row)
+                super::keys::opened_all(c, rows(c, &sql, &[&account.0, &local], account_from_row)?)
             })
             .await
     }
@@ -154,6 +164,7 @@ impl FederationStore for SqliteStore {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
                 );
                 for i in &items {
+                    let body = super::keys::seal_outbox_body(c, i.subject, &i.body)?;
                     exec(
                         c,
                         &sql,
@@ -164,7 +175,7 @@ impl FederationStore for SqliteStore {
                             &i.subject.map(|s| s.0),
                             &i.object,
                             &i.purpose,
-                            &i.body,
+                            &body,
                             &ms(i.created_at),
                             &ms(i.next_attempt_at),
                             &(i.attempts as i64),
@@ -183,14 +194,17 @@ impl FederationStore for SqliteStore {
     async fn due_outbox(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<OutboxItem>> {
         self.db
             .read(move |c| {
-                rows(
+                super::keys::open_outbox(
                     c,
-                    &format!(
-                        "SELECT {OUTBOX_COLS} FROM outbox WHERE {OUTBOX_DUE} \
+                    rows(
+                        c,
+                        &format!(
+                            "SELECT {OUTBOX_COLS} FROM outbox WHERE {OUTBOX_DUE} \
                          ORDER BY next_attempt_at, id LIMIT $2"
-                    ),
-                    &[&ms(now), &(limit as i64)],
-                    outbox_from_row,
+                        ),
+                        &[&ms(now), &(limit as i64)],
+                        outbox_from_row,
+                    )?,
                 )
             })
             .await
@@ -207,16 +221,19 @@ impl FederationStore for SqliteStore {
         let mut items = self
             .db
             .write(move |c| {
-                rows(
+                super::keys::open_outbox(
                     c,
-                    &format!(
-                        "UPDATE outbox SET claimed_until = $3 WHERE id IN ( \
+                    rows(
+                        c,
+                        &format!(
+                            "UPDATE outbox SET claimed_until = $3 WHERE id IN ( \
                            SELECT id FROM outbox WHERE {OUTBOX_DUE} \
                            ORDER BY next_attempt_at, id LIMIT $2) \
                          RETURNING {OUTBOX_COLS}"
-                    ),
-                    &[&ms(now), &(limit as i64), &ms(lease_until)],
-                    outbox_from_row,
+                        ),
+                        &[&ms(now), &(limit as i64), &ms(lease_until)],
+                        outbox_from_row,
+                    )?,
                 )
             })
             .await?;
@@ -266,14 +283,14 @@ impl FederationStore for SqliteStore {
         let state: Option<&'static str> = state.map(|s| s.as_str());
         self.db
             .read(move |c| {
-                rows(
+                super::keys::open_outbox(c, rows(
                     c,
                     &format!(
                         "SELECT {OUTBOX_COLS} FROM outbox WHERE $1 IS NULL OR state = $1 ORDER BY id"
                     ),
                     &[&state],
                     outbox_from_row,
-                )
+                )?)
             })
             .await
     }

@@ -49,7 +49,11 @@ fn media_from_row(r: &rusqlite::Row<'_>) -> StoreResult<MediaAttachment> {
 
 fn media_in(c: &rusqlite::Connection, id: Id) -> StoreResult<Option<MediaAttachment>> {
     let sql = format!("SELECT {MEDIA_COLS} FROM media m WHERE m.id = $1");
-    row(c, &sql, &[&id.0], media_from_row)
+    let mut found = row(c, &sql, &[&id.0], media_from_row)?;
+    if let Some(m) = found.as_mut() {
+        super::keys::open_media(c, std::slice::from_mut(m))?;
+    }
+    Ok(found)
 }
 
 /// The attachments of these statuses, by status then position (also part of a page's
@@ -76,6 +80,7 @@ pub(crate) fn status_media_in(
         media_from_row,
     )?;
     out.sort_by_key(|m| (m.status_id, m.position));
+    super::keys::open_media(c, &mut out)?;
     Ok(out)
 }
 
@@ -85,6 +90,7 @@ impl MediaStore for SqliteStore {
         let m = m.clone();
         self.db
             .write(move |c| {
+                let description = super::keys::write_key(c, m.account_id)?.seal(&m.description);
                 exec(
                     c,
                     "INSERT INTO media (id, account_id, status_id, role, kind, description, \
@@ -96,7 +102,7 @@ impl MediaStore for SqliteStore {
                         &m.status_id.map(|i| i.0),
                         &m.role.as_str(),
                         &m.kind.as_str(),
-                        &m.description,
+                        &description,
                         &m.focus.0,
                         &m.focus.1,
                         &m.position,
@@ -170,12 +176,15 @@ impl MediaStore for SqliteStore {
         let description = description.map(String::from);
         self.db
             .write(move |c| {
-                if let Some(d) = &description {
+                let owner =
+                    scalar::<i64>(c, "SELECT account_id FROM media WHERE id = $1", &[&id.0])?;
+                if let (Some(d), Some(owner)) = (&description, owner) {
                     super::engine::overwrote_text();
+                    let sealed = super::keys::write_key(c, Id(owner))?.seal(d);
                     exec(
                         c,
                         "UPDATE media SET description = $2 WHERE id = $1",
-                        &[&id.0, d],
+                        &[&id.0, &sealed],
                     )
                     .map_err(backend)?;
                 }

@@ -70,6 +70,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "erasures",
         include_str!("../../migrations/sqlite/0012_erasures.sql"),
     ),
+    (
+        13,
+        "account_keys",
+        include_str!("../../migrations/sqlite/0013_account_keys.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

@@ -21,6 +21,7 @@ pub(crate) mod followed_tags;
 pub(crate) mod follows;
 pub(crate) mod identity;
 pub(crate) mod inventory;
+pub(crate) mod keys;
 pub(crate) mod ledger;
 pub(crate) mod lists;
 pub(crate) mod media;
@@ -50,6 +51,9 @@ pub struct SqliteOptions {
     pub synchronous_full: bool,
     /// Number of read-only connections (each on a thread of its own).
     pub read_connections: u32,
+    /// The region's keys (`crate::sealing`). `None`: the KEK in `keys/kek.key` beside
+    /// the database file (where the server keeps it), made there on first use.
+    pub keys: Option<Arc<roost_residency::Keyring>>,
 }
 
 impl Default for SqliteOptions {
@@ -57,6 +61,7 @@ impl Default for SqliteOptions {
         SqliteOptions {
             synchronous_full: true,
             read_connections: 4,
+            keys: None,
         }
     }
 }
@@ -65,6 +70,7 @@ impl Default for SqliteOptions {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) db: Arc<Engine>,
+    keys: Arc<roost_residency::Keyring>,
 }
 
 /// Per-connection page cache in KiB (SQLite's default is 2 MiB). The writer gets more:
@@ -80,7 +86,19 @@ const WAL_LIMIT: u64 = 64 << 20;
 impl SqliteStore {
     /// Opens (creating if missing) the database file, applies migrations.
     pub async fn open(path: &Path, opts: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let keys = match opts.keys {
+            Some(k) => k,
+            None => {
+                let dir = path.with_file_name("keys");
+                std::fs::create_dir_all(&dir).map_err(backend)?;
+                let file = dir.join("kek.key");
+                let kek = roost_residency::keys::FileKek::load_or_create(&file)
+                    .map_err(crate::sealing::key_err)?;
+                Arc::new(roost_residency::Keyring::new(Arc::new(kek), Vec::new()))
+            }
+        };
         let cfg = EngineConfig {
+            keys: keys.clone(),
             synchronous_full: opts.synchronous_full,
             readers: opts.read_connections.max(1) as usize,
             write_cache_kib: WRITE_CACHE_KIB,
@@ -96,7 +114,13 @@ impl SqliteStore {
         })
         .await
         .map_err(backend)??;
-        Ok(SqliteStore { db })
+        Ok(SqliteStore { db, keys })
+    }
+
+    /// Fails when the keyring cannot unwrap every data key the store holds: better not to
+    /// start than to answer every read of those accounts with an error.
+    pub async fn check_keys(&self) -> StoreResult<()> {
+        crate::sealing::check_keks(&self.keys, &self.keks_in_use().await?)
     }
 
     /// Finishes queued writes, folds the write-ahead log back into the database file and

@@ -109,7 +109,7 @@ impl ModerationStore for SqliteStore {
                      AND NOT EXISTS (SELECT 1 FROM users u \
                                      WHERE u.account_id = a.id AND u.approved = 0)"
                 );
-                row(c, &sql, &[&key], account_from_row)
+                super::keys::opened(c, row(c, &sql, &[&key], account_from_row)?)
             })
             .await
     }

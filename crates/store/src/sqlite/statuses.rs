@@ -61,7 +61,11 @@ pub(crate) fn status_from_row(row: &Row<'_>) -> StoreResult<Status> {
 
 pub(crate) fn status_in(c: &Connection, id: Id) -> StoreResult<Option<Status>> {
     let sql = format!("SELECT {STATUS_COLS} FROM statuses s WHERE s.id = $1");
-    row(c, &sql, &[&id.0], status_from_row)
+    let mut found = row(c, &sql, &[&id.0], status_from_row)?;
+    if let Some(s) = found.as_mut() {
+        super::keys::open_statuses(c, std::slice::from_mut(s))?;
+    }
+    Ok(found)
 }
 
 /// The author of a status, if it exists.
@@ -131,7 +135,7 @@ pub(crate) fn depth_first(root: Id, edges: &[(Id, Id)], limit: usize) -> Vec<Id>
 }
 
 pub(crate) fn statuses_in(c: &Connection, ids: &[Id]) -> StoreResult<Vec<Status>> {
-    per_chunk(
+    let mut found = per_chunk(
         c,
         ids,
         |chunk| {
@@ -142,7 +146,9 @@ pub(crate) fn statuses_in(c: &Connection, ids: &[Id]) -> StoreResult<Vec<Status>
             q
         },
         status_from_row,
-    )
+    )?;
+    super::keys::open_statuses(c, &mut found)?;
+    Ok(found)
 }
 
 fn visible_in(c: &Connection, viewer: Option<Id>, ids: &[Id]) -> StoreResult<Vec<Id>> {
@@ -348,6 +354,7 @@ pub(super) fn create_status_in(c: &Connection, new: &NewStatus) -> StoreResult<S
         }
     }
 
+    let key = super::keys::write_key(c, new.account_id)?;
     exec(
         c,
         "INSERT INTO statuses (id, account_id, text, content_html, spoiler_text, visibility, \
@@ -357,9 +364,9 @@ pub(super) fn create_status_in(c: &Connection, new: &NewStatus) -> StoreResult<S
         &[
             &new.id.0,
             &new.account_id.0,
-            &new.text,
-            &new.content_html,
-            &new.spoiler_text,
+            &key.seal(&new.text),
+            &key.seal(&new.content_html),
+            &key.seal(&new.spoiler_text),
             &new.visibility.as_str(),
             &new.sensitive,
             &new.language,
@@ -524,6 +531,7 @@ fn edit_status_in(c: &Connection, id: Id, edit: &StatusEdit) -> StoreResult<Stat
     let Some(old) = status_in(c, id)? else {
         return Err(StoreError::Missing("status"));
     };
+    let key = super::keys::write_key(c, old.account_id)?;
     let next_seq = scalar::<i64>(
         c,
         "SELECT COALESCE(MAX(seq) + 1, 0) FROM status_edits WHERE status_id = $1",
@@ -541,8 +549,8 @@ fn edit_status_in(c: &Connection, id: Id, edit: &StatusEdit) -> StoreResult<Stat
             &[
                 &id.0,
                 &0i64,
-                &old.content_html,
-                &old.spoiler_text,
+                &key.seal(&old.content_html),
+                &key.seal(&old.spoiler_text),
                 &old.sensitive,
                 &ms(old.created_at),
             ],
@@ -556,8 +564,8 @@ fn edit_status_in(c: &Connection, id: Id, edit: &StatusEdit) -> StoreResult<Stat
         &[
             &id.0,
             &seq,
-            &edit.content_html,
-            &edit.spoiler_text,
+            &key.seal(&edit.content_html),
+            &key.seal(&edit.spoiler_text),
             &edit.sensitive,
             &ms(edit.edited_at),
         ],
@@ -569,9 +577,9 @@ fn edit_status_in(c: &Connection, id: Id, edit: &StatusEdit) -> StoreResult<Stat
            language = $6, edited_at = $7 WHERE id = $1",
         &[
             &id.0,
-            &edit.text,
-            &edit.content_html,
-            &edit.spoiler_text,
+            &key.seal(&edit.text),
+            &key.seal(&edit.content_html),
+            &key.seal(&edit.spoiler_text),
             &edit.sensitive,
             &edit.language,
             &ms(edit.edited_at),
@@ -730,7 +738,7 @@ impl StatusStore for SqliteStore {
     async fn history(&self, id: Id) -> StoreResult<Vec<StatusRevision>> {
         self.db
             .read(move |c| {
-                rows(
+                let mut versions = rows(
                     c,
                     "SELECT status_id, content_html, spoiler_text, sensitive, created_at FROM status_edits \
                      WHERE status_id = $1 ORDER BY seq",
@@ -744,7 +752,14 @@ impl StatusStore for SqliteStore {
                             created_at: ts(get(r, "created_at")?)?,
                         })
                     },
-                )
+                )?;
+                if let (Some(_), Some(author)) = (versions.first(), author_of(c, id)?) {
+                    let key = super::keys::read_key(c, author)?;
+                    for v in &mut versions {
+                        crate::sealing::open_revision(key.as_deref(), v)?;
+                    }
+                }
+                Ok(versions)
             })
             .await
     }

@@ -22,6 +22,9 @@ pub struct TestDb {
     server: String,
     pub url: String,
     name: String,
+    /// One keyring for every store opened on this database, as a region's nodes share
+    /// one KEK.
+    keys: std::sync::Arc<roost_residency::Keyring>,
 }
 
 impl TestDb {
@@ -60,11 +63,15 @@ impl TestDb {
             server,
             url: url.to_string(),
             name,
+            keys: std::sync::Arc::new(roost_residency::Keyring::ephemeral()),
         })
     }
 
     pub async fn open(&self) -> PgStore {
-        let opts = PgOptions { max_connections: 4 };
+        let opts = PgOptions {
+            max_connections: 4,
+            keys: Some(self.keys.clone()),
+        };
         PgStore::connect(&self.url, opts).await.expect("connect")
     }
 }
