@@ -272,6 +272,31 @@ pub async fn build(
         },
     )
     .await?;
+    // Each account's data key, wrapped by the KEK the store made in the data dir: the
+    // posts below are sealed with it, as the server seals what it stores.
+    let kek = roost_residency::keys::FileKek::load(&db.with_file_name("keys").join("kek.key"))
+        .context("reading the data dir's key-encryption key")?;
+    let ring = roost_residency::Keyring::new(std::sync::Arc::new(kek), Vec::new());
+    let mut data_keys = Vec::with_capacity(n);
+    let mut wrapped = Vec::with_capacity(n);
+    for a in &accounts {
+        let (k, w) = ring.new_key(a.0)?;
+        data_keys.push(k);
+        wrapped.push(w);
+    }
+    insert(
+        &mut tx,
+        "INSERT INTO account_keys (account_id, kek_id, wrapped, created_at) ",
+        0..n,
+        4000,
+        |mut b, i| {
+            b.push_bind(accounts[i].0)
+                .push_bind(wrapped[i].kek_id.clone())
+                .push_bind(wrapped[i].bytes.clone())
+                .push_bind(accounts[i].unix_ms());
+        },
+    )
+    .await?;
     let app_id = Id::from_parts(t_acc, region_number, 0).0 - 1;
     sqlx::query(
         "INSERT INTO apps (id, name, redirect_uris, scopes, client_id, client_secret, created_at) \
@@ -331,8 +356,8 @@ pub async fn build(
             let (text, html) = post_text(i);
             b.push_bind(posts[i].0)
                 .push_bind(accounts[a].0)
-                .push_bind(text)
-                .push_bind(html)
+                .push_bind(data_keys[a].seal(&text))
+                .push_bind(data_keys[a].seal(&html))
                 .push_bind("public")
                 .push_bind("en")
                 .push_bind(posts[i].unix_ms());

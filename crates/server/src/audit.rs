@@ -308,7 +308,15 @@ async fn open_region_store(
 ) -> Result<(RegionStore, String), String> {
     if let Some(url) = opts.databases.get(code) {
         let place = format!("the PostgreSQL database of {code}");
-        return match PgStore::connect(url, PgOptions { max_connections: 2 }).await {
+        return match PgStore::connect(
+            url,
+            PgOptions {
+                max_connections: 2,
+                keys: Some(std::sync::Arc::new(roost_residency::Keyring::ephemeral())),
+            },
+        )
+        .await
+        {
             Ok(s) => Ok((RegionStore::Postgres(s), place)),
             Err(e) => Err(format!(
                 "cannot open {place}: {}",
@@ -320,7 +328,16 @@ async fn open_region_store(
     if !path.is_file() {
         return Err(format!("{} does not exist", path.display()));
     }
-    match SqliteStore::open(&path, SqliteOptions::default()).await {
+    match SqliteStore::open(
+        &path,
+        SqliteOptions {
+            // The audit reads rows, never sealed text: it needs no key of the region's.
+            keys: Some(std::sync::Arc::new(roost_residency::Keyring::ephemeral())),
+            ..SqliteOptions::default()
+        },
+    )
+    .await
+    {
         Ok(s) => Ok((RegionStore::Sqlite(s), path.display().to_string())),
         Err(e) => Err(format!(
             "cannot open {}: {}",

@@ -200,6 +200,35 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub media_s3_secret_key: Option<String>,
+    /// The key-encryption key that wraps each account's data key: a file of 64 hex digits
+    /// (default `keys/kek.key` in the data dir, made on first start). Every node of a
+    /// region needs the same one.
+    #[arg(long, global = true, env = "ROOST_KEK_FILE")]
+    pub kek_file: Option<PathBuf>,
+    /// Earlier KEK files, still accepted for unwrapping until `roost admin rewrap-keys`
+    /// has re-wrapped every data key under the current one (comma-separated).
+    #[arg(
+        long,
+        global = true,
+        env = "ROOST_KEK_PREVIOUS_FILES",
+        value_delimiter = ','
+    )]
+    pub kek_previous_files: Option<Vec<PathBuf>>,
+    /// The KEK in a PKCS#11 token instead of a file: the module (`.so`) to load. With
+    /// `kek_pkcs11_token`, `kek_pkcs11_key` (the key's label) and `kek_pkcs11_pin`.
+    #[arg(long, global = true, env = "ROOST_KEK_PKCS11_MODULE")]
+    pub kek_pkcs11_module: Option<PathBuf>,
+    #[arg(long, global = true, env = "ROOST_KEK_PKCS11_TOKEN")]
+    pub kek_pkcs11_token: Option<String>,
+    #[arg(long, global = true, env = "ROOST_KEK_PKCS11_KEY")]
+    pub kek_pkcs11_key: Option<String>,
+    #[arg(
+        long,
+        global = true,
+        env = "ROOST_KEK_PKCS11_PIN",
+        hide_env_values = true
+    )]
+    pub kek_pkcs11_pin: Option<String>,
 }
 
 impl Settings {
@@ -252,9 +281,24 @@ impl Settings {
             media_s3_bucket,
             media_s3_region,
             media_s3_access_key,
-            media_s3_secret_key
+            media_s3_secret_key,
+            kek_file,
+            kek_previous_files,
+            kek_pkcs11_module,
+            kek_pkcs11_token,
+            kek_pkcs11_key,
+            kek_pkcs11_pin
         )
     }
+}
+
+/// Where the region's key-encryption key is held.
+#[derive(Debug, Clone)]
+pub enum KekSource {
+    /// `keys/kek.key` in the data dir, made on first start.
+    DataDir,
+    File(PathBuf),
+    Pkcs11(roost_residency::keys::Pkcs11Config),
 }
 
 /// The resolved configuration.
@@ -308,6 +352,9 @@ pub struct Config {
     pub media_ready_wait: std::time::Duration,
     /// The region's bucket for media files; None keeps them under the data dir.
     pub media_s3: Option<roost_media::S3Settings>,
+    /// The current KEK, and earlier KEK files accepted for unwrapping.
+    pub kek: KekSource,
+    pub kek_previous: Vec<PathBuf>,
 }
 
 impl Config {
@@ -425,7 +472,42 @@ impl Config {
                 })
             }
         };
+        let kek = match (
+            s.kek_pkcs11_module,
+            s.kek_pkcs11_token,
+            s.kek_pkcs11_key,
+            s.kek_pkcs11_pin,
+        ) {
+            (None, None, None, None) => match s.kek_file.clone() {
+                Some(f) => KekSource::File(f),
+                None => KekSource::DataDir,
+            },
+            (Some(module), Some(token), Some(key_label), Some(pin)) => {
+                if s.kek_file.is_some() {
+                    return Err(ConfigError::Invalid {
+                        name: "kek_file",
+                        reason: "give either kek_file or the kek_pkcs11_* settings".into(),
+                    });
+                }
+                KekSource::Pkcs11(roost_residency::keys::Pkcs11Config {
+                    module,
+                    token,
+                    pin: pin.into(),
+                    key_label,
+                })
+            }
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "kek_pkcs11_module",
+                    reason: "kek_pkcs11_module, kek_pkcs11_token, kek_pkcs11_key and \
+                             kek_pkcs11_pin go together"
+                        .into(),
+                })
+            }
+        };
         Ok(Config {
+            kek,
+            kek_previous: s.kek_previous_files.clone().unwrap_or_default(),
             listen: s
                 .listen
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),

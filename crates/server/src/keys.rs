@@ -1,5 +1,6 @@
-//! The region's signing key: generated on first start, kept in the data dir, readable by
-//! the owner only. It will sign ledger tree heads and inter-region requests.
+//! The region's keys: its signing key (generated on first start, kept in the data dir,
+//! readable by the owner only; it signs ledger tree heads and inter-region requests), and
+//! the keyring of key-encryption keys that wrap each account's data key.
 
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::SigningKey;
@@ -88,6 +89,32 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)
+}
+
+/// The keyring the config names: the current KEK (a file, made in the data dir on first
+/// start when none is configured, or a PKCS#11 token) and earlier KEK files.
+pub fn keyring(
+    cfg: &crate::config::Config,
+) -> Result<std::sync::Arc<roost_residency::Keyring>, roost_residency::KeyError> {
+    use roost_residency::keys::{FileKek, Kek, Pkcs11Kek};
+    use std::sync::Arc;
+    let current: Arc<dyn Kek> = match &cfg.kek {
+        crate::config::KekSource::DataDir => {
+            let dir = cfg.data_dir.join("keys");
+            create_private_dir(&dir).map_err(|e| roost_residency::KeyError::KekFile {
+                path: dir.clone(),
+                reason: e.to_string(),
+            })?;
+            Arc::new(FileKek::load_or_create(&dir.join("kek.key"))?)
+        }
+        crate::config::KekSource::File(path) => Arc::new(FileKek::load(path)?),
+        crate::config::KekSource::Pkcs11(p) => Arc::new(Pkcs11Kek::open(p)?),
+    };
+    let mut older: Vec<Arc<dyn Kek>> = Vec::new();
+    for path in &cfg.kek_previous {
+        older.push(Arc::new(FileKek::load(path)?));
+    }
+    Ok(Arc::new(roost_residency::Keyring::new(current, older)))
 }
 
 #[cfg(test)]

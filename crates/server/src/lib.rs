@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod emoji_cmd;
 pub mod keys;
+pub mod keys_cmd;
 mod nodes;
 pub mod serve;
 
@@ -43,6 +44,8 @@ pub enum StartError {
     KeyNotInCluster { region: String, key_id: String },
     #[error("all {0} node numbers of this region are held by running nodes")]
     NoNodeNumber(u16),
+    #[error("cannot open the region's key-encryption key")]
+    Kek(#[source] roost_residency::KeyError),
 }
 
 /// Opens the region's store: the SQLite file in its data dir (creating both on first
@@ -50,10 +53,22 @@ pub enum StartError {
 pub async fn open_store(cfg: &Config) -> Result<RegionStore, StartError> {
     keys::create_private_dir(&cfg.data_dir)
         .map_err(|e| StartError::DataDir(cfg.data_dir.clone(), e))?;
-    Ok(match &cfg.database {
+    let keyring = keys::keyring(cfg).map_err(StartError::Kek)?;
+    open_store_with(cfg, keyring).await
+}
+
+/// [`open_store`] with a keyring the caller already opened.
+pub async fn open_store_with(
+    cfg: &Config,
+    keyring: std::sync::Arc<roost_residency::Keyring>,
+) -> Result<RegionStore, StartError> {
+    keys::create_private_dir(&cfg.data_dir)
+        .map_err(|e| StartError::DataDir(cfg.data_dir.clone(), e))?;
+    let store = match &cfg.database {
         config::Database::Sqlite => {
             let opts = SqliteOptions {
                 synchronous_full: cfg.sqlite_sync_full,
+                keys: Some(keyring),
                 ..SqliteOptions::default()
             };
             RegionStore::Sqlite(SqliteStore::open(&cfg.data_dir.join("roost.sqlite"), opts).await?)
@@ -64,10 +79,13 @@ pub async fn open_store(cfg: &Config) -> Result<RegionStore, StartError> {
         } => {
             let opts = PgOptions {
                 max_connections: *max_connections,
+                keys: Some(keyring),
             };
             RegionStore::Postgres(PgStore::connect(url, opts).await?)
         }
-    })
+    };
+    store.check_keys().await?;
+    Ok(store)
 }
 
 /// The use-case settings, once the public address is known.

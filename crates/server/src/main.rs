@@ -150,6 +150,11 @@ enum AdminTask {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
+    /// The region's key-encryption keys: status, rotation (`rewrap`), new keys.
+    Keys {
+        #[command(subcommand)]
+        task: roost_server::keys_cmd::KeysTask,
+    },
     /// Give a local account a role: user, moderator, admin or owner.
     SetRole {
         #[arg(long)]
@@ -375,6 +380,21 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
     if let AdminTask::MigrateStore { to } = &task {
         return migrate_store(&cfg, to).await;
     }
+    if let AdminTask::Keys { task } = &task {
+        if let Some(out) = roost_server::keys_cmd::run_without_store(&cfg, task) {
+            println!("{}", out?);
+            return Ok(());
+        }
+        let keyring =
+            roost_server::keys::keyring(&cfg).context("opening the key-encryption key")?;
+        let store = roost_server::open_store_with(&cfg, keyring.clone())
+            .await
+            .context("opening the database")?;
+        let out = roost_server::keys_cmd::run(&store, &keyring, task.clone()).await;
+        store.close().await;
+        println!("{}", out?);
+        return Ok(());
+    }
     let store = roost_server::open_store(&cfg)
         .await
         .context("opening the database")?;
@@ -423,7 +443,7 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
             Ok(())
         }
         // Moved before the store is opened (above): it must not open it through roost.
-        AdminTask::MigrateStore { .. } => Ok(()),
+        AdminTask::MigrateStore { .. } | AdminTask::Keys { .. } => Ok(()),
         AdminTask::SetRole { username, role } => {
             let a = roost
                 .admin_set_role(&username, role)

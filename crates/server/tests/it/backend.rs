@@ -232,6 +232,60 @@ impl RawDb {
         }
     }
 
+    /// A text column of every row the query returns (integer binds only).
+    pub async fn texts(&self, sql: &str, vals: &[Val]) -> Vec<String> {
+        match self {
+            RawDb::Sqlite(pool) => {
+                let mut q = sqlx::query_scalar::<_, String>(sql);
+                for v in vals {
+                    if let Val::I(i) = v {
+                        q = q.bind(*i);
+                    }
+                }
+                q.fetch_all(pool).await.unwrap()
+            }
+            RawDb::Pg(c) => c
+                .query(sql, &pg_params(vals))
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect(),
+        }
+    }
+
+    /// `(account_id, kek_id, wrapped)` of every data key.
+    pub async fn key_rows(&self) -> Vec<(i64, String, Vec<u8>)> {
+        let sql = "SELECT account_id, kek_id, wrapped FROM account_keys";
+        match self {
+            RawDb::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+            RawDb::Pg(c) => c
+                .query(sql, &[])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect(),
+        }
+    }
+
+    /// `(owner, text)` rows of a query of two columns.
+    pub async fn owned_texts(&self, sql: &str) -> Vec<(i64, String)> {
+        match self {
+            RawDb::Sqlite(pool) => sqlx::query_as(sql)
+                .fetch_all(pool)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            RawDb::Pg(c) => c
+                .query(sql, &[])
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect(),
+        }
+    }
+
     pub async fn close(self) {
         if let RawDb::Sqlite(p) = self {
             p.close().await;
@@ -253,12 +307,13 @@ fn pg_params(vals: &[Val]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
 /// test in a child process of this same binary with `ROOST_TEST_BACKEND=postgres`, so that
 /// the one test command covers both backends. (Test names match by substring:
 /// `regions::` also takes `polls_regions::` and `profiles_regions::`.)
-const ON_POSTGRES: [&str; 5] = [
+const ON_POSTGRES: [&str; 6] = [
     "regions::",
     "timelines::",
     "statuses::",
     "notifications::",
     "visibility::",
+    "sealing::posts_",
 ];
 
 #[test]

@@ -1,9 +1,11 @@
 //! Erasure leaves no readable bytes: after a retention purge, and after an author deletes
 //! an edited post (at home, and abroad through the federated Delete), unique markers in
 //! the post, its earlier version, its media description and the profile are searched for
-//! in every file of the region's data dir (database, WAL, search index, media store). Each
-//! marker is first found there, so the check can fail.
+//! in every file of the region's data dir (database, WAL, search index, media store), and
+//! so are the sealed forms the database holds of them (the text itself never reaches the
+//! disk: `sealing.rs`). Each sealed form is first found there, so the check can fail.
 
+use crate::backend::{RawDb, Val};
 use crate::media::{blob_names, png, upload_to};
 use crate::support::{
     contains, eventually, follow_across, id_of, policy_all, walk, Regions, TestServer, User,
@@ -60,6 +62,42 @@ pub(crate) async fn all_kept(r: &Regions, code: &str, markers: &[&str]) {
 
 fn all_present(raw: &[u8], markers: &[&str]) -> bool {
     markers.iter().all(|m| contains(raw, m))
+}
+
+/// The sealed forms of what the region stores of a post and its author: each sealed
+/// value's first 24 base64 characters (unique to it). The text itself never reaches the
+/// disk, so erasure is shown on these: first found, then gone.
+pub(crate) async fn sealed_forms(
+    r: &Regions,
+    code: &str,
+    status: &str,
+    account: &str,
+) -> Vec<String> {
+    let db = RawDb::open(&r.data_dir(code), r.databases().get(code)).await;
+    let (s, a) = (
+        Val::I(status.parse().unwrap()),
+        Val::I(account.parse().unwrap()),
+    );
+    let mut values = Vec::new();
+    for (sql, arg) in [
+        ("SELECT text FROM statuses WHERE id = $1", &s),
+        ("SELECT content_html FROM statuses WHERE id = $1", &s),
+        (
+            "SELECT content_html FROM status_edits WHERE status_id = $1",
+            &s,
+        ),
+        ("SELECT description FROM media WHERE status_id = $1", &s),
+        ("SELECT note_source FROM accounts WHERE id = $1", &a),
+        ("SELECT fields FROM accounts WHERE id = $1", &a),
+    ] {
+        values.extend(db.texts(sql, std::slice::from_ref(arg)).await);
+    }
+    db.close().await;
+    values
+        .iter()
+        .flat_map(|v| v.split("\u{1}k1:").skip(1))
+        .filter_map(|b| b.get(..24).map(str::to_string))
+        .collect()
 }
 
 /// Budi posts `first` with a picture described `described`, then edits it to `second`;
@@ -143,7 +181,13 @@ async fn retention_purge_leaves_no_readable_bytes() {
     follow_across(&r, "in", &asha, "id", &budi).await;
     let pid = post_and_edit(ids, &budi, POST, EDIT, ALT).await;
     edited_in(ins, &asha, &pid, EDIT).await;
-    let markers = [POST, EDIT, ALT, NAME, NOTE, FIELD];
+    let sealed = sealed_forms(&r, "in", &pid, &budi.id).await;
+    // Post, first version, edit, description, bio, one field's three parts.
+    assert!(sealed.len() >= 8, "sealed in India: {sealed:?}");
+    let home_sealed = sealed_forms(&r, "id", &pid, &budi.id).await;
+    let mut markers: Vec<&str> = vec![POST, EDIT, ALT, NAME, NOTE, FIELD];
+    markers.extend(sealed.iter().map(String::as_str));
+    // In the clear (the display name) or opened with the region's KEK, and sealed.
     all_kept(&r, "in", &markers).await;
     assert!(
         !blob_names(&r.data_dir("in")).is_empty(),
@@ -160,10 +204,10 @@ async fn retention_purge_leaves_no_readable_bytes() {
     .await;
     no_marker_left(&r, "in", &markers).await;
     // Home keeps all of it.
-    assert!(all_present(
-        &r.disk_bytes("id").await,
-        &[EDIT, NAME, NOTE, FIELD]
-    ));
+    let home: Vec<&str> = home_sealed.iter().map(String::as_str).collect();
+    assert!(home.len() >= 8, "{home:?}");
+    assert!(all_present(&r.disk_bytes("id").await, &home));
+    assert!(all_present(&r.disk_bytes("id").await, &[NAME]));
     r.stop_all().await;
 }
 
@@ -181,9 +225,19 @@ async fn deleting_an_edited_post_leaves_no_readable_bytes_at_home_or_abroad() {
     edited_in(ins, &asha, &pid, EDIT).await;
     // A post of India's own, deleted there.
     let local = id_of(&ins.post_status(&asha, json!({"status": LOCAL})).await);
-    let markers = [POST, EDIT, ALT];
-    all_kept(&r, "id", &markers).await;
-    all_kept(&r, "in", &[POST, EDIT, ALT, LOCAL]).await;
+    let at_home = sealed_forms(&r, "id", &pid, &budi.id).await;
+    let mut abroad = sealed_forms(&r, "in", &pid, &budi.id).await;
+    abroad.extend(sealed_forms(&r, "in", &local, &asha.id).await);
+    assert!(
+        at_home.len() >= 4 && abroad.len() >= 5,
+        "{at_home:?} {abroad:?}"
+    );
+    let at_home: Vec<&str> = at_home.iter().map(String::as_str).collect();
+    let abroad: Vec<&str> = abroad.iter().map(String::as_str).collect();
+    all_kept(&r, "id", &at_home).await;
+    all_kept(&r, "in", &abroad).await;
+    let markers = [&[POST, EDIT, ALT][..], &at_home].concat();
+    let in_markers = [&[POST, EDIT, ALT, LOCAL][..], &abroad].concat();
     ids.delete(&format!("/api/v1/statuses/{pid}"), Some(&budi.token))
         .await
         .ok();
@@ -198,7 +252,7 @@ async fn deleting_an_edited_post_leaves_no_readable_bytes_at_home_or_abroad() {
     })
     .await;
     no_marker_left(&r, "id", &markers).await;
-    no_marker_left(&r, "in", &[POST, EDIT, ALT, LOCAL]).await;
+    no_marker_left(&r, "in", &in_markers).await;
     assert!(
         blob_names(&r.data_dir("in")).is_empty(),
         "India keeps the picture"

@@ -33,6 +33,7 @@ mod regions;
 mod restart;
 mod rogue;
 mod safety;
+mod sealing;
 mod search;
 mod smoke;
 mod startup;

@@ -84,11 +84,10 @@ async fn periodic_jobs_run_on_one_node_and_move_when_it_stops() {
     let dir_b = tempfile::tempdir().unwrap();
     let keys = dir_b.path().join("data/keys");
     std::fs::create_dir_all(&keys).unwrap();
-    std::fs::copy(
-        a.dir.path().join("data/keys/region.ed25519.pem"),
-        keys.join("region.ed25519.pem"),
-    )
-    .unwrap();
+    // The region's signing key and its KEK: every node of a region holds both.
+    for f in ["region.ed25519.pem", "kek.key"] {
+        std::fs::copy(a.dir.path().join("data/keys").join(f), keys.join(f)).unwrap();
+    }
     let b = TestServer::start_in(dir_b, on(&url)).await;
     let (id_a, id_b) = (node_id(&a).await, node_id(&b).await);
     assert_ne!(id_a, id_b, "each node its own ID");

@@ -139,8 +139,9 @@ async fn two_nodes_and_a_region_abroad_lose_nothing_when_one_node_is_killed() {
     test_limits(&mut cfg);
     let abroad = TestServer::wrap(roost_server::start_on(cfg, id_listener).await.unwrap());
 
-    // Both nodes hold the region's key.
+    // Both nodes hold the region's signing key and its KEK.
     let (dir_a, dir_b) = (root.path().join("in"), root.path().join("in-b"));
+    roost_residency::keys::FileKek::create(&dir_a.join("keys").join("kek.key")).unwrap();
     std::fs::create_dir_all(dir_b.join("keys")).unwrap();
     for e in std::fs::read_dir(dir_a.join("keys")).unwrap() {
         let e = e.unwrap();

@@ -499,11 +499,16 @@ impl Regions {
 
     /// Every byte the region keeps on disk: its data dir and, on PostgreSQL, the files of
     /// its database (after a checkpoint, so nothing waits in shared memory).
+    ///
+    /// The database seals each account's text with a data key (`sealing.rs`), so the
+    /// sealed values are also given opened with the region's KEK: what the disk gives away
+    /// to whoever holds that key too. Text a region never stored is in neither form.
     pub async fn disk_bytes(&self, code: &str) -> Vec<u8> {
         let mut out = raw_bytes(&self.data_dir(code));
         if let Some(url) = self.databases().get(code) {
             out.extend(backend::database_files(url).await);
         }
+        out.extend(unsealed(&self.data_dir(code), self.databases().get(code)).await);
         out
     }
 
@@ -673,4 +678,57 @@ pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 pub fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// Every sealed value in a region's database, opened with the KEK in its data dir, one
+/// per line. A value whose account key is gone (shredded) stays unreadable and is left out.
+pub async fn unsealed(data_dir: &std::path::Path, database: Option<&String>) -> Vec<u8> {
+    use roost_residency::keys::{FileKek, WrappedKey};
+    let kek_file = data_dir.join("keys").join("kek.key");
+    if !kek_file.is_file() || (database.is_none() && !data_dir.join("roost.sqlite").is_file()) {
+        return Vec::new();
+    }
+    let ring = roost_residency::Keyring::new(
+        std::sync::Arc::new(FileKek::load(&kek_file).expect("the region's KEK")),
+        Vec::new(),
+    );
+    let db = backend::RawDb::open(data_dir, database).await;
+    let mut keys = std::collections::HashMap::new();
+    for (owner, kek_id, wrapped) in db.key_rows().await {
+        if let Ok(k) = ring.unwrap(
+            owner,
+            &WrappedKey {
+                kek_id,
+                bytes: wrapped,
+            },
+        ) {
+            keys.insert(owner, k);
+        }
+    }
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT account_id, text FROM statuses",
+        "SELECT account_id, content_html FROM statuses",
+        "SELECT account_id, spoiler_text FROM statuses",
+        "SELECT s.account_id, e.content_html FROM status_edits e JOIN statuses s ON s.id = e.status_id",
+        "SELECT s.account_id, e.spoiler_text FROM status_edits e JOIN statuses s ON s.id = e.status_id",
+        "SELECT id, note_source FROM accounts",
+        "SELECT id, note_html FROM accounts",
+        "SELECT id, fields FROM accounts",
+        "SELECT account_id, COALESCE(description, '') FROM media",
+        "SELECT subject, body FROM outbox WHERE subject IS NOT NULL",
+    ] {
+        for (owner, value) in db.owned_texts(sql).await {
+            let Some(key) = keys.get(&owner) else { continue };
+            // Profile fields keep several sealed parts between separators.
+            for part in value.split(['\u{1e}', '\u{1f}']) {
+                if let Ok(text) = key.open(part) {
+                    out.extend_from_slice(text.as_bytes());
+                    out.push(b'\n');
+                }
+            }
+        }
+    }
+    db.close().await;
+    out
 }
