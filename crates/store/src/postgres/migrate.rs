@@ -68,6 +68,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "erasures",
         include_str!("../../migrations/postgres/0012_erasures.sql"),
     ),
+    (
+        14,
+        "witness",
+        include_str!("../../migrations/postgres/0014_witness.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold (any constant; "roost-mg" in ASCII).

@@ -70,6 +70,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "erasures",
         include_str!("../../migrations/sqlite/0012_erasures.sql"),
     ),
+    (
+        14,
+        "witness",
+        include_str!("../../migrations/sqlite/0014_witness.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {
