@@ -46,3 +46,4 @@ mod web_live;
 mod web_pages;
 mod web_polls;
 mod web_safety;
+mod witness;
