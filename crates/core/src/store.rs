@@ -10,6 +10,7 @@ use crate::id::Id;
 use crate::model::*;
 use async_trait::async_trait;
 use jiff::Timestamp;
+use roost_residency::witness::{Cosigned, Evidence};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -449,6 +450,7 @@ pub trait Store:
     + DiscoveryStore
     + EmojiStore
     + ErasureStore
+    + WitnessStore
     + roost_residency::LedgerStore
 {
 }
@@ -477,6 +479,7 @@ impl<T> Store for T where
         + DiscoveryStore
         + EmojiStore
         + ErasureStore
+        + WitnessStore
         + roost_residency::LedgerStore
 {
 }
@@ -1040,4 +1043,20 @@ pub trait EmojiStore: Send + Sync {
     /// Deletes it and returns the row; None if there was none.
     async fn delete_emoji(&self, shortcode: &str)
         -> StoreResult<Option<crate::emoji::CustomEmoji>>;
+}
+
+/// What this region keeps as a witness of the other regions' ledgers: the last head of each
+/// that it cosigned, and the heads a region signed that conflict with one it cosigned.
+#[async_trait]
+pub trait WitnessStore: Send + Sync {
+    /// The last head of `region` this region cosigned.
+    async fn cosigned(&self, region: &str) -> StoreResult<Option<Cosigned>>;
+    /// Keeps `c` as the region's last cosigned head if it is larger than the one kept (a
+    /// witness never goes back); false if it was not.
+    async fn save_cosigned(&self, c: &Cosigned) -> StoreResult<bool>;
+    /// Keeps `e` unless evidence with the same conflicting head (size and root) is kept
+    /// already; false then.
+    async fn record_evidence(&self, e: &Evidence) -> StoreResult<bool>;
+    /// The evidence kept against `region`, oldest first.
+    async fn evidence(&self, region: &str) -> StoreResult<Vec<Evidence>>;
 }

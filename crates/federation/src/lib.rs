@@ -3,7 +3,8 @@
 //! consults the residency policy and writes the transfer ledger. Layout: `ap` (wire
 //! types), `convert` (wire → domain), `service` (the core's `Remote` port: what to send
 //! where), `outbox` (durable delivery), `routes` + `inbox` (what other regions call),
-//! `holdings` ("where is my data"), `archive` (a user's archive), `erasure` (an erased account across regions), `purge` (retention), `httpsig` (signatures).
+//! `holdings` ("where is my data"), `archive` (a user's archive), `erasure` (an erased account across regions), `purge` (retention), `httpsig` (signatures), `witness`
+//! (cosigning the other regions' ledger heads).
 
 pub mod ap;
 pub mod archive;
@@ -19,6 +20,7 @@ pub mod outbox;
 pub mod purge;
 pub mod routes;
 pub mod service;
+pub mod witness;
 
 pub use gate::Gate;
 pub use outbox::OutboxSettings;

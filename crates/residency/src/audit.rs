@@ -74,6 +74,11 @@ pub enum ViolationKind {
     IdentityAbroad,
     /// A region says it stored something that its home region never recorded sending.
     NoMatchingSend,
+    /// A region's ledger does not extend a head another region cosigned as its witness
+    /// (entries dropped or rewritten), or a witness holds the region's own conflicting heads.
+    WitnessedConflict,
+    /// A witness serves a cosignature or evidence that does not verify: the witness's fault.
+    BadCosignature,
 }
 
 impl fmt::Display for ViolationKind {

@@ -29,14 +29,14 @@ pub struct SignedTreeHead {
     pub signature: String,
 }
 
-/// Why a signed tree head was rejected.
+/// Why a signed tree head (or a witness's cosignature) was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeadError {
-    #[error("tree head is signed with key {0}, which is not among the region's keys")]
+    #[error("signed with key {0}, which is not among the signer's keys")]
     UnknownKey(String),
-    #[error("tree head signature is not 64 bytes of standard base64")]
+    #[error("the signature is not 64 bytes of standard base64")]
     BadSignatureEncoding,
-    #[error("tree head signature does not verify")]
+    #[error("the signature does not verify")]
     BadSignature,
 }
 
@@ -67,22 +67,38 @@ impl SignedTreeHead {
     /// Checks the signature with the key named by `key_id` among `keys` (a region's current and
     /// older keys). That `head.region` is the expected region is the caller's check.
     pub fn verify(&self, keys: &[PublicKey]) -> Result<(), HeadError> {
-        let key = keys
-            .iter()
-            .find(|k| k.key_id() == self.key_id)
-            .ok_or_else(|| HeadError::UnknownKey(self.key_id.clone()))?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(&self.signature)
-            .map_err(|_| HeadError::BadSignatureEncoding)?;
-        let bytes: [u8; 64] = bytes
-            .try_into()
-            .map_err(|_| HeadError::BadSignatureEncoding)?;
-        let signature = Signature::from_bytes(&bytes);
-        // Strict: rejects malleable signatures and weak keys.
-        key.0
-            .verify_strict(&self.head.signing_bytes(), &signature)
-            .map_err(|_| HeadError::BadSignature)
+        check_signature(
+            keys,
+            &self.key_id,
+            &self.signature,
+            &self.head.signing_bytes(),
+        )
     }
+}
+
+/// Checks an ed25519 `signature` (standard base64) over `message` with the key named
+/// `key_id` among `keys`: tree heads and witnesses' cosignatures are checked alike.
+pub(crate) fn check_signature(
+    keys: &[PublicKey],
+    key_id: &str,
+    signature: &str,
+    message: &[u8],
+) -> Result<(), HeadError> {
+    let key = keys
+        .iter()
+        .find(|k| k.key_id() == key_id)
+        .ok_or_else(|| HeadError::UnknownKey(key_id.to_string()))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(signature)
+        .map_err(|_| HeadError::BadSignatureEncoding)?;
+    let bytes: [u8; 64] = bytes
+        .try_into()
+        .map_err(|_| HeadError::BadSignatureEncoding)?;
+    let signature = Signature::from_bytes(&bytes);
+    // Strict: rejects malleable signatures and weak keys.
+    key.0
+        .verify_strict(message, &signature)
+        .map_err(|_| HeadError::BadSignature)
 }
 
 // JSON shapes: the root as hex, the signed head flat.
@@ -104,7 +120,7 @@ struct SignedTreeHeadWire {
     signature: String,
 }
 
-fn parse_root(s: &str) -> Result<Hash, String> {
+pub(crate) fn parse_root(s: &str) -> Result<Hash, String> {
     let bytes = hex::decode(s).map_err(|_| format!("root_hash {s:?} is not hex"))?;
     bytes
         .try_into()

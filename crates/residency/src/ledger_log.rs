@@ -11,6 +11,7 @@ use crate::cluster::PublicKey;
 use crate::head::{SignedTreeHead, TreeHead};
 use crate::ledger::{LeafError, LedgerEntry};
 use crate::merkle::{self, Frontier, Hash, ProofError};
+use crate::witness::Cosignature;
 
 /// Durable storage of ledger leaves (SQLite in roost-store; memory in tests).
 #[async_trait]
@@ -323,6 +324,12 @@ impl Ledger {
 
     pub fn public_key(&self) -> PublicKey {
         PublicKey(self.key.verifying_key())
+    }
+
+    /// This region, as a witness, cosigns another region's head with its ledger key. The
+    /// caller has checked the head first (`witness::check_new_head`).
+    pub fn cosign(&self, head: &TreeHead) -> Cosignature {
+        Cosignature::sign(&self.region, head, now_ms(), &self.key)
     }
 }
 

@@ -1,7 +1,8 @@
 //! Residency: what may leave a region and what must be proven about it. Data classes, the
 //! cluster file with each region's policy, the gate's decision logic, the RFC 6962 Merkle
-//! transfer ledger with signed tree heads, and the audit's checks. No web dependencies:
-//! the HTTP side (sending, serving proofs) lives in `roost-federation` and `roost-api`.
+//! transfer ledger with signed tree heads, the witnesses' cosigning rule, and the audit's
+//! checks. No web dependencies: the HTTP side (sending, serving proofs) lives in
+//! `roost-federation` and `roost-api`.
 
 pub mod audit;
 pub mod class;
@@ -12,6 +13,7 @@ pub mod ledger;
 pub mod ledger_log;
 pub mod merkle;
 pub mod policy;
+pub mod witness;
 
 pub use class::DataClass;
 pub use cluster::{Cluster, ClusterError, PublicKey, RegionSpec};

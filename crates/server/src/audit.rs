@@ -2,13 +2,19 @@
 //! signed ledger head over HTTP, proves the ledger only grew since the last audit, compares
 //! the ledger in the region's storage with the head, scans the storage's real tables for
 //! foreign data and checks each item against the ledger and the policy, and matches every
-//! `stored` entry with a `sent` entry of the data's home region. The verdicts come from
-//! `roost_residency::audit`; this module gathers the evidence.
+//! `stored` entry with a `sent` entry of the data's home region. It also asks every region
+//! for the heads of the others it cosigned as their witness, and proves that each region's
+//! head extends every one of them: a ledger cut back after the last audit (or with no
+//! saved heads at all) shows against what the witnesses saw. The verdicts come from
+//! `roost_residency::audit` and `roost_residency::witness`; this module gathers the
+//! evidence.
 //!
-//! Order matters on a live cluster: all storage scans come first, then all heads, then all
-//! ledgers. An item found in storage was recorded in the ledger before it was written, so it
-//! is covered by a head fetched afterwards; and a send recorded before a holder's head is in
-//! the origin's ledger read afterwards. Traffic during the audit cannot cause false alarms.
+//! Order matters on a live cluster: all storage scans come first, then all cosignatures,
+//! then all heads, then all ledgers. An item found in storage was recorded in the ledger
+//! before it was written, so it is covered by a head fetched afterwards; a head cosigned
+//! before the region's head is fetched must be extended by it; and a send recorded before
+//! a holder's head is in the origin's ledger read afterwards. Traffic during the audit
+//! cannot cause false alarms.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -17,6 +23,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use roost_residency::audit::{self, SavedHeads, Violation, ViolationKind};
+use roost_residency::witness::{self, Cosigned, Evidence};
 use roost_residency::{Cluster, Hash, LedgerEntry, SignedTreeHead};
 use roost_store::{
     ForeignInventory as _, Inventory, PgOptions, PgStore, RegionStore, SqliteOptions, SqliteStore,
@@ -151,9 +158,17 @@ pub async fn run(opts: &AuditOptions) -> anyhow::Result<AuditReport> {
         report.regions_checked.push(code.clone());
         regions.push(scan_storage(opts, code, &mut report).await);
     }
-    // Phase 2: heads.
+    // Phase 2: what the witnesses cosigned, then heads, then the heads against the
+    // cosignatures.
+    let mut witnessed = Vec::new();
+    for r in &regions {
+        witnessed.push(fetch_witnessed(opts, &client, &r.code).await);
+    }
     for r in &mut regions {
         check_head(opts, &client, saved.heads.get(&r.code), r, &mut report).await;
+    }
+    for (r, held) in regions.iter_mut().zip(witnessed) {
+        check_witnessed(opts, &client, r, held, &mut report).await;
     }
     // Phase 3: ledgers against heads, stored items against ledgers and policy.
     for r in &mut regions {
@@ -609,33 +624,14 @@ async fn check_extends(
         }
         return false;
     }
-    let url = format!("{base_url}/api/roost/v1/ledger/consistency?first={first}&second={second}");
     let not_append_only = |report: &mut AuditReport, detail: String| {
         report.violation(&code, ViolationKind::NotAppendOnly, detail);
         false
     };
-    let wire: ConsistencyWire = match get_json(client, &url).await {
-        Ok(w) => w,
-        Err(e) => {
-            return not_append_only(
-                report,
-                format!("no consistency proof from {first} to {second} entries ({url}): {e}"),
-            )
-        }
-    };
-    let proof = match wire.decode() {
+    let proof = match fetch_consistency(client, base_url, first, second).await {
         Ok(p) => p,
-        Err(e) => return not_append_only(report, format!("consistency proof from {url}: {e}")),
+        Err(e) => return not_append_only(report, e),
     };
-    if (proof.first, proof.second) != (first, second) {
-        return not_append_only(
-            report,
-            format!(
-                "asked for a consistency proof from {first} to {second} entries, got one from {} to {}",
-                proof.first, proof.second
-            ),
-        );
-    }
     if proof.first_root != saved.head.root_hash {
         return not_append_only(
             report,
@@ -666,6 +662,171 @@ async fn check_extends(
         format!("{code}: ledger grew from {first} to {second} entries; append-only proof verified")
     });
     true
+}
+
+/// The region's consistency proof from `first` to `second` entries; the error says why
+/// there is none.
+async fn fetch_consistency(
+    client: &reqwest::Client,
+    base_url: &str,
+    first: u64,
+    second: u64,
+) -> Result<ConsistencyProof, String> {
+    let url = format!("{base_url}/api/roost/v1/ledger/consistency?first={first}&second={second}");
+    let wire: ConsistencyWire = get_json(client, &url).await.map_err(|e| {
+        format!("no consistency proof from {first} to {second} entries ({url}): {e}")
+    })?;
+    let proof = wire
+        .decode()
+        .map_err(|e| format!("consistency proof from {url}: {e}"))?;
+    if (proof.first, proof.second) != (first, second) {
+        return Err(format!(
+            "asked for a consistency proof from {first} to {second} entries, got one from {} to {}",
+            proof.first, proof.second
+        ));
+    }
+    Ok(proof)
+}
+
+// --- What the witnesses hold ---------------------------------------------------------
+
+/// What one region, as witness, serves about another.
+#[derive(Deserialize)]
+struct WitnessedWire {
+    witness: String,
+    region: String,
+    cosigned: Option<Cosigned>,
+    evidence: Vec<Evidence>,
+}
+
+/// (witness, what it serves about `code` or why it could not be read), for every other
+/// region.
+async fn fetch_witnessed(
+    opts: &AuditOptions,
+    client: &reqwest::Client,
+    code: &str,
+) -> Vec<(String, Result<WitnessedWire, String>)> {
+    let mut out = Vec::new();
+    for (w, spec) in opts.cluster.regions.iter().filter(|(w, _)| *w != code) {
+        let url = format!(
+            "{}/api/roost/v1/ledger/witnesses?region={code}",
+            spec.base_url
+        );
+        let answer = get_json(client, &url)
+            .await
+            .map_err(|e| format!("{url}: {e}"));
+        out.push((w.clone(), answer));
+    }
+    out
+}
+
+/// Each cosignature of the region's ledger is the witness's and covers a head the region
+/// signed, and the region's served head extends it; each piece of evidence a witness holds
+/// is the region's own conflicting heads. A region no witness has cosigned yet gets a note.
+async fn check_witnessed(
+    opts: &AuditOptions,
+    client: &reqwest::Client,
+    region: &mut Region,
+    held: Vec<(String, Result<WitnessedWire, String>)>,
+    report: &mut AuditReport,
+) {
+    let code = region.code.clone();
+    let Some(spec) = opts.cluster.region(&code) else {
+        return;
+    };
+    let mut cosigners = 0;
+    for (w, answer) in held {
+        let wire = match answer {
+            Ok(wire) => wire,
+            Err(e) => {
+                // The witness's own head check reports it unreachable.
+                report
+                    .notes
+                    .push(format!("{code}: what {w} witnessed was not read: {e}"));
+                continue;
+            }
+        };
+        if wire.witness != w || wire.region != code {
+            report.violation(
+                &w,
+                ViolationKind::BadCosignature,
+                format!(
+                    "asked what it witnessed of {code}, it answered as {} about {}",
+                    wire.witness, wire.region
+                ),
+            );
+            continue;
+        }
+        for e in &wire.evidence {
+            let (m, n) = (e.cosigned.head.tree_size, e.conflicting.head.tree_size);
+            // A larger head the region can still prove extends refutes the evidence.
+            let proof = if 0 < m && m < n {
+                fetch_consistency(client, &spec.base_url, m, n)
+                    .await
+                    .map(|p| p.hashes)
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            match witness::check_evidence(&opts.cluster, &w, &code, e, &proof) {
+                Some(v) => {
+                    if v.region == code {
+                        region.head_accepted = false;
+                    }
+                    report.violations.push(v);
+                }
+                None => report.notes.push(format!(
+                    "{code}: evidence held by {w} is refuted: the head of {n} entries extends the one of {m}"
+                )),
+            }
+        }
+        let Some(c) = wire.cosigned else {
+            report
+                .notes
+                .push(format!("{code}: {w} has not cosigned its ledger yet"));
+            continue;
+        };
+        if let Some(v) = witness::check_cosigned(&opts.cluster, &w, &code, &c) {
+            report.violations.push(v);
+            continue;
+        }
+        cosigners += 1;
+        let Some(current) = &region.head else {
+            continue;
+        };
+        let (m, n) = (c.cosignature.tree_size, current.head.tree_size);
+        let proof = if 0 < m && m < n {
+            match fetch_consistency(client, &spec.base_url, m, n).await {
+                Ok(p) => p.hashes,
+                Err(e) => {
+                    region.head_accepted = false;
+                    report.violation(
+                        &code,
+                        ViolationKind::WitnessedConflict,
+                        format!("no proof that its head extends the head of {m} entries {w} cosigned: {e}"),
+                    );
+                    continue;
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        match witness::check_extends_cosigned(&w, &c, current, &proof) {
+            Some(v) => {
+                region.head_accepted = false;
+                report.violations.push(v);
+            }
+            None => report.notes.push(format!(
+                "{code}: its head of {n} entries extends the head of {m} entries {w} cosigned at {} ms",
+                c.cosignature.timestamp_ms
+            )),
+        }
+    }
+    if cosigners == 0 {
+        report.notes.push(format!(
+            "{code}: no witness has cosigned its ledger yet; nothing to hold its head to but the saved one"
+        ));
+    }
 }
 
 /// Reads every ledger leaf from storage and checks the ones the head covers against it.

@@ -138,6 +138,9 @@ pub struct Settings {
     /// How often the retention purge runs.
     #[arg(long, global = true, env = "ROOST_PURGE_EVERY_SECS")]
     pub purge_every_secs: Option<u64>,
+    /// Milliseconds between looks at the other regions' ledger heads, to cosign them.
+    #[arg(long, global = true, env = "ROOST_WITNESS_EVERY_MS")]
+    pub witness_every_ms: Option<u64>,
     /// How often the search index is checked against the store (and caught up).
     #[arg(long, global = true, env = "ROOST_SEARCH_RECONCILE_SECS")]
     pub search_reconcile_secs: Option<u64>,
@@ -263,6 +266,7 @@ impl Settings {
             outbox_retry_ms,
             outbox_give_up_secs,
             purge_every_secs,
+            witness_every_ms,
             search_reconcile_secs,
             transit_cache_ms,
             signature_skew_secs,
@@ -334,6 +338,9 @@ pub struct Config {
     pub outbox_retry: std::time::Duration,
     pub outbox_give_up: std::time::Duration,
     pub purge_every: std::time::Duration,
+    /// How often this region, as a witness, looks at the other regions' heads: a region's
+    /// entries are safe from being dropped unseen once a witness has cosigned them.
+    pub witness_every: std::time::Duration,
     pub search_reconcile: std::time::Duration,
     pub transit_cache: std::time::Duration,
     pub signature_skew_secs: u64,
@@ -543,6 +550,7 @@ impl Config {
             outbox_retry: ms(s.outbox_retry_ms.unwrap_or(2000).max(10)),
             outbox_give_up: secs(s.outbox_give_up_secs.unwrap_or(2 * 24 * 3600).max(1)),
             purge_every: secs(s.purge_every_secs.unwrap_or(60).max(1)),
+            witness_every: ms(s.witness_every_ms.unwrap_or(30_000).max(10)),
             search_reconcile: secs(s.search_reconcile_secs.unwrap_or(600).max(1)),
             transit_cache: ms(s.transit_cache_ms.unwrap_or(5000)),
             signature_skew_secs: s.signature_skew_secs.unwrap_or(300).max(1),

@@ -429,6 +429,36 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
                 .run_indexer(q, cfg.search_reconcile, rx.clone()),
         )
     });
+    // This region as a witness of the others' ledgers: once per region, like the jobs.
+    let witness = {
+        let store = store_arc.clone();
+        let fed = fed.clone();
+        let mut rx = rx.clone();
+        let every = cfg.witness_every;
+        let node = node.clone();
+        tokio::spawn(async move {
+            let lease = JobLease::new("ledger-witness", every, node);
+            loop {
+                if lease.hold(store.as_ref()).await {
+                    // A round waits on other regions: shutdown does not.
+                    tokio::select! {
+                        results = fed.witness_round() => {
+                            for (region, r) in results {
+                                log_witnessed(&region, r);
+                            }
+                        }
+                        _ = rx.changed() => break,
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = rx.changed() => break,
+                }
+            }
+            lease.release(store.as_ref()).await;
+        })
+    };
+
     let purger = {
         let store = store_arc.clone();
         let roost = roost.clone();
@@ -479,6 +509,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
             let _ = live.await;
             let _ = live_push.await;
             let _ = purger.await;
+            let _ = witness.await;
             if let Some(i) = indexer {
                 let _ = i.await;
             }
@@ -500,6 +531,32 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         shutdown: tx,
         task,
     })
+}
+
+/// What one look at another region's ledger came to, in the log: a conflict loudly (the
+/// evidence is kept and the audit reports it), an unreachable region quietly (it is looked
+/// at again next round).
+fn log_witnessed(
+    region: &str,
+    r: Result<roost_federation::witness::Witnessed, roost_federation::witness::WitnessError>,
+) {
+    use roost_federation::witness::Witnessed;
+    match r {
+        Ok(Witnessed::Cosigned(size)) => tracing::debug!(region, size, "cosigned ledger head"),
+        Ok(Witnessed::Unchanged(_)) => {}
+        Ok(Witnessed::Conflict { kind, recorded }) => tracing::error!(
+            region,
+            %kind,
+            recorded,
+            "ledger head conflicts with the one this region cosigned; kept as evidence"
+        ),
+        Ok(Witnessed::NotSigned(why)) => {
+            tracing::warn!(region, %why, "served ledger head is not the region's; ignored")
+        }
+        Err(e) => {
+            tracing::info!(region, error = %roost_core::error::chain(&e), "ledger head not witnessed this round")
+        }
+    }
 }
 
 /// This node's hold on one periodic job (`JobLeaseStore`). The lease outlasts a few

@@ -47,6 +47,9 @@ pub use emoji::*;
 // Erasing an account, and the erasure records.
 mod erasure;
 pub use erasure::*;
+// What a region holds as a witness of the other regions' ledgers.
+mod witness;
+pub use witness::*;
 // Several nodes of one region on one database: outbox claims, job leases, the ledger,
 // view counts.
 mod nodes;
@@ -196,6 +199,7 @@ macro_rules! __conformance_list {
             erasure_acknowledgements_count_once_per_told_region,
             emoji_rows_round_trip_and_conflict,
             emoji_files_are_public_and_referenced,
+            witness_keeps_larger_cosigned_heads_and_evidence_once,
             discovery_index_states_skip_reblogs,
             discovery_searchable_follows_mastodon,
             discovery_account_and_tag_search,

@@ -1,13 +1,16 @@
 //! `/api/roost/v1/ledger/...`: the region's signed tree head, an entry with its inclusion
-//! proof, and consistency proofs, as RFC 6962 defines them. Public: anyone may audit.
+//! proof, and consistency proofs, as RFC 6962 defines them; and, as a witness of another
+//! region, the last head of it this region cosigned and any evidence against it. Public:
+//! anyone may audit.
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{de, Params};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
+use roost_residency::witness::{Cosigned, Evidence};
 use roost_residency::{LedgerError, SignedTreeHead};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 fn ledger_err(e: LedgerError) -> ApiError {
@@ -98,4 +101,50 @@ pub async fn consistency(
         "second_root": hex::encode(ledger.root_at(second).await.map_err(ledger_err)?),
         "consistency_proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
     })))
+}
+
+#[derive(Deserialize)]
+pub struct WitnessParams {
+    region: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct WitnessView {
+    /// This region, the witness.
+    witness: String,
+    /// The witnessed region.
+    region: String,
+    /// The last head of `region` this region cosigned; null before the first.
+    cosigned: Option<Cosigned>,
+    /// Heads `region` signed that conflict with one cosigned, oldest first.
+    evidence: Vec<Evidence>,
+}
+
+pub async fn witnesses(
+    State(st): State<AppState>,
+    Params(p): Params<WitnessParams>,
+) -> ApiResult<Json<WitnessView>> {
+    let region = p
+        .region
+        .ok_or_else(|| ApiError::Unprocessable("region is required".into()))?;
+    let gate = st.fed.gate();
+    if gate.cluster().region(&region).is_none() {
+        return Err(ApiError::NotFound("Record not found".into()));
+    }
+    if region == gate.region() {
+        return Err(ApiError::Unprocessable(
+            "a region does not witness its own ledger".into(),
+        ));
+    }
+    let (cosigned, evidence) = st
+        .fed
+        .witnessed(&region)
+        .await
+        .map_err(|e| ApiError::Core(e.into()))?;
+    Ok(Json(WitnessView {
+        witness: gate.region().to_string(),
+        region,
+        cosigned,
+        evidence,
+    }))
 }

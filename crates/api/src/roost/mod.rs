@@ -1,5 +1,6 @@
-//! roost's extension API (`/api/roost/v1/...`): the transfer ledger with its proofs, and
-//! "where is my data", one's archive, deleting one's account and the erasure records.
+//! roost's extension API (`/api/roost/v1/...`): the transfer ledger with its proofs, the
+//! heads of other regions' ledgers this region cosigned as their witness, and "where is my
+//! data", one's archive, deleting one's account and the erasure records.
 
 mod accounts;
 mod accounts_export;
@@ -18,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/roost/v1/ledger/head", get(ledger::head))
         .route("/api/roost/v1/ledger/entries/{index}", get(ledger::entry))
         .route("/api/roost/v1/ledger/consistency", get(ledger::consistency))
+        .route("/api/roost/v1/ledger/witnesses", get(ledger::witnesses))
         .route("/api/roost/v1/residency/me", get(residency::me))
         .route("/api/roost/v1/accounts/delete", post(accounts::delete))
         .route("/api/roost/v1/accounts/export", get(accounts_export::get))

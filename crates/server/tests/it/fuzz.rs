@@ -210,6 +210,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/roost/v1/ledger/head"),
     ("GET", "/api/roost/v1/ledger/entries/{index}"),
     ("GET", "/api/roost/v1/ledger/consistency"),
+    ("GET", "/api/roost/v1/ledger/witnesses"),
     ("GET", "/api/roost/v1/statuses/{id}/related"),
     ("GET", "/api/roost/v1/trends/tags"),
     ("GET", "/api/roost/v1/residency/me"),

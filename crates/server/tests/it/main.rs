@@ -47,3 +47,4 @@ mod web_live;
 mod web_pages;
 mod web_polls;
 mod web_safety;
+mod witness;

@@ -8,7 +8,7 @@ use roost_server::config::{Config, Database};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-const JOBS: [&str; 2] = ["retention-purge", "scheduled-and-polls"];
+const JOBS: [&str; 3] = ["ledger-witness", "retention-purge", "scheduled-and-polls"];
 
 fn on(url: &str) -> impl FnOnce(&mut Config) + '_ {
     move |cfg| {
@@ -18,6 +18,7 @@ fn on(url: &str) -> impl FnOnce(&mut Config) + '_ {
         };
         cfg.jobs_every = Duration::from_millis(200);
         cfg.purge_every = Duration::from_millis(200);
+        cfg.witness_every = Duration::from_millis(200);
     }
 }
 
@@ -168,7 +169,7 @@ async fn periodic_jobs_run_on_one_node_and_move_when_it_stops() {
         assert_eq!(left.as_array().map(Vec::len), Some(0), "{left}");
     }
 
-    // The holder stops (and gives its leases up): the other node takes both jobs.
+    // The holder stops (and gives its leases up): the other node takes every job.
     let holder = leases(c).await[0].1.clone();
     let (stopped, running, other) = if holder == id_a {
         (a, b, id_b)

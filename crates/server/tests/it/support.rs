@@ -531,7 +531,12 @@ impl Regions {
 
     /// Starts a stopped region again on its own port with its data.
     pub async fn restart(&mut self, code: &str) {
-        let mut cfg = Self::config(&self.cluster, code, self.root.path(), &|_| {});
+        self.restart_with(code, |_| {}).await
+    }
+
+    /// Like `restart`, with the config tweaked as `start_with` tweaked it.
+    pub async fn restart_with(&mut self, code: &str, tweak: impl Fn(&mut Config)) {
+        let mut cfg = Self::config(&self.cluster, code, self.root.path(), &tweak);
         cfg.database = Self::database(self.root.path(), code).await;
         let running = roost_server::start(cfg).await.expect("region restarts");
         self.servers

@@ -73,6 +73,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "account_keys",
         include_str!("../../migrations/postgres/0013_account_keys.sql"),
     ),
+    (
+        14,
+        "witness",
+        include_str!("../../migrations/postgres/0014_witness.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold (any constant; "roost-mg" in ASCII).

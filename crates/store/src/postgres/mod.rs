@@ -41,6 +41,7 @@ mod notifications;
 mod polls;
 mod safety;
 mod statuses;
+mod witness;
 
 pub(crate) use crate::sqlite::{backend, corrupt, ms, opt_id, opt_ts, ts};
 pub use attempts::PgAttempts;

@@ -75,6 +75,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "account_keys",
         include_str!("../../migrations/sqlite/0013_account_keys.sql"),
     ),
+    (
+        14,
+        "witness",
+        include_str!("../../migrations/sqlite/0014_witness.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

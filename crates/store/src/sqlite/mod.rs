@@ -33,6 +33,7 @@ pub(crate) mod polls;
 mod references;
 pub(crate) mod safety;
 pub(crate) mod statuses;
+pub(crate) mod witness;
 
 pub(crate) use engine::{at, exec, get, row, rows, scalar};
 use engine::{Engine, EngineConfig};
