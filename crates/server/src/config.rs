@@ -682,6 +682,37 @@ mod tests {
     }
 
     #[test]
+    fn kek_settings_are_a_file_or_a_whole_pkcs11_set() {
+        let c = Config::resolve(Settings::default()).unwrap();
+        assert!(matches!(c.kek, KekSource::DataDir));
+        let half = Settings {
+            kek_pkcs11_module: Some("/lib/p11.so".into()),
+            kek_pkcs11_token: Some("t".into()),
+            ..Default::default()
+        };
+        let e = Config::resolve(half).unwrap_err().to_string();
+        assert!(e.contains("go together"), "{e}");
+        let both = Settings {
+            kek_file: Some("k".into()),
+            kek_pkcs11_module: Some("/lib/p11.so".into()),
+            kek_pkcs11_token: Some("t".into()),
+            kek_pkcs11_key: Some("k".into()),
+            kek_pkcs11_pin: Some("1".into()),
+            ..Default::default()
+        };
+        let e = Config::resolve(both).unwrap_err().to_string();
+        assert!(e.contains("either kek_file or"), "{e}");
+        let file = Settings {
+            kek_file: Some("/k/kek.key".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Config::resolve(file).unwrap().kek,
+            KekSource::File(_)
+        ));
+    }
+
+    #[test]
     fn flags_beat_file_beat_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("roost.toml");

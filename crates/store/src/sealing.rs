@@ -53,7 +53,7 @@ pub(crate) fn key_err(e: KeyError) -> StoreError {
 
 /// Opens one stored value. Without a key (the account was shredded while this row was
 /// being read) a sealed value reads as empty: it is unreadable by design.
-fn open(key: Option<&DataKey>, stored: String) -> StoreResult<String> {
+pub(crate) fn open(key: Option<&DataKey>, stored: String) -> StoreResult<String> {
     if !is_sealed(&stored) {
         return Ok(stored);
     }
@@ -102,15 +102,6 @@ fn open_field(key: Option<&DataKey>, f: &mut ProfileField) -> StoreResult<()> {
     f.value_source = open(key, std::mem::take(&mut f.value_source))?;
     f.value_html = open(key, std::mem::take(&mut f.value_html))?;
     Ok(())
-}
-
-/// A stored media description, opened.
-pub(crate) fn open_text(key: Option<&DataKey>, stored: String) -> StoreResult<String> {
-    open(key, stored)
-}
-
-pub(crate) fn text_needs_key(stored: &str) -> bool {
-    is_sealed(stored)
 }
 
 /// A bio written apart from the rest of the profile: it is sealed with the account's key,

@@ -1,7 +1,7 @@
 //! `AccountExtrasStore`: posting defaults, private notes, endorsements, featured tags, and
 //! the directory and familiar-followers lists.
 
-use super::{backend, exec, get, ms, opt_ts, per_chunk, rows, scalar, ts, write_err, PgStore};
+use super::{backend, exec, get, ms, opt_ts, per_chunk, rows, ts, write_err, PgStore};
 use super::{no_row, pg_read, pg_write, Db};
 use crate::sql::Sql;
 use crate::sqlite::extras::FEATURED_COLS;
@@ -41,12 +41,7 @@ impl AccountExtrasStore for PgStore {
     ) -> StoreResult<Account> {
         let fields = fields.to_vec();
         pg_write!(self, c, {
-            if scalar::<i64>(c, "SELECT id FROM accounts WHERE id = $1", &[&account.0])
-                .await?
-                .is_none()
-            {
-                return Err(StoreError::Missing("account"));
-            }
+            // A missing account fails here with `Missing("account")` (see the SQLite store).
             let key = super::keys::write_key(c, account).await?;
             let encoded = super::accounts::encode_sealed_fields(&key, &fields);
             let n = exec(

@@ -124,9 +124,9 @@ pub(crate) async fn opened_all(c: &impl Db, mut found: Vec<Account>) -> StoreRes
 
 pub(crate) async fn open_media(c: &impl Db, media: &mut [MediaAttachment]) -> StoreResult<()> {
     for m in media.iter_mut() {
-        if sealing::text_needs_key(&m.description) {
+        if roost_residency::keys::is_sealed(&m.description) {
             let key = read_key(c, m.account_id).await?;
-            m.description = sealing::open_text(key.as_deref(), std::mem::take(&mut m.description))?;
+            m.description = sealing::open(key.as_deref(), std::mem::take(&mut m.description))?;
         }
     }
     Ok(())
@@ -190,9 +190,9 @@ pub(crate) async fn open_outbox(
     mut items: Vec<OutboxItem>,
 ) -> StoreResult<Vec<OutboxItem>> {
     for i in items.iter_mut() {
-        if let (Some(subject), true) = (i.subject, sealing::text_needs_key(&i.body)) {
+        if let (Some(subject), true) = (i.subject, roost_residency::keys::is_sealed(&i.body)) {
             let key = read_key(c, subject).await?;
-            i.body = sealing::open_text(key.as_deref(), std::mem::take(&mut i.body))?;
+            i.body = sealing::open(key.as_deref(), std::mem::take(&mut i.body))?;
         }
     }
     Ok(items)

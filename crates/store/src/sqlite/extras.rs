@@ -1,7 +1,7 @@
 //! `AccountExtrasStore`: posting defaults, private notes, endorsements, featured tags, and
 //! the directory and familiar-followers lists.
 
-use super::{backend, exec, get, ms, opt_ts, per_chunk, rows, scalar, ts, write_err, SqliteStore};
+use super::{backend, exec, get, ms, opt_ts, per_chunk, rows, ts, write_err, SqliteStore};
 use crate::sql::Sql;
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -49,11 +49,8 @@ impl AccountExtrasStore for SqliteStore {
         self.db
             .write(move |c| {
                 super::engine::overwrote_text();
-                if scalar::<i64>(c, "SELECT id FROM accounts WHERE id = $1", &[&account.0])?
-                    .is_none()
-                {
-                    return Err(StoreError::Missing("account"));
-                }
+                // A missing account fails here with `Missing("account")` (its key's row
+                // needs the account's).
                 let key = super::keys::write_key(c, account)?;
                 let encoded = super::accounts::encode_sealed_fields(&key, &fields);
                 let n = exec(

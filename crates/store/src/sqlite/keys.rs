@@ -169,9 +169,9 @@ pub(crate) fn opened_all(c: &Connection, mut found: Vec<Account>) -> StoreResult
 /// Opens the descriptions of `media` in place.
 pub(crate) fn open_media(c: &Connection, media: &mut [MediaAttachment]) -> StoreResult<()> {
     for m in media.iter_mut() {
-        if sealing::text_needs_key(&m.description) {
+        if roost_residency::keys::is_sealed(&m.description) {
             let key = read_key(c, m.account_id)?;
-            m.description = sealing::open_text(key.as_deref(), std::mem::take(&mut m.description))?;
+            m.description = sealing::open(key.as_deref(), std::mem::take(&mut m.description))?;
         }
     }
     Ok(())
@@ -183,9 +183,9 @@ pub(crate) fn open_outbox(
     mut items: Vec<OutboxItem>,
 ) -> StoreResult<Vec<OutboxItem>> {
     for i in items.iter_mut() {
-        if let (Some(subject), true) = (i.subject, sealing::text_needs_key(&i.body)) {
+        if let (Some(subject), true) = (i.subject, roost_residency::keys::is_sealed(&i.body)) {
             let key = read_key(c, subject)?;
-            i.body = sealing::open_text(key.as_deref(), std::mem::take(&mut i.body))?;
+            i.body = sealing::open(key.as_deref(), std::mem::take(&mut i.body))?;
         }
     }
     Ok(items)
