@@ -1572,6 +1572,20 @@ pub async fn delete_status_cascade(s: &dyn Store) {
     .await
     .unwrap();
     s.add_views(&[(st, 100, 5)]).await.unwrap();
+    // Its Create, one delivered and one still waiting, carry its text.
+    let mut sent = w.outbox_item("far", T0);
+    sent.object = format!("status:{st}");
+    sent.subject = Some(a);
+    sent.body = "carries the post".into();
+    sent.state = OutboxState::Delivered;
+    let mut waiting = sent.clone();
+    waiting.id = w.id();
+    waiting.state = OutboxState::Pending;
+    let mut other = w.outbox_item("far", T0);
+    other.body = "another post's".into();
+    s.enqueue(&[sent.clone(), waiting.clone(), other.clone()])
+        .await
+        .unwrap();
     assert!(w.home(f).await.contains(&st));
     assert!(w.home(g).await.contains(&rb));
     let before = w.status(st).await;
@@ -1590,6 +1604,18 @@ pub async fn delete_status_cascade(s: &dyn Store) {
     assert_eq!(deleted.account_id, a);
     assert!(s.status(st).await.unwrap().is_none());
     assert!(s.status(rb).await.unwrap().is_none(), "reblogs go with it");
+    let mine: HashSet<Id> = [sent.id, waiting.id, other.id].into();
+    let items = by_id(only_items(s.outbox_items(None).await.unwrap(), &mine));
+    let seen: Vec<(&str, OutboxState)> = items.iter().map(|i| (i.body.as_str(), i.state)).collect();
+    assert_eq!(
+        seen,
+        [
+            ("", OutboxState::Delivered),
+            ("", OutboxState::Expired),
+            ("another post's", OutboxState::Pending)
+        ],
+        "the activities that carried the post are emptied; a waiting one is given up"
+    );
     assert_eq!(
         w.status(reply).await.in_reply_to_id,
         Some(st),

@@ -494,6 +494,13 @@ pub(crate) async fn delete_status_in(c: &impl Db, id: Id) -> StoreResult<Option<
         .map_err(backend)?;
     exec(
         c,
+        crate::sqlite::statuses::OUTBOX_EMPTY_FOR_STATUS,
+        &[&format!("status:{}", id.0)],
+    )
+    .await
+    .map_err(backend)?;
+    exec(
+        c,
         "UPDATE accounts SET \
            statuses_count = CASE WHEN statuses_count > 0 THEN statuses_count - 1 ELSE 0 END, \
            last_status_at = (SELECT o.created_at FROM statuses o WHERE o.account_id = $1 \

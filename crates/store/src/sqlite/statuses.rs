@@ -501,18 +501,7 @@ pub(crate) fn delete_status_in(c: &Connection, id: Id) -> StoreResult<Option<Sta
     // Cascades to reblogs, timeline entries, notifications, favourites, bookmarks,
     // mentions, tags, history and views.
     exec(c, "DELETE FROM statuses WHERE id = $1", &[&id.0]).map_err(backend)?;
-    // Activities that carried the post (its Create, its Updates) keep its text in their
-    // bodies: empty them. One still waiting for its destination is given up, as at
-    // expiry; the Delete queued next makes it moot.
-    exec(
-        c,
-        "UPDATE outbox SET body = '', \
-           last_error = CASE WHEN state = 'pending' THEN 'the status was deleted' ELSE last_error END, \
-           state = CASE WHEN state = 'pending' THEN 'expired' ELSE state END \
-         WHERE object = $1",
-        &[&format!("status:{}", id.0)],
-    )
-    .map_err(backend)?;
+    exec(c, OUTBOX_EMPTY_FOR_STATUS, &[&format!("status:{}", id.0)]).map_err(backend)?;
     exec(
         c,
         "UPDATE accounts SET \
@@ -525,6 +514,14 @@ pub(crate) fn delete_status_in(c: &Connection, id: Id) -> StoreResult<Option<Sta
     .map_err(backend)?;
     Ok(Some(status))
 }
+
+/// Activities that carried a deleted post (its Create, its Updates) keep its text in their
+/// bodies: empty them. One still waiting for its destination is given up, as at expiry;
+/// the Delete queued next makes it moot. `$1` is the outbox object, `status:ID`.
+pub(crate) const OUTBOX_EMPTY_FOR_STATUS: &str = "UPDATE outbox SET body = '', \
+       last_error = CASE WHEN state = 'pending' THEN 'the status was deleted' ELSE last_error END, \
+       state = CASE WHEN state = 'pending' THEN 'expired' ELSE state END \
+     WHERE object = $1";
 
 fn edit_status_in(c: &Connection, id: Id, edit: &StatusEdit) -> StoreResult<Status> {
     super::engine::overwrote_text();
