@@ -112,6 +112,12 @@ mod tests {
         let c = init(dir.path(), &plans, &default_policy()).unwrap();
         assert_eq!(c.regions.len(), 2);
         assert!(dir.path().join("in/keys/region.ed25519.pem").exists());
+        // Each region may keep backups under its own data dir, named absolutely.
+        let backups = &c.region("in").unwrap().backups;
+        assert_eq!(
+            backups,
+            &[BackupPlace::Dir(dir.path().join("in").join("backups"))]
+        );
         let file = dir.path().join("cluster.toml");
         std::fs::write(&file, c.to_toml()).unwrap();
         let before = c.region("in").unwrap().public_keys[0];

@@ -166,6 +166,28 @@ async fn a_backup_taken_while_writing_restores_with_the_live_ledger_and_a_clean_
     };
     let dir = r.data_dir("in");
     let to = dir.join("backups");
+    if crate::backend::postgres() {
+        // Not covered yet on PostgreSQL: refused, and said so.
+        let url = r.databases()["in"].clone();
+        let (ok, out) = roost(&[
+            "backup",
+            "--cluster",
+            s(&cluster_file),
+            "--region",
+            "in",
+            "--database-url",
+            &url,
+            "--to",
+            s(&to),
+        ]);
+        assert!(
+            !ok && out.contains("PostgreSQL are not supported yet"),
+            "{out}"
+        );
+        writer.await.unwrap();
+        r.stop_all().await;
+        return;
+    }
     let (ok, out) = tokio::task::spawn_blocking({
         let (c, to) = (cluster_file.clone(), to.clone());
         move || {
