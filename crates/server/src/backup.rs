@@ -206,14 +206,21 @@ pub async fn backup(cfg: &Config, to: &Path) -> anyhow::Result<Made> {
         file: name.clone(),
         size: size as i64,
     };
-    let store = crate::open_store_with(cfg, keyring)
-        .await
-        .context("opening the database to record the backup")?;
-    let recorded = store.record_backup(&record).await;
-    store.close().await;
-    recorded.context("recording the backup")?;
+    let recorded = async {
+        let store = crate::open_store_with(cfg, keyring).await?;
+        let r = store.record_backup(&record).await;
+        store.close().await;
+        anyhow::Ok(r?)
+    }
+    .await;
+    let file = dir.join(&name);
+    if let Err(e) = recorded {
+        // Every backup that exists is one the audit can see: no record, no file.
+        let _ = std::fs::remove_file(&file);
+        return Err(e.context("recording the backup (the file was removed)"));
+    }
     Ok(Made {
-        file: dir.join(name),
+        file,
         record,
         blobs,
     })
