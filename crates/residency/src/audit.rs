@@ -79,6 +79,8 @@ pub enum ViolationKind {
     WitnessedConflict,
     /// A witness serves a cosignature or evidence that does not verify: the witness's fault.
     BadCosignature,
+    /// A backup was written to a place the cluster file does not allow for its region.
+    BackupPlace,
 }
 
 impl fmt::Display for ViolationKind {
@@ -408,6 +410,28 @@ pub fn check_references(
         }
     }
     out
+}
+
+/// Every recorded backup (`(place, file)`) of `region` must be in a place the cluster file
+/// lets that region keep backups in.
+pub fn check_backup_places(
+    region: &crate::RegionSpec,
+    backups: &[(String, String)],
+) -> Vec<Violation> {
+    backups
+        .iter()
+        .filter(|(place, _)| {
+            !crate::BackupPlace::parse(place).is_ok_and(|p| region.allows_backup(&p))
+        })
+        .map(|(place, file)| Violation {
+            region: region.code.clone(),
+            kind: ViolationKind::BackupPlace,
+            detail: format!(
+                "backup {file} was written to {place}, which the cluster file does not allow for {}",
+                region.code
+            ),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -115,12 +115,66 @@ pub struct RegionSpec {
     pub data_dir: Option<String>,
     /// What this region's users' data may do elsewhere.
     pub policy: Policy,
+    /// Where this region's backups may be written (`dir:/abs/path`; a place under one of
+    /// them is allowed too). Empty: nowhere.
+    pub backups: Vec<BackupPlace>,
+}
+
+/// A place backups are written to: a directory on a machine of the region.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BackupPlace {
+    Dir(PathBuf),
+}
+
+impl BackupPlace {
+    /// `dir:/abs/path`, or an absolute path alone. Relative paths and `..` are refused:
+    /// every reader of the cluster file (a region, the audit) must mean the same place.
+    pub fn parse(text: &str) -> Result<BackupPlace, String> {
+        let path = text.strip_prefix("dir:").unwrap_or(text);
+        let path = Path::new(path);
+        if !path.is_absolute() {
+            return Err(format!(
+                "backup place {text:?} must be dir: and an absolute path"
+            ));
+        }
+        let mut clean = PathBuf::new();
+        for c in path.components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    return Err(format!("backup place {text:?} must not hold \"..\""))
+                }
+                std::path::Component::CurDir => {}
+                other => clean.push(other),
+            }
+        }
+        Ok(BackupPlace::Dir(clean))
+    }
+
+    /// Whether `self` is `allowed` or a place within it.
+    pub fn within(&self, allowed: &BackupPlace) -> bool {
+        match (self, allowed) {
+            (BackupPlace::Dir(p), BackupPlace::Dir(a)) => p.starts_with(a),
+        }
+    }
+}
+
+impl fmt::Display for BackupPlace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BackupPlace::Dir(p) => write!(f, "dir:{}", p.display()),
+        }
+    }
 }
 
 impl RegionSpec {
     /// `host[:port]` of `base_url`, lower-cased: the name other servers know the region by.
     pub fn domain(&self) -> String {
         domain_of(&self.base_url).unwrap_or_default()
+    }
+
+    /// Whether the cluster file lets this region keep a backup at `place`.
+    pub fn allows_backup(&self, place: &BackupPlace) -> bool {
+        self.backups.iter().any(|a| place.within(a))
     }
 
     /// The key new heads are signed with.
@@ -223,6 +277,8 @@ pub enum ClusterError {
         "region {region}: policy.to.{region} is its own region; data at home is always stored"
     )]
     SelfDestination { region: String },
+    #[error("region {region}: backups: {reason}")]
+    BadBackupPlace { region: String, reason: String },
 }
 
 // The file's shape; validated into the typed structs above.
@@ -245,6 +301,8 @@ struct RawRegion {
     public_keys: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     data_dir: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    backups: Vec<String>,
     #[serde(default, skip_serializing_if = "RawPolicy::is_empty")]
     policy: RawPolicy,
 }
@@ -384,7 +442,18 @@ impl Cluster {
                 parse_rules(code, &format!("policy.to.{dest}"), rules)?,
             );
         }
+        let backups = r
+            .backups
+            .iter()
+            .map(|p| {
+                BackupPlace::parse(p).map_err(|reason| ClusterError::BadBackupPlace {
+                    region: region(),
+                    reason,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(RegionSpec {
+            backups,
             code: code.to_string(),
             name: r.name.clone(),
             jurisdiction: r.jurisdiction.clone(),
@@ -458,6 +527,7 @@ impl Cluster {
                         time_zone: r.time_zone.clone(),
                         public_keys: r.public_keys.iter().map(|k| k.to_string()).collect(),
                         data_dir: r.data_dir.clone(),
+                        backups: r.backups.iter().map(|p| p.to_string()).collect(),
                         policy: RawPolicy {
                             default: rules_to_raw(&r.policy.default),
                             to: r
@@ -495,6 +565,7 @@ impl Cluster {
             public_keys: vec![key.into()],
             data_dir: None,
             policy: Policy::default(),
+            backups: Vec::new(),
             code: code.clone(),
         };
         let mut regions = BTreeMap::new();
@@ -570,6 +641,7 @@ base_url = "http://127.0.0.1:8081/"
 time_zone = "Asia/Kolkata"
 public_keys = ["{k1}", "{k2}"]
 data_dir = "demo/in"
+backups = ["dir:/var/backups/roost-in", "/mnt/in-vault/./roost"]
 
 [regions.in.policy.default]
 public_content = "store"
@@ -637,6 +709,33 @@ public_keys = ["{k4}"]
             Some(&Action::Transit)
         );
         assert_eq!(c.region("id").unwrap().data_dir, None);
+        assert!(c.region("id").unwrap().backups.is_empty());
+    }
+
+    #[test]
+    fn backup_places_are_absolute_and_allow_what_is_within_them() {
+        let c = sample();
+        let r = c.region("in").unwrap();
+        assert_eq!(
+            r.backups.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+            ["dir:/var/backups/roost-in", "dir:/mnt/in-vault/roost"]
+        );
+        let place = |t: &str| BackupPlace::parse(t).unwrap();
+        assert!(r.allows_backup(&place("dir:/var/backups/roost-in")));
+        assert!(r.allows_backup(&place("/var/backups/roost-in/2026/")));
+        assert!(!r.allows_backup(&place("dir:/var/backups/roost-inx")));
+        assert!(!r.allows_backup(&place("dir:/var/backups")));
+        assert!(!c
+            .region("id")
+            .unwrap()
+            .allows_backup(&place("/var/backups/roost-in")));
+        for bad in ["dir:relative/path", "dir:/a/../etc", "s3://bucket"] {
+            assert!(BackupPlace::parse(bad).is_err(), "{bad}");
+            let text = sample_text().replace("dir:/var/backups/roost-in", bad);
+            let e = Cluster::from_toml(&text).unwrap_err().to_string();
+            assert!(e.contains("region in: backups"), "{e}");
+        }
+        assert!(Cluster::from_toml(&c.to_toml()).unwrap() == c);
     }
 
     #[test]

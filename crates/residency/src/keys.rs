@@ -391,6 +391,18 @@ impl DataKey {
     }
 }
 
+impl DataKey {
+    /// Seals bytes (a media file in a backup) with this key; `aad` names what they are.
+    pub fn seal_bytes(&self, plain: &[u8], aad: &[u8]) -> Vec<u8> {
+        seal_bytes(&self.cipher, plain, aad)
+    }
+
+    /// Opens what [`DataKey::seal_bytes`] sealed with the same `aad`.
+    pub fn open_bytes(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, KeyError> {
+        open_bytes(&self.cipher, sealed, aad).ok_or(KeyError::Open)
+    }
+}
+
 /// Whether a stored value is sealed (needs its account's data key to be read).
 pub fn is_sealed(stored: &str) -> bool {
     stored.starts_with(SEALED_PREFIX)
@@ -513,6 +525,24 @@ impl Keyring {
             kek_id: self.current.id().to_owned(),
             bytes: self.current.wrap(&raw, &aad)?,
         }))
+    }
+
+    /// Wraps a key that seals something other than an account's fields (a backup file's
+    /// key) under the current KEK; `aad` binds it to what it seals.
+    pub fn wrap_key(&self, key: &[u8; KEY_LEN], aad: &[u8]) -> Result<WrappedKey, KeyError> {
+        Ok(WrappedKey {
+            kek_id: self.current.id().to_owned(),
+            bytes: self.current.wrap(key, aad)?,
+        })
+    }
+
+    /// Unwraps what [`Keyring::wrap_key`] wrapped, with whichever KEK it names.
+    pub fn unwrap_key(
+        &self,
+        wrapped: &WrappedKey,
+        aad: &[u8],
+    ) -> Result<Zeroizing<[u8; KEY_LEN]>, KeyError> {
+        self.kek(&wrapped.kek_id)?.unwrap(&wrapped.bytes, aad)
     }
 
     /// Drops `owner`'s key from memory (its row was deleted: the account is shredded).

@@ -13,10 +13,11 @@ pub mod ledger;
 pub mod ledger_log;
 pub mod merkle;
 pub mod policy;
+pub mod sealed_file;
 pub mod witness;
 
 pub use class::DataClass;
-pub use cluster::{Cluster, ClusterError, PublicKey, RegionSpec};
+pub use cluster::{BackupPlace, Cluster, ClusterError, PublicKey, RegionSpec};
 pub use head::{SignedTreeHead, TreeHead};
 pub use keys::{KeyError, Keyring};
 pub use ledger::{Direction, LedgerEntry};

@@ -286,6 +286,7 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
             format!("scanning {place} failed: {}", roost_core::error::chain(&e)),
         ),
     }
+    check_backups(opts, code, &store, &place, report).await;
     let blobs: Box<dyn roost_core::media::BlobStore> = match opts.media_s3.get(code) {
         Some(settings) => match roost_media::S3BlobStore::new(settings) {
             Ok(b) => Box::new(b),
@@ -311,6 +312,40 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
     .await;
     region.store = Some(store);
     region
+}
+
+/// Every backup the region recorded must be in a place its cluster entry allows.
+async fn check_backups(
+    opts: &AuditOptions,
+    code: &str,
+    store: &RegionStore,
+    place: &str,
+    report: &mut AuditReport,
+) {
+    let Some(spec) = opts.cluster.region(code) else {
+        return;
+    };
+    match store.backups().await {
+        Ok(records) => {
+            report.notes.push(format!(
+                "{code}: {} backup(s) recorded in {place}",
+                records.len()
+            ));
+            let pairs: Vec<(String, String)> =
+                records.into_iter().map(|b| (b.place, b.file)).collect();
+            report
+                .violations
+                .extend(audit::check_backup_places(spec, &pairs));
+        }
+        Err(e) => report.violation(
+            code,
+            ViolationKind::BackupPlace,
+            format!(
+                "backups not audited: reading {place} failed: {}",
+                roost_core::error::chain(&e)
+            ),
+        ),
+    }
 }
 
 /// The region's store, as its config names it, and how to name it in the report. A

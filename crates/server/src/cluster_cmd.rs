@@ -2,7 +2,7 @@
 //! region's key.
 
 use crate::keys;
-use roost_residency::{Action, Cluster, DataClass, Policy, PublicKey, RegionSpec};
+use roost_residency::{Action, BackupPlace, Cluster, DataClass, Policy, PublicKey, RegionSpec};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -34,13 +34,17 @@ pub fn default_policy() -> Policy {
 }
 
 /// Creates each region's data dir under `root` with its key, and the cluster with their
-/// public keys. Regions are numbered 1.. in the order given.
+/// public keys. Regions are numbered 1.. in the order given. Each region may keep backups
+/// in `backups` under its own data dir (the operator adds other places of the region).
 pub fn init(root: &Path, plans: &[RegionPlan], policy: &Policy) -> anyhow::Result<Cluster> {
     keys::create_private_dir(root)?;
     let mut regions = BTreeMap::new();
     for (i, p) in plans.iter().enumerate() {
         let dir = root.join(&p.code);
         let k = keys::load_or_create(&dir)?;
+        let backups =
+            BackupPlace::parse(&std::path::absolute(dir.join("backups"))?.to_string_lossy())
+                .map_err(|e| anyhow::anyhow!(e))?;
         let mut pol = policy.clone();
         // A region's policy names other regions only.
         pol.to
@@ -57,6 +61,7 @@ pub fn init(root: &Path, plans: &[RegionPlan], policy: &Policy) -> anyhow::Resul
                 public_keys: vec![PublicKey(k.signing.verifying_key())],
                 data_dir: Some(dir.to_string_lossy().into_owned()),
                 policy: pol,
+                backups: vec![backups],
             },
         );
     }
@@ -107,6 +112,12 @@ mod tests {
         let c = init(dir.path(), &plans, &default_policy()).unwrap();
         assert_eq!(c.regions.len(), 2);
         assert!(dir.path().join("in/keys/region.ed25519.pem").exists());
+        // Each region may keep backups under its own data dir, named absolutely.
+        let backups = &c.region("in").unwrap().backups;
+        assert_eq!(
+            backups,
+            &[BackupPlace::Dir(dir.path().join("in").join("backups"))]
+        );
         let file = dir.path().join("cluster.toml");
         std::fs::write(&file, c.to_toml()).unwrap();
         let before = c.region("in").unwrap().public_keys[0];

@@ -3,6 +3,7 @@
 //! integration tests start servers through [`start`] on port 0.
 
 pub mod audit;
+pub mod backup;
 pub mod cluster_cmd;
 pub mod config;
 pub mod demo;
@@ -46,6 +47,8 @@ pub enum StartError {
     NoNodeNumber(u16),
     #[error("cannot open the region's key-encryption key")]
     Kek(#[source] roost_residency::KeyError),
+    #[error(transparent)]
+    Lock(#[from] backup::LockError),
 }
 
 /// Opens the region's store: the SQLite file in its data dir (creating both on first
@@ -244,6 +247,8 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
     let fd_limit = serve::raise_fd_limit();
     keys::create_private_dir(&cfg.data_dir)
         .map_err(|e| StartError::DataDir(cfg.data_dir.clone(), e))?;
+    // Held until the store is closed: `roost restore` refuses while a region runs here.
+    let data_dir_lock = backup::serve_lock(&cfg.data_dir)?;
     let keys = keys::load_or_create(&cfg.data_dir)?;
     let store = open_store(&cfg).await?;
     let addr = listener
@@ -521,6 +526,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
             }
             let _ = outbox.await;
             store.close().await;
+            drop(data_dir_lock);
         })
     };
     Ok(Running {

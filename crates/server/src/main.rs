@@ -52,6 +52,29 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         users_per_region: usize,
     },
+    /// Back this region up into PLACE (a directory the cluster file allows for the
+    /// region): a consistent snapshot while it runs, sealed with its key-encryption key,
+    /// holding no data keys, so an account erased later is unreadable in it too.
+    Backup {
+        #[command(flatten)]
+        settings: Settings,
+        /// `dir:/path` or a path; it must be within one of the region's `backups` places.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore this region from a backup file (stop the region first). The data keys,
+    /// ledger and erasure records stay those of the live database; accounts erased since
+    /// the backup are erased again.
+    Restore {
+        #[command(flatten)]
+        settings: Settings,
+        #[arg(long)]
+        from: PathBuf,
+        /// The live database to keep keys, ledger and erasure records from, when it is
+        /// not the data dir's `roost.sqlite` (restoring into an empty data dir).
+        #[arg(long)]
+        live: Option<PathBuf>,
+    },
     /// Operator tasks on this region's data (the server may be running).
     Admin {
         #[command(flatten)]
@@ -224,6 +247,45 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(settings) => serve(Config::load(cli.config.as_deref(), settings)?).await,
         Command::Admin { settings, task } => {
             admin(Config::load(cli.config.as_deref(), settings)?, task).await
+        }
+        Command::Backup { settings, to } => {
+            let cfg = Config::load(cli.config.as_deref(), settings)?;
+            let made = roost_server::backup::backup(&cfg, &to).await?;
+            println!(
+                "backed up region {} to {} ({} bytes, {} media file(s), sha256 {})",
+                cfg.region,
+                made.file.display(),
+                made.record.size,
+                made.blobs,
+                made.record.sha256
+            );
+            Ok(())
+        }
+        Command::Restore {
+            settings,
+            from,
+            live,
+        } => {
+            let cfg = Config::load(cli.config.as_deref(), settings)?;
+            let r = roost_server::backup::restore(&cfg, &from, live.as_deref()).await?;
+            println!(
+                "restored region {} from the backup of {} ({} media file(s)); erased again: {}",
+                r.region,
+                roost_api::wire::datetime(
+                    jiff::Timestamp::from_millisecond(r.made_at_ms).unwrap_or_default()
+                ),
+                r.blobs,
+                if r.erased_again.is_empty() {
+                    "none".to_string()
+                } else {
+                    r.erased_again
+                        .iter()
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            );
+            Ok(())
         }
         Command::Cluster { task } => cluster(task),
         Command::Audit {

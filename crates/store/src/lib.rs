@@ -15,6 +15,7 @@
 //! its migration runner and one file per trait, named as in `sqlite`. The schemas are in
 //! `migrations/sqlite` and `migrations/postgres` (the same versions, the same columns).
 
+pub mod backup;
 pub mod conformance;
 pub mod copy;
 mod postgres;
@@ -110,6 +111,27 @@ impl RegionStore {
         match self {
             RegionStore::Sqlite(s) => s.rewrap_keys(500).await,
             RegionStore::Postgres(s) => s.rewrap_keys(500).await,
+        }
+    }
+
+    /// Records a backup made of the region.
+    pub async fn record_backup(
+        &self,
+        b: &backup::BackupRecord,
+    ) -> Result<(), roost_core::store::StoreError> {
+        match self {
+            RegionStore::Sqlite(s) => s.record_backup(b).await,
+            RegionStore::Postgres(s) => s.record_backup(b).await,
+        }
+    }
+
+    /// Every backup recorded, oldest first.
+    pub async fn backups(
+        &self,
+    ) -> Result<Vec<backup::BackupRecord>, roost_core::store::StoreError> {
+        match self {
+            RegionStore::Sqlite(s) => s.backups().await,
+            RegionStore::Postgres(s) => s.backups().await,
         }
     }
 

@@ -5,6 +5,7 @@ mod accounts;
 mod advertised;
 mod audit_references;
 mod backend;
+mod backup;
 mod emoji;
 mod erase_account;
 mod erasure;

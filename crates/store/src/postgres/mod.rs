@@ -17,6 +17,7 @@
 mod accounts;
 mod announcements;
 mod attempts;
+mod backups;
 mod conversations;
 mod db;
 mod discovery;

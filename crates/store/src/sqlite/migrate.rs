@@ -80,6 +80,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "witness",
         include_str!("../../migrations/sqlite/0014_witness.sql"),
     ),
+    (
+        15,
+        "backups",
+        include_str!("../../migrations/sqlite/0015_backups.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

@@ -8,6 +8,7 @@
 
 pub(crate) mod accounts;
 mod announcements;
+pub(crate) mod backups;
 pub(crate) mod cache;
 pub(crate) mod conversations;
 pub(crate) mod discovery;

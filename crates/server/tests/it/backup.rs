@@ -1,0 +1,588 @@
+//! Backups that stay home (issue 15): `roost backup` takes a consistent, sealed snapshot
+//! while the region runs, only into a place the cluster file allows for the region, and
+//! records it for the audit; `roost restore` brings the region back with the live data
+//! keys, ledger and erasure records. A backup holds no data keys and seals each media file
+//! with its owner's key, so erasing an account shreds it in every backup already made.
+
+use crate::backend::RawDb;
+use crate::media::{png, upload_to};
+use crate::regions::{audit, db, kinds};
+use crate::support::*;
+use roost_residency::keys::{FileKek, WrappedKey};
+use roost_residency::sealed_file::SealedReader;
+use roost_server::config::Database;
+use serde_json::json;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Runs the real binary with `args`; (success, stdout + stderr).
+fn roost(args: &[&str]) -> (bool, String) {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_roost"));
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ROOST_")) {
+        c.env_remove(k);
+    }
+    let out = c.args(args).env("RUST_LOG", "warn").output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The backup file a successful `roost backup` printed.
+fn made_file(out: &str) -> PathBuf {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("backed up region"))
+        .unwrap_or_else(|| panic!("no backup line in {out}"));
+    let path = line
+        .split(" to ")
+        .nth(1)
+        .unwrap()
+        .split(" (")
+        .next()
+        .unwrap();
+    PathBuf::from(path)
+}
+
+/// A backup's plain text, opened with the KEK file: the database bytes and the media
+/// entries (name, bytes as stored in the backup).
+struct Opened {
+    database: Vec<u8>,
+    blobs: Vec<(String, Vec<u8>)>,
+    all: Vec<u8>,
+}
+
+fn open_backup(file: &Path, kek: &Path) -> Opened {
+    let ring =
+        roost_residency::Keyring::new(std::sync::Arc::new(FileKek::load(kek).unwrap()), Vec::new());
+    let mut r = SealedReader::open(std::fs::File::open(file).unwrap(), &ring).unwrap();
+    let mut all = Vec::new();
+    r.read_to_end(&mut all).unwrap();
+    let mut at = 0;
+    let (mut database, mut blobs) = (Vec::new(), Vec::new());
+    while at < all.len() {
+        let kind = all[at];
+        let n = u16::from_be_bytes([all[at + 1], all[at + 2]]) as usize;
+        let name = String::from_utf8(all[at + 3..at + 3 + n].to_vec()).unwrap();
+        at += 3 + n;
+        let len = u64::from_be_bytes(all[at..at + 8].try_into().unwrap()) as usize;
+        at += 8;
+        let data = all[at..at + len].to_vec();
+        at += len;
+        match kind {
+            b'D' => database = data,
+            b'B' | b'R' => blobs.push((name, data)),
+            _ => {}
+        }
+    }
+    Opened {
+        database,
+        blobs,
+        all,
+    }
+}
+
+/// Every sealed value of the database in `dir`, opened with every data key that can be
+/// unwrapped: those `dir`'s own file holds and those of `live` (the region's database).
+async fn opened_values(dir: &Path, live: &Path, kek: &Path) -> Vec<u8> {
+    let ring =
+        roost_residency::Keyring::new(std::sync::Arc::new(FileKek::load(kek).unwrap()), Vec::new());
+    let mut keys = std::collections::HashMap::new();
+    for d in [dir, live] {
+        let db = RawDb::open(d, None).await;
+        for (owner, kek_id, bytes) in db.key_rows().await {
+            if let Ok(k) = ring.unwrap(owner, &WrappedKey { kek_id, bytes }) {
+                keys.insert(owner, k);
+            }
+        }
+        db.close().await;
+    }
+    let db = RawDb::open(dir, None).await;
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT account_id, text FROM statuses",
+        "SELECT id, note_source FROM accounts",
+        "SELECT account_id, COALESCE(description, '') FROM media",
+    ] {
+        for (owner, value) in db.owned_texts(sql).await {
+            if let Some(key) = keys.get(&owner) {
+                if let Ok(text) = key.open(&value) {
+                    out.extend_from_slice(text.as_bytes());
+                    out.push(b'\n');
+                }
+            }
+        }
+    }
+    db.close().await;
+    out
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_writing_restores_with_the_live_ledger_and_a_clean_audit() {
+    let mut r = Regions::start(|_| policy_all("store")).await;
+    let cluster_file = r.root.path().join("cluster.toml");
+    std::fs::write(&cluster_file, r.cluster.to_toml()).unwrap();
+    let (asha, budi) = r.asha_and_budi().await;
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    let ins = r.get("in");
+    let p1 = id_of(
+        &r.get("id")
+            .post_status(&budi, json!({"status": "budi before the backup"}))
+            .await,
+    );
+    eventually(10, "Budi's post in in", || async {
+        ins.home_ids(&asha).await.contains(&p1).then_some(())
+    })
+    .await;
+    let before = id_of(
+        &ins.post_status(&asha, json!({"status": "bkmark-before the backup"}))
+            .await,
+    );
+
+    // Posts keep coming while the backup is taken.
+    let writer = {
+        let (base, token) = (ins.base.clone(), asha.token.clone());
+        tokio::spawn(async move {
+            let s = TestServer::at(&base);
+            let mut ids = Vec::new();
+            for i in 0..40 {
+                let r = s
+                    .post(
+                        "/api/v1/statuses",
+                        Some(&token),
+                        json!({"status": format!("bkmark-during {i}")}),
+                    )
+                    .await;
+                ids.push(id_of(&r.ok()));
+            }
+            ids
+        })
+    };
+    let dir = r.data_dir("in");
+    let to = dir.join("backups");
+    if crate::backend::postgres() {
+        // Not covered yet on PostgreSQL: refused, and said so.
+        let url = r.databases()["in"].clone();
+        let (ok, out) = roost(&[
+            "backup",
+            "--cluster",
+            s(&cluster_file),
+            "--region",
+            "in",
+            "--database-url",
+            &url,
+            "--to",
+            s(&to),
+        ]);
+        assert!(
+            !ok && out.contains("PostgreSQL are not supported yet"),
+            "{out}"
+        );
+        writer.await.unwrap();
+        r.stop_all().await;
+        return;
+    }
+    let (ok, out) = tokio::task::spawn_blocking({
+        let (c, to) = (cluster_file.clone(), to.clone());
+        move || {
+            roost(&[
+                "backup",
+                "--cluster",
+                s(&c),
+                "--region",
+                "in",
+                "--to",
+                s(&to),
+            ])
+        }
+    })
+    .await
+    .unwrap();
+    assert!(ok, "{out}");
+    let during = writer.await.unwrap();
+    let file = made_file(&out);
+    assert!(file.starts_with(&to), "{file:?}");
+    // The file holds nothing readable, and the region recorded it.
+    let raw = std::fs::read(&file).unwrap();
+    assert!(!contains(&raw, "bkmark") && !contains(&raw, "asha"));
+    let d = db(&r, "in").await;
+    assert_eq!(
+        d.i64("SELECT COUNT(*) FROM backups", &[]).await,
+        1,
+        "the backup is recorded"
+    );
+    d.close().await;
+
+    // After the backup: more ledger entries in `in` (Budi's next post is stored there).
+    let p2 = id_of(
+        &r.get("id")
+            .post_status(&budi, json!({"status": "budi after the backup"}))
+            .await,
+    );
+    eventually(10, "Budi's second post in in", || async {
+        r.get("in")
+            .home_ids(&asha)
+            .await
+            .contains(&p2)
+            .then_some(())
+    })
+    .await;
+    // Budi leaves: `in` erases what it kept of him (his key there goes too; `in` keeps no
+    // erasure record of an account of another region).
+    r.get("id")
+        .post(
+            "/api/roost/v1/accounts/delete",
+            Some(&budi.token),
+            json!({"password": PASSWORD}),
+        )
+        .await
+        .expect(200);
+    eventually(10, "Budi's post gone from in", || async {
+        let st = r
+            .get("in")
+            .get(&format!("/api/v1/statuses/{p1}"), Some(&asha.token))
+            .await;
+        (st.status == 404).then_some(())
+    })
+    .await;
+    // The search index forgets him just after the store does.
+    eventually(10, "a clean audit after the erasure", || async {
+        audit(&r).await.is_clean().then_some(())
+    })
+    .await;
+    let head = r
+        .get("in")
+        .get("/api/roost/v1/ledger/head", None)
+        .await
+        .ok();
+    let size_before = head["tree_size"].as_u64().unwrap();
+
+    // Refused while running, nothing changed.
+    let (ok, out) = roost(&[
+        "restore",
+        "--cluster",
+        s(&cluster_file),
+        "--region",
+        "in",
+        "--from",
+        s(&file),
+    ]);
+    assert!(!ok && out.contains("running"), "{out}");
+    let last = during.last().unwrap();
+    r.get("in")
+        .get(&format!("/api/v1/statuses/{last}"), Some(&asha.token))
+        .await
+        .expect(200);
+
+    r.stop("in").await;
+    let (ok, out) = roost(&[
+        "restore",
+        "--cluster",
+        s(&cluster_file),
+        "--region",
+        "in",
+        "--from",
+        s(&file),
+    ]);
+    assert!(ok, "{out}");
+    // The backup holds Budi's post sealed with a key that is gone: he is erased again.
+    assert!(out.contains(&format!("erased again: {}", budi.id)), "{out}");
+    r.restart("in").await;
+    let ins = r.get("in");
+    // What was written before the backup is served again, with the token of then.
+    let st = ins
+        .get(&format!("/api/v1/statuses/{before}"), Some(&asha.token))
+        .await
+        .ok();
+    assert!(
+        st["content"].as_str().unwrap().contains("bkmark-before"),
+        "{st}"
+    );
+    ins.get(&format!("/api/v1/statuses/{p1}"), Some(&asha.token))
+        .await
+        .error(404);
+    assert!(!ins.home_ids(&asha).await.contains(&p1));
+    // The snapshot is consistent: the posts of the writer it holds are a prefix of them.
+    let mut held = Vec::new();
+    for id in &during {
+        let st = ins
+            .get(&format!("/api/v1/statuses/{id}"), Some(&asha.token))
+            .await;
+        held.push(st.status == 200);
+    }
+    assert!(
+        held.windows(2).all(|w| w[0] || !w[1]),
+        "not a prefix: {held:?}"
+    );
+    // The ledger is the live one: it did not go back to the backup's (it may grow: the
+    // restored outbox delivers again what was pending then). The audit proves it extends
+    // the head the last audit saw.
+    let head = ins.get("/api/roost/v1/ledger/head", None).await.ok();
+    assert!(head["tree_size"].as_u64().unwrap() >= size_before, "{head}");
+    let rep = audit(&r).await;
+    assert!(rep.is_clean(), "{}", rep.render());
+    assert!(
+        rep.notes.iter().any(|n| n.contains("in: 1 backup(s)")),
+        "{:?}",
+        rep.notes
+    );
+
+    // A backup recorded in a place the cluster file does not allow for `in`.
+    let d = db(&r, "in").await;
+    d.exec(
+        "INSERT INTO backups (sha256, made_at, place, file, size) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            crate::backend::Val::T("ab".repeat(32)),
+            crate::backend::Val::I(1),
+            crate::backend::Val::T("dir:/mnt/abroad/roost".into()),
+            crate::backend::Val::T("planted.backup".into()),
+            crate::backend::Val::I(10),
+        ],
+    )
+    .await;
+    d.close().await;
+    let rep = audit(&r).await;
+    assert_eq!(kinds(&rep), ["BackupPlace"], "{}", rep.render());
+    assert!(rep.render().contains("dir:/mnt/abroad/roost"));
+    r.stop_all().await;
+}
+
+#[tokio::test]
+async fn erasing_an_account_shreds_it_in_every_backup_and_restore_brings_back_the_others() {
+    let s1 = TestServer::start_with(|c| c.database = Database::Sqlite).await;
+    let data = s1.dir.path().join("data");
+    let kek = data.join("keys").join("kek.key");
+    let alice = s1.register("alice").await;
+    let bob = s1.register("bob").await;
+    let mut media_of = std::collections::BTreeMap::new();
+    for (u, who) in [(&alice, "alice"), (&bob, "bob")] {
+        let m = upload_to(
+            &s1,
+            "/api/v2/media",
+            &u.token,
+            png(20 + who.len() as u32, 14),
+            "p.png",
+            &[("description", &format!("{who}mark-alt"))],
+        )
+        .await
+        .ok();
+        s1.post_status(
+            u,
+            json!({"status": format!("{who}mark-post words"), "media_ids": [id_of(&m)]}),
+        )
+        .await;
+        s1.patch(
+            "/api/v1/accounts/update_credentials",
+            Some(&u.token),
+            json!({"note": format!("{who}mark-bio")}),
+        )
+        .await
+        .ok();
+        media_of.insert(who, m);
+    }
+    let bob_post = ids(&s1
+        .get(
+            &format!("/api/v1/accounts/{}/statuses", bob.id),
+            Some(&bob.token),
+        )
+        .await
+        .ok())[0]
+        .clone();
+    let files_before: Vec<(PathBuf, Vec<u8>)> = walk(&data.join("media"))
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect();
+    assert!(files_before.len() >= 2, "media files were written");
+
+    // Refused: a place the region may not keep backups in; nothing is written there.
+    let abroad = s1.dir.path().join("abroad");
+    let (ok, out) = roost(&["backup", "--data-dir", s(&data), "--to", s(&abroad)]);
+    assert!(!ok && out.contains("not allowed for region local"), "{out}");
+    assert!(!abroad.exists());
+
+    let (ok, out) = roost(&[
+        "backup",
+        "--data-dir",
+        s(&data),
+        "--to",
+        s(&data.join("backups")),
+    ]);
+    assert!(ok, "{out}");
+    let file = made_file(&out);
+
+    // Before the erasure, the backup holds both, readable with the live keys.
+    let opened = open_backup(&file, &kek);
+    let snap = tempfile::tempdir().unwrap();
+    std::fs::write(snap.path().join("roost.sqlite"), &opened.database).unwrap();
+    let values = opened_values(snap.path(), &data, &kek).await;
+    for m in [
+        "alicemark-post",
+        "alicemark-bio",
+        "alicemark-alt",
+        "bobmark-post",
+    ] {
+        assert!(
+            contains(&values, m),
+            "{m} is in the backup before the erasure"
+        );
+    }
+
+    // Alice deletes her account.
+    s1.post(
+        "/api/roost/v1/accounts/delete",
+        Some(&alice.token),
+        json!({"password": PASSWORD}),
+    )
+    .await
+    .expect(200);
+
+    // The backup, opened with the KEK: no data key in it, nothing of Alice readable in
+    // its bytes or in any sealed value opened with every key that exists; Bob's are.
+    let opened = open_backup(&file, &kek);
+    assert!(opened.database.starts_with(b"SQLite format 3"));
+    for m in ["alicemark", "bobmark"] {
+        assert!(!contains(&opened.all, m), "{m} in the backup's plain bytes");
+    }
+    for (_, bytes) in &files_before {
+        assert!(
+            !opened
+                .all
+                .windows(bytes.len())
+                .any(|w| w == bytes.as_slice()),
+            "a media file is in the backup as it is on disk"
+        );
+    }
+    assert!(opened.blobs.len() >= 2, "{:?}", opened.blobs.len());
+    let snap = tempfile::tempdir().unwrap();
+    std::fs::write(snap.path().join("roost.sqlite"), &opened.database).unwrap();
+    let values = opened_values(snap.path(), &data, &kek).await;
+    for m in ["alicemark-post", "alicemark-bio", "alicemark-alt"] {
+        assert!(
+            !contains(&values, m),
+            "{m} readable in the backup after the erasure"
+        );
+    }
+    let snap_db = RawDb::open(snap.path(), None).await;
+    assert_eq!(
+        snap_db.i64("SELECT COUNT(*) FROM account_keys", &[]).await,
+        0
+    );
+    snap_db.close().await;
+    for m in ["bobmark-post", "bobmark-bio", "bobmark-alt"] {
+        assert!(contains(&values, m), "{m} is readable in the backup");
+    }
+
+    // Refused: restoring while the region runs.
+    let names = |d: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = names(&data);
+    let (ok, out) = roost(&["restore", "--data-dir", s(&data), "--from", s(&file)]);
+    assert!(!ok && out.contains("running"), "{out}");
+    assert_eq!(names(&data), before, "nothing was written");
+    s1.get(&format!("/api/v1/statuses/{bob_post}"), Some(&bob.token))
+        .await
+        .expect(200);
+    let dir = s1.stop().await;
+    let data = dir.path().join("data");
+
+    // Into a fresh data dir holding the region's keys, with the live database's data keys.
+    let fresh = tempfile::tempdir().unwrap();
+    let fresh_data = fresh.path().join("data");
+    std::fs::create_dir_all(fresh_data.join("keys")).unwrap();
+    for f in ["kek.key", "region.ed25519.pem"] {
+        std::fs::copy(data.join("keys").join(f), fresh_data.join("keys").join(f)).unwrap();
+    }
+    let live = data.join("roost.sqlite");
+    let restore = |extra: &[&str], from: &Path| {
+        let mut args = vec!["restore", "--data-dir", s(&fresh_data)];
+        args.extend_from_slice(extra);
+        let from = from.to_str().unwrap().to_string();
+        let live = live.to_str().unwrap().to_string();
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(["--from".into(), from, "--live".into(), live]);
+        roost(&all.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+
+    // Refused: another KEK, a flipped byte, a cut file. Nothing is written.
+    let other = fresh.path().join("other.key");
+    FileKek::create(&other).unwrap();
+    let (ok, out) = restore(&["--kek-file", s(&other)], &file);
+    assert!(!ok && out.contains("key-encryption key"), "{out}");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x20;
+    let flipped = fresh.path().join("flipped.backup");
+    std::fs::write(&flipped, &bytes).unwrap();
+    let (ok, out) = restore(&[], &flipped);
+    assert!(!ok && out.contains("altered"), "{out}");
+    let cut = fresh.path().join("cut.backup");
+    let full = std::fs::read(&file).unwrap();
+    std::fs::write(&cut, &full[..full.len() - 100]).unwrap();
+    let (ok, out) = restore(&[], &cut);
+    assert!(!ok && out.contains("cut short"), "{out}");
+    assert!(
+        !fresh_data.join("roost.sqlite").exists(),
+        "nothing was restored"
+    );
+
+    let (ok, out) = restore(&[], &file);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(&format!("erased again: {}", alice.id)),
+        "{out}"
+    );
+
+    // The region serves Bob again, over HTTP, and knows nothing of Alice.
+    let s2 = TestServer::start_in(fresh, |c| c.database = Database::Sqlite).await;
+    let st = s2
+        .get(&format!("/api/v1/statuses/{bob_post}"), Some(&bob.token))
+        .await
+        .ok();
+    assert!(
+        st["content"].as_str().unwrap().contains("bobmark-post"),
+        "{st}"
+    );
+    assert_eq!(st["media_attachments"][0]["description"], "bobmark-alt");
+    let url = st["media_attachments"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let got = s2.http.get(&url).send().await.unwrap();
+    assert_eq!(got.status(), 200, "Bob's picture is back: {url}");
+    s2.get("/api/v1/accounts/lookup?acct=alice", None)
+        .await
+        .error(404);
+    s2.get("/api/v1/accounts/verify_credentials", Some(&alice.token))
+        .await
+        .error(401);
+    let data2 = s2.dir.path().join("data");
+    let restored = unsealed(&data2, None).await;
+    assert!(contains(&restored, "bobmark-bio"));
+    for m in ["alicemark-post", "alicemark-bio", "alicemark-alt"] {
+        assert!(!contains(&restored, m), "{m} came back");
+        assert!(!contains(&raw_bytes(&data2), m), "{m} is on the disk");
+    }
+    // Alice's picture, at the path it had before.
+    let alice_url = media_of["alice"]["url"].as_str().unwrap();
+    let path = alice_url.splitn(4, '/').nth(3).unwrap();
+    let got = s2
+        .http
+        .get(s2.url(&format!("/{path}")))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(got.status(), 200, "Alice's picture came back");
+    s2.stop().await;
+}
