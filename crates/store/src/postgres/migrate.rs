@@ -78,6 +78,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "witness",
         include_str!("../../migrations/postgres/0014_witness.sql"),
     ),
+    (
+        15,
+        "moves",
+        include_str!("../../migrations/postgres/0015_moves.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold (any constant; "roost-mg" in ASCII).

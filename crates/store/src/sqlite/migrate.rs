@@ -80,6 +80,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "witness",
         include_str!("../../migrations/sqlite/0014_witness.sql"),
     ),
+    (
+        15,
+        "moves",
+        include_str!("../../migrations/sqlite/0015_moves.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {
