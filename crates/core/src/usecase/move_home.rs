@@ -443,8 +443,20 @@ impl Roost {
                 "a region cannot speak for this region's accounts".into(),
             ));
         }
-        if self.store.account(old).await?.is_some() {
-            self.repoint_followers(old, new).await?;
+        if let Some(was) = self.store.account(old).await? {
+            // The new account is asked of its own region, and must carry the handle: the
+            // old home alone cannot send its followers to someone else.
+            match self.account_or_404(new).await {
+                Ok(now) if now.username.eq_ignore_ascii_case(&was.username) => {
+                    self.repoint_followers(old, new).await?;
+                }
+                Ok(_) => {
+                    tracing::warn!(%old, %new, "a move named an account of another handle; followers not repointed")
+                }
+                Err(e) => {
+                    tracing::warn!(%old, %new, error = %e, "the moved account could not be read; followers not repointed")
+                }
+            }
         }
         self.receive_erasure(old).await
     }

@@ -490,8 +490,11 @@ async fn roost_admin_move_account_moves_a_user() {
             .arg("--cluster")
             .arg(&cluster_file)
             .args(["--region", "id", "--data-dir"])
-            .arg(r.data_dir("id"))
-            .args(args);
+            .arg(r.data_dir("id"));
+        if let Some(url) = r.databases().get("id") {
+            c.args(["--database-url", url]);
+        }
+        c.args(args);
         tokio::task::spawn_blocking(move || {
             let out = c.output().unwrap();
             (
