@@ -62,6 +62,11 @@ impl ApiError {
             A::Core(C::Unavailable(m)) => (StatusCode::BAD_GATEWAY, m.clone()),
             A::Core(C::NotNow(m)) => (StatusCode::SERVICE_UNAVAILABLE, m.clone()),
             A::Core(C::TooLarge(m)) => (StatusCode::PAYLOAD_TOO_LARGE, m.clone()),
+            // The record's account moved: where it lives now (`Location`, `moved_to`).
+            A::Core(C::Moved(f)) => (
+                StatusCode::PERMANENT_REDIRECT,
+                format!("This record has moved to region {}", f.region),
+            ),
             A::Core(C::Store(_)) | A::Core(C::Internal(_)) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal server error".into(),
@@ -105,9 +110,18 @@ impl IntoResponse for ApiError {
             ApiError::OAuth(e) => {
                 serde_json::json!({ "error": message, "error_description": e.description })
             }
+            ApiError::Core(CoreError::Moved(f)) => serde_json::json!({
+                "error": message,
+                "moved_to": { "region": f.region, "id": f.new_id.to_string(), "url": moved_url(f) },
+            }),
             _ => serde_json::json!({ "error": message }),
         };
         let mut resp = (status, Json(body)).into_response();
+        if let ApiError::Core(CoreError::Moved(f)) = &self {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&moved_url(f)) {
+                resp.headers_mut().insert(axum::http::header::LOCATION, v);
+            }
+        }
         if let ApiError::TooManyRequests(l) = &self {
             rate_limit_headers(resp.headers_mut(), l);
         }
@@ -121,6 +135,12 @@ impl IntoResponse for ApiError {
         }
         resp
     }
+}
+
+/// The moved record on its new home's API.
+fn moved_url(f: &roost_core::model::Forward) -> String {
+    let kind = if f.status { "statuses" } else { "accounts" };
+    format!("{}/api/v1/{kind}/{}", f.base_url, f.new_id)
 }
 
 /// Mastodon's rate-limit headers: the limit, what is left (nothing) and when the next

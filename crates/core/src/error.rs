@@ -32,6 +32,9 @@ pub enum CoreError {
     /// An upload larger than its limit (413); the text names the limit.
     #[error("{0}")]
     TooLarge(String),
+    /// The record's account moved to another region; where it lives now.
+    #[error("moved to region {}", .0.region)]
+    Moved(crate::model::Forward),
     #[error("storage failed")]
     Store(#[from] StoreError),
     #[error("internal task failed: {0}")]

@@ -1014,3 +1014,80 @@ impl Erasure {
         self.regions.iter().all(|r| r.acknowledged_at.is_some())
     }
 }
+
+/// A local account on its way to another region, at its user's request (`move_home`):
+/// everything the new home needs to be it. The one transfer that carries identity data
+/// (`email`, `password_hash`) out of its region. Times are Unix milliseconds.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MovePackage {
+    /// The account's ID where it lived (minted there).
+    pub old_id: Id,
+    pub username: String,
+    pub display_name: String,
+    pub note_source: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub created_at_ms: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub locale: String,
+    /// Its own posts (no reblogs), oldest first.
+    pub statuses: Vec<MovedPost>,
+    /// The accounts it follows, to be followed again from the new home.
+    pub following: Vec<Id>,
+    /// Posts it liked, bookmarked and reblogged, to be done again from the new home
+    /// (where the new home can see them).
+    #[serde(default)]
+    pub favourites: Vec<Id>,
+    #[serde(default)]
+    pub bookmarks: Vec<Id>,
+    #[serde(default)]
+    pub reblogs: Vec<Id>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MovedPost {
+    pub old_id: Id,
+    pub text: String,
+    pub spoiler_text: String,
+    /// `public`, `unlisted`, `private` or `direct`.
+    pub visibility: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    /// Kept only when it replies to one of the account's own moved posts.
+    pub in_reply_to_id: Option<Id>,
+    pub created_at_ms: i64,
+    /// Its files, in order; the new home fetches each while the move runs.
+    #[serde(default)]
+    pub media: Vec<MovedFile>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MovedFile {
+    pub old_id: Id,
+    /// The stored original's SHA-256, which the fetched bytes must match.
+    pub sha256: String,
+    pub description: String,
+    pub focus: (f64, f64),
+}
+
+/// The new home's answer: the account's and each post's new ID.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MoveAck {
+    pub account_id: Id,
+    /// (old ID, new ID) per post.
+    pub statuses: Vec<(Id, Id)>,
+}
+
+/// Where an ID minted here lives since its account moved: the forwarding record kept
+/// after the erasure (IDs and a region code, no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forward {
+    pub region: String,
+    pub new_id: Id,
+    /// True for a status, false for an account.
+    pub status: bool,
+    /// The new home's base URL (filled from the cluster file, not stored).
+    pub base_url: String,
+}

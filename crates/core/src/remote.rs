@@ -99,6 +99,9 @@ pub enum Outbound {
         account: Id,
         username: String,
         regions: Vec<String>,
+        /// Set when the account moved rather than left: its new ID and home, so each told
+        /// region points its follows there before forgetting the old account.
+        moved_to: Option<(Id, String)>,
     },
 }
 
@@ -137,6 +140,28 @@ pub trait Remote: Send + Sync {
     /// account: every counterpart the ledger names it with. Asked before it is erased.
     async fn erasure_regions(&self, _account: Id) -> CoreResult<Vec<String>> {
         Ok(Vec::new())
+    }
+    /// Hands a local account to `region`, its new home, at its user's request; returns
+    /// the new home's answer once it holds the account.
+    async fn send_move(
+        &self,
+        _region: &str,
+        _package: &crate::model::MovePackage,
+    ) -> CoreResult<crate::model::MoveAck> {
+        Err(CoreError::Validation(
+            "There is no other region to move to".into(),
+        ))
+    }
+    /// A file of an account moving here from `region`, fetched from there while the move
+    /// runs; its bytes hash to `sha256`.
+    async fn fetch_move_file(
+        &self,
+        _region: &str,
+        _account: Id,
+        _media: Id,
+        _sha256: &str,
+    ) -> CoreResult<Vec<u8>> {
+        Err(CoreError::NotFound("media"))
     }
     async fn tag_counts(&self, _region: &str) -> CoreResult<Vec<crate::store::TagUse>> {
         Ok(Vec::new())

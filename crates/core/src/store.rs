@@ -512,6 +512,23 @@ pub trait ErasureStore: Send + Sync {
         at: Timestamp,
         ledger_index: u64,
     ) -> StoreResult<bool>;
+    /// Marks a move of the local account to `region` as running; false if one already
+    /// runs or the account has moved.
+    async fn begin_move(&self, account: Id, region: &str, at: Timestamp) -> StoreResult<bool>;
+    /// A move that failed before the new home took the account: forgotten.
+    async fn abandon_move(&self, account: Id) -> StoreResult<()>;
+    /// The new home took the account: its new ID and each post's, kept as the forwarding.
+    async fn finish_move(
+        &self,
+        account: Id,
+        new_id: Id,
+        statuses: &[(Id, Id)],
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Where an account or status ID of a moved account lives now.
+    async fn forward(&self, id: Id) -> StoreResult<Option<Forward>>;
+    /// The region a running move of the account goes to.
+    async fn running_move(&self, account: Id) -> StoreResult<Option<String>>;
 }
 
 /// What crossing regions needs kept: foreign accounts, the durable outbox, the inbox's

@@ -511,6 +511,14 @@ pub struct Activity {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub choices: Vec<u32>,
+    /// A `Delete` of a Person that moved: its new actor (another region's), which the
+    /// receivers' followers follow before the old account is forgotten.
+    #[serde(
+        rename = "roost:movedTo",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub moved_to: Option<String>,
 }
 
 /// `to`/`cc` for a status's visibility, as Mastodon writes them.

@@ -72,14 +72,16 @@ impl Federation {
         account: Id,
         username: &str,
         regions: &[String],
+        moved_to: Option<&(Id, String)>,
     ) -> CoreResult<Vec<OutboxItem>> {
         let who = ap::address_account(account, username, &self.region);
-        let act = self.activity(
+        let mut act = self.activity(
             "Delete",
             self.fresh_activity_id()?,
             &who,
             serde_json::json!(ap::actor_uri(&self.base, account)),
         );
+        act.moved_to = moved_to.map(|(id, region)| ap::actor_uri(&self.base_of(region), *id));
         regions
             .iter()
             .filter_map(|r| {
@@ -127,8 +129,12 @@ pub(crate) async fn receive_delete_person(
     s: &FedState,
     origin: &str,
     account: Id,
+    moved_to: Option<Id>,
 ) -> Result<(), FedError> {
-    s.roost.receive_erasure(account).await?;
+    match moved_to {
+        Some(new) => s.roost.receive_moved_erasure(account, new).await?,
+        None => s.roost.receive_erasure(account).await?,
+    }
     s.fed.acknowledge(origin, account).await?;
     Ok(())
 }

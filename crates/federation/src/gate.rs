@@ -322,6 +322,87 @@ impl Gate {
             .await?)
     }
 
+    /// A move of a local account to `t.counterpart`, at its user's request: the one
+    /// transfer that carries identity data, so the policy (which denies identity always)
+    /// is not asked; it is recorded as a `move` (a `sent` entry), then POSTed signed.
+    /// Returns the new home's answer.
+    pub async fn carry_move(
+        &self,
+        t: &Transfer,
+        path: &str,
+        body: &[u8],
+    ) -> Result<Vec<u8>, GateError> {
+        if self.cluster.region(&t.counterpart).is_none() || t.counterpart == self.region {
+            return Err(GateError::UnknownRegion(t.counterpart.clone()));
+        }
+        self.record_move(Direction::Sent, t, body).await?;
+        self.send(&t.counterpart, reqwest::Method::POST, path, Some(body))
+            .await
+    }
+
+    /// The new home's answer to a move, cleared for the old home: recorded (`sent`) and
+    /// signed with the region key, so the old home can keep it as proof.
+    pub async fn release_move_ack(&self, t: &Transfer, ack: &[u8]) -> Result<Released, GateError> {
+        use base64::Engine as _;
+        use ed25519_dalek::Signer as _;
+        let signature =
+            base64::engine::general_purpose::STANDARD.encode(self.key.sign(ack).to_bytes());
+        let body = serde_json::to_vec(&serde_json::json!({
+            "ack": serde_json::from_slice::<serde_json::Value>(ack).unwrap_or_default(),
+            "signature": signature,
+        }))
+        .unwrap_or_default();
+        self.record_move(Direction::Sent, t, &body).await?;
+        Ok(Released { body })
+    }
+
+    /// A file of an account moving to `t.counterpart`, cleared for it: recorded as part
+    /// of the move (a `sent` entry whose payload hash is the file's SHA-256).
+    pub async fn release_move(&self, t: &Transfer, body: Vec<u8>) -> Result<Released, GateError> {
+        self.record_move(Direction::Sent, t, &body).await?;
+        Ok(Released { body })
+    }
+
+    /// Whether `signature` (base64) over `bytes` is one of `region`'s keys'.
+    pub fn verify_region_signature(&self, region: &str, bytes: &[u8], signature: &str) -> bool {
+        use base64::Engine as _;
+        let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(signature) else {
+            return false;
+        };
+        let Ok(sig) = ed25519_dalek::Signature::from_slice(&raw) else {
+            return false;
+        };
+        self.cluster.region(region).is_some_and(|r| {
+            r.public_keys
+                .iter()
+                .any(|k| k.0.verify_strict(bytes, &sig).is_ok())
+        })
+    }
+
+    /// One entry of a move (the account arriving, or either side's acknowledgement):
+    /// decided by the user's request, not the policy; the decision reads `move`.
+    pub async fn record_move(
+        &self,
+        direction: Direction,
+        t: &Transfer,
+        payload: &[u8],
+    ) -> Result<u64, GateError> {
+        Ok(self
+            .ledger
+            .append(&[LedgerEntry {
+                time_ms: Timestamp::now().as_millisecond(),
+                direction,
+                class: t.class,
+                subject: t.subject.map(|s| s.to_string()),
+                object: t.object.clone(),
+                counterpart: t.counterpart.clone(),
+                purpose: t.purpose.clone(),
+                payload_sha256: roost_residency::ledger::sha256_hex(payload),
+                decision: "move".into(),
+            }])
+            .await?)
+    }
+
     async fn send(
         &self,
         region: &str,

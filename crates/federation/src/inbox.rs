@@ -118,6 +118,17 @@ fn local_status(s: &FedState, uri: &str) -> Option<Id> {
     local(s, uri, "statuses")
 }
 
+/// The new account a moved Person names: another region's (not the sender's) actor.
+fn moved_target(s: &FedState, origin: &str, uri: &str) -> Result<Id, FedError> {
+    let cluster = s.fed.gate.cluster();
+    cluster
+        .regions
+        .keys()
+        .filter(|code| code.as_str() != origin)
+        .find_map(|code| convert::id_of_region(cluster, code, uri, "users"))
+        .ok_or_else(|| bad("the moved account's new actor is not of another region"))
+}
+
 /// An activity signed by `origin`: checked against what `origin` may speak for, handled
 /// once (a redelivery changes nothing), then applied.
 pub(crate) async fn receive(s: &FedState, origin: &str, act: &Activity, raw: &[u8]) -> R {
@@ -455,8 +466,13 @@ async fn handle(
                 .or_else(|| act.object["id"].as_str())
                 .unwrap_or_default();
             if uri == act.actor {
-                // The account itself: erased at home.
-                return crate::erasure::receive_delete_person(s, origin, who).await;
+                // The account itself: erased at home, or moved to another region's
+                // account (an ID that region minted, under its base URL).
+                let moved_to = match &act.moved_to {
+                    Some(target) => Some(moved_target(s, origin, target)?),
+                    None => None,
+                };
+                return crate::erasure::receive_delete_person(s, origin, who, moved_to).await;
             }
             // Only the author's own posts: `receive_delete` also checks the author.
             let id = from.own(uri, "statuses")?;

@@ -3,7 +3,7 @@
 //! consults the residency policy and writes the transfer ledger. Layout: `ap` (wire
 //! types), `convert` (wire → domain), `service` (the core's `Remote` port: what to send
 //! where), `outbox` (durable delivery), `routes` + `inbox` (what other regions call),
-//! `holdings` ("where is my data"), `archive` (a user's archive), `erasure` (an erased account across regions), `purge` (retention), `httpsig` (signatures), `witness`
+//! `holdings` ("where is my data"), `archive` (a user's archive), `erasure` (an erased account across regions), `move_home` (an account moving region), `purge` (retention), `httpsig` (signatures), `witness`
 //! (cosigning the other regions' ledger heads).
 
 pub mod ap;
@@ -16,6 +16,7 @@ pub mod httpsig;
 mod inbox;
 mod live_push;
 mod media_in;
+mod move_home;
 pub mod outbox;
 pub mod purge;
 pub mod routes;

@@ -40,6 +40,13 @@ pub fn routes(state: FedState) -> Router {
         .route("/ap/roost/media/{id}", get(media))
         .route("/ap/roost/media/{id}/{role}", get(profile_picture))
         .route("/ap/roost/tag_counts", post(tag_counts))
+        .route("/ap/roost/move/media/{id}", get(crate::move_home::file))
+        .route(
+            "/ap/roost/move",
+            post(crate::move_home::receive).layer(axum::extract::DefaultBodyLimit::max(
+                crate::move_home::MAX_BYTES,
+            )),
+        )
         .with_state(state)
 }
 
@@ -75,6 +82,10 @@ impl From<CoreError> for FedError {
             CoreError::PolicyDenied(m) | CoreError::Forbidden(m) => {
                 FedError(StatusCode::FORBIDDEN, m)
             }
+            CoreError::Conflict(m) => FedError(StatusCode::CONFLICT, m),
+            CoreError::Moved(f) => {
+                FedError(StatusCode::GONE, format!("moved to region {}", f.region))
+            }
             e => {
                 tracing::error!(error = %crate::chain(&e), "federation request failed");
                 FedError(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
@@ -86,7 +97,7 @@ impl From<CoreError> for FedError {
 type FedResult<T> = Result<T, FedError>;
 
 /// The requesting region, from the request's signature.
-fn origin(
+pub(crate) fn origin(
     s: &FedState,
     method: &Method,
     uri: &Uri,

@@ -209,6 +209,7 @@ impl Federation {
             published: Some(Timestamp::now().to_string()),
             actor_address: self.address(actor),
             choices: Vec::new(),
+            moved_to: None,
         }
     }
 
@@ -811,7 +812,8 @@ impl Federation {
                 account,
                 username,
                 regions,
-            } => self.erasure_items(account, &username, &regions)?,
+                moved_to,
+            } => self.erasure_items(account, &username, &regions, moved_to.as_ref())?,
             Outbound::ReportForwarded {
                 report,
                 target,
@@ -1055,6 +1057,25 @@ impl Federation {
 impl Remote for Federation {
     async fn erasure_regions(&self, account: Id) -> CoreResult<Vec<String>> {
         self.erasure_regions_of(account).await
+    }
+
+    async fn fetch_move_file(
+        &self,
+        region: &str,
+        account: Id,
+        media: Id,
+        sha256: &str,
+    ) -> CoreResult<Vec<u8>> {
+        self.fetch_move_file_from(region, account, media, sha256)
+            .await
+    }
+
+    async fn send_move(
+        &self,
+        region: &str,
+        package: &roost_core::model::MovePackage,
+    ) -> CoreResult<roost_core::model::MoveAck> {
+        self.send_move_to(region, package).await
     }
 
     async fn tag_counts(&self, region: &str) -> CoreResult<Vec<roost_core::store::TagUse>> {

@@ -185,7 +185,8 @@ pub async fn start(cfg: Config) -> Result<Running, StartError> {
 
 /// The region's federation for an offline command (`roost admin delete-account`): its
 /// ledger and gate over the store, so that what the command queues waits in the durable
-/// outbox for the running region's worker. Nothing is sent from here.
+/// outbox for the running region's worker. Nothing is sent from here but a move's
+/// transfer (`roost admin move-account`), which must be answered before the erasure.
 pub async fn offline_federation(
     cfg: &Config,
     store: &RegionStore,

@@ -168,6 +168,16 @@ enum AdminTask {
         /// The local account's username.
         username: String,
     },
+    /// Move a local account, with everything of it, to another region of the cluster
+    /// (which must be running): sent at once through the gate; the erasure here and the
+    /// other regions' notices wait in the outbox for the running region.
+    MoveAccount {
+        /// The local account's username.
+        username: String,
+        /// The code of its new home region (not `region`: that names this one).
+        #[arg(value_name = "REGION")]
+        to: String,
+    },
     /// The region's erasure records: which regions were told and which acknowledged.
     Erasures {
         #[arg(long, default_value_t = 100)]
@@ -460,15 +470,20 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
     let store = roost_server::open_store(&cfg)
         .await
         .context("opening the database")?;
-    let rcfg = roost_server::roost_config(&cfg, cfg.listen);
+    let mut rcfg = roost_server::roost_config(&cfg, cfg.listen);
+    // The use cases read the other regions from it (a move checks its target there).
+    if let Some(c) = &cfg.cluster {
+        rcfg.cluster = c.clone();
+    }
     let (number, _keep_number) = roost_server::offline_node_number(&store)
         .await
         .context("taking a node number")?;
-    // Offline tasks never reach other regions; an erasure queues its Deletes in the
-    // outbox, which the running region delivers.
+    // Offline tasks never reach other regions, but for a move's one transfer (the new
+    // home must take the account before it goes here); an erasure queues its Deletes in
+    // the outbox, which the running region delivers.
     let remote: std::sync::Arc<dyn roost_core::remote::Remote> = match (&task, cfg.cluster.clone())
     {
-        (AdminTask::DeleteAccount { .. }, Some(cluster)) => {
+        (AdminTask::DeleteAccount { .. } | AdminTask::MoveAccount { .. }, Some(cluster)) => {
             roost_server::offline_federation(&cfg, &store, cluster, number.clone())
                 .await
                 .context("opening the ledger")?
@@ -483,7 +498,7 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
     // tasks need not reach).
     if matches!(
         task,
-        AdminTask::Emoji { .. } | AdminTask::DeleteAccount { .. }
+        AdminTask::Emoji { .. } | AdminTask::DeleteAccount { .. } | AdminTask::MoveAccount { .. }
     ) {
         let keys = roost_server::keys::load_or_create(&cfg.data_dir).context("reading the keys")?;
         let media = roost_server::media_ports(&cfg, &keys)
@@ -550,6 +565,14 @@ async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
                 e.account_id,
                 told(&e)
             );
+            Ok(())
+        }
+        AdminTask::MoveAccount { username, to } => {
+            let f = roost
+                .admin_move_account(&username, &to)
+                .await
+                .context("moving the account")?;
+            println!("moved {username} to {} (new id {})", f.region, f.new_id);
             Ok(())
         }
         AdminTask::Erasures { limit } => {

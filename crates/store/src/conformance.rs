@@ -197,6 +197,7 @@ macro_rules! __conformance_list {
             media_profile_files,
             erasure_removes_the_account_and_keeps_other_counts,
             erasure_acknowledgements_count_once_per_told_region,
+            moves_run_one_at_a_time_and_forward_their_ids,
             emoji_rows_round_trip_and_conflict,
             emoji_files_are_public_and_referenced,
             witness_keeps_larger_cosigned_heads_and_evidence_once,

@@ -130,6 +130,20 @@ impl IntoResponse for WebError {
                 "This server cannot take that just now. Try again in a moment.".into(),
                 false,
             ),
+            WebError::Core(CoreError::Moved(f)) if f.status => {
+                let to = format!("{}/statuses/{}", f.base_url, f.new_id);
+                return (
+                    StatusCode::PERMANENT_REDIRECT,
+                    [(axum::http::header::LOCATION, to)],
+                )
+                    .into_response();
+            }
+            WebError::Core(CoreError::Moved(f)) => (
+                StatusCode::GONE,
+                "Moved",
+                format!("This account moved to region {}.", f.region),
+                false,
+            ),
             WebError::Core(CoreError::Store(_) | CoreError::Internal(_))
             | WebError::Template(_) => {
                 tracing::error!(error = %roost_core::error::chain(&self), "page failed");

@@ -37,3 +37,58 @@ pub async fn delete(
         .await?;
     Ok(Json(ErasureView::of(&erasure)))
 }
+
+#[derive(Deserialize)]
+pub struct MoveParams {
+    #[serde(default, deserialize_with = "de::opt_string")]
+    password: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_string")]
+    region: Option<String>,
+}
+
+/// Where the account lives now.
+#[derive(serde::Serialize)]
+pub struct MovedView {
+    region: String,
+    id: String,
+    /// The account at its new home, on that region's API.
+    url: String,
+}
+
+/// `POST /api/roost/v1/accounts/move`: the signed-in user moves their account, with
+/// everything of it, to another region of the cluster (their current password confirms
+/// it). Afterwards it lives only there; here its old IDs forward.
+pub async fn move_home(
+    State(st): State<AppState>,
+    auth: Auth,
+    ClientIp(ip): ClientIp,
+    Params(p): Params<MoveParams>,
+) -> ApiResult<Json<MovedView>> {
+    let me = auth.user("write:accounts")?;
+    // The same budget as sign-ins and deletions by this name.
+    st.roost
+        .limits
+        .sign_in(ip, &me.username)
+        .await
+        .map_err(ApiError::TooManyRequests)?;
+    let f = st
+        .roost
+        .move_own_account(
+            me,
+            p.password.as_deref().unwrap_or_default(),
+            p.region.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    let base = st
+        .roost
+        .cfg
+        .cluster
+        .region(&f.region)
+        .map(|r| r.base_url.clone())
+        .unwrap_or_default();
+    Ok(Json(MovedView {
+        url: format!("{base}/api/v1/accounts/{}", f.new_id),
+        region: f.region,
+        id: f.new_id.to_string(),
+    }))
+}

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/roost/v1/ledger/witnesses", get(ledger::witnesses))
         .route("/api/roost/v1/residency/me", get(residency::me))
         .route("/api/roost/v1/accounts/delete", post(accounts::delete))
+        .route("/api/roost/v1/accounts/move", post(accounts::move_home))
         .route("/api/roost/v1/accounts/export", get(accounts_export::get))
         .route("/api/roost/v1/admin/erasures", get(erasures::list))
         .route("/api/roost/v1/admin/erasures/{id}", get(erasures::get))

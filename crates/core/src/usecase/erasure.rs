@@ -21,6 +21,16 @@ impl Roost {
         account: &Account,
         password: &str,
     ) -> CoreResult<Erasure> {
+        self.confirm_password(account, password).await?;
+        self.erase_local_account(account).await
+    }
+
+    /// The account's current password, asked before it is deleted or moved.
+    pub(crate) async fn confirm_password(
+        &self,
+        account: &Account,
+        password: &str,
+    ) -> CoreResult<()> {
         if password.is_empty() {
             return Err(CoreError::Validation(
                 "Validation failed: Password can't be blank".into(),
@@ -34,7 +44,7 @@ impl Roost {
         if !crate::password::verify(password.to_string(), Some(user.password_hash)).await {
             return Err(CoreError::Forbidden("Invalid password".into()));
         }
-        self.erase_local_account(account).await
+        Ok(())
     }
 
     /// `roost admin delete-account USERNAME`.
@@ -49,6 +59,16 @@ impl Roost {
     }
 
     async fn erase_local_account(&self, account: &Account) -> CoreResult<Erasure> {
+        self.erase_local_account_to(account, None).await
+    }
+
+    /// Erases the account; with `moved_to` (its new ID and home) the told regions point
+    /// their follows there first.
+    pub(crate) async fn erase_local_account_to(
+        &self,
+        account: &Account,
+        moved_to: Option<(Id, String)>,
+    ) -> CoreResult<Erasure> {
         // Asked before the rows go: the ledger names every region that got anything.
         let regions = self.remote.erasure_regions(account.id).await?;
         // Through the caches too, so the tokens stop working at once.
@@ -75,6 +95,7 @@ impl Roost {
             account: account.id,
             username: account.username.clone(),
             regions,
+            moved_to,
         })
         .await?;
         Ok(record)

@@ -165,7 +165,7 @@ impl Roost {
     }
 
     /// A stored file; None where media is not set up or the file is gone.
-    async fn blob(&self, hash: &str) -> CoreResult<Option<Vec<u8>>> {
+    pub(crate) async fn blob(&self, hash: &str) -> CoreResult<Option<Vec<u8>>> {
         let Some(ports) = &self.media else {
             return Ok(None);
         };

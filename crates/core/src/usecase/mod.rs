@@ -16,6 +16,7 @@ mod inbound;
 mod lists;
 mod media;
 mod moderation;
+mod move_home;
 pub mod notification_groups;
 mod notifications;
 pub mod polls;
@@ -310,7 +311,7 @@ impl Roost {
             let a = self.remote.fetch_account(id).await?;
             return self.keep_profile_pictures(a).await;
         }
-        Err(CoreError::NotFound("account"))
+        Err(self.moved_or_404(id, "account").await)
     }
 }
 

@@ -67,11 +67,9 @@ struct Prepared {
 impl Roost {
     /// The status if `viewer` may see it; 404 otherwise (unknown and invisible look alike).
     pub async fn visible_status(&self, id: Id, viewer: Option<Id>) -> CoreResult<Status> {
-        let status = self
-            .store
-            .status(id)
-            .await?
-            .ok_or(CoreError::NotFound("status"))?;
+        let Some(status) = self.store.status(id).await? else {
+            return Err(self.moved_or_404(id, "status").await);
+        };
         if self.store.visible_ids(viewer, &[id]).await?.is_empty() {
             return Err(CoreError::NotFound("status"));
         }

@@ -19,7 +19,7 @@ use serde_json::json;
 const PASSWORD: &str = "correct horse battery";
 
 /// Rows in `code`'s store that name the account, table by table (only the non-empty).
-async fn rows_naming(r: &Regions, code: &str, id: &str) -> Vec<String> {
+pub(crate) async fn rows_naming(r: &Regions, code: &str, id: &str) -> Vec<String> {
     let db = db(r, code).await;
     let id: i64 = id.parse().unwrap();
     let mut out = Vec::new();

@@ -664,3 +664,27 @@ async fn erasure_of_another_regions_user_is_refused_and_so_is_an_unasked_acknowl
     refused(w.send(&ack(format!("{}/ap/actor", w.rogue.base))).await);
     refused(w.send(&ack(format!("{}/ap/actor", base(&w.r, "in")))).await);
 }
+
+/// A region erasing its own user may say where they moved, but not send their followers
+/// to an account of another handle: Chen (`cn`) "moves" to Asha's account at `in`; `id`
+/// forgets Chen and Budi follows no one (with the true handle, the move tests repoint).
+#[tokio::test]
+async fn a_move_to_an_account_of_another_handle_repoints_no_one() {
+    let w = world().await;
+    follow_across(&w.r, "id", &w.budi, "cn", &w.chen).await;
+    let following = format!("/api/v1/accounts/{}/following", w.budi.id);
+    assert_eq!(
+        ids(&w.y().get(&following, None).await.ok()),
+        vec![w.chen.id.clone()]
+    );
+    let mut act = w.forged("Delete", &w.chen, "cn", json!(w.home_user("cn", &w.chen)));
+    act["roost:movedTo"] = json!(w.home_user("in", &w.asha));
+    w.send(&act).await.expect(202);
+    assert_eq!(
+        ids(&w.y().get(&following, None).await.ok()),
+        Vec::<String>::new()
+    );
+    let rel = w.relationship(&w.budi, &w.asha.id).await;
+    assert_eq!(rel["following"], false, "{rel}");
+    assert_eq!(rel["requested"], false, "{rel}");
+}

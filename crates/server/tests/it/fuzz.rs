@@ -215,6 +215,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/roost/v1/trends/tags"),
     ("GET", "/api/roost/v1/residency/me"),
     ("POST", "/api/roost/v1/accounts/delete"),
+    ("POST", "/api/roost/v1/accounts/move"),
     ("GET", "/api/roost/v1/accounts/export"),
     ("GET", "/api/roost/v1/admin/erasures"),
     ("GET", "/api/roost/v1/admin/erasures/{id}"),
@@ -308,6 +309,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/media/{id}"),
     ("POST", "/api/v2/media"),
     ("POST", "/ap/roost/tag_counts"),
+    ("POST", "/ap/roost/move"),
+    ("GET", "/ap/roost/move/media/{id}"),
 ];
 
 /// Every answer must come within this; generous, so only a hang or a blow-up trips it.

@@ -20,6 +20,7 @@ mod mastodon_py;
 mod media;
 mod migrate_store;
 mod moderation;
+mod move_home;
 mod nodes;
 mod nodes_jobs;
 mod nodes_kill;

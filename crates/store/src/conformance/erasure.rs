@@ -179,3 +179,43 @@ pub async fn erasure_acknowledgements_count_once_per_told_region(s: &dyn Store) 
         .any(|e| e.account_id == gone));
     assert!(s.erasure(w.id()).await.unwrap().is_none());
 }
+
+pub async fn moves_run_one_at_a_time_and_forward_their_ids(s: &dyn Store) {
+    let w = W::new(s);
+    let mover = w.account("mover").await;
+    let p = w.post(mover, Visibility::Public).await;
+    let (new_account, new_post) = (w.id(), w.id());
+    assert!(s.begin_move(mover, "far", super::at(T0)).await.unwrap());
+    assert!(!s
+        .begin_move(mover, "near", super::at(T0 + 1))
+        .await
+        .unwrap());
+    assert_eq!(s.running_move(mover).await.unwrap().as_deref(), Some("far"));
+    // Nothing forwards while the move runs; an abandoned one leaves nothing behind.
+    assert!(s.forward(mover).await.unwrap().is_none());
+    s.abandon_move(mover).await.unwrap();
+    assert!(s.running_move(mover).await.unwrap().is_none());
+    assert!(s.begin_move(mover, "far", super::at(T0 + 2)).await.unwrap());
+    s.finish_move(mover, new_account, &[(p, new_post)], super::at(T0 + 3))
+        .await
+        .unwrap();
+    assert!(s.running_move(mover).await.unwrap().is_none());
+    let f = s.forward(mover).await.unwrap().unwrap();
+    assert_eq!(
+        (f.region.as_str(), f.new_id, f.status),
+        ("far", new_account, false)
+    );
+    let f = s.forward(p).await.unwrap().unwrap();
+    assert_eq!(
+        (f.region.as_str(), f.new_id, f.status),
+        ("far", new_post, true)
+    );
+    // A finished move is not abandoned, and the account cannot move again from here.
+    s.abandon_move(mover).await.unwrap();
+    assert!(s.forward(mover).await.unwrap().is_some());
+    assert!(!s
+        .begin_move(mover, "near", super::at(T0 + 4))
+        .await
+        .unwrap());
+    assert!(s.forward(w.id()).await.unwrap().is_none());
+}

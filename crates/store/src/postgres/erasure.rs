@@ -6,11 +6,12 @@ use super::{backend, exec, get, ms, rows, scalar, ts, PgStore};
 use super::{pg_read, pg_write, Db};
 use crate::sqlite::erasure::{
     blob_of_file, handle_hash, ERASE, ERASED_BLOBS, ERASED_STATUSES, ERASURES_NEWEST, ERASURE_ACK,
-    ERASURE_BY_ID, ERASURE_INSERT, ERASURE_REGIONS, ERASURE_REGION_INSERT,
+    ERASURE_BY_ID, ERASURE_INSERT, ERASURE_REGIONS, ERASURE_REGION_INSERT, FORWARD_ACCOUNT,
+    FORWARD_STATUS, MOVE_ABANDON, MOVE_BEGIN, MOVE_FINISH, MOVE_RUNNING, MOVE_STATUS,
 };
 use async_trait::async_trait;
 use jiff::Timestamp;
-use roost_core::model::{ErasedRows, Erasure, ErasureRegion};
+use roost_core::model::{ErasedRows, Erasure, ErasureRegion, Forward};
 use roost_core::store::{ErasureStore, StoreResult};
 use roost_core::Id;
 
@@ -135,5 +136,73 @@ impl ErasureStore for PgStore {
             .map_err(backend)?;
             Ok(n > 0)
         })
+    }
+
+    async fn begin_move(&self, account: Id, region: &str, at: Timestamp) -> StoreResult<bool> {
+        let region = region.to_owned();
+        pg_write!(self, c, {
+            let n = exec(c, MOVE_BEGIN, &[&account.0, &region, &ms(at)])
+                .await
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+    }
+
+    async fn abandon_move(&self, account: Id) -> StoreResult<()> {
+        pg_write!(self, c, {
+            exec(c, MOVE_ABANDON, &[&account.0])
+                .await
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn finish_move(
+        &self,
+        account: Id,
+        new_id: Id,
+        statuses: &[(Id, Id)],
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let statuses = statuses.to_vec();
+        pg_write!(self, c, {
+            exec(c, MOVE_FINISH, &[&account.0, &new_id.0, &ms(at)])
+                .await
+                .map_err(backend)?;
+            for (old, new) in &statuses {
+                exec(c, MOVE_STATUS, &[&old.0, &account.0, &new.0])
+                    .await
+                    .map_err(backend)?;
+            }
+            Ok(())
+        })
+    }
+
+    async fn forward(&self, id: Id) -> StoreResult<Option<Forward>> {
+        pg_read!(self, c, {
+            for (sql, status) in [(FORWARD_ACCOUNT, false), (FORWARD_STATUS, true)] {
+                let found = rows(c, sql, &[&id.0], |r| {
+                    Ok(Forward {
+                        region: get(r, "region")?,
+                        new_id: Id(get(r, "new_id")?),
+                        status,
+                        base_url: String::new(),
+                    })
+                })
+                .await?;
+                if let Some(f) = found.into_iter().next() {
+                    return Ok(Some(f));
+                }
+            }
+            Ok(None)
+        })
+    }
+
+    async fn running_move(&self, account: Id) -> StoreResult<Option<String>> {
+        pg_read!(
+            self,
+            c,
+            scalar::<String>(c, MOVE_RUNNING, &[&account.0]).await
+        )
     }
 }

@@ -83,6 +83,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "backups",
         include_str!("../../migrations/postgres/0015_backups.sql"),
     ),
+    (
+        16,
+        "moves",
+        include_str!("../../migrations/postgres/0016_moves.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold (any constant; "roost-mg" in ASCII).

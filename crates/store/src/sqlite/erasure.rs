@@ -9,7 +9,7 @@ use super::SqliteStore;
 use super::{backend, exec, get, ms, rows, scalar, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
-use roost_core::model::{ErasedRows, Erasure, ErasureRegion};
+use roost_core::model::{ErasedRows, Erasure, ErasureRegion, Forward};
 use roost_core::store::{ErasureStore, StoreResult};
 use roost_core::Id;
 use rusqlite::Connection;
@@ -69,6 +69,21 @@ pub(crate) const ERASURE_REGIONS: &str =
 pub(crate) const ERASURE_ACK: &str =
     "UPDATE erasure_regions SET acknowledged_at = $3, ledger_index = $4 \
      WHERE account_id = $1 AND region = $2 AND acknowledged_at IS NULL";
+pub(crate) const MOVE_BEGIN: &str = "INSERT INTO moved_accounts (account_id, region, started_at) \
+     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+pub(crate) const MOVE_ABANDON: &str =
+    "DELETE FROM moved_accounts WHERE account_id = $1 AND new_id IS NULL";
+pub(crate) const MOVE_FINISH: &str =
+    "UPDATE moved_accounts SET new_id = $2, moved_at = $3 WHERE account_id = $1";
+pub(crate) const MOVE_STATUS: &str =
+    "INSERT INTO moved_statuses (status_id, account_id, new_id) VALUES ($1, $2, $3)";
+pub(crate) const MOVE_RUNNING: &str =
+    "SELECT region FROM moved_accounts WHERE account_id = $1 AND new_id IS NULL";
+pub(crate) const FORWARD_ACCOUNT: &str =
+    "SELECT region, new_id FROM moved_accounts WHERE account_id = $1 AND new_id IS NOT NULL";
+pub(crate) const FORWARD_STATUS: &str = "SELECT a.region, s.new_id FROM moved_statuses s \
+     JOIN moved_accounts a ON a.account_id = s.account_id WHERE s.status_id = $1";
+
 /// A handle once erased is taken for good (`create_account_in`).
 pub(crate) const HANDLE_ERASED: &str = "SELECT 1 FROM erasures WHERE handle_sha256 = $1";
 
@@ -199,6 +214,71 @@ impl ErasureStore for SqliteStore {
                 .map_err(backend)?;
                 Ok(n > 0)
             })
+            .await
+    }
+
+    async fn begin_move(&self, account: Id, region: &str, at: Timestamp) -> StoreResult<bool> {
+        let region = region.to_owned();
+        self.db
+            .write(move |c| {
+                let n = exec(c, MOVE_BEGIN, &[&account.0, &region, &ms(at)]).map_err(backend)?;
+                Ok(n > 0)
+            })
+            .await
+    }
+
+    async fn abandon_move(&self, account: Id) -> StoreResult<()> {
+        self.db
+            .write(move |c| {
+                exec(c, MOVE_ABANDON, &[&account.0]).map_err(backend)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn finish_move(
+        &self,
+        account: Id,
+        new_id: Id,
+        statuses: &[(Id, Id)],
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let statuses = statuses.to_vec();
+        self.db
+            .write(move |c| {
+                exec(c, MOVE_FINISH, &[&account.0, &new_id.0, &ms(at)]).map_err(backend)?;
+                for (old, new) in &statuses {
+                    exec(c, MOVE_STATUS, &[&old.0, &account.0, &new.0]).map_err(backend)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn forward(&self, id: Id) -> StoreResult<Option<Forward>> {
+        self.db
+            .read(move |c| {
+                for (sql, status) in [(FORWARD_ACCOUNT, false), (FORWARD_STATUS, true)] {
+                    let found = rows(c, sql, &[&id.0], |r| {
+                        Ok(Forward {
+                            region: get(r, "region")?,
+                            new_id: Id(get(r, "new_id")?),
+                            status,
+                            base_url: String::new(),
+                        })
+                    })?;
+                    if let Some(f) = found.into_iter().next() {
+                        return Ok(Some(f));
+                    }
+                }
+                Ok(None)
+            })
+            .await
+    }
+
+    async fn running_move(&self, account: Id) -> StoreResult<Option<String>> {
+        self.db
+            .read(move |c| scalar::<String>(c, MOVE_RUNNING, &[&account.0]))
             .await
     }
 }

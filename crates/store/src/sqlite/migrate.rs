@@ -85,6 +85,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "backups",
         include_str!("../../migrations/sqlite/0015_backups.sql"),
     ),
+    (
+        16,
+        "moves",
+        include_str!("../../migrations/sqlite/0016_moves.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

@@ -1,0 +1,499 @@
+//! Moving home (issue 15): a user takes their account to another region of the cluster.
+//! At the old home: the user asks (their current password confirms it) or the operator
+//! does (`roost admin move-account`); the whole account goes to the new home in one
+//! transfer (`Remote::send_move`, the only transfer that carries identity data), which
+//! answers with the new IDs; the old home keeps them as the forwarding record, points its
+//! own users' follows at the new account, and erases the account as an erasure does,
+//! telling every region that holds anything of it where it went
+//! (`Outbound::Erased { moved_to }`). At the new home: `receive_move` creates the account
+//! under IDs of its own, with its posts, and follows again whom it followed. Elsewhere:
+//! `receive_moved_erasure` repoints the local followers, then forgets the old account.
+
+use super::{now, Roost};
+use crate::id::Id;
+use crate::model::*;
+use crate::store::StoreError;
+use crate::{text, CoreError, CoreResult};
+use jiff::Timestamp;
+use std::collections::HashMap;
+
+/// Follows and posts read at once.
+const PAGE: u32 = 40;
+
+impl Roost {
+    /// The user moves their own account to `region`; `password` is their current one.
+    pub async fn move_own_account(
+        &self,
+        account: &Account,
+        password: &str,
+        region: &str,
+    ) -> CoreResult<Forward> {
+        self.confirm_password(account, password).await?;
+        self.move_local_account(account, region).await
+    }
+
+    /// `roost admin move-account USERNAME REGION`.
+    pub async fn admin_move_account(&self, username: &str, region: &str) -> CoreResult<Forward> {
+        let account = self
+            .store
+            .account_by_username(username)
+            .await?
+            .filter(|a| self.is_local(a))
+            .ok_or(CoreError::NotFound("account"))?;
+        self.move_local_account(&account, region).await
+    }
+
+    async fn move_local_account(&self, account: &Account, region: &str) -> CoreResult<Forward> {
+        let region = region.trim();
+        if region.is_empty() {
+            return Err(CoreError::Validation(
+                "Validation failed: Region can't be blank".into(),
+            ));
+        }
+        if region == self.cfg.region {
+            return Err(CoreError::Validation(
+                "The account already lives in this region".into(),
+            ));
+        }
+        if self.cfg.cluster.region(region).is_none() {
+            return Err(CoreError::Validation(format!("Unknown region {region}")));
+        }
+        if !self.store.begin_move(account.id, region, now()).await? {
+            return Err(CoreError::Conflict(
+                "A move of this account is already running".into(),
+            ));
+        }
+        let ack = match self.hand_over(account, region).await {
+            Ok(ack) => ack,
+            Err(e) => {
+                // The new home did not take it: nothing changed here.
+                self.store.abandon_move(account.id).await?;
+                return Err(e);
+            }
+        };
+        self.store
+            .finish_move(account.id, ack.account_id, &ack.statuses, now())
+            .await?;
+        // This region's followers follow the new account before the old one goes.
+        self.repoint_followers(account.id, ack.account_id).await?;
+        self.erase_local_account_to(account, Some((ack.account_id, region.to_string())))
+            .await?;
+        Ok(Forward {
+            region: region.to_string(),
+            new_id: ack.account_id,
+            status: false,
+            base_url: String::new(),
+        })
+    }
+
+    /// Everything of the account, sent to its new home; the home's answer.
+    async fn hand_over(&self, account: &Account, region: &str) -> CoreResult<MoveAck> {
+        let user = self
+            .store
+            .user(account.id)
+            .await?
+            .ok_or(CoreError::NotFound("account"))?;
+        let package = MovePackage {
+            old_id: account.id,
+            username: account.username.clone(),
+            display_name: account.display_name.clone(),
+            note_source: account.note_source.clone(),
+            locked: account.locked,
+            bot: account.bot,
+            discoverable: account.discoverable,
+            created_at_ms: account.created_at.as_millisecond(),
+            email: user.email,
+            password_hash: user.password_hash,
+            locale: user.locale,
+            statuses: self.posts_to_move(account).await?,
+            following: self.all_following(account.id).await?,
+            favourites: self
+                .all_cursored(account.id, Engagement::Favourites)
+                .await?,
+            bookmarks: self.all_cursored(account.id, Engagement::Bookmarks).await?,
+            reblogs: self.reblogged(account).await?,
+        };
+        let ack = self.remote.send_move(region, &package).await?;
+        if self.region_of(ack.account_id) != Some(region) {
+            return Err(CoreError::Unavailable(
+                "the new region answered with an ID it did not mint".into(),
+            ));
+        }
+        Ok(ack)
+    }
+
+    /// The account's own posts (no reblogs), oldest first.
+    async fn posts_to_move(&self, account: &Account) -> CoreResult<Vec<MovedPost>> {
+        let filter = AccountStatusFilter {
+            exclude_reblogs: true,
+            ..Default::default()
+        };
+        let mut ids = Vec::new();
+        let mut max_id = None;
+        loop {
+            let page = self
+                .store
+                .account_statuses(account.id, Some(account.id), &filter, page(max_id))
+                .await?;
+            max_id = page.last().copied();
+            let done = page.len() < PAGE as usize;
+            ids.extend(page);
+            if done {
+                break;
+            }
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(PAGE as usize) {
+            for s in self.store.statuses(chunk).await? {
+                if s.reblog_of_id.is_some() {
+                    continue;
+                }
+                out.push(s);
+            }
+        }
+        out.sort_by_key(|s| s.id);
+        let own: std::collections::HashSet<Id> = out.iter().map(|s| s.id).collect();
+        let mut files: HashMap<Id, Vec<MovedFile>> = HashMap::new();
+        let all: Vec<Id> = own.iter().copied().collect();
+        for chunk in all.chunks(PAGE as usize) {
+            let mut media = self.store.status_media(chunk).await?;
+            media.sort_by_key(|m| m.position);
+            for m in media {
+                let (Some(status), Some(file)) = (m.status_id, &m.file) else {
+                    continue;
+                };
+                files.entry(status).or_default().push(MovedFile {
+                    old_id: m.id,
+                    sha256: file.hash.clone(),
+                    description: m.description.clone(),
+                    focus: m.focus,
+                });
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|s| MovedPost {
+                media: files.remove(&s.id).unwrap_or_default(),
+                old_id: s.id,
+                text: s.text,
+                spoiler_text: s.spoiler_text,
+                visibility: s.visibility.as_str().to_string(),
+                sensitive: s.sensitive,
+                language: s.language,
+                in_reply_to_id: s.in_reply_to_id.filter(|p| own.contains(p)),
+                created_at_ms: s.created_at.as_millisecond(),
+            })
+            .collect())
+    }
+
+    async fn all_following(&self, account: Id) -> CoreResult<Vec<Id>> {
+        self.all_cursored(account, Engagement::Following).await
+    }
+
+    /// Everything of one kind the account did, newest first.
+    async fn all_cursored(&self, account: Id, kind: Engagement) -> CoreResult<Vec<Id>> {
+        let mut out = Vec::new();
+        let mut max_id = None;
+        loop {
+            let rows = match kind {
+                Engagement::Following => self.store.following(account, page(max_id)).await?,
+                Engagement::Favourites => self.store.favourites_of(account, page(max_id)).await?,
+                Engagement::Bookmarks => self.store.bookmarks_of(account, page(max_id)).await?,
+            };
+            max_id = rows.last().map(|r| r.cursor);
+            let done = rows.len() < PAGE as usize;
+            out.extend(rows.into_iter().map(|r| r.item));
+            if done {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// The posts the account reblogged, oldest reblog first.
+    async fn reblogged(&self, account: &Account) -> CoreResult<Vec<Id>> {
+        let mut ids = Vec::new();
+        let mut max_id = None;
+        loop {
+            let page = self
+                .store
+                .account_statuses(
+                    account.id,
+                    Some(account.id),
+                    &AccountStatusFilter::default(),
+                    page(max_id),
+                )
+                .await?;
+            max_id = page.last().copied();
+            let done = page.len() < PAGE as usize;
+            ids.extend(page);
+            if done {
+                break;
+            }
+        }
+        let mut out = Vec::new();
+        for chunk in ids.chunks(PAGE as usize) {
+            out.extend(self.store.statuses(chunk).await?);
+        }
+        out.sort_by_key(|s| s.id);
+        Ok(out.into_iter().filter_map(|s| s.reblog_of_id).collect())
+    }
+
+    /// Every local follower of `old` follows `new` (here or in its region, through the
+    /// usual follow). One that cannot (a block, the policy) is left out, not the move.
+    async fn repoint_followers(&self, old: Id, new: Id) -> CoreResult<()> {
+        let mut followers = Vec::new();
+        let mut max_id = None;
+        loop {
+            let rows = self.store.followers(old, page(max_id)).await?;
+            max_id = rows.last().map(|r| r.cursor);
+            let done = rows.len() < PAGE as usize;
+            followers.extend(rows.into_iter().map(|r| r.item));
+            if done {
+                break;
+            }
+        }
+        for chunk in followers.chunks(PAGE as usize) {
+            for f in self.store.accounts(chunk).await? {
+                if !self.is_local(&f) {
+                    continue;
+                }
+                if let Err(e) = self.follow(&f, new, None, None).await {
+                    tracing::warn!(follower = %f.id, error = %e, "a follower could not follow the moved account");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A user of `origin` moves here: the account under a new ID of this region, its
+    /// password (so they sign in here), its posts and its follows. Tokens do not come.
+    pub async fn receive_move(&self, origin: &str, p: MovePackage) -> CoreResult<MoveAck> {
+        if self.region_of(p.old_id) != Some(origin) {
+            return Err(CoreError::Forbidden(
+                "a region can only move its own accounts".into(),
+            ));
+        }
+        let id = self.next_id()?;
+        let created_at = Timestamp::from_millisecond(p.created_at_ms).unwrap_or_else(|_| now());
+        let new = NewAccount {
+            id,
+            username: p.username.clone(),
+            home_region: self.cfg.region.clone(),
+            display_name: p.display_name.clone(),
+            created_at,
+        };
+        let user = User {
+            account_id: id,
+            email: p.email.clone(),
+            password_hash: p.password_hash.clone(),
+            locale: p.locale.clone(),
+            created_at,
+            sign_up_ip: None,
+        };
+        match self.store.create_account(&new, Some(&user)).await {
+            Ok(_) => {}
+            Err(StoreError::Conflict(what)) => {
+                return Err(CoreError::Conflict(format!(
+                    "The {what} is already taken in region {}",
+                    self.cfg.region
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let note_html = self.render_text(&p.note_source).await?;
+        let account = self
+            .store
+            .update_profile(
+                id,
+                &ProfileUpdate {
+                    display_name: None,
+                    note_source: Some(p.note_source.clone()),
+                    note_html: Some(note_html),
+                    locked: Some(p.locked),
+                    bot: Some(p.bot),
+                    discoverable: Some(p.discoverable),
+                },
+            )
+            .await?;
+        let mut mapped: HashMap<Id, Id> = HashMap::new();
+        let mut statuses = Vec::with_capacity(p.statuses.len());
+        for post in &p.statuses {
+            let new_id = self.moved_id(post.old_id).await?;
+            let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Private);
+            let in_reply_to_id = post.in_reply_to_id.and_then(|r| mapped.get(&r).copied());
+            let new = NewStatus {
+                id: new_id,
+                account_id: id,
+                text: post.text.clone(),
+                content_html: self.render_text(&post.text).await?,
+                spoiler_text: post.spoiler_text.clone(),
+                visibility,
+                sensitive: post.sensitive,
+                language: post.language.clone(),
+                in_reply_to_id,
+                in_reply_to_account_id: in_reply_to_id.map(|_| id),
+                reblog_of_id: None,
+                quote_of_id: None,
+                created_at: Timestamp::from_millisecond(post.created_at_ms)
+                    .unwrap_or_else(|_| now()),
+                mentions: Vec::new(),
+                tags: text::parse(&post.text).tags,
+                idempotency_key: None,
+            };
+            // Files first: each fetched from the old home (recorded at both ends) and
+            // processed here as an upload is, then attached to the new post.
+            let mut uploads = Vec::with_capacity(post.media.len());
+            for f in &post.media {
+                let bytes = self
+                    .remote
+                    .fetch_move_file(origin, p.old_id, f.old_id, &f.sha256)
+                    .await?;
+                let up = super::media::Upload {
+                    bytes,
+                    description: Some(f.description.clone()),
+                    focus: Some(format!("{},{}", f.focus.0, f.focus.1)),
+                };
+                uploads.push(self.upload_media(&account, up, None).await?.attachment.id);
+            }
+            self.store.create_status(&new).await?;
+            if !uploads.is_empty() {
+                self.attach(new_id, &account, &uploads).await?;
+            }
+            self.search_touch(new_id);
+            mapped.insert(post.old_id, new_id);
+            statuses.push((post.old_id, new_id));
+        }
+        // What it did to posts, again from here: its own posts under their new IDs; one
+        // this region cannot see is left out.
+        let here = |id: &Id| mapped.get(id).copied().unwrap_or(*id);
+        for s in p.favourites.iter().rev() {
+            if let Err(e) = self.favourite(here(s), &account).await {
+                tracing::warn!(status = %s, error = %e, "a moved like was left out");
+            }
+        }
+        for s in p.bookmarks.iter().rev() {
+            if let Err(e) = self.bookmark(here(s), &account).await {
+                tracing::warn!(status = %s, error = %e, "a moved bookmark was left out");
+            }
+        }
+        for s in &p.reblogs {
+            if let Err(e) = self.reblog(here(s), &account, None).await {
+                tracing::warn!(status = %s, error = %e, "a moved reblog was left out");
+            }
+        }
+        for target in &p.following {
+            if *target == p.old_id {
+                continue;
+            }
+            if let Err(e) = self.follow(&account, *target, None, None).await {
+                tracing::warn!(target = %target, error = %e, "a moved account could not follow again");
+            }
+        }
+        Ok(MoveAck {
+            account_id: id,
+            statuses,
+        })
+    }
+
+    /// A file of a local account moving to `region`, for that region while the move runs.
+    pub async fn moving_file(
+        &self,
+        region: &str,
+        media: Id,
+    ) -> CoreResult<(crate::media::MediaAttachment, Vec<u8>)> {
+        let m = self
+            .store
+            .media(media)
+            .await?
+            .ok_or(CoreError::NotFound("media"))?;
+        if self.store.running_move(m.account_id).await?.as_deref() != Some(region) {
+            return Err(CoreError::NotFound("media"));
+        }
+        let hash = m
+            .file
+            .as_ref()
+            .map(|f| f.hash.clone())
+            .ok_or(CoreError::NotFound("media"))?;
+        let bytes = self
+            .blob(&hash)
+            .await?
+            .ok_or(CoreError::NotFound("media"))?;
+        Ok((m, bytes))
+    }
+
+    /// A moved post's ID here: minted by this region at the post's own time, so timelines
+    /// keep it where it was; the old sequence bits, moved on if that ID is taken.
+    async fn moved_id(&self, old: Id) -> CoreResult<Id> {
+        let region = self.ids.region();
+        let seq = (old.0 & 0xfff) as u16;
+        for n in 0..4096u16 {
+            let id = Id::from_parts(old.unix_ms(), region, seq.wrapping_add(n) & 0xfff);
+            if self.store.status(id).await?.is_none() {
+                return Ok(id);
+            }
+        }
+        self.next_id()
+    }
+
+    /// Another region's user moved from there to `new`: local followers follow the new
+    /// account, then everything kept of the old one goes (as for an erasure).
+    pub async fn receive_moved_erasure(&self, old: Id, new: Id) -> CoreResult<()> {
+        if !self.is_foreign_id(old) {
+            return Err(CoreError::Forbidden(
+                "a region cannot speak for this region's accounts".into(),
+            ));
+        }
+        if let Some(was) = self.store.account(old).await? {
+            // The new account is asked of its own region, and must carry the handle: the
+            // old home alone cannot send its followers to someone else.
+            match self.account_or_404(new).await {
+                Ok(now) if now.username.eq_ignore_ascii_case(&was.username) => {
+                    self.repoint_followers(old, new).await?;
+                }
+                Ok(_) => {
+                    tracing::warn!(%old, %new, "a move named an account of another handle; followers not repointed")
+                }
+                Err(e) => {
+                    tracing::warn!(%old, %new, error = %e, "the moved account could not be read; followers not repointed")
+                }
+            }
+        }
+        self.receive_erasure(old).await
+    }
+
+    /// Where a record minted here that moved with its account lives now, as an error
+    /// (`Moved`), or `NotFound(what)`.
+    pub(crate) async fn moved_or_404(&self, id: Id, what: &'static str) -> CoreError {
+        if self.is_foreign_id(id) {
+            return CoreError::NotFound(what);
+        }
+        match self.store.forward(id).await {
+            Ok(Some(mut f)) if f.status == (what == "status") => {
+                f.base_url = self
+                    .cfg
+                    .cluster
+                    .region(&f.region)
+                    .map(|r| r.base_url.clone())
+                    .unwrap_or_default();
+                CoreError::Moved(f)
+            }
+            Ok(_) => CoreError::NotFound(what),
+            Err(e) => e.into(),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Engagement {
+    Following,
+    Favourites,
+    Bookmarks,
+}
+
+fn page(max_id: Option<Id>) -> Page {
+    Page {
+        max_id,
+        limit: PAGE,
+        ..Page::default()
+    }
+}

@@ -1,0 +1,553 @@
+//! A user moves home (issue 15): Budi lives in `id` with a profile and posts; Dewi (`id`),
+//! Asha (`in`) and Chen (`cn`) follow him, and he follows Chen. He moves to `in` through
+//! the API. Afterwards: his profile, posts (their times kept) and follows both ways are
+//! in `in` under IDs `in` minted, and he signs in there with his password; his old post
+//! and account IDs at `id` answer with where they live now; Chen and Dewi see his next
+//! post from `in`; `id`'s files hold none of his markers and no row names his old ID
+//! anywhere; both ledgers hold the transfer and its signed acknowledgement; the audit is
+//! clean. Bad input (wrong password, unknown region, his own region) changes nothing.
+
+use crate::erase_account::rows_naming;
+use crate::erasure::{all_kept, no_marker_left};
+use crate::media::{blob_names, png, upload_to};
+use crate::regions::audit;
+use crate::support::*;
+use roost_residency::SignedTreeHead;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery";
+const MOVE: &str = "/api/roost/v1/accounts/move";
+
+/// Every entry of a region's ledger.
+async fn ledger(s: &TestServer) -> Vec<Value> {
+    let head: SignedTreeHead =
+        serde_json::from_value(s.get("/api/roost/v1/ledger/head", None).await.ok()).unwrap();
+    let mut out = Vec::new();
+    for i in 0..head.head.tree_size {
+        let e = s
+            .get(&format!("/api/roost/v1/ledger/entries/{i}"), None)
+            .await
+            .ok();
+        out.push(e["entry"].clone());
+    }
+    out
+}
+
+fn ids_in(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_user_moves_home_with_followers_in_all_three_regions() {
+    const POST: &str = "ZQX-move-post-7713";
+    const REPLY: &str = "ZQX-move-reply-8821";
+    const NAME: &str = "ZQX-move-name-9934";
+    const NOTE: &str = "ZQX-move-note-1047";
+    const ALT: &str = "ZQX-move-alt-5519";
+    // Everything may be kept everywhere, except that `in` lets `id` show its users' posts
+    // and profiles only live: once Budi lives in `in`, `id` (where Dewi still follows him)
+    // may keep nothing of him, so its disk can be checked for every marker.
+    let r = Regions::start(|code| {
+        let mut p = policy_all("store");
+        if code == "in" {
+            let transit = roost_residency::Action::parse("transit").unwrap();
+            let to_id = [
+                roost_residency::DataClass::PublicContent,
+                roost_residency::DataClass::PrivateContent,
+            ]
+            .into_iter()
+            .map(|c| (c, transit))
+            .collect();
+            p.to.insert("id".into(), to_id);
+        }
+        p
+    })
+    .await;
+    let (ins, ids, cns) = (r.get("in"), r.get("id"), r.get("cn"));
+    let (asha, budi) = r.asha_and_budi().await;
+    let chen = cns.register("chen").await;
+    let dewi = ids.register("dewi").await;
+    ids.patch(
+        "/api/v1/accounts/update_credentials",
+        Some(&budi.token),
+        json!({"display_name": NAME, "note": NOTE}),
+    )
+    .await
+    .expect(200);
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    follow_across(&r, "cn", &chen, "id", &budi).await;
+    follow_across(&r, "id", &budi, "cn", &chen).await;
+    follow_across(&r, "in", &asha, "cn", &chen).await;
+    ids.follow(&dewi, &budi).await;
+    let m = upload_to(
+        ids,
+        "/api/v2/media",
+        &budi.token,
+        png(24, 18),
+        "p.png",
+        &[("description", ALT)],
+    )
+    .await
+    .expect(200);
+    let mid = m["id"].as_str().unwrap().to_string();
+    let post = ids
+        .post_status(&budi, json!({"status": POST, "media_ids": [mid]}))
+        .await;
+    let pid = id_of(&post);
+    // He likes his post and Chen's, bookmarks his, reblogs Chen's.
+    let chens = id_of(
+        &cns.post_status(&chen, json!({"status": "chen writes"}))
+            .await,
+    );
+    for (s, u) in [(ids, &budi), (ins, &asha)] {
+        eventually(10, "Chen's post in id and in", || async {
+            s.home_ids(u).await.contains(&chens).then_some(())
+        })
+        .await;
+    }
+    for (status, action) in [
+        (&pid, "favourite"),
+        (&chens, "favourite"),
+        (&pid, "bookmark"),
+        (&chens, "reblog"),
+    ] {
+        ids.post(
+            &format!("/api/v1/statuses/{status}/{action}"),
+            Some(&budi.token),
+            json!({}),
+        )
+        .await
+        .expect(200);
+    }
+    ids.post_status(&budi, json!({"status": REPLY, "in_reply_to_id": pid}))
+        .await;
+    for (s, u) in [(ins, &asha), (cns, &chen)] {
+        eventually(10, "Budi's post abroad", || async {
+            s.home_ids(u).await.contains(&pid).then_some(())
+        })
+        .await;
+    }
+    all_kept(&r, "id", &[POST, REPLY, NAME, NOTE, ALT]).await;
+
+    // Bad input changes nothing.
+    let e = ids
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": "wrong horse battery", "region": "in"}),
+        )
+        .await
+        .error(403);
+    assert!(e.contains("password"), "{e}");
+    let e = ids
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": PASSWORD, "region": "xx"}),
+        )
+        .await
+        .error(422);
+    assert!(e.contains("Unknown region"), "{e}");
+    let e = ids
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": PASSWORD, "region": "id"}),
+        )
+        .await
+        .error(422);
+    assert!(e.contains("already lives"), "{e}");
+    ids.post(MOVE, Some(&budi.token), json!({"password": PASSWORD}))
+        .await
+        .error(422);
+    ids.post(MOVE, None, json!({"password": PASSWORD, "region": "in"}))
+        .await
+        .error(401);
+    ids.get("/api/v1/accounts/verify_credentials", Some(&budi.token))
+        .await
+        .expect(200);
+    ins.get("/api/v1/accounts/lookup?acct=budi", None)
+        .await
+        .error(404);
+
+    // The move.
+    let moved = ids
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": PASSWORD, "region": "in"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(moved["region"], "in", "{moved}");
+    let new_id = moved["id"].as_str().unwrap().to_string();
+    assert_ne!(new_id, budi.id);
+    let me = ins
+        .get(&format!("/api/v1/accounts/{new_id}"), None)
+        .await
+        .ok();
+    assert_eq!(me["username"], "budi");
+    assert_eq!(me["display_name"], NAME);
+    assert!(me["note"].as_str().unwrap().contains(NOTE), "{me}");
+    assert_eq!(
+        ins.get("/api/v1/accounts/lookup?acct=budi", None)
+            .await
+            .ok()["id"],
+        new_id.as_str()
+    );
+
+    // His posts live in `in` under new IDs, at their old times, the reply still a reply.
+    let statuses = ins
+        .get(&format!("/api/v1/accounts/{new_id}/statuses"), None)
+        .await
+        .ok();
+    let (reblogs, own): (Vec<&Value>, Vec<&Value>) = statuses
+        .as_array()
+        .unwrap()
+        .iter()
+        .partition(|s| !s["reblog"].is_null());
+    let texts: Vec<&str> = own.iter().map(|s| s["content"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), 2, "{statuses}");
+    assert!(
+        texts[0].contains(REPLY) && texts[1].contains(POST),
+        "{texts:?}"
+    );
+    let new_pid = own[1]["id"].as_str().unwrap().to_string();
+    assert_eq!(own[1]["created_at"], post["created_at"]);
+    assert_eq!(own[0]["in_reply_to_id"], new_pid.as_str());
+    // The picture came too: processed in `in`, described, served there.
+    let att = &own[1]["media_attachments"][0];
+    assert_eq!(att["description"], ALT, "{}", own[1]);
+    let file = ins
+        .http
+        .get(att["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status().as_u16(), 200);
+    assert!(!blob_names(&r.data_dir("in")).is_empty());
+    // His reblog of Chen's post is done again from `in`.
+    assert_eq!(reblogs.len(), 1, "{statuses}");
+    assert_eq!(reblogs[0]["reblog"]["id"], chens.as_str());
+
+    // He signs in at `in` with his password; no token crossed.
+    let (client, secret) = ins.app().await;
+    ins.post(
+        "/oauth/token",
+        None,
+        json!({"grant_type": "password", "client_id": client, "client_secret": secret, "username": "budi", "password": PASSWORD, "scope": "read write"}),
+    )
+    .await
+    .expect(200);
+    ins.get("/api/v1/accounts/verify_credentials", Some(&budi.token))
+        .await
+        .error(401);
+    ids.get("/api/v1/accounts/verify_credentials", Some(&budi.token))
+        .await
+        .error(401);
+
+    // At his old home, the old IDs say where they live now.
+    let old = ids
+        .get(&format!("/api/v1/statuses/{pid}"), None)
+        .await
+        .expect(308);
+    assert_eq!(old["moved_to"]["region"], "in", "{old}");
+    assert_eq!(old["moved_to"]["id"], new_pid.as_str());
+    let at_in = ins
+        .get(&format!("/api/v1/statuses/{new_pid}"), None)
+        .await
+        .ok();
+    assert_eq!(
+        old["moved_to"]["url"],
+        ins.url(&format!("/api/v1/statuses/{new_pid}"))
+    );
+    assert!(at_in["content"].as_str().unwrap().contains(POST));
+    // The web page of the old post sends the reader to the new one.
+    let page = ids
+        .http
+        .get(ids.url(&format!("/statuses/{pid}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 308);
+    assert_eq!(
+        page.headers()["location"],
+        ins.url(&format!("/statuses/{new_pid}")).as_str()
+    );
+    let old = ids
+        .get(&format!("/api/v1/accounts/{}", budi.id), None)
+        .await
+        .expect(308);
+    assert_eq!(old["moved_to"]["id"], new_id.as_str(), "{old}");
+    // The handle stays taken at the old home.
+    ids.get("/api/v1/accounts/lookup?acct=budi", None)
+        .await
+        .error(404);
+
+    // Follows both ways point at the new account, in every region.
+    let followers = eventually(20, "three followers in in", || async {
+        let f = ins
+            .get(&format!("/api/v1/accounts/{new_id}/followers"), None)
+            .await
+            .ok();
+        (ids_in(&f).len() == 3).then_some(f)
+    })
+    .await;
+    let mut got = ids_in(&followers);
+    got.sort();
+    let mut want = vec![asha.id.clone(), chen.id.clone(), dewi.id.clone()];
+    want.sort();
+    assert_eq!(got, want);
+    eventually(20, "Budi follows Chen from in", || async {
+        let f = ins
+            .get(&format!("/api/v1/accounts/{new_id}/following"), None)
+            .await
+            .ok();
+        (ids_in(&f) == [chen.id.clone()]).then_some(())
+    })
+    .await;
+
+    // His next post reaches Chen and Dewi from `in`.
+    let (client, secret) = ins.app().await;
+    let tok = ins
+        .post(
+            "/oauth/token",
+            None,
+            json!({"grant_type": "password", "client_id": client, "client_secret": secret, "username": "budi", "password": PASSWORD, "scope": "read write"}),
+        )
+        .await
+        .ok();
+    let budi_in = User {
+        id: new_id.clone(),
+        username: "budi".into(),
+        token: tok["access_token"].as_str().unwrap().to_string(),
+    };
+    // His likes and bookmark came along (his own post under its new ID).
+    let likes = ins
+        .get("/api/v1/favourites", Some(&budi_in.token))
+        .await
+        .ok();
+    let mut liked = ids_in(&likes);
+    liked.sort();
+    let mut want = vec![new_pid.clone(), chens.clone()];
+    want.sort();
+    assert_eq!(liked, want, "{likes}");
+    let marks = ins
+        .get("/api/v1/bookmarks", Some(&budi_in.token))
+        .await
+        .ok();
+    assert_eq!(ids_in(&marks), vec![new_pid.clone()]);
+
+    let next = id_of(
+        &ins.post_status(&budi_in, json!({"status": "from my new home"}))
+            .await,
+    );
+    for (s, u) in [(cns, &chen), (ids, &dewi), (ins, &asha)] {
+        eventually(20, "the new post in every follower's home", || async {
+            s.home_ids(u).await.contains(&next).then_some(())
+        })
+        .await;
+    }
+
+    // No region holds a row of his old account; the old home holds nothing of his.
+    for code in REGION_CODES {
+        eventually(20, "no row naming the old account", || async {
+            rows_naming(&r, code, &budi.id)
+                .await
+                .is_empty()
+                .then_some(())
+        })
+        .await;
+    }
+    no_marker_left(&r, "id", &[POST, REPLY, NAME, NOTE, ALT]).await;
+    assert!(blob_names(&r.data_dir("id")).is_empty(), "id's files");
+
+    // One entry per transfer in both ledgers, and the acknowledgement in both.
+    let object = format!("move:{}", budi.id);
+    let ack = format!("move-ack:{}", budi.id);
+    let (at_id, at_in) = (ledger(ids).await, ledger(ins).await);
+    let find = |entries: &[Value], object: &str, direction: &str| -> Vec<Value> {
+        entries
+            .iter()
+            .filter(|e| e["object"] == object && e["direction"] == direction)
+            .cloned()
+            .collect()
+    };
+    let sent = find(&at_id, &object, "sent");
+    let stored = find(&at_in, &object, "stored");
+    assert_eq!((sent.len(), stored.len()), (1, 1), "{at_id:?}");
+    assert_eq!(sent[0]["class"], "identity");
+    assert_eq!(sent[0]["counterpart"], "in");
+    assert_eq!(sent[0]["decision"], "move");
+    assert_eq!(sent[0]["payload_sha256"], stored[0]["payload_sha256"]);
+    assert_eq!(find(&at_in, &ack, "sent").len(), 1);
+    let file = format!("move-media:{mid}");
+    let (sent, stored) = (find(&at_id, &file, "sent"), find(&at_in, &file, "stored"));
+    assert_eq!((sent.len(), stored.len()), (1, 1));
+    assert_eq!(sent[0]["payload_sha256"], stored[0]["payload_sha256"]);
+    assert_eq!(find(&at_id, &ack, "stored").len(), 1);
+
+    let rep = audit(&r).await;
+    assert!(rep.is_clean(), "{}", rep.render());
+    r.stop_all().await;
+}
+
+/// A move the new home cannot take (the handle is taken there), or while another move of
+/// the account runs, changes nothing: the account, its token and its posts stay at home.
+#[tokio::test]
+async fn a_refused_or_concurrent_move_changes_nothing() {
+    const POST: &str = "ZQX-move-stays-2291";
+    let r = Regions::start(|_| policy_all("store")).await;
+    let (ins, ids) = (r.get("in"), r.get("id"));
+    let (_, budi) = r.asha_and_budi().await;
+    let other = ins.register("budi").await;
+    let pid = id_of(&ids.post_status(&budi, json!({"status": POST})).await);
+
+    let e = ids
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": PASSWORD, "region": "in"}),
+        )
+        .await
+        .error(409);
+    assert!(e.contains("taken"), "{e}");
+    // Refused again for the same reason, not as a move still running.
+    let e = ids
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": PASSWORD, "region": "in"}),
+        )
+        .await
+        .error(409);
+    assert!(e.contains("taken"), "{e}");
+    ids.get("/api/v1/accounts/verify_credentials", Some(&budi.token))
+        .await
+        .expect(200);
+    ids.get(&format!("/api/v1/statuses/{pid}"), None)
+        .await
+        .expect(200);
+    let at_in = ins
+        .get("/api/v1/accounts/lookup?acct=budi", None)
+        .await
+        .ok();
+    assert_eq!(at_in["id"], other.id.as_str());
+
+    // A move already running (as another node would have it) is refused.
+    let db = crate::regions::db(&r, "id").await;
+    use crate::backend::Val;
+    db.exec(
+        "INSERT INTO moved_accounts (account_id, region, started_at) VALUES ($1, 'cn', 0)",
+        &[Val::I(budi.id.parse().unwrap())],
+    )
+    .await;
+    let e = ids
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": PASSWORD, "region": "cn"}),
+        )
+        .await
+        .error(409);
+    assert!(e.contains("already running"), "{e}");
+    ids.get(&format!("/api/v1/statuses/{pid}"), None)
+        .await
+        .expect(200);
+    r.get("cn")
+        .get("/api/v1/accounts/lookup?acct=budi", None)
+        .await
+        .error(404);
+    r.stop_all().await;
+}
+
+/// `roost admin move-account` moves a user of a stopped region to a running one; the
+/// region, started again, delivers the erasure notices.
+#[tokio::test]
+async fn roost_admin_move_account_moves_a_user() {
+    let mut r = Regions::start(|_| policy_all("store")).await;
+    let (asha, budi) = r.asha_and_budi().await;
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    let pid = id_of(
+        &r.get("id")
+            .post_status(&budi, json!({"status": "before the move"}))
+            .await,
+    );
+    r.stop("id").await;
+    let cluster_file = r.root.path().join("cluster-now.toml");
+    std::fs::write(&cluster_file, r.cluster.to_toml()).unwrap();
+    // On the blocking pool: the regions of this test answer from this thread's runtime.
+    let run = |args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_roost"));
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ROOST_")) {
+            c.env_remove(k);
+        }
+        c.arg("admin")
+            .arg("--cluster")
+            .arg(&cluster_file)
+            .args(["--region", "id", "--data-dir"])
+            .arg(r.data_dir("id"));
+        if let Some(url) = r.databases().get("id") {
+            c.args(["--database-url", url]);
+        }
+        c.args(args);
+        tokio::task::spawn_blocking(move || {
+            let out = c.output().unwrap();
+            (
+                out.status.success(),
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+            )
+        })
+    };
+    let (ok, out) = run(&["move-account", "budi", "id"]).await.unwrap();
+    assert!(!ok, "{out}");
+    assert!(out.contains("already lives"), "{out}");
+    let (ok, out) = run(&["move-account", "budi", "in"]).await.unwrap();
+    assert!(ok, "{out}");
+    assert!(out.contains("moved budi to in"), "{out}");
+    let ins = r.get("in");
+    let me = ins
+        .get("/api/v1/accounts/lookup?acct=budi", None)
+        .await
+        .ok();
+    let statuses = ins
+        .get(
+            &format!("/api/v1/accounts/{}/statuses", me["id"].as_str().unwrap()),
+            None,
+        )
+        .await
+        .ok();
+    assert!(
+        statuses[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("before the move"),
+        "{statuses}"
+    );
+    r.restart("id").await;
+    let (ids, ins) = (r.get("id"), r.get("in"));
+    ids.get(&format!("/api/v1/statuses/{pid}"), None)
+        .await
+        .expect(308);
+    // Asha (in) follows the account at its new home once `id` delivered the notice.
+    eventually(20, "Asha follows the moved account", || async {
+        let f = ins
+            .get(
+                &format!("/api/v1/accounts/{}/followers", me["id"].as_str().unwrap()),
+                None,
+            )
+            .await
+            .ok();
+        (ids_in(&f) == [asha.id.clone()]).then_some(())
+    })
+    .await;
+    r.stop_all().await;
+}
