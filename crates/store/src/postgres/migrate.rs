@@ -78,6 +78,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "witness",
         include_str!("../../migrations/postgres/0014_witness.sql"),
     ),
+    (
+        15,
+        "inventory_follows_rows",
+        include_str!("../../migrations/postgres/0015_inventory_follows_rows.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold (any constant; "roost-mg" in ASCII).

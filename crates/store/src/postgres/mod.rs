@@ -39,6 +39,7 @@ mod moderation;
 mod nodes;
 mod notifications;
 mod polls;
+mod references;
 mod safety;
 mod statuses;
 mod witness;

@@ -80,6 +80,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "witness",
         include_str!("../../migrations/sqlite/0014_witness.sql"),
     ),
+    (
+        15,
+        "inventory_follows_rows",
+        include_str!("../../migrations/sqlite/0015_inventory_follows_rows.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {
