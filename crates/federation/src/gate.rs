@@ -298,6 +298,35 @@ impl Gate {
         Ok(d)
     }
 
+    /// What [`Gate::admit`] let in and was then not kept: a `dropped` entry (the ledger
+    /// is append-only, so the `stored` one stays, and this one ends it) saying why, and
+    /// the inventory record goes, so neither claims a row that is not there.
+    pub async fn drop_admitted(
+        &self,
+        origin: &str,
+        t: &Transfer,
+        payload: &[u8],
+        decision: &Decision,
+        reason: &str,
+    ) -> Result<u64, GateError> {
+        let index = self
+            .ledger
+            .append(&[LedgerEntry {
+                time_ms: Timestamp::now().as_millisecond(),
+                direction: Direction::Dropped,
+                class: t.class,
+                subject: t.subject.map(|s| s.to_string()),
+                object: t.object.clone(),
+                counterpart: origin.to_string(),
+                purpose: format!("{}: {reason}", t.purpose),
+                payload_sha256: roost_residency::ledger::sha256_hex(payload),
+                decision: decision.action.to_string(),
+            }])
+            .await?;
+        self.store.remove_foreign(&t.object).await?;
+        Ok(index)
+    }
+
     /// Another region's signed answer about one of this region's users (an erasure's
     /// acknowledgement): a `stored` entry under the subject's home rule, so the audit can
     /// match it with that region's `sent` entry. Returns its ledger index.

@@ -13,6 +13,18 @@ pub struct HeldItem {
     pub expires_at: Option<String>,
 }
 
+/// Something that reached the region and was recorded as stored, then not kept (a reply
+/// to a post it does not hold...): its `dropped` ledger entry says why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NotHeld {
+    pub object: String,
+    pub class: String,
+    /// The `dropped` entry's purpose: what arrived, and why it was not kept.
+    pub reason: String,
+    /// Its index in `entries`' ledger.
+    pub index: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProvenEntry {
     pub index: u64,
@@ -29,6 +41,9 @@ pub struct Holdings {
     /// Classes of the user's data held here.
     pub classes: Vec<String>,
     pub items: Vec<HeldItem>,
+    /// What arrived and was not kept, as the ledger's last word on it says.
+    #[serde(default)]
+    pub not_held: Vec<NotHeld>,
     pub head: SignedTreeHead,
     /// Ledger entries about the user (newest 100), provable against `head`.
     pub entries: Vec<ProvenEntry>,
@@ -70,6 +85,8 @@ pub async fn report(roost: &Roost, ledger: &Ledger, subject: Id) -> CoreResult<H
     };
     classes.sort();
     classes.dedup();
+    let held: std::collections::HashSet<&str> = records.iter().map(|r| r.object.as_str()).collect();
+    let not_held = not_held(&entries, &held);
     Ok(Holdings {
         region: roost.cfg.region.clone(),
         home,
@@ -83,9 +100,32 @@ pub async fn report(roost: &Roost, ledger: &Ledger, subject: Id) -> CoreResult<H
                 expires_at: r.expires_at.map(|t| t.to_string()),
             })
             .collect(),
+        not_held,
         head,
         entries,
     })
+}
+
+/// Objects whose last stored-or-dropped entry is a `dropped` one, unless the inventory
+/// holds them again.
+fn not_held(entries: &[ProvenEntry], held: &std::collections::HashSet<&str>) -> Vec<NotHeld> {
+    use roost_residency::Direction;
+    let mut last: std::collections::BTreeMap<&str, &ProvenEntry> = Default::default();
+    for p in entries {
+        if matches!(p.entry.direction, Direction::Stored | Direction::Dropped) {
+            last.insert(p.entry.object.as_str(), p);
+        }
+    }
+    last.into_values()
+        .filter(|p| p.entry.direction == Direction::Dropped)
+        .filter(|p| !held.contains(p.entry.object.as_str()))
+        .map(|p| NotHeld {
+            object: p.entry.object.clone(),
+            class: p.entry.class.to_string(),
+            reason: p.entry.purpose.clone(),
+            index: p.index,
+        })
+        .collect()
 }
 
 impl crate::Federation {

@@ -1,7 +1,9 @@
 //! Applying an inbound activity. The route checked the signature; here the signing region
 //! is held to what it is home to ([`Sender`]), then each kind of activity is admitted
 //! through the gate (which decides, with the home region's policy, what may be kept and
-//! writes the `stored` ledger entry) and handed to a core use case.
+//! writes the `stored` ledger entry) and handed to a core use case. What was admitted
+//! but not kept (a reply to a post not held here, a like refused by a block) is
+//! [`settle`]d: a `dropped` entry says why and the inventory record goes.
 
 use crate::ap::{self, Activity, Actor};
 use crate::convert;
@@ -10,7 +12,9 @@ use crate::routes::{bad, note_of_value, FedError, FedState};
 use axum::http::StatusCode;
 use roost_core::model::Account;
 use roost_core::usecase::content_class;
+use roost_core::usecase::Received;
 use roost_core::{CoreError, Id};
+use roost_residency::Decision;
 use roost_residency::{Cluster, DataClass};
 
 type R = Result<(), FedError>;
@@ -101,6 +105,26 @@ async fn forget_foreign(s: &FedState, key: &str) -> R {
     Ok(())
 }
 
+/// Ends the admission of `t`: kept, nothing to add; dropped, the ledger says why and the
+/// inventory forgets it, so that neither claims a row that is not here. A failure is left
+/// as admitted: part of it may have been written, and an over-report (which the audit
+/// finds) is better than an under-report; the sender retries.
+async fn settle(
+    s: &FedState,
+    origin: &str,
+    t: &Transfer,
+    raw: &[u8],
+    d: &Decision,
+    applied: Result<Received, FedError>,
+) -> R {
+    let Received::Dropped(why) = applied? else {
+        return Ok(());
+    };
+    tracing::info!(object = t.object, why, "an admitted item was not kept");
+    s.fed.gate.drop_admitted(origin, t, raw, d, why).await?;
+    Ok(())
+}
+
 fn forbidden(m: impl Into<String>) -> FedError {
     FedError(StatusCode::FORBIDDEN, m.into())
 }
@@ -185,50 +209,48 @@ async fn handle(
         "Follow" => {
             let follower = actor.ok_or_else(|| bad("no actor"))?;
             let target = local_account(s, act.object.as_str().unwrap_or_default())?;
-            let d = gate
-                .admit(
-                    origin,
-                    &t(
-                        DataClass::SocialGraph,
-                        Some(follower),
-                        format!("follow:{follower}:{target}"),
-                        "receive Follow",
-                    ),
-                    raw,
-                )
-                .await?;
+            let tr = t(
+                DataClass::SocialGraph,
+                Some(follower),
+                format!("follow:{follower}:{target}"),
+                "receive Follow",
+            );
+            let d = gate.admit(origin, &tr, raw).await?;
             if !d.persist() {
                 return Err(FedError(
                     axum::http::StatusCode::FORBIDDEN,
                     format!("A follow cannot be kept here ({})", d.rule()),
                 ));
             }
-            ensure_address(s, &act.actor_address).await?;
-            s.roost.receive_follow(follower, target).await?;
-            Ok(())
+            let applied = async {
+                ensure_address(s, &act.actor_address).await?;
+                Ok(s.roost.receive_follow(follower, target).await?)
+            }
+            .await;
+            settle(s, origin, &tr, raw, &d, applied).await
         }
         "Block" => {
             // Another region's user blocks one of ours: kept (as that region's policy
             // lets us) so that our user's interactions with them are refused here.
             let blocker = actor.ok_or_else(|| bad("no actor"))?;
             let target = local_account(s, act.object.as_str().unwrap_or_default())?;
-            let d = gate
-                .admit(
-                    origin,
-                    &t(
-                        DataClass::SocialGraph,
-                        Some(blocker),
-                        format!("block:{blocker}:{target}"),
-                        "receive Block",
-                    ),
-                    raw,
-                )
-                .await?;
-            if d.persist() {
+            let tr = t(
+                DataClass::SocialGraph,
+                Some(blocker),
+                format!("block:{blocker}:{target}"),
+                "receive Block",
+            );
+            let d = gate.admit(origin, &tr, raw).await?;
+            if !d.persist() {
+                return Ok(());
+            }
+            let applied = async {
                 ensure_address(s, &act.actor_address).await?;
                 s.roost.receive_block(blocker, target, false).await?;
+                Ok(Received::Kept)
             }
-            Ok(())
+            .await;
+            settle(s, origin, &tr, raw, &d, applied).await
         }
         "Accept" | "Reject" => {
             // Our follower's request, answered by the origin's account.
@@ -282,46 +304,44 @@ async fn handle(
             let Some(status) = local_status(s, act.object.as_str().unwrap_or_default()) else {
                 return Ok(());
             };
-            let d = gate
-                .admit(
-                    origin,
-                    &t(
-                        DataClass::Engagement,
-                        Some(who),
-                        format!("vote:{who}:{status}"),
-                        "receive Vote",
-                    ),
-                    raw,
-                )
-                .await?;
-            if d.persist() {
-                ensure_address(s, &act.actor_address).await?;
-                s.roost.receive_vote(who, status, &act.choices).await?;
+            let tr = t(
+                DataClass::Engagement,
+                Some(who),
+                format!("vote:{who}:{status}"),
+                "receive Vote",
+            );
+            let d = gate.admit(origin, &tr, raw).await?;
+            if !d.persist() {
+                return Ok(());
             }
-            Ok(())
+            let applied = async {
+                ensure_address(s, &act.actor_address).await?;
+                Ok(s.roost.receive_vote(who, status, &act.choices).await?)
+            }
+            .await;
+            settle(s, origin, &tr, raw, &d, applied).await
         }
         "Like" => {
             let who = actor.ok_or_else(|| bad("no actor"))?;
             let Some(status) = local_status(s, act.object.as_str().unwrap_or_default()) else {
                 return Ok(());
             };
-            let d = gate
-                .admit(
-                    origin,
-                    &t(
-                        DataClass::Engagement,
-                        Some(who),
-                        format!("favourite:{who}:{status}"),
-                        "receive Like",
-                    ),
-                    raw,
-                )
-                .await?;
-            if d.persist() {
-                ensure_address(s, &act.actor_address).await?;
-                s.roost.receive_favourite(who, status, false).await?;
+            let tr = t(
+                DataClass::Engagement,
+                Some(who),
+                format!("favourite:{who}:{status}"),
+                "receive Like",
+            );
+            let d = gate.admit(origin, &tr, raw).await?;
+            if !d.persist() {
+                return Ok(());
             }
-            Ok(())
+            let applied = async {
+                ensure_address(s, &act.actor_address).await?;
+                Ok(s.roost.receive_favourite(who, status, false).await?)
+            }
+            .await;
+            settle(s, origin, &tr, raw, &d, applied).await
         }
         "Announce" => {
             let who = actor.ok_or_else(|| bad("no actor"))?;
@@ -343,19 +363,17 @@ async fn handle(
             {
                 return Ok(());
             }
-            let d = gate
-                .admit(
-                    origin,
-                    &t(
-                        DataClass::Engagement,
-                        Some(who),
-                        format!("status:{id}"),
-                        "receive Announce",
-                    ),
-                    raw,
-                )
-                .await?;
-            if d.persist() {
+            let tr = t(
+                DataClass::Engagement,
+                Some(who),
+                format!("status:{id}"),
+                "receive Announce",
+            );
+            let d = gate.admit(origin, &tr, raw).await?;
+            if !d.persist() {
+                return Ok(());
+            }
+            let applied = async {
                 ensure_address(s, &act.actor_address).await?;
                 let followers = ap::followers_uri(base, who);
                 let vis = ap::visibility_of(&act.to, &act.cc, &followers);
@@ -364,11 +382,12 @@ async fn handle(
                     .as_deref()
                     .and_then(|p| p.parse().ok())
                     .unwrap_or_else(jiff::Timestamp::now);
-                s.roost
+                Ok(s.roost
                     .receive_status(convert::reblog_status(id, who, of, vis, at))
-                    .await?;
+                    .await?)
             }
-            Ok(())
+            .await;
+            settle(s, origin, &tr, raw, &d, applied).await
         }
         "Create" | "Update" => {
             if act.kind == "Update" && act.object["type"].as_str() != Some("Note") {
@@ -404,37 +423,51 @@ async fn handle(
                 return Err(forbidden("an actor can only post as itself"));
             }
             let class = content_class(p.status.visibility);
-            let d = gate
-                .admit(
-                    origin,
-                    &t(
-                        class,
-                        actor,
-                        format!("status:{}", p.status.id),
-                        &format!("receive {}", act.kind),
-                    ),
-                    raw,
-                )
-                .await?;
+            let tr = t(
+                class,
+                actor,
+                format!("status:{}", p.status.id),
+                &format!("receive {}", act.kind),
+            );
+            let d = gate.admit(origin, &tr, raw).await?;
             if !d.persist() {
                 // Transit or deny: nothing of it is written here.
                 return Ok(());
             }
-            ensure_address(s, &act.actor_address).await?;
-            let mut mentions = Vec::new();
-            for m in &p.mentions {
-                if let Some(a) = convert::address_account(s.fed.gate.cluster(), m) {
-                    // Foreign ones must exist here (as an address) before a row names them.
-                    if s.roost.is_local(&a) || ensure_address(s, m).await.is_ok() {
-                        mentions.push(a.id);
+            let applied = async {
+                ensure_address(s, &act.actor_address).await?;
+                let mut mentions = Vec::new();
+                for m in &p.mentions {
+                    if let Some(a) = convert::address_account(s.fed.gate.cluster(), m) {
+                        // Foreign ones must exist here (as an address) before a row names
+                        // them.
+                        if s.roost.is_local(&a) || ensure_address(s, m).await.is_ok() {
+                            mentions.push(a.id);
+                        }
                     }
                 }
+                Ok(if act.kind == "Create" {
+                    s.roost
+                        .receive_status(convert::new_status(&p, mentions))
+                        .await?
+                } else {
+                    s.roost
+                        .receive_edit(
+                            p.status.id,
+                            p.status.account_id,
+                            convert::edit_of(&p, mentions),
+                        )
+                        .await?
+                })
+            }
+            .await;
+            let kept = matches!(applied, Ok(Received::Kept));
+            settle(s, origin, &tr, raw, &d, applied).await?;
+            if !kept {
+                return Ok(());
             }
             let poll = convert::poll_of(&note);
             if act.kind == "Create" {
-                s.roost
-                    .receive_status(convert::new_status(&p, mentions))
-                    .await?;
                 crate::media_in::keep_attachments(
                     s,
                     origin,
@@ -444,14 +477,6 @@ async fn handle(
                     class,
                 )
                 .await?;
-            } else {
-                s.roost
-                    .receive_edit(
-                        p.status.id,
-                        p.status.account_id,
-                        convert::edit_of(&p, mentions),
-                    )
-                    .await?;
             }
             s.roost
                 .receive_poll(p.status.id, p.status.account_id, poll)

@@ -68,8 +68,21 @@ pub(crate) async fn keep_attachments(
             size: a.width.zip(a.height),
             blurhash: a.blurhash.clone(),
         };
-        if let Err(e) = s.roost.receive_media(status, author, f, bytes).await {
-            tracing::warn!(media = %id, error = %e, "foreign media refused");
+        match s
+            .roost
+            .receive_media(status, author, f, bytes.clone())
+            .await
+        {
+            Ok(()) => {}
+            // Refused before anything was written: the ledger and the inventory say so.
+            Err(e @ roost_core::CoreError::Validation(_)) => {
+                tracing::warn!(media = %id, error = %e, "foreign media refused");
+                s.fed
+                    .gate
+                    .drop_admitted(origin, &t, &bytes, &d, &format!("refused ({e})"))
+                    .await?;
+            }
+            Err(e) => tracing::warn!(media = %id, error = %e, "foreign media not kept"),
         }
     }
     Ok(())

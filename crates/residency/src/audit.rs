@@ -81,6 +81,11 @@ pub enum ViolationKind {
     BadCosignature,
     /// A backup was written to a place the cluster file does not allow for its region.
     BackupPlace,
+    /// A region says it keeps something (its inventory, what "where is my data" lists)
+    /// that its tables do not hold.
+    OverReported,
+    /// A row still names an account its home region erased.
+    ErasedButNamed,
 }
 
 impl fmt::Display for ViolationKind {
@@ -229,15 +234,22 @@ pub fn check_stored_items(
             ));
             continue;
         }
-        let newest = holder_entries
-            .iter()
-            .filter(|e| {
-                e.direction == Direction::Stored
-                    && e.object == item.object
-                    && e.counterpart == item.home
-            })
-            .map(|e| e.time_ms)
-            .max();
+        // The last word on the object: a `dropped` entry after the `stored` one says it
+        // is not kept, so a row of it is not covered.
+        let last = holder_entries.iter().rev().find(|e| {
+            matches!(e.direction, Direction::Stored | Direction::Dropped)
+                && e.object == item.object
+                && e.counterpart == item.home
+        });
+        if last.is_some_and(|e| e.direction == Direction::Dropped) {
+            out.push(violation(
+                holder,
+                ViolationKind::UncoveredForeignItem,
+                format!("stores {what}, which its ledger says was dropped"),
+            ));
+            continue;
+        }
+        let newest = last.map(|e| e.time_ms);
         let Some(newest) = newest else {
             out.push(violation(
                 holder,
@@ -271,6 +283,32 @@ pub fn check_stored_items(
         }
     }
     out
+}
+
+/// Kinds of object (`status:ID`...) the storage scan finds whole, so a claim of one can be
+/// checked against the tables. Profiles and pictures are not: an account kept as an
+/// address only is not foreign content, and a picture's row is its account's.
+pub const CHECKED_CLAIMS: [&str; 6] = ["status", "media", "follow", "favourite", "block", "vote"];
+
+/// What `holder` says it keeps (`claims`: its inventory's objects, what "where is my data"
+/// lists) must be in its tables (`items`, the scan): a claim with no row is an
+/// over-report, as a reply dropped for want of its parent but still listed would be.
+pub fn check_claims(holder: &str, claims: &[String], items: &[ForeignItem]) -> Vec<Violation> {
+    let found: std::collections::HashSet<&str> = items.iter().map(|i| i.object.as_str()).collect();
+    claims
+        .iter()
+        .filter(|c| {
+            let kind = c.split(':').next().unwrap_or_default();
+            CHECKED_CLAIMS.contains(&kind) && !found.contains(c.as_str())
+        })
+        .map(|c| {
+            violation(
+                holder,
+                ViolationKind::OverReported,
+                format!("its inventory lists {c}, which its tables do not hold"),
+            )
+        })
+        .collect()
 }
 
 /// Every `Stored` entry `holder` records from `origin` must match a `Sent` entry in `origin`'s
@@ -818,5 +856,42 @@ public_keys = ["{k3}"]
         );
         assert!(v[0].detail.contains("status:4"));
         assert!(v[2].detail.contains("status:6"));
+    }
+
+    #[test]
+    fn a_dropped_entry_ends_what_the_stored_one_covered() {
+        let c = cluster();
+        let items = [item("id", "in", DataClass::PublicContent, "status:1")];
+        let stored = e(Direction::Stored, "status:1", "in", NOW);
+        let dropped = e(Direction::Dropped, "status:1", "in", NOW);
+        assert!(
+            check_stored_items(&c, "id", &items, std::slice::from_ref(&stored), NOW).is_empty()
+        );
+        let v = check_stored_items(&c, "id", &items, &[stored.clone(), dropped.clone()], NOW);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(v[0].detail.contains("dropped"), "{v:?}");
+        // Stored again after the drop: covered again.
+        assert!(
+            check_stored_items(&c, "id", &items, &[stored.clone(), dropped, stored], NOW)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_claim_without_its_row_is_an_over_report() {
+        let items = [item("id", "in", DataClass::PublicContent, "status:1")];
+        let claims = vec![
+            "status:1".to_string(),
+            "status:2".to_string(),
+            "favourite:3:4".to_string(),
+            // An address-only account is not in the scan: not judged.
+            "account:5".to_string(),
+        ];
+        let v = check_claims("id", &claims, &items);
+        let details: Vec<&str> = v.iter().map(|v| v.detail.as_str()).collect();
+        assert_eq!(v.len(), 2, "{details:?}");
+        assert!(v.iter().all(|v| v.kind == ViolationKind::OverReported));
+        assert!(details.iter().any(|d| d.contains("status:2")));
+        assert!(details.iter().any(|d| d.contains("favourite:3:4")));
     }
 }

@@ -17,6 +17,10 @@ pub enum Direction {
     Sent,
     /// This region persisted data whose home is `counterpart`.
     Stored,
+    /// This region recorded data of `counterpart`'s as stored, then did not keep it (a
+    /// reply to a post it does not hold, a block refusing it...); `purpose` says why. It
+    /// ends what the `stored` entry before it for the same object claimed.
+    Dropped,
 }
 
 /// One line of a region's transfer ledger. Field order is the canonical JSON order.
@@ -121,6 +125,13 @@ mod tests {
         };
         let text = String::from_utf8(agg.leaf_bytes()).unwrap();
         assert!(text.contains("\"direction\":\"stored\""));
+        let dropped = LedgerEntry {
+            direction: Direction::Dropped,
+            ..agg.clone()
+        };
+        let bytes = dropped.leaf_bytes();
+        assert!(String::from_utf8_lossy(&bytes).contains("\"direction\":\"dropped\""));
+        assert_eq!(LedgerEntry::from_leaf_bytes(&bytes).unwrap(), dropped);
         assert!(text.contains("\"subject\":null"));
     }
 

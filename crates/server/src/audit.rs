@@ -170,6 +170,7 @@ pub async fn run(opts: &AuditOptions) -> anyhow::Result<AuditReport> {
     for (r, held) in regions.iter_mut().zip(witnessed) {
         check_witnessed(opts, &client, r, held, &mut report).await;
     }
+    check_erased(&regions, &mut report).await;
     // Phase 3: ledgers against heads, stored items against ledgers and policy.
     for r in &mut regions {
         read_ledger(r, &mut report).await;
@@ -264,6 +265,18 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
         }
     };
     region.scanned_ms = jiff::Timestamp::now().as_millisecond();
+    // What the region says it keeps, read before its tables: a claim is written before
+    // its row, so a row written during the scan is not missed.
+    let claims = match store.store().foreign_records(None).await {
+        Ok(c) => Some(c.into_iter().map(|r| r.object).collect::<Vec<_>>()),
+        Err(e) => {
+            unreadable(
+                report,
+                format!("its inventory: {}", roost_core::error::chain(&e)),
+            );
+            None
+        }
+    };
     match store.foreign_inventory(code).await {
         Ok(inv) => {
             report.notes.push(format!(
@@ -279,6 +292,15 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
                 );
             }
             check_index(opts, code, dir, &inv, report);
+            if let Some(claims) = &claims {
+                report.notes.push(format!(
+                    "{code}: its inventory lists {} foreign item(s)",
+                    claims.len()
+                ));
+                report
+                    .violations
+                    .extend(audit::check_claims(code, claims, &inv.items));
+            }
             region.inventory = Some(inv);
         }
         Err(e) => unreadable(
@@ -473,16 +495,10 @@ async fn scan_media(
 /// read from its ID.
 async fn check_references(cluster: &Cluster, region: &Region, report: &mut AuditReport) {
     let code = region.code.as_str();
-    let refs = match &region.store {
-        Some(RegionStore::Sqlite(s)) => s.foreign_references(code).await,
-        Some(RegionStore::Postgres(_)) => {
-            report.notes.push(format!(
-                "{code}: rows naming foreign data are not scanned on PostgreSQL yet"
-            ));
-            return;
-        }
-        None => return,
+    let Some(store) = &region.store else {
+        return;
     };
+    let refs = store.foreign_references(code).await;
     let mut refs = match refs {
         Ok(r) => r,
         Err(e) => {
@@ -517,6 +533,55 @@ async fn check_references(cluster: &Cluster, region: &Region, report: &mut Audit
     report
         .violations
         .extend(audit::check_references(cluster, code, &refs));
+}
+
+/// After an erasure no row anywhere may name the account: the erased IDs are read from
+/// every home's erasure records, then every table of every region is searched for them
+/// (but the ledger, the records themselves and the outbox delivering the erasure).
+async fn check_erased(regions: &[Region], report: &mut AuditReport) {
+    let mut erased: Vec<i64> = Vec::new();
+    for r in regions {
+        let Some(store) = &r.store else { continue };
+        match store.store().erasures(u32::MAX).await {
+            Ok(list) => erased.extend(list.iter().map(|e| e.account_id.0)),
+            Err(e) => report.violation(
+                &r.code,
+                ViolationKind::LedgerMismatch,
+                format!("erasure records not read: {}", roost_core::error::chain(&e)),
+            ),
+        }
+    }
+    erased.sort_unstable();
+    erased.dedup();
+    if erased.is_empty() {
+        return;
+    }
+    report.notes.push(format!(
+        "{} erased account(s) searched for in every table",
+        erased.len()
+    ));
+    for r in regions {
+        let Some(store) = &r.store else { continue };
+        match store.rows_naming(&erased).await {
+            Ok(found) => {
+                for (account, place, n) in found {
+                    report.violation(
+                        &r.code,
+                        ViolationKind::ErasedButNamed,
+                        format!("{n} row(s) of {place} name erased account {account}"),
+                    );
+                }
+            }
+            Err(e) => report.violation(
+                &r.code,
+                ViolationKind::LedgerMismatch,
+                format!(
+                    "rows naming erased accounts not searched: {}",
+                    roost_core::error::chain(&e)
+                ),
+            ),
+        }
+    }
 }
 
 /// Each foreign file kept must be the very file the ledger recorded storing.

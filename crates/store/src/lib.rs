@@ -135,6 +135,29 @@ impl RegionStore {
         }
     }
 
+    /// Rows naming another region's status or account (see
+    /// `SqliteStore::foreign_references`), on either backend.
+    pub async fn foreign_references(
+        &self,
+        local_region: &str,
+    ) -> Result<Vec<roost_residency::audit::ForeignReference>, roost_core::store::StoreError> {
+        match self {
+            RegionStore::Sqlite(s) => s.foreign_references(local_region).await,
+            RegionStore::Postgres(s) => s.foreign_references(local_region).await,
+        }
+    }
+
+    /// Rows still naming one of `ids` (see `SqliteStore::rows_naming`).
+    pub async fn rows_naming(
+        &self,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, String, i64)>, roost_core::store::StoreError> {
+        match self {
+            RegionStore::Sqlite(s) => s.rows_naming(ids).await,
+            RegionStore::Postgres(s) => s.rows_naming(ids).await,
+        }
+    }
+
     pub async fn close(&self) {
         match self {
             RegionStore::Sqlite(s) => s.close().await,

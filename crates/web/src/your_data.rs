@@ -64,6 +64,10 @@ fn entries(h: &Holdings, out: &mut Vec<EntryRow>) {
                 "{} stored a copy from {} ({})",
                 h.region, e.counterpart, e.purpose
             ),
+            Direction::Dropped => format!(
+                "{} did not keep what came from {} ({})",
+                h.region, e.counterpart, e.purpose
+            ),
         };
         out.push(EntryRow {
             time: jiff::Timestamp::from_millisecond(e.time_ms)

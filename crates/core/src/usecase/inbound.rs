@@ -1,6 +1,7 @@
 //! What other regions tell us: the federation has verified the sender, decided with the
 //! residency policy that the data may be kept here and written the ledger; these use cases
-//! apply the change to the local store and notify local users.
+//! apply the change to the local store and notify local users. Those that can end in
+//! nothing say so ([`Received`]), so the federation can record that it was not kept.
 
 use super::{now, Roost};
 use crate::id::Id;
@@ -13,6 +14,21 @@ use std::collections::HashMap;
 /// Most views of one post a region may report in one delivery. Reports go out every few
 /// seconds; a real region stays far below this, and a bound keeps sums far from overflow.
 pub const MAX_REPORTED_VIEWS: i64 = 1_000_000;
+
+/// What became of something another region sent, once applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// Its row is here (written now, or already: a redelivery).
+    Kept,
+    /// Nothing of it was written; why, in words for the ledger and the user.
+    Dropped(&'static str),
+}
+
+pub(crate) const PARENT_NOT_HELD: &str = "replies to a post not held here";
+pub(crate) const QUOTE_NOT_HELD: &str = "quotes a post not held here";
+pub(crate) const REBLOG_NOT_HELD: &str = "reblogs a post not held here";
+pub(crate) const BLOCKED: &str = "a block between the accounts refuses it";
+pub(crate) const STATUS_NOT_HELD: &str = "names a post not held here";
 
 impl Roost {
     /// Keeps (or refreshes) a foreign account: its profile, or only its address when the
@@ -27,7 +43,7 @@ impl Roost {
     }
 
     /// A foreign account follows (or asks to follow) a local one.
-    pub async fn receive_follow(&self, follower: Id, target: Id) -> CoreResult<FollowState> {
+    pub async fn receive_follow(&self, follower: Id, target: Id) -> CoreResult<Received> {
         let target = self
             .store
             .account(target)
@@ -41,7 +57,7 @@ impl Roost {
                 target: target.id,
             })
             .await?;
-            return Ok(FollowState::Requested);
+            return Ok(Received::Dropped(BLOCKED));
         }
         let current = self.relationship(follower, target.id).await?;
         let wanted = if target.locked {
@@ -67,7 +83,7 @@ impl Roost {
             })
             .await?;
         }
-        Ok(state)
+        Ok(Received::Kept)
     }
 
     /// The foreign target's region answered a local account's follow request.
@@ -98,21 +114,30 @@ impl Roost {
         Ok(())
     }
 
-    /// A foreign status arrives (post, reply, quote or reblog). Returns false when it was
-    /// already here (a redelivery) or refers to a status we do not have.
-    pub async fn receive_status(&self, new: NewStatus) -> CoreResult<bool> {
+    /// A foreign status arrives (post, reply, quote or reblog). Kept when it is here
+    /// (also a redelivery); dropped when it refers to a status we do not have or a block
+    /// refuses it.
+    pub async fn receive_status(&self, new: NewStatus) -> CoreResult<Received> {
         if self.store.status(new.id).await?.is_some() {
-            return Ok(false);
+            return Ok(Received::Kept);
+        }
+        // What it refers to must be here: the store would refuse it (a reply, a quote or
+        // a reblog of nothing), and the reason is worth telling.
+        let mut others: Vec<Id> = new.in_reply_to_account_id.into_iter().collect();
+        for (target, why) in [
+            (new.in_reply_to_id, PARENT_NOT_HELD),
+            (new.quote_of_id, QUOTE_NOT_HELD),
+            (new.reblog_of_id, REBLOG_NOT_HELD),
+        ] {
+            let Some(target) = target else { continue };
+            match self.store.status(target).await? {
+                Some(t) => others.push(t.account_id),
+                None => return Ok(Received::Dropped(why)),
+            }
         }
         // A reply to, reblog or quote of someone who blocks the sender (or whom the sender
         // blocks) is refused as a local one would be, even when the sender's home could not
         // keep the block (`transit`): nothing is written, counted or notified.
-        let mut others: Vec<Id> = new.in_reply_to_account_id.into_iter().collect();
-        for target in [new.reblog_of_id, new.quote_of_id].into_iter().flatten() {
-            if let Some(t) = self.store.status(target).await? {
-                others.push(t.account_id);
-            }
-        }
         others.retain(|a| *a != new.account_id);
         if !others.is_empty()
             && !self
@@ -121,11 +146,16 @@ impl Roost {
                 .await?
                 .is_empty()
         {
-            return Ok(false);
+            return Ok(Received::Dropped(BLOCKED));
         }
         let status = match self.store.create_status(&new).await {
             Ok(s) => s,
-            Err(StoreError::Conflict(_)) | Err(StoreError::Missing(_)) => return Ok(false),
+            // A reblog of a post this account already reblogged (under another ID).
+            Err(StoreError::Conflict(_)) => {
+                return Ok(Received::Dropped("already reblogged under another ID"))
+            }
+            // Deleted since the check above.
+            Err(StoreError::Missing(_)) => return Ok(Received::Dropped(STATUS_NOT_HELD)),
             Err(e) => return Err(e.into()),
         };
         let from = status.account_id;
@@ -136,7 +166,7 @@ impl Roost {
                 self.notify(o.account_id, NotificationType::Reblog, from, Some(orig))
                     .await?;
             }
-            return Ok(true);
+            return Ok(Received::Kept);
         }
         self.notify_many(
             &new.mentions,
@@ -177,7 +207,7 @@ impl Roost {
             )
             .await?;
         }
-        Ok(true)
+        Ok(Received::Kept)
     }
 
     /// A post of another region pushed for display only (`transit`): streamed to the
@@ -187,7 +217,7 @@ impl Roost {
     }
 
     /// An edit of a foreign status kept here, by its author.
-    pub async fn receive_edit(&self, id: Id, author: Id, edit: StatusEdit) -> CoreResult<()> {
+    pub async fn receive_edit(&self, id: Id, author: Id, edit: StatusEdit) -> CoreResult<Received> {
         match self.store.status(id).await? {
             // An Update that changes nothing of the text only refreshes the poll's
             // counts (see `receive_poll`): no edit is recorded.
@@ -198,7 +228,7 @@ impl Roost {
                     && s.sensitive == edit.sensitive
                     && s.language == edit.language =>
             {
-                Ok(())
+                Ok(Received::Kept)
             }
             Some(s) if s.account_id == author => {
                 self.store.edit_status(id, &edit).await?;
@@ -206,9 +236,13 @@ impl Roost {
                 self.search_touch(id);
                 let sharers = self.store.sharers(id).await?;
                 self.notify_many(&sharers, NotificationType::Update, author, Some(id))
-                    .await
+                    .await?;
+                Ok(Received::Kept)
             }
-            _ => Ok(()),
+            // Held, but not its author's: the row stays as it was (`receive` checks the
+            // author, so this is only a forgery that got that far).
+            Some(_) => Ok(Received::Kept),
+            None => Ok(Received::Dropped("edits a post not held here")),
         }
     }
 
@@ -257,9 +291,14 @@ impl Roost {
     }
 
     /// A foreign account favourited (or no longer favourites) a status kept here.
-    pub async fn receive_favourite(&self, account: Id, status: Id, undo: bool) -> CoreResult<()> {
+    pub async fn receive_favourite(
+        &self,
+        account: Id,
+        status: Id,
+        undo: bool,
+    ) -> CoreResult<Received> {
         let Some(s) = self.store.status(status).await? else {
-            return Ok(());
+            return Ok(Received::Dropped(STATUS_NOT_HELD));
         };
         if undo {
             if self.store.unfavourite(account, status).await? {
@@ -291,11 +330,12 @@ impl Roost {
                         self.notified(n);
                     }
                 }
-                Ok(_) | Err(StoreError::Blocked) => {}
+                Ok(_) => {}
+                Err(StoreError::Blocked) => return Ok(Received::Dropped(BLOCKED)),
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(())
+        Ok(Received::Kept)
     }
 
     /// Views of local statuses read in another region. Only a post's home counts its

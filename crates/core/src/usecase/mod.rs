@@ -39,6 +39,7 @@ pub use erasure::MAX_ERASURES;
 pub use filters::{FilterInput, KeywordChange};
 pub use followed_tags::TagView;
 pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
+pub use inbound::Received;
 pub use media::{FileKey, MediaPorts, MediaView, ServedFile, Upload};
 pub use moderation::{AdminAction, AdminUndo, NewReport, ReportChange, Staff, NOT_ALLOWED};
 pub use polls::PollRequest;

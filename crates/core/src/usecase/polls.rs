@@ -190,24 +190,34 @@ impl Roost {
     /// A vote of another region's user on a poll of this region, sent by its home: the
     /// same rules as a local vote; counted once per voter (a repeat changes nothing);
     /// the new counts go to the regions that keep the status, as its updates do.
-    pub async fn receive_vote(&self, voter: Id, id: Id, choices: &[u32]) -> CoreResult<()> {
+    pub async fn receive_vote(
+        &self,
+        voter: Id,
+        id: Id,
+        choices: &[u32],
+    ) -> CoreResult<crate::usecase::Received> {
+        use crate::usecase::Received;
         let Some(status) = self.store.status(id).await? else {
-            return Ok(());
+            return Ok(Received::Dropped(super::inbound::STATUS_NOT_HELD));
         };
         if self.is_foreign_id(id) || status.account_id == voter {
-            return Ok(());
+            return Ok(Received::Dropped(
+                "not a poll another region's user may vote in",
+            ));
         }
         if self
             .check_unblocked(voter, status.account_id)
             .await
             .is_err()
-            || self.store.visible_ids(Some(voter), &[id]).await?.is_empty()
         {
-            // Blocked, or a poll the voter may not see: as if it did not exist.
-            return Ok(());
+            return Ok(Received::Dropped(super::inbound::BLOCKED));
+        }
+        if self.store.visible_ids(Some(voter), &[id]).await?.is_empty() {
+            // A poll the voter may not see: as if it did not exist.
+            return Ok(Received::Dropped(super::inbound::STATUS_NOT_HELD));
         }
         let Some(poll) = self.store.polls(&[id], Some(voter)).await?.pop() else {
-            return Ok(());
+            return Ok(Received::Dropped("the post has no poll"));
         };
         let mut choices = choices.to_vec();
         choices.sort_unstable();
@@ -217,14 +227,17 @@ impl Roost {
             && choices.iter().all(|c| (*c as usize) < poll.options.len())
             && (poll.multiple || choices.len() == 1);
         if !valid {
-            return Ok(());
+            return Ok(Received::Dropped("not a valid vote in this poll"));
         }
         match self.store.vote(id, voter, &choices, now()).await {
             Ok(()) => {
                 self.publish(crate::remote::Outbound::Updated { status: id })
-                    .await
+                    .await?;
+                Ok(Received::Kept)
             }
-            Err(StoreError::Conflict(_) | StoreError::Missing(_)) => Ok(()),
+            // Voted before: the first vote stays.
+            Err(StoreError::Conflict(_)) => Ok(Received::Kept),
+            Err(StoreError::Missing(_)) => Ok(Received::Dropped(super::inbound::STATUS_NOT_HELD)),
             Err(e) => Err(e.into()),
         }
     }

@@ -13,7 +13,7 @@ use std::str::FromStr;
 
 /// India's file opened as an intruder would, without foreign-key checks (they would
 /// refuse a row naming a post the file does not hold).
-async fn raw_sqlite(r: &Regions, code: &str) -> sqlx::SqlitePool {
+pub(crate) async fn raw_sqlite(r: &Regions, code: &str) -> sqlx::SqlitePool {
     let path = r.data_dir(code).join("roost.sqlite");
     let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
         .unwrap()
@@ -28,7 +28,8 @@ async fn raw_sqlite(r: &Regions, code: &str) -> sqlx::SqlitePool {
 #[tokio::test]
 async fn the_audit_reports_rows_naming_foreign_posts_the_region_may_not_hold() {
     if crate::backend::postgres() {
-        // The scan of these rows reads the SQLite file; see the audit's note.
+        // Planted through SQLite's file with its foreign keys off; `honest.rs` plants a
+        // row on either backend.
         return;
     }
     let r = Regions::start(|code| {

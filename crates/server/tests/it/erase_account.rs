@@ -280,6 +280,29 @@ async fn deleting_an_account_erases_it_in_every_region_with_signed_acknowledgeme
     assert!(blob_names(&r.data_dir("in")).is_empty(), "in's files");
     let rep = audit(&r).await;
     assert!(rep.is_clean(), "{}", rep.render());
+
+    // A row left naming him anywhere is reported: planted at India, a block of him by
+    // Asha (a block names its target without a foreign key).
+    let raw = db(&r, "in").await;
+    raw.exec(
+        "INSERT INTO blocks (id, account_id, target_id, created_at) VALUES ($1, $2, $3, 0)",
+        &[
+            crate::backend::Val::I(4242),
+            crate::backend::Val::I(asha.id.parse().unwrap()),
+            crate::backend::Val::I(budi.id.parse().unwrap()),
+        ],
+    )
+    .await;
+    raw.close().await;
+    let rep = audit(&r).await;
+    assert!(
+        rep.violations.iter().any(|v| v.region == "in"
+            && v.kind == roost_residency::audit::ViolationKind::ErasedButNamed
+            && v.detail.contains("blocks.target_id")
+            && v.detail.contains(&budi.id)),
+        "{}",
+        rep.render()
+    );
     r.stop_all().await;
 }
 

@@ -15,6 +15,7 @@ mod forgery;
 mod fuzz;
 mod grouped_notifications;
 mod hardening;
+mod honest;
 mod masto_js;
 mod mastodon_py;
 mod media;

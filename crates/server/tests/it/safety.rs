@@ -737,14 +737,19 @@ async fn the_blockers_region_refuses_what_the_blocked_users_region_sends() {
     act(ids_, &budi, &format!("/api/v1/statuses/{post}/favourite"))
         .await
         .ok();
-    ids_.post_status(
-        &budi,
-        json!({"status": format!("@{} no", r.handle("in", "asha")), "in_reply_to_id": post}),
-    )
-    .await;
-    act(ids_, &budi, &format!("/api/v1/statuses/{post}/reblog"))
-        .await
-        .ok();
+    let reply = id_of(
+        &ids_
+            .post_status(
+                &budi,
+                json!({"status": format!("@{} no", r.handle("in", "asha")), "in_reply_to_id": post}),
+            )
+            .await,
+    );
+    let reblog = id_of(
+        &act(ids_, &budi, &format!("/api/v1/statuses/{post}/reblog"))
+            .await
+            .ok(),
+    );
     // ...and follows her again, from scratch.
     act(
         ids_,
@@ -789,6 +794,35 @@ async fn the_blockers_region_refuses_what_the_blocked_users_region_sends() {
         .await
         .ok();
     assert!(!ids(&followers).contains(&budi.id), "{followers}");
+    // ...and does not say it keeps any of it: each is listed as not held, and why.
+    let report = ids_
+        .get("/api/roost/v1/residency/me", Some(&budi.token))
+        .await
+        .ok();
+    let india = report["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["region"] == "in")
+        .unwrap();
+    for object in [
+        format!("favourite:{}:{post}", budi.id),
+        format!("follow:{}:{}", budi.id, asha.id),
+        format!("status:{reply}"),
+        format!("status:{reblog}"),
+    ] {
+        let has = |list: &str, why: Option<&str>| {
+            india[list].as_array().unwrap().iter().any(|i| {
+                i["object"] == object.as_str()
+                    && why.is_none_or(|w| i["reason"].as_str().unwrap_or_default().contains(w))
+            })
+        };
+        assert!(!has("items", None), "{object} listed as kept: {india}");
+        assert!(
+            has("not_held", Some("block")),
+            "{object} not shown as dropped: {india}"
+        );
+    }
     // ...and no notification, even once the block is lifted (nothing was kept back).
     act(ins, &asha, &format!("/api/v1/accounts/{}/unblock", budi.id))
         .await

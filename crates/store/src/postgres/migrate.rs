@@ -88,6 +88,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "moves",
         include_str!("../../migrations/postgres/0016_moves.sql"),
     ),
+    (
+        17,
+        "inventory_follows_rows",
+        include_str!("../../migrations/postgres/0017_inventory_follows_rows.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold (any constant; "roost-mg" in ASCII).

@@ -40,6 +40,7 @@ mod moderation;
 mod nodes;
 mod notifications;
 mod polls;
+mod references;
 mod safety;
 mod statuses;
 mod witness;

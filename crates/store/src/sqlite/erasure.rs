@@ -46,6 +46,8 @@ pub(crate) const ERASE: &[&str] = &[
     "DELETE FROM suggestion_dismissals WHERE target_id = $1",
     "DELETE FROM list_accounts WHERE account_id = $1",
     "DELETE FROM foreign_items WHERE subject = $1",
+    // Replies of others to them stay their authors', but no longer name them.
+    "UPDATE statuses SET in_reply_to_account_id = NULL WHERE in_reply_to_account_id = $1",
     // Queued and delivered activities about them (profile updates, follows, likes) keep
     // their data in their bodies; one still waiting is given up.
     "UPDATE outbox SET body = '', \

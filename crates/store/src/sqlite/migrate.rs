@@ -90,6 +90,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "moves",
         include_str!("../../migrations/sqlite/0016_moves.sql"),
     ),
+    (
+        17,
+        "inventory_follows_rows",
+        include_str!("../../migrations/sqlite/0017_inventory_follows_rows.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

@@ -31,7 +31,7 @@ pub(crate) mod misc;
 pub(crate) mod moderation;
 pub(crate) mod notifications;
 pub(crate) mod polls;
-mod references;
+pub(crate) mod references;
 pub(crate) mod safety;
 pub(crate) mod statuses;
 pub(crate) mod witness;
