@@ -165,17 +165,14 @@ impl Gate {
             if !d.allowed() {
                 return Err(GateError::Denied(d));
             }
-            entries.push(LedgerEntry {
-                time_ms: now,
-                direction: Direction::Sent,
-                class: t.class,
-                subject: t.subject.map(|s| s.to_string()),
-                object: t.object.clone(),
-                counterpart: t.counterpart.clone(),
-                purpose: t.purpose.clone(),
-                payload_sha256: roost_residency::ledger::sha256_hex(payload),
-                decision: d.action.to_string(),
-            });
+            entries.push(entry(
+                t,
+                now,
+                Direction::Sent,
+                &t.counterpart,
+                payload,
+                d.action.to_string(),
+            ));
         }
         if entries.is_empty() {
             return Ok(None);
@@ -269,17 +266,14 @@ impl Gate {
         }
         let now = Timestamp::now();
         self.ledger
-            .append(&[LedgerEntry {
-                time_ms: now.as_millisecond(),
-                direction: Direction::Stored,
-                class: t.class,
-                subject: t.subject.map(|s| s.to_string()),
-                object: t.object.clone(),
-                counterpart: origin.to_string(),
-                purpose: t.purpose.clone(),
-                payload_sha256: roost_residency::ledger::sha256_hex(payload),
-                decision: d.action.to_string(),
-            }])
+            .append(&[entry(
+                t,
+                now.as_millisecond(),
+                Direction::Stored,
+                origin,
+                payload,
+                d.action.to_string(),
+            )])
             .await?;
         let expires_at = d.action.max_secs().map(|s| {
             now.checked_add(jiff::SignedDuration::from_secs(s as i64))
@@ -309,20 +303,16 @@ impl Gate {
         decision: &Decision,
         reason: &str,
     ) -> Result<u64, GateError> {
-        let index = self
-            .ledger
-            .append(&[LedgerEntry {
-                time_ms: Timestamp::now().as_millisecond(),
-                direction: Direction::Dropped,
-                class: t.class,
-                subject: t.subject.map(|s| s.to_string()),
-                object: t.object.clone(),
-                counterpart: origin.to_string(),
-                purpose: format!("{}: {reason}", t.purpose),
-                payload_sha256: roost_residency::ledger::sha256_hex(payload),
-                decision: decision.action.to_string(),
-            }])
-            .await?;
+        let mut dropped = entry(
+            t,
+            Timestamp::now().as_millisecond(),
+            Direction::Dropped,
+            origin,
+            payload,
+            decision.action.to_string(),
+        );
+        dropped.purpose = format!("{}: {reason}", t.purpose);
+        let index = self.ledger.append(&[dropped]).await?;
         self.store.remove_foreign(&t.object).await?;
         Ok(index)
     }
@@ -337,17 +327,14 @@ impl Gate {
         }
         Ok(self
             .ledger
-            .append(&[LedgerEntry {
-                time_ms: Timestamp::now().as_millisecond(),
-                direction: Direction::Stored,
-                class: t.class,
-                subject: t.subject.map(|s| s.to_string()),
-                object: t.object.clone(),
-                counterpart: t.counterpart.clone(),
-                purpose: t.purpose.clone(),
-                payload_sha256: roost_residency::ledger::sha256_hex(payload),
-                decision: d.action.to_string(),
-            }])
+            .append(&[entry(
+                t,
+                Timestamp::now().as_millisecond(),
+                Direction::Stored,
+                &t.counterpart,
+                payload,
+                d.action.to_string(),
+            )])
             .await?)
     }
 
@@ -418,17 +405,14 @@ impl Gate {
     ) -> Result<u64, GateError> {
         Ok(self
             .ledger
-            .append(&[LedgerEntry {
-                time_ms: Timestamp::now().as_millisecond(),
+            .append(&[entry(
+                t,
+                Timestamp::now().as_millisecond(),
                 direction,
-                class: t.class,
-                subject: t.subject.map(|s| s.to_string()),
-                object: t.object.clone(),
-                counterpart: t.counterpart.clone(),
-                purpose: t.purpose.clone(),
-                payload_sha256: roost_residency::ledger::sha256_hex(payload),
-                decision: "move".into(),
-            }])
+                &t.counterpart,
+                payload,
+                "move".into(),
+            )])
             .await?)
     }
 
@@ -532,5 +516,28 @@ impl Gate {
         let base = key_id.split("/ap/actor#").next()?;
         let r = self.cluster.region_by_base_url(base)?;
         (r.code != self.region).then_some(r)
+    }
+}
+
+/// The ledger entry of transfer `t`: `counterpart` is the region on the other side (the
+/// destination of a `sent` entry, the origin of a `stored` or `dropped` one).
+fn entry(
+    t: &Transfer,
+    time_ms: i64,
+    direction: Direction,
+    counterpart: &str,
+    payload: &[u8],
+    decision: String,
+) -> LedgerEntry {
+    LedgerEntry {
+        time_ms,
+        direction,
+        class: t.class,
+        subject: t.subject.map(|s| s.to_string()),
+        object: t.object.clone(),
+        counterpart: counterpart.to_string(),
+        purpose: t.purpose.clone(),
+        payload_sha256: roost_residency::ledger::sha256_hex(payload),
+        decision,
     }
 }

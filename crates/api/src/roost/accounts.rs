@@ -11,6 +11,20 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 
+/// A password check, as a sign-in is: one budget with the sign-ins by this name, so a
+/// stolen token cannot guess the password through these routes.
+async fn password_budget(
+    st: &AppState,
+    ip: Option<std::net::IpAddr>,
+    username: &str,
+) -> ApiResult<()> {
+    st.roost
+        .limits
+        .sign_in(ip, username)
+        .await
+        .map_err(ApiError::TooManyRequests)
+}
+
 #[derive(Deserialize)]
 pub struct DeleteParams {
     #[serde(default, deserialize_with = "de::opt_string")]
@@ -24,13 +38,7 @@ pub async fn delete(
     Params(p): Params<DeleteParams>,
 ) -> ApiResult<Json<ErasureView>> {
     let me = auth.user("write:accounts")?;
-    // A password check, as a sign-in is: one budget with the sign-ins by this name, so a
-    // stolen token cannot guess the password here.
-    st.roost
-        .limits
-        .sign_in(ip, &me.username)
-        .await
-        .map_err(ApiError::TooManyRequests)?;
+    password_budget(&st, ip, &me.username).await?;
     let erasure = st
         .roost
         .delete_own_account(me, p.password.as_deref().unwrap_or_default())
@@ -65,12 +73,7 @@ pub async fn move_home(
     Params(p): Params<MoveParams>,
 ) -> ApiResult<Json<MovedView>> {
     let me = auth.user("write:accounts")?;
-    // The same budget as sign-ins and deletions by this name.
-    st.roost
-        .limits
-        .sign_in(ip, &me.username)
-        .await
-        .map_err(ApiError::TooManyRequests)?;
+    password_budget(&st, ip, &me.username).await?;
     let f = st
         .roost
         .move_own_account(
