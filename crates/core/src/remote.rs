@@ -120,12 +120,26 @@ pub struct TransitStatus {
     pub poll: Option<crate::model::Poll>,
 }
 
+/// A foreign account as its home region sent it, admitted through the gate: how much of
+/// it may be kept here and how much shown. Nothing of it is written until the core keeps
+/// it ([`crate::Roost::keep_foreign_profile`]).
+#[derive(Debug, Clone)]
+pub struct ForeignProfile {
+    /// What is written here: the whole profile where the policy lets this region keep
+    /// it, else only the address.
+    pub kept: Account,
+    /// What the reader sees now (under `transit`, more than is kept).
+    pub shown: Account,
+    /// The account's search opt-in, when its home said; false unless the profile is kept.
+    pub indexable: Option<bool>,
+}
+
 #[async_trait]
 pub trait Remote: Send + Sync {
-    /// `username` at `region`, asked of its home region and kept as the policy allows.
-    async fn resolve_account(&self, username: &str, region: &str) -> CoreResult<Account>;
-    /// An account by an ID minted in another region.
-    async fn fetch_account(&self, id: Id) -> CoreResult<Account>;
+    /// `username` at `region`, asked of its home region.
+    async fn resolve_account(&self, username: &str, region: &str) -> CoreResult<ForeignProfile>;
+    /// An account by an ID minted in another region, asked of its home region.
+    async fn fetch_account(&self, id: Id) -> CoreResult<ForeignProfile>;
     /// Queues the event durably; returns once it is queued (delivery is asynchronous).
     async fn publish(&self, event: Outbound) -> CoreResult<()>;
     /// One page of posts by foreign accounts the viewer follows whose home regions allow us
@@ -185,10 +199,10 @@ pub struct NoRemote;
 
 #[async_trait]
 impl Remote for NoRemote {
-    async fn resolve_account(&self, _: &str, _: &str) -> CoreResult<Account> {
+    async fn resolve_account(&self, _: &str, _: &str) -> CoreResult<ForeignProfile> {
         Err(CoreError::NotFound("account"))
     }
-    async fn fetch_account(&self, _: Id) -> CoreResult<Account> {
+    async fn fetch_account(&self, _: Id) -> CoreResult<ForeignProfile> {
         Err(CoreError::NotFound("account"))
     }
     async fn publish(&self, _: Outbound) -> CoreResult<()> {

@@ -7,6 +7,7 @@ use roost_core::Id;
 use roost_residency::Cluster;
 
 /// A note's parts, as the domain needs them.
+#[derive(Debug)]
 pub struct ParsedNote {
     pub status: Status,
     pub mentions: Vec<Address>,

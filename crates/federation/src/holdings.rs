@@ -153,3 +153,43 @@ impl crate::Federation {
         }))
     }
 }
+
+impl crate::service::Federation {
+    /// What `region` holds of a local user ("where is my data").
+    pub async fn holdings_at(
+        &self,
+        region: &str,
+        subject: Id,
+    ) -> CoreResult<crate::holdings::Holdings> {
+        let bytes = self
+            .gate
+            .fetch(region, &format!("/ap/roost/holdings/{subject}"))
+            .await
+            .map_err(crate::service::unavailable)?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| CoreError::Unavailable(format!("region {region} sent a bad answer: {e}")))
+    }
+
+    /// What every region holds of a local user: this region's own report first, then each
+    /// other region's answer (asked at once), failures included rather than hidden.
+    pub async fn holdings_everywhere(
+        &self,
+        roost: &roost_core::Roost,
+        subject: Id,
+    ) -> CoreResult<Vec<(String, CoreResult<crate::holdings::Holdings>)>> {
+        let here = crate::holdings::report(roost, self.gate.ledger(), subject).await?;
+        let others: Vec<String> = roost
+            .cfg
+            .cluster
+            .regions
+            .keys()
+            .filter(|c| **c != roost.cfg.region)
+            .cloned()
+            .collect();
+        let asks = others.iter().map(|r| self.holdings_at(r, subject));
+        let answers = futures::future::join_all(asks).await;
+        let mut out = vec![(roost.cfg.region.clone(), Ok(here))];
+        out.extend(others.into_iter().zip(answers));
+        Ok(out)
+    }
+}

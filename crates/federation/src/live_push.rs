@@ -9,7 +9,8 @@
 
 use crate::ap::Actor;
 use crate::gate::Transfer;
-use crate::service::{Federation, TransitItem, TransitItems};
+use crate::service::Federation;
+use crate::transit::{TransitItem, TransitItems};
 use roost_core::usecase::content_class;
 use roost_core::{CoreResult, Id};
 use std::sync::Arc;

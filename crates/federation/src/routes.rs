@@ -3,9 +3,10 @@
 //! signed by a region of the cluster; every answer carrying user data is a [`Released`]
 //! body from the gate.
 
-use crate::ap::{self, Activity, Actor, Note};
+use crate::ap::{self, Activity, Actor};
 use crate::gate::{GateError, Released, Transfer};
-use crate::service::{Federation, StatusQuery, TimelineQuery, TransitItem, TransitItems};
+use crate::service::Federation;
+use crate::transit::{StatusQuery, TimelineQuery, TransitItem, TransitItems};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -51,6 +52,7 @@ pub fn routes(state: FedState) -> Router {
 }
 
 /// Errors to another region: `{"error": ...}`, never user data.
+#[derive(Debug)]
 pub struct FedError(pub StatusCode, pub String);
 
 impl IntoResponse for FedError {
@@ -391,14 +393,6 @@ async fn inbox(
         .map_err(|e| FedError(StatusCode::BAD_REQUEST, format!("bad activity: {e}")))?;
     crate::inbox::receive(&s, &region, &act, &body).await?;
     Ok(StatusCode::ACCEPTED)
-}
-
-pub(crate) fn bad(m: impl Into<String>) -> FedError {
-    FedError(StatusCode::UNPROCESSABLE_ENTITY, m.into())
-}
-
-pub(crate) fn note_of_value(v: &serde_json::Value) -> FedResult<Note> {
-    serde_json::from_value(v.clone()).map_err(|e| bad(format!("bad note: {e}")))
 }
 
 /// A file of one of this region's posts, for another region's gate (`store` copies):

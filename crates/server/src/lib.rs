@@ -296,7 +296,6 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
     )
     .await?;
     let media = media_ports(&cfg, &keys).await?;
-    let blobs = media.blobs.clone();
     let roost = Roost::new(store_arc.clone(), rcfg, fed.clone()).with_media(media);
     let roost = Arc::new(nodes::join(roost, &store, &cfg, &keys, number).await?);
     // Served from memory: loaded before the first request, then every EMOJI_RELOAD (an
@@ -474,19 +473,13 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
             let lease = JobLease::new("retention-purge", every, node);
             loop {
                 let purged = if lease.hold(store.as_ref()).await {
-                    roost_federation::purge::purge_expired_with(
-                        store.as_ref(),
-                        Some(blobs.as_ref()),
-                        jiff::Timestamp::now(),
-                    )
-                    .await
+                    roost.purge_expired(jiff::Timestamp::now()).await
                 } else {
                     Ok(Default::default())
                 };
                 match purged {
                     Ok(p) if p.items == 0 => {}
                     Ok(p) => {
-                        roost.search_forget(&p.statuses);
                         tracing::info!(items = p.items, "retention purge removed foreign items")
                     }
                     Err(e) => tracing::warn!(error = %e, "retention purge failed"),

@@ -248,8 +248,8 @@ impl Roost {
         if let Some(a) = self.store.account_by_handle(name, region).await? {
             return Ok(a);
         }
-        let a = self.remote.resolve_account(name, region).await?;
-        self.keep_profile_pictures(a).await
+        let p = self.remote.resolve_account(name, region).await?;
+        self.keep_foreign_profile(p).await
     }
 
     pub async fn update_profile(

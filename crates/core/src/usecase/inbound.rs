@@ -6,7 +6,7 @@
 use super::{now, Roost};
 use crate::id::Id;
 use crate::model::*;
-use crate::remote::Outbound;
+use crate::remote::{ForeignProfile, Outbound};
 use crate::store::{Favourited, StoreError};
 use crate::{CoreError, CoreResult};
 use std::collections::HashMap;
@@ -40,6 +40,50 @@ impl Roost {
             ));
         }
         Ok(self.store.upsert_remote_account(account).await?)
+    }
+
+    /// Whether a foreign account is known here (as an address at least).
+    pub async fn knows_account(&self, id: Id) -> CoreResult<bool> {
+        Ok(self.store.account(id).await?.is_some())
+    }
+
+    /// Whether a post is kept here (a reblog of one that is not cannot be shown).
+    pub async fn holds_status(&self, id: Id) -> CoreResult<bool> {
+        Ok(self.store.status(id).await?.is_some())
+    }
+
+    /// A foreign account known here before rows name it: the copy kept here, else its
+    /// address (`address`) is remembered.
+    pub async fn known_or_remember(&self, address: Account) -> CoreResult<Account> {
+        if let Some(existing) = self.store.account(address.id).await? {
+            return Ok(existing);
+        }
+        self.remember_account(&address).await?;
+        Ok(address)
+    }
+
+    /// Keeps a foreign profile as far as the gate admitted it (its fields with it, its
+    /// pictures copied when they may be kept) and returns it as the reader may see it,
+    /// with the counts and the suspension kept here.
+    pub async fn keep_foreign_profile(&self, p: ForeignProfile) -> CoreResult<Account> {
+        let id = p.kept.id;
+        if p.shown.id != id {
+            return Err(CoreError::Validation("a profile names two accounts".into()));
+        }
+        self.remember_account(&p.kept).await?;
+        // Fields go with the rest of the profile (none when only the address is kept).
+        self.store.set_profile_fields(id, &p.kept.fields).await?;
+        if let Some(on) = p.indexable {
+            self.store.set_indexable(id, on).await?;
+        }
+        let mut shown = p.shown;
+        if let Some(stored) = self.store.account(id).await? {
+            shown.followers_count = stored.followers_count;
+            shown.following_count = stored.following_count;
+            shown.statuses_count = stored.statuses_count;
+            shown.suspended |= stored.suspended;
+        }
+        self.keep_profile_pictures(shown).await
     }
 
     /// A foreign account follows (or asks to follow) a local one.

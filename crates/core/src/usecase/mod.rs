@@ -21,6 +21,7 @@ pub mod notification_groups;
 mod notifications;
 pub mod polls;
 mod profile_pictures;
+pub mod retention;
 mod safety;
 mod scheduled;
 pub mod scopes;
@@ -309,8 +310,8 @@ impl Roost {
             return Ok(a);
         }
         if self.is_foreign_id(id) && self.region_of(id).is_some() {
-            let a = self.remote.fetch_account(id).await?;
-            return self.keep_profile_pictures(a).await;
+            let p = self.remote.fetch_account(id).await?;
+            return self.keep_foreign_profile(p).await;
         }
         Err(self.moved_or_404(id, "account").await)
     }

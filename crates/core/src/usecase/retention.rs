@@ -1,22 +1,30 @@
 //! Retention: foreign items kept under `store` for at most N days are deleted when their
-//! time is up, and their inventory records with them.
+//! time is up, their files and inventory records with them. A use case of its own, run
+//! by the server's purge job: the rows are the domain's, whatever sent them.
 
-use roost_core::media::{BlobStore, MediaAttachment, MediaRole};
-use roost_core::store::{Store, StoreError, StoreResult};
-use roost_core::Id;
+use super::Roost;
+use crate::id::Id;
+use crate::media::{BlobStore, MediaAttachment, MediaRole};
+use crate::store::{Store, StoreError, StoreResult};
+use crate::CoreResult;
 
 /// What a purge removed.
 #[derive(Debug, Default)]
 pub struct Purged {
     /// Inventory records handled.
     pub items: usize,
-    /// Statuses deleted, for the search index to drop.
+    /// Statuses deleted (already dropped from the search index).
     pub statuses: Vec<Id>,
 }
 
-/// Deletes expired foreign items.
-pub async fn purge_expired(store: &dyn Store, now: jiff::Timestamp) -> StoreResult<Purged> {
-    purge_expired_with(store, None, now).await
+impl Roost {
+    /// Deletes every foreign item whose time is up at `now`.
+    pub async fn purge_expired(&self, now: jiff::Timestamp) -> CoreResult<Purged> {
+        let blobs = self.media.as_ref().map(|m| m.blobs.as_ref());
+        let done = purge(self.store.as_ref(), blobs, now).await?;
+        self.search_forget(&done.statuses);
+        Ok(done)
+    }
 }
 
 /// Removes the files of deleted media rows that nothing names any more.
@@ -52,7 +60,7 @@ async fn drop_picture(
     };
     let hash = old.as_deref().and_then(|f| f.split('.').next());
     if let (Some(blobs), Some(hash)) = (blobs, hash) {
-        if roost_core::media::is_hash(hash) && !store.blob_in_use(hash).await? {
+        if crate::media::is_hash(hash) && !store.blob_in_use(hash).await? {
             blobs
                 .delete(hash)
                 .await
@@ -62,9 +70,8 @@ async fn drop_picture(
     Ok(())
 }
 
-/// [`purge_expired`], also removing the kept copies of expired posts' files and
-/// profile pictures.
-pub async fn purge_expired_with(
+/// Deletes expired foreign items, and the kept copies of their files and pictures.
+async fn purge(
     store: &dyn Store,
     blobs: Option<&dyn BlobStore>,
     now: jiff::Timestamp,
