@@ -845,6 +845,17 @@ async fn writes_during_a_move_are_refused_until_it_ends() {
     let db = crate::regions::db(&r, "id").await;
     use crate::backend::Val;
     let old_id: i64 = budi.id.parse().unwrap();
+    // He is signed in on the web pages too.
+    let mut browser = crate::web_pages::Browser::new(&ids.url(""));
+    browser.get("/login").await;
+    let p = browser
+        .submit(
+            "/login",
+            &[("login", "budi"), ("password", PASSWORD), ("next", "/home")],
+        )
+        .await;
+    assert_eq!(p.status.as_u16(), 303, "{}", p.body);
+    browser.get("/home").await;
 
     let mut held = relay.hold_next("/ap/roost/move");
     let moving = ids.post(
@@ -889,6 +900,18 @@ async fn writes_during_a_move_are_refused_until_it_ends() {
         ids.delete(&format!("/api/v1/statuses/{before}"), Some(&budi.token))
             .await
             .error(409);
+        let page = browser
+            .submit(
+                "/statuses",
+                &[
+                    ("text", DURING),
+                    ("visibility", "public"),
+                    ("back", "/home"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status.as_u16(), 409, "{}", page.body);
+        page.has("moving");
         // Reads go on.
         ids.get("/api/v1/accounts/verify_credentials", Some(&budi.token))
             .await
