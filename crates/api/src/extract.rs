@@ -293,14 +293,19 @@ impl Auth {
         }
     }
 
-    /// A signed-in user whose token grants `scope`.
+    /// A signed-in user whose token grants `scope`. Every write asks for a `write:`
+    /// scope, so an account whose move is running is refused its writes here.
     pub fn user(&self, scope: &str) -> ApiResult<&Account> {
         let ctx = self.0.as_ref().ok_or_else(ApiError::invalid_token)?;
         Self::check_approved(ctx)?;
         Self::check_scope(ctx, scope)?;
-        ctx.account.as_ref().ok_or_else(|| {
+        let account = ctx.account.as_ref().ok_or_else(|| {
             ApiError::Unprocessable("This method requires an authenticated user".into())
-        })
+        })?;
+        if scope.starts_with("write") {
+            roost_core::usecase::check_not_moving(account)?;
+        }
+        Ok(account)
     }
 
     /// For endpoints open to anonymous readers: the viewer's account ID when signed in.

@@ -67,6 +67,9 @@ pub struct Account {
     pub header: Option<String>,
     /// Profile fields (`fields_attributes`), up to four; part of the public profile.
     pub fields: Vec<ProfileField>,
+    /// A move of this local account to another region is running: its writes are
+    /// refused until the move ends (`move_home`).
+    pub moving: bool,
 }
 
 /// A name/value pair on a profile; the value rendered to safe HTML at write time.
@@ -1044,6 +1047,55 @@ pub struct MovePackage {
     pub bookmarks: Vec<Id>,
     #[serde(default)]
     pub reblogs: Vec<Id>,
+    /// Profile fields as typed (name, value); rendered again at the new home.
+    #[serde(default)]
+    pub fields: Vec<(String, String)>,
+    /// Its lists with their members, and its filters, made again at the new home.
+    #[serde(default)]
+    pub lists: Vec<MovedList>,
+    #[serde(default)]
+    pub filters: Vec<MovedFilter>,
+    /// The SHA-256 of its avatar's and header's stored files; the new home fetches each
+    /// while the move runs.
+    #[serde(default)]
+    pub avatar: Option<String>,
+    #[serde(default)]
+    pub header: Option<String>,
+    /// What others did that it was told of, oldest first (moderators' ones stay).
+    #[serde(default)]
+    pub notifications: Vec<MovedNotification>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MovedNotification {
+    /// Mastodon's type name (`favourite`, `follow`, ...).
+    pub kind: String,
+    pub from: Id,
+    pub status: Option<Id>,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MovedList {
+    pub title: String,
+    /// `followed`, `list` or `none`.
+    pub replies_policy: String,
+    pub exclusive: bool,
+    pub members: Vec<Id>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MovedFilter {
+    pub title: String,
+    /// Mastodon's context names (`home`, `public`, ...).
+    pub context: Vec<String>,
+    /// `warn`, `hide` or `blur`.
+    pub action: String,
+    pub expires_at_ms: Option<i64>,
+    /// (keyword, whole word).
+    pub keywords: Vec<(String, bool)>,
+    /// Posts filtered by ID (the account's own under their new IDs at the new home).
+    pub statuses: Vec<Id>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -1077,6 +1129,15 @@ pub struct MovedFile {
 pub struct MoveAck {
     pub account_id: Id,
     /// (old ID, new ID) per post.
+    pub statuses: Vec<(Id, Id)>,
+}
+
+/// At the new home, an account that moved here: its origin, its ID here and each post's
+/// (old ID, ID here), oldest first. Kept so a repeated package is answered again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovedIn {
+    pub origin: String,
+    pub account_id: Id,
     pub statuses: Vec<(Id, Id)>,
 }
 

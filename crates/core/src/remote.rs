@@ -177,6 +177,17 @@ pub trait Remote: Send + Sync {
     ) -> CoreResult<Vec<u8>> {
         Err(CoreError::NotFound("media"))
     }
+    /// The avatar or header of an account moving here from `region`, fetched from there
+    /// while the move runs; its bytes hash to `sha256`.
+    async fn fetch_move_picture(
+        &self,
+        _region: &str,
+        _account: Id,
+        _role: crate::media::MediaRole,
+        _sha256: &str,
+    ) -> CoreResult<Vec<u8>> {
+        Err(CoreError::NotFound("media"))
+    }
     async fn tag_counts(&self, _region: &str) -> CoreResult<Vec<crate::store::TagUse>> {
         Ok(Vec::new())
     }

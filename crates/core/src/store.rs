@@ -529,6 +529,26 @@ pub trait ErasureStore: Send + Sync {
     async fn forward(&self, id: Id) -> StoreResult<Option<Forward>>;
     /// The region a running move of the account goes to.
     async fn running_move(&self, account: Id) -> StoreResult<Option<String>>;
+    /// At the new home: creates the moved account (`create_account`'s conflicts) and
+    /// records that it is `old_id` of `origin`, in one write.
+    async fn create_moved_account(
+        &self,
+        account: &NewAccount,
+        user: &User,
+        origin: &str,
+        old_id: Id,
+        at: Timestamp,
+    ) -> StoreResult<Account>;
+    /// What this region made of an account that moved here, by its old ID.
+    async fn moved_in(&self, old_id: Id) -> StoreResult<Option<MovedIn>>;
+    /// Keeps a moved post's ID here before the post is written; the ID already kept
+    /// for `old_status` if there is one (then `new_status` is not used).
+    async fn keep_moved_status(
+        &self,
+        old_account: Id,
+        old_status: Id,
+        new_status: Id,
+    ) -> StoreResult<Id>;
 }
 
 /// What crossing regions needs kept: foreign accounts, the durable outbox, the inbox's

@@ -310,6 +310,7 @@ pub fn address_account(id: Id, username: &str, region: &str) -> Account {
         last_status_at: None,
         suspended: false,
         silenced: false,
+        moving: false,
         avatar: None,
         header: None,
     }

@@ -13,6 +13,7 @@ use crate::service::Federation;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use roost_core::media::MediaRole;
 use roost_core::model::{MoveAck, MovePackage};
 use roost_core::{CoreError, CoreResult, Id};
 use roost_residency::{DataClass, Direction};
@@ -41,6 +42,16 @@ fn file_transfer(region: &str, account: Id, media: Id) -> Transfer {
         subject: Some(account),
         object: format!("move-media:{media}"),
         purpose: "move account's file to its new home (at its user's request)".into(),
+    }
+}
+
+fn picture_transfer(region: &str, account: Id, role: MediaRole) -> Transfer {
+    Transfer {
+        counterpart: region.to_string(),
+        class: DataClass::Identity,
+        subject: Some(account),
+        object: format!("move-picture:{account}:{}", role.as_str()),
+        purpose: "move account's profile picture to its new home (at its user's request)".into(),
     }
 }
 
@@ -136,6 +147,60 @@ impl Federation {
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         Ok(bytes)
     }
+}
+
+impl Federation {
+    /// A moving account's avatar or header from its old home, checked and recorded as
+    /// its files are.
+    pub(crate) async fn fetch_move_picture_from(
+        &self,
+        region: &str,
+        account: Id,
+        role: MediaRole,
+        sha256: &str,
+    ) -> CoreResult<Vec<u8>> {
+        let bytes = self
+            .gate
+            .fetch(region, &format!("{FILE_PATH}{account}/{}", role.as_str()))
+            .await
+            .map_err(refused)?;
+        if roost_residency::ledger::sha256_hex(&bytes) != sha256 {
+            return Err(CoreError::Unavailable(
+                "a moved picture does not match its hash".into(),
+            ));
+        }
+        self.gate
+            .record_move(
+                Direction::Stored,
+                &picture_transfer(region, account, role),
+                &bytes,
+            )
+            .await
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        Ok(bytes)
+    }
+}
+
+/// `GET /ap/roost/move/media/ACCOUNT/ROLE`: the avatar or header of an account moving to
+/// the signing region, only while that move runs.
+pub(crate) async fn picture(
+    State(s): State<FedState>,
+    axum::extract::Path((id, role)): axum::extract::Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<crate::gate::Released, FedError> {
+    let origin = crate::routes::origin(&s, &method, &uri, &headers, None)?;
+    let missing = || FedError(StatusCode::NOT_FOUND, "media not found".into());
+    let id: Id = id.parse().map_err(|_| missing())?;
+    let role = MediaRole::parse(&role)
+        .filter(|r| *r != MediaRole::Attachment)
+        .ok_or_else(missing)?;
+    let bytes = s.roost.moving_picture(&origin, id, role).await?;
+    Ok(s.fed
+        .gate
+        .release_move(&picture_transfer(&origin, id, role), bytes)
+        .await?)
 }
 
 /// `GET /ap/roost/move/media/ID`: a file of an account moving to the signing region,

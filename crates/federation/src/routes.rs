@@ -43,6 +43,10 @@ pub fn routes(state: FedState) -> Router {
         .route("/ap/roost/tag_counts", post(tag_counts))
         .route("/ap/roost/move/media/{id}", get(crate::move_home::file))
         .route(
+            "/ap/roost/move/media/{id}/{role}",
+            get(crate::move_home::picture),
+        )
+        .route(
             "/ap/roost/move",
             post(crate::move_home::receive).layer(axum::extract::DefaultBodyLimit::max(
                 crate::move_home::MAX_BYTES,

@@ -153,6 +153,17 @@ impl Remote for Federation {
             .await
     }
 
+    async fn fetch_move_picture(
+        &self,
+        region: &str,
+        account: Id,
+        role: roost_core::media::MediaRole,
+        sha256: &str,
+    ) -> CoreResult<Vec<u8>> {
+        self.fetch_move_picture_from(region, account, role, sha256)
+            .await
+    }
+
     async fn send_move(
         &self,
         region: &str,

@@ -160,6 +160,7 @@ fn transit() -> TransitStatus {
             last_status_at: None,
             suspended: false,
             silenced: false,
+            moving: false,
             avatar: None,
             header: None,
             fields: Vec::new(),

@@ -129,13 +129,17 @@ impl Viewer {
         })
     }
 
-    /// Refuses a form whose CSRF field does not match (403, nothing changed).
+    /// Refuses a form whose CSRF field does not match (403, nothing changed). Every form
+    /// that changes anything checks it, so a signed-in account whose move is running is
+    /// refused here too.
     pub fn check_csrf(&self, sent: &str) -> Result<(), WebError> {
-        if self.new_csrf_cookie.is_none() && constant_eq(sent, &self.csrf) {
-            Ok(())
-        } else {
-            Err(WebError::Csrf)
+        if !(self.new_csrf_cookie.is_none() && constant_eq(sent, &self.csrf)) {
+            return Err(WebError::Csrf);
         }
+        if let Some(a) = &self.account {
+            roost_core::usecase::check_not_moving(a)?;
+        }
+        Ok(())
     }
 
     /// `Set-Cookie` values every page response carries: the CSRF cookie when new, and

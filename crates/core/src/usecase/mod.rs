@@ -43,6 +43,7 @@ pub use hydrate::{NotificationView, QuoteState, QuoteView, StatusView};
 pub use inbound::Received;
 pub use media::{FileKey, MediaPorts, MediaView, ServedFile, Upload};
 pub use moderation::{AdminAction, AdminUndo, NewReport, ReportChange, Staff, NOT_ALLOWED};
+pub use move_home::check_not_moving;
 pub use polls::PollRequest;
 pub use safety::{DomainBlocksPage, MutesPage};
 pub use scheduled::Posted;

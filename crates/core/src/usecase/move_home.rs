@@ -11,6 +11,7 @@
 
 use super::{now, Roost};
 use crate::id::Id;
+use crate::media::MediaRole;
 use crate::model::*;
 use crate::store::StoreError;
 use crate::{text, CoreError, CoreResult};
@@ -112,6 +113,33 @@ impl Roost {
                 .await?,
             bookmarks: self.all_cursored(account.id, Engagement::Bookmarks).await?,
             reblogs: self.reblogged(account).await?,
+            fields: account
+                .fields
+                .iter()
+                .map(|f| (f.name.clone(), f.value_source.clone()))
+                .collect(),
+            avatar: picture_hash(account.avatar.as_deref()),
+            header: picture_hash(account.header.as_deref()),
+            lists: self.lists_to_move(account.id).await?,
+            notifications: self.notifications_to_move(account.id).await?,
+            filters: self
+                .store
+                .filters_of(account.id)
+                .await?
+                .into_iter()
+                .map(|f| MovedFilter {
+                    title: f.title,
+                    context: f.context.iter().map(|c| c.as_str().to_string()).collect(),
+                    action: f.action.as_str().to_string(),
+                    expires_at_ms: f.expires_at.map(|t| t.as_millisecond()),
+                    keywords: f
+                        .keywords
+                        .into_iter()
+                        .map(|k| (k.keyword, k.whole_word))
+                        .collect(),
+                    statuses: f.statuses.into_iter().map(|s| s.status_id).collect(),
+                })
+                .collect(),
         };
         let ack = self.remote.send_move(region, &package).await?;
         if self.region_of(ack.account_id) != Some(region) {
@@ -184,6 +212,201 @@ impl Roost {
                 created_at_ms: s.created_at.as_millisecond(),
             })
             .collect())
+    }
+
+    /// The account's notifications, oldest first; moderators' ones stay (roles do not
+    /// move).
+    async fn notifications_to_move(&self, account: Id) -> CoreResult<Vec<MovedNotification>> {
+        let mut out = Vec::new();
+        let mut max_id = None;
+        loop {
+            let rows = self
+                .store
+                .notifications(account, &NotificationFilter::default(), page(max_id))
+                .await?;
+            max_id = rows.last().map(|n| n.id);
+            let done = rows.len() < PAGE as usize;
+            out.extend(
+                rows.into_iter()
+                    .filter(|n| {
+                        !matches!(
+                            n.kind,
+                            NotificationType::AdminSignUp | NotificationType::AdminReport
+                        )
+                    })
+                    .map(|n| MovedNotification {
+                        kind: n.kind.as_str().to_string(),
+                        from: n.from_account_id,
+                        status: n.status_id,
+                        created_at_ms: n.created_at.as_millisecond(),
+                    }),
+            );
+            if done {
+                break;
+            }
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Notifications kept again here, at their old times: only those whose account and
+    /// post this region holds (a notification is a row of its own, naming them). The
+    /// store skips one it already has, so a repeated package adds nothing.
+    async fn notifications_again(
+        &self,
+        me: Id,
+        p: &MovePackage,
+        here: impl Fn(&Id) -> Id,
+    ) -> CoreResult<()> {
+        let mut froms: Vec<Id> = p.notifications.iter().map(|n| n.from).collect();
+        froms.sort_unstable();
+        froms.dedup();
+        let mut known = std::collections::HashSet::new();
+        for chunk in froms.chunks(PAGE as usize) {
+            known.extend(self.store.accounts(chunk).await?.into_iter().map(|a| a.id));
+        }
+        let mut posts: Vec<Id> = p
+            .notifications
+            .iter()
+            .filter_map(|n| n.status.as_ref().map(&here))
+            .collect();
+        posts.sort_unstable();
+        posts.dedup();
+        let mut held = std::collections::HashSet::new();
+        for chunk in posts.chunks(PAGE as usize) {
+            held.extend(self.store.statuses(chunk).await?.into_iter().map(|s| s.id));
+        }
+        let mut items = Vec::new();
+        for n in &p.notifications {
+            let Some(kind) = NotificationType::parse(&n.kind) else {
+                continue;
+            };
+            let status = n.status.as_ref().map(&here);
+            if !known.contains(&n.from) || status.is_some_and(|s| !held.contains(&s)) {
+                continue;
+            }
+            items.push(Notification {
+                // Minted now, oldest first: they stay in their order, below what comes next.
+                id: self.next_id()?,
+                account_id: me,
+                kind,
+                from_account_id: n.from,
+                status_id: status,
+                created_at: Timestamp::from_millisecond(n.created_at_ms).unwrap_or_else(|_| now()),
+            });
+        }
+        for chunk in items.chunks(PAGE as usize) {
+            self.store.create_notifications(chunk).await?;
+        }
+        Ok(())
+    }
+
+    /// The account's lists with all their members.
+    async fn lists_to_move(&self, account: Id) -> CoreResult<Vec<MovedList>> {
+        let mut out = Vec::new();
+        for l in self.store.lists_of(account).await? {
+            let mut members = Vec::new();
+            let mut max_id = None;
+            loop {
+                let rows = self.store.list_members(l.id, page(max_id)).await?;
+                max_id = rows.last().map(|r| r.cursor);
+                let done = rows.len() < PAGE as usize;
+                members.extend(rows.into_iter().map(|r| r.item));
+                if done {
+                    break;
+                }
+            }
+            out.push(MovedList {
+                title: l.title,
+                replies_policy: l.replies_policy.as_str().to_string(),
+                exclusive: l.exclusive,
+                members,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Lists and filters made again here, after the follows (a list holds accounts this
+    /// region knows). On a repeated package one of the same title is the one made then.
+    async fn lists_and_filters_again(
+        &self,
+        account: &Account,
+        p: &MovePackage,
+        here: impl Fn(&Id) -> Id,
+    ) -> CoreResult<()> {
+        let me = account.id;
+        let lists = self.store.lists_of(me).await?;
+        for l in &p.lists {
+            let list = match lists.iter().find(|x| x.title == l.title) {
+                Some(x) => x.id,
+                None => match self
+                    .create_list(
+                        me,
+                        Some(&l.title),
+                        Some(&l.replies_policy),
+                        Some(l.exclusive),
+                    )
+                    .await
+                {
+                    Ok(made) => made.id,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a moved list was left out");
+                        continue;
+                    }
+                },
+            };
+            // One at a time: a member already there (a repeat) or unknown here is skipped.
+            for m in &l.members {
+                if let Err(e) = self.add_list_accounts(me, list, &[*m]).await {
+                    tracing::debug!(member = %m, error = %e, "a moved list member was left out");
+                }
+            }
+        }
+        let filters = self.store.filters_of(me).await?;
+        for f in &p.filters {
+            if filters.iter().any(|x| x.title == f.title) {
+                continue;
+            }
+            let expires_in = match f.expires_at_ms {
+                None => None,
+                Some(at) => {
+                    let left = (at - now().as_millisecond()) / 1000;
+                    if left <= 0 {
+                        continue;
+                    }
+                    Some(left as u64)
+                }
+            };
+            let input = super::FilterInput {
+                title: Some(f.title.clone()),
+                context: Some(f.context.clone()),
+                action: Some(f.action.clone()),
+                expires_in: Some(expires_in),
+                keywords: f
+                    .keywords
+                    .iter()
+                    .map(|(k, whole)| super::KeywordChange {
+                        id: None,
+                        keyword: Some(k.clone()),
+                        whole_word: Some(*whole),
+                        destroy: false,
+                    })
+                    .collect(),
+            };
+            let made = match self.create_filter(me, input).await {
+                Ok(made) => made,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a moved filter was left out");
+                    continue;
+                }
+            };
+            for s in &f.statuses {
+                if let Err(e) = self.add_filter_status(me, made.id, here(s)).await {
+                    tracing::debug!(status = %s, error = %e, "a moved filtered post was left out");
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn all_following(&self, account: Id) -> CoreResult<Vec<Id>> {
@@ -267,46 +490,31 @@ impl Roost {
 
     /// A user of `origin` moves here: the account under a new ID of this region, its
     /// password (so they sign in here), its posts and its follows. Tokens do not come.
+    /// A repeated package (the answer to an earlier one was lost, and the old home asks
+    /// again) finds the account it made then and brings it up to date: nothing twice, and
+    /// the same answer for what it already held.
     pub async fn receive_move(&self, origin: &str, p: MovePackage) -> CoreResult<MoveAck> {
         if self.region_of(p.old_id) != Some(origin) {
             return Err(CoreError::Forbidden(
                 "a region can only move its own accounts".into(),
             ));
         }
-        let id = self.next_id()?;
-        let created_at = Timestamp::from_millisecond(p.created_at_ms).unwrap_or_else(|_| now());
-        let new = NewAccount {
-            id,
-            username: p.username.clone(),
-            home_region: self.cfg.region.clone(),
-            display_name: p.display_name.clone(),
-            created_at,
-        };
-        let user = User {
-            account_id: id,
-            email: p.email.clone(),
-            password_hash: p.password_hash.clone(),
-            locale: p.locale.clone(),
-            created_at,
-            sign_up_ip: None,
-        };
-        match self.store.create_account(&new, Some(&user)).await {
-            Ok(_) => {}
-            Err(StoreError::Conflict(what)) => {
-                return Err(CoreError::Conflict(format!(
-                    "The {what} is already taken in region {}",
-                    self.cfg.region
-                )))
+        let id = match self.store.moved_in(p.old_id).await? {
+            Some(m) if m.origin == origin => m.account_id,
+            Some(_) => {
+                return Err(CoreError::Forbidden(
+                    "a region can only move its own accounts".into(),
+                ))
             }
-            Err(e) => return Err(e.into()),
-        }
+            None => self.create_moved_account(origin, &p).await?,
+        };
         let note_html = self.render_text(&p.note_source).await?;
         let account = self
             .store
             .update_profile(
                 id,
                 &ProfileUpdate {
-                    display_name: None,
+                    display_name: Some(p.display_name.clone()),
                     note_source: Some(p.note_source.clone()),
                     note_html: Some(note_html),
                     locked: Some(p.locked),
@@ -315,10 +523,41 @@ impl Roost {
                 },
             )
             .await?;
+        let account = self.set_profile_fields(&account, p.fields.clone()).await?;
+        for (role, hash) in [
+            (MediaRole::Avatar, &p.avatar),
+            (MediaRole::Header, &p.header),
+        ] {
+            let Some(hash) = hash else { continue };
+            let made = match role {
+                MediaRole::Avatar => account.avatar.is_some(),
+                _ => account.header.is_some(),
+            };
+            // On a repeat the picture made then stays (processing here changed its bytes).
+            if made {
+                continue;
+            }
+            let bytes = self
+                .remote
+                .fetch_move_picture(origin, p.old_id, role, hash)
+                .await?;
+            self.set_profile_picture(&account, role, bytes).await?;
+        }
         let mut mapped: HashMap<Id, Id> = HashMap::new();
         let mut statuses = Vec::with_capacity(p.statuses.len());
         for post in &p.statuses {
-            let new_id = self.moved_id(post.old_id).await?;
+            // The ID is kept before the post is written: a repeat finds it, and a post
+            // already here is not written again.
+            let minted = self.moved_id(post.old_id).await?;
+            let new_id = self
+                .store
+                .keep_moved_status(p.old_id, post.old_id, minted)
+                .await?;
+            mapped.insert(post.old_id, new_id);
+            statuses.push((post.old_id, new_id));
+            if self.store.status(new_id).await?.is_some() {
+                continue;
+            }
             let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Private);
             let in_reply_to_id = post.in_reply_to_id.and_then(|r| mapped.get(&r).copied());
             let new = NewStatus {
@@ -360,8 +599,6 @@ impl Roost {
                 self.attach(new_id, &account, &uploads).await?;
             }
             self.search_touch(new_id);
-            mapped.insert(post.old_id, new_id);
-            statuses.push((post.old_id, new_id));
         }
         // What it did to posts, again from here: its own posts under their new IDs; one
         // this region cannot see is left out.
@@ -389,10 +626,59 @@ impl Roost {
                 tracing::warn!(target = %target, error = %e, "a moved account could not follow again");
             }
         }
+        self.lists_and_filters_again(&account, &p, here).await?;
+        self.notifications_again(id, &p, here).await?;
         Ok(MoveAck {
             account_id: id,
             statuses,
         })
+    }
+
+    /// The moved account's first arrival: a new local account, recorded as `p.old_id`.
+    async fn create_moved_account(&self, origin: &str, p: &MovePackage) -> CoreResult<Id> {
+        let id = self.next_id()?;
+        let created_at = Timestamp::from_millisecond(p.created_at_ms).unwrap_or_else(|_| now());
+        let new = NewAccount {
+            id,
+            username: p.username.clone(),
+            home_region: self.cfg.region.clone(),
+            display_name: p.display_name.clone(),
+            created_at,
+        };
+        let user = User {
+            account_id: id,
+            email: p.email.clone(),
+            password_hash: p.password_hash.clone(),
+            locale: p.locale.clone(),
+            created_at,
+            sign_up_ip: None,
+        };
+        match self
+            .store
+            .create_moved_account(&new, &user, origin, p.old_id, now())
+            .await
+        {
+            Ok(_) => Ok(id),
+            Err(StoreError::Conflict(what)) => Err(CoreError::Conflict(format!(
+                "The {what} is already taken in region {}",
+                self.cfg.region
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The avatar or header of a local account moving to `region`, for that region while
+    /// the move runs.
+    pub async fn moving_picture(
+        &self,
+        region: &str,
+        account: Id,
+        role: MediaRole,
+    ) -> CoreResult<Vec<u8>> {
+        if self.store.running_move(account).await?.as_deref() != Some(region) {
+            return Err(CoreError::NotFound("media"));
+        }
+        self.profile_picture_for_region(account, role).await
     }
 
     /// A file of a local account moving to `region`, for that region while the move runs.
@@ -483,11 +769,29 @@ impl Roost {
     }
 }
 
+/// While its move runs, an account may read but not write: the package is being read,
+/// and what it wrote now would not reach its new home. 409: the request is sound, the
+/// account's state is what refuses it, and it passes once the move ends (or is given up).
+pub fn check_not_moving(account: &Account) -> CoreResult<()> {
+    if account.moving {
+        return Err(CoreError::Conflict(
+            "Your account is moving to another region; nothing can be changed until the move is done".into(),
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Clone, Copy)]
 enum Engagement {
     Following,
     Favourites,
     Bookmarks,
+}
+
+/// A stored picture's SHA-256, from its file name (`<sha256>.<ext>`).
+fn picture_hash(file: Option<&str>) -> Option<String> {
+    file.and_then(super::profile_pictures::hash_and_ext)
+        .map(|(hash, _)| hash.to_string())
 }
 
 fn page(max_id: Option<Id>) -> Page {

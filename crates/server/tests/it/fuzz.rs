@@ -311,6 +311,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/ap/roost/tag_counts"),
     ("POST", "/ap/roost/move"),
     ("GET", "/ap/roost/move/media/{id}"),
+    ("GET", "/ap/roost/move/media/{id}/{role}"),
 ];
 
 /// Every answer must come within this; generous, so only a hang or a blow-up trips it.

@@ -33,6 +33,7 @@ mod policy_matrix;
 mod polls_regions;
 mod profiles_regions;
 mod regions;
+mod relay;
 mod restart;
 mod rogue;
 mod safety;

@@ -48,6 +48,10 @@ async fn a_user_moves_home_with_followers_in_all_three_regions() {
     const NAME: &str = "ZQX-move-name-9934";
     const NOTE: &str = "ZQX-move-note-1047";
     const ALT: &str = "ZQX-move-alt-5519";
+    const FIELD: &str = "ZQX-move-field-6620";
+    const LIST: &str = "ZQX-move-list-7731";
+    const FILTER: &str = "ZQX-move-filter-8842";
+    const KEYWORD: &str = "zqxmovekeyword9953";
     // Everything may be kept everywhere, except that `in` lets `id` show its users' posts
     // and profiles only live: once Budi lives in `in`, `id` (where Dewi still follows him)
     // may keep nothing of him, so its disk can be checked for every marker.
@@ -74,7 +78,8 @@ async fn a_user_moves_home_with_followers_in_all_three_regions() {
     ids.patch(
         "/api/v1/accounts/update_credentials",
         Some(&budi.token),
-        json!({"display_name": NAME, "note": NOTE}),
+        json!({"display_name": NAME, "note": NOTE,
+               "fields_attributes": [{"name": "Home", "value": FIELD}]}),
     )
     .await
     .expect(200);
@@ -82,7 +87,43 @@ async fn a_user_moves_home_with_followers_in_all_three_regions() {
     follow_across(&r, "cn", &chen, "id", &budi).await;
     follow_across(&r, "id", &budi, "cn", &chen).await;
     follow_across(&r, "in", &asha, "cn", &chen).await;
+    follow_across(&r, "id", &budi, "in", &asha).await;
     ids.follow(&dewi, &budi).await;
+    // An avatar and a header; a list of his holding Asha and Chen; a filter with a
+    // keyword.
+    for (role, (w, h)) in [("avatar", (40, 40)), ("header", (60, 20))] {
+        let form = reqwest::multipart::Form::new().part(
+            role,
+            reqwest::multipart::Part::bytes(png(w, h)).file_name("me.png"),
+        );
+        ids.send(
+            ids.http
+                .patch(ids.url("/api/v1/accounts/update_credentials"))
+                .bearer_auth(&budi.token)
+                .multipart(form),
+        )
+        .await
+        .expect(200);
+    }
+    let list = ids
+        .post("/api/v1/lists", Some(&budi.token), json!({"title": LIST}))
+        .await
+        .expect(200);
+    ids.post(
+        &format!("/api/v1/lists/{}/accounts", list["id"].as_str().unwrap()),
+        Some(&budi.token),
+        json!({"account_ids": [asha.id, chen.id]}),
+    )
+    .await
+    .expect(200);
+    ids.post(
+        "/api/v2/filters",
+        Some(&budi.token),
+        json!({"title": FILTER, "context": ["home", "public"], "filter_action": "hide",
+               "keywords_attributes": [{"keyword": KEYWORD, "whole_word": false}]}),
+    )
+    .await
+    .expect(200);
     let m = upload_to(
         ids,
         "/api/v2/media",
@@ -125,13 +166,34 @@ async fn a_user_moves_home_with_followers_in_all_three_regions() {
     }
     ids.post_status(&budi, json!({"status": REPLY, "in_reply_to_id": pid}))
         .await;
+    // Asha likes his post from `in`: his notification of it is to come along.
+    ins.post(
+        &format!("/api/v1/statuses/{pid}/favourite"),
+        Some(&asha.token),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    eventually(10, "Asha's like in id", || async {
+        let n = ids
+            .get("/api/v1/notifications?types[]=favourite", Some(&budi.token))
+            .await
+            .ok();
+        (n.as_array()?.len() == 1).then_some(())
+    })
+    .await;
     for (s, u) in [(ins, &asha), (cns, &chen)] {
         eventually(10, "Budi's post abroad", || async {
             s.home_ids(u).await.contains(&pid).then_some(())
         })
         .await;
     }
-    all_kept(&r, "id", &[POST, REPLY, NAME, NOTE, ALT]).await;
+    all_kept(
+        &r,
+        "id",
+        &[POST, REPLY, NAME, NOTE, ALT, FIELD, LIST, FILTER, KEYWORD],
+    )
+    .await;
 
     // Bad input changes nothing.
     let e = ids
@@ -193,6 +255,23 @@ async fn a_user_moves_home_with_followers_in_all_three_regions() {
     assert_eq!(me["username"], "budi");
     assert_eq!(me["display_name"], NAME);
     assert!(me["note"].as_str().unwrap().contains(NOTE), "{me}");
+    assert_eq!(me["fields"][0]["name"], "Home", "{me}");
+    // His pictures came too, served by `in` (not the placeholder a new account shows).
+    let plain = ins
+        .get(&format!("/api/v1/accounts/{}", asha.id), None)
+        .await
+        .ok();
+    for role in ["avatar", "header"] {
+        assert_ne!(me[role], plain[role], "{me}");
+        let url = me[role].as_str().unwrap();
+        assert!(url.starts_with(&ins.url("")), "{url}");
+        let file = ins.http.get(url).send().await.unwrap();
+        assert_eq!(file.status().as_u16(), 200, "{url}");
+    }
+    assert!(
+        me["fields"][0]["value"].as_str().unwrap().contains(FIELD),
+        "{me}"
+    );
     assert_eq!(
         ins.get("/api/v1/accounts/lookup?acct=budi", None)
             .await
@@ -302,12 +381,16 @@ async fn a_user_moves_home_with_followers_in_all_three_regions() {
     let mut want = vec![asha.id.clone(), chen.id.clone(), dewi.id.clone()];
     want.sort();
     assert_eq!(got, want);
-    eventually(20, "Budi follows Chen from in", || async {
+    let mut want = vec![asha.id.clone(), chen.id.clone()];
+    want.sort();
+    eventually(20, "Budi follows Asha and Chen from in", || async {
         let f = ins
             .get(&format!("/api/v1/accounts/{new_id}/following"), None)
             .await
             .ok();
-        (ids_in(&f) == [chen.id.clone()]).then_some(())
+        let mut got = ids_in(&f);
+        got.sort();
+        (got == want).then_some(())
     })
     .await;
 
@@ -341,6 +424,37 @@ async fn a_user_moves_home_with_followers_in_all_three_regions() {
         .await
         .ok();
     assert_eq!(ids_in(&marks), vec![new_pid.clone()]);
+    // The notification of Asha's like came along, about his post's new ID.
+    let n = ins
+        .get(
+            "/api/v1/notifications?types[]=favourite",
+            Some(&budi_in.token),
+        )
+        .await
+        .ok();
+    assert_eq!(n.as_array().unwrap().len(), 1, "{n}");
+    assert_eq!(n[0]["account"]["id"], asha.id.as_str(), "{n}");
+    assert_eq!(n[0]["status"]["id"], new_pid.as_str(), "{n}");
+    // His list and his filter came along; the list holds Asha, whom he follows again at
+    // once from `in` (Chen, in `cn`, has yet to accept his new follow: left out).
+    let lists = ins.get("/api/v1/lists", Some(&budi_in.token)).await.ok();
+    assert_eq!(lists[0]["title"], LIST, "{lists}");
+    let members = ins
+        .get(
+            &format!(
+                "/api/v1/lists/{}/accounts",
+                lists[0]["id"].as_str().unwrap()
+            ),
+            Some(&budi_in.token),
+        )
+        .await
+        .ok();
+    assert_eq!(ids_in(&members), vec![asha.id.clone()], "{members}");
+    let filters = ins.get("/api/v2/filters", Some(&budi_in.token)).await.ok();
+    assert_eq!(filters[0]["title"], FILTER, "{filters}");
+    assert_eq!(filters[0]["filter_action"], "hide", "{filters}");
+    assert_eq!(filters[0]["keywords"][0]["keyword"], KEYWORD, "{filters}");
+    assert_eq!(filters[0]["keywords"][0]["whole_word"], false, "{filters}");
 
     let next = id_of(
         &ins.post_status(&budi_in, json!({"status": "from my new home"}))
@@ -363,7 +477,12 @@ async fn a_user_moves_home_with_followers_in_all_three_regions() {
         })
         .await;
     }
-    no_marker_left(&r, "id", &[POST, REPLY, NAME, NOTE, ALT]).await;
+    no_marker_left(
+        &r,
+        "id",
+        &[POST, REPLY, NAME, NOTE, ALT, FIELD, LIST, FILTER, KEYWORD],
+    )
+    .await;
     assert!(blob_names(&r.data_dir("id")).is_empty(), "id's files");
 
     // One entry per transfer in both ledgers, and the acknowledgement in both.
@@ -390,6 +509,15 @@ async fn a_user_moves_home_with_followers_in_all_three_regions() {
     assert_eq!((sent.len(), stored.len()), (1, 1));
     assert_eq!(sent[0]["payload_sha256"], stored[0]["payload_sha256"]);
     assert_eq!(find(&at_id, &ack, "stored").len(), 1);
+    for role in ["avatar", "header"] {
+        let picture = format!("move-picture:{}:{role}", budi.id);
+        let (sent, stored) = (
+            find(&at_id, &picture, "sent"),
+            find(&at_in, &picture, "stored"),
+        );
+        assert_eq!((sent.len(), stored.len()), (1, 1), "{picture}");
+        assert_eq!(sent[0]["payload_sha256"], stored[0]["payload_sha256"]);
+    }
 
     let rep = audit(&r).await;
     assert!(rep.is_clean(), "{}", rep.render());
@@ -549,5 +677,279 @@ async fn roost_admin_move_account_moves_a_user() {
         (ids_in(&f) == [asha.id.clone()]).then_some(())
     })
     .await;
+    r.stop_all().await;
+}
+
+/// A token for `username`'s password at `s`.
+async fn sign_in(s: &TestServer, username: &str) -> String {
+    let (client, secret) = s.app().await;
+    let tok = s
+        .post(
+            "/oauth/token",
+            None,
+            json!({"grant_type": "password", "client_id": client, "client_secret": secret, "username": username, "password": PASSWORD, "scope": "read write"}),
+        )
+        .await
+        .ok();
+    tok["access_token"].as_str().unwrap().to_string()
+}
+
+/// `in` takes Budi but its answer is lost on the way back, so `id` gives the move up and
+/// he writes again at home; asked again, `in` finds the account it made: the same ID,
+/// each post, like and reblog once, the post written in between brought along. Another
+/// account still cannot take the handle there.
+#[tokio::test]
+async fn a_move_whose_answer_was_lost_is_answered_again_without_doubling() {
+    const FIRST: &str = "ZQX-lost-first-3307";
+    const BETWEEN: &str = "ZQX-lost-between-4418";
+    let (r, relay) = Regions::start_relayed(|_| policy_all("store"), "in").await;
+    let (ins, ids) = (r.get("in"), r.get("id"));
+    let (asha, budi) = r.asha_and_budi().await;
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    follow_across(&r, "id", &budi, "in", &asha).await;
+    let ashas = id_of(
+        &ins.post_status(&asha, json!({"status": "asha writes"}))
+            .await,
+    );
+    eventually(10, "Asha's post in id", || async {
+        ids.home_ids(&budi).await.contains(&ashas).then_some(())
+    })
+    .await;
+    for action in ["favourite", "reblog"] {
+        ids.post(
+            &format!("/api/v1/statuses/{ashas}/{action}"),
+            Some(&budi.token),
+            json!({}),
+        )
+        .await
+        .expect(200);
+    }
+    let first = id_of(&ids.post_status(&budi, json!({"status": FIRST})).await);
+
+    relay.lose_next_answer("/ap/roost/move");
+    ids.post(
+        MOVE,
+        Some(&budi.token),
+        json!({"password": PASSWORD, "region": "in"}),
+    )
+    .await
+    .error(502);
+    let made = ins
+        .get("/api/v1/accounts/lookup?acct=budi", None)
+        .await
+        .ok();
+    let made_id = made["id"].as_str().unwrap().to_string();
+    // As far as `id` knows the move failed: he is still at home and may write.
+    let between = id_of(&ids.post_status(&budi, json!({"status": BETWEEN})).await);
+
+    let moved = ids
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": PASSWORD, "region": "in"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(moved["id"], made_id.as_str(), "{moved}");
+    let db = crate::regions::db(&r, "in").await;
+    assert_eq!(
+        db.i64(
+            "SELECT COUNT(*) FROM accounts WHERE username_key = 'budi'",
+            &[]
+        )
+        .await,
+        1
+    );
+    let statuses = ins
+        .get(&format!("/api/v1/accounts/{made_id}/statuses"), None)
+        .await
+        .ok();
+    let (reblogs, own): (Vec<&Value>, Vec<&Value>) = statuses
+        .as_array()
+        .unwrap()
+        .iter()
+        .partition(|s| !s["reblog"].is_null());
+    let texts: Vec<&str> = own.iter().map(|s| s["content"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), 2, "{statuses}");
+    assert!(
+        texts[0].contains(BETWEEN) && texts[1].contains(FIRST),
+        "{texts:?}"
+    );
+    assert_eq!(reblogs.len(), 1, "{statuses}");
+    let token = sign_in(ins, "budi").await;
+    let likes = ins.get("/api/v1/favourites", Some(&token)).await.ok();
+    assert_eq!(ids_in(&likes), vec![ashas.clone()], "{likes}");
+    // Both posts forward from the old home; it holds nothing of his.
+    for (old, new) in [(&first, &own[1]), (&between, &own[0])] {
+        let f = ids
+            .get(&format!("/api/v1/statuses/{old}"), None)
+            .await
+            .expect(308);
+        assert_eq!(f["moved_to"]["id"], new["id"], "{f}");
+    }
+    eventually(20, "no row naming the old account", || async {
+        rows_naming(&r, "id", &budi.id)
+            .await
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    no_marker_left(&r, "id", &[FIRST, BETWEEN]).await;
+
+    // Both transfers are in both ledgers; the lost answer only in the one that sent it.
+    let (at_id, at_in) = (ledger(ids).await, ledger(ins).await);
+    let count = |entries: &[Value], object: &str, direction: &str| {
+        entries
+            .iter()
+            .filter(|e| e["object"] == object && e["direction"] == direction)
+            .count()
+    };
+    let (object, ack) = (format!("move:{}", budi.id), format!("move-ack:{}", budi.id));
+    assert_eq!(count(&at_id, &object, "sent"), 2);
+    assert_eq!(count(&at_in, &object, "stored"), 2);
+    assert_eq!(count(&at_in, &ack, "sent"), 2);
+    assert_eq!(count(&at_id, &ack, "stored"), 1);
+
+    // Another region's budi still cannot take the handle in `in`.
+    let cns = r.get("cn");
+    let other = cns.register("budi").await;
+    let e = cns
+        .post(
+            MOVE,
+            Some(&other.token),
+            json!({"password": PASSWORD, "region": "in"}),
+        )
+        .await
+        .error(409);
+    assert!(e.contains("taken"), "{e}");
+    cns.get("/api/v1/accounts/verify_credentials", Some(&other.token))
+        .await
+        .expect(200);
+
+    let rep = audit(&r).await;
+    assert!(rep.is_clean(), "{}", rep.render());
+    r.stop_all().await;
+}
+
+/// While the new home has not answered yet (the relay holds the package), the account is
+/// marked as moving at the old home, which refuses its writes (409, Mastodon's error
+/// shape) and still serves its reads; the new home gets what was written before only.
+#[tokio::test]
+async fn writes_during_a_move_are_refused_until_it_ends() {
+    const BEFORE: &str = "ZQX-during-before-5529";
+    const DURING: &str = "ZQX-during-refused-6630";
+    let (r, relay) = Regions::start_relayed(|_| policy_all("store"), "in").await;
+    let (ins, ids) = (r.get("in"), r.get("id"));
+    let (_, budi) = r.asha_and_budi().await;
+    let before = id_of(&ids.post_status(&budi, json!({"status": BEFORE})).await);
+    let db = crate::regions::db(&r, "id").await;
+    use crate::backend::Val;
+    let old_id: i64 = budi.id.parse().unwrap();
+    // He is signed in on the web pages too.
+    let mut browser = crate::web_pages::Browser::new(&ids.url(""));
+    browser.get("/login").await;
+    let p = browser
+        .submit(
+            "/login",
+            &[("login", "budi"), ("password", PASSWORD), ("next", "/home")],
+        )
+        .await;
+    assert_eq!(p.status.as_u16(), 303, "{}", p.body);
+    browser.get("/home").await;
+
+    let mut held = relay.hold_next("/ap/roost/move");
+    let moving = ids.post(
+        MOVE,
+        Some(&budi.token),
+        json!({"password": PASSWORD, "region": "in"}),
+    );
+    let during = async {
+        held.arrived().await;
+        assert_eq!(
+            db.i64(
+                "SELECT COUNT(*) FROM moved_accounts WHERE account_id = $1 AND new_id IS NULL",
+                &[Val::I(old_id)],
+            )
+            .await,
+            1,
+            "the move is marked as running"
+        );
+        let e = ids
+            .post(
+                "/api/v1/statuses",
+                Some(&budi.token),
+                json!({"status": DURING}),
+            )
+            .await
+            .error(409);
+        assert!(e.contains("moving"), "{e}");
+        ids.post(
+            &format!("/api/v1/statuses/{before}/favourite"),
+            Some(&budi.token),
+            json!({}),
+        )
+        .await
+        .error(409);
+        ids.patch(
+            "/api/v1/accounts/update_credentials",
+            Some(&budi.token),
+            json!({"display_name": DURING}),
+        )
+        .await
+        .error(409);
+        ids.delete(&format!("/api/v1/statuses/{before}"), Some(&budi.token))
+            .await
+            .error(409);
+        let page = browser
+            .submit(
+                "/statuses",
+                &[
+                    ("text", DURING),
+                    ("visibility", "public"),
+                    ("back", "/home"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status.as_u16(), 409, "{}", page.body);
+        page.has("moving");
+        // Reads go on.
+        ids.get("/api/v1/accounts/verify_credentials", Some(&budi.token))
+            .await
+            .expect(200);
+        ids.get(&format!("/api/v1/statuses/{before}"), Some(&budi.token))
+            .await
+            .expect(200);
+        held.release();
+    };
+    let (moved, ()) = tokio::join!(moving, during);
+    let moved = moved.expect(200);
+    let new_id = moved["id"].as_str().unwrap();
+    let me = ins
+        .get(&format!("/api/v1/accounts/{new_id}"), None)
+        .await
+        .ok();
+    assert_ne!(me["display_name"], DURING, "{me}");
+    let statuses = ins
+        .get(&format!("/api/v1/accounts/{new_id}/statuses"), None)
+        .await
+        .ok();
+    let texts: Vec<&str> = statuses
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.len(), 1, "{statuses}");
+    assert!(texts[0].contains(BEFORE), "{texts:?}");
+    assert_eq!(statuses[0]["favourites_count"], 0, "{statuses}");
+    // At the new home he writes again.
+    let token = sign_in(ins, "budi").await;
+    ins.post(
+        "/api/v1/statuses",
+        Some(&token),
+        json!({"status": "here now"}),
+    )
+    .await
+    .expect(200);
     r.stop_all().await;
 }

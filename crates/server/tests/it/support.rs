@@ -414,16 +414,42 @@ impl Regions {
         policy: impl Fn(&str) -> roost_residency::Policy,
         tweak: impl Fn(&mut Config),
     ) -> Regions {
+        Self::start_inner(policy, tweak, None).await.0
+    }
+
+    /// Like `start`, with region `relayed` reached (by the other regions and the test)
+    /// only through a [`crate::relay::Relay`]: the cluster file names the relay's address.
+    pub async fn start_relayed(
+        policy: impl Fn(&str) -> roost_residency::Policy,
+        relayed: &str,
+    ) -> (Regions, crate::relay::Relay) {
+        let (r, relay) = Self::start_inner(policy, |_| {}, Some(relayed)).await;
+        (r, relay.expect("a relay"))
+    }
+
+    async fn start_inner(
+        policy: impl Fn(&str) -> roost_residency::Policy,
+        tweak: impl Fn(&mut Config),
+        relayed: Option<&str>,
+    ) -> (Regions, Option<crate::relay::Relay>) {
         let root = tempfile::tempdir().unwrap();
         let mut listeners = Vec::new();
         let mut plans = Vec::new();
+        let mut relay = None;
         for code in REGION_CODES {
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut base_url = format!("http://{}", l.local_addr().unwrap());
+            if relayed == Some(code) {
+                let front = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let front_url = format!("http://{}", front.local_addr().unwrap());
+                relay = Some(crate::relay::Relay::start(front, base_url));
+                base_url = front_url;
+            }
             plans.push(roost_server::cluster_cmd::RegionPlan {
                 code: code.into(),
                 name: code.to_uppercase(),
                 jurisdiction: code.to_uppercase(),
-                base_url: format!("http://{}", l.local_addr().unwrap()),
+                base_url,
                 time_zone: "UTC".into(),
             });
             listeners.push(l);
@@ -448,11 +474,14 @@ impl Regions {
             let running = roost_server::start_on(cfg, l).await.expect("region starts");
             servers.insert(code.to_string(), TestServer::wrap(running));
         }
-        Regions {
-            servers,
-            cluster,
-            root,
-        }
+        (
+            Regions {
+                servers,
+                cluster,
+                root,
+            },
+            relay,
+        )
     }
 
     fn config(

@@ -219,3 +219,75 @@ pub async fn moves_run_one_at_a_time_and_forward_their_ids(s: &dyn Store) {
         .unwrap());
     assert!(s.forward(w.id()).await.unwrap().is_none());
 }
+
+pub async fn moves_mark_the_account_while_they_run(s: &dyn Store) {
+    let w = W::new(s);
+    let mover = w.account("marked").await;
+    assert!(!s.account(mover).await.unwrap().unwrap().moving);
+    assert!(s.begin_move(mover, "far", super::at(T0)).await.unwrap());
+    assert!(s.account(mover).await.unwrap().unwrap().moving);
+    // Every read of the account says so (the many-accounts read too).
+    assert!(s.accounts(&[mover]).await.unwrap()[0].moving);
+    s.abandon_move(mover).await.unwrap();
+    assert!(!s.account(mover).await.unwrap().unwrap().moving);
+    // A refused second move leaves the running one's mark alone.
+    assert!(s.begin_move(mover, "far", super::at(T0 + 1)).await.unwrap());
+    assert!(!s
+        .begin_move(mover, "near", super::at(T0 + 2))
+        .await
+        .unwrap());
+    assert!(s.account(mover).await.unwrap().unwrap().moving);
+}
+
+pub async fn moved_in_accounts_are_found_again_and_keep_their_posts_ids(s: &dyn Store) {
+    let w = W::new(s);
+    let (old_id, old_post, older_post) = (w.id(), w.id(), w.id());
+    assert!(s.moved_in(old_id).await.unwrap().is_none());
+    let na = w.new_account("arrived", "in");
+    let user = w.user_for(&na);
+    let made = s
+        .create_moved_account(&na, &user, "far", old_id, super::at(T0))
+        .await
+        .unwrap();
+    assert_eq!(made.id, na.id);
+    assert!(s.user(na.id).await.unwrap().is_some());
+    // Its posts' IDs here are kept once: asked again, the first one stands.
+    let (first, second) = (w.id(), w.id());
+    assert_eq!(
+        s.keep_moved_status(old_id, old_post, first).await.unwrap(),
+        first
+    );
+    assert_eq!(
+        s.keep_moved_status(old_id, old_post, second).await.unwrap(),
+        first
+    );
+    let third = w.id();
+    assert_eq!(
+        s.keep_moved_status(old_id, older_post, third)
+            .await
+            .unwrap(),
+        third
+    );
+    let m = s.moved_in(old_id).await.unwrap().unwrap();
+    assert_eq!((m.origin.as_str(), m.account_id), ("far", na.id));
+    let mut want = vec![(old_post, first), (older_post, third)];
+    want.sort();
+    assert_eq!(m.statuses, want);
+    // Another account of the same name is refused, and records nothing.
+    let mut other = w.new_account("x", "in");
+    other.username = na.username.clone();
+    let other_user = User {
+        email: format!("moved_other_{}@example.com", w.tag),
+        ..w.user_for(&other)
+    };
+    let other_old = w.id();
+    assert!(matches!(
+        s.create_moved_account(&other, &other_user, "far", other_old, super::at(T0 + 1))
+            .await,
+        Err(StoreError::Conflict("username"))
+    ));
+    assert!(s.moved_in(other_old).await.unwrap().is_none());
+    // The account erased here takes its record along.
+    s.erase_account(na.id, None).await.unwrap();
+    assert!(s.moved_in(old_id).await.unwrap().is_none());
+}

@@ -62,6 +62,7 @@ fn remote(g: &IdGen, name: &str, region: &str, display_name: &str) -> Account {
         last_status_at: None,
         suspended: false,
         silenced: false,
+        moving: false,
         fields: Vec::new(),
         avatar: None,
         header: None,

@@ -36,6 +36,7 @@ pub(crate) fn account_from_row(row: &Row) -> StoreResult<Account> {
         fields: decode_fields(&at::<String>(row, 16)?),
         avatar: at(row, 17)?,
         header: at(row, 18)?,
+        moving: at(row, 19)?,
     })
 }
 

@@ -7,11 +7,15 @@ use super::{pg_read, pg_write, Db};
 use crate::sqlite::erasure::{
     blob_of_file, handle_hash, ERASE, ERASED_BLOBS, ERASED_STATUSES, ERASURES_NEWEST, ERASURE_ACK,
     ERASURE_BY_ID, ERASURE_INSERT, ERASURE_REGIONS, ERASURE_REGION_INSERT, FORWARD_ACCOUNT,
-    FORWARD_STATUS, MOVE_ABANDON, MOVE_BEGIN, MOVE_FINISH, MOVE_RUNNING, MOVE_STATUS,
+    FORWARD_STATUS, MOVED_IN_BY_OLD, MOVED_IN_INSERT, MOVED_IN_STATUS, MOVED_IN_STATUSES,
+    MOVED_IN_STATUS_KEEP, MOVE_ABANDON, MOVE_BEGIN, MOVE_FINISH, MOVE_MARK, MOVE_RUNNING,
+    MOVE_STATUS, MOVE_UNMARK,
 };
 use async_trait::async_trait;
 use jiff::Timestamp;
-use roost_core::model::{ErasedRows, Erasure, ErasureRegion, Forward};
+use roost_core::model::{
+    Account, ErasedRows, Erasure, ErasureRegion, Forward, MovedIn, NewAccount, User,
+};
 use roost_core::store::{ErasureStore, StoreResult};
 use roost_core::Id;
 
@@ -144,15 +148,23 @@ impl ErasureStore for PgStore {
             let n = exec(c, MOVE_BEGIN, &[&account.0, &region, &ms(at)])
                 .await
                 .map_err(backend)?;
+            if n > 0 {
+                exec(c, MOVE_MARK, &[&account.0, &ms(at)])
+                    .await
+                    .map_err(backend)?;
+            }
             Ok(n > 0)
         })
     }
 
     async fn abandon_move(&self, account: Id) -> StoreResult<()> {
         pg_write!(self, c, {
-            exec(c, MOVE_ABANDON, &[&account.0])
+            let n = exec(c, MOVE_ABANDON, &[&account.0])
                 .await
                 .map_err(backend)?;
+            if n > 0 {
+                exec(c, MOVE_UNMARK, &[&account.0]).await.map_err(backend)?;
+            }
             Ok(())
         })
     }
@@ -204,5 +216,68 @@ impl ErasureStore for PgStore {
             c,
             scalar::<String>(c, MOVE_RUNNING, &[&account.0]).await
         )
+    }
+
+    async fn create_moved_account(
+        &self,
+        account: &NewAccount,
+        user: &User,
+        origin: &str,
+        old_id: Id,
+        at: Timestamp,
+    ) -> StoreResult<Account> {
+        let (account, user, origin) = (account.clone(), user.clone(), origin.to_owned());
+        pg_write!(self, c, {
+            let made = super::accounts::create_account_in(c, &account, Some(&user)).await?;
+            exec(
+                c,
+                MOVED_IN_INSERT,
+                &[&old_id.0, &origin, &account.id.0, &ms(at)],
+            )
+            .await
+            .map_err(backend)?;
+            Ok(made)
+        })
+    }
+
+    async fn moved_in(&self, old_id: Id) -> StoreResult<Option<MovedIn>> {
+        pg_read!(self, c, {
+            let found = rows(c, MOVED_IN_BY_OLD, &[&old_id.0], |r| {
+                Ok((get::<String>(r, "origin")?, Id(get(r, "account_id")?)))
+            })
+            .await?;
+            let Some((origin, account_id)) = found.into_iter().next() else {
+                return Ok(None);
+            };
+            let statuses = rows(c, MOVED_IN_STATUSES, &[&old_id.0], |r| {
+                Ok((Id(get(r, "old_id")?), Id(get(r, "new_id")?)))
+            })
+            .await?;
+            Ok(Some(MovedIn {
+                origin,
+                account_id,
+                statuses,
+            }))
+        })
+    }
+
+    async fn keep_moved_status(
+        &self,
+        old_account: Id,
+        old_status: Id,
+        new_status: Id,
+    ) -> StoreResult<Id> {
+        pg_write!(self, c, {
+            exec(
+                c,
+                MOVED_IN_STATUS_KEEP,
+                &[&old_status.0, &old_account.0, &new_status.0],
+            )
+            .await
+            .map_err(backend)?;
+            Ok(scalar::<i64>(c, MOVED_IN_STATUS, &[&old_status.0])
+                .await?
+                .map_or(new_status, Id))
+        })
     }
 }

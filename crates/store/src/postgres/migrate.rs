@@ -93,6 +93,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "inventory_follows_rows",
         include_str!("../../migrations/postgres/0017_inventory_follows_rows.sql"),
     ),
+    (
+        18,
+        "moved_in",
+        include_str!("../../migrations/postgres/0018_moved_in.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold (any constant; "roost-mg" in ASCII).

@@ -12,7 +12,8 @@ use rusqlite::Connection;
 pub(crate) const ACCOUNT_COLS: &str = "a.id, a.username, a.home_region, a.display_name, \
     a.note_source, a.note_html, a.locked, a.bot, a.discoverable, a.created_at, \
     a.followers_count, a.following_count, a.statuses_count, a.last_status_at, \
-    a.suspended_at IS NOT NULL, a.silenced_at IS NOT NULL, a.fields, a.avatar_file, a.header_file";
+    a.suspended_at IS NOT NULL, a.silenced_at IS NOT NULL, a.fields, a.avatar_file, a.header_file, \
+    a.moving_since IS NOT NULL";
 
 /// Decodes by position, in [`ACCOUNT_COLS`] order (looking columns up by name cost a
 /// tenth of a home page's CPU).
@@ -37,6 +38,7 @@ pub(crate) fn account_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Account> 
         fields: decode_fields(&at::<String>(row, 16)?),
         avatar: at(row, 17)?,
         header: at(row, 18)?,
+        moving: at(row, 19)?,
     })
 }
 

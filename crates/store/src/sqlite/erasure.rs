@@ -9,7 +9,9 @@ use super::SqliteStore;
 use super::{backend, exec, get, ms, rows, scalar, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
-use roost_core::model::{ErasedRows, Erasure, ErasureRegion, Forward};
+use roost_core::model::{
+    Account, ErasedRows, Erasure, ErasureRegion, Forward, MovedIn, NewAccount, User,
+};
 use roost_core::store::{ErasureStore, StoreResult};
 use roost_core::Id;
 use rusqlite::Connection;
@@ -79,6 +81,19 @@ pub(crate) const MOVE_FINISH: &str =
     "UPDATE moved_accounts SET new_id = $2, moved_at = $3 WHERE account_id = $1";
 pub(crate) const MOVE_STATUS: &str =
     "INSERT INTO moved_statuses (status_id, account_id, new_id) VALUES ($1, $2, $3)";
+/// The account's writes are refused while its move runs (`Account::moving`).
+pub(crate) const MOVE_MARK: &str = "UPDATE accounts SET moving_since = $2 WHERE id = $1";
+pub(crate) const MOVE_UNMARK: &str = "UPDATE accounts SET moving_since = NULL WHERE id = $1";
+pub(crate) const MOVED_IN_INSERT: &str =
+    "INSERT INTO moved_in (old_id, origin, account_id, received_at) VALUES ($1, $2, $3, $4)";
+pub(crate) const MOVED_IN_BY_OLD: &str =
+    "SELECT origin, account_id FROM moved_in WHERE old_id = $1";
+pub(crate) const MOVED_IN_STATUSES: &str =
+    "SELECT old_id, new_id FROM moved_in_statuses WHERE account_id = $1 ORDER BY old_id";
+pub(crate) const MOVED_IN_STATUS_KEEP: &str =
+    "INSERT INTO moved_in_statuses (old_id, account_id, new_id) VALUES ($1, $2, $3) \
+     ON CONFLICT DO NOTHING";
+pub(crate) const MOVED_IN_STATUS: &str = "SELECT new_id FROM moved_in_statuses WHERE old_id = $1";
 pub(crate) const MOVE_RUNNING: &str =
     "SELECT region FROM moved_accounts WHERE account_id = $1 AND new_id IS NULL";
 pub(crate) const FORWARD_ACCOUNT: &str =
@@ -224,6 +239,9 @@ impl ErasureStore for SqliteStore {
         self.db
             .write(move |c| {
                 let n = exec(c, MOVE_BEGIN, &[&account.0, &region, &ms(at)]).map_err(backend)?;
+                if n > 0 {
+                    exec(c, MOVE_MARK, &[&account.0, &ms(at)]).map_err(backend)?;
+                }
                 Ok(n > 0)
             })
             .await
@@ -232,7 +250,9 @@ impl ErasureStore for SqliteStore {
     async fn abandon_move(&self, account: Id) -> StoreResult<()> {
         self.db
             .write(move |c| {
-                exec(c, MOVE_ABANDON, &[&account.0]).map_err(backend)?;
+                if exec(c, MOVE_ABANDON, &[&account.0]).map_err(backend)? > 0 {
+                    exec(c, MOVE_UNMARK, &[&account.0]).map_err(backend)?;
+                }
                 Ok(())
             })
             .await
@@ -281,6 +301,69 @@ impl ErasureStore for SqliteStore {
     async fn running_move(&self, account: Id) -> StoreResult<Option<String>> {
         self.db
             .read(move |c| scalar::<String>(c, MOVE_RUNNING, &[&account.0]))
+            .await
+    }
+
+    async fn create_moved_account(
+        &self,
+        account: &NewAccount,
+        user: &User,
+        origin: &str,
+        old_id: Id,
+        at: Timestamp,
+    ) -> StoreResult<Account> {
+        let (account, user, origin) = (account.clone(), user.clone(), origin.to_owned());
+        self.db
+            .write(move |c| {
+                let made = super::accounts::create_account_in(c, &account, Some(&user))?;
+                exec(
+                    c,
+                    MOVED_IN_INSERT,
+                    &[&old_id.0, &origin, &account.id.0, &ms(at)],
+                )
+                .map_err(backend)?;
+                Ok(made)
+            })
+            .await
+    }
+
+    async fn moved_in(&self, old_id: Id) -> StoreResult<Option<MovedIn>> {
+        self.db
+            .read(move |c| {
+                let found = rows(c, MOVED_IN_BY_OLD, &[&old_id.0], |r| {
+                    Ok((get::<String>(r, "origin")?, Id(get(r, "account_id")?)))
+                })?;
+                let Some((origin, account_id)) = found.into_iter().next() else {
+                    return Ok(None);
+                };
+                let statuses = rows(c, MOVED_IN_STATUSES, &[&old_id.0], |r| {
+                    Ok((Id(get(r, "old_id")?), Id(get(r, "new_id")?)))
+                })?;
+                Ok(Some(MovedIn {
+                    origin,
+                    account_id,
+                    statuses,
+                }))
+            })
+            .await
+    }
+
+    async fn keep_moved_status(
+        &self,
+        old_account: Id,
+        old_status: Id,
+        new_status: Id,
+    ) -> StoreResult<Id> {
+        self.db
+            .write(move |c| {
+                exec(
+                    c,
+                    MOVED_IN_STATUS_KEEP,
+                    &[&old_status.0, &old_account.0, &new_status.0],
+                )
+                .map_err(backend)?;
+                Ok(scalar::<i64>(c, MOVED_IN_STATUS, &[&old_status.0])?.map_or(new_status, Id))
+            })
             .await
     }
 }

@@ -95,6 +95,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "inventory_follows_rows",
         include_str!("../../migrations/sqlite/0017_inventory_follows_rows.sql"),
     ),
+    (
+        18,
+        "moved_in",
+        include_str!("../../migrations/sqlite/0018_moved_in.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

@@ -32,7 +32,7 @@ pub(crate) const ACCOUNT_REFS: [(&str, &str, &str); 3] = [
 /// Tables that may name an erased account after its erasure: the append-only ledger,
 /// the erasure record itself and the outbox, whose rows keep the ID (bodies emptied)
 /// to deliver the erasure to the regions told.
-pub(crate) const ERASURE_KEEPS: [&str; 6] = [
+pub(crate) const ERASURE_KEEPS: [&str; 8] = [
     "ledger_leaves",
     "erasures",
     "erasure_regions",
@@ -40,6 +40,10 @@ pub(crate) const ERASURE_KEEPS: [&str; 6] = [
     // A moved account's forwarding records: old ID → new ID, no personal data.
     "moved_accounts",
     "moved_statuses",
+    // At the new home, what it made of an account that moved in: the old ID (erased at
+    // the old home) beside the new one, so a repeated package is answered, not doubled.
+    "moved_in",
+    "moved_in_statuses",
 ];
 
 /// Rows of `table` naming a status that is missing or another region's:
