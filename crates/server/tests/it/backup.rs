@@ -30,6 +30,15 @@ fn roost(args: &[&str]) -> (bool, String) {
     )
 }
 
+/// [`roost`] off the test's runtime, which meanwhile drives its own connections (a
+/// client dropped before it closes its session only when its task runs).
+async fn roost_bg(args: &[&str]) -> (bool, String) {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || roost(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .unwrap()
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -153,9 +162,12 @@ fn pg_restore(args: &[&str], archive: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
-/// The databases on the server of `url` whose name starts with `prefix`.
+/// The databases on the server of `url` whose name starts with `prefix` (asked from
+/// another database, so that no session stays on that one).
 async fn databases_named(url: &str, prefix: &str) -> Vec<String> {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+    let mut other = url::Url::parse(url).unwrap();
+    other.set_path("/postgres");
+    let (client, conn) = tokio_postgres::connect(other.as_str(), tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(conn);
@@ -222,7 +234,15 @@ async fn a_backup_taken_while_writing_restores_with_the_live_ledger_and_a_clean_
     let (ok, out) = tokio::task::spawn_blocking({
         let (c, to, url_args) = (cluster_file.clone(), to.clone(), url_args.clone());
         move || {
-            let mut args = vec!["backup", "--cluster", s(&c), "--region", "in", "--to", s(&to)];
+            let mut args = vec![
+                "backup",
+                "--cluster",
+                s(&c),
+                "--region",
+                "in",
+                "--to",
+                s(&to),
+            ];
             args.extend(url_args.iter().map(String::as_str));
             roost(&args)
         }
@@ -689,7 +709,10 @@ async fn on_postgres_erasing_an_account_shreds_it_in_every_backup_and_restore_br
     let file = made_file(&out);
     let raw = std::fs::read(&file).unwrap();
     for m in ["alicemark", "bobmark", "PGDMP", "account_keys"] {
-        assert!(!contains(&raw, m), "{m} in the backup file as it is on disk");
+        assert!(
+            !contains(&raw, m),
+            "{m} in the backup file as it is on disk"
+        );
     }
     let rec = RawDb::open(&data, Some(&url)).await;
     assert_eq!(rec.i64("SELECT COUNT(*) FROM backups", &[]).await, 1);
@@ -706,7 +729,10 @@ async fn on_postgres_erasing_an_account_shreds_it_in_every_backup_and_restore_br
     assert!(contains(&sql, "COPY public.statuses"));
     for (_, _, wrapped) in &live_keys {
         assert!(!contains(&sql, &hex::encode(wrapped)), "a wrapped key");
-        assert!(!contains(&opened.all, &hex::encode(wrapped)), "a wrapped key");
+        assert!(
+            !contains(&opened.all, &hex::encode(wrapped)),
+            "a wrapped key"
+        );
     }
     for m in ["alicemark", "bobmark"] {
         assert!(!contains(&sql, m), "{m} in the dump's SQL");
@@ -773,39 +799,32 @@ async fn on_postgres_erasing_an_account_shreds_it_in_every_backup_and_restore_br
         0
     );
 
-    let restore = |from: &Path| {
-        roost(&[
-            "restore",
-            "--data-dir",
-            s(&data),
-            "--database-url",
-            &url,
-            "--from",
-            s(from),
-        ])
+    let restore = |data: PathBuf, from: PathBuf| {
+        let url = url.clone();
+        async move {
+            roost_bg(&[
+                "restore",
+                "--data-dir",
+                s(&data),
+                "--database-url",
+                &url,
+                "--from",
+                s(&from),
+            ])
+            .await
+        }
     };
-    let (ok, out) = restore(&file);
+    let (ok, out) = restore(data.clone(), file.clone()).await;
     assert!(!ok && out.contains("running"), "{out}");
     let dir = s1.stop().await;
     let data = dir.path().join("data");
-    let restore = |from: &Path| {
-        roost(&[
-            "restore",
-            "--data-dir",
-            s(&data),
-            "--database-url",
-            &url,
-            "--from",
-            s(from),
-        ])
-    };
 
     // Refused, the live database untouched and no scratch database left: another KEK, a
     // flipped byte, a cut file.
     let scratch = tempfile::tempdir().unwrap();
     let other = scratch.path().join("other.key");
     FileKek::create(&other).unwrap();
-    let (ok, out) = roost(&[
+    let (ok, out) = roost_bg(&[
         "restore",
         "--data-dir",
         s(&data),
@@ -815,7 +834,8 @@ async fn on_postgres_erasing_an_account_shreds_it_in_every_backup_and_restore_br
         s(&other),
         "--from",
         s(&file),
-    ]);
+    ])
+    .await;
     assert!(!ok && out.contains("key-encryption key"), "{out}");
     let full = std::fs::read(&file).unwrap();
     let mut bytes = full.clone();
@@ -823,11 +843,11 @@ async fn on_postgres_erasing_an_account_shreds_it_in_every_backup_and_restore_br
     bytes[mid] ^= 0x20;
     let flipped = scratch.path().join("flipped.backup");
     std::fs::write(&flipped, &bytes).unwrap();
-    let (ok, out) = restore(&flipped);
+    let (ok, out) = restore(data.clone(), flipped).await;
     assert!(!ok && out.contains("altered"), "{out}");
     let cut = scratch.path().join("cut.backup");
     std::fs::write(&cut, &full[..full.len() - 100]).unwrap();
-    let (ok, out) = restore(&cut);
+    let (ok, out) = restore(data.clone(), cut).await;
     assert!(!ok && out.contains("cut short"), "{out}");
     let live = RawDb::open(&data, Some(&url)).await;
     let alice_id: i64 = alice.id.parse().unwrap();
@@ -841,7 +861,7 @@ async fn on_postgres_erasing_an_account_shreds_it_in_every_backup_and_restore_br
     let leftover = format!("{db_name}_");
     assert_eq!(databases_named(&url, &leftover).await, Vec::<String>::new());
 
-    let (ok, out) = restore(&file);
+    let (ok, out) = restore(data.clone(), file.clone()).await;
     assert!(ok, "{out}");
     assert!(
         out.contains(&format!("erased again: {}", alice.id)),
@@ -933,7 +953,7 @@ async fn on_postgres_a_backup_restores_only_into_a_region_on_the_same_database_e
     let (pg_dir, sq_dir) = (pg.stop().await, sq.stop().await);
 
     // A SQLite backup into the region on PostgreSQL.
-    let (ok, out) = roost(&[
+    let (ok, out) = roost_bg(&[
         "restore",
         "--data-dir",
         s(&pg_data),
@@ -941,7 +961,8 @@ async fn on_postgres_a_backup_restores_only_into_a_region_on_the_same_database_e
         &url,
         "--from",
         s(&sq_file),
-    ]);
+    ])
+    .await;
     assert!(
         !ok && out.contains("a backup of a region on SQLite") && out.contains("on PostgreSQL"),
         "{out}"
@@ -949,18 +970,16 @@ async fn on_postgres_a_backup_restores_only_into_a_region_on_the_same_database_e
     // A PostgreSQL backup into the region on SQLite.
     let sqlite_file = sq_data.join("roost.sqlite");
     let before = std::fs::read(&sqlite_file).unwrap();
-    let (ok, out) = roost(&[
-        "restore",
-        "--data-dir",
-        s(&sq_data),
-        "--from",
-        s(&pg_file),
-    ]);
+    let (ok, out) = roost(&["restore", "--data-dir", s(&sq_data), "--from", s(&pg_file)]);
     assert!(
         !ok && out.contains("a backup of a region on PostgreSQL") && out.contains("on SQLite"),
         "{out}"
     );
-    assert_eq!(std::fs::read(&sqlite_file).unwrap(), before, "the file changed");
+    assert_eq!(
+        std::fs::read(&sqlite_file).unwrap(),
+        before,
+        "the file changed"
+    );
     assert_eq!(
         databases_named(&url, &format!("{db_name}_")).await,
         Vec::<String>::new()
