@@ -1,8 +1,10 @@
-//! `roost backup --to PLACE` and `roost restore --from FILE` (SQLite regions).
+//! `roost backup --to PLACE` and `roost restore --from FILE`.
 //!
 //! A backup is one sealed file (`residency::sealed_file`: a fresh file key wrapped by the
 //! region's KEK) holding a manifest, a snapshot of the database without its data keys
-//! (`store::backup`) and the media files, each sealed again with its owner's data key. So
+//! (`store::backup`: a SQLite file, or on PostgreSQL `pg_dump`'s archive streamed in as it
+//! is written, see `postgres`) and the media files, each sealed again with its owner's
+//! data key. So
 //! erasing an account (its key row goes from the live database) leaves nothing of it
 //! readable in any backup, whoever holds the KEK. The place must be one the cluster file
 //! lets the region keep backups in (`backups = [...]`); each backup made is recorded in
@@ -11,13 +13,18 @@
 //! A restore runs with the region stopped (it takes the data dir's lock, which `serve`
 //! holds), reads and authenticates the whole file before it changes anything, then
 //! merges the snapshot with the live database (keys, ledger, erasure records: see
-//! `store::backup`) and swaps the result in.
+//! `store::backup`) and swaps the result in. A backup restores only into a region on the
+//! database engine it was taken from.
+
+mod postgres;
 
 use crate::config::{Config, Database};
 use anyhow::Context as _;
 use roost_residency::keys::WrappedKey;
 use roost_residency::sealed_file::{self, SealedReader, SealedWriter};
 use roost_residency::{BackupPlace, Keyring};
+use roost_store::backup::postgres::PgTarget;
+use roost_store::backup::KeysAndBlobs;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -25,6 +32,8 @@ use std::path::{Path, PathBuf};
 
 /// What the plain text of a SQLite region's backup is.
 pub const KIND_SQLITE: &str = "roost-backup-sqlite";
+/// What the plain text of a PostgreSQL region's backup is.
+pub const KIND_POSTGRES: &str = "roost-backup-postgres";
 /// Held shared by every `serve` of a data dir, taken exclusively by `restore`.
 const LOCK_FILE: &str = "roost.lock";
 
@@ -34,6 +43,8 @@ const ENTRY_DATABASE: u8 = b'D';
 const ENTRY_OWNED_BLOB: u8 = b'B';
 /// A media file of the region's own (custom emoji); named by its hash.
 const ENTRY_REGION_BLOB: u8 = b'R';
+/// A piece of `pg_dump`'s archive, in order (its length is not known before it ends).
+const ENTRY_PG_DUMP: u8 = b'P';
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -120,13 +131,20 @@ pub fn check_place(cfg: &Config, to: &Path) -> anyhow::Result<BackupPlace> {
     Ok(place)
 }
 
-fn sqlite_only(cfg: &Config) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        cfg.database == Database::Sqlite,
-        "backups of a region on PostgreSQL are not supported yet (use the database's own \
-         tools); this command backs up the SQLite file in the data dir"
-    );
-    Ok(())
+/// The engine a backup's kind is of, as messages name it.
+fn engine_of(kind: &str) -> Option<&'static str> {
+    match kind {
+        KIND_SQLITE => Some("SQLite"),
+        KIND_POSTGRES => Some("PostgreSQL"),
+        _ => None,
+    }
+}
+
+fn kind_for(database: &Database) -> &'static str {
+    match database {
+        Database::Sqlite => KIND_SQLITE,
+        Database::Postgres { .. } => KIND_POSTGRES,
+    }
 }
 
 /// Counts and hashes what goes through to the file.
@@ -179,10 +197,17 @@ pub struct Made {
 
 /// `roost backup --to PLACE`: safe while the region runs.
 pub async fn backup(cfg: &Config, to: &Path) -> anyhow::Result<Made> {
-    sqlite_only(cfg)?;
     let place = check_place(cfg, to)?;
-    let live = cfg.data_dir.join("roost.sqlite");
-    anyhow::ensure!(live.is_file(), "{} does not exist", live.display());
+    let pg = match &cfg.database {
+        Database::Sqlite => {
+            let live = cfg.data_dir.join("roost.sqlite");
+            anyhow::ensure!(live.is_file(), "{} does not exist", live.display());
+            None
+        }
+        Database::Postgres { url, .. } => {
+            Some(PgTarget::parse(url).context("the region's database URL")?)
+        }
+    };
     let keyring = crate::keys::keyring(cfg).context("opening the key-encryption key")?;
     let BackupPlace::Dir(dir) = &place;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -194,11 +219,41 @@ pub async fn backup(cfg: &Config, to: &Path) -> anyhow::Result<Made> {
         rand::random::<u16>()
     );
     let (cfg2, keys, dir2, name2) = (cfg.clone(), keyring.clone(), dir.clone(), name.clone());
-    let (sha256, size, blobs) = tokio::task::spawn_blocking(move || {
-        write_backup(&cfg2, &keys, &dir2, &name2, now.as_millisecond())
-    })
-    .await
-    .expect("writing the backup does not panic")?;
+    let (sha256, size, blobs) = match pg {
+        None => tokio::task::spawn_blocking(move || {
+            write_backup(
+                &cfg2,
+                &keys,
+                &dir2,
+                &name2,
+                now.as_millisecond(),
+                Source::Sqlite,
+            )
+        })
+        .await
+        .expect("writing the backup does not panic")?,
+        Some(target) => {
+            let mut snap = roost_store::backup::postgres::snapshot_postgres(&target)
+                .await
+                .with_context(|| format!("taking a snapshot of {}", target.redacted()))?;
+            let source = Source::Postgres(Box::new(PgSource {
+                target,
+                snapshot: postgres::Snapshot {
+                    id: snap.id.clone(),
+                    keys_table: snap.keys_table.clone(),
+                },
+                found: std::mem::take(&mut snap.found),
+            }));
+            let written = tokio::task::spawn_blocking(move || {
+                write_backup(&cfg2, &keys, &dir2, &name2, now.as_millisecond(), source)
+            })
+            .await
+            .expect("writing the backup does not panic");
+            // Held until pg_dump is done: it reads in this snapshot.
+            snap.release().await;
+            written?
+        }
+    };
     let record = roost_store::backup::BackupRecord {
         sha256,
         made_at_ms: now.as_millisecond(),
@@ -226,20 +281,50 @@ pub async fn backup(cfg: &Config, to: &Path) -> anyhow::Result<Made> {
     })
 }
 
+/// Where the database part of a backup comes from.
+enum Source {
+    /// A snapshot of the data dir's SQLite file, taken here.
+    Sqlite,
+    /// `pg_dump` in a snapshot the caller holds open, and the keys and blobs it sees.
+    Postgres(Box<PgSource>),
+}
+
+struct PgSource {
+    target: PgTarget,
+    snapshot: postgres::Snapshot,
+    found: KeysAndBlobs,
+}
+
 fn write_backup(
     cfg: &Config,
     keys: &Keyring,
     dir: &Path,
     name: &str,
     now_ms: i64,
+    source: Source,
 ) -> anyhow::Result<(String, u64, usize)> {
+    // SQLite's snapshot is a file; it is made in the data dir, beside the live one.
     let tmp = tempfile::Builder::new()
         .prefix(".backup-")
         .tempdir_in(&cfg.data_dir)
         .context("making a scratch dir in the data dir")?;
     let snapshot = tmp.path().join("snapshot.sqlite");
-    let found = roost_store::backup::snapshot_sqlite(&cfg.data_dir.join("roost.sqlite"), &snapshot)
-        .context("taking a snapshot of the database")?;
+    // The dump to run on PostgreSQL (its snapshot is already taken).
+    let (dump, found) = match source {
+        Source::Sqlite => (
+            None,
+            roost_store::backup::snapshot_sqlite(&cfg.data_dir.join("roost.sqlite"), &snapshot)
+                .context("taking a snapshot of the database")?,
+        ),
+        Source::Postgres(pg) => {
+            let PgSource {
+                target,
+                snapshot,
+                found,
+            } = *pg;
+            (Some((target, snapshot)), found)
+        }
+    };
     let wrapped: BTreeMap<i64, WrappedKey> = found.keys.into_iter().collect();
 
     let partial = dir.join(format!(".{name}.partial"));
@@ -251,11 +336,12 @@ fn write_backup(
             sha: Sha256::new(),
             len: 0,
         };
-        let (mut w, _) = SealedWriter::new(out, keys, KIND_SQLITE, &cfg.region, now_ms)?;
+        let (mut w, _) =
+            SealedWriter::new(out, keys, kind_for(&cfg.database), &cfg.region, now_ms)?;
         let manifest = serde_json::json!({
             "region": cfg.region,
             "made_at_ms": now_ms,
-            "database": "sqlite",
+            "database": if dump.is_some() { "postgres: pg_dump --format=custom, without the data of account_keys" } else { "sqlite" },
             "data_keys": "none: each account's data key stays in the live database",
             "media": if cfg.media_s3.is_some() { "in the region's bucket, not in this file" } else { "included" },
         });
@@ -265,10 +351,15 @@ fn write_backup(
             "manifest.json",
             &serde_json::to_vec(&manifest)?,
         )?;
-        let len = std::fs::metadata(&snapshot)?.len();
-        entry_head(&mut w, ENTRY_DATABASE, "roost.sqlite", len)?;
-        let copied = std::io::copy(&mut std::fs::File::open(&snapshot)?, &mut w)?;
-        anyhow::ensure!(copied == len, "the snapshot changed while it was copied");
+        match &dump {
+            None => {
+                let len = std::fs::metadata(&snapshot)?.len();
+                entry_head(&mut w, ENTRY_DATABASE, "roost.sqlite", len)?;
+                let copied = std::io::copy(&mut std::fs::File::open(&snapshot)?, &mut w)?;
+                anyhow::ensure!(copied == len, "the snapshot changed while it was copied");
+            }
+            Some((target, snapshot)) => postgres::dump(&mut w, target, snapshot)?,
+        }
         let mut blobs = 0;
         if cfg.media_s3.is_none() {
             let media = cfg.data_dir.join("media");
@@ -351,31 +442,83 @@ fn read_u<const N: usize>(r: &mut impl Read) -> std::io::Result<Option<[u8; N]>>
     Ok(Some(b))
 }
 
-/// Reads the whole backup into `scratch`, every chunk authenticated, before anything of
-/// the region is changed.
+/// Refuses a backup of another region, or of a region on another database engine: told
+/// by the file's header, before its key is opened or anything is changed.
+fn check_header(
+    cfg: &Config,
+    header: &sealed_file::SealedHeader,
+    from: &Path,
+) -> anyhow::Result<()> {
+    let here = engine_of(kind_for(&cfg.database)).expect("a kind of ours");
+    match engine_of(&header.kind) {
+        None => anyhow::bail!(
+            "{} is a {:?} file, not a backup of a region; nothing was changed",
+            from.display(),
+            header.kind
+        ),
+        Some(engine) if engine != here => anyhow::bail!(
+            "{} is a backup of a region on {engine}, and region {} keeps its data on {here}: \
+             restore it into a region on {engine}; nothing was changed",
+            from.display(),
+            cfg.region
+        ),
+        Some(_) => {}
+    }
+    anyhow::ensure!(
+        header.region == cfg.region,
+        "{} is a backup of region {}, not of {}; nothing was changed",
+        from.display(),
+        header.region,
+        cfg.region
+    );
+    Ok(())
+}
+
+/// [`check_header`] on the file at `from`.
+fn check_file(cfg: &Config, from: &Path) -> anyhow::Result<()> {
+    let file = std::fs::File::open(from).with_context(|| format!("opening {}", from.display()))?;
+    let (header, _) = sealed_file::read_header(&mut BufReader::new(file))
+        .with_context(|| format!("{} cannot be opened", from.display()))?;
+    check_header(cfg, &header, from)
+}
+
+/// Writing the database of a backup failed (on PostgreSQL: `pg_restore` stopped reading).
+#[derive(Debug, thiserror::Error)]
+#[error("the database could not be written: {0}")]
+struct DatabaseWrite(#[source] std::io::Error);
+
+/// Copies an entry's bytes to `out`; the sealed file's errors and `out`'s told apart.
+fn copy_entry(part: &mut impl Read, out: &mut dyn Write, from: &Path) -> anyhow::Result<u64> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut copied = 0u64;
+    loop {
+        let n = match part.read(&mut buf) {
+            Ok(0) => return Ok(copied),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(sealed_or(e, from)),
+        };
+        out.write_all(&buf[..n])
+            .map_err(|e| anyhow::Error::new(DatabaseWrite(e)))?;
+        copied += n as u64;
+    }
+}
+
+/// Reads the whole backup, every chunk authenticated, before anything of the region is
+/// changed: the media into `scratch`, and the database there too (SQLite) or into `dump`
+/// as it is read (PostgreSQL: `pg_restore` filling a scratch database of its own).
 fn read_backup(
     cfg: &Config,
     keys: &Keyring,
     from: &Path,
     scratch: &Path,
+    mut dump: Option<&mut dyn Write>,
 ) -> anyhow::Result<ReadBack> {
     let file = std::fs::File::open(from).with_context(|| format!("opening {}", from.display()))?;
     let mut r = SealedReader::open(BufReader::new(file), keys)
         .with_context(|| format!("{} cannot be opened", from.display()))?;
     let header = r.header().clone();
-    anyhow::ensure!(
-        header.kind == KIND_SQLITE,
-        "{} is a {:?} file, not a backup of a SQLite region",
-        from.display(),
-        header.kind
-    );
-    anyhow::ensure!(
-        header.region == cfg.region,
-        "{} is a backup of region {}, not of {}",
-        from.display(),
-        header.region,
-        cfg.region
-    );
+    check_header(cfg, &header, from)?;
     let mut back = ReadBack {
         region: header.region.clone(),
         made_at_ms: header.created_at_ms,
@@ -405,10 +548,9 @@ fn read_backup(
         n += 1;
         let target = match kind {
             ENTRY_MANIFEST => None,
-            ENTRY_DATABASE => {
-                database = true;
-                Some(scratch.join("restored.sqlite"))
-            }
+            ENTRY_DATABASE if dump.is_none() => Some(scratch.join("restored.sqlite")),
+            ENTRY_PG_DUMP if dump.is_some() => None,
+            ENTRY_DATABASE | ENTRY_PG_DUMP => return Err(bad("a database of another engine")),
             ENTRY_OWNED_BLOB => {
                 let (owner, hash) = name.split_once(':').ok_or_else(|| bad("a blob name"))?;
                 let owner: i64 = owner.parse().map_err(|_| bad("a blob owner"))?;
@@ -429,12 +571,16 @@ fn read_backup(
             }
             _ => return Err(bad("an unknown entry")),
         };
+        database |= matches!(kind, ENTRY_DATABASE | ENTRY_PG_DUMP);
         let mut part = (&mut r).take(len);
-        let copied = match &target {
-            Some(p) => std::io::copy(&mut part, &mut std::fs::File::create(p)?),
-            None => std::io::copy(&mut part, &mut std::io::sink()),
-        }
-        .map_err(|e| sealed_or(e, from))?;
+        let copied = match (&target, kind) {
+            (Some(p), _) => copy_entry(&mut part, &mut std::fs::File::create(p)?, from)?,
+            (None, ENTRY_PG_DUMP) => match dump.as_deref_mut() {
+                Some(d) => copy_entry(&mut part, d, from)?,
+                None => return Err(bad("a database of another engine")),
+            },
+            (None, _) => copy_entry(&mut part, &mut std::io::sink(), from)?,
+        };
         if copied != len {
             return Err(bad("an entry is cut short"));
         }
@@ -452,50 +598,37 @@ fn sealed_or(e: std::io::Error, from: &Path) -> anyhow::Error {
 }
 
 /// `roost restore --from FILE`: the region must be stopped. `live` is the database whose
-/// keys, ledger and erasure records are kept (the data dir's own by default).
+/// keys, ledger and erasure records are kept (the data dir's own by default; on
+/// PostgreSQL always the region's database).
 pub async fn restore(cfg: &Config, from: &Path, live: Option<&Path>) -> anyhow::Result<Restored> {
-    sqlite_only(cfg)?;
     crate::keys::create_private_dir(&cfg.data_dir)?;
     let _lock = exclusive_lock(&cfg.data_dir)?;
+    check_file(cfg, from)?;
     let keyring = crate::keys::keyring(cfg).context("opening the key-encryption key")?;
-    let target = cfg.data_dir.join("roost.sqlite");
-    let live = live
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| target.clone());
-    anyhow::ensure!(
-        live.is_file(),
-        "no live database at {}: a backup holds no data keys, so without the live ones \
-         nothing sealed in it can be read (name the region's database with --live)",
-        live.display()
-    );
-    anyhow::ensure!(
-        live == target || !target.exists(),
-        "{} already holds a database; restore into it without --live, or into an empty data dir",
-        cfg.data_dir.display()
-    );
-    let scratch = tempfile::Builder::new()
-        .prefix(".restore-")
-        .tempdir_in(&cfg.data_dir)
-        .context("making a scratch dir in the data dir")?;
-    let back = {
-        let (cfg, keys, from, dir) = (
-            cfg.clone(),
-            keyring.clone(),
-            from.to_owned(),
-            scratch.path().to_owned(),
-        );
-        tokio::task::spawn_blocking(move || read_backup(&cfg, &keys, &from, &dir))
-            .await
-            .expect("reading the backup does not panic")?
-    };
-    let restored = scratch.path().join("restored.sqlite");
-    let merged = roost_store::backup::merge_sqlite(&restored, &live, keyring.clone())
-        .await
-        .context("merging the backup with the live database")?;
+    match &cfg.database {
+        Database::Sqlite => restore_sqlite(cfg, from, live, keyring).await,
+        Database::Postgres { url, .. } => {
+            anyhow::ensure!(
+                live.is_none(),
+                "--live names a SQLite file; a region on PostgreSQL keeps the keys, ledger and \
+                 erasure records of its own database (--database-url)"
+            );
+            postgres::restore(cfg, url, from, keyring).await
+        }
+    }
+}
 
-    // Only files rows still name, each opened with its owner's live key.
-    let keys: BTreeMap<i64, WrappedKey> = merged.keys_and_blobs.keys.into_iter().collect();
-    let wanted: BTreeSet<(Option<i64>, String)> = merged.keys_and_blobs.blobs.into_iter().collect();
+/// The media files of the backup that rows of the restored database still name, each
+/// opened with its owner's live key, put back (when the region keeps media in its data
+/// dir); how many.
+async fn put_back_media(
+    cfg: &Config,
+    keyring: &Keyring,
+    back: &ReadBack,
+    found: KeysAndBlobs,
+) -> anyhow::Result<usize> {
+    let keys: BTreeMap<i64, WrappedKey> = found.keys.into_iter().collect();
+    let wanted: BTreeSet<(Option<i64>, String)> = found.blobs.into_iter().collect();
     let mut files: Vec<Vec<u8>> = Vec::new();
     for (owner, hash) in &wanted {
         let bytes = match owner {
@@ -526,6 +659,52 @@ pub async fn restore(cfg: &Config, from: &Path, live: Option<&Path>) -> anyhow::
             roost_core::media::BlobStore::put(&media, bytes).await?;
         }
     }
+    Ok(blobs)
+}
+
+async fn restore_sqlite(
+    cfg: &Config,
+    from: &Path,
+    live: Option<&Path>,
+    keyring: std::sync::Arc<Keyring>,
+) -> anyhow::Result<Restored> {
+    let target = cfg.data_dir.join("roost.sqlite");
+    let live = live
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| target.clone());
+    anyhow::ensure!(
+        live.is_file(),
+        "no live database at {}: a backup holds no data keys, so without the live ones \
+         nothing sealed in it can be read (name the region's database with --live)",
+        live.display()
+    );
+    anyhow::ensure!(
+        live == target || !target.exists(),
+        "{} already holds a database; restore into it without --live, or into an empty data dir",
+        cfg.data_dir.display()
+    );
+    let scratch = tempfile::Builder::new()
+        .prefix(".restore-")
+        .tempdir_in(&cfg.data_dir)
+        .context("making a scratch dir in the data dir")?;
+    let back = {
+        let (cfg, keys, from, dir) = (
+            cfg.clone(),
+            keyring.clone(),
+            from.to_owned(),
+            scratch.path().to_owned(),
+        );
+        tokio::task::spawn_blocking(move || read_backup(&cfg, &keys, &from, &dir, None))
+            .await
+            .expect("reading the backup does not panic")?
+    };
+    let restored = scratch.path().join("restored.sqlite");
+    let merged = roost_store::backup::merge_sqlite(&restored, &live, keyring.clone())
+        .await
+        .context("merging the backup with the live database")?;
+
+    // Only files rows still name, each opened with its owner's live key.
+    let blobs = put_back_media(cfg, &keyring, &back, merged.keys_and_blobs).await?;
 
     // The swap: the old file (and its log) out, the merged one in.
     let side = scratch.path().join("before.sqlite");

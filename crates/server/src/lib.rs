@@ -297,7 +297,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
     .await?;
     let media = media_ports(&cfg, &keys).await?;
     let roost = Roost::new(store_arc.clone(), rcfg, fed.clone()).with_media(media);
-    let roost = Arc::new(nodes::join(roost, &store, &cfg, &keys, number).await?);
+    let roost = Arc::new(nodes::join(roost, &store, &cfg, &keys, number, rx.clone()).await?);
     // Served from memory: loaded before the first request, then every EMOJI_RELOAD (an
     // admin command run in another process changes only the store).
     if let Err(e) = roost.reload_emojis().await {

@@ -131,13 +131,14 @@ async fn keep_number(
 }
 
 /// On PostgreSQL, puts the use cases on the nodes' shared bus, invalidation and attempt
-/// counters; on SQLite (one node) leaves them in memory.
+/// counters until `stop`; on SQLite (one node) leaves them in memory.
 pub(crate) async fn join(
     roost: Roost,
     store: &RegionStore,
     cfg: &Config,
     keys: &RegionKeys,
     number: Option<Arc<NodeNumber>>,
+    mut stop: watch::Receiver<bool>,
 ) -> Result<Roost, StartError> {
     let roost = match number {
         Some(n) => roost.with_node_number(n),
@@ -149,6 +150,15 @@ pub(crate) async fn join(
         return Ok(roost);
     };
     let nodes = PgNodes::connect(url).await?;
+    // A stopped node leaves no session on the database (a restore waits for none), even
+    // while something of the server still holds the bus.
+    {
+        let nodes = nodes.clone();
+        tokio::spawn(async move {
+            let _ = stop.wait_for(|s| *s).await;
+            nodes.stop();
+        });
+    }
     // Every node holds the same keys, so the counters' keys agree across them.
     let counter = pg
         .attempt_counter(cfg.limits, &keys.signing.to_bytes())

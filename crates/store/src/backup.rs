@@ -1,5 +1,6 @@
 //! Backups of a region on SQLite: a consistent snapshot that holds no data keys, and the
 //! merge a restore makes of such a snapshot with what only the live database may give.
+//! The same on PostgreSQL, with its own tools, is in [`postgres`].
 //!
 //! A snapshot is `VACUUM INTO` a new file (one read transaction: consistent while the
 //! region runs), then `account_keys` emptied and the file vacuumed again, so no wrapped key
@@ -22,6 +23,8 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::sync::Arc;
 
+pub mod postgres;
+
 /// One backup made of the region, as the region records it (`backups`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupRecord {
@@ -43,6 +46,18 @@ pub enum BackupError {
     Missing(std::path::PathBuf),
     #[error("the snapshot still holds {0} data key(s)")]
     KeysLeft(i64),
+    /// PostgreSQL's own message (never the connection URL, which may hold a password).
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
+    #[error("the database URL is not valid: {0}")]
+    Url(String),
+    #[error("database {0} does not exist on the server")]
+    NoDatabase(String),
+    #[error(
+        "the region is running: {sessions} session(s) are connected to its database {database}; \
+         stop every node of the region first"
+    )]
+    Running { database: String, sessions: i64 },
 }
 
 /// A media blob of the snapshot, and the account whose key seals it in the backup (none
@@ -58,7 +73,7 @@ pub struct KeysAndBlobs {
 }
 
 /// The tables a restore takes from the live database, parents before children.
-const KEPT_FROM_LIVE: [&str; 6] = [
+pub(crate) const KEPT_FROM_LIVE: [&str; 6] = [
     "ledger_leaves",
     "erasures",
     "erasure_regions",
@@ -79,8 +94,14 @@ fn open_existing(path: &Path) -> Result<Connection, BackupError> {
     Ok(c)
 }
 
+pub(crate) const KEYS_SQL: &str = "SELECT account_id, kek_id, wrapped FROM account_keys";
+pub(crate) const BLOBS_SQL: &str =
+    "SELECT account_id, file_hash FROM media WHERE file_hash IS NOT NULL \
+     UNION SELECT account_id, preview_hash FROM media WHERE preview_hash IS NOT NULL \
+     UNION SELECT NULL, file_hash FROM custom_emojis";
+
 fn keys_and_blobs(c: &Connection) -> Result<KeysAndBlobs, BackupError> {
-    let mut st = c.prepare("SELECT account_id, kek_id, wrapped FROM account_keys")?;
+    let mut st = c.prepare(KEYS_SQL)?;
     let keys = st
         .query_map([], |r| {
             Ok((
@@ -92,17 +113,34 @@ fn keys_and_blobs(c: &Connection) -> Result<KeysAndBlobs, BackupError> {
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    let mut st = c.prepare(
-        "SELECT account_id, file_hash FROM media WHERE file_hash IS NOT NULL \
-         UNION SELECT account_id, preview_hash FROM media WHERE preview_hash IS NOT NULL \
-         UNION SELECT NULL, file_hash FROM custom_emojis",
-    )?;
+    let mut st = c.prepare(BLOBS_SQL)?;
     let blobs = st
         .query_map([], |r| {
             Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, String>(1)?))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(KeysAndBlobs { keys, blobs })
+}
+
+/// The accounts a restore erases again: erased since the backup (their erasure record is
+/// the live one), or without a key while sealed values of theirs remain. `sealed(col)` is
+/// the dialect's test that a column holds a sealed value.
+pub(crate) fn erase_again_sql(sealed: impl Fn(&str) -> String) -> String {
+    format!(
+        "SELECT id FROM accounts WHERE id IN (SELECT account_id FROM erasures) \
+         UNION SELECT a.id FROM accounts a \
+         WHERE NOT EXISTS (SELECT 1 FROM account_keys k WHERE k.account_id = a.id) AND ( \
+           {} OR {} OR {} \
+           OR EXISTS (SELECT 1 FROM statuses s WHERE s.account_id = a.id AND ({} OR {} OR {})) \
+           OR EXISTS (SELECT 1 FROM media m WHERE m.account_id = a.id AND {}))",
+        sealed("a.note_source"),
+        sealed("a.note_html"),
+        sealed("a.fields"),
+        sealed("s.text"),
+        sealed("s.content_html"),
+        sealed("s.spoiler_text"),
+        sealed("m.description"),
+    )
 }
 
 /// Writes a consistent copy of the live database at `live` to `out` (a new file) with no
@@ -185,21 +223,7 @@ pub async fn merge_sqlite(
             [],
         )?;
         let sealed = |col: &str| format!("instr({col}, char(1) || 'k1:') > 0");
-        let mut st = tx.prepare(&format!(
-            "SELECT id FROM accounts WHERE id IN (SELECT account_id FROM erasures) \
-             UNION SELECT a.id FROM accounts a \
-             WHERE NOT EXISTS (SELECT 1 FROM account_keys k WHERE k.account_id = a.id) AND ( \
-               {} OR {} OR {} \
-               OR EXISTS (SELECT 1 FROM statuses s WHERE s.account_id = a.id AND ({} OR {} OR {})) \
-               OR EXISTS (SELECT 1 FROM media m WHERE m.account_id = a.id AND {}))",
-            sealed("a.note_source"),
-            sealed("a.note_html"),
-            sealed("a.fields"),
-            sealed("s.text"),
-            sealed("s.content_html"),
-            sealed("s.spoiler_text"),
-            sealed("m.description"),
-        ))?;
+        let mut st = tx.prepare(&erase_again_sql(sealed))?;
         let erase = st
             .query_map([], |r| r.get::<_, i64>(0))?
             .collect::<Result<Vec<_>, _>>()?;

@@ -307,13 +307,14 @@ fn pg_params(vals: &[Val]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
 /// test in a child process of this same binary with `ROOST_TEST_BACKEND=postgres`, so that
 /// the one test command covers both backends. (Test names match by substring:
 /// `regions::` also takes `polls_regions::` and `profiles_regions::`.)
-const ON_POSTGRES: [&str; 6] = [
+const ON_POSTGRES: [&str; 7] = [
     "regions::",
     "timelines::",
     "statuses::",
     "notifications::",
     "visibility::",
     "sealing::posts_",
+    "backup::",
 ];
 
 #[test]

@@ -4,7 +4,7 @@
 //! keys, ledger and erasure records. A backup holds no data keys and seals each media file
 //! with its owner's key, so erasing an account shreds it in every backup already made.
 
-use crate::backend::RawDb;
+use crate::backend::{RawDb, Val};
 use crate::media::{png, upload_to};
 use crate::regions::{audit, db, kinds};
 use crate::support::*;
@@ -30,6 +30,15 @@ fn roost(args: &[&str]) -> (bool, String) {
     )
 }
 
+/// [`roost`] off the test's runtime, which meanwhile drives its own connections (a
+/// client dropped before it closes its session only when its task runs).
+async fn roost_bg(args: &[&str]) -> (bool, String) {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || roost(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .unwrap()
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -50,8 +59,9 @@ fn made_file(out: &str) -> PathBuf {
     PathBuf::from(path)
 }
 
-/// A backup's plain text, opened with the KEK file: the database bytes and the media
-/// entries (name, bytes as stored in the backup).
+/// A backup's plain text, opened with the KEK file: the database bytes (a SQLite file, or
+/// the pg_dump archive its parts make up) and the media entries (name, bytes as stored in
+/// the backup).
 struct Opened {
     database: Vec<u8>,
     blobs: Vec<(String, Vec<u8>)>,
@@ -77,6 +87,7 @@ fn open_backup(file: &Path, kek: &Path) -> Opened {
         at += len;
         match kind {
             b'D' => database = data,
+            b'P' => database.extend_from_slice(&data),
             b'B' | b'R' => blobs.push((name, data)),
             _ => {}
         }
@@ -88,14 +99,18 @@ fn open_backup(file: &Path, kek: &Path) -> Opened {
     }
 }
 
-/// Every sealed value of the database in `dir`, opened with every data key that can be
-/// unwrapped: those `dir`'s own file holds and those of `live` (the region's database).
-async fn opened_values(dir: &Path, live: &Path, kek: &Path) -> Vec<u8> {
+/// Every sealed value of the database in `dir` (or at the URL), opened with every data key
+/// that can be unwrapped: those its own database holds and those of `live` (the region's).
+async fn opened_values(
+    dir: (&Path, Option<&String>),
+    live: (&Path, Option<&String>),
+    kek: &Path,
+) -> Vec<u8> {
     let ring =
         roost_residency::Keyring::new(std::sync::Arc::new(FileKek::load(kek).unwrap()), Vec::new());
     let mut keys = std::collections::HashMap::new();
-    for d in [dir, live] {
-        let db = RawDb::open(d, None).await;
+    for (d, url) in [dir, live] {
+        let db = RawDb::open(d, url).await;
         for (owner, kek_id, bytes) in db.key_rows().await {
             if let Ok(k) = ring.unwrap(owner, &WrappedKey { kek_id, bytes }) {
                 keys.insert(owner, k);
@@ -103,7 +118,7 @@ async fn opened_values(dir: &Path, live: &Path, kek: &Path) -> Vec<u8> {
         }
         db.close().await;
     }
-    let db = RawDb::open(dir, None).await;
+    let db = RawDb::open(dir.0, dir.1).await;
     let mut out = Vec::new();
     for sql in [
         "SELECT account_id, text FROM statuses",
@@ -121,6 +136,51 @@ async fn opened_values(dir: &Path, live: &Path, kek: &Path) -> Vec<u8> {
     }
     db.close().await;
     out
+}
+
+/// Runs PostgreSQL's `pg_restore` with `args`, the archive on its stdin (in memory: the
+/// test's own look inside a backup); its stdout, or a panic with its stderr.
+fn pg_restore(args: &[&str], archive: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("pg_restore")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("pg_restore is installed");
+    let mut stdin = child.stdin.take().unwrap();
+    let bytes = archive.to_vec();
+    let feed = std::thread::spawn(move || stdin.write_all(&bytes));
+    let out = child.wait_with_output().unwrap();
+    feed.join().unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "pg_restore {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The databases on the server of `url` whose name starts with `prefix` (asked from
+/// another database, so that no session stays on that one).
+async fn databases_named(url: &str, prefix: &str) -> Vec<String> {
+    let mut other = url::Url::parse(url).unwrap();
+    other.set_path("/postgres");
+    let (client, conn) = tokio_postgres::connect(other.as_str(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .query(
+            "SELECT datname::text FROM pg_database WHERE starts_with(datname, $1) ORDER BY 1",
+            &[&prefix],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
 }
 
 #[tokio::test]
@@ -166,32 +226,15 @@ async fn a_backup_taken_while_writing_restores_with_the_live_ledger_and_a_clean_
     };
     let dir = r.data_dir("in");
     let to = dir.join("backups");
-    if crate::backend::postgres() {
-        // Not covered yet on PostgreSQL: refused, and said so.
-        let url = r.databases()["in"].clone();
-        let (ok, out) = roost(&[
-            "backup",
-            "--cluster",
-            s(&cluster_file),
-            "--region",
-            "in",
-            "--database-url",
-            &url,
-            "--to",
-            s(&to),
-        ]);
-        assert!(
-            !ok && out.contains("PostgreSQL are not supported yet"),
-            "{out}"
-        );
-        writer.await.unwrap();
-        r.stop_all().await;
-        return;
-    }
+    // On PostgreSQL the commands name the region's database as `serve` does.
+    let url_args: Vec<String> = match r.databases().get("in") {
+        Some(url) => vec!["--database-url".into(), url.clone()],
+        None => Vec::new(),
+    };
     let (ok, out) = tokio::task::spawn_blocking({
-        let (c, to) = (cluster_file.clone(), to.clone());
+        let (c, to, url_args) = (cluster_file.clone(), to.clone(), url_args.clone());
         move || {
-            roost(&[
+            let mut args = vec![
                 "backup",
                 "--cluster",
                 s(&c),
@@ -199,7 +242,9 @@ async fn a_backup_taken_while_writing_restores_with_the_live_ledger_and_a_clean_
                 "in",
                 "--to",
                 s(&to),
-            ])
+            ];
+            args.extend(url_args.iter().map(String::as_str));
+            roost(&args)
         }
     })
     .await
@@ -264,15 +309,20 @@ async fn a_backup_taken_while_writing_restores_with_the_live_ledger_and_a_clean_
     let size_before = head["tree_size"].as_u64().unwrap();
 
     // Refused while running, nothing changed.
-    let (ok, out) = roost(&[
-        "restore",
-        "--cluster",
-        s(&cluster_file),
-        "--region",
-        "in",
-        "--from",
-        s(&file),
-    ]);
+    let restore_in = || {
+        let mut args = vec![
+            "restore",
+            "--cluster",
+            s(&cluster_file),
+            "--region",
+            "in",
+            "--from",
+            s(&file),
+        ];
+        args.extend(url_args.iter().map(String::as_str));
+        roost(&args)
+    };
+    let (ok, out) = restore_in();
     assert!(!ok && out.contains("running"), "{out}");
     let last = during.last().unwrap();
     r.get("in")
@@ -281,15 +331,7 @@ async fn a_backup_taken_while_writing_restores_with_the_live_ledger_and_a_clean_
         .expect(200);
 
     r.stop("in").await;
-    let (ok, out) = roost(&[
-        "restore",
-        "--cluster",
-        s(&cluster_file),
-        "--region",
-        "in",
-        "--from",
-        s(&file),
-    ]);
+    let (ok, out) = restore_in();
     assert!(ok, "{out}");
     // The backup holds Budi's post sealed with a key that is gone: he is erased again.
     assert!(out.contains(&format!("erased again: {}", budi.id)), "{out}");
@@ -420,7 +462,7 @@ async fn erasing_an_account_shreds_it_in_every_backup_and_restore_brings_back_th
     let opened = open_backup(&file, &kek);
     let snap = tempfile::tempdir().unwrap();
     std::fs::write(snap.path().join("roost.sqlite"), &opened.database).unwrap();
-    let values = opened_values(snap.path(), &data, &kek).await;
+    let values = opened_values((snap.path(), None), (&data, None), &kek).await;
     for m in [
         "alicemark-post",
         "alicemark-bio",
@@ -461,7 +503,7 @@ async fn erasing_an_account_shreds_it_in_every_backup_and_restore_brings_back_th
     assert!(opened.blobs.len() >= 2, "{:?}", opened.blobs.len());
     let snap = tempfile::tempdir().unwrap();
     std::fs::write(snap.path().join("roost.sqlite"), &opened.database).unwrap();
-    let values = opened_values(snap.path(), &data, &kek).await;
+    let values = opened_values((snap.path(), None), (&data, None), &kek).await;
     for m in ["alicemark-post", "alicemark-bio", "alicemark-alt"] {
         assert!(
             !contains(&values, m),
@@ -585,4 +627,374 @@ async fn erasing_an_account_shreds_it_in_every_backup_and_restore_brings_back_th
         .unwrap();
     assert_ne!(got.status(), 200, "Alice's picture came back");
     s2.stop().await;
+}
+
+/// The URL of the PostgreSQL database a test server runs on (its marker file).
+fn database_url(s: &TestServer) -> String {
+    std::fs::read_to_string(s.dir.path().join("database-url")).expect("a server on PostgreSQL")
+}
+
+#[tokio::test]
+async fn on_postgres_erasing_an_account_shreds_it_in_every_backup_and_restore_brings_back_the_others(
+) {
+    if !crate::backend::postgres() {
+        return; // The SQLite variant is the test above.
+    }
+    let s1 = TestServer::start().await;
+    let url = database_url(&s1);
+    let db_name = url.rsplit('/').next().unwrap().to_string();
+    let data = s1.dir.path().join("data");
+    let kek = data.join("keys").join("kek.key");
+    let alice = s1.register("alice").await;
+    let bob = s1.register("bob").await;
+    let mut media_of = std::collections::BTreeMap::new();
+    for (u, who) in [(&alice, "alice"), (&bob, "bob")] {
+        let m = upload_to(
+            &s1,
+            "/api/v2/media",
+            &u.token,
+            png(20 + who.len() as u32, 14),
+            "p.png",
+            &[("description", &format!("{who}mark-alt"))],
+        )
+        .await
+        .ok();
+        s1.post_status(
+            u,
+            json!({"status": format!("{who}mark-post words"), "media_ids": [id_of(&m)]}),
+        )
+        .await;
+        s1.patch(
+            "/api/v1/accounts/update_credentials",
+            Some(&u.token),
+            json!({"note": format!("{who}mark-bio")}),
+        )
+        .await
+        .ok();
+        media_of.insert(who, m);
+    }
+    let bob_post = ids(&s1
+        .get(
+            &format!("/api/v1/accounts/{}/statuses", bob.id),
+            Some(&bob.token),
+        )
+        .await
+        .ok())[0]
+        .clone();
+    let files_before: Vec<Vec<u8>> = walk(&data.join("media"))
+        .into_iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert!(files_before.len() >= 2, "media files were written");
+
+    // Refused: a place the region may not keep backups in; nothing is written there.
+    let abroad = s1.dir.path().join("abroad");
+    let backup_to = |to: &Path| {
+        roost(&[
+            "backup",
+            "--data-dir",
+            s(&data),
+            "--database-url",
+            &url,
+            "--to",
+            s(to),
+        ])
+    };
+    let (ok, out) = backup_to(&abroad);
+    assert!(!ok && out.contains("not allowed for region local"), "{out}");
+    assert!(!abroad.exists());
+
+    let (ok, out) = backup_to(&data.join("backups"));
+    assert!(ok, "{out}");
+    let file = made_file(&out);
+    let raw = std::fs::read(&file).unwrap();
+    for m in ["alicemark", "bobmark", "PGDMP", "account_keys"] {
+        assert!(
+            !contains(&raw, m),
+            "{m} in the backup file as it is on disk"
+        );
+    }
+    let rec = RawDb::open(&data, Some(&url)).await;
+    assert_eq!(rec.i64("SELECT COUNT(*) FROM backups", &[]).await, 1);
+    let live_keys = rec.key_rows().await;
+    rec.close().await;
+    assert!(live_keys.len() >= 2, "{live_keys:?}");
+
+    // Inside: pg_dump's archive, without the data of `account_keys`.
+    let opened = open_backup(&file, &kek);
+    assert!(opened.database.starts_with(b"PGDMP"), "a pg_dump archive");
+    let sql = pg_restore(&["--file=-"], &opened.database);
+    assert!(contains(&sql, "CREATE TABLE public.account_keys"));
+    assert!(!contains(&sql, "COPY public.account_keys"));
+    assert!(contains(&sql, "COPY public.statuses"));
+    for (_, _, wrapped) in &live_keys {
+        assert!(!contains(&sql, &hex::encode(wrapped)), "a wrapped key");
+        assert!(
+            !contains(&opened.all, &hex::encode(wrapped)),
+            "a wrapped key"
+        );
+    }
+    for m in ["alicemark", "bobmark"] {
+        assert!(!contains(&sql, m), "{m} in the dump's SQL");
+        assert!(!contains(&opened.all, m), "{m} in the backup's plain bytes");
+    }
+    for bytes in &files_before {
+        assert!(
+            !opened
+                .all
+                .windows(bytes.len())
+                .any(|w| w == bytes.as_slice()),
+            "a media file is in the backup as it is on disk"
+        );
+    }
+    assert!(opened.blobs.len() >= 2, "{:?}", opened.blobs.len());
+
+    // The archive restored on its own: readable with the live keys before the erasure.
+    let restore_archive = || async {
+        let u = crate::backend::own_database().await.expect("PostgreSQL");
+        let to = format!("--dbname={u}");
+        pg_restore(
+            &["--no-owner", "--no-privileges", "--exit-on-error", &to],
+            &opened.database,
+        );
+        u
+    };
+    let snap = restore_archive().await;
+    let values = opened_values((&data, Some(&snap)), (&data, Some(&url)), &kek).await;
+    for m in [
+        "alicemark-post",
+        "alicemark-bio",
+        "alicemark-alt",
+        "bobmark-post",
+    ] {
+        assert!(
+            contains(&values, m),
+            "{m} is in the backup before the erasure"
+        );
+    }
+
+    s1.post(
+        "/api/roost/v1/accounts/delete",
+        Some(&alice.token),
+        json!({"password": PASSWORD}),
+    )
+    .await
+    .expect(200);
+
+    // After: nothing of Alice opens with any key that exists; Bob's does.
+    let snap = restore_archive().await;
+    let values = opened_values((&data, Some(&snap)), (&data, Some(&url)), &kek).await;
+    for m in ["alicemark-post", "alicemark-bio", "alicemark-alt"] {
+        assert!(
+            !contains(&values, m),
+            "{m} readable in the backup after the erasure"
+        );
+    }
+    for m in ["bobmark-post", "bobmark-bio", "bobmark-alt"] {
+        assert!(contains(&values, m), "{m} is readable in the backup");
+    }
+    let snap_db = RawDb::open(&data, Some(&snap)).await;
+    assert_eq!(
+        snap_db.i64("SELECT COUNT(*) FROM account_keys", &[]).await,
+        0
+    );
+
+    let restore = |data: PathBuf, from: PathBuf| {
+        let url = url.clone();
+        async move {
+            roost_bg(&[
+                "restore",
+                "--data-dir",
+                s(&data),
+                "--database-url",
+                &url,
+                "--from",
+                s(&from),
+            ])
+            .await
+        }
+    };
+    let (ok, out) = restore(data.clone(), file.clone()).await;
+    assert!(!ok && out.contains("running"), "{out}");
+    let dir = s1.stop().await;
+    let data = dir.path().join("data");
+
+    // Refused, the live database untouched and no scratch database left: another KEK, a
+    // flipped byte, a cut file.
+    let scratch = tempfile::tempdir().unwrap();
+    let other = scratch.path().join("other.key");
+    FileKek::create(&other).unwrap();
+    let (ok, out) = roost_bg(&[
+        "restore",
+        "--data-dir",
+        s(&data),
+        "--database-url",
+        &url,
+        "--kek-file",
+        s(&other),
+        "--from",
+        s(&file),
+    ])
+    .await;
+    assert!(!ok && out.contains("key-encryption key"), "{out}");
+    let full = std::fs::read(&file).unwrap();
+    let mut bytes = full.clone();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x20;
+    let flipped = scratch.path().join("flipped.backup");
+    std::fs::write(&flipped, &bytes).unwrap();
+    let (ok, out) = restore(data.clone(), flipped).await;
+    assert!(!ok && out.contains("altered"), "{out}");
+    let cut = scratch.path().join("cut.backup");
+    std::fs::write(&cut, &full[..full.len() - 100]).unwrap();
+    let (ok, out) = restore(data.clone(), cut).await;
+    assert!(!ok && out.contains("cut short"), "{out}");
+    let live = RawDb::open(&data, Some(&url)).await;
+    let alice_id: i64 = alice.id.parse().unwrap();
+    let count_alice = "SELECT COUNT(*) FROM accounts WHERE id = $1";
+    assert_eq!(live.i64(count_alice, &[Val::I(alice_id)]).await, 0);
+    assert_eq!(
+        live.i64("SELECT COUNT(*) FROM account_keys", &[]).await,
+        live_keys.len() as i64 - 1
+    );
+    live.close().await;
+    let leftover = format!("{db_name}_");
+    assert_eq!(databases_named(&url, &leftover).await, Vec::<String>::new());
+
+    let (ok, out) = restore(data.clone(), file.clone()).await;
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(&format!("erased again: {}", alice.id)),
+        "{out}"
+    );
+    assert_eq!(databases_named(&url, &leftover).await, Vec::<String>::new());
+
+    // The region serves Bob again, over HTTP, and knows nothing of Alice.
+    let s2 = TestServer::start_in(dir, |_| {}).await;
+    let st = s2
+        .get(&format!("/api/v1/statuses/{bob_post}"), Some(&bob.token))
+        .await
+        .ok();
+    assert!(
+        st["content"].as_str().unwrap().contains("bobmark-post"),
+        "{st}"
+    );
+    assert_eq!(st["media_attachments"][0]["description"], "bobmark-alt");
+    let media_url = st["media_attachments"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let got = s2.http.get(&media_url).send().await.unwrap();
+    assert_eq!(got.status(), 200, "Bob's picture is back: {media_url}");
+    s2.get("/api/v1/accounts/lookup?acct=alice", None)
+        .await
+        .error(404);
+    s2.get("/api/v1/accounts/verify_credentials", Some(&alice.token))
+        .await
+        .error(401);
+    let data2 = s2.dir.path().join("data");
+    let restored = unsealed(&data2, Some(&url)).await;
+    assert!(contains(&restored, "bobmark-bio"));
+    for m in ["alicemark-post", "alicemark-bio", "alicemark-alt"] {
+        assert!(!contains(&restored, m), "{m} came back");
+    }
+    let db = RawDb::open(&data2, Some(&url)).await;
+    assert_eq!(db.i64(count_alice, &[Val::I(alice_id)]).await, 0);
+    assert_eq!(db.i64("SELECT COUNT(*) FROM backups", &[]).await, 1);
+    db.close().await;
+    let alice_url = media_of["alice"]["url"].as_str().unwrap();
+    let path = alice_url.splitn(4, '/').nth(3).unwrap();
+    let got = s2
+        .http
+        .get(s2.url(&format!("/{path}")))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(got.status(), 200, "Alice's picture came back");
+    s2.stop().await;
+}
+
+#[tokio::test]
+async fn on_postgres_a_backup_restores_only_into_a_region_on_the_same_database_engine() {
+    if !crate::backend::postgres() {
+        return;
+    }
+    let pg = TestServer::start().await;
+    let url = database_url(&pg);
+    let db_name = url.rsplit('/').next().unwrap().to_string();
+    let sq = TestServer::start_with(|c| c.database = Database::Sqlite).await;
+    let mut posts = Vec::new();
+    for (server, mark) in [(&pg, "enginemark-pg"), (&sq, "enginemark-sqlite")] {
+        let u = server.register("carol").await;
+        let p = id_of(&server.post_status(&u, json!({"status": mark})).await);
+        posts.push((u, p, mark));
+    }
+    let (pg_data, sq_data) = (pg.dir.path().join("data"), sq.dir.path().join("data"));
+    let (ok, out) = roost(&[
+        "backup",
+        "--data-dir",
+        s(&pg_data),
+        "--database-url",
+        &url,
+        "--to",
+        s(&pg_data.join("backups")),
+    ]);
+    assert!(ok, "{out}");
+    let pg_file = made_file(&out);
+    let (ok, out) = roost(&[
+        "backup",
+        "--data-dir",
+        s(&sq_data),
+        "--to",
+        s(&sq_data.join("backups")),
+    ]);
+    assert!(ok, "{out}");
+    let sq_file = made_file(&out);
+    let (pg_dir, sq_dir) = (pg.stop().await, sq.stop().await);
+
+    // A SQLite backup into the region on PostgreSQL.
+    let (ok, out) = roost_bg(&[
+        "restore",
+        "--data-dir",
+        s(&pg_data),
+        "--database-url",
+        &url,
+        "--from",
+        s(&sq_file),
+    ])
+    .await;
+    assert!(
+        !ok && out.contains("a backup of a region on SQLite") && out.contains("on PostgreSQL"),
+        "{out}"
+    );
+    // A PostgreSQL backup into the region on SQLite.
+    let sqlite_file = sq_data.join("roost.sqlite");
+    let before = std::fs::read(&sqlite_file).unwrap();
+    let (ok, out) = roost(&["restore", "--data-dir", s(&sq_data), "--from", s(&pg_file)]);
+    assert!(
+        !ok && out.contains("a backup of a region on PostgreSQL") && out.contains("on SQLite"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(&sqlite_file).unwrap(),
+        before,
+        "the file changed"
+    );
+    assert_eq!(
+        databases_named(&url, &format!("{db_name}_")).await,
+        Vec::<String>::new()
+    );
+
+    // Both regions serve what they had.
+    let pg = TestServer::start_in(pg_dir, |_| {}).await;
+    let sq = TestServer::start_in(sq_dir, |c| c.database = Database::Sqlite).await;
+    for (server, (u, p, mark)) in [&pg, &sq].into_iter().zip(&posts) {
+        let st = server
+            .get(&format!("/api/v1/statuses/{p}"), Some(&u.token))
+            .await
+            .ok();
+        assert!(st["content"].as_str().unwrap().contains(mark), "{st}");
+    }
+    pg.stop().await;
+    sq.stop().await;
 }

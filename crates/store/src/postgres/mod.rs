@@ -97,6 +97,15 @@ impl PgStore {
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e: tokio_postgres::Error| backend(Setup(format!("bad URL: {e}"))))?;
+        Self::connect_config(config, opts).await
+    }
+
+    /// [`PgStore::connect`] with the connection already parsed (a backup's restore names
+    /// scratch databases without writing passwords back into URLs).
+    pub async fn connect_config(
+        config: tokio_postgres::Config,
+        opts: PgOptions,
+    ) -> StoreResult<PgStore> {
         let manager = Manager::from_config(
             config,
             tokio_postgres::NoTls,

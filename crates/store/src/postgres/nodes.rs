@@ -143,7 +143,7 @@ impl Shared {
 pub struct PgNodes {
     shared: Arc<Shared>,
     out: mpsc::Sender<Body>,
-    _stop: watch::Sender<bool>,
+    stopper: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for PgNodes {
@@ -190,8 +190,14 @@ impl PgNodes {
         Ok(Arc::new(PgNodes {
             shared,
             out,
-            _stop: stop_tx,
+            stopper: stop_tx,
         }))
+    }
+
+    /// Stops its tasks now (their connections close), whoever still holds a handle:
+    /// what is sent afterwards is dropped, as when the last handle goes.
+    pub fn stop(&self) {
+        let _ = self.stopper.send(true);
     }
 
     /// This node's event bus.
