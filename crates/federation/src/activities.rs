@@ -47,6 +47,37 @@ impl Federation {
         }
     }
 
+    /// The accounts a status mentions.
+    pub(crate) async fn mentioned_in(&self, status: Id) -> CoreResult<Vec<Id>> {
+        let mentions = self.store.mentions(&[status]).await?;
+        Ok(mentions.into_iter().map(|(_, a)| a).collect())
+    }
+
+    /// A relation between two actors (`Follow`, `Block`) or an actor and a post (`Like`),
+    /// or its `Undo`. The relation keeps a stable ID of its own (`/ap/{path}`), which the
+    /// `Undo` names; the activity itself gets a fresh one.
+    fn relation(
+        &self,
+        kind: &str,
+        path: String,
+        actor: &Account,
+        object: String,
+        undo: bool,
+    ) -> CoreResult<Activity> {
+        let id = self.fresh_activity_id()?;
+        Ok(if undo {
+            let relation = serde_json::json!({
+                "type": kind,
+                "id": format!("{}/ap/{path}", self.base),
+                "actor": ap::actor_uri(&self.base, actor.id),
+                "object": object,
+            });
+            self.activity("Undo", id, actor, relation)
+        } else {
+            self.activity(kind, id, actor, serde_json::json!(object))
+        })
+    }
+
     pub(crate) fn item(
         &self,
         destination: &str,
@@ -80,13 +111,7 @@ impl Federation {
         author: &Account,
         views: Option<ap::Views>,
     ) -> CoreResult<Note> {
-        let mention_ids: Vec<Id> = self
-            .store
-            .mentions(&[s.id])
-            .await?
-            .into_iter()
-            .map(|(_, a)| a)
-            .collect();
+        let mention_ids = self.mentioned_in(s.id).await?;
         let mentioned = self.store.accounts(&mention_ids).await?;
         let tags: Vec<String> = self
             .store
@@ -255,24 +280,17 @@ impl Federation {
                 let undo = matches!(event, Outbound::UndoFollow { .. });
                 let f = self.account(follower).await?;
                 let t = self.account(target).await?;
-                let follow = serde_json::json!({
-                    "type": "Follow",
-                    "id": format!("{}/ap/follows/{follower}/{target}", self.base),
-                    "actor": ap::actor_uri(&self.base, follower),
-                    "object": ap::actor_uri(&self.base_of(&t.home_region), target),
-                });
-                let act = if undo {
-                    self.activity("Undo", self.fresh_activity_id()?, &f, follow)
-                } else {
-                    let mut a = self.activity(
-                        "Follow",
-                        self.fresh_activity_id()?,
-                        &f,
-                        follow["object"].clone(),
-                    );
-                    a.to = vec![follow["object"].as_str().unwrap_or_default().to_string()];
-                    a
-                };
+                let object = ap::actor_uri(&self.base_of(&t.home_region), target);
+                let mut act = self.relation(
+                    "Follow",
+                    format!("follows/{follower}/{target}"),
+                    &f,
+                    object.clone(),
+                    undo,
+                )?;
+                if !undo {
+                    act.to = vec![object];
+                }
                 let purpose = if undo {
                     "deliver Undo Follow"
                 } else {
@@ -318,13 +336,7 @@ impl Federation {
                     return Ok(Vec::new());
                 };
                 let author = self.account(s.account_id).await?;
-                let mentions: Vec<Id> = self
-                    .store
-                    .mentions(&[s.id])
-                    .await?
-                    .into_iter()
-                    .map(|(_, a)| a)
-                    .collect();
+                let mentions = self.mentioned_in(s.id).await?;
                 let dests = self.status_destinations(&s, &mentions).await?;
                 if s.reblog_of_id.is_some() {
                     let Some(act) = self.announce_of(&s, &author) else {
@@ -396,22 +408,13 @@ impl Federation {
                     return Ok(Vec::new());
                 };
                 let a = self.account(account).await?;
-                let like = serde_json::json!({
-                    "type": "Like",
-                    "id": format!("{}/ap/likes/{account}/{status}", self.base),
-                    "actor": ap::actor_uri(&self.base, account),
-                    "object": ap::note_uri(&self.base_of(&home), status),
-                });
-                let act = if undo {
-                    self.activity("Undo", self.fresh_activity_id()?, &a, like)
-                } else {
-                    self.activity(
-                        "Like",
-                        self.fresh_activity_id()?,
-                        &a,
-                        like["object"].clone(),
-                    )
-                };
+                let act = self.relation(
+                    "Like",
+                    format!("likes/{account}/{status}"),
+                    &a,
+                    ap::note_uri(&self.base_of(&home), status),
+                    undo,
+                )?;
                 let dests = BTreeSet::from([home]);
                 self.fan(
                     &dests,
@@ -489,22 +492,13 @@ impl Federation {
                 {
                     return Ok(Vec::new());
                 }
-                let block = serde_json::json!({
-                    "type": "Block",
-                    "id": format!("{}/ap/blocks/{account}/{target}", self.base),
-                    "actor": ap::actor_uri(&self.base, account),
-                    "object": ap::actor_uri(&self.base_of(&t.home_region), target),
-                });
-                let act = if undo {
-                    self.activity("Undo", self.fresh_activity_id()?, &a, block)
-                } else {
-                    self.activity(
-                        "Block",
-                        self.fresh_activity_id()?,
-                        &a,
-                        block["object"].clone(),
-                    )
-                };
+                let act = self.relation(
+                    "Block",
+                    format!("blocks/{account}/{target}"),
+                    &a,
+                    ap::actor_uri(&self.base_of(&t.home_region), target),
+                    undo,
+                )?;
                 vec![self.item(
                     &t.home_region,
                     DataClass::SocialGraph,

@@ -58,13 +58,7 @@ impl Federation {
             return Ok(());
         }
         let class = content_class(s.visibility);
-        let mentions: Vec<Id> = self
-            .store
-            .mentions(&[s.id])
-            .await?
-            .into_iter()
-            .map(|(_, a)| a)
-            .collect();
+        let mentions = self.mentioned_in(s.id).await?;
         let transit: Vec<String> = self
             .status_destinations(&s, &mentions)
             .await?
