@@ -1152,3 +1152,12 @@ pub struct Forward {
     /// The new home's base URL (filled from the cluster file, not stored).
     pub base_url: String,
 }
+
+/// A move of a local account that began and whose account is still here: the new home's
+/// answer never came back (`new_id` is None), or it did and the old copy was not erased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnfinishedMove {
+    pub account: Id,
+    pub region: String,
+    pub new_id: Option<Id>,
+}

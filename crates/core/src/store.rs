@@ -529,6 +529,10 @@ pub trait ErasureStore: Send + Sync {
     async fn forward(&self, id: Id) -> StoreResult<Option<Forward>>;
     /// The region a running move of the account goes to.
     async fn running_move(&self, account: Id) -> StoreResult<Option<String>>;
+    /// Moves begun before `started_before` whose account is still here, oldest first:
+    /// what a region that stopped mid-move has left to finish.
+    async fn unfinished_moves(&self, started_before: Timestamp)
+        -> StoreResult<Vec<UnfinishedMove>>;
     /// At the new home: creates the moved account (`create_account`'s conflicts) and
     /// records that it is `old_id` of `origin`, in one write.
     async fn create_moved_account(

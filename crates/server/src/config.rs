@@ -138,6 +138,10 @@ pub struct Settings {
     /// How often the retention purge runs.
     #[arg(long, global = true, env = "ROOST_PURGE_EVERY_SECS")]
     pub purge_every_secs: Option<u64>,
+    /// How old a begun move must be before the region takes it for one a stopped
+    /// process left unfinished, and finishes it.
+    #[arg(long, global = true, env = "ROOST_MOVE_RESUME_AFTER_SECS")]
+    pub move_resume_after_secs: Option<u64>,
     /// Milliseconds between looks at the other regions' ledger heads, to cosign them.
     #[arg(long, global = true, env = "ROOST_WITNESS_EVERY_MS")]
     pub witness_every_ms: Option<u64>,
@@ -266,6 +270,7 @@ impl Settings {
             outbox_retry_ms,
             outbox_give_up_secs,
             purge_every_secs,
+            move_resume_after_secs,
             witness_every_ms,
             search_reconcile_secs,
             transit_cache_ms,
@@ -338,6 +343,10 @@ pub struct Config {
     pub outbox_retry: std::time::Duration,
     pub outbox_give_up: std::time::Duration,
     pub purge_every: std::time::Duration,
+    /// A move begun longer ago than this whose account is still here was left by a
+    /// stopped process; the housekeeping job (at `purge_every`) finishes it. Well past
+    /// the longest a move's hand-over can take, so no live node's move is taken.
+    pub move_resume_after: std::time::Duration,
     /// How often this region, as a witness, looks at the other regions' heads: a region's
     /// entries are safe from being dropped unseen once a witness has cosigned them.
     pub witness_every: std::time::Duration,
@@ -550,6 +559,7 @@ impl Config {
             outbox_retry: ms(s.outbox_retry_ms.unwrap_or(2000).max(10)),
             outbox_give_up: secs(s.outbox_give_up_secs.unwrap_or(2 * 24 * 3600).max(1)),
             purge_every: secs(s.purge_every_secs.unwrap_or(60).max(1)),
+            move_resume_after: secs(s.move_resume_after_secs.unwrap_or(600).max(60)),
             witness_every: ms(s.witness_every_ms.unwrap_or(30_000).max(10)),
             search_reconcile: secs(s.search_reconcile_secs.unwrap_or(600).max(1)),
             transit_cache: ms(s.transit_cache_ms.unwrap_or(5000)),

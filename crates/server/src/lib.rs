@@ -469,6 +469,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         let roost = roost.clone();
         let mut rx = rx.clone();
         let every = cfg.purge_every;
+        let node = node.clone();
         tokio::spawn(async move {
             let lease = JobLease::new("retention-purge", every, node);
             loop {
@@ -483,6 +484,33 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
                         tracing::info!(items = p.items, "retention purge removed foreign items")
                     }
                     Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = rx.changed() => break,
+                }
+            }
+            lease.release(store.as_ref()).await;
+        })
+    };
+
+    // Moves a stopped process left half done: the account is marked moving and its
+    // writes are refused until the move is finished or abandoned.
+    let mover = {
+        let store = store_arc.clone();
+        let roost = roost.clone();
+        let mut rx = rx.clone();
+        let (every, after) = (cfg.purge_every, cfg.move_resume_after);
+        tokio::spawn(async move {
+            let lease = JobLease::new("unfinished-moves", every, node);
+            loop {
+                if lease.hold(store.as_ref()).await {
+                    let before = jiff::Timestamp::now() - after;
+                    match roost.resume_unfinished_moves(before).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(moves = n, "unfinished moves finished"),
+                        Err(e) => tracing::warn!(error = %e, "finishing unfinished moves failed"),
+                    }
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(every) => {}
@@ -508,6 +536,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
             let _ = live.await;
             let _ = live_push.await;
             let _ = purger.await;
+            let _ = mover.await;
             let _ = witness.await;
             if let Some(i) = indexer {
                 let _ = i.await;

@@ -199,6 +199,7 @@ macro_rules! __conformance_list {
             erasure_acknowledgements_count_once_per_told_region,
             moves_run_one_at_a_time_and_forward_their_ids,
             moves_mark_the_account_while_they_run,
+            unfinished_moves_are_the_old_ones_whose_account_is_here,
             moved_in_accounts_are_found_again_and_keep_their_posts_ids,
             emoji_rows_round_trip_and_conflict,
             emoji_files_are_public_and_referenced,

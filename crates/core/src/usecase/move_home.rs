@@ -75,16 +75,64 @@ impl Roost {
         self.store
             .finish_move(account.id, ack.account_id, &ack.statuses, now())
             .await?;
-        // This region's followers follow the new account before the old one goes.
-        self.repoint_followers(account.id, ack.account_id).await?;
-        self.erase_local_account_to(account, Some((ack.account_id, region.to_string())))
-            .await?;
+        self.leave_old_home(account, ack.account_id, region).await?;
         Ok(Forward {
             region: region.to_string(),
             new_id: ack.account_id,
             status: false,
             base_url: String::new(),
         })
+    }
+
+    /// The new home holds the account: this region's followers follow the new account,
+    /// then the old one goes.
+    async fn leave_old_home(&self, account: &Account, new_id: Id, region: &str) -> CoreResult<()> {
+        self.repoint_followers(account.id, new_id).await?;
+        self.erase_local_account_to(account, Some((new_id, region.to_string())))
+            .await?;
+        Ok(())
+    }
+
+    /// Finishes the moves a stopped region left begun before `started_before` (the
+    /// server's job passes a time well past any move still running on a live node). A
+    /// move whose answer never came is handed over again, which the new home answers
+    /// as it did the first time if it took the account; one the new home answered is
+    /// finished here. While the new home cannot be reached the move stays running (we
+    /// cannot know whether it took the account) and is tried again next time; a refusal
+    /// abandons it, as it would have at the time. Returns how many were finished.
+    pub async fn resume_unfinished_moves(&self, started_before: Timestamp) -> CoreResult<usize> {
+        let mut finished = 0;
+        for m in self.store.unfinished_moves(started_before).await? {
+            let Some(account) = self.store.account(m.account).await? else {
+                continue;
+            };
+            let new_id = match m.new_id {
+                Some(id) => id,
+                None => match self.hand_over(&account, &m.region).await {
+                    Ok(ack) => {
+                        self.store
+                            .finish_move(account.id, ack.account_id, &ack.statuses, now())
+                            .await?;
+                        ack.account_id
+                    }
+                    Err(CoreError::Unavailable(e)) => {
+                        tracing::warn!(account = %account.id, region = m.region, error = e,
+                            "an unfinished move waits for its new home");
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(account = %account.id, region = m.region, error = %e,
+                            "an unfinished move was refused by its new home; abandoned");
+                        self.store.abandon_move(account.id).await?;
+                        continue;
+                    }
+                },
+            };
+            self.leave_old_home(&account, new_id, &m.region).await?;
+            tracing::info!(account = %account.id, region = m.region, "an unfinished move finished");
+            finished += 1;
+        }
+        Ok(finished)
     }
 
     /// Everything of the account, sent to its new home; the home's answer.

@@ -953,3 +953,113 @@ async fn writes_during_a_move_are_refused_until_it_ends() {
     .expect(200);
     r.stop_all().await;
 }
+
+/// A region stopped in the middle of moves (each begun, its account marked moving, no
+/// answer recorded: what a killed process leaves) finishes them when it runs again: Budi's
+/// new home takes him, his old IDs forward and Asha follows the new account. Dewi's new
+/// home refuses her (her handle is taken there), so her move is abandoned and she writes
+/// at home again.
+#[tokio::test]
+async fn moves_left_unfinished_by_a_stop_are_finished_or_abandoned_when_the_region_runs_again() {
+    use crate::backend::Val;
+    let mut r = Regions::start(|_| policy_all("store")).await;
+    let (asha, budi) = r.asha_and_budi().await;
+    let dewi = r.get("id").register("dewi").await;
+    r.get("in").register("dewi").await;
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    let post = id_of(
+        &r.get("id")
+            .post_status(&budi, json!({"status": "before the stop"}))
+            .await,
+    );
+    r.stop("id").await;
+    let db = crate::regions::db(&r, "id").await;
+    let long_ago = jiff::Timestamp::now().as_millisecond() - 3_600_000;
+    for who in [&budi, &dewi] {
+        let id: i64 = who.id.parse().unwrap();
+        db.exec(
+            "INSERT INTO moved_accounts (account_id, region, started_at) VALUES ($1, 'in', $2)",
+            &[Val::I(id), Val::I(long_ago)],
+        )
+        .await;
+        db.exec(
+            "UPDATE accounts SET moving_since = $2 WHERE id = $1",
+            &[Val::I(id), Val::I(long_ago)],
+        )
+        .await;
+    }
+    db.close().await;
+    r.restart("id").await;
+    let (ins, ids) = (r.get("in"), r.get("id"));
+
+    let made = eventually(20, "Budi's move finished in `in`", || async {
+        let v = ins.get("/api/v1/accounts/lookup?acct=budi", None).await;
+        // Until then `in` knows him as Asha's foreign follow.
+        (v.status == 200 && v.body["roost"]["home_region"] == "in").then_some(v.body)
+    })
+    .await;
+    let new_id = made["id"].as_str().unwrap().to_string();
+    assert_ne!(new_id, budi.id);
+    // `in` answers before `id` has left him behind.
+    let old = eventually(20, "Budi's old account forwards", || async {
+        let v = ids
+            .get(&format!("/api/v1/accounts/{}", budi.id), None)
+            .await;
+        (v.status == 308).then_some(v.body)
+    })
+    .await;
+    assert_eq!(old["moved_to"]["id"], new_id.as_str(), "{old}");
+    let old_post = ids
+        .get(&format!("/api/v1/statuses/{post}"), None)
+        .await
+        .expect(308);
+    assert_eq!(old_post["moved_to"]["region"], "in", "{old_post}");
+    let moved_posts = ins
+        .get(&format!("/api/v1/accounts/{new_id}/statuses"), None)
+        .await
+        .ok();
+    assert!(
+        moved_posts[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("before the stop"),
+        "{moved_posts}"
+    );
+    eventually(20, "Asha follows the new account", || async {
+        let f = ins
+            .get(&format!("/api/v1/accounts/{}/following", asha.id), None)
+            .await
+            .ok();
+        ids_in(&f).contains(&new_id).then_some(())
+    })
+    .await;
+
+    // Dewi's move was refused: she is at home, not moving, and writes again.
+    eventually(20, "Dewi writes again", || async {
+        let p = ids
+            .post(
+                "/api/v1/statuses",
+                Some(&dewi.token),
+                json!({"status": "still at home"}),
+            )
+            .await;
+        (p.status == 200).then_some(())
+    })
+    .await;
+    let home = ids
+        .get("/api/v1/accounts/lookup?acct=dewi", None)
+        .await
+        .ok();
+    assert_eq!(home["id"], dewi.id.as_str());
+    let db = crate::regions::db(&r, "id").await;
+    assert_eq!(
+        db.i64(
+            "SELECT COUNT(*) FROM moved_accounts WHERE account_id = $1",
+            &[Val::I(dewi.id.parse().unwrap())],
+        )
+        .await,
+        0
+    );
+    db.close().await;
+    r.stop_all().await;
+}

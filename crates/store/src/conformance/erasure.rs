@@ -239,6 +239,63 @@ pub async fn moves_mark_the_account_while_they_run(s: &dyn Store) {
     assert!(s.account(mover).await.unwrap().unwrap().moving);
 }
 
+pub async fn unfinished_moves_are_the_old_ones_whose_account_is_here(s: &dyn Store) {
+    let w = W::new(s);
+    let (asked, answered, done, fresh) = (
+        w.account("asked").await,
+        w.account("answered").await,
+        w.account("done").await,
+        w.account("fresh").await,
+    );
+    let new_id = w.id();
+    assert!(s.begin_move(asked, "far", super::at(T0)).await.unwrap());
+    assert!(s
+        .begin_move(answered, "near", super::at(T0 + 1))
+        .await
+        .unwrap());
+    s.finish_move(answered, new_id, &[], super::at(T0 + 2))
+        .await
+        .unwrap();
+    assert!(s.begin_move(done, "far", super::at(T0 + 3)).await.unwrap());
+    s.finish_move(done, w.id(), &[], super::at(T0 + 4))
+        .await
+        .unwrap();
+    s.erase_account(done, None).await.unwrap().unwrap();
+    assert!(s
+        .begin_move(fresh, "far", super::at(T0 + 10))
+        .await
+        .unwrap());
+    let mine = |all: Vec<UnfinishedMove>| -> Vec<UnfinishedMove> {
+        all.into_iter()
+            .filter(|m| [asked, answered, done, fresh].contains(&m.account))
+            .collect()
+    };
+    let found = mine(s.unfinished_moves(super::at(T0 + 10)).await.unwrap());
+    assert_eq!(
+        found,
+        vec![
+            UnfinishedMove {
+                account: asked,
+                region: "far".into(),
+                new_id: None
+            },
+            UnfinishedMove {
+                account: answered,
+                region: "near".into(),
+                new_id: Some(new_id)
+            },
+        ]
+    );
+    // One begun at the time asked is not yet old enough.
+    assert_eq!(
+        mine(s.unfinished_moves(super::at(T0 + 11)).await.unwrap()).len(),
+        3
+    );
+    s.abandon_move(asked).await.unwrap();
+    let found = mine(s.unfinished_moves(super::at(T0 + 10)).await.unwrap());
+    assert_eq!(found.len(), 1, "{found:?}");
+}
+
 pub async fn moved_in_accounts_are_found_again_and_keep_their_posts_ids(s: &dyn Store) {
     let w = W::new(s);
     let (old_id, old_post, older_post) = (w.id(), w.id(), w.id());

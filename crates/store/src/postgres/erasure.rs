@@ -8,13 +8,13 @@ use crate::sqlite::erasure::{
     blob_of_file, handle_hash, ERASE, ERASED_BLOBS, ERASED_STATUSES, ERASURES_NEWEST, ERASURE_ACK,
     ERASURE_BY_ID, ERASURE_INSERT, ERASURE_REGIONS, ERASURE_REGION_INSERT, FORWARD_ACCOUNT,
     FORWARD_STATUS, MOVED_IN_BY_OLD, MOVED_IN_INSERT, MOVED_IN_STATUS, MOVED_IN_STATUSES,
-    MOVED_IN_STATUS_KEEP, MOVE_ABANDON, MOVE_BEGIN, MOVE_FINISH, MOVE_MARK, MOVE_RUNNING,
-    MOVE_STATUS, MOVE_UNMARK,
+    MOVED_IN_STATUS_KEEP, MOVES_UNFINISHED, MOVE_ABANDON, MOVE_BEGIN, MOVE_FINISH, MOVE_MARK,
+    MOVE_RUNNING, MOVE_STATUS, MOVE_UNMARK,
 };
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{
-    Account, ErasedRows, Erasure, ErasureRegion, Forward, MovedIn, NewAccount, User,
+    Account, ErasedRows, Erasure, ErasureRegion, Forward, MovedIn, NewAccount, UnfinishedMove, User,
 };
 use roost_core::store::{ErasureStore, StoreResult};
 use roost_core::Id;
@@ -216,6 +216,22 @@ impl ErasureStore for PgStore {
             c,
             scalar::<String>(c, MOVE_RUNNING, &[&account.0]).await
         )
+    }
+
+    async fn unfinished_moves(
+        &self,
+        started_before: Timestamp,
+    ) -> StoreResult<Vec<UnfinishedMove>> {
+        pg_read!(self, c, {
+            rows(c, MOVES_UNFINISHED, &[&ms(started_before)], |r| {
+                Ok(UnfinishedMove {
+                    account: Id(get(r, "account_id")?),
+                    region: get(r, "region")?,
+                    new_id: get::<Option<i64>>(r, "new_id")?.map(Id),
+                })
+            })
+            .await
+        })
     }
 
     async fn create_moved_account(

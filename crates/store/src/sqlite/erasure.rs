@@ -10,7 +10,7 @@ use super::{backend, exec, get, ms, rows, scalar, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{
-    Account, ErasedRows, Erasure, ErasureRegion, Forward, MovedIn, NewAccount, User,
+    Account, ErasedRows, Erasure, ErasureRegion, Forward, MovedIn, NewAccount, UnfinishedMove, User,
 };
 use roost_core::store::{ErasureStore, StoreResult};
 use roost_core::Id;
@@ -96,6 +96,10 @@ pub(crate) const MOVED_IN_STATUS_KEEP: &str =
 pub(crate) const MOVED_IN_STATUS: &str = "SELECT new_id FROM moved_in_statuses WHERE old_id = $1";
 pub(crate) const MOVE_RUNNING: &str =
     "SELECT region FROM moved_accounts WHERE account_id = $1 AND new_id IS NULL";
+pub(crate) const MOVES_UNFINISHED: &str =
+    "SELECT m.account_id, m.region, m.new_id FROM moved_accounts m \
+     JOIN accounts a ON a.id = m.account_id WHERE m.started_at < $1 \
+     ORDER BY m.started_at, m.account_id";
 pub(crate) const FORWARD_ACCOUNT: &str =
     "SELECT region, new_id FROM moved_accounts WHERE account_id = $1 AND new_id IS NOT NULL";
 pub(crate) const FORWARD_STATUS: &str = "SELECT a.region, s.new_id FROM moved_statuses s \
@@ -301,6 +305,23 @@ impl ErasureStore for SqliteStore {
     async fn running_move(&self, account: Id) -> StoreResult<Option<String>> {
         self.db
             .read(move |c| scalar::<String>(c, MOVE_RUNNING, &[&account.0]))
+            .await
+    }
+
+    async fn unfinished_moves(
+        &self,
+        started_before: Timestamp,
+    ) -> StoreResult<Vec<UnfinishedMove>> {
+        self.db
+            .read(move |c| {
+                rows(c, MOVES_UNFINISHED, &[&ms(started_before)], |r| {
+                    Ok(UnfinishedMove {
+                        account: Id(get(r, "account_id")?),
+                        region: get(r, "region")?,
+                        new_id: get::<Option<i64>>(r, "new_id")?.map(Id),
+                    })
+                })
+            })
             .await
     }
 
