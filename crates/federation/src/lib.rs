@@ -4,8 +4,8 @@
 //! types), `convert` (wire → domain), `service` (the core's `Remote` port), with
 //! `destinations` (what goes where), `activities` (how an activity is built), `actors`
 //! (foreign accounts) and `transit` (posts fetched live, and their cache); `outbox`
-//! (durable delivery); `routes` + `inbound` (parsing and checking what other regions send)
-//! + `inbox` (applying it); `holdings` ("where is my data"); `archive` (a user's archive);
+//! (durable delivery); `routes` and `inbound` (parsing and checking what other regions
+//! send) and `inbox` (applying it); `holdings` ("where is my data"); `archive` (a user's archive);
 //! `erasure` (an erased account across regions); `move_home` (an account moving region);
 //! `httpsig` (signatures); `witness` (cosigning the other regions'
 //! ledger heads).
