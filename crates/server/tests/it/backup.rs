@@ -1043,12 +1043,10 @@ async fn a_backup_to_an_allowed_bucket_restores_and_other_buckets_are_refused() 
     .await;
     // `in` may keep backups under `daily` in its backup bucket (beside its directory).
     let mut cluster = (*r.cluster).clone();
-    cluster
-        .regions
-        .get_mut("in")
-        .unwrap()
-        .backups
-        .push(roost_residency::BackupPlace::parse("s3://roost-in-backups/daily").unwrap());
+    cluster.regions.get_mut("in").unwrap().backups.extend(
+        ["s3://roost-in-backups/daily", "s3://roost-in-nobucket/x"]
+            .map(|p| roost_residency::BackupPlace::parse(p).unwrap()),
+    );
     r.cluster = std::sync::Arc::new(cluster);
     let cluster_file = r.root.path().join("cluster.toml");
     std::fs::write(&cluster_file, r.cluster.to_toml()).unwrap();
@@ -1169,6 +1167,19 @@ async fn a_backup_to_an_allowed_bucket_restores_and_other_buckets_are_refused() 
         "{out}"
     );
     assert!(backups.list("").await.unwrap().is_empty());
+    // An allowed bucket that does not exist: the upload fails, nothing is left or recorded.
+    let (ok, out) = run(
+        "backup",
+        vec!["--to".into(), "s3://roost-in-nobucket/x".into()],
+        true,
+    )
+    .await;
+    assert!(
+        !ok && out.contains("uploading the backup to s3://roost-in-nobucket/x")
+            && out.contains("HTTP 404"),
+        "{out}"
+    );
+    assert!(entries_named(&dir, ".backup").is_empty());
     let d = db(&r, "in").await;
     assert_eq!(d.i64("SELECT COUNT(*) FROM backups", &[]).await, 0);
     d.close().await;
@@ -1256,11 +1267,15 @@ async fn a_backup_to_an_allowed_bucket_restores_and_other_buckets_are_refused() 
         .expect(200);
     r.stop("in").await;
     // Refused: a bucket the cluster file does not list, a place naming no file, a file
-    // that is not there. Nothing is changed or left behind.
+    // that is not there, one altered. Nothing is changed or left behind.
     elsewhere
         .put("daily/x.backup", object.clone())
         .await
         .unwrap();
+    let mut flipped = object.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x20;
+    backups.put("daily/flipped.backup", flipped).await.unwrap();
     for (from, says) in [
         (
             "s3://roost-in-elsewhere/daily/x.backup",
@@ -1272,6 +1287,7 @@ async fn a_backup_to_an_allowed_bucket_restores_and_other_buckets_are_refused() 
             "there is no backup at s3://roost-in-backups/daily/none.backup",
         ),
         ("s3://roost-in-backups/daily/../x", "must not hold \"..\""),
+        ("s3://roost-in-backups/daily/flipped.backup", "altered"),
     ] {
         let (ok, out) = run("restore", vec!["--from".into(), from.into()], true).await;
         assert!(
