@@ -9,7 +9,7 @@ pub mod s3;
 pub mod sniff;
 
 pub use fs::FsBlobStore;
-pub use s3::{S3BlobStore, S3Settings};
+pub use s3::{BucketError, RegionBucket, S3BlobStore, S3Settings};
 
 use async_trait::async_trait;
 use roost_core::media::{MediaError, MediaLimits, MediaProcessor, Processed, Sniffed};

@@ -115,26 +115,37 @@ pub struct RegionSpec {
     pub data_dir: Option<String>,
     /// What this region's users' data may do elsewhere.
     pub policy: Policy,
-    /// Where this region's backups may be written (`dir:/abs/path`; a place under one of
-    /// them is allowed too). Empty: nowhere.
+    /// Where this region's backups may be written (`dir:/abs/path` or
+    /// `s3://BUCKET/PREFIX`; a place under one of them is allowed too). Empty: nowhere.
     pub backups: Vec<BackupPlace>,
 }
 
-/// A place backups are written to: a directory on a machine of the region.
+/// A place backups are written to: a directory on a machine of the region, or a prefix
+/// in an S3-compatible bucket of the region's.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum BackupPlace {
     Dir(PathBuf),
+    /// `s3://BUCKET/PREFIX`: objects whose keys start with `PREFIX/` (any key of the
+    /// bucket without a prefix). The prefix has no leading or trailing `/`.
+    S3 {
+        bucket: String,
+        prefix: Option<String>,
+    },
 }
 
 impl BackupPlace {
-    /// `dir:/abs/path`, or an absolute path alone. Relative paths and `..` are refused:
-    /// every reader of the cluster file (a region, the audit) must mean the same place.
+    /// `dir:/abs/path`, an absolute path alone, or `s3://BUCKET/PREFIX` (the prefix may be
+    /// left out). Relative paths, `..` and odd names are refused: every reader of the
+    /// cluster file (a region, the audit) must mean the same place.
     pub fn parse(text: &str) -> Result<BackupPlace, String> {
+        if text.get(..3).is_some_and(|s| s.eq_ignore_ascii_case("s3:")) {
+            return parse_s3(text);
+        }
         let path = text.strip_prefix("dir:").unwrap_or(text);
         let path = Path::new(path);
         if !path.is_absolute() {
             return Err(format!(
-                "backup place {text:?} must be dir: and an absolute path"
+                "backup place {text:?} must be dir: and an absolute path, or s3://BUCKET/PREFIX"
             ));
         }
         let mut clean = PathBuf::new();
@@ -150,18 +161,143 @@ impl BackupPlace {
         Ok(BackupPlace::Dir(clean))
     }
 
-    /// Whether `self` is `allowed` or a place within it.
+    /// Whether `self` is `allowed` or a place within it (a directory below it, or a
+    /// prefix below it in the same bucket, by whole segments). A directory is never
+    /// within a bucket, nor a bucket within a directory.
     pub fn within(&self, allowed: &BackupPlace) -> bool {
         match (self, allowed) {
             (BackupPlace::Dir(p), BackupPlace::Dir(a)) => p.starts_with(a),
+            (
+                BackupPlace::S3 { bucket, prefix },
+                BackupPlace::S3 {
+                    bucket: a_bucket,
+                    prefix: a_prefix,
+                },
+            ) => {
+                bucket == a_bucket
+                    && match (prefix, a_prefix) {
+                        (_, None) => true,
+                        (None, Some(_)) => false,
+                        (Some(p), Some(a)) => {
+                            p == a
+                                || p.strip_prefix(a.as_str())
+                                    .is_some_and(|r| r.starts_with('/'))
+                        }
+                    }
+            }
+            (BackupPlace::Dir(_), BackupPlace::S3 { .. })
+            | (BackupPlace::S3 { .. }, BackupPlace::Dir(_)) => false,
         }
     }
+
+    /// The place a file at `self` is in and the file's name: `s3://b/p/NAME` is
+    /// `s3://b/p` and `NAME`. None for a bucket without a prefix (no file is named).
+    pub fn split_file(&self) -> Option<(BackupPlace, String)> {
+        match self {
+            BackupPlace::Dir(p) => {
+                let name = p.file_name()?.to_str()?.to_string();
+                Some((BackupPlace::Dir(p.parent()?.to_path_buf()), name))
+            }
+            BackupPlace::S3 { bucket, prefix } => {
+                let prefix = prefix.as_deref()?;
+                let (rest, name) = match prefix.rsplit_once('/') {
+                    Some((rest, name)) => (Some(rest.to_string()), name),
+                    None => (None, prefix),
+                };
+                Some((
+                    BackupPlace::S3 {
+                        bucket: bucket.clone(),
+                        prefix: rest,
+                    },
+                    name.to_string(),
+                ))
+            }
+        }
+    }
+}
+
+/// Bucket names as S3 allows them everywhere: 3-63 lower-case letters, digits, `-` and
+/// `.`, starting and ending with a letter or digit, no `..`.
+fn valid_bucket(name: &str) -> bool {
+    let b = name.as_bytes();
+    (3..=63).contains(&b.len())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'.')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && !name.contains("..")
+}
+
+/// One segment of a prefix: letters, digits, `-`, `_`, `.`, and not `.` or `..`.
+fn plain_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 255
+        && s != "."
+        && s != ".."
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.')
+}
+
+fn parse_s3(text: &str) -> Result<BackupPlace, String> {
+    let rest = text
+        .strip_prefix("s3://")
+        .ok_or_else(|| format!("backup place {text:?}: a bucket is written s3://BUCKET/PREFIX"))?;
+    let (bucket, prefix) = match rest.split_once('/') {
+        Some((b, p)) => (b, p.strip_suffix('/').unwrap_or(p)),
+        None => (rest, ""),
+    };
+    if bucket.is_empty() {
+        return Err(format!("backup place {text:?} names no bucket"));
+    }
+    if !valid_bucket(bucket) {
+        return Err(format!(
+            "backup place {text:?}: bucket {bucket:?} is not a valid bucket name \
+             (3-63 lower-case letters, digits, '-' and '.')"
+        ));
+    }
+    if prefix.is_empty() {
+        return Ok(BackupPlace::S3 {
+            bucket: bucket.to_string(),
+            prefix: None,
+        });
+    }
+    for seg in prefix.split('/') {
+        if seg == ".." || seg == "." {
+            return Err(format!("backup place {text:?} must not hold {seg:?}"));
+        }
+        if seg.is_empty() {
+            return Err(format!(
+                "backup place {text:?} holds an empty segment (\"//\")"
+            ));
+        }
+        if !plain_segment(seg) {
+            return Err(format!(
+                "backup place {text:?}: prefix segment {seg:?} may hold only letters, digits, \
+                 '-', '_' and '.'"
+            ));
+        }
+    }
+    if prefix.len() > 512 {
+        return Err(format!("backup place {text:?}: the prefix is too long"));
+    }
+    Ok(BackupPlace::S3 {
+        bucket: bucket.to_string(),
+        prefix: Some(prefix.to_string()),
+    })
 }
 
 impl fmt::Display for BackupPlace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BackupPlace::Dir(p) => write!(f, "dir:{}", p.display()),
+            BackupPlace::S3 {
+                bucket,
+                prefix: None,
+            } => write!(f, "s3://{bucket}"),
+            BackupPlace::S3 {
+                bucket,
+                prefix: Some(p),
+            } => write!(f, "s3://{bucket}/{p}"),
         }
     }
 }
@@ -729,13 +865,92 @@ public_keys = ["{k4}"]
             .region("id")
             .unwrap()
             .allows_backup(&place("/var/backups/roost-in")));
-        for bad in ["dir:relative/path", "dir:/a/../etc", "s3://bucket"] {
+        for bad in ["dir:relative/path", "dir:/a/../etc", "s3://", "s3:/bucket"] {
             assert!(BackupPlace::parse(bad).is_err(), "{bad}");
             let text = sample_text().replace("dir:/var/backups/roost-in", bad);
             let e = Cluster::from_toml(&text).unwrap_err().to_string();
             assert!(e.contains("region in: backups"), "{e}");
         }
         assert!(Cluster::from_toml(&c.to_toml()).unwrap() == c);
+    }
+
+    #[test]
+    fn bucket_places_allow_their_prefix_by_whole_segments() {
+        let place = |t: &str| BackupPlace::parse(t).unwrap();
+        assert_eq!(
+            place("s3://roost-in-backups/eu/daily"),
+            BackupPlace::S3 {
+                bucket: "roost-in-backups".into(),
+                prefix: Some("eu/daily".into())
+            }
+        );
+        assert_eq!(
+            place("s3://roost-in-backups/"),
+            BackupPlace::S3 {
+                bucket: "roost-in-backups".into(),
+                prefix: None
+            }
+        );
+        // Display round-trips (a trailing slash is dropped).
+        for t in ["s3://b.example", "s3://bkt/eu", "s3://bkt/eu/daily_1.x"] {
+            assert_eq!(place(t).to_string(), t);
+            assert_eq!(place(&place(t).to_string()), place(t));
+        }
+        assert_eq!(place("s3://bkt/eu/").to_string(), "s3://bkt/eu");
+
+        let allowed = place("s3://bkt/eu");
+        assert!(place("s3://bkt/eu").within(&allowed));
+        assert!(place("s3://bkt/eu/2026/x.backup").within(&allowed));
+        assert!(!place("s3://bkt/eu-evil").within(&allowed));
+        assert!(!place("s3://bkt/e").within(&allowed));
+        assert!(!place("s3://bkt").within(&allowed));
+        assert!(!place("s3://other/eu").within(&allowed));
+        assert!(!place("s3://bkt-x/eu").within(&allowed));
+        assert!(place("s3://bkt/anything/at/all").within(&place("s3://bkt")));
+        // A directory and a bucket are never within each other.
+        assert!(!place("dir:/bkt/eu").within(&allowed));
+        assert!(!place("s3://bkt/eu").within(&place("dir:/")));
+
+        for (bad, says) in [
+            ("s3://", "names no bucket"),
+            ("s3:///eu", "names no bucket"),
+            ("s3://bkt/../x", "\"..\""),
+            ("s3://bkt/eu/..", "\"..\""),
+            ("s3://bkt/./eu", "\".\""),
+            ("s3://bkt/eu//x", "empty segment"),
+            ("s3://Bucket/eu", "not a valid bucket name"),
+            ("s3://b/eu", "not a valid bucket name"),
+            ("s3://-bkt/eu", "not a valid bucket name"),
+            ("s3://bk..t/eu", "not a valid bucket name"),
+            ("s3://bkt/e u", "may hold only"),
+            ("s3://bkt/eu?x=1", "may hold only"),
+            ("s3://bkt/eu%2f", "may hold only"),
+            ("s3:bkt/eu", "s3://BUCKET/PREFIX"),
+            ("S3:/bkt", "s3://BUCKET/PREFIX"),
+        ] {
+            let e = BackupPlace::parse(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+
+        // In the cluster file, beside directories.
+        let text = sample_text().replace(
+            "\"/mnt/in-vault/./roost\"",
+            "\"/mnt/in-vault/./roost\", \"s3://roost-in-backups/daily\"",
+        );
+        let c = Cluster::from_toml(&text).unwrap();
+        let r = c.region("in").unwrap();
+        assert!(r.allows_backup(&place("s3://roost-in-backups/daily/x")));
+        assert!(!r.allows_backup(&place("s3://roost-in-backups/dailyx")));
+        assert!(!r.allows_backup(&place("s3://roost-id-backups/daily")));
+        assert!(Cluster::from_toml(&c.to_toml()).unwrap() == c);
+        let (at, name) = place("s3://roost-in-backups/daily/x.backup")
+            .split_file()
+            .unwrap();
+        assert_eq!(
+            (at.to_string().as_str(), name.as_str()),
+            ("s3://roost-in-backups/daily", "x.backup")
+        );
+        assert!(place("s3://roost-in-backups").split_file().is_none());
     }
 
     #[test]

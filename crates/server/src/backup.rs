@@ -20,6 +20,7 @@ mod postgres;
 
 use crate::config::{Config, Database};
 use anyhow::Context as _;
+use roost_media::RegionBucket;
 use roost_residency::keys::WrappedKey;
 use roost_residency::sealed_file::{self, SealedReader, SealedWriter};
 use roost_residency::{BackupPlace, Keyring};
@@ -101,9 +102,18 @@ pub fn allowed_places(cfg: &Config) -> anyhow::Result<Vec<BackupPlace>> {
     }
 }
 
-/// A place as given on the command line (`dir:PATH` or a path, relative to here).
+/// Whether a place on the command line names a bucket (`s3:...`, however misspelt after).
+fn is_bucket(text: &str) -> bool {
+    text.get(..3).is_some_and(|s| s.eq_ignore_ascii_case("s3:"))
+}
+
+/// A place as given on the command line (`dir:PATH` or a path, relative to here, or
+/// `s3://BUCKET/PREFIX`).
 fn place_of(text: &Path) -> anyhow::Result<BackupPlace> {
     let s = text.to_string_lossy();
+    if is_bucket(&s) {
+        return BackupPlace::parse(&s).map_err(|e| anyhow::anyhow!(e));
+    }
     let path = Path::new(s.strip_prefix("dir:").unwrap_or(&s));
     let abs = std::path::absolute(path).with_context(|| format!("{}", path.display()))?;
     BackupPlace::parse(&abs.to_string_lossy()).map_err(|e| anyhow::anyhow!(e))
@@ -114,21 +124,45 @@ pub fn check_place(cfg: &Config, to: &Path) -> anyhow::Result<BackupPlace> {
     let place = place_of(to)?;
     let allowed = allowed_places(cfg)?;
     if !allowed.iter().any(|a| place.within(a)) {
-        let list = if allowed.is_empty() {
-            "none".to_string()
-        } else {
-            allowed
-                .iter()
-                .map(|a| a.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         anyhow::bail!(
-            "backup place {place} is not allowed for region {} (the cluster file allows: {list}); nothing was written",
-            cfg.region
+            "backup place {place} is not allowed for region {} (the cluster file allows: {}); nothing was written",
+            cfg.region,
+            allowed_list(&allowed)
         );
     }
     Ok(place)
+}
+
+fn allowed_list(allowed: &[BackupPlace]) -> String {
+    if allowed.is_empty() {
+        "none".to_string()
+    } else {
+        allowed
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The region's bucket `bucket` as the config says how to reach it (`backup_s3_*`, or the
+/// media bucket's endpoint and keys).
+fn backup_bucket(cfg: &Config, bucket: &str, nothing: &str) -> anyhow::Result<RegionBucket> {
+    let Some(s3) = &cfg.backup_s3 else {
+        anyhow::bail!(
+            "backups in s3://{bucket} need the bucket's endpoint: set backup_s3_endpoint (and \
+             its region and keys), or the media_s3_* settings; {nothing}"
+        );
+    };
+    Ok(RegionBucket::new(&s3.bucket(bucket))?)
+}
+
+/// The key of `name` under `prefix` in a bucket.
+fn object_key(prefix: Option<&str>, name: &str) -> String {
+    match prefix {
+        Some(p) => format!("{p}/{name}"),
+        None => name.to_string(),
+    }
 }
 
 /// The engine a backup's kind is of, as messages name it.
@@ -190,9 +224,22 @@ fn blob_path(media: &Path, hash: &str) -> Option<PathBuf> {
 /// What a backup made.
 #[derive(Debug)]
 pub struct Made {
-    pub file: PathBuf,
+    /// Where the backup is: the file's path, or `s3://BUCKET/PREFIX/NAME`.
+    pub file: String,
     pub record: roost_store::backup::BackupRecord,
     pub blobs: usize,
+}
+
+/// Where a backup is written: into the place's directory, or (for a bucket) into a
+/// scratch dir in the data dir before it is uploaded.
+enum Target {
+    Dir(PathBuf),
+    Bucket {
+        bucket: Box<RegionBucket>,
+        prefix: Option<String>,
+        part_bytes: usize,
+        scratch: tempfile::TempDir,
+    },
 }
 
 /// `roost backup --to PLACE`: safe while the region runs.
@@ -208,9 +255,29 @@ pub async fn backup(cfg: &Config, to: &Path) -> anyhow::Result<Made> {
             Some(PgTarget::parse(url).context("the region's database URL")?)
         }
     };
+    let target = match &place {
+        BackupPlace::Dir(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            Target::Dir(dir.clone())
+        }
+        BackupPlace::S3 { bucket, prefix } => Target::Bucket {
+            bucket: Box::new(backup_bucket(cfg, bucket, "nothing was written")?),
+            prefix: prefix.clone(),
+            part_bytes: cfg
+                .backup_s3
+                .as_ref()
+                .map_or(roost_media::s3::MIN_PART_BYTES, |s| s.part_bytes),
+            scratch: tempfile::Builder::new()
+                .prefix(".backup-upload-")
+                .tempdir_in(&cfg.data_dir)
+                .context("making a scratch dir in the data dir")?,
+        },
+    };
+    let dir = match &target {
+        Target::Dir(dir) => dir.clone(),
+        Target::Bucket { scratch, .. } => scratch.path().to_path_buf(),
+    };
     let keyring = crate::keys::keyring(cfg).context("opening the key-encryption key")?;
-    let BackupPlace::Dir(dir) = &place;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let now = jiff::Timestamp::now();
     let name = format!(
         "roost-{}-{}-{:04x}.backup",
@@ -254,6 +321,23 @@ pub async fn backup(cfg: &Config, to: &Path) -> anyhow::Result<Made> {
             written?
         }
     };
+    let local = dir.join(&name);
+    let file = match &target {
+        Target::Dir(_) => local.display().to_string(),
+        Target::Bucket {
+            bucket,
+            prefix,
+            part_bytes,
+            ..
+        } => {
+            let key = object_key(prefix.as_deref(), &name);
+            let uploaded = bucket.put_file(&key, &local, *part_bytes).await;
+            // The sealed file leaves the data dir, uploaded or not.
+            let _ = std::fs::remove_file(&local);
+            uploaded.with_context(|| format!("uploading the backup to {place}"))?;
+            format!("s3://{}/{key}", bucket.name())
+        }
+    };
     let record = roost_store::backup::BackupRecord {
         sha256,
         made_at_ms: now.as_millisecond(),
@@ -268,10 +352,16 @@ pub async fn backup(cfg: &Config, to: &Path) -> anyhow::Result<Made> {
         anyhow::Ok(r?)
     }
     .await;
-    let file = dir.join(&name);
     if let Err(e) = recorded {
         // Every backup that exists is one the audit can see: no record, no file.
-        let _ = std::fs::remove_file(&file);
+        match &target {
+            Target::Dir(_) => {
+                let _ = std::fs::remove_file(&local);
+            }
+            Target::Bucket { bucket, prefix, .. } => {
+                let _ = bucket.delete(&object_key(prefix.as_deref(), &name)).await;
+            }
+        }
         return Err(e.context("recording the backup (the file was removed)"));
     }
     Ok(Made {
@@ -603,6 +693,54 @@ fn sealed_or(e: std::io::Error, from: &Path) -> anyhow::Error {
 pub async fn restore(cfg: &Config, from: &Path, live: Option<&Path>) -> anyhow::Result<Restored> {
     crate::keys::create_private_dir(&cfg.data_dir)?;
     let _lock = exclusive_lock(&cfg.data_dir)?;
+    let text = from.to_string_lossy();
+    if !is_bucket(&text) {
+        return restore_file(cfg, from, live).await;
+    }
+    // From a bucket: only one the cluster file allows, downloaded into the data dir, then
+    // restored as a file is; the download goes, whatever the outcome.
+    let at = BackupPlace::parse(&text).map_err(|e| anyhow::anyhow!(e))?;
+    let (BackupPlace::S3 { bucket, prefix }, Some((_, name))) = (&at, at.split_file()) else {
+        anyhow::bail!("{text} names no backup file: give s3://BUCKET/PREFIX/NAME");
+    };
+    let allowed = allowed_places(cfg)?;
+    if !allowed.iter().any(|a| at.within(a)) {
+        anyhow::bail!(
+            "backup place {at} is not allowed for region {} (the cluster file allows: {}); \
+             nothing was changed",
+            cfg.region,
+            allowed_list(&allowed)
+        );
+    }
+    let key = prefix.clone().unwrap_or_default();
+    let bucket = backup_bucket(cfg, bucket, "nothing was changed")?;
+    let scratch = tempfile::Builder::new()
+        .prefix(".restore-download-")
+        .tempdir_in(&cfg.data_dir)
+        .context("making a scratch dir in the data dir")?;
+    let file = scratch.path().join(&name);
+    let restored = async {
+        let mut out = tokio::fs::File::create(&file)
+            .await
+            .with_context(|| format!("creating {}", file.display()))?;
+        let got = bucket.get_to(&key, &mut out).await?;
+        out.sync_all().await?;
+        drop(out);
+        anyhow::ensure!(
+            got.is_some(),
+            "there is no backup at {at}; nothing was changed"
+        );
+        restore_file(cfg, &file, live).await
+    }
+    .await
+    .with_context(|| format!("restoring from {at}"));
+    let _ = std::fs::remove_file(&file);
+    drop(scratch);
+    restored
+}
+
+/// [`restore`] from a file at hand.
+async fn restore_file(cfg: &Config, from: &Path, live: Option<&Path>) -> anyhow::Result<Restored> {
     check_file(cfg, from)?;
     let keyring = crate::keys::keyring(cfg).context("opening the key-encryption key")?;
     match &cfg.database {

@@ -207,6 +207,25 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub media_s3_secret_key: Option<String>,
+    /// Backups to `s3://BUCKET/PREFIX` places: the S3-compatible endpoint URL, its region
+    /// and keys (the bucket is the place's). Left out, the media bucket's endpoint,
+    /// region and keys are used; keys left out with an endpoint of its own are empty.
+    #[arg(long, global = true, env = "ROOST_BACKUP_S3_ENDPOINT")]
+    pub backup_s3_endpoint: Option<String>,
+    #[arg(long, global = true, env = "ROOST_BACKUP_S3_REGION")]
+    pub backup_s3_region: Option<String>,
+    #[arg(long, global = true, env = "ROOST_BACKUP_S3_ACCESS_KEY")]
+    pub backup_s3_access_key: Option<String>,
+    #[arg(
+        long,
+        global = true,
+        env = "ROOST_BACKUP_S3_SECRET_KEY",
+        hide_env_values = true
+    )]
+    pub backup_s3_secret_key: Option<String>,
+    /// Size of the parts a backup is uploaded to a bucket in, in MiB (at least 5).
+    #[arg(long, global = true, env = "ROOST_BACKUP_S3_PART_MIB")]
+    pub backup_s3_part_mib: Option<usize>,
     /// The key-encryption key that wraps each account's data key: a file of 64 hex digits
     /// (default `keys/kek.key` in the data dir, made on first start). Every node of a
     /// region needs the same one.
@@ -291,6 +310,11 @@ impl Settings {
             media_s3_region,
             media_s3_access_key,
             media_s3_secret_key,
+            backup_s3_endpoint,
+            backup_s3_region,
+            backup_s3_access_key,
+            backup_s3_secret_key,
+            backup_s3_part_mib,
             kek_file,
             kek_previous_files,
             kek_pkcs11_module,
@@ -309,6 +333,47 @@ pub enum KekSource {
     File(PathBuf),
     Pkcs11(roost_residency::keys::Pkcs11Config),
 }
+
+/// How to reach the buckets backups may be kept in (`s3://BUCKET/PREFIX` places); the
+/// bucket is named by the place.
+#[derive(Clone)]
+pub struct BackupS3 {
+    pub endpoint: String,
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: String,
+    /// Uploads go in parts of this many bytes (the last may be smaller).
+    pub part_bytes: usize,
+}
+
+impl std::fmt::Debug for BackupS3 {
+    // The secret key stays out of logs and debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackupS3")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<hidden>")
+            .field("part_bytes", &self.part_bytes)
+            .finish()
+    }
+}
+
+impl BackupS3 {
+    /// The settings of `bucket` at this endpoint.
+    pub fn bucket(&self, bucket: &str) -> roost_media::S3Settings {
+        roost_media::S3Settings {
+            endpoint: self.endpoint.clone(),
+            bucket: bucket.to_string(),
+            region: self.region.clone(),
+            access_key: self.access_key.clone(),
+            secret_key: self.secret_key.clone(),
+        }
+    }
+}
+
+/// Backups are uploaded in parts of this many MiB unless configured otherwise.
+const BACKUP_PART_MIB: usize = 16;
 
 /// The resolved configuration.
 #[derive(Debug, Clone)]
@@ -368,6 +433,8 @@ pub struct Config {
     pub media_ready_wait: std::time::Duration,
     /// The region's bucket for media files; None keeps them under the data dir.
     pub media_s3: Option<roost_media::S3Settings>,
+    /// Where `s3://` backup places are; None: no backups to buckets.
+    pub backup_s3: Option<BackupS3>,
     /// The current KEK, and earlier KEK files accepted for unwrapping.
     pub kek: KekSource,
     pub kek_previous: Vec<PathBuf>,
@@ -521,7 +588,32 @@ impl Config {
                 })
             }
         };
+        let media_s3 = match (s.media_s3_endpoint, s.media_s3_bucket) {
+            (Some(endpoint), Some(bucket)) => Some(roost_media::S3Settings {
+                endpoint,
+                bucket,
+                region: s.media_s3_region.unwrap_or_else(|| "us-east-1".into()),
+                access_key: s.media_s3_access_key.unwrap_or_default(),
+                secret_key: s.media_s3_secret_key.unwrap_or_default(),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "media_s3_bucket",
+                    reason: "media_s3_endpoint and media_s3_bucket go together".into(),
+                })
+            }
+        };
+        let backup_s3 = backup_s3(
+            media_s3.as_ref(),
+            s.backup_s3_endpoint,
+            s.backup_s3_region,
+            s.backup_s3_access_key,
+            s.backup_s3_secret_key,
+            s.backup_s3_part_mib,
+        )?;
         Ok(Config {
+            backup_s3,
             kek,
             kek_previous: s.kek_previous_files.clone().unwrap_or_default(),
             listen: s
@@ -585,22 +677,7 @@ impl Config {
                 .media_base_url
                 .map(|u| u.trim_end_matches('/').to_string()),
             media_ready_wait: ms(s.media_ready_wait_ms.unwrap_or(1500)),
-            media_s3: match (s.media_s3_endpoint, s.media_s3_bucket) {
-                (Some(endpoint), Some(bucket)) => Some(roost_media::S3Settings {
-                    endpoint,
-                    bucket,
-                    region: s.media_s3_region.unwrap_or_else(|| "us-east-1".into()),
-                    access_key: s.media_s3_access_key.unwrap_or_default(),
-                    secret_key: s.media_s3_secret_key.unwrap_or_default(),
-                }),
-                (None, None) => None,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        name: "media_s3_bucket",
-                        reason: "media_s3_endpoint and media_s3_bucket go together".into(),
-                    })
-                }
-            },
+            media_s3,
         })
     }
 
@@ -626,6 +703,69 @@ impl Config {
         };
         Config::resolve_in(settings, Some(cluster))
     }
+}
+
+/// The backup buckets' endpoint: its own settings, else the media bucket's (its keys too,
+/// unless keys of its own are given; never the media keys for another endpoint).
+fn backup_s3(
+    media: Option<&roost_media::S3Settings>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    access_key: Option<String>,
+    secret_key: Option<String>,
+    part_mib: Option<usize>,
+) -> Result<Option<BackupS3>, ConfigError> {
+    if access_key.is_some() != secret_key.is_some() {
+        return Err(ConfigError::Invalid {
+            name: "backup_s3_access_key",
+            reason: "backup_s3_access_key and backup_s3_secret_key go together".into(),
+        });
+    }
+    let part_mib = part_mib.unwrap_or(BACKUP_PART_MIB);
+    let min = roost_media::s3::MIN_PART_BYTES >> 20;
+    if !(min..=4096).contains(&part_mib) {
+        return Err(ConfigError::Invalid {
+            name: "backup_s3_part_mib",
+            reason: format!("must be {min}-4096 (S3 refuses smaller parts)"),
+        });
+    }
+    let endpoint = endpoint.filter(|e| !e.trim().is_empty());
+    let same = match (&endpoint, media) {
+        (None, Some(_)) => media,
+        (Some(e), Some(m)) if *e == m.endpoint => media,
+        _ => None,
+    };
+    let Some(endpoint) = endpoint.or_else(|| media.map(|m| m.endpoint.clone())) else {
+        if region.is_some() || access_key.is_some() {
+            return Err(ConfigError::Invalid {
+                name: "backup_s3_endpoint",
+                reason: "the backup bucket settings need backup_s3_endpoint (or the media_s3_* \
+                         settings)"
+                    .into(),
+            });
+        }
+        return Ok(None);
+    };
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        return Err(ConfigError::Invalid {
+            name: "backup_s3_endpoint",
+            reason: "must start with http:// or https://".into(),
+        });
+    }
+    let (access_key, secret_key) = match (access_key, secret_key, same) {
+        (Some(a), Some(s), _) => (a, s),
+        (_, _, Some(m)) => (m.access_key.clone(), m.secret_key.clone()),
+        _ => (String::new(), String::new()),
+    };
+    Ok(Some(BackupS3 {
+        endpoint,
+        region: region
+            .or_else(|| same.map(|m| m.region.clone()))
+            .unwrap_or_else(|| "us-east-1".into()),
+        access_key,
+        secret_key,
+        part_bytes: part_mib << 20,
+    }))
 }
 
 fn ms(v: u64) -> std::time::Duration {
@@ -720,6 +860,99 @@ mod tests {
             Config::resolve(file).unwrap().kek,
             KekSource::File(_)
         ));
+    }
+
+    #[test]
+    fn backup_buckets_use_their_own_settings_or_the_media_bucket_ones() {
+        let media = Settings {
+            media_s3_endpoint: Some("http://media.example:9000".into()),
+            media_s3_bucket: Some("roost-in-media".into()),
+            media_s3_region: Some("ap-south-1".into()),
+            media_s3_access_key: Some("media-ak".into()),
+            media_s3_secret_key: Some("media-sk-shh".into()),
+            ..Default::default()
+        };
+        assert!(Config::resolve(Settings::default())
+            .unwrap()
+            .backup_s3
+            .is_none());
+        let b = Config::resolve(media.clone()).unwrap().backup_s3.unwrap();
+        assert_eq!(
+            (
+                b.endpoint.as_str(),
+                b.region.as_str(),
+                b.access_key.as_str()
+            ),
+            ("http://media.example:9000", "ap-south-1", "media-ak")
+        );
+        assert_eq!(b.part_bytes, 16 << 20);
+        let s = b.bucket("roost-in-backups");
+        assert_eq!(s.bucket, "roost-in-backups");
+        // Secrets stay out of debug output.
+        let c = Config::resolve(media.clone()).unwrap();
+        assert!(!format!("{c:?}").contains("media-sk-shh"), "{c:?}");
+        // Keys of its own, on the media endpoint.
+        let own_keys = Settings {
+            backup_s3_access_key: Some("bk-ak".into()),
+            backup_s3_secret_key: Some("bk-sk-shh".into()),
+            backup_s3_part_mib: Some(5),
+            ..media.clone()
+        };
+        let c = Config::resolve(own_keys).unwrap();
+        let b = c.backup_s3.clone().unwrap();
+        assert_eq!(
+            (b.access_key.as_str(), b.secret_key.as_str()),
+            ("bk-ak", "bk-sk-shh")
+        );
+        assert_eq!(b.part_bytes, 5 << 20);
+        assert!(!format!("{c:?}").contains("bk-sk-shh"), "{c:?}");
+        // Another endpoint never gets the media keys.
+        let other = Settings {
+            backup_s3_endpoint: Some("https://vault.example".into()),
+            ..media.clone()
+        };
+        let b = Config::resolve(other).unwrap().backup_s3.unwrap();
+        assert_eq!(
+            (
+                b.endpoint.as_str(),
+                b.region.as_str(),
+                b.access_key.as_str()
+            ),
+            ("https://vault.example", "us-east-1", "")
+        );
+        for (bad, says) in [
+            (
+                Settings {
+                    backup_s3_part_mib: Some(1),
+                    ..media.clone()
+                },
+                "backup_s3_part_mib",
+            ),
+            (
+                Settings {
+                    backup_s3_access_key: Some("a".into()),
+                    ..media.clone()
+                },
+                "go together",
+            ),
+            (
+                Settings {
+                    backup_s3_endpoint: Some("ftp://x".into()),
+                    ..Default::default()
+                },
+                "backup_s3_endpoint",
+            ),
+            (
+                Settings {
+                    backup_s3_region: Some("eu-west-1".into()),
+                    ..Default::default()
+                },
+                "backup_s3_endpoint",
+            ),
+        ] {
+            let e = Config::resolve(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+        }
     }
 
     #[test]

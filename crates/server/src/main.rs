@@ -58,7 +58,8 @@ enum Command {
     Backup {
         #[command(flatten)]
         settings: Settings,
-        /// `dir:/path` or a path; it must be within one of the region's `backups` places.
+        /// `dir:/path`, a path or `s3://BUCKET/PREFIX`; it must be within one of the region's
+        /// `backups` places.
         #[arg(long)]
         to: PathBuf,
     },
@@ -68,6 +69,7 @@ enum Command {
     Restore {
         #[command(flatten)]
         settings: Settings,
+        /// A backup file, or `s3://BUCKET/PREFIX/NAME` in a place the cluster file allows.
         #[arg(long)]
         from: PathBuf,
         /// The live database to keep keys, ledger and erasure records from, when it is
@@ -263,11 +265,7 @@ async fn main() -> anyhow::Result<()> {
             let made = roost_server::backup::backup(&cfg, &to).await?;
             println!(
                 "backed up region {} to {} ({} bytes, {} media file(s), sha256 {})",
-                cfg.region,
-                made.file.display(),
-                made.record.size,
-                made.blobs,
-                made.record.sha256
+                cfg.region, made.file, made.record.size, made.blobs, made.record.sha256
             );
             Ok(())
         }

@@ -998,3 +998,355 @@ async fn on_postgres_a_backup_restores_only_into_a_region_on_the_same_database_e
     pg.stop().await;
     sq.stop().await;
 }
+
+/// A PNG of noise (with alpha, so it stays a PNG): it compresses hardly at all, so a
+/// backup holding it is about as big as its pixels.
+fn noise_png(w: u32, h: u32) -> Vec<u8> {
+    let mut x: u32 = 0x9e37_79b9;
+    let img = image::RgbaImage::from_fn(w, h, |_, _| {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        image::Rgba(x.to_be_bytes())
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// The entries of `dir` whose names start with `prefix`.
+fn entries_named(dir: &Path, prefix: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
+
+/// Backups in a bucket (issue 15, "a region-local directory or bucket"): `roost backup
+/// --to s3://BUCKET/PREFIX` uploads the sealed file in parts to a bucket the cluster file
+/// lists for the region, and `roost restore --from s3://BUCKET/PREFIX/NAME` brings the
+/// region back from it; a bucket the cluster file does not list is refused for both, with
+/// nothing uploaded, and the audit flags a backup recorded in one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_to_an_allowed_bucket_restores_and_other_buckets_are_refused() {
+    let Some((_moto, endpoint)) = Moto::start().await else {
+        return;
+    };
+    let mut r = Regions::start_with(
+        |_| policy_all("store"),
+        |c| {
+            c.max_body_bytes = 16 << 20;
+            c.media_ready_wait = std::time::Duration::from_secs(60);
+        },
+    )
+    .await;
+    // `in` may keep backups under `daily` in its backup bucket (beside its directory).
+    let mut cluster = (*r.cluster).clone();
+    cluster.regions.get_mut("in").unwrap().backups.extend(
+        ["s3://roost-in-backups/daily", "s3://roost-in-nobucket/x"]
+            .map(|p| roost_residency::BackupPlace::parse(p).unwrap()),
+    );
+    r.cluster = std::sync::Arc::new(cluster);
+    let cluster_file = r.root.path().join("cluster.toml");
+    std::fs::write(&cluster_file, r.cluster.to_toml()).unwrap();
+    let settings = crate::media::bucket_settings(&endpoint, "roost-in-backups");
+    let backups = roost_media::RegionBucket::new(&settings).unwrap();
+    backups.create().await.unwrap();
+    let elsewhere = roost_media::RegionBucket::new(&crate::media::bucket_settings(
+        &endpoint,
+        "roost-in-elsewhere",
+    ))
+    .unwrap();
+    elsewhere.create().await.unwrap();
+
+    let asha = r.get("in").register("asha").await;
+    let ins = r.get("in");
+    // A picture of a few MiB: the backup needs more than one part of 5 MiB.
+    let m = upload_to(
+        ins,
+        "/api/v2/media",
+        &asha.token,
+        noise_png(1400, 1400),
+        "big.png",
+        &[("description", "s3mark-alt")],
+    )
+    .await
+    .ok();
+    let before = id_of(
+        &ins.post_status(
+            &asha,
+            json!({"status": "s3mark-before the backup", "media_ids": [id_of(&m)]}),
+        )
+        .await,
+    );
+    let url = ins
+        .get(&format!("/api/v1/statuses/{before}"), Some(&asha.token))
+        .await
+        .ok()["media_attachments"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let dir = r.data_dir("in");
+    let url_args: Vec<String> = match r.databases().get("in") {
+        Some(url) => vec!["--database-url".into(), url.clone()],
+        None => Vec::new(),
+    };
+    let cf = s(&cluster_file).to_string();
+    let base = {
+        let mut v: Vec<String> = ["--cluster", &cf, "--region", "in"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        v.extend(url_args.iter().cloned());
+        v
+    };
+    let bucket_args: Vec<String> = [
+        "--backup-s3-endpoint",
+        &endpoint,
+        "--backup-s3-access-key",
+        "test",
+        "--backup-s3-secret-key",
+        "test",
+        "--backup-s3-part-mib",
+        "5",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    let run = |cmd: &'static str, extra: Vec<String>, with_bucket: bool| {
+        let mut args: Vec<String> = vec![cmd.to_string()];
+        args.extend(base.iter().cloned());
+        if with_bucket {
+            args.extend(bucket_args.iter().cloned());
+        }
+        args.extend(extra);
+        roost_bg_owned(args)
+    };
+
+    // Refused: buckets and prefixes the cluster file does not list; nothing is uploaded.
+    for to in [
+        "s3://roost-in-elsewhere/daily",
+        "s3://roost-in-backups/dailyx",
+        "s3://roost-in-backups",
+    ] {
+        let (ok, out) = run("backup", vec!["--to".into(), to.into()], true).await;
+        assert!(
+            !ok && out.contains(&format!("backup place {to} is not allowed for region in"))
+                && out.contains("s3://roost-in-backups/daily")
+                && out.contains("nothing was written"),
+            "{to}: {out}"
+        );
+    }
+    assert!(elsewhere.list("").await.unwrap().is_empty());
+    assert!(backups.list("").await.unwrap().is_empty());
+    // Bad places: a clear error each, no panic.
+    for (to, says) in [
+        ("s3://", "names no bucket"),
+        ("s3://Roost_In/daily", "not a valid bucket name"),
+        ("s3://roost-in-backups/daily/../x", "must not hold \"..\""),
+        ("s3://roost-in-backups/daily//x", "empty segment"),
+        ("s3:/roost-in-backups/daily", "s3://BUCKET/PREFIX"),
+    ] {
+        let (ok, out) = run("backup", vec!["--to".into(), to.into()], true).await;
+        assert!(
+            !ok && out.contains(says) && !out.contains("panicked"),
+            "{to}: {out}"
+        );
+    }
+    // An allowed bucket, but no endpoint configured for it.
+    let (ok, out) = run(
+        "backup",
+        vec!["--to".into(), "s3://roost-in-backups/daily".into()],
+        false,
+    )
+    .await;
+    assert!(
+        !ok && out.contains("need the bucket's endpoint") && out.contains("nothing was written"),
+        "{out}"
+    );
+    assert!(backups.list("").await.unwrap().is_empty());
+    // An allowed bucket that does not exist: the upload fails, nothing is left or recorded.
+    let (ok, out) = run(
+        "backup",
+        vec!["--to".into(), "s3://roost-in-nobucket/x".into()],
+        true,
+    )
+    .await;
+    assert!(
+        !ok && out.contains("uploading the backup to s3://roost-in-nobucket/x")
+            && out.contains("HTTP 404"),
+        "{out}"
+    );
+    assert!(entries_named(&dir, ".backup").is_empty());
+    let d = db(&r, "in").await;
+    assert_eq!(d.i64("SELECT COUNT(*) FROM backups", &[]).await, 0);
+    d.close().await;
+
+    let (ok, out) = run(
+        "backup",
+        vec!["--to".into(), "s3://roost-in-backups/daily/2026".into()],
+        true,
+    )
+    .await;
+    assert!(ok, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("backed up region in to s3://roost-in-backups/daily/2026/"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let location = line
+        .split(" to ")
+        .nth(1)
+        .unwrap()
+        .split(" (")
+        .next()
+        .unwrap();
+    let size: u64 = line
+        .split(" (")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(size > 5 << 20, "big enough for two parts: {size}");
+    let key = location
+        .strip_prefix("s3://roost-in-backups/")
+        .unwrap()
+        .to_string();
+    assert_eq!(backups.list("").await.unwrap(), vec![key.clone()]);
+    assert_eq!(backups.size(&key).await.unwrap(), Some(size));
+    // Uploaded in parts (a multipart object's ETag counts them).
+    let raw = rusty_s3::Bucket::new(
+        endpoint.parse().unwrap(),
+        rusty_s3::UrlStyle::Path,
+        "roost-in-backups".to_string(),
+        "us-east-1".to_string(),
+    )
+    .unwrap();
+    let creds = rusty_s3::Credentials::new("test", "test");
+    let head = rusty_s3::S3Action::sign(
+        &raw.head_object(Some(&creds), &key),
+        std::time::Duration::from_secs(60),
+    );
+    let etag = reqwest::Client::new()
+        .head(head)
+        .send()
+        .await
+        .unwrap()
+        .headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(etag.trim_matches('"').ends_with("-2"), "two parts: {etag}");
+    // Sealed: nothing readable in the object; no copy is left in the data dir.
+    let object = backups.get(&key, None).await.unwrap().unwrap();
+    assert!(!contains(&object, "s3mark") && !contains(&object, "asha"));
+    assert!(entries_named(&dir, ".backup").is_empty());
+    let d = db(&r, "in").await;
+    let name = key.rsplit('/').next().unwrap();
+    assert_eq!(
+        d.texts("SELECT place || ' ' || file FROM backups", &[])
+            .await,
+        [format!("s3://roost-in-backups/daily/2026 {name}")],
+        "the backup is recorded with its place"
+    );
+    d.close().await;
+    let rep = audit(&r).await;
+    assert!(
+        !kinds(&rep).contains(&"BackupPlace".to_string()),
+        "{}",
+        rep.render()
+    );
+
+    // After the backup the post goes; the restore brings it back, picture and all.
+    ins.delete(&format!("/api/v1/statuses/{before}"), Some(&asha.token))
+        .await
+        .expect(200);
+    r.stop("in").await;
+    // Refused: a bucket the cluster file does not list, a place naming no file, a file
+    // that is not there, one altered. Nothing is changed or left behind.
+    elsewhere
+        .put("daily/x.backup", object.clone())
+        .await
+        .unwrap();
+    let mut flipped = object.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x20;
+    backups.put("daily/flipped.backup", flipped).await.unwrap();
+    for (from, says) in [
+        (
+            "s3://roost-in-elsewhere/daily/x.backup",
+            "backup place s3://roost-in-elsewhere/daily/x.backup is not allowed for region in",
+        ),
+        ("s3://roost-in-backups", "names no backup file"),
+        (
+            "s3://roost-in-backups/daily/none.backup",
+            "there is no backup at s3://roost-in-backups/daily/none.backup",
+        ),
+        ("s3://roost-in-backups/daily/../x", "must not hold \"..\""),
+        ("s3://roost-in-backups/daily/flipped.backup", "altered"),
+    ] {
+        let (ok, out) = run("restore", vec!["--from".into(), from.into()], true).await;
+        assert!(
+            !ok && out.contains(says) && !out.contains("panicked"),
+            "{from}: {out}"
+        );
+        assert!(entries_named(&dir, ".restore").is_empty(), "{from}");
+    }
+    let (ok, out) = run("restore", vec!["--from".into(), location.into()], true).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("restored region in"), "{out}");
+    assert!(entries_named(&dir, ".restore").is_empty());
+    r.restart("in").await;
+    let ins = r.get("in");
+    let st = ins
+        .get(&format!("/api/v1/statuses/{before}"), Some(&asha.token))
+        .await
+        .ok();
+    assert!(
+        st["content"].as_str().unwrap().contains("s3mark-before"),
+        "{st}"
+    );
+    assert_eq!(st["media_attachments"][0]["description"], "s3mark-alt");
+    let got = ins.http.get(&url).send().await.unwrap();
+    assert_eq!(got.status(), 200, "the picture is back: {url}");
+
+    // A backup recorded in a bucket the cluster file does not list for `in`.
+    let d = db(&r, "in").await;
+    d.exec(
+        "INSERT INTO backups (sha256, made_at, place, file, size) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            Val::T("cd".repeat(32)),
+            Val::I(1),
+            Val::T("s3://roost-in-elsewhere/daily".into()),
+            Val::T("planted.backup".into()),
+            Val::I(10),
+        ],
+    )
+    .await;
+    d.close().await;
+    let rep = audit(&r).await;
+    let flagged: Vec<_> = rep
+        .violations
+        .iter()
+        .filter(|v| format!("{:?}", v.kind) == "BackupPlace")
+        .map(|v| v.detail.clone())
+        .collect();
+    assert_eq!(flagged.len(), 1, "{}", rep.render());
+    assert!(
+        flagged[0].contains("planted.backup")
+            && flagged[0].contains("s3://roost-in-elsewhere/daily"),
+        "{flagged:?}"
+    );
+    r.stop_all().await;
+}
+
+/// [`roost`] off the test's runtime, with owned arguments.
+async fn roost_bg_owned(args: Vec<String>) -> (bool, String) {
+    tokio::task::spawn_blocking(move || roost(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .unwrap()
+}

@@ -766,3 +766,60 @@ pub async fn unsealed(data_dir: &std::path::Path, database: Option<&String>) -> 
     db.close().await;
     out
 }
+
+/// A local S3-compatible server (moto's server mode), stopped when dropped: the region's
+/// buckets in the media and backup tests.
+pub struct Moto(std::process::Child);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Moto {
+    /// Starts moto on a free port; None (after saying SKIPPED) when Python or moto is
+    /// missing outside CI.
+    pub async fn start() -> Option<(Moto, String)> {
+        let py = crate::mastodon_py::python_or_skip("S3 test (moto)")?;
+        let has_moto = std::process::Command::new(&py)
+            .args(["-c", "import moto.server"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !has_moto {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "moto[server] is required in CI"
+            );
+            eprintln!("SKIPPED: moto[server] is not installed; the S3 test did not run");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let moto = Moto(
+            std::process::Command::new(&py)
+                .args([
+                    "-m",
+                    "moto.server",
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("moto starts"),
+        );
+        let endpoint = format!("http://127.0.0.1:{port}");
+        crate::support::eventually(30, "moto to listen", || async {
+            reqwest::get(&endpoint).await.ok().map(|_| ())
+        })
+        .await;
+        Some((moto, endpoint))
+    }
+}
