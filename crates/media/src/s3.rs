@@ -124,6 +124,22 @@ impl RegionBucket {
         })
     }
 
+    /// [`Self::send`], and any answer but a success is an error.
+    async fn send_ok(
+        &self,
+        rb: reqwest::RequestBuilder,
+        what: &(dyn Fn() -> String + Sync),
+    ) -> Result<reqwest::Response, BucketError> {
+        let r = self.send(rb, what).await?;
+        if !r.status().is_success() {
+            return Err(BucketError::Status {
+                what: what(),
+                status: r.status().as_u16(),
+            });
+        }
+        Ok(r)
+    }
+
     /// Creates the bucket (for a fresh region, and the tests); an existing one is kept.
     pub async fn create(&self) -> Result<(), BucketError> {
         let url = self.bucket.create_bucket(&self.credentials).sign(SIGN_FOR);
@@ -154,18 +170,11 @@ impl RegionBucket {
             .put_object(Some(&self.credentials), key)
             .sign(SIGN_FOR);
         let what = || self.what("PUT", key);
-        let r = self
-            .send(
-                self.http.put(url).timeout(REQUEST_TIMEOUT).body(bytes),
-                &what,
-            )
-            .await?;
-        if !r.status().is_success() {
-            return Err(BucketError::Status {
-                what: what(),
-                status: r.status().as_u16(),
-            });
-        }
+        self.send_ok(
+            self.http.put(url).timeout(REQUEST_TIMEOUT).body(bytes),
+            &what,
+        )
+        .await?;
         Ok(())
     }
 
@@ -306,14 +315,8 @@ impl RegionBucket {
             }
             let url = action.sign(SIGN_FOR);
             let r = self
-                .send(self.http.get(url).timeout(REQUEST_TIMEOUT), &what)
+                .send_ok(self.http.get(url).timeout(REQUEST_TIMEOUT), &what)
                 .await?;
-            if !r.status().is_success() {
-                return Err(BucketError::Status {
-                    what: what(),
-                    status: r.status().as_u16(),
-                });
-            }
             let text = r.text().await.map_err(|source| BucketError::Request {
                 what: what(),
                 source,
@@ -366,7 +369,7 @@ impl RegionBucket {
             .sign(SIGN_FOR);
         let what = || self.what("starting an upload to", key);
         let r = self
-            .send(
+            .send_ok(
                 self.http
                     .post(url)
                     .timeout(REQUEST_TIMEOUT)
@@ -374,12 +377,6 @@ impl RegionBucket {
                 &what,
             )
             .await?;
-        if !r.status().is_success() {
-            return Err(BucketError::Status {
-                what: what(),
-                status: r.status().as_u16(),
-            });
-        }
         let text = r.text().await.map_err(|source| BucketError::Request {
             what: what(),
             source,
@@ -439,17 +436,11 @@ impl RegionBucket {
                 .sign(SIGN_FOR);
             let what = || format!("{} (part {number})", self.what("uploading to", key));
             let r = self
-                .send(
+                .send_ok(
                     self.http.put(url).timeout(REQUEST_TIMEOUT).body(part),
                     &what,
                 )
                 .await?;
-            if !r.status().is_success() {
-                return Err(BucketError::Status {
-                    what: what(),
-                    status: r.status().as_u16(),
-                });
-            }
             let etag = r
                 .headers()
                 .get(reqwest::header::ETAG)

@@ -43,20 +43,21 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// The backup file a successful `roost backup` printed.
-fn made_file(out: &str) -> PathBuf {
+/// Where a successful `roost backup` said it wrote the backup, and its size in bytes.
+fn made_at(out: &str) -> (String, u64) {
     let line = out
         .lines()
         .find(|l| l.starts_with("backed up region"))
         .unwrap_or_else(|| panic!("no backup line in {out}"));
-    let path = line
-        .split(" to ")
-        .nth(1)
-        .unwrap()
-        .split(" (")
-        .next()
-        .unwrap();
-    PathBuf::from(path)
+    let (_, rest) = line.split_once(" to ").unwrap();
+    let (place, size) = rest.split_once(" (").unwrap();
+    let size = size.split(' ').next().unwrap().parse().unwrap();
+    (place.to_string(), size)
+}
+
+/// The backup file a successful `roost backup` printed.
+fn made_file(out: &str) -> PathBuf {
+    PathBuf::from(made_at(out).0)
 }
 
 /// A backup's plain text, opened with the KEK file: the database bytes (a SQLite file, or
@@ -1191,26 +1192,11 @@ async fn a_backup_to_an_allowed_bucket_restores_and_other_buckets_are_refused() 
     )
     .await;
     assert!(ok, "{out}");
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("backed up region in to s3://roost-in-backups/daily/2026/"))
-        .unwrap_or_else(|| panic!("{out}"));
-    let location = line
-        .split(" to ")
-        .nth(1)
-        .unwrap()
-        .split(" (")
-        .next()
-        .unwrap();
-    let size: u64 = line
-        .split(" (")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (location, size) = made_at(&out);
+    assert!(
+        location.starts_with("s3://roost-in-backups/daily/2026/"),
+        "{out}"
+    );
     assert!(size > 5 << 20, "big enough for two parts: {size}");
     let key = location
         .strip_prefix("s3://roost-in-backups/")
