@@ -1282,7 +1282,7 @@ async fn a_backup_to_an_allowed_bucket_restores_and_other_buckets_are_refused() 
         );
         assert!(entries_named(&dir, ".restore").is_empty(), "{from}");
     }
-    let (ok, out) = run("restore", vec!["--from".into(), location.into()], true).await;
+    let (ok, out) = run("restore", vec!["--from".into(), location.clone()], true).await;
     assert!(ok, "{out}");
     assert!(out.contains("restored region in"), "{out}");
     assert!(entries_named(&dir, ".restore").is_empty());
