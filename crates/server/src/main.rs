@@ -72,8 +72,9 @@ enum Command {
         /// A backup file, or `s3://BUCKET/PREFIX/NAME` in a place the cluster file allows.
         #[arg(long)]
         from: PathBuf,
-        /// The live database to keep keys, ledger and erasure records from, when it is
-        /// not the data dir's `roost.sqlite` (restoring into an empty data dir).
+        /// SQLite only: the live database file to keep keys, ledger and erasure records
+        /// from, when it is not the data dir's `roost.sqlite` (restoring into an empty
+        /// data dir). A region on PostgreSQL keeps them from its own database.
         #[arg(long)]
         live: Option<PathBuf>,
     },

@@ -985,6 +985,32 @@ async fn on_postgres_a_backup_restores_only_into_a_region_on_the_same_database_e
         databases_named(&url, &format!("{db_name}_")).await,
         Vec::<String>::new()
     );
+    // Its own backup, while a session (a node of the region elsewhere) is connected to
+    // its database: refused, and no scratch database is left behind.
+    let (other_node, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let conn = tokio::spawn(conn);
+    let (ok, out) = roost_bg(&[
+        "restore",
+        "--data-dir",
+        s(&pg_data),
+        "--database-url",
+        &url,
+        "--from",
+        s(&pg_file),
+    ])
+    .await;
+    assert!(
+        !ok && out.contains("session(s) are connected to its database"),
+        "{out}"
+    );
+    assert_eq!(
+        databases_named(&url, &format!("{db_name}_")).await,
+        Vec::<String>::new()
+    );
+    drop(other_node);
+    let _ = conn.await;
 
     // Both regions serve what they had.
     let pg = TestServer::start_in(pg_dir, |_| {}).await;
