@@ -123,6 +123,35 @@ pub fn parse(text: &str) -> Parsed {
     parsed
 }
 
+/// `text` with each mention that names no domain (`@alice`, an account of the region the
+/// text was written in) given `domain` (`@alice@domain`), everything else as typed: the
+/// text means the same people when another region reads it (a post moving home).
+pub fn qualify_mentions(text: &str, domain: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for token in tokenize(text) {
+        match token {
+            Token::Mention {
+                mention:
+                    MentionRef {
+                        username,
+                        domain: None,
+                    },
+                ..
+            } => {
+                out.push('@');
+                out.push_str(&username);
+                out.push('@');
+                out.push_str(domain);
+            }
+            Token::Text(raw)
+            | Token::Link(raw)
+            | Token::Mention { raw, .. }
+            | Token::Tag { raw, .. } => out.push_str(raw),
+        }
+    }
+    out
+}
+
 /// Renders plain user text to safe HTML the way Mastodon does.
 ///
 /// * Empty or whitespace-only text renders to `""`. `\r\n` (and a lone `\r`) count as `\n`.
@@ -658,6 +687,26 @@ mod tests {
             username: username.to_string(),
             domain: Some(domain.to_string()),
         }
+    }
+
+    #[test]
+    fn qualified_mentions_name_the_region_and_leave_the_rest_as_typed() {
+        let text = "@dewi and @asha@in.example, mail me@x.org, #Tag https://a.example/@b\n\n@Chen!";
+        let q = qualify_mentions(text, "id.example");
+        assert_eq!(
+            q,
+            "@dewi@id.example and @asha@in.example, mail me@x.org, #Tag https://a.example/@b\n\n@Chen@id.example!"
+        );
+        assert_eq!(
+            parse(&q).mentions,
+            vec![
+                remote("dewi", "id.example"),
+                remote("asha", "in.example"),
+                remote("Chen", "id.example")
+            ]
+        );
+        assert_eq!(qualify_mentions("", "id.example"), "");
+        assert_eq!(qualify_mentions("no one", "id.example"), "no one");
     }
 
     fn tags(text: &str) -> Vec<String> {

@@ -251,7 +251,9 @@ impl Roost {
             .map(|s| MovedPost {
                 media: files.remove(&s.id).unwrap_or_default(),
                 old_id: s.id,
-                text: s.text,
+                // A bare `@dewi` means this region's Dewi; the new home would read it as
+                // its own.
+                text: text::qualify_mentions(&s.text, &self.cfg.domain),
                 spoiler_text: s.spoiler_text,
                 visibility: s.visibility.as_str().to_string(),
                 sensitive: s.sensitive,
@@ -608,6 +610,10 @@ impl Roost {
             }
             let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Private);
             let in_reply_to_id = post.in_reply_to_id.and_then(|r| mapped.get(&r).copied());
+            // Whom it mentions, as a new post's mentions are found: a direct post is seen
+            // by them alone.
+            let parsed = text::parse(&post.text);
+            let (mentioned, _) = self.resolve_mentions(&parsed).await?;
             let new = NewStatus {
                 id: new_id,
                 account_id: id,
@@ -623,8 +629,8 @@ impl Roost {
                 quote_of_id: None,
                 created_at: Timestamp::from_millisecond(post.created_at_ms)
                     .unwrap_or_else(|_| now()),
-                mentions: Vec::new(),
-                tags: text::parse(&post.text).tags,
+                mentions: mentioned.iter().map(|a| a.id).collect(),
+                tags: parsed.tags,
                 idempotency_key: None,
             };
             // Files first: each fetched from the old home (recorded at both ends) and

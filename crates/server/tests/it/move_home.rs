@@ -1063,3 +1063,64 @@ async fn moves_left_unfinished_by_a_stop_are_finished_or_abandoned_when_the_regi
     db.close().await;
     r.stop_all().await;
 }
+
+/// A moved post keeps whom it mentions: Budi's direct post to Asha is still hers to read
+/// at his new home (a direct post is seen by those it mentions alone), and his bare
+/// `@dewi` still means Dewi of his old home, not someone of that name at the new one.
+#[tokio::test]
+async fn moved_posts_keep_their_mentions() {
+    let r = Regions::start(|_| policy_all("store")).await;
+    let (ins, ids) = (r.get("in"), r.get("id"));
+    let (asha, budi) = r.asha_and_budi().await;
+    let dewi = ids.register("dewi").await;
+    // Another Dewi, at the new home.
+    let other_dewi = ins.register("dewi").await;
+    let to_asha = format!("@{} only for you", r.handle("in", "asha"));
+    let direct = id_of(
+        &ids.post_status(&budi, json!({"status": to_asha, "visibility": "direct"}))
+            .await,
+    );
+    let public = id_of(
+        &ids.post_status(&budi, json!({"status": "hello @dewi"}))
+            .await,
+    );
+    let moved = ids
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": PASSWORD, "region": "in"}),
+        )
+        .await
+        .expect(200);
+    let new_id = moved["id"].as_str().unwrap().to_string();
+    let posts = ins
+        .get(
+            &format!("/api/v1/accounts/{new_id}/statuses"),
+            Some(&asha.token),
+        )
+        .await
+        .ok();
+    let posts = posts.as_array().unwrap();
+    assert_eq!(posts.len(), 2, "Asha sees both: {posts:?}");
+    let (new_direct, new_public) = (&posts[1], &posts[0]);
+    assert_ne!(new_direct["id"], direct.as_str());
+    assert_ne!(new_public["id"], public.as_str());
+    assert_eq!(new_direct["visibility"], "direct");
+    assert_eq!(
+        new_direct["mentions"][0]["id"],
+        asha.id.as_str(),
+        "{new_direct}"
+    );
+    let m = &new_public["mentions"][0];
+    assert_eq!(m["id"], dewi.id.as_str(), "{new_public}");
+    assert_ne!(m["id"], other_dewi.id.as_str());
+    assert_eq!(m["acct"], r.handle("id", "dewi"), "{new_public}");
+    // The other Dewi, mentioned by no one, does not see the direct post.
+    ins.get(
+        &format!("/api/v1/statuses/{}", new_direct["id"].as_str().unwrap()),
+        Some(&other_dewi.token),
+    )
+    .await
+    .error(404);
+    r.stop_all().await;
+}
