@@ -1113,6 +1113,18 @@ pub struct MovedPost {
     /// Its files, in order; the new home fetches each while the move runs.
     #[serde(default)]
     pub media: Vec<MovedFile>,
+    /// Its versions oldest first, the current one last, when it was edited; empty if not.
+    #[serde(default)]
+    pub history: Vec<MovedRevision>,
+}
+
+/// One version of a moved post, as its edit history shows it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MovedRevision {
+    pub content_html: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub created_at_ms: i64,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -246,10 +246,25 @@ impl Roost {
                 });
             }
         }
+        let mut histories: HashMap<Id, Vec<MovedRevision>> = HashMap::new();
+        for s in out.iter().filter(|s| s.edited_at.is_some()) {
+            let versions = self.store.history(s.id).await?;
+            let moved = versions
+                .into_iter()
+                .map(|v| MovedRevision {
+                    content_html: v.content_html,
+                    spoiler_text: v.spoiler_text,
+                    sensitive: v.sensitive,
+                    created_at_ms: v.created_at.as_millisecond(),
+                })
+                .collect();
+            histories.insert(s.id, moved);
+        }
         Ok(out
             .into_iter()
             .map(|s| MovedPost {
                 media: files.remove(&s.id).unwrap_or_default(),
+                history: histories.remove(&s.id).unwrap_or_default(),
                 old_id: s.id,
                 // A bare `@dewi` means this region's Dewi; the new home would read it as
                 // its own.
@@ -648,7 +663,41 @@ impl Roost {
                 };
                 uploads.push(self.upload_media(&account, up, None).await?.attachment.id);
             }
-            self.store.create_status(&new).await?;
+            match post.history.as_slice() {
+                [first, .., _] => {
+                    // Edited: written as it first read, then each later version as an
+                    // edit at its own time, so the history reads as it did. Only the
+                    // current version's source is kept (as at the old home).
+                    let mut original = new.clone();
+                    original.content_html = first.content_html.clone();
+                    original.spoiler_text = first.spoiler_text.clone();
+                    original.sensitive = first.sensitive;
+                    self.store.create_status(&original).await?;
+                    let later = &post.history[1..];
+                    for (i, v) in later.iter().enumerate() {
+                        let current = i + 1 == later.len();
+                        let edit = StatusEdit {
+                            text: new.text.clone(),
+                            content_html: if current {
+                                new.content_html.clone()
+                            } else {
+                                v.content_html.clone()
+                            },
+                            spoiler_text: v.spoiler_text.clone(),
+                            sensitive: v.sensitive,
+                            language: new.language.clone(),
+                            mentions: new.mentions.clone(),
+                            tags: new.tags.clone(),
+                            edited_at: Timestamp::from_millisecond(v.created_at_ms)
+                                .unwrap_or_else(|_| now()),
+                        };
+                        self.store.edit_status(new_id, &edit).await?;
+                    }
+                }
+                _ => {
+                    self.store.create_status(&new).await?;
+                }
+            }
             if !uploads.is_empty() {
                 self.attach(new_id, &account, &uploads).await?;
             }

@@ -1124,3 +1124,67 @@ async fn moved_posts_keep_their_mentions() {
     .error(404);
     r.stop_all().await;
 }
+
+/// A moved post keeps its edit history: every earlier version, at its time.
+#[tokio::test]
+async fn moved_posts_keep_their_edit_history() {
+    let r = Regions::start(|_| policy_all("store")).await;
+    let (ins, ids) = (r.get("in"), r.get("id"));
+    let (asha, budi) = r.asha_and_budi().await;
+    let pid = id_of(&ids.post_status(&budi, json!({"status": "ZQX-first"})).await);
+    for (text, cw) in [("ZQX-second", "careful"), ("ZQX-third", "")] {
+        ids.put(
+            &format!("/api/v1/statuses/{pid}"),
+            Some(&budi.token),
+            json!({"status": text, "spoiler_text": cw}),
+        )
+        .await
+        .ok();
+    }
+    let before = ids
+        .get(&format!("/api/v1/statuses/{pid}/history"), None)
+        .await
+        .ok();
+    assert_eq!(before.as_array().unwrap().len(), 3, "{before}");
+    let moved = ids
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": PASSWORD, "region": "in"}),
+        )
+        .await
+        .expect(200);
+    let new_id = moved["id"].as_str().unwrap().to_string();
+    let posts = ins
+        .get(
+            &format!("/api/v1/accounts/{new_id}/statuses"),
+            Some(&asha.token),
+        )
+        .await
+        .ok();
+    let post = &posts[0];
+    assert!(
+        post["content"].as_str().unwrap().contains("ZQX-third"),
+        "{post}"
+    );
+    assert!(!post["edited_at"].is_null(), "{post}");
+    let after = ins
+        .get(
+            &format!("/api/v1/statuses/{}/history", post["id"].as_str().unwrap()),
+            None,
+        )
+        .await
+        .ok();
+    let versions = after.as_array().unwrap();
+    assert_eq!(versions.len(), 3, "{after}");
+    for (i, (v, text)) in versions
+        .iter()
+        .zip(["ZQX-first", "ZQX-second", "ZQX-third"])
+        .enumerate()
+    {
+        assert!(v["content"].as_str().unwrap().contains(text), "{after}");
+        assert_eq!(v["created_at"], before[i]["created_at"], "{after}");
+        assert_eq!(v["spoiler_text"], before[i]["spoiler_text"], "{after}");
+    }
+    r.stop_all().await;
+}
