@@ -8,7 +8,12 @@ use roost_server::config::{Config, Database};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-const JOBS: [&str; 3] = ["ledger-witness", "retention-purge", "scheduled-and-polls"];
+const JOBS: [&str; 4] = [
+    "ledger-witness",
+    "retention-purge",
+    "scheduled-and-polls",
+    "unfinished-moves",
+];
 
 fn on(url: &str) -> impl FnOnce(&mut Config) + '_ {
     move |cfg| {
