@@ -1064,6 +1064,27 @@ async fn moves_left_unfinished_by_a_stop_are_finished_or_abandoned_when_the_regi
     r.stop_all().await;
 }
 
+/// Budi moves from `id` to `in` through the API; his posts there, as `viewer` sees them.
+async fn moved_posts_as_seen_by(r: &Regions, budi: &User, viewer: &User) -> Value {
+    let moved = r
+        .get("id")
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": PASSWORD, "region": "in"}),
+        )
+        .await
+        .expect(200);
+    let new_id = moved["id"].as_str().unwrap();
+    r.get("in")
+        .get(
+            &format!("/api/v1/accounts/{new_id}/statuses"),
+            Some(&viewer.token),
+        )
+        .await
+        .ok()
+}
+
 /// A moved post keeps whom it mentions: Budi's direct post to Asha is still hers to read
 /// at his new home (a direct post is seen by those it mentions alone), and his bare
 /// `@dewi` still means Dewi of his old home, not someone of that name at the new one.
@@ -1084,22 +1105,7 @@ async fn moved_posts_keep_their_mentions() {
         &ids.post_status(&budi, json!({"status": "hello @dewi"}))
             .await,
     );
-    let moved = ids
-        .post(
-            MOVE,
-            Some(&budi.token),
-            json!({"password": PASSWORD, "region": "in"}),
-        )
-        .await
-        .expect(200);
-    let new_id = moved["id"].as_str().unwrap().to_string();
-    let posts = ins
-        .get(
-            &format!("/api/v1/accounts/{new_id}/statuses"),
-            Some(&asha.token),
-        )
-        .await
-        .ok();
+    let posts = moved_posts_as_seen_by(&r, &budi, &asha).await;
     let posts = posts.as_array().unwrap();
     assert_eq!(posts.len(), 2, "Asha sees both: {posts:?}");
     let (new_direct, new_public) = (&posts[1], &posts[0]);
@@ -1146,22 +1152,7 @@ async fn moved_posts_keep_their_edit_history() {
         .await
         .ok();
     assert_eq!(before.as_array().unwrap().len(), 3, "{before}");
-    let moved = ids
-        .post(
-            MOVE,
-            Some(&budi.token),
-            json!({"password": PASSWORD, "region": "in"}),
-        )
-        .await
-        .expect(200);
-    let new_id = moved["id"].as_str().unwrap().to_string();
-    let posts = ins
-        .get(
-            &format!("/api/v1/accounts/{new_id}/statuses"),
-            Some(&asha.token),
-        )
-        .await
-        .ok();
+    let posts = moved_posts_as_seen_by(&r, &budi, &asha).await;
     let post = &posts[0];
     assert!(
         post["content"].as_str().unwrap().contains("ZQX-third"),
