@@ -376,30 +376,20 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
     };
     // Scheduled posts and ended polls: at start (what fell due while down), then on a
     // timer. Both are exactly-once by their own writes, so a run cut short is redone.
+    // Once per region: of the nodes on one database, the lease's holder runs them.
     let jobs = {
         let roost = roost.clone();
-        let store = store_arc.clone();
-        let node = node.clone();
-        let mut rx = rx.clone();
-        let every = cfg.jobs_every;
-        tokio::spawn(async move {
-            // Once per region: of the nodes on one database, the lease's holder runs them.
-            let lease = JobLease::new("scheduled-and-polls", every, node);
-            loop {
-                if lease.hold(store.as_ref()).await {
-                    if let Err(e) = roost.publish_due_scheduled().await {
-                        tracing::warn!(error = %e, "publishing scheduled posts failed; retried next run");
-                    }
-                    if let Err(e) = roost.finish_ended_polls().await {
-                        tracing::warn!(error = %e, "announcing ended polls failed; retried next run");
-                    }
+        let lease = JobLease::new("scheduled-and-polls", cfg.jobs_every, node.clone());
+        lease.spawn(store_arc.clone(), rx.clone(), move || {
+            let roost = roost.clone();
+            async move {
+                if let Err(e) = roost.publish_due_scheduled().await {
+                    tracing::warn!(error = %e, "publishing scheduled posts failed; retried next run");
                 }
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = rx.changed() => break,
+                if let Err(e) = roost.finish_ended_polls().await {
+                    tracing::warn!(error = %e, "announcing ended polls failed; retried next run");
                 }
             }
-            lease.release(store.as_ref()).await;
         })
     };
     let emoji_reloader = {
@@ -436,88 +426,58 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
     });
     // This region as a witness of the others' ledgers: once per region, like the jobs.
     let witness = {
-        let store = store_arc.clone();
         let fed = fed.clone();
-        let mut rx = rx.clone();
-        let every = cfg.witness_every;
-        let node = node.clone();
-        tokio::spawn(async move {
-            let lease = JobLease::new("ledger-witness", every, node);
-            loop {
-                if lease.hold(store.as_ref()).await {
-                    // A round waits on other regions: shutdown does not.
-                    tokio::select! {
-                        results = fed.witness_round() => {
-                            for (region, r) in results {
-                                log_witnessed(&region, r);
-                            }
-                        }
-                        _ = rx.changed() => break,
-                    }
-                }
+        let shutdown = rx.clone();
+        let lease = JobLease::new("ledger-witness", cfg.witness_every, node.clone());
+        lease.spawn(store_arc.clone(), rx.clone(), move || {
+            let (fed, mut shutdown) = (fed.clone(), shutdown.clone());
+            async move {
+                // A round waits on other regions: shutdown does not.
                 tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = rx.changed() => break,
+                    results = fed.witness_round() => {
+                        for (region, r) in results {
+                            log_witnessed(&region, r);
+                        }
+                    }
+                    _ = shutdown.changed() => {}
                 }
             }
-            lease.release(store.as_ref()).await;
         })
     };
 
     let purger = {
-        let store = store_arc.clone();
         let roost = roost.clone();
-        let mut rx = rx.clone();
-        let every = cfg.purge_every;
-        let node = node.clone();
-        tokio::spawn(async move {
-            let lease = JobLease::new("retention-purge", every, node);
-            loop {
-                let purged = if lease.hold(store.as_ref()).await {
-                    roost.purge_expired(jiff::Timestamp::now()).await
-                } else {
-                    Ok(Default::default())
-                };
-                match purged {
+        let lease = JobLease::new("retention-purge", cfg.purge_every, node.clone());
+        lease.spawn(store_arc.clone(), rx.clone(), move || {
+            let roost = roost.clone();
+            async move {
+                match roost.purge_expired(jiff::Timestamp::now()).await {
                     Ok(p) if p.items == 0 => {}
                     Ok(p) => {
                         tracing::info!(items = p.items, "retention purge removed foreign items")
                     }
                     Err(e) => tracing::warn!(error = %e, "retention purge failed"),
                 }
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = rx.changed() => break,
-                }
             }
-            lease.release(store.as_ref()).await;
         })
     };
 
     // Moves a stopped process left half done: the account is marked moving and its
     // writes are refused until the move is finished or abandoned.
     let mover = {
-        let store = store_arc.clone();
         let roost = roost.clone();
-        let mut rx = rx.clone();
-        let (every, after) = (cfg.purge_every, cfg.move_resume_after);
-        tokio::spawn(async move {
-            let lease = JobLease::new("unfinished-moves", every, node);
-            loop {
-                if lease.hold(store.as_ref()).await {
-                    let before = jiff::Timestamp::now() - after;
-                    match roost.resume_unfinished_moves(before).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(moves = n, "unfinished moves finished"),
-                        Err(e) => tracing::warn!(error = %e, "finishing unfinished moves failed"),
-                    }
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = rx.changed() => break,
+        let after = cfg.move_resume_after;
+        let lease = JobLease::new("unfinished-moves", cfg.purge_every, node);
+        lease.spawn(store_arc.clone(), rx.clone(), move || {
+            let roost = roost.clone();
+            async move {
+                let before = jiff::Timestamp::now() - after;
+                match roost.resume_unfinished_moves(before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(moves = n, "unfinished moves finished"),
+                    Err(e) => tracing::warn!(error = %e, "finishing unfinished moves failed"),
                 }
             }
-            lease.release(store.as_ref()).await;
         })
     };
 
@@ -593,6 +553,8 @@ fn log_witnessed(
 /// within those rounds if the holder stops.
 struct JobLease {
     job: &'static str,
+    /// How often a round runs.
+    every: Duration,
     /// The node's ID, kept in its data dir: a node restarted after a crash is the same
     /// holder and goes on at once instead of waiting out its own lease.
     holder: String,
@@ -603,6 +565,7 @@ impl JobLease {
     fn new(job: &'static str, every: Duration, holder: String) -> JobLease {
         JobLease {
             job,
+            every,
             holder,
             length: every.saturating_mul(3).max(Duration::from_secs(1)),
         }
@@ -623,6 +586,32 @@ impl JobLease {
                 false
             }
         }
+    }
+
+    /// Runs `round` every `every` while this node holds the lease, from now until
+    /// shutdown, then lets the lease go.
+    fn spawn<F, Fut>(
+        self,
+        store: Arc<dyn roost_core::store::Store>,
+        mut shutdown: watch::Receiver<bool>,
+        mut round: F,
+    ) -> tokio::task::JoinHandle<()>
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        tokio::spawn(async move {
+            loop {
+                if self.hold(store.as_ref()).await {
+                    round().await;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(self.every) => {}
+                    _ = shutdown.changed() => break,
+                }
+            }
+            self.release(store.as_ref()).await;
+        })
     }
 
     /// On shutdown: another node need not wait for the lease to run out.
