@@ -307,7 +307,7 @@ fn pg_params(vals: &[Val]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
 /// test in a child process of this same binary with `ROOST_TEST_BACKEND=postgres`, so that
 /// the one test command covers both backends. (Test names match by substring:
 /// `regions::` also takes `polls_regions::` and `profiles_regions::`.)
-const ON_POSTGRES: [&str; 8] = [
+const ON_POSTGRES: [&str; 9] = [
     "regions::",
     "timelines::",
     "statuses::",
@@ -316,6 +316,7 @@ const ON_POSTGRES: [&str; 8] = [
     "sealing::posts_",
     "backup::",
     "move_home::moves_left_unfinished",
+    "move_home::an_unfinished_move",
 ];
 
 #[test]

@@ -1179,3 +1179,60 @@ async fn moved_posts_keep_their_edit_history() {
     }
     r.stop_all().await;
 }
+
+/// A move left unfinished whose new home is down stays running while it is down: the
+/// account's writes are still refused (we cannot know whether the new home took it),
+/// and the move finishes once the new home is back.
+#[tokio::test]
+async fn an_unfinished_move_waits_while_its_new_home_is_down() {
+    use crate::backend::Val;
+    let mut r = Regions::start(|_| policy_all("store")).await;
+    let budi = r.get("id").register("budi").await;
+    r.stop("cn").await;
+    r.stop("id").await;
+    let db = crate::regions::db(&r, "id").await;
+    let long_ago = jiff::Timestamp::now().as_millisecond() - 3_600_000;
+    let id: i64 = budi.id.parse().unwrap();
+    db.exec(
+        "INSERT INTO moved_accounts (account_id, region, started_at) VALUES ($1, 'cn', $2)",
+        &[Val::I(id), Val::I(long_ago)],
+    )
+    .await;
+    db.exec(
+        "UPDATE accounts SET moving_since = $2 WHERE id = $1",
+        &[Val::I(id), Val::I(long_ago)],
+    )
+    .await;
+    db.close().await;
+    r.restart("id").await;
+    // Several of the job's rounds (every 500 ms here) pass with `cn` down.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let refused = r
+        .get("id")
+        .post(
+            "/api/v1/statuses",
+            Some(&budi.token),
+            json!({"status": "still moving?"}),
+        )
+        .await
+        .error(409);
+    assert!(refused.contains("mov"), "{refused}");
+    r.restart("cn").await;
+    let made = eventually(20, "Budi's move finished in `cn`", || async {
+        let v = r
+            .get("cn")
+            .get("/api/v1/accounts/lookup?acct=budi", None)
+            .await;
+        (v.status == 200 && v.body["roost"]["home_region"] == "cn").then_some(v.body)
+    })
+    .await;
+    eventually(20, "Budi's old account forwards", || async {
+        let v = r
+            .get("id")
+            .get(&format!("/api/v1/accounts/{}", budi.id), None)
+            .await;
+        (v.status == 308 && v.body["moved_to"]["id"] == made["id"]).then_some(())
+    })
+    .await;
+    r.stop_all().await;
+}
