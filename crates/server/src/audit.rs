@@ -13,8 +13,10 @@
 //! then all heads, then all ledgers. An item found in storage was recorded in the ledger
 //! before it was written, so it is covered by a head fetched afterwards; a head cosigned
 //! before the region's head is fetched must be extended by it; and a send recorded before
-//! a holder's head is in the origin's ledger read afterwards. Traffic during the audit
-//! cannot cause false alarms.
+//! a holder's head is in the origin's ledger read afterwards. What no order can settle
+//! (an inventory claim is written just before its row; the search index follows the
+//! tables by moments) is looked at again: such a finding is reported only when it is
+//! still there a few seconds later. Traffic during the audit cannot cause false alarms.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -265,49 +267,43 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
         }
     };
     region.scanned_ms = jiff::Timestamp::now().as_millisecond();
-    // What the region says it keeps, read before its tables: a claim is written before
-    // its row, so a row written during the scan is not missed.
-    let claims = match store.store().foreign_records(None).await {
-        Ok(c) => Some(c.into_iter().map(|r| r.object).collect::<Vec<_>>()),
-        Err(e) => {
-            unreadable(
-                report,
-                format!("its inventory: {}", roost_core::error::chain(&e)),
-            );
-            None
+    let mut look = match look_at(opts, code, dir, &store, &place).await {
+        Ok(l) => l,
+        Err(why) => {
+            unreadable(report, why);
+            region.store = Some(store);
+            return region;
         }
     };
-    match store.foreign_inventory(code).await {
-        Ok(inv) => {
-            report.notes.push(format!(
-                "{code}: {} foreign item(s) and {} foreign identity row(s) in {place}",
-                inv.items.len(),
-                inv.identity_abroad.len(),
-            ));
-            for what in &inv.identity_abroad {
-                report.violation(
-                    code,
-                    ViolationKind::IdentityAbroad,
-                    format!("stores {what}"),
-                );
-            }
-            check_index(opts, code, dir, &inv, report);
-            if let Some(claims) = &claims {
-                report.notes.push(format!(
-                    "{code}: its inventory lists {} foreign item(s)",
-                    claims.len()
-                ));
-                report
-                    .violations
-                    .extend(audit::check_claims(code, claims, &inv.items));
-            }
-            region.inventory = Some(inv);
+    // An inventory claim written just before its row, or a status indexed (or unindexed)
+    // just after the tables were read, is a moment's state on a live region: such a
+    // finding counts only if every later look finds it too.
+    for _ in 1..LOOKS {
+        if look.unsettled.is_empty() {
+            break;
         }
-        Err(e) => unreadable(
-            report,
-            format!("scanning {place} failed: {}", roost_core::error::chain(&e)),
-        ),
+        tokio::time::sleep(LOOK_GAP).await;
+        let again = match look_at(opts, code, dir, &store, &place).await {
+            Ok(l) => l,
+            Err(why) => {
+                unreadable(report, why);
+                break;
+            }
+        };
+        let before = std::mem::take(&mut look.unsettled);
+        look = again;
+        look.unsettled.retain(|v| before.contains(v));
     }
+    report.notes.append(&mut look.notes);
+    for what in &look.inv.identity_abroad {
+        report.violation(
+            code,
+            ViolationKind::IdentityAbroad,
+            format!("stores {what}"),
+        );
+    }
+    report.violations.append(&mut look.unsettled);
+    region.inventory = Some(look.inv);
     check_backups(opts, code, &store, &place, report).await;
     let blobs: Box<dyn roost_core::media::BlobStore> = match opts.media_s3.get(code) {
         Some(settings) => match roost_media::S3BlobStore::new(settings) {
@@ -334,6 +330,65 @@ async fn scan_storage(opts: &AuditOptions, code: &str, report: &mut AuditReport)
     .await;
     region.store = Some(store);
     region
+}
+
+/// How many times the storage is looked at, at most, before a finding that can be a
+/// moment's state is reported, and the pause between looks.
+const LOOKS: usize = 4;
+const LOOK_GAP: Duration = Duration::from_millis(750);
+
+/// One look at a region's storage: its tables, what its inventory claims and what its
+/// search index holds.
+struct Look {
+    inv: Inventory,
+    notes: Vec<String>,
+    /// Claims with no row, and foreign statuses indexed but not held.
+    unsettled: Vec<Violation>,
+}
+
+async fn look_at(
+    opts: &AuditOptions,
+    code: &str,
+    dir: &Path,
+    store: &RegionStore,
+    place: &str,
+) -> Result<Look, String> {
+    // What the region says it keeps, read before its tables: a claim is written before
+    // its row, so a row written during the scan is not missed.
+    let claims = store
+        .store()
+        .foreign_records(None)
+        .await
+        .map_err(|e| format!("its inventory: {}", roost_core::error::chain(&e)))?;
+    let inv = store
+        .foreign_inventory(code)
+        .await
+        .map_err(|e| format!("scanning {place} failed: {}", roost_core::error::chain(&e)))?;
+    let mut notes = vec![
+        format!(
+            "{code}: {} foreign item(s) and {} foreign identity row(s) in {place}",
+            inv.items.len(),
+            inv.identity_abroad.len(),
+        ),
+        format!(
+            "{code}: its inventory lists {} foreign item(s)",
+            claims.len()
+        ),
+    ];
+    let claims: Vec<String> = claims.into_iter().map(|r| r.object).collect();
+    let mut unsettled = audit::check_claims(code, &claims, &inv.items);
+    match check_index(opts, code, dir, &inv) {
+        Ok((note, mut v)) => {
+            notes.push(note);
+            unsettled.append(&mut v);
+        }
+        Err(v) => unsettled.push(v),
+    }
+    Ok(Look {
+        inv,
+        notes,
+        unsettled,
+    })
 }
 
 /// Every backup the region recorded must be in a place its cluster entry allows.
@@ -612,24 +667,22 @@ fn check_index(
     code: &str,
     dir: &Path,
     inv: &Inventory,
-    report: &mut AuditReport,
-) {
+) -> Result<(String, Vec<Violation>), Violation> {
     let path = dir.join("search");
     let states = match roost_search::read_states(&path) {
         Ok(Some(s)) => s,
         Ok(None) => {
-            report
-                .notes
-                .push(format!("{code}: no search index in {}", path.display()));
-            return;
+            return Ok((
+                format!("{code}: no search index in {}", path.display()),
+                vec![],
+            ))
         }
         Err(e) => {
-            report.violation(
-                code,
-                ViolationKind::LedgerMismatch,
-                format!("search index not audited: {e}"),
-            );
-            return;
+            return Err(Violation {
+                region: code.to_string(),
+                kind: ViolationKind::LedgerMismatch,
+                detail: format!("search index not audited: {e}"),
+            })
         }
     };
     let number = opts.cluster.region(code).map(|r| r.number);
@@ -639,24 +692,25 @@ fn check_index(
         .iter()
         .filter(|s| s.foreign || Some(s.id.region()) != number)
         .collect();
-    report.notes.push(format!(
+    let note = format!(
         "{code}: {} indexed status(es), {} foreign, in {}",
         states.len(),
         foreign.len(),
         path.display()
-    ));
-    for s in foreign {
-        if !held.contains(format!("status:{}", s.id).as_str()) {
-            report.violation(
-                code,
-                ViolationKind::UncoveredForeignItem,
-                format!(
-                    "search index holds foreign status {} that the store does not hold",
-                    s.id
-                ),
-            );
-        }
-    }
+    );
+    let violations = foreign
+        .into_iter()
+        .filter(|s| !held.contains(format!("status:{}", s.id).as_str()))
+        .map(|s| Violation {
+            region: code.to_string(),
+            kind: ViolationKind::UncoveredForeignItem,
+            detail: format!(
+                "search index holds foreign status {} that the store does not hold",
+                s.id
+            ),
+        })
+        .collect();
+    Ok((note, violations))
 }
 
 /// Fetches the region's head, verifies its signature and that it extends the saved head.

@@ -256,3 +256,81 @@ async fn a_reply_or_quote_to_a_post_the_region_does_not_hold_is_not_reported_as_
     );
     r.stop_all().await;
 }
+
+/// A delivery in flight is claimed in the inventory a moment before its row is written
+/// (or dropped): the audit of a region taking deliveries must not call that an
+/// over-report. Here a claim with no row comes and goes every 100 ms, one always present,
+/// for as long as the audit runs; then one claim stays, and is reported.
+#[tokio::test]
+async fn claims_in_flight_during_the_audit_are_not_over_reports_but_one_that_stays_is() {
+    let r = Regions::start(|_| policy_all("store")).await;
+    let (asha, _budi) = r.asha_and_budi().await;
+    let cn = r.cluster.region("cn").unwrap().number;
+    let fake =
+        move |n: u16| roost_core::Id::from_parts(jiff::Timestamp::now().as_millisecond(), cn, n).0;
+    let asha_id = asha.id;
+    let claim = move |id: i64| {
+        format!(
+            "INSERT INTO foreign_items (object, home_region, class, subject, stored_at) \
+             VALUES ('status:{id}', 'cn', 'public_content', {}, 0)",
+            asha_id
+        )
+    };
+    let raw = db(&r, "in").await;
+    let first = fake(1);
+    raw.exec(&claim(first), &[]).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flight = {
+        let stop = stop.clone();
+        let claim = claim.clone();
+        tokio::spawn(async move {
+            let mut n = 1;
+            let mut last = Some(first);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let id = fake(n);
+                raw.exec(&claim(id), &[]).await;
+                if let Some(old) = last.replace(id) {
+                    raw.exec(
+                        &format!("DELETE FROM foreign_items WHERE object = 'status:{old}'"),
+                        &[],
+                    )
+                    .await;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            if let Some(old) = last {
+                raw.exec(
+                    &format!("DELETE FROM foreign_items WHERE object = 'status:{old}'"),
+                    &[],
+                )
+                .await;
+            }
+            raw.close().await;
+            n
+        })
+    };
+    let rep = audit(&r).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let claimed = flight.await.unwrap();
+    assert!(rep.is_clean(), "{}", rep.render());
+    assert!(
+        claimed > 3,
+        "claims came and went during the audit: {claimed}"
+    );
+
+    let raw = db(&r, "in").await;
+    let stays = fake(0);
+    raw.exec(&claim(stays), &[]).await;
+    raw.close().await;
+    let rep = audit(&r).await;
+    use roost_residency::audit::ViolationKind;
+    assert!(
+        rep.violations.iter().any(|v| v.region == "in"
+            && v.kind == ViolationKind::OverReported
+            && v.detail.contains(&format!("status:{stays}"))),
+        "the claim that stayed is not reported:\n{}",
+        rep.render()
+    );
+    r.stop_all().await;
+}
