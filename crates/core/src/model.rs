@@ -1107,8 +1107,11 @@ pub struct MovedPost {
     pub visibility: String,
     pub sensitive: bool,
     pub language: Option<String>,
-    /// Kept only when it replies to one of the account's own moved posts.
+    /// What it replies to and quotes: one of the account's own moved posts (the new
+    /// home maps it to its new ID) or another's, kept when the new home holds it.
     pub in_reply_to_id: Option<Id>,
+    #[serde(default)]
+    pub quote_of_id: Option<Id>,
     pub created_at_ms: i64,
     /// Its files, in order; the new home fetches each while the move runs.
     #[serde(default)]
@@ -1116,6 +1119,21 @@ pub struct MovedPost {
     /// Its versions oldest first, the current one last, when it was edited; empty if not.
     #[serde(default)]
     pub history: Vec<MovedRevision>,
+    #[serde(default)]
+    pub poll: Option<MovedPoll>,
+}
+
+/// A moved post's poll: its options and settings, and its votes as counts only (who
+/// voted is the voters' data, and stays where it was cast).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MovedPoll {
+    pub options: Vec<String>,
+    /// Votes per option, in option order.
+    pub votes: Vec<i64>,
+    pub voters_count: i64,
+    pub multiple: bool,
+    pub hide_totals: bool,
+    pub expires_at_ms: i64,
 }
 
 /// One version of a moved post, as its edit history shows it.

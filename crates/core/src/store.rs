@@ -833,6 +833,10 @@ pub trait PollStore: Send + Sync {
     /// For a poll of another region: its home's counts (per option, and voters), shown
     /// instead of counting the votes kept here. False if there is no such poll.
     async fn set_poll_tally(&self, status: Id, votes: &[i64], voters: i64) -> StoreResult<bool>;
+    /// For a poll that moved here with its author's account: the votes it had at the old
+    /// home (per option, and voters), as counts that votes cast here add to. False if
+    /// there is no such poll.
+    async fn carry_poll_votes(&self, status: Id, votes: &[i64], voters: i64) -> StoreResult<bool>;
     /// Polls expired by `now` whose end is not announced yet, soonest first.
     async fn ended_polls(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<EndedPoll>>;
     /// Marks the poll's end announced and writes `notifications` (as

@@ -192,6 +192,7 @@ macro_rules! __conformance_list {
             quotes_quoters_and_rebloggers,
             announcements_reads_and_reactions,
             polls_home_tally_replaces_local_counts,
+            polls_carried_votes_add_to_the_votes_cast_here,
             media_rows_and_processing,
             media_attach_rules_and_public_blobs,
             media_profile_files,

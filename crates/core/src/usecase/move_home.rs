@@ -246,6 +246,22 @@ impl Roost {
                 });
             }
         }
+        let mut polls: HashMap<Id, MovedPoll> = HashMap::new();
+        for chunk in all.chunks(PAGE as usize) {
+            for p in self.store.polls(chunk, None).await? {
+                polls.insert(
+                    p.status_id,
+                    MovedPoll {
+                        options: p.options,
+                        votes: p.votes,
+                        voters_count: p.voters_count,
+                        multiple: p.multiple,
+                        hide_totals: p.hide_totals,
+                        expires_at_ms: p.expires_at.as_millisecond(),
+                    },
+                );
+            }
+        }
         let mut histories: HashMap<Id, Vec<MovedRevision>> = HashMap::new();
         for s in out.iter().filter(|s| s.edited_at.is_some()) {
             let versions = self.store.history(s.id).await?;
@@ -265,6 +281,7 @@ impl Roost {
             .map(|s| MovedPost {
                 media: files.remove(&s.id).unwrap_or_default(),
                 history: histories.remove(&s.id).unwrap_or_default(),
+                poll: polls.remove(&s.id),
                 old_id: s.id,
                 // A bare `@dewi` means this region's Dewi; the new home would read it as
                 // its own.
@@ -273,7 +290,8 @@ impl Roost {
                 visibility: s.visibility.as_str().to_string(),
                 sensitive: s.sensitive,
                 language: s.language,
-                in_reply_to_id: s.in_reply_to_id.filter(|p| own.contains(p)),
+                in_reply_to_id: s.in_reply_to_id,
+                quote_of_id: s.quote_of_id,
                 created_at_ms: s.created_at.as_millisecond(),
             })
             .collect())
@@ -621,10 +639,12 @@ impl Roost {
             mapped.insert(post.old_id, new_id);
             statuses.push((post.old_id, new_id));
             if self.store.status(new_id).await?.is_some() {
+                self.carry_moved_poll(new_id, post).await?;
                 continue;
             }
             let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Private);
-            let in_reply_to_id = post.in_reply_to_id.and_then(|r| mapped.get(&r).copied());
+            let parent = self.moved_link(&mapped, id, post.in_reply_to_id).await?;
+            let quoted = self.moved_link(&mapped, id, post.quote_of_id).await?;
             // Whom it mentions, as a new post's mentions are found: a direct post is seen
             // by them alone.
             let parsed = text::parse(&post.text);
@@ -638,10 +658,10 @@ impl Roost {
                 visibility,
                 sensitive: post.sensitive,
                 language: post.language.clone(),
-                in_reply_to_id,
-                in_reply_to_account_id: in_reply_to_id.map(|_| id),
+                in_reply_to_id: parent.map(|(s, _)| s),
+                in_reply_to_account_id: parent.map(|(_, a)| a),
                 reblog_of_id: None,
-                quote_of_id: None,
+                quote_of_id: quoted.map(|(s, _)| s),
                 created_at: Timestamp::from_millisecond(post.created_at_ms)
                     .unwrap_or_else(|_| now()),
                 mentions: mentioned.iter().map(|a| a.id).collect(),
@@ -672,7 +692,7 @@ impl Roost {
                     original.content_html = first.content_html.clone();
                     original.spoiler_text = first.spoiler_text.clone();
                     original.sensitive = first.sensitive;
-                    self.store.create_status(&original).await?;
+                    self.create_moved_status(&original, post).await?;
                     let later = &post.history[1..];
                     for (i, v) in later.iter().enumerate() {
                         let current = i + 1 == later.len();
@@ -695,9 +715,10 @@ impl Roost {
                     }
                 }
                 _ => {
-                    self.store.create_status(&new).await?;
+                    self.create_moved_status(&new, post).await?;
                 }
             }
+            self.carry_moved_poll(new_id, post).await?;
             if !uploads.is_empty() {
                 self.attach(new_id, &account, &uploads).await?;
             }
@@ -735,6 +756,63 @@ impl Roost {
             account_id: id,
             statuses,
         })
+    }
+
+    /// What a moved post replies to or quotes, here, with its author: the account's own
+    /// post under its new ID, or another's post this region holds. One it does not hold
+    /// is left out (the store keeps no link to nothing).
+    async fn moved_link(
+        &self,
+        mapped: &HashMap<Id, Id>,
+        account: Id,
+        target: Option<Id>,
+    ) -> CoreResult<Option<(Id, Id)>> {
+        let Some(target) = target else {
+            return Ok(None);
+        };
+        if let Some(new) = mapped.get(&target) {
+            return Ok(Some((*new, account)));
+        }
+        let held = self.store.status(target).await?;
+        if held.is_none() {
+            tracing::info!(status = %target, "a moved post's link to a post not held here was left out");
+        }
+        Ok(held.map(|s| (s.id, s.account_id)))
+    }
+
+    /// A moved post as it first read, with its poll if it has one.
+    async fn create_moved_status(&self, new: &NewStatus, post: &MovedPost) -> CoreResult<()> {
+        match &post.poll {
+            Some(p) => {
+                let poll = NewPoll {
+                    options: p.options.clone(),
+                    expires_at: Timestamp::from_millisecond(p.expires_at_ms)
+                        .unwrap_or_else(|_| now()),
+                    multiple: p.multiple,
+                    hide_totals: p.hide_totals,
+                };
+                self.store.create_status_with_poll(new, &poll).await?;
+            }
+            None => {
+                self.store.create_status(new).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A moved poll's votes, as the old home counted them; one that ended there is not
+    /// announced again here. Safe to repeat.
+    async fn carry_moved_poll(&self, status: Id, post: &MovedPost) -> CoreResult<()> {
+        let Some(p) = &post.poll else {
+            return Ok(());
+        };
+        self.store
+            .carry_poll_votes(status, &p.votes, p.voters_count)
+            .await?;
+        if p.expires_at_ms <= now().as_millisecond() {
+            self.store.finish_poll(status, &[]).await?;
+        }
+        Ok(())
     }
 
     /// The moved account's first arrival: a new local account, recorded as `p.old_id`.

@@ -1236,3 +1236,147 @@ async fn an_unfinished_move_waits_while_its_new_home_is_down() {
     .await;
     r.stop_all().await;
 }
+
+/// A moved post keeps its poll (options, settings and the votes it had, as counts that
+/// votes at the new home add to), and what it replies to and quotes: Budi's own posts
+/// under their new IDs, Asha's post that the new home holds as it is; a reply to a post
+/// the new home does not hold is moved without the link.
+#[tokio::test]
+async fn moved_posts_keep_their_polls_replies_and_quotes() {
+    let r = Regions::start(|_| policy_all("store")).await;
+    let (ins, ids) = (r.get("in"), r.get("id"));
+    let (asha, budi) = r.asha_and_budi().await;
+    let (dewi, eko) = (ids.register("dewi").await, ids.register("eko").await);
+    follow_across(&r, "id", &budi, "in", &asha).await;
+    let hers = id_of(&ins.post_status(&asha, json!({"status": "from asha"})).await);
+    eventually(10, "Asha's post at budi's home", || async {
+        ids.home_ids(&budi).await.contains(&hers).then_some(())
+    })
+    .await;
+    let dewis = id_of(&ids.post_status(&dewi, json!({"status": "from dewi"})).await);
+
+    let poll = id_of(
+        &ids.post_status(
+            &budi,
+            json!({"status": "tea or coffee?",
+                   "poll": {"options": ["tea", "coffee", "neither"], "expires_in": 3600,
+                            "multiple": true, "hide_totals": false}}),
+        )
+        .await,
+    );
+    for (voter, choices) in [(&dewi, json!([1])), (&eko, json!([1, 2]))] {
+        ids.post(
+            &format!("/api/v1/polls/{poll}/votes"),
+            Some(&voter.token),
+            json!({"choices": choices}),
+        )
+        .await
+        .ok();
+    }
+    let own_reply = id_of(
+        &ids.post_status(
+            &budi,
+            json!({"status": "my own follow-up", "in_reply_to_id": poll}),
+        )
+        .await,
+    );
+    let to_asha = id_of(
+        &ids.post_status(
+            &budi,
+            json!({"status": "answering asha", "in_reply_to_id": hers}),
+        )
+        .await,
+    );
+    let quote_hers = id_of(
+        &ids.post_status(
+            &budi,
+            json!({"status": "quoting asha", "quoted_status_id": hers}),
+        )
+        .await,
+    );
+    let quote_own = id_of(
+        &ids.post_status(
+            &budi,
+            json!({"status": "quoting myself", "quoted_status_id": poll}),
+        )
+        .await,
+    );
+    let to_dewi = id_of(
+        &ids.post_status(
+            &budi,
+            json!({"status": "answering dewi", "in_reply_to_id": dewis}),
+        )
+        .await,
+    );
+
+    let posts = moved_posts_as_seen_by(&r, &budi, &asha).await;
+    let posts = posts.as_array().unwrap();
+    let by_text = |t: &str| {
+        posts
+            .iter()
+            .find(|p| p["content"].as_str().unwrap_or_default().contains(t))
+            .unwrap_or_else(|| panic!("no moved post saying {t}: {posts:?}"))
+            .clone()
+    };
+    assert_eq!(posts.len(), 6, "{posts:?}");
+    let moved_poll = by_text("tea or coffee?");
+    let new_poll = moved_poll["id"].as_str().unwrap().to_string();
+    assert_ne!(new_poll, poll);
+    let p = &moved_poll["poll"];
+    let titles: Vec<&str> = p["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["tea", "coffee", "neither"], "{p}");
+    let counts = |p: &Value| -> Vec<i64> {
+        p["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["votes_count"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(counts(p), [0, 2, 1], "{p}");
+    assert_eq!(p["votes_count"], 3, "{p}");
+    assert_eq!(p["voters_count"], 2, "{p}");
+    assert_eq!(p["multiple"], true, "{p}");
+    assert_eq!(p["expired"], false, "{p}");
+    // Asha votes at the new home: her vote adds to the carried ones.
+    let after = ins
+        .post(
+            &format!("/api/v1/polls/{new_poll}/votes"),
+            Some(&asha.token),
+            json!({"choices": [0]}),
+        )
+        .await
+        .ok();
+    assert_eq!(counts(&after), [1, 2, 1], "{after}");
+    assert_eq!(after["voters_count"], 3, "{after}");
+    assert_eq!(after["voted"], true, "{after}");
+
+    let reply = by_text("my own follow-up");
+    assert_ne!(reply["id"], own_reply.as_str());
+    assert_eq!(reply["in_reply_to_id"], new_poll.as_str(), "{reply}");
+    let answer = by_text("answering asha");
+    assert_ne!(answer["id"], to_asha.as_str());
+    assert_eq!(answer["in_reply_to_id"], hers.as_str(), "{answer}");
+    assert_eq!(
+        answer["in_reply_to_account_id"],
+        asha.id.as_str(),
+        "{answer}"
+    );
+    let q = by_text("quoting asha");
+    assert_ne!(q["id"], quote_hers.as_str());
+    assert_eq!(q["quote"]["state"], "accepted", "{q}");
+    assert_eq!(q["quote"]["quoted_status"]["id"], hers.as_str(), "{q}");
+    let q = by_text("quoting myself");
+    assert_ne!(q["id"], quote_own.as_str());
+    assert_eq!(q["quote"]["quoted_status"]["id"], new_poll.as_str(), "{q}");
+    // Dewi's post stays at the old home, which India never got: the reply comes alone.
+    let lone = by_text("answering dewi");
+    assert_ne!(lone["id"], to_dewi.as_str());
+    assert!(lone["in_reply_to_id"].is_null(), "{lone}");
+    r.stop_all().await;
+}

@@ -695,3 +695,38 @@ pub async fn polls_home_tally_replaces_local_counts(s: &dyn Store) {
     let plain = w.post(a, Visibility::Public).await;
     assert!(!s.set_poll_tally(plain, &[1], 1).await.unwrap());
 }
+
+pub async fn polls_carried_votes_add_to_the_votes_cast_here(s: &dyn Store) {
+    let w = W::new(s);
+    let (a, b, c) = (
+        w.account("a").await,
+        w.account("b").await,
+        w.account("c").await,
+    );
+    let st = s
+        .create_status_with_poll(
+            &w.draft(a, Visibility::Public),
+            &poll_of(&["x", "y"], later(600), true),
+        )
+        .await
+        .unwrap();
+    assert!(s.carry_poll_votes(st.id, &[3, 1], 4).await.unwrap());
+    let p = one_poll(s, st.id, Some(b)).await;
+    assert_eq!(p.votes, vec![3, 1], "the old home's counts");
+    assert_eq!(p.voters_count, 4);
+    assert_eq!(p.own_votes, Some(vec![]), "nobody here voted");
+    s.vote(st.id, b, &[0, 1], Timestamp::now()).await.unwrap();
+    s.vote(st.id, c, &[1], Timestamp::now()).await.unwrap();
+    let p = one_poll(s, st.id, Some(b)).await;
+    assert_eq!(p.votes, vec![4, 3], "votes here add to them");
+    assert_eq!(p.voters_count, 6);
+    assert_eq!(p.own_votes, Some(vec![0, 1]));
+    // New options start from nothing.
+    s.set_poll(st.id, Some(&poll_of(&["p", "q"], later(900), true)), false)
+        .await
+        .unwrap();
+    let p = one_poll(s, st.id, None).await;
+    assert_eq!((p.votes, p.voters_count), (vec![0, 0], 0));
+    let plain = w.post(a, Visibility::Public).await;
+    assert!(!s.carry_poll_votes(plain, &[1], 1).await.unwrap());
+}

@@ -98,6 +98,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "moved_in",
         include_str!("../../migrations/postgres/0018_moved_in.sql"),
     ),
+    (
+        20,
+        "carried_poll_votes",
+        include_str!("../../migrations/postgres/0020_carried_poll_votes.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold (any constant; "roost-mg" in ASCII).

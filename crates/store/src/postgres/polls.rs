@@ -6,6 +6,7 @@ use super::statuses::create_status_in;
 use super::{backend, exec, get, ms, opt_id, per_chunk, rows, scalar, ts, write_err, PgStore};
 use super::{pg_read, pg_write, Db};
 use crate::sql::{newest_first, Sql};
+use crate::sqlite::polls::Counts;
 pub(crate) use crate::sqlite::polls::{SCHEDULED_COLS, SEP};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -51,7 +52,7 @@ pub(crate) async fn polls_in(
         |chunk| {
             let mut q = Sql::new(
                 "SELECT p.status_id, p.multiple, p.hide_totals, p.expires_at, \
-                 COALESCE(p.voters_tally, (SELECT COUNT(DISTINCT v.account_id) FROM poll_votes v WHERE v.status_id = p.status_id)) AS voters \
+                 COALESCE(p.voters_tally, p.voters_carried + (SELECT COUNT(DISTINCT v.account_id) FROM poll_votes v WHERE v.status_id = p.status_id)) AS voters \
                  FROM polls p WHERE p.status_id IN (",
             );
             q.push_ids(chunk).push(")");
@@ -81,7 +82,7 @@ pub(crate) async fn polls_in(
         |chunk| {
             let mut q = Sql::new(
                 "SELECT o.status_id, o.idx, o.title, \
-                 COALESCE(o.tally, (SELECT COUNT(*) FROM poll_votes v WHERE v.status_id = o.status_id AND v.choice = o.idx)) AS votes \
+                 COALESCE(o.tally, o.carried + (SELECT COUNT(*) FROM poll_votes v WHERE v.status_id = o.status_id AND v.choice = o.idx)) AS votes \
                  FROM poll_options o WHERE o.status_id IN (",
             );
             q.push_ids(chunk).push(") ORDER BY o.status_id, o.idx");
@@ -127,6 +128,43 @@ pub(crate) async fn polls_in(
         }
     }
     Ok(by_id.into_values().collect())
+}
+
+impl PgStore {
+    async fn set_counts(
+        &self,
+        status: Id,
+        votes: &[i64],
+        voters: i64,
+        which: Counts,
+    ) -> StoreResult<bool> {
+        let (voters_col, option_col) = which.columns();
+        let votes = votes.to_vec();
+        pg_write!(self, c, {
+            let n = exec(
+                c,
+                &format!("UPDATE polls SET {voters_col} = $2 WHERE status_id = $1"),
+                &[&status.0, &voters],
+            )
+            .await
+            .map_err(backend)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            for (i, v) in votes.iter().enumerate() {
+                exec(
+                    c,
+                    &format!(
+                        "UPDATE poll_options SET {option_col} = $3 WHERE status_id = $1 AND idx = $2"
+                    ),
+                    &[&status.0, &(i as i64), v],
+                )
+                .await
+                .map_err(backend)?;
+            }
+            Ok(true)
+        })
+    }
 }
 
 #[async_trait]
@@ -226,29 +264,12 @@ impl PollStore for PgStore {
     }
 
     async fn set_poll_tally(&self, status: Id, votes: &[i64], voters: i64) -> StoreResult<bool> {
-        let votes = votes.to_vec();
-        pg_write!(self, c, {
-            let n = exec(
-                c,
-                "UPDATE polls SET voters_tally = $2 WHERE status_id = $1",
-                &[&status.0, &voters],
-            )
+        self.set_counts(status, votes, voters, Counts::Tally).await
+    }
+
+    async fn carry_poll_votes(&self, status: Id, votes: &[i64], voters: i64) -> StoreResult<bool> {
+        self.set_counts(status, votes, voters, Counts::Carried)
             .await
-            .map_err(backend)?;
-            if n == 0 {
-                return Ok(false);
-            }
-            for (i, v) in votes.iter().enumerate() {
-                exec(
-                    c,
-                    "UPDATE poll_options SET tally = $3 WHERE status_id = $1 AND idx = $2",
-                    &[&status.0, &(i as i64), v],
-                )
-                .await
-                .map_err(backend)?;
-            }
-            Ok(true)
-        })
     }
 
     async fn ended_polls(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<EndedPoll>> {

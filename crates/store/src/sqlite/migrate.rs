@@ -100,6 +100,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "moved_in",
         include_str!("../../migrations/sqlite/0018_moved_in.sql"),
     ),
+    (
+        20,
+        "carried_poll_votes",
+        include_str!("../../migrations/sqlite/0020_carried_poll_votes.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {

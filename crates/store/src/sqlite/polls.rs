@@ -37,6 +37,52 @@ fn insert_poll(c: &Connection, status: Id, poll: &NewPoll) -> StoreResult<()> {
     Ok(())
 }
 
+/// Which counts of a poll are set: its home's tally (shown instead of the votes kept
+/// here) or the votes carried from an old home (added to them).
+#[derive(Clone, Copy)]
+pub(crate) enum Counts {
+    Tally,
+    Carried,
+}
+
+impl Counts {
+    /// (the polls column, the poll_options column)
+    pub(crate) fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            Counts::Tally => ("voters_tally", "tally"),
+            Counts::Carried => ("voters_carried", "carried"),
+        }
+    }
+}
+
+fn set_counts(
+    c: &Connection,
+    status: Id,
+    votes: &[i64],
+    voters: i64,
+    which: Counts,
+) -> StoreResult<bool> {
+    let (voters_col, option_col) = which.columns();
+    let n = exec(
+        c,
+        &format!("UPDATE polls SET {voters_col} = $2 WHERE status_id = $1"),
+        &[&status.0, &voters],
+    )
+    .map_err(backend)?;
+    if n == 0 {
+        return Ok(false);
+    }
+    for (i, v) in votes.iter().enumerate() {
+        exec(
+            c,
+            &format!("UPDATE poll_options SET {option_col} = $3 WHERE status_id = $1 AND idx = $2"),
+            &[&status.0, &(i as i64), v],
+        )
+        .map_err(backend)?;
+    }
+    Ok(true)
+}
+
 pub(crate) fn polls_in(c: &Connection, ids: &[Id], viewer: Option<Id>) -> StoreResult<Vec<Poll>> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -47,7 +93,7 @@ pub(crate) fn polls_in(c: &Connection, ids: &[Id], viewer: Option<Id>) -> StoreR
         |chunk| {
             let mut q = Sql::new(
                 "SELECT p.status_id, p.multiple, p.hide_totals, p.expires_at, \
-                 COALESCE(p.voters_tally, (SELECT COUNT(DISTINCT v.account_id) FROM poll_votes v WHERE v.status_id = p.status_id)) AS voters \
+                 COALESCE(p.voters_tally, p.voters_carried + (SELECT COUNT(DISTINCT v.account_id) FROM poll_votes v WHERE v.status_id = p.status_id)) AS voters \
                  FROM polls p WHERE p.status_id IN (",
             );
             q.push_ids(chunk).push(")");
@@ -77,7 +123,7 @@ pub(crate) fn polls_in(c: &Connection, ids: &[Id], viewer: Option<Id>) -> StoreR
         |chunk| {
             let mut q = Sql::new(
                 "SELECT o.status_id, o.idx, o.title, \
-                 COALESCE(o.tally, (SELECT COUNT(*) FROM poll_votes v WHERE v.status_id = o.status_id AND v.choice = o.idx)) AS votes \
+                 COALESCE(o.tally, o.carried + (SELECT COUNT(*) FROM poll_votes v WHERE v.status_id = o.status_id AND v.choice = o.idx)) AS votes \
                  FROM poll_options o WHERE o.status_id IN (",
             );
             q.push_ids(chunk).push(") ORDER BY o.status_id, o.idx");
@@ -226,26 +272,14 @@ impl PollStore for SqliteStore {
     async fn set_poll_tally(&self, status: Id, votes: &[i64], voters: i64) -> StoreResult<bool> {
         let votes = votes.to_vec();
         self.db
-            .write(move |c| {
-                let n = exec(
-                    c,
-                    "UPDATE polls SET voters_tally = $2 WHERE status_id = $1",
-                    &[&status.0, &voters],
-                )
-                .map_err(backend)?;
-                if n == 0 {
-                    return Ok(false);
-                }
-                for (i, v) in votes.iter().enumerate() {
-                    exec(
-                        c,
-                        "UPDATE poll_options SET tally = $3 WHERE status_id = $1 AND idx = $2",
-                        &[&status.0, &(i as i64), v],
-                    )
-                    .map_err(backend)?;
-                }
-                Ok(true)
-            })
+            .write(move |c| set_counts(c, status, &votes, voters, Counts::Tally))
+            .await
+    }
+
+    async fn carry_poll_votes(&self, status: Id, votes: &[i64], voters: i64) -> StoreResult<bool> {
+        let votes = votes.to_vec();
+        self.db
+            .write(move |c| set_counts(c, status, &votes, voters, Counts::Carried))
             .await
     }
 
