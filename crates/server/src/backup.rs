@@ -53,7 +53,7 @@ pub enum LockError {
     Io(PathBuf, #[source] std::io::Error),
     #[error("the region is running on {0} (its lock is held); stop it first")]
     Running(PathBuf),
-    #[error("a restore is running on {0}; start the region when it is done")]
+    #[error("a restore is running on {0}; try again when it is done")]
     Restoring(PathBuf),
 }
 
@@ -68,7 +68,8 @@ fn lock_file(data_dir: &Path) -> Result<std::fs::File, LockError> {
 }
 
 /// The lock a running region holds on its data dir (shared: nodes and tests may run
-/// several servers on one dir); released when the file is dropped, or the process dies.
+/// several servers on one dir, and `roost admin` and `roost backup` run beside them);
+/// released when the file is dropped, or the process dies.
 pub fn serve_lock(data_dir: &Path) -> Result<std::fs::File, LockError> {
     use fs4::fs_std::FileExt;
     let f = lock_file(data_dir)?;

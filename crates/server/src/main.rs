@@ -263,6 +263,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Backup { settings, to } => {
             let cfg = Config::load(cli.config.as_deref(), settings)?;
+            let _lock = data_dir_lock(&cfg)?;
             let made = roost_server::backup::backup(&cfg, &to).await?;
             println!(
                 "backed up region {} to {} ({} bytes, {} media file(s), sha256 {})",
@@ -447,7 +448,18 @@ async fn shutdown_signal() {
     }
 }
 
+/// The shared lock of the region's data dir, as `serve` takes it: refused while a
+/// restore runs there.
+fn data_dir_lock(cfg: &Config) -> anyhow::Result<std::fs::File> {
+    roost_server::keys::create_private_dir(&cfg.data_dir)
+        .with_context(|| format!("cannot create the data dir {}", cfg.data_dir.display()))?;
+    Ok(roost_server::backup::serve_lock(&cfg.data_dir)?)
+}
+
 async fn admin(cfg: Config, task: AdminTask) -> anyhow::Result<()> {
+    // Held to the end: a restore swapping the database under this task would lose its
+    // write (or, for a key rotation, the re-wrapped keys).
+    let _lock = data_dir_lock(&cfg)?;
     if let AdminTask::MigrateStore { to } = &task {
         return migrate_store(&cfg, to).await;
     }

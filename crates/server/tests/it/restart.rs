@@ -367,6 +367,43 @@ async fn admin_commands_create_and_list_accounts() {
     assert!(rows[0].starts_with(me["id"].as_str().unwrap()), "{listing}");
 }
 
+/// `roost admin` while a restore holds the data dir (its exclusive lock, held here as
+/// `roost restore` holds it) is refused and writes nothing: the restore would swap the
+/// database under it and lose the write. Once the lock is gone it runs.
+#[tokio::test]
+async fn admin_commands_wait_for_a_restore_of_their_data_dir() {
+    use fs4::fs_std::FileExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = admin(&data, false, &create_args("zola", "zola@example.org")).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(data.join("roost.lock"))
+        .expect("the data dir's lock file");
+    assert!(
+        FileExt::try_lock_exclusive(&lock).unwrap(),
+        "no one else holds it"
+    );
+    let refused = admin(&data, false, &create_args("zena", "zena@example.org")).await;
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "ran during a restore: {err}");
+    assert!(err.contains("a restore is running"), "{err}");
+    FileExt::unlock(&lock).unwrap();
+    let out = admin(&data, false, &["list-accounts"]).await;
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listing.contains("zola") && !listing.contains("zena"),
+        "{listing}"
+    );
+}
+
 /// `roost admin create-account --username x ... --data-dir D`: the settings flags are
 /// accepted after the task, where operators (and the docs) put them.
 #[tokio::test]
