@@ -4,7 +4,10 @@
 //! the cluster's residency policy, and appends each one to the transfer ledger before a
 //! byte is sent. Responses served to other regions are built only from [`Released`],
 //! which only [`Gate::release`] makes. Data arriving here is admitted by
-//! [`Gate::admit`], which writes the `stored` entries.
+//! [`Gate::admit`], which writes the `stored` entries. A region this one's administrators
+//! suspend (a domain block, `suspend`) is sent nothing and has nothing admitted from it,
+//! except what retracts data: deletions, undos and erasure answers still go, so an
+//! erasure is finished everywhere (see [`Transfer::retracts`]).
 
 use crate::httpsig;
 use axum::response::{IntoResponse, Response};
@@ -14,8 +17,22 @@ use roost_core::model::ForeignRecord;
 use roost_core::store::Store;
 use roost_core::Id;
 use roost_residency::{Cluster, DataClass, Decision, Direction, Ledger, LedgerEntry};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
+
+/// Which regions this region's administrators suspend: the core's domain blocks, asked
+/// of the running `Roost` (held weakly: it owns the federation that owns the gate).
+#[async_trait::async_trait]
+pub trait RegionBlocks: Send + Sync {
+    async fn suspends(&self, region: &str) -> bool;
+}
+
+#[async_trait::async_trait]
+impl RegionBlocks for roost_core::Roost {
+    async fn suspends(&self, region: &str) -> bool {
+        self.suspends_region(region).await
+    }
+}
 
 /// One transfer as the gate sees it.
 #[derive(Debug, Clone)]
@@ -30,12 +47,30 @@ pub struct Transfer {
     pub purpose: String,
 }
 
+impl Transfer {
+    /// Whether it takes data back rather than giving any: a deletion, an undo, an
+    /// erasure's acknowledgement, the answer to "where is my data". These still go to a
+    /// suspended region, so that what it holds of this region's users can be removed.
+    pub fn retracts(&self) -> bool {
+        [
+            "deliver Delete",
+            "deliver Undo",
+            "acknowledge erasure",
+            "answer where-is-my-data",
+        ]
+        .iter()
+        .any(|p| self.purpose.starts_with(p))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
     #[error("not allowed by the residency policy ({0})")]
     Denied(Decision),
     #[error("unknown region {0}")]
     UnknownRegion(String),
+    #[error("region {0} is suspended by this region's administrators")]
+    Suspended(String),
     #[error("region {region} unreachable")]
     Unreachable {
         region: String,
@@ -84,6 +119,7 @@ pub struct Gate {
     client: reqwest::Client,
     /// Added before each request: lets the benchmark model distance between regions.
     delay: Option<Duration>,
+    blocks: OnceLock<Weak<dyn RegionBlocks>>,
 }
 
 impl Gate {
@@ -121,7 +157,29 @@ impl Gate {
             key_id,
             client,
             delay,
+            blocks: OnceLock::new(),
         }
+    }
+
+    /// Where the gate learns which regions are suspended (once, when the region starts;
+    /// without it none is).
+    pub fn watch_region_blocks(&self, blocks: Weak<dyn RegionBlocks>) {
+        let _ = self.blocks.set(blocks);
+    }
+
+    async fn suspended(&self, region: &str) -> bool {
+        match self.blocks.get().and_then(Weak::upgrade) {
+            Some(b) => b.suspends(region).await,
+            None => false,
+        }
+    }
+
+    /// Refused when `t`'s other region is suspended here, unless `t` retracts data.
+    async fn check_not_suspended(&self, t: &Transfer) -> Result<(), GateError> {
+        if !t.retracts() && self.suspended(&t.counterpart).await {
+            return Err(GateError::Suspended(t.counterpart.clone()));
+        }
+        Ok(())
     }
 
     pub fn region(&self) -> &str {
@@ -159,6 +217,7 @@ impl Gate {
         let now = Timestamp::now().as_millisecond();
         let mut entries = Vec::with_capacity(transfers.len());
         for (t, payload) in transfers {
+            self.check_not_suspended(t).await?;
             let d = self
                 .cluster
                 .decide(self.home_of(t), &t.counterpart, t.class);
@@ -196,7 +255,9 @@ impl Gate {
     ) -> Result<u64, GateError> {
         let index = match recorded {
             Some(i) => {
-                // Re-check: the policy may have changed since the first attempt.
+                // Re-check: the policy (or a suspension) may have changed since the
+                // first attempt.
+                self.check_not_suspended(t).await?;
                 let d = self.decide(&t.counterpart, t.class);
                 if !d.allowed() {
                     return Err(GateError::Denied(d));
@@ -260,6 +321,9 @@ impl Gate {
         t: &Transfer,
         payload: &[u8],
     ) -> Result<Decision, GateError> {
+        if self.suspended(origin).await {
+            return Err(GateError::Suspended(origin.to_string()));
+        }
         let d = self.cluster.decide(origin, &self.region, t.class);
         if !d.persist() {
             return Ok(d);
@@ -539,5 +603,44 @@ fn entry(
         purpose: t.purpose.clone(),
         payload_sha256: roost_residency::ledger::sha256_hex(payload),
         decision,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn purpose(p: &str) -> Transfer {
+        Transfer {
+            counterpart: "id".into(),
+            class: DataClass::PublicContent,
+            subject: None,
+            object: "status:1".into(),
+            purpose: p.into(),
+        }
+    }
+
+    #[test]
+    fn only_what_takes_data_back_retracts() {
+        for p in [
+            "deliver Delete",
+            "deliver Delete Person",
+            "deliver Undo Like",
+            "deliver Undo Follow",
+            "acknowledge erasure",
+            "answer where-is-my-data",
+        ] {
+            assert!(purpose(p).retracts(), "{p}");
+        }
+        for p in [
+            "deliver Create",
+            "deliver Update Person",
+            "deliver Like",
+            "serve actor",
+            "serve post live",
+            "move account",
+        ] {
+            assert!(!purpose(p).retracts(), "{p}");
+        }
     }
 }

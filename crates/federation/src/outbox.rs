@@ -127,6 +127,11 @@ impl Federation {
                     item.last_error = Some(format!("denied by policy: {}", d.rule()));
                     return self.store.update_outbox(&item).await;
                 }
+                Err(e @ GateError::Suspended(_)) => {
+                    item.state = OutboxState::Denied;
+                    item.last_error = Some(e.to_string());
+                    return self.store.update_outbox(&item).await;
+                }
                 Err(e) => {
                     tracing::error!(error = %crate::chain(&e), "ledger write failed; delivery postponed");
                     item.attempts -= 1;
@@ -149,6 +154,10 @@ impl Federation {
             Err(GateError::Denied(d)) => {
                 item.state = OutboxState::Denied;
                 item.last_error = Some(format!("denied by policy: {}", d.rule()));
+            }
+            Err(e @ GateError::Suspended(_)) => {
+                item.state = OutboxState::Denied;
+                item.last_error = Some(e.to_string());
             }
             Err(e) => {
                 let wait = backoff(s, item.attempts);

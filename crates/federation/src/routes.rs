@@ -72,6 +72,7 @@ impl From<GateError> for FedError {
                 StatusCode::FORBIDDEN,
                 format!("Withheld by the residency policy ({})", d.rule()),
             ),
+            GateError::Suspended(_) => FedError(StatusCode::FORBIDDEN, e.to_string()),
             e => {
                 tracing::error!(error = %crate::chain(&e), "federation request failed");
                 FedError(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())

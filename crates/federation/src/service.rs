@@ -46,6 +46,7 @@ pub(crate) fn unavailable(e: GateError) -> CoreError {
             "Not allowed by the residency policy ({})",
             d.rule()
         )),
+        GateError::Suspended(_) => CoreError::PolicyDenied(e.to_string()),
         GateError::Refused {
             status: 403, body, ..
         } => CoreError::PolicyDenied(error_text(&body)),

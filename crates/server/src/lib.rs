@@ -298,6 +298,9 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
     let media = media_ports(&cfg, &keys).await?;
     let roost = Roost::new(store_arc.clone(), rcfg, fed.clone()).with_media(media);
     let roost = Arc::new(nodes::join(roost, &store, &cfg, &keys, number, rx.clone()).await?);
+    let blocks: std::sync::Weak<dyn roost_federation::gate::RegionBlocks> =
+        Arc::downgrade(&roost) as _;
+    fed.gate().watch_region_blocks(blocks);
     // Served from memory: loaded before the first request, then every EMOJI_RELOAD (an
     // admin command run in another process changes only the store).
     if let Err(e) = roost.reload_emojis().await {

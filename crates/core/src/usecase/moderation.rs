@@ -131,6 +131,17 @@ impl Roost {
         account.suspended || self.blocked_region(&account.home_region, DomainSeverity::Suspend)
     }
 
+    /// Whether this region's administrators suspend `region` (a domain block, `suspend`):
+    /// the federation sends it nothing and keeps nothing from it. Read from the blocks
+    /// as loaded (again, if another node changed them); on a store failure, the blocks
+    /// last loaded answer.
+    pub async fn suspends_region(&self, region: &str) -> bool {
+        if let Err(e) = self.load_moderation().await {
+            tracing::warn!(error = %e, "domain blocks not reloaded; the last ones loaded answer");
+        }
+        self.blocked_region(region, DomainSeverity::Suspend)
+    }
+
     /// Whether the account is kept out of public timelines: silenced, or of a region this
     /// one silences (or suspends).
     pub(crate) fn limits(&self, account: &Account) -> bool {

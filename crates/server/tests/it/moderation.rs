@@ -1433,3 +1433,123 @@ async fn only_its_home_region_can_suspend_an_account_elsewhere() {
     rogue.deliver(&r, "id", &own).await.ok();
     assert!(suspended(chen.id.clone()).await);
 }
+
+/// A region India's administrators suspend is sent nothing and has nothing kept from it
+/// (Mastodon stops delivering to a suspended domain): Asha's new post does not reach
+/// Budi and India's ledger records no send of it; Budi's post is refused at India's
+/// door and India keeps no row, entry or claim of it. What retracts still goes: Asha's
+/// deletion of an older post reaches Indonesia, which removes its copy. Lifted, Asha's
+/// next post goes again.
+#[tokio::test]
+async fn a_suspended_region_is_sent_nothing_and_kept_nothing_from_but_retractions() {
+    use crate::backend::Val;
+    let r = Regions::start(|_| policy_all("store")).await;
+    let (asha, budi) = r.asha_and_budi().await;
+    let (at_in, at_id) = (r.get("in"), r.get("id"));
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    follow_across(&r, "id", &budi, "in", &asha).await;
+    let before = id_of(&at_in.post_status(&asha, json!({"status": "before"})).await);
+    eventually(10, "asha's post at indonesia", || async {
+        at_id.home_ids(&budi).await.contains(&before).then_some(())
+    })
+    .await;
+
+    let boss = at_in.register("boss").await;
+    let t = staff_token(at_in, &boss, Role::Admin).await;
+    let domain = r.cluster.region("id").unwrap().domain();
+    let block = at_in
+        .post(
+            "/api/v1/admin/domain_blocks",
+            Some(&t),
+            json!({"domain": domain, "severity": "suspend"}),
+        )
+        .await
+        .ok();
+    let during = id_of(&at_in.post_status(&asha, json!({"status": "during"})).await);
+    let theirs = id_of(
+        &at_id
+            .post_status(&budi, json!({"status": "from jakarta, while suspended"}))
+            .await,
+    );
+    // The deletion goes, after the post: once Indonesia has removed its copy, the post
+    // was tried too.
+    at_in
+        .delete(&format!("/api/v1/statuses/{before}"), Some(&asha.token))
+        .await
+        .ok();
+    eventually(10, "the deletion at indonesia", || async {
+        let db = crate::regions::db(&r, "id").await;
+        let n = db
+            .i64(
+                "SELECT COUNT(*) FROM statuses WHERE id = $1",
+                &[Val::I(before.parse().unwrap())],
+            )
+            .await;
+        db.close().await;
+        (n == 0).then_some(())
+    })
+    .await;
+    // Budi's post was refused at India's door, and Indonesia was told why.
+    let id_db = crate::regions::db(&r, "id").await;
+    eventually(10, "india's refusal", || async {
+        let errors = id_db
+            .texts(
+                "SELECT COALESCE(last_error, '') FROM outbox WHERE object = 'status:' || $1",
+                &[Val::I(theirs.parse().unwrap())],
+            )
+            .await;
+        errors
+            .iter()
+            .any(|e| e.contains("suspended by this region's administrators"))
+            .then_some(())
+    })
+    .await;
+    id_db.close().await;
+    assert!(!at_id.home_ids(&budi).await.contains(&during));
+    let sent: Vec<Value> = crate::move_home::ledger(at_in)
+        .await
+        .into_iter()
+        .filter(|e| e["counterpart"] == "id")
+        .collect();
+    for object in [format!("status:{during}"), format!("status:{theirs}")] {
+        assert!(
+            !sent.iter().any(|e| e["object"] == object.as_str()),
+            "{object} crossed: {sent:?}"
+        );
+    }
+    assert!(
+        sent.iter()
+            .any(|e| e["object"] == format!("status:{before}").as_str()
+                && e["direction"] == "sent"),
+        "the first post and its deletion went: {sent:?}"
+    );
+    let in_db = crate::regions::db(&r, "in").await;
+    for sql in [
+        "SELECT COUNT(*) FROM statuses WHERE id = $1",
+        "SELECT COUNT(*) FROM foreign_items WHERE object = 'status:' || $1",
+    ] {
+        assert_eq!(
+            in_db.i64(sql, &[Val::I(theirs.parse().unwrap())]).await,
+            0,
+            "{sql}"
+        );
+    }
+    in_db.close().await;
+
+    at_in
+        .delete(
+            &format!(
+                "/api/v1/admin/domain_blocks/{}",
+                block["id"].as_str().unwrap()
+            ),
+            Some(&t),
+        )
+        .await
+        .ok();
+    let after = id_of(&at_in.post_status(&asha, json!({"status": "after"})).await);
+    eventually(10, "asha's post after the block is lifted", || async {
+        at_id.home_ids(&budi).await.contains(&after).then_some(())
+    })
+    .await;
+    r.stop_all().await;
+}

@@ -19,7 +19,7 @@ const PASSWORD: &str = "correct horse battery";
 const MOVE: &str = "/api/roost/v1/accounts/move";
 
 /// Every entry of a region's ledger.
-async fn ledger(s: &TestServer) -> Vec<Value> {
+pub(crate) async fn ledger(s: &TestServer) -> Vec<Value> {
     let head: SignedTreeHead =
         serde_json::from_value(s.get("/api/roost/v1/ledger/head", None).await.ok()).unwrap();
     let mut out = Vec::new();

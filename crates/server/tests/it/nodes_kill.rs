@@ -1,7 +1,8 @@
 //! Region `in` served by two `roost` binaries on one PostgreSQL database, beside region
 //! `id` on SQLite (in process). A post made through node A reaches a follower reading
 //! and streaming through node B, and the region abroad; a like through B counts on A.
-//! Then node A is killed with SIGKILL while it takes writes: node B goes on serving,
+//! A domain block made through A holds on B, and so does its lifting. Then node A is
+//! killed with SIGKILL while it takes writes: node B goes on serving,
 //! every write either node acknowledged is there, the two nodes showed one ledger, and
 //! the audit of both regions is clean.
 //!
@@ -265,16 +266,31 @@ async fn two_nodes_and_a_region_abroad_lose_nothing_when_one_node_is_killed() {
         String::from_utf8_lossy(&out.stderr)
     );
     let admin = crate::moderation::admin_token(&a, &asha).await;
-    a.post(
-        "/api/v1/admin/domain_blocks",
-        Some(&admin),
-        json!({"domain": cluster.region("id").unwrap().domain(), "severity": "suspend"}),
-    )
-    .await
-    .ok();
+    let block = a
+        .post(
+            "/api/v1/admin/domain_blocks",
+            Some(&admin),
+            json!({"domain": cluster.region("id").unwrap().domain(), "severity": "suspend"}),
+        )
+        .await
+        .ok();
     assert!(!a.home_ids(&ravi).await.contains(&fid), "hidden on a");
     eventually(10, "the block holds on b", || async {
         (!b.home_ids(&ravi).await.contains(&fid)).then_some(())
+    })
+    .await;
+    // Lifted through A, on B too: the writes below reach the region abroad again.
+    a.delete(
+        &format!(
+            "/api/v1/admin/domain_blocks/{}",
+            block["id"].as_str().unwrap()
+        ),
+        Some(&admin),
+    )
+    .await
+    .ok();
+    eventually(10, "the block lifted on b", || async {
+        b.home_ids(&ravi).await.contains(&fid).then_some(())
     })
     .await;
 
