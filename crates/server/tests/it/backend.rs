@@ -307,7 +307,7 @@ fn pg_params(vals: &[Val]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
 /// test in a child process of this same binary with `ROOST_TEST_BACKEND=postgres`, so that
 /// the one test command covers both backends. (Test names match by substring:
 /// `regions::` also takes `polls_regions::` and `profiles_regions::`.)
-const ON_POSTGRES: [&str; 10] = [
+const ON_POSTGRES: [&str; 11] = [
     "regions::",
     "timelines::",
     "statuses::",
@@ -318,6 +318,7 @@ const ON_POSTGRES: [&str; 10] = [
     "move_home::moves_left_unfinished",
     "move_home::an_unfinished_move",
     "move_home::moved_posts_keep_their_polls",
+    "move_home::a_move_answered",
 ];
 
 #[test]

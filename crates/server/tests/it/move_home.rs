@@ -1064,6 +1064,109 @@ async fn moves_left_unfinished_by_a_stop_are_finished_or_abandoned_when_the_regi
     r.stop_all().await;
 }
 
+/// A move whose answer was recorded but whose old copy was not left behind yet (the
+/// process stopped between the two, which a lost answer and a row written while the
+/// region is down stand in for) is finished when the region runs again: Budi's old IDs
+/// forward to the ones his new home answered, Asha follows the new account, and no row
+/// of his old account is left in any region.
+#[tokio::test]
+async fn a_move_answered_before_a_stop_leaves_the_old_home_when_the_region_runs_again() {
+    use crate::backend::Val;
+    let (mut r, relay) = Regions::start_relayed(|_| policy_all("store"), "in").await;
+    let (asha, budi) = r.asha_and_budi().await;
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    let post = id_of(
+        &r.get("id")
+            .post_status(&budi, json!({"status": "ZQX-answered-5521"}))
+            .await,
+    );
+    relay.lose_next_answer("/ap/roost/move");
+    r.get("id")
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": PASSWORD, "region": "in"}),
+        )
+        .await
+        .error(502);
+    let made = r
+        .get("in")
+        .get("/api/v1/accounts/lookup?acct=budi", None)
+        .await
+        .ok();
+    assert_eq!(made["roost"]["home_region"], "in", "{made}");
+    let new_id = made["id"].as_str().unwrap().to_string();
+    let posts = r
+        .get("in")
+        .get(&format!("/api/v1/accounts/{new_id}/statuses"), None)
+        .await
+        .ok();
+    let new_post = posts[0]["id"].as_str().unwrap().to_string();
+
+    r.stop("id").await;
+    let db = crate::regions::db(&r, "id").await;
+    let long_ago = jiff::Timestamp::now().as_millisecond() - 3_600_000;
+    let (old_id, old_post): (i64, i64) = (budi.id.parse().unwrap(), post.parse().unwrap());
+    db.exec(
+        "INSERT INTO moved_accounts (account_id, region, new_id, started_at) VALUES ($1, 'in', $2, $3)",
+        &[Val::I(old_id), Val::I(new_id.parse().unwrap()), Val::I(long_ago)],
+    )
+    .await;
+    db.exec(
+        "INSERT INTO moved_statuses (status_id, account_id, new_id) VALUES ($1, $2, $3)",
+        &[
+            Val::I(old_post),
+            Val::I(old_id),
+            Val::I(new_post.parse().unwrap()),
+        ],
+    )
+    .await;
+    db.exec(
+        "UPDATE accounts SET moving_since = $2 WHERE id = $1",
+        &[Val::I(old_id), Val::I(long_ago)],
+    )
+    .await;
+    db.close().await;
+    r.restart("id").await;
+    let (ins, ids) = (r.get("in"), r.get("id"));
+
+    let old = eventually(20, "Budi's old account forwards", || async {
+        let v = ids
+            .get(&format!("/api/v1/accounts/{}", budi.id), None)
+            .await;
+        (v.status == 308).then_some(v.body)
+    })
+    .await;
+    assert_eq!(old["moved_to"]["id"], new_id.as_str(), "{old}");
+    let forwarded = ids
+        .get(&format!("/api/v1/statuses/{post}"), None)
+        .await
+        .expect(308);
+    assert_eq!(
+        forwarded["moved_to"]["id"],
+        new_post.as_str(),
+        "{forwarded}"
+    );
+    eventually(20, "Asha follows the new account", || async {
+        let f = ins
+            .get(&format!("/api/v1/accounts/{}/following", asha.id), None)
+            .await
+            .ok();
+        ids_in(&f).contains(&new_id).then_some(())
+    })
+    .await;
+    for code in REGION_CODES {
+        eventually(20, "no row naming the old account", || async {
+            rows_naming(&r, code, &budi.id)
+                .await
+                .is_empty()
+                .then_some(())
+        })
+        .await;
+    }
+    r.stop_all().await;
+}
+
 /// Budi moves from `id` to `in` through the API; his posts there, as `viewer` sees them.
 async fn moved_posts_as_seen_by(r: &Regions, budi: &User, viewer: &User) -> Value {
     let moved = r
