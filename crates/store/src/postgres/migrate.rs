@@ -98,6 +98,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "moved_in",
         include_str!("../../migrations/postgres/0018_moved_in.sql"),
     ),
+    (
+        19,
+        "foreign_erasures",
+        include_str!("../../migrations/postgres/0019_foreign_erasures.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold (any constant; "roost-mg" in ASCII).

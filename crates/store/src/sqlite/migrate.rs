@@ -100,6 +100,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "moved_in",
         include_str!("../../migrations/sqlite/0018_moved_in.sql"),
     ),
+    (
+        19,
+        "foreign_erasures",
+        include_str!("../../migrations/sqlite/0019_foreign_erasures.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {
