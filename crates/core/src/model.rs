@@ -1018,6 +1018,16 @@ impl Erasure {
     }
 }
 
+/// What a region keeps of another region's user it was told to erase: the ID, the home
+/// that told it and when, nothing personal. A restore from an older backup erases the
+/// account again, and activities of theirs that arrive late are not applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignErasure {
+    pub account_id: Id,
+    pub home_region: String,
+    pub erased_at: Timestamp,
+}
+
 /// A local account on its way to another region, at its user's request (`move_home`):
 /// everything the new home needs to be it. The one transfer that carries identity data
 /// (`email`, `password_hash`) out of its region. Times are Unix milliseconds.

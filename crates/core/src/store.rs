@@ -485,7 +485,8 @@ impl<T> Store for T where
 }
 
 /// Erasing an account: everything naming it goes in one write, and the home keeps a
-/// record of it with no personal data (`Erasure`).
+/// record of it with no personal data (`Erasure`), as does each region told of it
+/// (`ForeignErasure`).
 #[async_trait]
 pub trait ErasureStore: Send + Sync {
     /// Removes the account and every row that is theirs or names them (statuses with
@@ -500,6 +501,15 @@ pub trait ErasureStore: Send + Sync {
         account: Id,
         record: Option<&Erasure>,
     ) -> StoreResult<Option<ErasedRows>>;
+    /// Abroad: erases another region's account as `erase_account` does and keeps
+    /// `record` in the same write, whether or not any row of theirs was here (an older
+    /// backup may hold some). A second record of the same account changes nothing.
+    async fn erase_foreign_account(
+        &self,
+        record: &ForeignErasure,
+    ) -> StoreResult<Option<ErasedRows>>;
+    /// Abroad: the record of an erasure this region was told of.
+    async fn foreign_erasure(&self, account: Id) -> StoreResult<Option<ForeignErasure>>;
     async fn erasure(&self, account: Id) -> StoreResult<Option<Erasure>>;
     /// The newest erasures first.
     async fn erasures(&self, limit: u32) -> StoreResult<Vec<Erasure>>;

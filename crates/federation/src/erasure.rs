@@ -132,8 +132,8 @@ pub(crate) async fn receive_delete_person(
     moved_to: Option<Id>,
 ) -> Result<(), FedError> {
     match moved_to {
-        Some(new) => s.roost.receive_moved_erasure(account, new).await?,
-        None => s.roost.receive_erasure(account).await?,
+        Some(new) => s.roost.receive_moved_erasure(account, new, origin).await?,
+        None => s.roost.receive_erasure(account, origin).await?,
     }
     s.fed.acknowledge(origin, account).await?;
     Ok(())

@@ -104,6 +104,35 @@ pub(crate) enum Inbound {
     Ignored(&'static str),
 }
 
+impl Inbound {
+    /// The account the activity acts as, whose erasure here would make it moot. None for
+    /// what a region says itself (views, acknowledgements, reports) and for the Delete of
+    /// the Person: a redelivered one is answered again.
+    pub(crate) fn acting_account(&self) -> Option<Id> {
+        match self {
+            Inbound::Follow { follower: who, .. }
+            | Inbound::Block { blocker: who, .. }
+            | Inbound::FollowAnswer { target: who, .. }
+            | Inbound::Unfollow { who, .. }
+            | Inbound::Unlike { who, .. }
+            | Inbound::Unblock { who, .. }
+            | Inbound::Unannounce { who, .. }
+            | Inbound::Vote { who, .. }
+            | Inbound::Like { who, .. }
+            | Inbound::Announce { who, .. }
+            | Inbound::Profile { who, .. }
+            | Inbound::DeleteStatus { who, .. }
+            | Inbound::Suspension { who, .. } => Some(*who),
+            Inbound::Note { parsed, .. } => Some(parsed.status.account_id),
+            Inbound::Views(_)
+            | Inbound::DeletePerson { .. }
+            | Inbound::Erased { .. }
+            | Inbound::Report { .. }
+            | Inbound::Ignored(_) => None,
+        }
+    }
+}
+
 pub(crate) fn bad(m: impl Into<String>) -> FedError {
     FedError(StatusCode::UNPROCESSABLE_ENTITY, m.into())
 }

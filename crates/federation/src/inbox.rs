@@ -88,6 +88,14 @@ async fn apply(
 ) -> R {
     let origin = from.region;
     let gate = &s.fed.gate;
+    // A late redelivery (or a restore's outbox) of what an erased account did: answered as
+    // handled, so the sender stops retrying, and nothing of it is admitted or kept.
+    if let Some(who) = inbound.acting_account() {
+        if s.roost.erased_abroad(who).await? {
+            tracing::info!(activity = act.id, account = %who, origin, "an activity of an erased account was not applied");
+            return Ok(());
+        }
+    }
     let t = |class: DataClass, subject: Id, object: String, purpose: &str| Transfer {
         counterpart: origin.to_string(),
         class,

@@ -10,9 +10,11 @@
 //!
 //! A restore starts from the snapshot and takes from the live database what must never go
 //! back in time: the data keys, the ledger (append-only: witnesses would see a truncated
-//! one), the erasure records, the witness state and the record of backups. Accounts erased
-//! since the backup, and accounts whose key is gone while the snapshot holds sealed values
-//! of theirs, are erased again: their rows would be unreadable.
+//! one), the erasure records (the home's, and those of other regions' users it was told to
+//! erase), the witness state and the record of backups. Accounts erased since the backup,
+//! here or at their home, and accounts whose key is gone while the snapshot holds sealed
+//! values of theirs, are erased again: their rows would be unreadable, or were promised
+//! gone.
 
 use crate::sqlite::{SqliteOptions, SqliteStore};
 use roost_core::store::{ErasureStore as _, StoreError};
@@ -73,10 +75,11 @@ pub struct KeysAndBlobs {
 }
 
 /// The tables a restore takes from the live database, parents before children.
-pub(crate) const KEPT_FROM_LIVE: [&str; 6] = [
+pub(crate) const KEPT_FROM_LIVE: [&str; 7] = [
     "ledger_leaves",
     "erasures",
     "erasure_regions",
+    "foreign_erasures",
     "witness_cosigned",
     "witness_evidence",
     "backups",
@@ -122,12 +125,13 @@ fn keys_and_blobs(c: &Connection) -> Result<KeysAndBlobs, BackupError> {
     Ok(KeysAndBlobs { keys, blobs })
 }
 
-/// The accounts a restore erases again: erased since the backup (their erasure record is
-/// the live one), or without a key while sealed values of theirs remain. `sealed(col)` is
-/// the dialect's test that a column holds a sealed value.
+/// The accounts a restore erases again: erased since the backup (their erasure record, at
+/// home or abroad, is the live one), or without a key while sealed values of theirs
+/// remain. `sealed(col)` is the dialect's test that a column holds a sealed value.
 pub(crate) fn erase_again_sql(sealed: impl Fn(&str) -> String) -> String {
     format!(
         "SELECT id FROM accounts WHERE id IN (SELECT account_id FROM erasures) \
+         UNION SELECT id FROM accounts WHERE id IN (SELECT account_id FROM foreign_erasures) \
          UNION SELECT a.id FROM accounts a \
          WHERE NOT EXISTS (SELECT 1 FROM account_keys k WHERE k.account_id = a.id) AND ( \
            {} OR {} OR {} \
@@ -173,7 +177,8 @@ fn columns(c: &Connection, table: &str) -> Result<String, BackupError> {
 /// What a restore did besides taking the snapshot's rows.
 #[derive(Debug, Default)]
 pub struct Merged {
-    /// Accounts erased again: erased since the backup, or their key is gone.
+    /// Accounts erased again: erased since the backup (here or at their home), or their
+    /// key is gone.
     pub erased: Vec<i64>,
     pub keys_and_blobs: KeysAndBlobs,
 }

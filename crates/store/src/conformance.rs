@@ -198,6 +198,7 @@ macro_rules! __conformance_list {
             media_profile_files,
             erasure_removes_the_account_and_keeps_other_counts,
             erasure_acknowledgements_count_once_per_told_region,
+            erasures_abroad_are_recorded_in_the_same_write,
             moves_run_one_at_a_time_and_forward_their_ids,
             moves_mark_the_account_while_they_run,
             unfinished_moves_are_the_old_ones_whose_account_is_here,

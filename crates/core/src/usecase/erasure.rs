@@ -3,7 +3,8 @@
 //! goes in one write, their files and search entries after it, and every region that
 //! holds anything of theirs is told (`Outbound::Erased`). The home keeps an erasure
 //! record with no personal data, which each region's signed acknowledgement completes.
-//! Abroad: the told region removes all it holds of them (`receive_erasure`).
+//! Abroad: the told region removes all it holds of them and keeps a record of that, with
+//! no personal data either (`receive_erasure`).
 
 use super::{now, Roost};
 use crate::id::Id;
@@ -101,17 +102,32 @@ impl Roost {
         Ok(record)
     }
 
-    /// Another region's user was erased at home: everything of theirs kept here goes.
-    pub async fn receive_erasure(&self, account: Id) -> CoreResult<()> {
+    /// Another region's user was erased at `home`: everything of theirs kept here goes,
+    /// and the record of it stays (`ForeignErasure`), so that a restore from an older
+    /// backup erases them again and what arrives of them late is not applied.
+    pub async fn receive_erasure(&self, account: Id, home: &str) -> CoreResult<()> {
         if !self.is_foreign_id(account) {
             return Err(CoreError::Forbidden(
                 "a region cannot speak for this region's accounts".into(),
             ));
         }
-        if let Some(rows) = self.store.erase_account(account, None).await? {
+        let record = ForeignErasure {
+            account_id: account,
+            home_region: home.to_owned(),
+            erased_at: now(),
+        };
+        if let Some(rows) = self.store.erase_foreign_account(&record).await? {
             self.forget_erased(&rows).await?;
         }
         Ok(())
+    }
+
+    /// Whether this region was told that the foreign account `account` was erased.
+    pub async fn erased_abroad(&self, account: Id) -> CoreResult<bool> {
+        if !self.is_foreign_id(account) {
+            return Ok(false);
+        }
+        Ok(self.store.foreign_erasure(account).await?.is_some())
     }
 
     /// What lives outside the store: the search index's entries and the files.

@@ -32,12 +32,17 @@ pub(crate) const STATUS_NOT_HELD: &str = "names a post not held here";
 
 impl Roost {
     /// Keeps (or refreshes) a foreign account: its profile, or only its address when the
-    /// policy does not let us keep its profile.
+    /// policy does not let us keep its profile. One this region was told was erased is
+    /// not found: it is never kept again.
     pub async fn remember_account(&self, account: &Account) -> CoreResult<()> {
         if self.is_local(account) {
             return Err(CoreError::Validation(
                 "a region cannot speak for this region's accounts".into(),
             ));
+        }
+        if self.erased_abroad(account.id).await? {
+            tracing::info!(account = %account.id, "an erased account is not kept again");
+            return Err(CoreError::NotFound("account"));
         }
         Ok(self.store.upsert_remote_account(account).await?)
     }

@@ -904,7 +904,7 @@ impl Roost {
 
     /// Another region's user moved from there to `new`: local followers follow the new
     /// account, then everything kept of the old one goes (as for an erasure).
-    pub async fn receive_moved_erasure(&self, old: Id, new: Id) -> CoreResult<()> {
+    pub async fn receive_moved_erasure(&self, old: Id, new: Id, home: &str) -> CoreResult<()> {
         if !self.is_foreign_id(old) {
             return Err(CoreError::Forbidden(
                 "a region cannot speak for this region's accounts".into(),
@@ -925,7 +925,7 @@ impl Roost {
                 }
             }
         }
-        self.receive_erasure(old).await
+        self.receive_erasure(old, home).await
     }
 
     /// Where a record minted here that moved with its account lives now, as an error

@@ -307,7 +307,7 @@ fn pg_params(vals: &[Val]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
 /// test in a child process of this same binary with `ROOST_TEST_BACKEND=postgres`, so that
 /// the one test command covers both backends. (Test names match by substring:
 /// `regions::` also takes `polls_regions::` and `profiles_regions::`.)
-const ON_POSTGRES: [&str; 11] = [
+const ON_POSTGRES: [&str; 12] = [
     "regions::",
     "timelines::",
     "statuses::",
@@ -315,6 +315,7 @@ const ON_POSTGRES: [&str; 11] = [
     "visibility::",
     "sealing::posts_",
     "backup::",
+    "erasure_restore::",
     "move_home::moves_left_unfinished",
     "move_home::an_unfinished_move",
     "move_home::moved_posts_keep_their_polls",

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 const PASSWORD: &str = "correct horse battery";
 
 /// Runs the real binary with `args`; (success, stdout + stderr).
-fn roost(args: &[&str]) -> (bool, String) {
+pub(crate) fn roost(args: &[&str]) -> (bool, String) {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_roost"));
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ROOST_")) {
         c.env_remove(k);
@@ -32,14 +32,14 @@ fn roost(args: &[&str]) -> (bool, String) {
 
 /// [`roost`] off the test's runtime, which meanwhile drives its own connections (a
 /// client dropped before it closes its session only when its task runs).
-async fn roost_bg(args: &[&str]) -> (bool, String) {
+pub(crate) async fn roost_bg(args: &[&str]) -> (bool, String) {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     tokio::task::spawn_blocking(move || roost(&args.iter().map(String::as_str).collect::<Vec<_>>()))
         .await
         .unwrap()
 }
 
-fn s(p: &Path) -> &str {
+pub(crate) fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
@@ -56,7 +56,7 @@ fn made_at(out: &str) -> (String, u64) {
 }
 
 /// The backup file a successful `roost backup` printed.
-fn made_file(out: &str) -> PathBuf {
+pub(crate) fn made_file(out: &str) -> PathBuf {
     PathBuf::from(made_at(out).0)
 }
 
@@ -279,8 +279,8 @@ async fn a_backup_taken_while_writing_restores_with_the_live_ledger_and_a_clean_
             .then_some(())
     })
     .await;
-    // Budi leaves: `in` erases what it kept of him (his key there goes too; `in` keeps no
-    // erasure record of an account of another region).
+    // Budi leaves: `in` erases what it kept of him (his key there goes too; `in` keeps
+    // only the record that it was told to, which `erasure_restore.rs` tests).
     r.get("id")
         .post(
             "/api/roost/v1/accounts/delete",
@@ -334,7 +334,8 @@ async fn a_backup_taken_while_writing_restores_with_the_live_ledger_and_a_clean_
     r.stop("in").await;
     let (ok, out) = restore_in();
     assert!(ok, "{out}");
-    // The backup holds Budi's post sealed with a key that is gone: he is erased again.
+    // The backup holds Budi's post sealed with a key that is gone, and `in` was told of
+    // his erasure: he is erased again.
     assert!(out.contains(&format!("erased again: {}", budi.id)), "{out}");
     r.restart("in").await;
     let ins = r.get("in");

@@ -9,6 +9,7 @@ mod backup;
 mod emoji;
 mod erase_account;
 mod erasure;
+mod erasure_restore;
 mod errors;
 mod export;
 mod forgery;

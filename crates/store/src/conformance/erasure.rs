@@ -1,5 +1,6 @@
 //! Conformance: `ErasureStore` (an account erased in one write with every other count
-//! kept exact, the tombstone that keeps its handle taken, acknowledgements).
+//! kept exact, the tombstone that keeps its handle taken, acknowledgements, the record
+//! abroad of an erasure the region was told of).
 
 use super::{T0, W};
 use roost_core::media::{Blob, MediaAttachment, MediaKind, MediaRole};
@@ -178,6 +179,56 @@ pub async fn erasure_acknowledgements_count_once_per_told_region(s: &dyn Store) 
         .iter()
         .any(|e| e.account_id == gone));
     assert!(s.erasure(w.id()).await.unwrap().is_none());
+}
+
+pub async fn erasures_abroad_are_recorded_in_the_same_write(s: &dyn Store) {
+    let w = W::new(s);
+    let gone = w.remote("gone", "far").await;
+    let fan = w.account("fan").await;
+    w.follow(fan, gone).await;
+    w.follow(gone, fan).await;
+    let q = w.post(fan, Visibility::Public).await;
+    s.favourite(w.id(), gone, q, None).await.unwrap();
+    assert!(s.foreign_erasure(gone).await.unwrap().is_none());
+
+    let record = ForeignErasure {
+        account_id: gone,
+        home_region: "far".into(),
+        erased_at: super::at(T0),
+    };
+    s.erase_foreign_account(&record)
+        .await
+        .unwrap()
+        .expect("erased");
+    assert!(s.account(gone).await.unwrap().is_none());
+    assert_eq!(w.acct(fan).await.followers_count, 0);
+    assert_eq!(w.acct(fan).await.following_count, 0);
+    assert_eq!(w.status(q).await.favourites_count, 0);
+    assert_eq!(s.foreign_erasure(gone).await.unwrap(), Some(record.clone()));
+    // Not the home's record: no handle is kept, and no region was told from here.
+    assert!(s.erasure(gone).await.unwrap().is_none());
+
+    // Told again (a redelivered Delete): nothing to erase, the first record stands.
+    let again = ForeignErasure {
+        erased_at: super::at(T0 + 9),
+        ..record.clone()
+    };
+    assert!(s.erase_foreign_account(&again).await.unwrap().is_none());
+    assert_eq!(s.foreign_erasure(gone).await.unwrap(), Some(record));
+
+    // Told of an account none of whose rows are here: recorded all the same, since an
+    // older backup may hold some.
+    let unknown = ForeignErasure {
+        account_id: w.id(),
+        home_region: "near".into(),
+        erased_at: super::at(T0 + 1),
+    };
+    assert!(s.erase_foreign_account(&unknown).await.unwrap().is_none());
+    assert_eq!(
+        s.foreign_erasure(unknown.account_id).await.unwrap(),
+        Some(unknown)
+    );
+    assert!(s.foreign_erasure(fan).await.unwrap().is_none());
 }
 
 pub async fn moves_run_one_at_a_time_and_forward_their_ids(s: &dyn Store) {

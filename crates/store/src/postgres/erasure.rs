@@ -6,15 +6,16 @@ use super::{backend, exec, get, ms, rows, scalar, ts, PgStore};
 use super::{pg_read, pg_write, Db};
 use crate::sqlite::erasure::{
     blob_of_file, handle_hash, ERASE, ERASED_BLOBS, ERASED_STATUSES, ERASURES_NEWEST, ERASURE_ACK,
-    ERASURE_BY_ID, ERASURE_INSERT, ERASURE_REGIONS, ERASURE_REGION_INSERT, FORWARD_ACCOUNT,
-    FORWARD_STATUS, MOVED_IN_BY_OLD, MOVED_IN_INSERT, MOVED_IN_STATUS, MOVED_IN_STATUSES,
-    MOVED_IN_STATUS_KEEP, MOVES_UNFINISHED, MOVE_ABANDON, MOVE_BEGIN, MOVE_FINISH, MOVE_MARK,
-    MOVE_RUNNING, MOVE_STATUS, MOVE_UNMARK,
+    ERASURE_BY_ID, ERASURE_INSERT, ERASURE_REGIONS, ERASURE_REGION_INSERT, FOREIGN_ERASURE_BY_ID,
+    FOREIGN_ERASURE_INSERT, FORWARD_ACCOUNT, FORWARD_STATUS, MOVED_IN_BY_OLD, MOVED_IN_INSERT,
+    MOVED_IN_STATUS, MOVED_IN_STATUSES, MOVED_IN_STATUS_KEEP, MOVES_UNFINISHED, MOVE_ABANDON,
+    MOVE_BEGIN, MOVE_FINISH, MOVE_MARK, MOVE_RUNNING, MOVE_STATUS, MOVE_UNMARK,
 };
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{
-    Account, ErasedRows, Erasure, ErasureRegion, Forward, MovedIn, NewAccount, UnfinishedMove, User,
+    Account, ErasedRows, Erasure, ErasureRegion, ForeignErasure, Forward, MovedIn, NewAccount,
+    UnfinishedMove, User,
 };
 use roost_core::store::{ErasureStore, StoreResult};
 use roost_core::Id;
@@ -66,6 +67,18 @@ async fn erase_in(
     Ok(Some(ErasedRows { statuses, blobs }))
 }
 
+async fn erase_foreign_in(c: &impl Db, r: &ForeignErasure) -> StoreResult<Option<ErasedRows>> {
+    let rows = erase_in(c, r.account_id, None).await?;
+    exec(
+        c,
+        FOREIGN_ERASURE_INSERT,
+        &[&r.account_id.0, &r.home_region, &ms(r.erased_at)],
+    )
+    .await
+    .map_err(backend)?;
+    Ok(rows)
+}
+
 async fn erasure_in(c: &impl Db, id: Id, erased_at: i64) -> StoreResult<Erasure> {
     let regions = rows(c, ERASURE_REGIONS, &[&id.0], |r| {
         let at: Option<i64> = get(r, "acknowledged_at")?;
@@ -93,6 +106,34 @@ impl ErasureStore for PgStore {
     ) -> StoreResult<Option<ErasedRows>> {
         let record = record.cloned();
         pg_write!(self, c, erase_in(c, account, record.as_ref()).await)
+    }
+
+    async fn erase_foreign_account(
+        &self,
+        record: &ForeignErasure,
+    ) -> StoreResult<Option<ErasedRows>> {
+        let record = record.clone();
+        pg_write!(self, c, erase_foreign_in(c, &record).await)
+    }
+
+    async fn foreign_erasure(&self, account: Id) -> StoreResult<Option<ForeignErasure>> {
+        pg_read!(self, c, {
+            let found = rows(c, FOREIGN_ERASURE_BY_ID, &[&account.0], |r| {
+                Ok((
+                    get::<String>(r, "home_region")?,
+                    get::<i64>(r, "erased_at")?,
+                ))
+            })
+            .await?;
+            match found.into_iter().next() {
+                Some((home_region, at)) => Ok(Some(ForeignErasure {
+                    account_id: account,
+                    home_region,
+                    erased_at: ts(at)?,
+                })),
+                None => Ok(None),
+            }
+        })
     }
 
     async fn erasure(&self, account: Id) -> StoreResult<Option<Erasure>> {

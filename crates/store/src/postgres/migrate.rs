@@ -99,6 +99,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/postgres/0018_moved_in.sql"),
     ),
     (
+        19,
+        "foreign_erasures",
+        include_str!("../../migrations/postgres/0019_foreign_erasures.sql"),
+    ),
+    (
         20,
         "carried_poll_votes",
         include_str!("../../migrations/postgres/0020_carried_poll_votes.sql"),

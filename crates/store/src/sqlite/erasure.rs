@@ -1,5 +1,5 @@
-//! `ErasureStore` on SQLite: erasing an account in one write, and the home's erasure
-//! records. The statements are written once (`ERASE`, ...) and run by both backends.
+//! `ErasureStore` on SQLite: erasing an account in one write, the home's erasure
+//! records and the records abroad of erasures the region was told of. The statements are written once (`ERASE`, ...) and run by both backends.
 //!
 //! Every deleted row goes through the writer's update hook, so the batch that erases an
 //! account is followed by the WAL scrub (`engine.rs`): no readable bytes stay behind.
@@ -10,7 +10,8 @@ use super::{backend, exec, get, ms, rows, scalar, ts};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roost_core::model::{
-    Account, ErasedRows, Erasure, ErasureRegion, Forward, MovedIn, NewAccount, UnfinishedMove, User,
+    Account, ErasedRows, Erasure, ErasureRegion, ForeignErasure, Forward, MovedIn, NewAccount,
+    UnfinishedMove, User,
 };
 use roost_core::store::{ErasureStore, StoreResult};
 use roost_core::Id;
@@ -63,6 +64,12 @@ pub(crate) const ERASURE_INSERT: &str =
     "INSERT INTO erasures (account_id, handle_sha256, erased_at) VALUES ($1, $2, $3)";
 pub(crate) const ERASURE_REGION_INSERT: &str =
     "INSERT INTO erasure_regions (account_id, region) VALUES ($1, $2)";
+/// A second telling of the same erasure (a redelivered Delete) keeps the first record.
+pub(crate) const FOREIGN_ERASURE_INSERT: &str =
+    "INSERT INTO foreign_erasures (account_id, home_region, erased_at) VALUES ($1, $2, $3) \
+     ON CONFLICT DO NOTHING";
+pub(crate) const FOREIGN_ERASURE_BY_ID: &str =
+    "SELECT home_region, erased_at FROM foreign_erasures WHERE account_id = $1";
 pub(crate) const ERASURE_BY_ID: &str =
     "SELECT account_id, erased_at FROM erasures WHERE account_id = $1";
 pub(crate) const ERASURES_NEWEST: &str =
@@ -159,6 +166,17 @@ fn erase_in(c: &Connection, id: Id, record: Option<&Erasure>) -> StoreResult<Opt
     Ok(Some(ErasedRows { statuses, blobs }))
 }
 
+fn erase_foreign_in(c: &Connection, r: &ForeignErasure) -> StoreResult<Option<ErasedRows>> {
+    let rows = erase_in(c, r.account_id, None)?;
+    exec(
+        c,
+        FOREIGN_ERASURE_INSERT,
+        &[&r.account_id.0, &r.home_region, &ms(r.erased_at)],
+    )
+    .map_err(backend)?;
+    Ok(rows)
+}
+
 fn erasure_in(c: &Connection, id: Id, erased_at: i64) -> StoreResult<Erasure> {
     let regions = rows(c, ERASURE_REGIONS, &[&id.0], |r| {
         let at: Option<i64> = get(r, "acknowledged_at")?;
@@ -186,6 +204,38 @@ impl ErasureStore for SqliteStore {
         let record = record.cloned();
         self.db
             .write(move |c| erase_in(c, account, record.as_ref()))
+            .await
+    }
+
+    async fn erase_foreign_account(
+        &self,
+        record: &ForeignErasure,
+    ) -> StoreResult<Option<ErasedRows>> {
+        let record = record.clone();
+        self.db.write(move |c| erase_foreign_in(c, &record)).await
+    }
+
+    async fn foreign_erasure(&self, account: Id) -> StoreResult<Option<ForeignErasure>> {
+        self.db
+            .read(move |c| {
+                let found = rows(c, FOREIGN_ERASURE_BY_ID, &[&account.0], |r| {
+                    Ok((
+                        get::<String>(r, "home_region")?,
+                        get::<i64>(r, "erased_at")?,
+                    ))
+                })?;
+                found
+                    .into_iter()
+                    .next()
+                    .map(|(home_region, at)| {
+                        Ok(ForeignErasure {
+                            account_id: account,
+                            home_region,
+                            erased_at: ts(at)?,
+                        })
+                    })
+                    .transpose()
+            })
             .await
     }
 

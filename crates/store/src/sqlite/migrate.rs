@@ -101,6 +101,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0018_moved_in.sql"),
     ),
     (
+        19,
+        "foreign_erasures",
+        include_str!("../../migrations/sqlite/0019_foreign_erasures.sql"),
+    ),
+    (
         20,
         "carried_poll_votes",
         include_str!("../../migrations/sqlite/0020_carried_poll_votes.sql"),

@@ -30,12 +30,13 @@ pub(crate) const ACCOUNT_REFS: [(&str, &str, &str); 3] = [
 ];
 
 /// Tables that may name an erased account after its erasure: the append-only ledger,
-/// the erasure record itself and the outbox, whose rows keep the ID (bodies emptied)
-/// to deliver the erasure to the regions told.
-pub(crate) const ERASURE_KEEPS: [&str; 8] = [
+/// the erasure records themselves (at home, and abroad) and the outbox, whose rows keep
+/// the ID (bodies emptied) to deliver the erasure to the regions told.
+pub(crate) const ERASURE_KEEPS: [&str; 9] = [
     "ledger_leaves",
     "erasures",
     "erasure_regions",
+    "foreign_erasures",
     "outbox",
     // A moved account's forwarding records: old ID → new ID, no personal data.
     "moved_accounts",
