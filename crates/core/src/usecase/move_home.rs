@@ -582,7 +582,8 @@ impl Roost {
                 "a region can only move its own accounts".into(),
             ));
         }
-        let id = match self.store.moved_in(p.old_id).await? {
+        let earlier = self.store.moved_in(p.old_id).await?;
+        let id = match &earlier {
             Some(m) if m.origin == origin => m.account_id,
             Some(_) => {
                 return Err(CoreError::Forbidden(
@@ -723,6 +724,20 @@ impl Roost {
                 self.attach(new_id, &account, &uploads).await?;
             }
             self.search_touch(new_id);
+        }
+        // A repeat: a post the first package brought and this one does not was deleted
+        // at the old home in between, so it goes here too.
+        if let Some(m) = &earlier {
+            let sent: std::collections::HashSet<Id> = p.statuses.iter().map(|s| s.old_id).collect();
+            for (old, new) in &m.statuses {
+                if sent.contains(old) {
+                    continue;
+                }
+                match self.delete_status(*new, &account).await {
+                    Ok(_) | Err(CoreError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
         }
         // What it did to posts, again from here: its own posts under their new IDs; one
         // this region cannot see is left out.

@@ -702,6 +702,7 @@ async fn sign_in(s: &TestServer, username: &str) -> String {
 async fn a_move_whose_answer_was_lost_is_answered_again_without_doubling() {
     const FIRST: &str = "ZQX-lost-first-3307";
     const BETWEEN: &str = "ZQX-lost-between-4418";
+    const GONE: &str = "ZQX-lost-gone-5529";
     let (r, relay) = Regions::start_relayed(|_| policy_all("store"), "in").await;
     let (ins, ids) = (r.get("in"), r.get("id"));
     let (asha, budi) = r.asha_and_budi().await;
@@ -725,6 +726,7 @@ async fn a_move_whose_answer_was_lost_is_answered_again_without_doubling() {
         .expect(200);
     }
     let first = id_of(&ids.post_status(&budi, json!({"status": FIRST})).await);
+    let gone = id_of(&ids.post_status(&budi, json!({"status": GONE})).await);
 
     relay.lose_next_answer("/ap/roost/move");
     ids.post(
@@ -739,8 +741,12 @@ async fn a_move_whose_answer_was_lost_is_answered_again_without_doubling() {
         .await
         .ok();
     let made_id = made["id"].as_str().unwrap().to_string();
-    // As far as `id` knows the move failed: he is still at home and may write.
+    // As far as `id` knows the move failed: he is still at home and may write, and
+    // delete a post the new home already took.
     let between = id_of(&ids.post_status(&budi, json!({"status": BETWEEN})).await);
+    ids.delete(&format!("/api/v1/statuses/{gone}"), Some(&budi.token))
+        .await
+        .ok();
 
     let moved = ids
         .post(
@@ -794,7 +800,9 @@ async fn a_move_whose_answer_was_lost_is_answered_again_without_doubling() {
             .then_some(())
     })
     .await;
-    no_marker_left(&r, "id", &[FIRST, BETWEEN]).await;
+    no_marker_left(&r, "id", &[FIRST, BETWEEN, GONE]).await;
+    // The post deleted before the second package went from the new home too.
+    no_marker_left(&r, "in", &[GONE]).await;
 
     // Both transfers are in both ledgers; the lost answer only in the one that sent it.
     let (at_id, at_in) = (ledger(ids).await, ledger(ins).await);
