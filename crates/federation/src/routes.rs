@@ -396,17 +396,8 @@ async fn inbox(
     let region = origin(&s, &method, &uri, &headers, Some(&body))?;
     let act: Activity = serde_json::from_slice(&body)
         .map_err(|e| FedError(StatusCode::BAD_REQUEST, format!("bad activity: {e}")))?;
-    // Run to the end even if the sender goes away mid-way (a node killed, a timeout):
-    // dropped between its admission and its rows, an activity would stay claimed and
-    // marked handled, and its redelivery would be ignored.
-    let applied =
-        tokio::spawn(async move { crate::inbox::receive(&s, &region, &act, &body).await })
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "applying an inbound activity panicked");
-                FedError(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
-            })?;
-    applied?;
+    // Runs to the end even if the sender goes away (the server's `run_to_completion`).
+    crate::inbox::receive(&s, &region, &act, &body).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -242,6 +242,24 @@ pub async fn offline_node_number(
     Ok((nodes::take_node_number(store, &holder, rx).await?, tx))
 }
 
+/// Runs the request's handler in a task of its own, so that it ends even if the client
+/// goes away: hyper drops a handler's future when the connection closes, and a use case
+/// cut off between two writes would leave them apart (an inbound activity admitted and
+/// marked handled but not applied, whose redelivery is then ignored; a post deleted here
+/// but not queued to the regions that hold it). A panic goes on to the panic layer.
+async fn run_to_completion(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::spawn(next.run(req)).await {
+        Ok(response) => response,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Cancelled only when the runtime shuts down.
+        Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
 /// Like [`start`] on a listener bound by the caller (tests and `demo` bind every region's
 /// port first, so that the cluster file can name them all).
 pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, StartError> {
@@ -343,6 +361,7 @@ pub async fn start_on(cfg: Config, listener: TcpListener) -> Result<Running, Sta
         .merge(web)
         .method_not_allowed_fallback(roost_web::error::method_not_allowed)
         .fallback(roost_web::error::fallback)
+        .layer(axum::middleware::from_fn(run_to_completion))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
