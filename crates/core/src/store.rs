@@ -565,6 +565,14 @@ pub trait ErasureStore: Send + Sync {
     ) -> StoreResult<Id>;
 }
 
+/// What [`FederationStore::mark_activity_seen`] knew of an inbound activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    New,
+    Applied,
+    Applying,
+}
+
 /// What crossing regions needs kept: foreign accounts, the durable outbox, the inbox's
 /// record of activities already handled, and the inventory of foreign items.
 #[async_trait]
@@ -599,8 +607,18 @@ pub trait FederationStore: Send + Sync {
     /// the item's lease.
     async fn update_outbox(&self, item: &OutboxItem) -> StoreResult<()>;
     async fn outbox_items(&self, state: Option<OutboxState>) -> StoreResult<Vec<OutboxItem>>;
-    /// Records an inbound activity ID; false if it was already recorded (a replay).
-    async fn mark_activity_seen(&self, activity_id: &str, at: Timestamp) -> StoreResult<bool>;
+    /// Records that the handling of an inbound activity begins, and says what was known
+    /// of it: new (or marked before `stale_before` and never applied: its handler
+    /// stopped half-way, and this one takes over), applied already (a replay), or being
+    /// applied now.
+    async fn mark_activity_seen(
+        &self,
+        activity_id: &str,
+        at: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<Seen>;
+    /// The activity's handling ended: from now on a redelivery is a replay.
+    async fn finish_activity(&self, activity_id: &str) -> StoreResult<()>;
     /// Forgets a recorded activity whose handling failed, so its retry is handled.
     async fn forget_activity(&self, activity_id: &str) -> StoreResult<()>;
     /// Inserts or refreshes (stored_at, expires_at) an inventory record.

@@ -11,12 +11,18 @@ use crate::gate::Transfer;
 use crate::inbound::{self, bad, forbidden, Inbound, Sender};
 use crate::routes::{FedError, FedState};
 use roost_core::model::Account;
+use roost_core::store::Seen;
 use roost_core::usecase::content_class;
 use roost_core::usecase::Received;
 use roost_core::{CoreError, Id};
 use roost_residency::{DataClass, Decision};
 
 type R = Result<(), FedError>;
+
+/// An activity marked as being applied for this long was left by a handler that stopped
+/// (handlers run to the end while their process lives, in moments): its redelivery takes
+/// it over rather than being ignored as a replay.
+const TAKE_OVER_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 /// Makes sure a foreign account exists here (as an address at least) before rows refer
 /// to it.
@@ -61,20 +67,42 @@ async fn settle(
 pub(crate) async fn receive(s: &FedState, origin: &str, act: &ap::Activity, raw: &[u8]) -> R {
     let from = Sender::new(s.fed.gate.cluster(), origin)?;
     let inbound = inbound::parse(&from, &s.fed.region, act, raw)?;
+    let now = jiff::Timestamp::now();
+    let stale_before = now
+        .checked_sub(TAKE_OVER_AFTER)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let seen = s
         .fed
         .store
-        .mark_activity_seen(&act.id, jiff::Timestamp::now())
+        .mark_activity_seen(&act.id, now, stale_before)
         .await
         .map_err(CoreError::from)?;
-    if !seen {
-        return Ok(());
+    match seen {
+        Seen::New => {}
+        Seen::Applied => return Ok(()),
+        // Another handler has it; the sender asks again later, and takes it over if
+        // that one stopped.
+        Seen::Applying => {
+            return Err(FedError(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "This activity is being applied; try again later".into(),
+            ))
+        }
     }
     let r = apply(s, &from, inbound, act, raw).await;
-    if let Err(e) = &r {
-        // Not handled: forget it so a retry of the same activity is processed.
-        tracing::warn!(activity = act.id, error = %e.1, "inbound activity refused");
-        let _ = s.fed.store.forget_activity(&act.id).await;
+    match &r {
+        Ok(()) => {
+            if let Err(e) = s.fed.store.finish_activity(&act.id).await {
+                // Applied; a redelivery after TAKE_OVER_AFTER applies it again, which
+                // each kind's handling tolerates (it finds what it wrote).
+                tracing::warn!(activity = act.id, error = %e, "an applied activity was not marked so");
+            }
+        }
+        Err(e) => {
+            // Not handled: forget it so a retry of the same activity is processed.
+            tracing::warn!(activity = act.id, error = %e.1, "inbound activity refused");
+            let _ = s.fed.store.forget_activity(&act.id).await;
+        }
     }
     r
 }

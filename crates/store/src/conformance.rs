@@ -3405,36 +3405,58 @@ pub async fn outbox_retry_and_final_states(s: &dyn Store) {
 }
 
 pub async fn inbox_dedupe(s: &dyn Store) {
+    use roost_core::store::Seen;
     let w = W::new(s);
     let t = at(T0);
     let later = at(T0 + 60_000);
+    // Marks older than this are not taken over (a live handler has them).
+    let fresh = at(T0 - 1);
     let a = format!("https://f1.example/ap/activities/{}", w.tag);
     let b = format!("{a}0");
     let upper = a.to_uppercase();
+    let mark = |id: String, at: Timestamp, stale: Timestamp| async move {
+        s.mark_activity_seen(&id, at, stale).await.unwrap()
+    };
 
-    assert!(s.mark_activity_seen(&a, t).await.unwrap(), "first delivery");
-    assert!(!s.mark_activity_seen(&a, t).await.unwrap(), "replay");
-    assert!(
-        !s.mark_activity_seen(&a, later).await.unwrap(),
-        "replay at another time"
+    assert_eq!(mark(a.clone(), t, fresh).await, Seen::New, "first delivery");
+    assert_eq!(
+        mark(a.clone(), t, fresh).await,
+        Seen::Applying,
+        "while it is applied"
+    );
+    s.finish_activity(&a).await.unwrap();
+    assert_eq!(mark(a.clone(), t, fresh).await, Seen::Applied, "replay");
+    assert_eq!(
+        mark(a.clone(), later, later).await,
+        Seen::Applied,
+        "an applied one is never taken over"
     );
     // IDs are compared whole and exactly.
-    assert!(s.mark_activity_seen(&b, t).await.unwrap());
-    assert!(s.mark_activity_seen(&upper, t).await.unwrap());
+    assert_eq!(mark(b.clone(), t, fresh).await, Seen::New);
+    assert_eq!(mark(upper.clone(), t, fresh).await, Seen::New);
+    // A mark left unapplied (its handler stopped) is taken over once it is old, once.
+    assert_eq!(mark(b.clone(), later, fresh).await, Seen::Applying);
+    assert_eq!(mark(b.clone(), later, later).await, Seen::New, "taken over");
+    assert_eq!(
+        mark(b.clone(), later, later).await,
+        Seen::Applying,
+        "by one handler"
+    );
 
-    // A failed handling is forgotten so that its retry is handled; the others stay seen.
+    // A failed handling is forgotten so that its retry is handled; the others stay.
     s.forget_activity(&a).await.unwrap();
-    assert!(s.mark_activity_seen(&a, later).await.unwrap());
-    assert!(!s.mark_activity_seen(&a, later).await.unwrap());
-    assert!(!s.mark_activity_seen(&b, later).await.unwrap());
-    assert!(!s.mark_activity_seen(&upper, later).await.unwrap());
+    assert_eq!(mark(a.clone(), later, fresh).await, Seen::New);
+    s.finish_activity(&a).await.unwrap();
+    assert_eq!(mark(a.clone(), later, fresh).await, Seen::Applied);
+    assert_eq!(mark(upper.clone(), later, fresh).await, Seen::Applying);
 
-    // Forgetting what was never seen, or twice, is fine.
+    // Forgetting or finishing what was never seen, or twice, is fine.
     s.forget_activity(&w.name("never")).await.unwrap();
+    s.finish_activity(&w.name("never")).await.unwrap();
+    assert_eq!(mark(w.name("never"), t, fresh).await, Seen::New);
     s.forget_activity(&b).await.unwrap();
     s.forget_activity(&b).await.unwrap();
-    assert!(s.mark_activity_seen(&b, t).await.unwrap());
-    assert!(!s.mark_activity_seen(&a, t).await.unwrap());
+    assert_eq!(mark(b.clone(), t, fresh).await, Seen::New);
 }
 
 pub async fn foreign_records_and_expiry(s: &dyn Store) {

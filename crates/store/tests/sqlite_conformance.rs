@@ -216,10 +216,17 @@ async fn federation_state_survives_close_and_reopen() {
         .enqueue(&[retried.clone(), delivered.clone(), fresh_item.clone()])
         .await
         .unwrap();
-    assert!(store
-        .mark_activity_seen("https://id.example/a/1", at(t0))
+    assert_eq!(
+        store
+            .mark_activity_seen("https://id.example/a/1", at(t0), at(t0))
+            .await
+            .unwrap(),
+        roost_core::store::Seen::New
+    );
+    store
+        .finish_activity("https://id.example/a/1")
         .await
-        .unwrap());
+        .unwrap();
     let record = ForeignRecord {
         object: "status:77".into(),
         home_region: "id".into(),
@@ -254,10 +261,13 @@ async fn federation_state_survives_close_and_reopen() {
         store.next_outbox_due().await.unwrap(),
         Some(fresh_item.next_attempt_at)
     );
-    assert!(!store
-        .mark_activity_seen("https://id.example/a/1", at(t0 + 1))
-        .await
-        .unwrap());
+    assert_eq!(
+        store
+            .mark_activity_seen("https://id.example/a/1", at(t0 + 1), at(t0 + 1))
+            .await
+            .unwrap(),
+        roost_core::store::Seen::Applied
+    );
     assert_eq!(
         store.foreign_records(None).await.unwrap(),
         vec![record.clone()]

@@ -334,3 +334,51 @@ async fn claims_in_flight_during_the_audit_are_not_over_reports_but_one_that_sta
     );
     r.stop_all().await;
 }
+
+/// An inbound activity whose handling began but never ended (the process stopped
+/// half-way: its mark is there, unapplied) is applied when it comes again, rather than
+/// ignored as a replay and lost; one being applied right now is answered 503 (the
+/// sender asks again later), and one applied is a replay (202, nothing twice).
+#[tokio::test]
+async fn an_activity_left_half_applied_by_a_stop_is_applied_when_it_comes_again() {
+    use crate::backend::Val;
+    use crate::rogue::{mint, Rogue};
+    let r = Regions::start(|_| policy_all("store")).await;
+    let (asha, budi) = r.asha_and_budi().await;
+    follow_across(&r, "in", &asha, "id", &budi).await;
+    let home = Rogue::of(&r, "id");
+    let create = |text: &str| {
+        let id = mint(&r, "id").to_string();
+        let note = home.note(&id, &budi.id, text, &format!("<p>{text}</p>"));
+        (
+            id,
+            home.activity(&r, "Create", &budi.id, "budi", "id", note),
+        )
+    };
+    let (left, left_act) = create("left half-applied");
+    let (busy, busy_act) = create("being applied");
+    let db = crate::regions::db(&r, "in").await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    for (act, at) in [(&left_act, now - 3_600_000), (&busy_act, now)] {
+        db.exec(
+            "INSERT INTO inbox_seen (activity_id, received_at, applied) VALUES ($1, $2, 0)",
+            &[Val::T(act["id"].as_str().unwrap().into()), Val::I(at)],
+        )
+        .await;
+    }
+    db.close().await;
+    let ins = r.get("in");
+    home.deliver(&r, "in", &left_act).await.expect(202);
+    assert!(
+        ins.home_ids(&asha).await.contains(&left),
+        "taken over and applied"
+    );
+    let e = home.deliver(&r, "in", &busy_act).await.error(503);
+    assert!(e.contains("being applied"), "{e}");
+    assert!(!ins.home_ids(&asha).await.contains(&busy));
+    // Applied now: a replay changes nothing.
+    home.deliver(&r, "in", &left_act).await.expect(202);
+    let ids = ins.home_ids(&asha).await;
+    assert_eq!(ids.iter().filter(|i| **i == left).count(), 1, "{ids:?}");
+    r.stop_all().await;
+}

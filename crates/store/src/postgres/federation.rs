@@ -13,6 +13,8 @@ use roost_core::Id;
 use tokio_postgres::Row;
 
 use super::corrupt;
+use crate::sqlite::federation::{seen_state, FINISH_SEEN, MARK_SEEN};
+use roost_core::store::Seen;
 
 fn outbox_from_row(row: &Row) -> StoreResult<OutboxItem> {
     let state: String = get(row, "state")?;
@@ -263,18 +265,37 @@ impl FederationStore for PgStore {
         })
     }
 
-    async fn mark_activity_seen(&self, activity_id: &str, at: Timestamp) -> StoreResult<bool> {
+    async fn mark_activity_seen(
+        &self,
+        activity_id: &str,
+        at: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<Seen> {
         let activity_id = activity_id.to_owned();
         pg_write!(self, c, {
-            let n = exec(
+            let n = exec(c, MARK_SEEN, &[&activity_id, &ms(at), &ms(stale_before)])
+                .await
+                .map_err(backend)?;
+            if n > 0 {
+                return Ok(Seen::New);
+            }
+            let applied: Option<i64> = scalar(
                 c,
-                "INSERT INTO inbox_seen (activity_id, received_at) VALUES ($1, $2) \
-                     ON CONFLICT DO NOTHING",
-                &[&activity_id, &ms(at)],
+                "SELECT applied::BIGINT FROM inbox_seen WHERE activity_id = $1",
+                &[&activity_id],
             )
-            .await
-            .map_err(backend)?;
-            Ok(n > 0)
+            .await?;
+            Ok(seen_state(applied))
+        })
+    }
+
+    async fn finish_activity(&self, activity_id: &str) -> StoreResult<()> {
+        let activity_id = activity_id.to_owned();
+        pg_write!(self, c, {
+            exec(c, FINISH_SEEN, &[&activity_id])
+                .await
+                .map_err(backend)?;
+            Ok(())
         })
     }
 

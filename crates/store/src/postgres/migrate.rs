@@ -108,6 +108,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "carried_poll_votes",
         include_str!("../../migrations/postgres/0020_carried_poll_votes.sql"),
     ),
+    (
+        21,
+        "inbox_applied",
+        include_str!("../../migrations/postgres/0021_inbox_applied.sql"),
+    ),
 ];
 
 /// The advisory lock key migrations hold (any constant; "roost-mg" in ASCII).

@@ -12,6 +12,26 @@ use roost_residency::DataClass;
 use rusqlite::Row;
 
 use super::corrupt;
+use roost_core::store::Seen;
+
+/// Marks an activity's handling begun: inserted, or taken over when an earlier mark was
+/// never applied and is older than `$3`. One row changed means the caller handles it.
+pub(crate) const MARK_SEEN: &str =
+    "INSERT INTO inbox_seen (activity_id, received_at, applied) VALUES ($1, $2, 0) \
+     ON CONFLICT (activity_id) DO UPDATE SET received_at = excluded.received_at \
+     WHERE inbox_seen.applied = 0 AND inbox_seen.received_at < $3";
+pub(crate) const FINISH_SEEN: &str = "UPDATE inbox_seen SET applied = 1 WHERE activity_id = $1";
+
+/// What an existing mark says (`applied` as read; none if it went meanwhile).
+pub(crate) fn seen_state(applied: Option<i64>) -> Seen {
+    match applied {
+        Some(0) => Seen::Applying,
+        Some(_) => Seen::Applied,
+        // Forgotten between the two statements: as good as new, but another handler
+        // just failed it; let the sender try again.
+        None => Seen::Applying,
+    }
+}
 
 /// Foreign accounts are unique per home region: `name@region` cannot clash with a local
 /// username (which never contains `@`).
@@ -295,18 +315,36 @@ impl FederationStore for SqliteStore {
             .await
     }
 
-    async fn mark_activity_seen(&self, activity_id: &str, at: Timestamp) -> StoreResult<bool> {
+    async fn mark_activity_seen(
+        &self,
+        activity_id: &str,
+        at: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<Seen> {
         let activity_id = activity_id.to_owned();
         self.db
             .write(move |c| {
-                let n = exec(
+                let n = exec(c, MARK_SEEN, &[&activity_id, &ms(at), &ms(stale_before)])
+                    .map_err(backend)?;
+                if n > 0 {
+                    return Ok(Seen::New);
+                }
+                let applied: Option<i64> = scalar(
                     c,
-                    "INSERT INTO inbox_seen (activity_id, received_at) VALUES ($1, $2) \
-                     ON CONFLICT DO NOTHING",
-                    &[&activity_id, &ms(at)],
-                )
-                .map_err(backend)?;
-                Ok(n > 0)
+                    "SELECT applied FROM inbox_seen WHERE activity_id = $1",
+                    &[&activity_id],
+                )?;
+                Ok(seen_state(applied))
+            })
+            .await
+    }
+
+    async fn finish_activity(&self, activity_id: &str) -> StoreResult<()> {
+        let activity_id = activity_id.to_owned();
+        self.db
+            .write(move |c| {
+                exec(c, FINISH_SEEN, &[&activity_id]).map_err(backend)?;
+                Ok(())
             })
             .await
     }

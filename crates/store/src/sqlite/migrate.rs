@@ -110,6 +110,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "carried_poll_votes",
         include_str!("../../migrations/sqlite/0020_carried_poll_votes.sql"),
     ),
+    (
+        21,
+        "inbox_applied",
+        include_str!("../../migrations/sqlite/0021_inbox_applied.sql"),
+    ),
 ];
 
 pub(super) fn run(c: &mut Connection) -> StoreResult<()> {
