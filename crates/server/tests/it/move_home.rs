@@ -1384,41 +1384,15 @@ async fn moved_posts_keep_their_polls_replies_and_quotes() {
         .await
         .ok();
     }
-    let own_reply = id_of(
-        &ids.post_status(
-            &budi,
-            json!({"status": "my own follow-up", "in_reply_to_id": poll}),
-        )
-        .await,
-    );
-    let to_asha = id_of(
-        &ids.post_status(
-            &budi,
-            json!({"status": "answering asha", "in_reply_to_id": hers}),
-        )
-        .await,
-    );
-    let quote_hers = id_of(
-        &ids.post_status(
-            &budi,
-            json!({"status": "quoting asha", "quoted_status_id": hers}),
-        )
-        .await,
-    );
-    let quote_own = id_of(
-        &ids.post_status(
-            &budi,
-            json!({"status": "quoting myself", "quoted_status_id": poll}),
-        )
-        .await,
-    );
-    let to_dewi = id_of(
-        &ids.post_status(
-            &budi,
-            json!({"status": "answering dewi", "in_reply_to_id": dewis}),
-        )
-        .await,
-    );
+    let by_budi = |body: Value| {
+        let budi = &budi;
+        async move { id_of(&ids.post_status(budi, body).await) }
+    };
+    let own_reply = by_budi(json!({"status": "my own follow-up", "in_reply_to_id": poll})).await;
+    let to_asha = by_budi(json!({"status": "answering asha", "in_reply_to_id": hers})).await;
+    let quote_hers = by_budi(json!({"status": "quoting asha", "quoted_status_id": hers})).await;
+    let quote_own = by_budi(json!({"status": "quoting myself", "quoted_status_id": poll})).await;
+    let to_dewi = by_budi(json!({"status": "answering dewi", "in_reply_to_id": dewis})).await;
 
     let posts = moved_posts_as_seen_by(&r, &budi, &asha).await;
     let posts = posts.as_array().unwrap();
