@@ -176,6 +176,7 @@ macro_rules! __conformance_list {
             moderation_domain_blocks,
             lists_crud_and_ownership,
             list_members_rest_on_follows,
+            list_members_may_wait_for_their_follow,
             list_timeline_fanout_and_replies_policy,
             exclusive_lists_keep_members_out_of_home,
             filters_save_read_and_delete,

@@ -547,3 +547,48 @@ pub async fn followed_tags_fan_out_to_home(s: &dyn Store) {
     let later = w.create(tagged(Visibility::Public, "rust")).await;
     assert!(!w.home(alice).await.contains(&later));
 }
+
+/// A requested follow may be in a list (as Mastodon allows): the member is listed at
+/// once, but no post of theirs reaches the list until the follow is accepted; then their
+/// recent posts are backfilled (and leave the home timeline of an exclusive list's
+/// owner). A request withdrawn or refused ends the membership.
+pub async fn list_members_may_wait_for_their_follow(s: &dyn Store) {
+    let w = W::new(s);
+    let alice = w.account("alice").await;
+    let bob = w.account("bob").await;
+    let carol = w.account("carol").await;
+    let l = new_list(&w, alice, RepliesPolicy::List, true).await;
+    for target in [bob, carol] {
+        let st = s
+            .follow(w.id(), alice, target, FollowState::Requested, false, true)
+            .await
+            .unwrap();
+        assert_eq!(st, FollowState::Requested);
+    }
+    let before = w.post(bob, Visibility::Private).await;
+    s.add_list_members(l.id, &[(w.id(), bob), (w.id(), carol)])
+        .await
+        .unwrap();
+    assert_eq!(set(&members(&w, l.id).await), set(&[bob, carol]));
+    assert!(
+        list_tl(&w, l.id).await.is_empty(),
+        "nothing before acceptance"
+    );
+    let during = w.post(bob, Visibility::Private).await;
+    assert!(
+        list_tl(&w, l.id).await.is_empty(),
+        "not fanned out while requested"
+    );
+
+    assert!(s.authorize_request(bob, alice).await.unwrap());
+    assert_eq!(set(&list_tl(&w, l.id).await), set(&[before, during]));
+    assert!(
+        !w.home(alice).await.contains(&during),
+        "an exclusive list keeps them out of home"
+    );
+    let after = w.post(bob, Visibility::Private).await;
+    assert!(list_tl(&w, l.id).await.contains(&after));
+
+    assert!(s.reject_request(carol, alice).await.unwrap());
+    assert_eq!(members(&w, l.id).await, vec![bob]);
+}

@@ -201,6 +201,7 @@ impl FollowStore for PgStore {
             if n > 0 {
                 count_follow(c, follower, target, 1).await?;
                 backfill(c, follower, target).await?;
+                super::lists::joined_lists(c, follower, target).await?;
             }
             Ok(n > 0)
         })

@@ -29,6 +29,7 @@ pub(crate) async fn exclusive_owners(c: &impl Db, author: Id) -> StoreResult<Vec
     rows(
         c,
         "SELECT DISTINCT l.account_id AS id FROM list_accounts la JOIN lists l ON l.id = la.list_id \
+         JOIN follows f ON f.id = la.follow_id AND f.accepted = 1 \
          WHERE la.account_id = $1 AND l.exclusive = 1",
         &[&author.0],
         id_of,
@@ -44,6 +45,7 @@ pub(crate) async fn fan_out_in(c: &impl Db, new: &NewStatus) -> StoreResult<()> 
     let sql = format!(
         "INSERT INTO list_timeline (list_id, status_id, account_id) \
          SELECT la.list_id, $1, $2 FROM list_accounts la JOIN lists l ON l.id = la.list_id \
+         JOIN follows f ON f.id = la.follow_id AND f.accepted = 1 \
          WHERE la.account_id = $2 AND {} ON CONFLICT DO NOTHING",
         shows_reply("$2", "$3")
     );
@@ -58,6 +60,26 @@ pub(crate) async fn fan_out_in(c: &impl Db, new: &NewStatus) -> StoreResult<()> 
     )
     .await
     .map_err(backend)?;
+    Ok(())
+}
+
+/// A follow was accepted: as `sqlite::lists::joined_lists`.
+pub(crate) async fn joined_lists(c: &impl Db, follower: Id, target: Id) -> StoreResult<()> {
+    let lists: Vec<(i64, bool)> = rows(
+        c,
+        "SELECT l.id, l.exclusive FROM list_accounts la JOIN lists l ON l.id = la.list_id \
+         JOIN follows f ON f.id = la.follow_id \
+         WHERE f.follower_id = $1 AND f.target_id = $2",
+        &[&follower.0, &target.0],
+        |r| Ok((get(r, "id")?, get(r, "exclusive")?)),
+    )
+    .await?;
+    for (list, exclusive) in lists {
+        backfill(c, Id(list), target).await?;
+        if exclusive {
+            leave_home(c, follower, target).await?;
+        }
+    }
     Ok(())
 }
 
@@ -220,21 +242,26 @@ impl ListStore for PgStore {
             .await?;
             let (owner, exclusive) = l.ok_or(StoreError::Missing("list"))?;
             for (entry, member) in &members {
-                let follow: Option<i64> = scalar(
-                        c,
-                        "SELECT id FROM follows WHERE follower_id = $1 AND target_id = $2 AND accepted = 1",
-                        &[&owner, &member.0],
-                    ).await?;
-                let follow = follow.ok_or(StoreError::Missing("follow"))?;
+                let follow: Option<(i64, bool)> = row(
+                    c,
+                    "SELECT id, accepted FROM follows WHERE follower_id = $1 AND target_id = $2",
+                    &[&owner, &member.0],
+                    |r| Ok((get(r, "id")?, get(r, "accepted")?)),
+                )
+                .await?;
+                let (follow, accepted) = follow.ok_or(StoreError::Missing("follow"))?;
                 exec(
                         c,
                         "INSERT INTO list_accounts (id, list_id, account_id, follow_id) VALUES ($1, $2, $3, $4)",
                         &[&entry.0, &list.0, &member.0, &follow],
                     ).await
                     .map_err(|e| super::write_err(e, "member", "list"))?;
-                backfill(c, list, *member).await?;
-                if exclusive {
-                    leave_home(c, Id(owner), *member).await?;
+                // A requested follow: the member's posts come once it is accepted.
+                if accepted {
+                    backfill(c, list, *member).await?;
+                    if exclusive {
+                        leave_home(c, Id(owner), *member).await?;
+                    }
                 }
             }
             Ok(())

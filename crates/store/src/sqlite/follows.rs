@@ -202,6 +202,7 @@ impl FollowStore for SqliteStore {
                 if n > 0 {
                     count_follow(c, follower, target, 1)?;
                     backfill(c, follower, target)?;
+                    super::lists::joined_lists(c, follower, target)?;
                 }
                 Ok(n > 0)
             })

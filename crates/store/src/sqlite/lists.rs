@@ -48,10 +48,32 @@ pub(crate) fn exclusive_owners(c: &Connection, author: Id) -> StoreResult<Vec<Id
     rows(
         c,
         "SELECT DISTINCT l.account_id AS id FROM list_accounts la JOIN lists l ON l.id = la.list_id \
+         JOIN follows f ON f.id = la.follow_id AND f.accepted = 1 \
          WHERE la.account_id = $1 AND l.exclusive = 1",
         &[&author.0],
         id_of,
     )
+}
+
+/// A follow was accepted: the lists of its follower that hold its target (added while it
+/// was requested) take the target's recent posts, and an exclusive one takes them out of
+/// the home timeline the acceptance just filled.
+pub(crate) fn joined_lists(c: &Connection, follower: Id, target: Id) -> StoreResult<()> {
+    let lists: Vec<(i64, bool)> = rows(
+        c,
+        "SELECT l.id, l.exclusive FROM list_accounts la JOIN lists l ON l.id = la.list_id \
+         JOIN follows f ON f.id = la.follow_id \
+         WHERE f.follower_id = $1 AND f.target_id = $2",
+        &[&follower.0, &target.0],
+        |r| Ok((get(r, "id")?, get(r, "exclusive")?)),
+    )?;
+    for (list, exclusive) in lists {
+        backfill(c, Id(list), target)?;
+        if exclusive {
+            leave_home(c, follower, target)?;
+        }
+    }
+    Ok(())
 }
 
 /// The list part of the fan-out of a new status (one indexed probe when its author is in
@@ -63,6 +85,7 @@ pub(crate) fn fan_out_in(c: &Connection, new: &NewStatus) -> StoreResult<()> {
     let sql = format!(
         "INSERT INTO list_timeline (list_id, status_id, account_id) \
          SELECT la.list_id, $1, $2 FROM list_accounts la JOIN lists l ON l.id = la.list_id \
+         JOIN follows f ON f.id = la.follow_id AND f.accepted = 1 \
          WHERE la.account_id = $2 AND {} ON CONFLICT DO NOTHING",
         shows_reply("$2", "$3")
     );
@@ -238,21 +261,26 @@ impl ListStore for SqliteStore {
                 )?;
                 let (owner, exclusive) = l.ok_or(StoreError::Missing("list"))?;
                 for (entry, member) in &members {
-                    let follow: Option<i64> = scalar(
+                    let follow: Option<(i64, bool)> = row(
                         c,
-                        "SELECT id FROM follows WHERE follower_id = $1 AND target_id = $2 AND accepted = 1",
+                        "SELECT id, accepted FROM follows WHERE follower_id = $1 AND target_id = $2",
                         &[&owner, &member.0],
+                        |r| Ok((get(r, "id")?, get(r, "accepted")?)),
                     )?;
-                    let follow = follow.ok_or(StoreError::Missing("follow"))?;
+                    let (follow, accepted) = follow.ok_or(StoreError::Missing("follow"))?;
                     exec(
                         c,
                         "INSERT INTO list_accounts (id, list_id, account_id, follow_id) VALUES ($1, $2, $3, $4)",
                         &[&entry.0, &list.0, &member.0, &follow],
                     )
                     .map_err(|e| super::write_err(e, "member", "list"))?;
-                    backfill(c, list, *member)?;
-                    if exclusive {
-                        leave_home(c, Id(owner), *member)?;
+                    // A requested follow (as Mastodon allows): the member's posts come
+                    // once it is accepted (`joined_lists`).
+                    if accepted {
+                        backfill(c, list, *member)?;
+                        if exclusive {
+                            leave_home(c, Id(owner), *member)?;
+                        }
                     }
                 }
                 Ok(())
