@@ -639,7 +639,18 @@ impl Roost {
                 .await?;
             mapped.insert(post.old_id, new_id);
             statuses.push((post.old_id, new_id));
-            if self.store.status(new_id).await?.is_some() {
+            // A repeat may find the post written in part, if this region stopped while
+            // writing it (versions are written before its files are attached): what is
+            // missing is written now.
+            let (versions, files) = match self.store.status(new_id).await? {
+                None => (0, 0),
+                Some(_) => (
+                    self.store.history(new_id).await?.len().max(1),
+                    self.store.status_media(&[new_id]).await?.len(),
+                ),
+            };
+            let written = versions > 0;
+            if written && versions >= post.history.len() && files >= post.media.len() {
                 self.carry_moved_poll(new_id, post).await?;
                 continue;
             }
@@ -672,7 +683,8 @@ impl Roost {
             // Files first: each fetched from the old home (recorded at both ends) and
             // processed here as an upload is, then attached to the new post.
             let mut uploads = Vec::with_capacity(post.media.len());
-            for f in &post.media {
+            let attached = files >= post.media.len();
+            for f in post.media.iter().filter(|_| !attached) {
                 let bytes = self
                     .remote
                     .fetch_move_file(origin, p.old_id, f.old_id, &f.sha256)
@@ -693,9 +705,12 @@ impl Roost {
                     original.content_html = first.content_html.clone();
                     original.spoiler_text = first.spoiler_text.clone();
                     original.sensitive = first.sensitive;
-                    self.create_moved_status(&original, post).await?;
+                    if !written {
+                        self.create_moved_status(&original, post).await?;
+                    }
                     let later = &post.history[1..];
-                    for (i, v) in later.iter().enumerate() {
+                    let done = versions.saturating_sub(1);
+                    for (i, v) in later.iter().enumerate().skip(done) {
                         let current = i + 1 == later.len();
                         let edit = StatusEdit {
                             text: new.text.clone(),
@@ -715,9 +730,10 @@ impl Roost {
                         self.store.edit_status(new_id, &edit).await?;
                     }
                 }
-                _ => {
+                _ if !written => {
                     self.create_moved_status(&new, post).await?;
                 }
+                _ => {}
             }
             self.carry_moved_poll(new_id, post).await?;
             if !uploads.is_empty() {

@@ -307,7 +307,7 @@ fn pg_params(vals: &[Val]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
 /// test in a child process of this same binary with `ROOST_TEST_BACKEND=postgres`, so that
 /// the one test command covers both backends. (Test names match by substring:
 /// `regions::` also takes `polls_regions::` and `profiles_regions::`.)
-const ON_POSTGRES: [&str; 12] = [
+const ON_POSTGRES: [&str; 13] = [
     "regions::",
     "timelines::",
     "statuses::",
@@ -320,6 +320,7 @@ const ON_POSTGRES: [&str; 12] = [
     "move_home::an_unfinished_move",
     "move_home::moved_posts_keep_their_polls",
     "move_home::a_move_answered",
+    "move_home::a_repeated_move",
 ];
 
 #[test]

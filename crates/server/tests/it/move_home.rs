@@ -1180,6 +1180,117 @@ async fn a_move_answered_before_a_stop_leaves_the_old_home_when_the_region_runs_
     r.stop_all().await;
 }
 
+/// A repeated package finds a post the new home wrote only in part (it stopped before
+/// the post's last version or its files were written; rows taken out here stand in for
+/// that) and writes what is missing: the moved post has all its versions and its file.
+#[tokio::test]
+async fn a_repeated_move_completes_a_post_written_in_part() {
+    use crate::backend::Val;
+    let (r, relay) = Regions::start_relayed(|_| policy_all("store"), "in").await;
+    let (ins, ids) = (r.get("in"), r.get("id"));
+    let budi = ids.register("budi").await;
+    let m = upload_to(
+        ids,
+        "/api/v2/media",
+        &budi.token,
+        png(20, 10),
+        "p.png",
+        &[("description", "a small picture")],
+    )
+    .await
+    .expect(200);
+    let pid = id_of(
+        &ids.post_status(
+            &budi,
+            json!({"status": "ZQX-part-one", "media_ids": [m["id"].as_str().unwrap()]}),
+        )
+        .await,
+    );
+    for text in ["ZQX-part-two", "ZQX-part-three"] {
+        ids.put(
+            &format!("/api/v1/statuses/{pid}"),
+            Some(&budi.token),
+            json!({"status": text, "media_ids": [m["id"].as_str().unwrap()]}),
+        )
+        .await
+        .ok();
+    }
+    relay.lose_next_answer("/ap/roost/move");
+    ids.post(
+        MOVE,
+        Some(&budi.token),
+        json!({"password": PASSWORD, "region": "in"}),
+    )
+    .await
+    .error(502);
+    let made = ins
+        .get("/api/v1/accounts/lookup?acct=budi", None)
+        .await
+        .ok();
+    let posts = ins
+        .get(
+            &format!("/api/v1/accounts/{}/statuses", made["id"].as_str().unwrap()),
+            None,
+        )
+        .await
+        .ok();
+    let new_id = posts[0]["id"].as_str().unwrap().to_string();
+    let db = crate::regions::db(&r, "in").await;
+    let nid: i64 = new_id.parse().unwrap();
+    db.exec(
+        "DELETE FROM status_edits WHERE status_id = $1 \
+         AND seq = (SELECT MAX(seq) FROM status_edits WHERE status_id = $1)",
+        &[Val::I(nid)],
+    )
+    .await;
+    db.exec(
+        "UPDATE media SET status_id = NULL WHERE status_id = $1",
+        &[Val::I(nid)],
+    )
+    .await;
+    db.close().await;
+    let versions = |v: &Value| v.as_array().map(Vec::len).unwrap_or_default();
+    let cut = ins
+        .get(&format!("/api/v1/statuses/{new_id}/history"), None)
+        .await
+        .ok();
+    assert_eq!(versions(&cut), 2, "{cut}");
+
+    let moved = ids
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": PASSWORD, "region": "in"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(moved["id"], made["id"], "{moved}");
+    let post = ins
+        .get(&format!("/api/v1/statuses/{new_id}"), None)
+        .await
+        .ok();
+    assert!(
+        post["content"].as_str().unwrap().contains("ZQX-part-three"),
+        "{post}"
+    );
+    let files = post["media_attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{post}");
+    assert_eq!(files[0]["description"], "a small picture", "{post}");
+    let history = ins
+        .get(&format!("/api/v1/statuses/{new_id}/history"), None)
+        .await
+        .ok();
+    assert_eq!(versions(&history), 3, "{history}");
+    assert!(
+        history[2]["content"]
+            .as_str()
+            .unwrap()
+            .contains("ZQX-part-three"),
+        "{history}"
+    );
+    r.stop_all().await;
+}
+
 /// Budi moves from `id` to `in` through the API; his posts there, as `viewer` sees them.
 async fn moved_posts_as_seen_by(r: &Regions, budi: &User, viewer: &User) -> Value {
     let moved = r
