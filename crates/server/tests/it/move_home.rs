@@ -41,6 +41,86 @@ fn ids_in(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Budi asks to move from `id` to `in` and the answer is lost on its way back (`id`
+/// answers 502, as if the new home had not taken him); the account `in` made of him.
+async fn move_losing_the_answer(r: &Regions, relay: &crate::relay::Relay, budi: &User) -> Value {
+    relay.lose_next_answer("/ap/roost/move");
+    r.get("id")
+        .post(
+            MOVE,
+            Some(&budi.token),
+            json!({"password": PASSWORD, "region": "in"}),
+        )
+        .await
+        .error(502);
+    r.get("in")
+        .get("/api/v1/accounts/lookup?acct=budi", None)
+        .await
+        .ok()
+}
+
+/// With the old home stopped: a move of `account` to `region` begun an hour ago, as a
+/// stop leaves it; `new_id` when the new home's answer was recorded.
+async fn begun_long_ago(
+    db: &crate::backend::RawDb,
+    account: &str,
+    region: &str,
+    new_id: Option<&str>,
+) {
+    use crate::backend::Val;
+    let long_ago = jiff::Timestamp::now().as_millisecond() - 3_600_000;
+    let id: i64 = account.parse().unwrap();
+    let region = Val::T(region.to_string());
+    match new_id {
+        None => {
+            db.exec(
+                "INSERT INTO moved_accounts (account_id, region, started_at) VALUES ($1, $2, $3)",
+                &[Val::I(id), region, Val::I(long_ago)],
+            )
+            .await
+        }
+        Some(n) => {
+            db.exec(
+                "INSERT INTO moved_accounts (account_id, region, new_id, started_at) \
+                 VALUES ($1, $2, $3, $4)",
+                &[
+                    Val::I(id),
+                    region,
+                    Val::I(n.parse().unwrap()),
+                    Val::I(long_ago),
+                ],
+            )
+            .await
+        }
+    }
+    db.exec(
+        "UPDATE accounts SET moving_since = $2 WHERE id = $1",
+        &[Val::I(id), Val::I(long_ago)],
+    )
+    .await;
+}
+
+/// Waits until the old home answers the account's old ID with where it lives now.
+async fn forwarded(s: &TestServer, old: &str) -> Value {
+    eventually(20, "the old account forwards", || async {
+        let v = s.get(&format!("/api/v1/accounts/{old}"), None).await;
+        (v.status == 308).then_some(v.body)
+    })
+    .await
+}
+
+/// Waits until `who` follows `new_id`, as their region sees it.
+async fn follows_now(s: &TestServer, who: &User, new_id: &str) {
+    eventually(20, "the follow of the new account", || async {
+        let f = s
+            .get(&format!("/api/v1/accounts/{}/following", who.id), None)
+            .await
+            .ok();
+        ids_in(&f).iter().any(|i| i == new_id).then_some(())
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_user_moves_home_with_followers_in_all_three_regions() {
     const POST: &str = "ZQX-move-post-7713";
@@ -733,18 +813,7 @@ async fn a_move_whose_answer_was_lost_is_answered_again_without_doubling() {
     let first = id_of(&ids.post_status(&budi, json!({"status": FIRST})).await);
     let gone = id_of(&ids.post_status(&budi, json!({"status": GONE})).await);
 
-    relay.lose_next_answer("/ap/roost/move");
-    ids.post(
-        MOVE,
-        Some(&budi.token),
-        json!({"password": PASSWORD, "region": "in"}),
-    )
-    .await
-    .error(502);
-    let made = ins
-        .get("/api/v1/accounts/lookup?acct=budi", None)
-        .await
-        .ok();
+    let made = move_losing_the_answer(&r, &relay, &budi).await;
     let made_id = made["id"].as_str().unwrap().to_string();
     // As far as `id` knows the move failed: he is still at home and may write, and
     // delete a post the new home already took.
@@ -987,19 +1056,8 @@ async fn moves_left_unfinished_by_a_stop_are_finished_or_abandoned_when_the_regi
     );
     r.stop("id").await;
     let db = crate::regions::db(&r, "id").await;
-    let long_ago = jiff::Timestamp::now().as_millisecond() - 3_600_000;
     for who in [&budi, &dewi] {
-        let id: i64 = who.id.parse().unwrap();
-        db.exec(
-            "INSERT INTO moved_accounts (account_id, region, started_at) VALUES ($1, 'in', $2)",
-            &[Val::I(id), Val::I(long_ago)],
-        )
-        .await;
-        db.exec(
-            "UPDATE accounts SET moving_since = $2 WHERE id = $1",
-            &[Val::I(id), Val::I(long_ago)],
-        )
-        .await;
+        begun_long_ago(&db, &who.id, "in", None).await;
     }
     db.close().await;
     r.restart("id").await;
@@ -1014,13 +1072,7 @@ async fn moves_left_unfinished_by_a_stop_are_finished_or_abandoned_when_the_regi
     let new_id = made["id"].as_str().unwrap().to_string();
     assert_ne!(new_id, budi.id);
     // `in` answers before `id` has left him behind.
-    let old = eventually(20, "Budi's old account forwards", || async {
-        let v = ids
-            .get(&format!("/api/v1/accounts/{}", budi.id), None)
-            .await;
-        (v.status == 308).then_some(v.body)
-    })
-    .await;
+    let old = forwarded(ids, &budi.id).await;
     assert_eq!(old["moved_to"]["id"], new_id.as_str(), "{old}");
     let old_post = ids
         .get(&format!("/api/v1/statuses/{post}"), None)
@@ -1038,14 +1090,7 @@ async fn moves_left_unfinished_by_a_stop_are_finished_or_abandoned_when_the_regi
             .contains("before the stop"),
         "{moved_posts}"
     );
-    eventually(20, "Asha follows the new account", || async {
-        let f = ins
-            .get(&format!("/api/v1/accounts/{}/following", asha.id), None)
-            .await
-            .ok();
-        ids_in(&f).contains(&new_id).then_some(())
-    })
-    .await;
+    follows_now(ins, &asha, &new_id).await;
 
     // Dewi's move was refused: she is at home, not moving, and writes again.
     eventually(20, "Dewi writes again", || async {
@@ -1093,20 +1138,7 @@ async fn a_move_answered_before_a_stop_leaves_the_old_home_when_the_region_runs_
             .post_status(&budi, json!({"status": "ZQX-answered-5521"}))
             .await,
     );
-    relay.lose_next_answer("/ap/roost/move");
-    r.get("id")
-        .post(
-            MOVE,
-            Some(&budi.token),
-            json!({"password": PASSWORD, "region": "in"}),
-        )
-        .await
-        .error(502);
-    let made = r
-        .get("in")
-        .get("/api/v1/accounts/lookup?acct=budi", None)
-        .await
-        .ok();
+    let made = move_losing_the_answer(&r, &relay, &budi).await;
     assert_eq!(made["roost"]["home_region"], "in", "{made}");
     let new_id = made["id"].as_str().unwrap().to_string();
     let posts = r
@@ -1118,13 +1150,8 @@ async fn a_move_answered_before_a_stop_leaves_the_old_home_when_the_region_runs_
 
     r.stop("id").await;
     let db = crate::regions::db(&r, "id").await;
-    let long_ago = jiff::Timestamp::now().as_millisecond() - 3_600_000;
+    begun_long_ago(&db, &budi.id, "in", Some(&new_id)).await;
     let (old_id, old_post): (i64, i64) = (budi.id.parse().unwrap(), post.parse().unwrap());
-    db.exec(
-        "INSERT INTO moved_accounts (account_id, region, new_id, started_at) VALUES ($1, 'in', $2, $3)",
-        &[Val::I(old_id), Val::I(new_id.parse().unwrap()), Val::I(long_ago)],
-    )
-    .await;
     db.exec(
         "INSERT INTO moved_statuses (status_id, account_id, new_id) VALUES ($1, $2, $3)",
         &[
@@ -1134,40 +1161,22 @@ async fn a_move_answered_before_a_stop_leaves_the_old_home_when_the_region_runs_
         ],
     )
     .await;
-    db.exec(
-        "UPDATE accounts SET moving_since = $2 WHERE id = $1",
-        &[Val::I(old_id), Val::I(long_ago)],
-    )
-    .await;
     db.close().await;
     r.restart("id").await;
     let (ins, ids) = (r.get("in"), r.get("id"));
 
-    let old = eventually(20, "Budi's old account forwards", || async {
-        let v = ids
-            .get(&format!("/api/v1/accounts/{}", budi.id), None)
-            .await;
-        (v.status == 308).then_some(v.body)
-    })
-    .await;
+    let old = forwarded(ids, &budi.id).await;
     assert_eq!(old["moved_to"]["id"], new_id.as_str(), "{old}");
-    let forwarded = ids
+    let post_forwarded = ids
         .get(&format!("/api/v1/statuses/{post}"), None)
         .await
         .expect(308);
     assert_eq!(
-        forwarded["moved_to"]["id"],
+        post_forwarded["moved_to"]["id"],
         new_post.as_str(),
-        "{forwarded}"
+        "{post_forwarded}"
     );
-    eventually(20, "Asha follows the new account", || async {
-        let f = ins
-            .get(&format!("/api/v1/accounts/{}/following", asha.id), None)
-            .await
-            .ok();
-        ids_in(&f).contains(&new_id).then_some(())
-    })
-    .await;
+    follows_now(ins, &asha, &new_id).await;
     for code in REGION_CODES {
         eventually(20, "no row naming the old account", || async {
             rows_naming(&r, code, &budi.id)
@@ -1215,18 +1224,7 @@ async fn a_repeated_move_completes_a_post_written_in_part() {
         .await
         .ok();
     }
-    relay.lose_next_answer("/ap/roost/move");
-    ids.post(
-        MOVE,
-        Some(&budi.token),
-        json!({"password": PASSWORD, "region": "in"}),
-    )
-    .await
-    .error(502);
-    let made = ins
-        .get("/api/v1/accounts/lookup?acct=budi", None)
-        .await
-        .ok();
+    let made = move_losing_the_answer(&r, &relay, &budi).await;
     let posts = ins
         .get(
             &format!("/api/v1/accounts/{}/statuses", made["id"].as_str().unwrap()),
@@ -1412,24 +1410,12 @@ async fn moved_posts_keep_their_edit_history() {
 /// and the move finishes once the new home is back.
 #[tokio::test]
 async fn an_unfinished_move_waits_while_its_new_home_is_down() {
-    use crate::backend::Val;
     let mut r = Regions::start(|_| policy_all("store")).await;
     let budi = r.get("id").register("budi").await;
     r.stop("cn").await;
     r.stop("id").await;
     let db = crate::regions::db(&r, "id").await;
-    let long_ago = jiff::Timestamp::now().as_millisecond() - 3_600_000;
-    let id: i64 = budi.id.parse().unwrap();
-    db.exec(
-        "INSERT INTO moved_accounts (account_id, region, started_at) VALUES ($1, 'cn', $2)",
-        &[Val::I(id), Val::I(long_ago)],
-    )
-    .await;
-    db.exec(
-        "UPDATE accounts SET moving_since = $2 WHERE id = $1",
-        &[Val::I(id), Val::I(long_ago)],
-    )
-    .await;
+    begun_long_ago(&db, &budi.id, "cn", None).await;
     db.close().await;
     r.restart("id").await;
     // Several of the job's rounds (every 500 ms here) pass with `cn` down.
@@ -1453,14 +1439,8 @@ async fn an_unfinished_move_waits_while_its_new_home_is_down() {
         (v.status == 200 && v.body["roost"]["home_region"] == "cn").then_some(v.body)
     })
     .await;
-    eventually(20, "Budi's old account forwards", || async {
-        let v = r
-            .get("id")
-            .get(&format!("/api/v1/accounts/{}", budi.id), None)
-            .await;
-        (v.status == 308 && v.body["moved_to"]["id"] == made["id"]).then_some(())
-    })
-    .await;
+    let old = forwarded(r.get("id"), &budi.id).await;
+    assert_eq!(old["moved_to"]["id"], made["id"], "{old}");
     r.stop_all().await;
 }
 
