@@ -266,19 +266,7 @@ async fn a_backup_taken_while_writing_restores_with_the_live_ledger_and_a_clean_
     d.close().await;
 
     // After the backup: more ledger entries in `in` (Budi's next post is stored there).
-    let p2 = id_of(
-        &r.get("id")
-            .post_status(&budi, json!({"status": "budi after the backup"}))
-            .await,
-    );
-    eventually(10, "Budi's second post in in", || async {
-        r.get("in")
-            .home_ids(&asha)
-            .await
-            .contains(&p2)
-            .then_some(())
-    })
-    .await;
+    post_across(&r, "id", &budi, "budi after the backup", "in", &asha).await;
     // Budi leaves: `in` erases what it kept of him (his key there goes too; `in` keeps
     // only the record that it was told to, which `erasure_restore.rs` tests).
     r.get("id")

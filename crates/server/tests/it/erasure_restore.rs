@@ -30,19 +30,7 @@ async fn a_restore_from_before_an_erasure_abroad_brings_back_nothing_of_the_eras
     // erasure can tell a restore to drop it.
     follow_across(&r, "in", &asha, "id", &budi).await;
     follow_across(&r, "id", &budi, "in", &asha).await;
-    let post = id_of(
-        &r.get("in")
-            .post_status(&asha, json!({"status": "asha writes"}))
-            .await,
-    );
-    eventually(10, "Asha's post in id", || async {
-        r.get("id")
-            .home_ids(&budi)
-            .await
-            .contains(&post)
-            .then_some(())
-    })
-    .await;
+    let post = post_across(&r, "in", &asha, "asha writes", "id", &budi).await;
     for action in ["favourite", "reblog"] {
         r.get("id")
             .post(

@@ -1448,11 +1448,7 @@ async fn a_suspended_region_is_sent_nothing_and_kept_nothing_from_but_retraction
     let (at_in, at_id) = (r.get("in"), r.get("id"));
     follow_across(&r, "in", &asha, "id", &budi).await;
     follow_across(&r, "id", &budi, "in", &asha).await;
-    let before = id_of(&at_in.post_status(&asha, json!({"status": "before"})).await);
-    eventually(10, "asha's post at indonesia", || async {
-        at_id.home_ids(&budi).await.contains(&before).then_some(())
-    })
-    .await;
+    let before = post_across(&r, "in", &asha, "before", "id", &budi).await;
 
     let boss = at_in.register("boss").await;
     let t = staff_token(at_in, &boss, Role::Admin).await;

@@ -793,14 +793,7 @@ async fn a_move_whose_answer_was_lost_is_answered_again_without_doubling() {
     let (asha, budi) = r.asha_and_budi().await;
     follow_across(&r, "in", &asha, "id", &budi).await;
     follow_across(&r, "id", &budi, "in", &asha).await;
-    let ashas = id_of(
-        &ins.post_status(&asha, json!({"status": "asha writes"}))
-            .await,
-    );
-    eventually(10, "Asha's post in id", || async {
-        ids.home_ids(&budi).await.contains(&ashas).then_some(())
-    })
-    .await;
+    let ashas = post_across(&r, "in", &asha, "asha writes", "id", &budi).await;
     for action in ["favourite", "reblog"] {
         ids.post(
             &format!("/api/v1/statuses/{ashas}/{action}"),
@@ -1455,11 +1448,7 @@ async fn moved_posts_keep_their_polls_replies_and_quotes() {
     let (asha, budi) = r.asha_and_budi().await;
     let (dewi, eko) = (ids.register("dewi").await, ids.register("eko").await);
     follow_across(&r, "id", &budi, "in", &asha).await;
-    let hers = id_of(&ins.post_status(&asha, json!({"status": "from asha"})).await);
-    eventually(10, "Asha's post at budi's home", || async {
-        ids.home_ids(&budi).await.contains(&hers).then_some(())
-    })
-    .await;
+    let hers = post_across(&r, "in", &asha, "from asha", "id", &budi).await;
     let dewis = id_of(&ids.post_status(&dewi, json!({"status": "from dewi"})).await);
 
     let poll = id_of(

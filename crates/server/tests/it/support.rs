@@ -650,6 +650,28 @@ pub fn policy_all(action: &str) -> roost_residency::Policy {
     p
 }
 
+/// `author` (of `from`) posts `text`; waits until it is in the home timeline of
+/// `reader` (of `to`). The post's ID.
+pub async fn post_across(
+    r: &Regions,
+    from: &str,
+    author: &User,
+    text: &str,
+    to: &str,
+    reader: &User,
+) -> String {
+    let id = id_of(
+        &r.get(from)
+            .post_status(author, json!({"status": text}))
+            .await,
+    );
+    eventually(10, "the post in the reader's home abroad", || async {
+        r.get(to).home_ids(reader).await.contains(&id).then_some(())
+    })
+    .await;
+    id
+}
+
 /// Follows `target` (a user of `to`) from `follower` (of `from`) and waits for the
 /// other region's Accept.
 pub async fn follow_across(
