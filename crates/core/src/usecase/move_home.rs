@@ -582,6 +582,11 @@ impl Roost {
                 "a region can only move its own accounts".into(),
             ));
         }
+        for post in &p.statuses {
+            if let Some(poll) = &post.poll {
+                check_moved_poll(poll)?;
+            }
+        }
         let earlier = self.store.moved_in(p.old_id).await?;
         let id = match &earlier {
             Some(m) if m.origin == origin => m.account_id,
@@ -984,6 +989,19 @@ impl Roost {
 /// While its move runs, an account may read but not write: the package is being read,
 /// and what it wrote now would not reach its new home. 409: the request is sound, the
 /// account's state is what refuses it, and it passes once the move ends (or is given up).
+/// A moved poll as the new home can keep it: options, a count for each, none negative.
+/// Checked for the whole package before anything is written.
+fn check_moved_poll(p: &MovedPoll) -> CoreResult<()> {
+    let counts_fit =
+        p.votes.len() == p.options.len() && p.votes.iter().all(|v| *v >= 0) && p.voters_count >= 0;
+    if p.options.is_empty() || !counts_fit {
+        return Err(CoreError::Validation(
+            "Validation failed: a moved poll's votes do not match its options".into(),
+        ));
+    }
+    Ok(())
+}
+
 pub fn check_not_moving(account: &Account) -> CoreResult<()> {
     if account.moving {
         return Err(CoreError::Conflict(
@@ -1011,5 +1029,38 @@ fn page(max_id: Option<Id>) -> Page {
         max_id,
         limit: PAGE,
         ..Page::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn poll(options: &[&str], votes: &[i64], voters: i64) -> MovedPoll {
+        MovedPoll {
+            options: options.iter().map(|o| o.to_string()).collect(),
+            votes: votes.to_vec(),
+            voters_count: voters,
+            multiple: false,
+            hide_totals: false,
+            expires_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_moved_poll_needs_a_count_per_option_and_none_negative() {
+        assert!(check_moved_poll(&poll(&["tea", "coffee"], &[2, 0], 2)).is_ok());
+        for bad in [
+            poll(&[], &[], 0),
+            poll(&["tea", "coffee"], &[2], 2),
+            poll(&["tea"], &[1, 1], 2),
+            poll(&["tea", "coffee"], &[-1, 0], 1),
+            poll(&["tea", "coffee"], &[1, 0], -1),
+        ] {
+            assert!(
+                matches!(check_moved_poll(&bad), Err(CoreError::Validation(_))),
+                "{bad:?}"
+            );
+        }
     }
 }
